@@ -1,0 +1,1 @@
+"""The command line: every operation from the shell, thin over the layers below."""

@@ -1,0 +1,213 @@
+"""`swarmdeck` — the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.engine.client import connect
+from swarmdeck.engine.routing import Routing
+from swarmdeck.engine.swarm import init_swarm, join_swarm, join_tokens, list_nodes
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
+from swarmdeck.images.build import build_image, push_image
+from swarmdeck.platform import walkthrough
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Build, ship and run friendlyhello on Docker and Docker Swarm.")
+image_app = typer.Typer(no_args_is_help=True, help="Build, bootstrap and push images.")
+swarm_app = typer.Typer(no_args_is_help=True, help="Create and join a swarm.")
+app.add_typer(image_app, name="image")
+app.add_typer(swarm_app, name="swarm")
+
+out = Console()
+err = Console(stderr=True)
+
+EndpointOpt = Annotated[str | None, typer.Option(
+    "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")]
+
+
+def _fail(exc: SwarmdeckError, reporter: TerminalReporter | None = None) -> NoReturn:
+    if reporter is not None:
+        reporter.fail()
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    if reporter is not None and reporter.finished:
+        err.print("done before the error:", highlight=False)
+        for line in reporter.finished:
+            err.print(f"  - {line}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    host: EndpointOpt = None,
+    registry: Annotated[str | None, typer.Option(
+        help="Use this existing registry (HOST:PORT, reachable by every node) "
+             "instead of starting one.")] = None,
+    registry_port: Annotated[int, typer.Option(help="Port of the registry swarmdeck starts.")] = 5000,
+    routing: Annotated[Routing | None, typer.Option(
+        help="mesh: Swarm's ingress (needs IPVS); proxy: a proxy on every node. "
+             "Default: detect.")] = None,
+    advertise_addr: Annotated[str | None, typer.Option(
+        help="Address to advertise when a new swarm is initialised.")] = None,
+    requests: Annotated[int, typer.Option(help="Verification requests per node.")] = 10,
+    app_dir: Annotated[Path | None, typer.Option(help="friendlyhello's folder.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the replicas.")] = 300.0,
+) -> None:
+    """The report's whole walkthrough: registry, build, push, swarm, stack, verification."""
+    options = walkthrough.UpOptions(
+        endpoint=host, registry=registry, registry_port=registry_port, routing=routing,
+        advertise_addr=advertise_addr, requests_per_node=requests, timeout=timeout)
+    if app_dir is not None:
+        options.app_dir = app_dir
+    reporter = TerminalReporter(out)
+    try:
+        summary = walkthrough.up(options, reporter)
+    except SwarmdeckError as exc:
+        _fail(exc, reporter)
+    out.print()
+    out.print(f"[bold]friendlyhello is up[/] ({summary.routing.value} routing, "
+              f"{len(summary.nodes)} node(s), image {summary.image}).")
+    for url in summary.urls:
+        out.print(f"  {url}")
+    out.print(f"Registry: {summary.registry}   Remove with: swarmdeck down")
+
+
+@app.command()
+def down(
+    host: EndpointOpt = None,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v",
+                                          help="Also remove the data volumes.")] = False,
+    registry: Annotated[bool, typer.Option("--registry",
+                                           help="Also remove the registry swarmdeck started.")] = False,
+) -> None:
+    """Remove the friendlyhello stack; data volumes stay unless --volumes."""
+    reporter = TerminalReporter(out)
+    try:
+        walkthrough.down("friendlyhello", host, volumes, registry, reporter)
+    except SwarmdeckError as exc:
+        _fail(exc, reporter)
+
+
+@image_app.command("bootstrap")
+def image_bootstrap(
+    host: EndpointOpt = None,
+    role: Annotated[list[str] | None, typer.Option(
+        help="Only this base image (python, redis, registry, proxy); repeatable.")] = None,
+) -> None:
+    """Build the base images from the host's Debian mirror (no Docker Hub needed)."""
+    reporter = TerminalReporter(out)
+    try:
+        client = connect(host)
+        reporter.step("Bootstrap base images")
+        built = bootstrap_images(client, roles=role or None,
+                                 progress=lambda r, m: reporter.detail(f"{r}: {m}"))
+        reporter.done(", ".join(f"{r}={tag}" for r, tag in built.items()))
+    except SwarmdeckError as exc:
+        _fail(exc, reporter)
+
+
+@image_app.command("build")
+def image_build(
+    context: Annotated[Path, typer.Argument(help="Build context (folder with a Dockerfile).")],
+    tag: Annotated[str, typer.Option("--tag", "-t", help="Name:tag of the image.")],
+    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,
+    host: EndpointOpt = None,
+) -> None:
+    """`docker build`, with progress."""
+    args = {}
+    for item in build_arg or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _fail(SwarmdeckError(f"--build-arg {item!r}: expected KEY=VALUE"))
+        args[key] = value
+    reporter = TerminalReporter(out)
+    try:
+        client = connect(host)
+        reporter.step(f"Build {tag}")
+        image_id = build_image(client, context, tag, args, progress=reporter.detail)
+        reporter.done(image_id)
+    except SwarmdeckError as exc:
+        _fail(exc, reporter)
+
+
+@image_app.command("push")
+def image_push(reference: str, host: EndpointOpt = None) -> None:
+    """`docker push`, with progress."""
+    reporter = TerminalReporter(out)
+    try:
+        client = connect(host)
+        reporter.step(f"Push {reference}")
+        reporter.done(push_image(client, reference, progress=reporter.detail))
+    except SwarmdeckError as exc:
+        _fail(exc, reporter)
+
+
+@swarm_app.command("init")
+def swarm_init(host: EndpointOpt = None,
+               advertise_addr: Annotated[str | None, typer.Option()] = None) -> None:
+    """`docker swarm init`; prints the join command for workers."""
+    try:
+        client = connect(host)
+        state = init_swarm(client, advertise_addr)
+        token = join_tokens(client)["worker"]
+    except SwarmdeckError as exc:
+        _fail(exc)
+    out.print(f"Swarm initialised: node {state.node_id} is now a manager.")
+    out.print("To add a worker to this swarm, run:")
+    out.print(f"  swarmdeck swarm join --token {token} {state.node_addr}:2377", highlight=False)
+
+
+@swarm_app.command("join")
+def swarm_join(manager: Annotated[str, typer.Argument(help="HOST:PORT of a manager.")],
+               token: Annotated[str, typer.Option(help="Join token.")],
+               host: EndpointOpt = None,
+               advertise_addr: Annotated[str | None, typer.Option()] = None) -> None:
+    """`docker swarm join`."""
+    try:
+        state = join_swarm(connect(host), manager, token, advertise_addr)
+    except SwarmdeckError as exc:
+        _fail(exc)
+    out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
+
+
+@swarm_app.command("join-token")
+def swarm_join_token(role: Annotated[str, typer.Argument(help="worker or manager")] = "worker",
+                     host: EndpointOpt = None) -> None:
+    """Print the `swarmdeck swarm join` line for a worker or a manager."""
+    if role not in ("worker", "manager"):
+        _fail(SwarmdeckError(f"role {role!r}: expected worker or manager"))
+    try:
+        client = connect(host)
+        token = join_tokens(client)[role]
+        addr = client.info()["Swarm"]["NodeAddr"]
+    except SwarmdeckError as exc:
+        _fail(exc)
+    out.print(f"swarmdeck swarm join --token {token} {addr}:2377", highlight=False)
+
+
+@swarm_app.command("nodes")
+def swarm_nodes(host: EndpointOpt = None) -> None:
+    """`docker node ls`."""
+    try:
+        nodes = list_nodes(connect(host))
+    except SwarmdeckError as exc:
+        _fail(exc)
+    table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
+    for n in nodes:
+        table.add_row(n.id[:12], n.hostname, n.addr, n.state, n.availability, n.role)
+    out.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,50 @@
+"""Showing a workflow's progress on the terminal with Rich."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.status import Status
+
+
+class TerminalReporter:
+    """A Reporter (swarmdeck.platform.progress) that draws steps with a spinner.
+
+    It remembers the finished steps, so that a failure can say what was done so far.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.finished: list[str] = []
+        self._status: Status | None = None
+        self._title = ""
+
+    def step(self, title: str) -> None:
+        self._stop()
+        self._title = title
+        self._status = self.console.status(f"[bold]{title}[/]…")
+        self._status.start()
+
+    def detail(self, message: str) -> None:
+        if self._status is not None:
+            self._status.update(f"[bold]{self._title}[/]… [dim]{_clip(message)}[/]")
+
+    def done(self, summary: str) -> None:
+        self._stop()
+        self.finished.append(summary)
+        self.console.print(f"[green]✓[/] [bold]{self._title}[/]: {summary}", highlight=False)
+
+    def note(self, message: str) -> None:
+        self.console.print(f"  [yellow]•[/] {message}", highlight=False)
+
+    def fail(self) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def _clip(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

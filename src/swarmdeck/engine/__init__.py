@@ -1,0 +1,1 @@
+"""Docker Engine access: endpoints, clients, swarm state and routing capabilities."""

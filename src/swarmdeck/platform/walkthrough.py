@@ -1,0 +1,256 @@
+"""`swarmdeck up` / `down`: the report's whole walkthrough on the local engine.
+
+engine → routing → base images → swarm → private registry → build, tag, push friendlyhello →
+deploy the stack → wait for every replica → verify the counter across nodes. Each step
+reuses what exists, so a second `up` changes nothing.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import yaml
+
+from swarmdeck.engine.client import connect, endpoint_url
+from swarmdeck.engine.routing import Routing, detect_routing
+from swarmdeck.engine.swarm import NodeView, init_swarm, list_nodes, require_manager, swarm_state
+from swarmdeck.images.bootstrap import ensure_base_images
+from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, tag_image
+from swarmdeck.platform import converge, ingress, private_registry, stack_cli, verify
+from swarmdeck.platform.errors import PlatformError
+from swarmdeck.platform.progress import Reporter
+from swarmdeck.registry.client import is_loopback
+
+APP_IMAGE = "friendlyhello"
+
+
+def default_app_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / "apps" / "friendlyhello"
+
+
+@dataclass
+class UpOptions:
+    stack: str = "friendlyhello"
+    endpoint: str | None = None
+    registry: str | None = None  # an existing registry every node can pull from
+    registry_port: int = 5000
+    routing: Routing | None = None  # None: detect
+    advertise_addr: str | None = None
+    requests_per_node: int = 10
+    timeout: float = 300.0
+    app_dir: Path = field(default_factory=default_app_dir)
+
+
+@dataclass
+class UpSummary:
+    urls: list[str]
+    registry: str
+    image: str
+    routing: Routing
+    nodes: list[NodeView]
+    check: verify.Verification
+
+
+def up(options: UpOptions, reporter: Reporter) -> UpSummary:
+    compose_file = options.app_dir / "docker-compose.yml"
+    if not (options.app_dir / "Dockerfile").is_file() or not compose_file.is_file():
+        raise PlatformError(f"friendlyhello's Dockerfile and docker-compose.yml are not in "
+                            f"{options.app_dir}; give --app-dir")
+
+    reporter.step("Docker engine")
+    client = connect(options.endpoint)
+    version = client.version()
+    reporter.done(f"Docker Engine {version.get('Version')} (API {version.get('ApiVersion')}) "
+                  f"at {endpoint_url(options.endpoint)}")
+
+    reporter.step("Routing")
+    if options.routing is None:
+        routing, reason = detect_routing(client)
+    else:
+        routing, reason = options.routing, f"--routing {options.routing.value} given"
+    reporter.note(reason)
+    reporter.done(f"routing: {routing.value}")
+
+    reporter.step("Swarm")
+    nodes = _ensure_swarm(client, options, reporter)
+
+    reporter.step("Base images")
+    roles = ["python", "redis"]
+    if options.registry is None:
+        roles.append("registry")
+    if routing is Routing.PROXY:
+        roles.append("proxy")
+    choices = ensure_base_images(client, roles=roles,
+                                 progress=lambda role, msg: reporter.detail(f"{role}: {msg}"))
+    for role in roles:
+        reporter.note(f"{role}: {choices[role].image} ({choices[role].source})")
+    reporter.done("base images: " + ", ".join(f"{r}={choices[r].image}" for r in roles))
+
+    reporter.step("Private registry")
+    if options.registry:
+        registry = options.registry
+        reporter.done(private_registry.attach_registry(registry))
+    else:
+        if len(nodes) > 1:
+            raise PlatformError(
+                f"this swarm has {len(nodes)} nodes, and the other nodes cannot pull from a "
+                f"registry on this host's loopback; give --registry HOST:PORT, a registry every "
+                f"node can pull from")
+        registry, what = private_registry.ensure_registry(
+            client, choices["registry"].image, port=options.registry_port)
+        reporter.done(what)
+
+    reporter.step("Build, tag and push friendlyhello")
+    arch = client.info().get("Architecture", "x86_64")
+    prepare_wheelhouse(options.app_dir, arch, progress=reporter.detail)
+    build_image(client, options.app_dir, f"{APP_IMAGE}:latest",
+                buildargs={"BASE": choices["python"].image}, progress=reporter.detail)
+    image = f"{registry}/{APP_IMAGE}:latest"
+    tag_image(client, f"{APP_IMAGE}:latest", image)
+    digest = push_image(client, image, progress=reporter.detail)
+    runtime = {role: _shareable(client, registry, choices[role], reporter)
+               for role in ("redis", "proxy") if role in choices}
+    reporter.done(f"pushed {image}@{digest}")
+
+    reporter.step(f"Deploy stack {options.stack}")
+    stack_file = _deploy(client, options, routing, compose_file, image, runtime)
+    reporter.done(f"deployed {stack_file}")
+
+    reporter.step("Wait for every replica")
+    services = converge.wait_converged(
+        client, options.stack, options.timeout,
+        on_progress=lambda ps: reporter.detail(
+            ", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)))
+    reporter.done(", ".join(f"{p.name} {p.running}/{p.desired}" for p in services))
+
+    reporter.step("Verify")
+    addresses = [n.addr for n in nodes]
+    port = _published_port(compose_file)
+    check = _verify_until_spread(addresses, port, options)
+    reporter.done(f"{check.requests} requests over {len(addresses)} node(s): visits "
+                  f"{check.first}..{check.last}, none repeated or lost; "
+                  f"{len(check.hostnames)} replica(s) answered")
+    return UpSummary([f"http://{a}:{port}/" for a in addresses], registry, image, routing,
+                     nodes, check)
+
+
+def _ensure_swarm(client: docker.DockerClient, options: UpOptions, reporter: Reporter,
+                  ) -> list[NodeView]:
+    state = swarm_state(client)
+    if state.local_state == "inactive":
+        init_swarm(client, options.advertise_addr)
+        what = "initialised a new swarm; this engine is its manager"
+    else:
+        require_manager(client)
+        what = "this engine already manages a swarm"
+    nodes = [n for n in list_nodes(client) if n.state == "ready"]
+    reporter.done(f"{what}: {len(nodes)} ready node(s) " +
+                  ", ".join(f"{n.hostname}@{n.addr} ({n.role})" for n in nodes))
+    return nodes
+
+
+def _shareable(client: docker.DockerClient, registry: str, choice, reporter: Reporter) -> str:
+    """An image reference every node can pull.
+
+    A pulled official image is pulled by each node itself. One made here (bootstrapped,
+    or only present locally) reaches the other nodes through the private registry.
+    """
+    if choice.source == "pulled":
+        return choice.image
+    reference = f"{registry}/{choice.image}"
+    tag_image(client, choice.image, reference)
+    push_image(client, reference, progress=reporter.detail)
+    return reference
+
+
+def _deploy(client: docker.DockerClient, options: UpOptions, routing: Routing,
+            compose_file: Path, image: str, runtime: dict[str, str]) -> Path:
+    compose = yaml.safe_load(compose_file.read_text())
+    workdir = Path(tempfile.mkdtemp(prefix=f"swarmdeck-{options.stack}-"))
+    if routing is Routing.PROXY:
+        compose, proxy_config = ingress.with_proxy_ingress(compose, options.stack, runtime["proxy"])
+        (workdir / "haproxy.cfg").write_text(proxy_config)
+    _check_ports_free(client, options.stack, compose)
+    stack_file = workdir / "docker-compose.yml"
+    stack_file.write_text(yaml.safe_dump(compose, sort_keys=False))
+    stack_cli.deploy(stack_file, options.stack,
+                     env={"FRIENDLYHELLO_IMAGE": image, "REDIS_IMAGE": runtime["redis"]},
+                     docker_host=endpoint_url(options.endpoint))
+    return stack_file
+
+
+def _check_ports_free(client: docker.DockerClient, stack: str, compose: dict) -> None:
+    """Refuse before deploying when another program on this host holds a published port.
+
+    Ports this stack already publishes are its own (a second `up`); any other holder would
+    leave the stack's tasks pending with 'port already in use' long after deploy returned.
+    """
+    ours = {int(p["PublishedPort"]) for s in stack_cli.stack_services(client, stack)
+            for p in (s.attrs.get("Endpoint") or {}).get("Ports") or []}
+    for port in _all_published(compose):
+        if port in ours:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError as exc:
+                raise PlatformError(
+                    f"port {port} is already in use on this host ({exc.strerror}); "
+                    f"stop what holds it (`ss -ltnp 'sport = :{port}'`) and run up again") from exc
+
+
+def _all_published(compose: dict) -> list[int]:
+    ports = []
+    for service in (compose.get("services") or {}).values():
+        for port in (service or {}).get("ports") or []:
+            if isinstance(port, dict):
+                if port.get("published"):
+                    ports.append(int(port["published"]))
+            elif ":" in str(port):
+                ports.append(int(str(port).split("/")[0].split(":")[-2]))
+    return ports
+
+
+def _published_port(compose_file: Path) -> int:
+    ports = _all_published(yaml.safe_load(compose_file.read_text()))
+    if not ports:
+        raise PlatformError(f"{compose_file}: the web service publishes no port")
+    return ports[0]
+
+
+def _verify_until_spread(addresses: list[str], port: int, options: UpOptions) -> verify.Verification:
+    """Verify; right after a deploy the proxy may still be learning the tasks, so retry a
+    little while only one replica has answered."""
+    check = verify.verify_counter(addresses, port, options.requests_per_node)
+    for _ in range(10):
+        if len(check.hostnames) > 1:
+            break
+        check = verify.verify_counter(addresses, port, options.requests_per_node)
+    return check
+
+
+def down(stack: str, endpoint: str | None, volumes: bool, registry: bool,
+         reporter: Reporter) -> list[str]:
+    """Remove the stack (and with ``volumes`` its volumes on this node; with ``registry``
+    the managed registry container too)."""
+    reporter.step("Docker engine")
+    client = connect(endpoint)
+    reporter.done(f"engine at {endpoint_url(endpoint)}")
+    removed: list[str] = []
+    reporter.step(f"Remove stack {stack}")
+    if swarm_state(client).active:
+        require_manager(client)
+        removed += stack_cli.remove(client, stack)
+    if volumes:
+        for volume in client.volumes.list(filters={"label": f"{stack_cli.NAMESPACE_LABEL}={stack}"}):
+            volume.remove()
+            removed.append(f"volume {volume.name}")
+    if registry:
+        removed += private_registry.remove_registry(client, volumes)
+    reporter.done("removed " + (", ".join(removed) if removed else "nothing (already gone)"))
+    return removed

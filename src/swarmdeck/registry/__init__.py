@@ -1,0 +1,1 @@
+"""A Distribution API v2 client (httpx)."""
