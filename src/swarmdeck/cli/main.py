@@ -26,8 +26,8 @@ swarm_app = typer.Typer(no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
 app.add_typer(swarm_app, name="swarm")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EndpointOpt = Annotated[str | None, typer.Option(
     "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")]

@@ -1,0 +1,3 @@
+from swarmdeck.cli.main import main
+
+main()
