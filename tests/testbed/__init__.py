@@ -1,0 +1,34 @@
+"""swarmdeck's test bed: real Docker engines, a real two-node swarm and a real registry.
+
+Node A is the machine's own dockerd; node B is a second dockerd in the network namespace
+`sdtb-nodeb` (hostname `nodeb`), joined to node A over a veth pair (100.77.13.1 <-> .2).
+The registry (Debian's docker-registry) serves TLS on 100.77.13.1:5443 for both nodes.
+The kernel here has no IPVS: services need `endpoint_mode="dnsrr"` and host-mode ports.
+
+Use it through the pytest fixtures in tests/conftest.py, or by hand from the repo root:
+`python -m tests.testbed up|down|status`.
+"""
+
+from .bed import Testbed, down, status
+from .common import TestbedError
+from .config import BUSYBOX_IMAGE, NODE_A_ADDR, NODE_B_ADDR, REGISTRY_ADDR
+from .images import load_on_node_b, push_to_registry
+from .registry import Registry
+from .swarm import Swarm, SwarmCleanup, unique_name
+
+__all__ = [
+    "BUSYBOX_IMAGE",
+    "NODE_A_ADDR",
+    "NODE_B_ADDR",
+    "REGISTRY_ADDR",
+    "Registry",
+    "Swarm",
+    "SwarmCleanup",
+    "Testbed",
+    "TestbedError",
+    "down",
+    "load_on_node_b",
+    "push_to_registry",
+    "status",
+    "unique_name",
+]

@@ -1,0 +1,153 @@
+"""The two Docker engines: node A is the machine's own dockerd, node B a second dockerd in
+the `sdtb-nodeb` network namespace (and its own UTS namespace, hostname `nodeb`).
+
+Both functions return a connected `docker.DockerClient`. They reuse an engine that answers,
+start one that does not, and report in `started` whether they did.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from .common import TestbedError, is_process, log_tail, read_pid, spawn, stop_process, wait_for
+from .config import (
+    ENGINE_A_PIDFILE,
+    ENGINE_A_URL,
+    ENGINE_START_TIMEOUT,
+    LOG_DIR,
+    NETNS_PATH,
+    NODE_B_CONTAINERD_NS,
+    NODE_B_CONTAINERD_PLUGINS_NS,
+    NODE_B_DATA_ROOT,
+    NODE_B_EXEC_ROOT,
+    NODE_B_HOSTNAME,
+    NODE_B_PIDFILE,
+    NODE_B_RUN,
+    NODE_B_SOCKET,
+    NODE_B_URL,
+)
+
+ENGINE_A_LOG = LOG_DIR / "dockerd.log"
+NODE_B_LOG = LOG_DIR / "nodeb-dockerd.log"
+
+
+@dataclass
+class Engine:
+    client: docker.DockerClient
+    pid: int | None  # the dockerd's pid when this call started it, else None
+
+    @property
+    def started(self) -> bool:
+        return self.pid is not None
+
+
+def connect(url: str, *, timeout: int = 120) -> docker.DockerClient | None:
+    """A client for the engine at `url`, or None if it does not answer."""
+    try:  # a short timeout while probing: a hung engine must not stall the caller
+        client = docker.DockerClient(base_url=url, version="auto", timeout=5)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+        return None
+    client.api.timeout = timeout
+    return client
+
+
+def _wait_answering(url: str, pid: int, log: Path, what: str) -> docker.DockerClient:
+    def probe() -> docker.DockerClient | None:
+        if not is_process(pid, "dockerd"):
+            raise TestbedError(f"{what} exited while starting\n{log_tail(log)}")
+        return connect(url)
+
+    return wait_for(
+        probe,
+        timeout=ENGINE_START_TIMEOUT,
+        what=f"{what} to answer on {url}",
+        detail=lambda: log_tail(log),
+    )
+
+
+def ensure_engine_a() -> Engine:
+    """The machine's own dockerd on /var/run/docker.sock; started (and left running) if down."""
+    client = connect(ENGINE_A_URL)
+    if client:
+        return Engine(client, None)
+    pid = read_pid(ENGINE_A_PIDFILE)
+    if is_process(pid, "dockerd"):  # starting right now, or hung: give it its chance first
+        assert pid is not None
+        return Engine(
+            _wait_answering(ENGINE_A_URL, pid, ENGINE_A_LOG, "the machine's dockerd"), None
+        )
+    if not shutil.which("dockerd"):
+        raise TestbedError(
+            "no Docker engine answers on /var/run/docker.sock and `dockerd` is "
+            "not installed (apt-get install docker.io)"
+        )
+    proc = spawn(["dockerd"], ENGINE_A_LOG)
+    return Engine(_wait_answering(ENGINE_A_URL, proc.pid, ENGINE_A_LOG, "dockerd"), proc.pid)
+
+
+def node_b_pid() -> int | None:
+    """Pid of node B's dockerd if it is running (checked against its command line)."""
+    pid = read_pid(NODE_B_PIDFILE)
+    return pid if is_process(pid, "dockerd", str(NODE_B_SOCKET)) else None
+
+
+def ensure_node_b() -> Engine:
+    """Node B's dockerd inside the namespace; the namespace must exist already."""
+    client = connect(NODE_B_URL)
+    if client:
+        return Engine(client, None)
+    if not NETNS_PATH.exists():
+        raise TestbedError(f"network namespace {NETNS_PATH} is missing; node B cannot start")
+    pid = node_b_pid()
+    if pid:  # ours but not answering: starting, or hung after an earlier run
+        try:
+            return Engine(_wait_answering(NODE_B_URL, pid, NODE_B_LOG, "node B's dockerd"), None)
+        except TestbedError:
+            stop_process(pid)
+    NODE_B_PIDFILE.unlink(missing_ok=True)  # stale: its pid is dead or someone else's now
+    for path in (NODE_B_RUN, NODE_B_EXEC_ROOT, NODE_B_DATA_ROOT):
+        path.mkdir(parents=True, exist_ok=True)
+    # nsenter --net, not `ip netns exec`: the latter remounts /sys and dockerd then fails
+    # with "Devices cgroup isn't mounted". unshare --uts gives node B its own hostname.
+    cmd = [
+        "nsenter",
+        f"--net={NETNS_PATH}",
+        "unshare",
+        "--uts",
+        "sh",
+        "-c",
+        'hostname "$0" && exec "$@"',
+        NODE_B_HOSTNAME,
+        "dockerd",
+        "--data-root",
+        str(NODE_B_DATA_ROOT),
+        "--exec-root",
+        str(NODE_B_EXEC_ROOT),
+        "-H",
+        NODE_B_URL,
+        "--pidfile",
+        str(NODE_B_PIDFILE),
+        "--containerd-namespace",
+        NODE_B_CONTAINERD_NS,
+        "--containerd-plugins-namespace",
+        NODE_B_CONTAINERD_PLUGINS_NS,
+    ]
+    proc = spawn(cmd, NODE_B_LOG)
+    # nsenter, unshare and sh all exec: the child's pid is dockerd's pid.
+    return Engine(_wait_answering(NODE_B_URL, proc.pid, NODE_B_LOG, "node B's dockerd"), proc.pid)
+
+
+def stop_node_b() -> bool:
+    """Stop node B's dockerd (it stops its containers and its containerd). True if it ran."""
+    pid = node_b_pid()
+    if not pid:
+        return False
+    stop_process(pid, grace=40)
+    return True
