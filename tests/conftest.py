@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import docker
+import docker.errors
 import pytest
+import requests
 
 # `tests.testbed` must import under plain `pytest` too, which (unlike `python -m pytest`)
 # does not put the repository root on sys.path.
@@ -32,7 +34,7 @@ T = TypeVar("T")
 def _need(part: str, bring_up: Callable[[], T]) -> T:
     try:
         return bring_up()
-    except TestbedError as exc:
+    except (TestbedError, docker.errors.DockerException, requests.RequestException) as exc:
         pytest.fail(f"test bed: {part} is not available: {exc}", pytrace=False)
 
 

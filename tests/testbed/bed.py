@@ -19,11 +19,11 @@ import docker
 import docker.errors
 
 from . import engines, netns, registry, state
-from .common import TestbedError
+from .common import TestbedError, run
 from .config import DOCKER_CERTS_DIR, NODE_A_ADDR, NODE_B_DATA_ROOT, NODE_B_URL, PKI_DIR
 from .images import ensure_busybox, push_to_registry
 from .registry import REGISTRY, Registry
-from .swarm import Swarm, ensure_swarm
+from .swarm import Swarm, ensure_swarm, sweep_leftovers
 
 SESSION, CLI = "session", "cli"
 
@@ -71,8 +71,11 @@ class Testbed:
         return engine.client
 
     def swarm(self) -> Swarm:
+        """Both nodes in one swarm (and whatever dead runs left in it removed)."""
         with state.locked():
-            return ensure_swarm(self.engine(), self.node_b())
+            swarm = ensure_swarm(self.engine(), self.node_b())
+            sweep_leftovers(swarm.manager)
+        return swarm
 
     def registry(self) -> Registry:
         with state.locked():
@@ -151,6 +154,8 @@ def down(*, force: bool = False, purge: bool = False) -> list[str]:
             if client and client.info()["Swarm"].get("NodeAddr") == NODE_A_ADDR:
                 client.swarm.leave(force=True)
                 done.append("node A left the test bed swarm")
+            if os.path.ismount(NODE_B_DATA_ROOT):  # dockerd bind-mounts its data root
+                run(["umount", str(NODE_B_DATA_ROOT)])
             for path in (NODE_B_DATA_ROOT, PKI_DIR, DOCKER_CERTS_DIR):
                 if path.exists():
                     shutil.rmtree(path)

@@ -7,7 +7,10 @@ start one that does not, and report in `started` whether they did.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +61,11 @@ def connect(url: str, *, timeout: int = 120) -> docker.DockerClient | None:
     return client
 
 
-def _wait_answering(url: str, pid: int, log: Path, what: str) -> docker.DockerClient:
+def _wait_answering(
+    url: str, alive: Callable[[], bool], log: Path, what: str
+) -> docker.DockerClient:
     def probe() -> docker.DockerClient | None:
-        if not is_process(pid, "dockerd"):
+        if not alive():
             raise TestbedError(f"{what} exited while starting\n{log_tail(log)}")
         return connect(url)
 
@@ -72,6 +77,11 @@ def _wait_answering(url: str, pid: int, log: Path, what: str) -> docker.DockerCl
     )
 
 
+def _child_alive(proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
+    # poll(), not /proc/PID/cmdline: that reads empty while nsenter/unshare/sh exec.
+    return lambda: proc.poll() is None
+
+
 def ensure_engine_a() -> Engine:
     """The machine's own dockerd on /var/run/docker.sock; started (and left running) if down."""
     client = connect(ENGINE_A_URL)
@@ -81,7 +91,13 @@ def ensure_engine_a() -> Engine:
     if is_process(pid, "dockerd"):  # starting right now, or hung: give it its chance first
         assert pid is not None
         return Engine(
-            _wait_answering(ENGINE_A_URL, pid, ENGINE_A_LOG, "the machine's dockerd"), None
+            _wait_answering(
+                ENGINE_A_URL,
+                lambda: is_process(pid, "dockerd"),
+                ENGINE_A_LOG,
+                "the machine's dockerd",
+            ),
+            None,
         )
     if not shutil.which("dockerd"):
         raise TestbedError(
@@ -89,7 +105,9 @@ def ensure_engine_a() -> Engine:
             "not installed (apt-get install docker.io)"
         )
     proc = spawn(["dockerd"], ENGINE_A_LOG)
-    return Engine(_wait_answering(ENGINE_A_URL, proc.pid, ENGINE_A_LOG, "dockerd"), proc.pid)
+    return Engine(
+        _wait_answering(ENGINE_A_URL, _child_alive(proc), ENGINE_A_LOG, "dockerd"), proc.pid
+    )
 
 
 def node_b_pid() -> int | None:
@@ -98,50 +116,75 @@ def node_b_pid() -> int | None:
     return pid if is_process(pid, "dockerd", str(NODE_B_SOCKET)) else None
 
 
+def _in_our_netns(pid: int) -> bool:
+    """A dockerd left in a namespace that was deleted and made again is cut off from the veth."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(NETNS_PATH).st_ino
+    except OSError:
+        return False
+
+
+def _dockerd_command() -> list[str]:
+    # nsenter --net, not `ip netns exec`: the latter remounts /sys and dockerd then fails
+    # with "Devices cgroup isn't mounted". unshare --uts gives node B its own hostname.
+    # nsenter, unshare and sh all exec, so the spawned pid ends up being dockerd's.
+    return [
+        "nsenter", f"--net={NETNS_PATH}", "unshare", "--uts",
+        "sh", "-c", 'hostname "$0" && exec "$@"', NODE_B_HOSTNAME,
+        "dockerd",
+        "--data-root", str(NODE_B_DATA_ROOT),
+        "--exec-root", str(NODE_B_EXEC_ROOT),
+        "-H", NODE_B_URL,
+        "--pidfile", str(NODE_B_PIDFILE),
+        "--containerd-namespace", NODE_B_CONTAINERD_NS,
+        "--containerd-plugins-namespace", NODE_B_CONTAINERD_PLUGINS_NS,
+    ]  # fmt: skip
+
+
+def _stop_orphan_containerd() -> None:
+    """Stop the containerd a killed node B dockerd left behind and drop its pid file.
+
+    dockerd reuses a containerd whose pid is still alive, but one dying with its parent
+    (or a zombie not yet reaped) makes it wait 15 s for a socket that never comes.
+    """
+    pidfile = NODE_B_EXEC_ROOT / "containerd" / "containerd.pid"
+    pid = read_pid(pidfile)
+    if is_process(pid, "containerd", str(NODE_B_EXEC_ROOT)):
+        assert pid is not None
+        stop_process(pid, grace=10)
+    pidfile.unlink(missing_ok=True)
+
+
 def ensure_node_b() -> Engine:
     """Node B's dockerd inside the namespace; the namespace must exist already."""
-    client = connect(NODE_B_URL)
-    if client:
-        return Engine(client, None)
     if not NETNS_PATH.exists():
         raise TestbedError(f"network namespace {NETNS_PATH} is missing; node B cannot start")
     pid = node_b_pid()
-    if pid:  # ours but not answering: starting, or hung after an earlier run
+    if pid and not _in_our_netns(pid):
+        stop_process(pid, grace=40)
+        pid = None
+    if pid:  # answering, starting, or hung after an earlier run
+
+        def alive() -> bool:
+            return node_b_pid() == pid
+
         try:
-            return Engine(_wait_answering(NODE_B_URL, pid, NODE_B_LOG, "node B's dockerd"), None)
+            return Engine(_wait_answering(NODE_B_URL, alive, NODE_B_LOG, "node B's dockerd"), None)
         except TestbedError:
-            stop_process(pid)
+            stop_process(pid, grace=40)
+    elif client := connect(NODE_B_URL):  # running, but its pid file is gone: still ours
+        return Engine(client, None)
     NODE_B_PIDFILE.unlink(missing_ok=True)  # stale: its pid is dead or someone else's now
+    _stop_orphan_containerd()
     for path in (NODE_B_RUN, NODE_B_EXEC_ROOT, NODE_B_DATA_ROOT):
         path.mkdir(parents=True, exist_ok=True)
-    # nsenter --net, not `ip netns exec`: the latter remounts /sys and dockerd then fails
-    # with "Devices cgroup isn't mounted". unshare --uts gives node B its own hostname.
-    cmd = [
-        "nsenter",
-        f"--net={NETNS_PATH}",
-        "unshare",
-        "--uts",
-        "sh",
-        "-c",
-        'hostname "$0" && exec "$@"',
-        NODE_B_HOSTNAME,
-        "dockerd",
-        "--data-root",
-        str(NODE_B_DATA_ROOT),
-        "--exec-root",
-        str(NODE_B_EXEC_ROOT),
-        "-H",
-        NODE_B_URL,
-        "--pidfile",
-        str(NODE_B_PIDFILE),
-        "--containerd-namespace",
-        NODE_B_CONTAINERD_NS,
-        "--containerd-plugins-namespace",
-        NODE_B_CONTAINERD_PLUGINS_NS,
-    ]
-    proc = spawn(cmd, NODE_B_LOG)
-    # nsenter, unshare and sh all exec: the child's pid is dockerd's pid.
-    return Engine(_wait_answering(NODE_B_URL, proc.pid, NODE_B_LOG, "node B's dockerd"), proc.pid)
+    proc = spawn(_dockerd_command(), NODE_B_LOG)
+    try:
+        client = _wait_answering(NODE_B_URL, _child_alive(proc), NODE_B_LOG, "node B's dockerd")
+    except TestbedError:
+        stop_process(proc.pid, grace=10)  # never leave a half-started engine behind
+        raise
+    return Engine(client, proc.pid)
 
 
 def stop_node_b() -> bool:

@@ -6,6 +6,7 @@ services and networks for a test and removes them (and whole stacks) afterwards.
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import requests.exceptions
 from docker.models.networks import Network
 from docker.models.services import Service
 
-from .common import TestbedError, wait_for
+from .common import TestbedError, cmdline, wait_for
 from .config import (
     NODE_A_ADDR,
     NODE_A_LABEL,
@@ -103,9 +104,13 @@ def _ensure_worker(a: docker.DockerClient, b: docker.DockerClient, token: str) -
 
 
 def _remove_stale_nodes(a: docker.DockerClient, keep: set[str]) -> None:
-    """Drop the Down nodes earlier runs left in the list (an old node B, say)."""
+    """Drop the nodes earlier runs left in the list (an old node B, say).
+
+    Not only Down ones: an engine stopped a moment ago still shows Ready for 10-20 s, and
+    the scheduler would place tasks on it. The bed's swarm has exactly two nodes.
+    """
     for node in _manager_nodes(a) or []:
-        if node.id not in keep and node.attrs["Status"]["State"] == "down":
+        if node.id not in keep:
             node.remove(force=True)
 
 
@@ -162,6 +167,24 @@ def ensure_swarm(a: docker.DockerClient, b: docker.DockerClient) -> Swarm:
     )
 
 
+def sweep_leftovers(manager: docker.DockerClient) -> None:
+    """Remove services and networks that fixtures of processes now dead created.
+
+    Networks still in use by a dying service's tasks are left for the next sweep.
+    """
+
+    def orphaned(labels: dict[str, str]) -> bool:
+        owner = labels.get(OBJECT_LABEL, "")
+        return not (owner.isdigit() and cmdline(int(owner)))
+
+    for service in manager.services.list(filters={"label": OBJECT_LABEL}):
+        if orphaned(service.attrs["Spec"].get("Labels", {})):
+            _remove(service.remove, f"service {service.name}", [])
+    for network in manager.networks.list(filters={"label": OBJECT_LABEL}):
+        if orphaned(network.attrs.get("Labels") or {}):
+            _remove(network.remove, f"network {network.name}", [])
+
+
 def unique_name(prefix: str) -> str:
     """A name no other test (or concurrent session) on the shared swarm uses."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -171,7 +194,8 @@ def unique_name(prefix: str) -> str:
 class SwarmCleanup:
     """Creates swarm objects for one test and removes them, and registered stacks, after it.
 
-    Everything it creates carries the label `swarmdeck.testbed=1`.
+    Everything it creates carries the label `swarmdeck.testbed=<pid of this process>`, so
+    `sweep_leftovers` can tell what a crashed run left from what a live one still uses.
     """
 
     swarm: Swarm
@@ -182,7 +206,7 @@ class SwarmCleanup:
     def service(self, image: str, command: list[str] | str | None = None, **kwargs: Any) -> Service:
         """`docker service create` through the SDK (`manager.services.create` arguments)."""
         kwargs.setdefault("name", unique_name("tb"))
-        kwargs["labels"] = {**kwargs.get("labels", {}), OBJECT_LABEL: "1"}
+        kwargs["labels"] = {**kwargs.get("labels", {}), OBJECT_LABEL: str(os.getpid())}
         service = self.swarm.manager.services.create(image, command, **kwargs)
         self.services.append(service.id)
         return service
@@ -191,7 +215,7 @@ class SwarmCleanup:
         """An attachable overlay network unless told otherwise."""
         kwargs.setdefault("driver", "overlay")
         kwargs.setdefault("attachable", True)
-        kwargs["labels"] = {**kwargs.get("labels", {}), OBJECT_LABEL: "1"}
+        kwargs["labels"] = {**kwargs.get("labels", {}), OBJECT_LABEL: str(os.getpid())}
         network = self.swarm.manager.networks.create(name or unique_name("tbnet"), **kwargs)
         self.networks.append(network.id)
         return network
