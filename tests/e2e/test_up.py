@@ -1,0 +1,147 @@
+"""`swarmdeck up` end to end on the real two-node swarm: the report's walkthrough, then the
+report's claims checked from outside — a request at either node reaches replicas on both,
+and the shared counter stays exact."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
+
+STACK = "friendlyhello"
+PORT = 6767
+LABEL = {"label": f"com.docker.stack.namespace={STACK}"}
+
+
+def swarmdeck(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "swarmdeck", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def get(address: str) -> dict:
+    answer = httpx.get(f"http://{address}:{PORT}/",
+                       headers={"Accept": "application/json", "Connection": "close"}, timeout=5)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def running_tasks(engine, service: str) -> list[dict]:
+    return [t for t in engine.services.get(f"{STACK}_{service}").tasks()
+            if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
+
+
+def test_up_refuses_a_taken_port_and_deploys_nothing(swarm, registry):
+    swarmdeck("down")
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", PORT))
+        holder.listen()
+        run = swarmdeck("up", "--registry", registry.address)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"error: port {PORT} is already in use on this host" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "done before the error:" in run.stderr  # what was done so far
+    assert not swarm.manager.services.list(filters=LABEL)
+
+
+def test_up_refuses_a_loopback_registry_on_a_multi_node_swarm(swarm):
+    run = swarmdeck("up")
+    assert run.returncode == 1
+    assert "this swarm has 2 nodes" in run.stderr and "--registry HOST:PORT" in run.stderr
+    assert not swarm.manager.services.list(filters=LABEL)
+
+
+@pytest.fixture(scope="module")
+def deployed(swarm, registry):
+    swarmdeck("down", "--volumes")
+    started = time.monotonic()
+    run = swarmdeck("up", "--registry", registry.address, "--requests", "10")
+    elapsed = time.monotonic() - started
+    assert run.returncode == 0, run.stdout + run.stderr
+    yield run, elapsed
+    swarmdeck("down", "--volumes")
+
+
+def test_up_reports_the_routing_case_and_every_node_url(deployed, swarm):
+    run, _ = deployed
+    assert "this kernel has no IPVS" in run.stdout  # the CI machines' case, said plainly
+    assert "friendlyhello is up (proxy routing, 2 node(s)" in run.stdout
+    for address in (swarm.addr_a, swarm.addr_b):
+        assert f"http://{address}:{PORT}/" in run.stdout
+    assert "none repeated or lost" in run.stdout
+
+
+def test_one_web_replica_per_node_and_redis_on_the_manager(deployed, swarm):
+    web_nodes = sorted(t["NodeID"] for t in running_tasks(swarm.manager, "web"))
+    assert web_nodes == sorted([swarm.node_a_id, swarm.node_b_id])
+    assert [t["NodeID"] for t in running_tasks(swarm.manager, "redis")] == [swarm.node_a_id]
+
+
+def test_each_node_reaches_both_replicas(deployed, swarm):
+    replicas = {t["Status"]["ContainerStatus"]["ContainerID"][:12]
+                for t in running_tasks(swarm.manager, "web")}
+    for address in (swarm.addr_a, swarm.addr_b):
+        seen = {get(address)["hostname"] for _ in range(20)}
+        assert seen == replicas, f"from {address}"
+
+
+def test_counter_grows_by_exactly_the_requests_answered(deployed, swarm):
+    before = get(swarm.addr_a)["visits"]
+    addresses = [swarm.addr_a, swarm.addr_b] * 100
+    with ThreadPoolExecutor(16) as pool:
+        numbers = [body["visits"] for body in pool.map(get, addresses)]
+    after = get(swarm.addr_b)["visits"]
+    assert len(set(numbers)) == len(numbers) == 200
+    assert sorted(numbers) == list(range(before + 1, before + 201))
+    assert after == before + 201
+
+
+def test_count_survives_a_redis_crash(deployed, swarm):
+    last = get(swarm.addr_a)["visits"]
+    [task] = running_tasks(swarm.manager, "redis")
+    container = swarm.manager.containers.get(task["Status"]["ContainerStatus"]["ContainerID"])
+    container.kill()  # SIGKILL: the append-only file is all that is left
+    deadline = time.monotonic() + 90
+    while True:
+        body = get(swarm.addr_b)
+        if body["visits"] is not None:
+            break
+        assert time.monotonic() < deadline, "redis did not come back within 90 s"
+        time.sleep(0.5)
+    [restarted] = running_tasks(swarm.manager, "redis")
+    assert restarted["ID"] != task["ID"]
+    assert body["visits"] == last + 1
+
+
+def test_second_up_changes_nothing(deployed, swarm, registry):
+    def snapshot():
+        services = swarm.manager.services.list(filters=LABEL)
+        specs = {s.name: s.attrs["Spec"] for s in services}
+        tasks = {t["ID"] for s in services for t in s.tasks() if t["DesiredState"] == "running"}
+        return specs, tasks
+
+    before = snapshot()
+    started = time.monotonic()
+    run = swarmdeck("up", "--registry", registry.address, "--requests", "5")
+    elapsed = time.monotonic() - started
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "already manages a swarm" in run.stdout
+    assert snapshot() == before  # same specs, and not one task replaced
+    print(f"first up {deployed[1]:.1f} s, second up {elapsed:.1f} s")
+
+
+def test_down_removes_the_stack_and_keeps_the_data(deployed, swarm):
+    run = swarmdeck("down")
+    assert run.returncode == 0, run.stderr
+    assert not swarm.manager.services.list(filters=LABEL)
+    assert not swarm.manager.networks.list(filters=LABEL)
+    assert [v.name for v in swarm.manager.volumes.list(filters=LABEL)] == [f"{STACK}_redis-data"]
+    run = swarmdeck("down", "--volumes")
+    assert run.returncode == 0
+    assert not swarm.manager.volumes.list(filters=LABEL)
