@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import docker.errors
 from docker import DockerClient
@@ -515,11 +515,19 @@ def _remove_image(client: DockerClient, image_id: str) -> None:
         client.images.remove(image_id, force=True)
 
 
-def _existing_id(client: DockerClient, tag: str) -> str | None:
+def _inspect(client: DockerClient, tag: str) -> dict[str, Any] | None:
+    """The engine's view of image ``tag``, or None if it has no such image."""
     try:
-        return str(client.images.get(tag).id)
+        return dict(client.api.inspect_image(tag))
     except docker.errors.ImageNotFound:
         return None
+    except docker.errors.APIError as exc:
+        raise ImageError(f"the engine could not inspect {tag}: {exc.explanation or exc}") from None
+
+
+def _existing_id(client: DockerClient, tag: str) -> str | None:
+    found = _inspect(client, tag)
+    return None if found is None else str(found["Id"])
 
 
 def _tag(client: DockerClient, recipe: BaseImage, image_id: str) -> None:
@@ -577,7 +585,7 @@ def build_base_image(
         report("importing into the engine")
         image_id = _import_rootfs(client, recipe, rootfs, work / "tar.log")
         _tag(client, recipe, image_id)
-        size = client.images.get(image_id).attrs.get("Size", 0)
+        size = (_inspect(client, image_id) or {}).get("Size", 0)
     report(f"built {recipe.image} ({size / 1e6:.0f} MB)")
     return image_id
 
@@ -598,11 +606,9 @@ def _select(roles: Sequence[str] | None) -> list[BaseImage]:
 
 def is_current(client: DockerClient, recipe: BaseImage) -> bool:
     """Whether the recipe's tag exists and was built from this very recipe."""
-    try:
-        labels = client.images.get(recipe.image).labels or {}
-    except docker.errors.ImageNotFound:
-        return False
-    return labels.get(RECIPE_LABEL) == recipe.recipe_hash()
+    found = _inspect(client, recipe.image)
+    labels = ((found or {}).get("Config") or {}).get("Labels") or {}
+    return bool(labels.get(RECIPE_LABEL) == recipe.recipe_hash())
 
 
 def bootstrap(
@@ -690,7 +696,10 @@ def ensure_base_images(
         except docker.errors.APIError as exc:
             pull_errors[recipe.role] = str(exc.explanation or exc)
             if progress is not None:
-                progress(recipe.role, f"cannot pull {recipe.official}: building it locally")
+                progress(
+                    recipe.role,
+                    f"cannot pull {recipe.official}: using {recipe.image} (Debian packages)",
+                )
             continue
         choices[recipe.role] = BaseImageChoice(recipe.role, recipe.official, "pulled")
     if pull_errors:
