@@ -175,7 +175,7 @@ def test_ensure_base_images_says_which_source_serves_each_role(
 
 def _leftovers(role: str) -> set[Path]:
     temp = Path(tempfile.gettempdir()).glob(f"swarmdeck-base-{role}-*")
-    return set(temp) | set(DEFAULT_CACHE_DIR.glob(".build-*"))
+    return set(temp) | set(DEFAULT_CACHE_DIR.glob(f".build-{role}-*"))
 
 
 def test_a_failed_debootstrap_raises_with_its_log_and_leaves_nothing(
@@ -198,6 +198,7 @@ def test_a_failed_debootstrap_raises_with_its_log_and_leaves_nothing(
     assert "swarmdeck-no-such-package" in message  # the tail of debootstrap's own output
     with pytest.raises(docker.errors.ImageNotFound):
         engine.images.get(recipe.image)
+    assert engine.images.list(all=True, filters={"label": f"{ROLE_LABEL}={role}"}) == []
     assert _leftovers(role) <= before
 
 
@@ -215,12 +216,11 @@ def test_an_import_the_engine_refuses_changes_no_tag_and_leaves_nothing(
     )
     engine.images.get(busybox_image).tag(recipe.repository, recipe.tag)
     janitor.images.append(recipe.image)
-    images_before = {image.id for image in engine.images.list(all=True)}
     before = _leftovers(role)
     with pytest.raises(ImageError, match=rf"the engine refused to import {recipe.image}: .*run"):
         build_base_image(engine, recipe)
     assert engine.images.get(recipe.image).id == engine.images.get(busybox_image).id
-    assert {image.id for image in engine.images.list(all=True)} <= images_before
+    assert engine.images.list(all=True, filters={"label": f"{ROLE_LABEL}={role}"}) == []
     assert _leftovers(role) <= before
 
 

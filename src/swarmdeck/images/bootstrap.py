@@ -573,7 +573,7 @@ def build_base_image(
     with contextlib.ExitStack() as cleanup:
         work = Path(tempfile.mkdtemp(prefix=f"swarmdeck-base-{recipe.role}-"))
         cleanup.callback(_remove_tree, work)
-        private_cache = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
+        private_cache = Path(tempfile.mkdtemp(prefix=f".build-{recipe.role}-", dir=cache_dir))
         cleanup.callback(shutil.rmtree, private_cache, ignore_errors=True)
         rootfs = work / "rootfs"
         _seed_private_cache(cache_dir, private_cache)
