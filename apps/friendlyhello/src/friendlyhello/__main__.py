@@ -34,6 +34,11 @@ def main() -> int:
         workers=settings.workers,
         loop=Loops.uvloop,
         websockets=False,
+        # granian holds one backpressure permit per open connection, idle keep-alive ones
+        # included; with its default (backlog / workers = 512) the 513th concurrent
+        # keep-alive client of a worker waited 30 s, until an idle one timed out.
+        backlog=2048,
+        backpressure=4096,
         log_dictconfig=logging_config,
         workers_kill_timeout=10,
     )
