@@ -7,6 +7,7 @@ for /healthz, and stops it (SIGTERM, then SIGKILL) after the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -73,7 +74,9 @@ class AppProcess:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-                raise AssertionError(f"friendlyhello ignored SIGTERM\n{log_tail(self.log)}")
+                raise AssertionError(
+                    f"friendlyhello ignored SIGTERM\n{log_tail(self.log)}"
+                ) from None
         return self.proc.returncode
 
     def kill(self) -> None:
@@ -94,10 +97,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture
