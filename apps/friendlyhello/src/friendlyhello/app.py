@@ -29,22 +29,25 @@ def wants_json(accept: str | None) -> bool:
     Browsers list text/html first, so they keep getting the report's page; a client that
     asks for JSON (and does not rank HTML at least as high) gets JSON.
     """
-    if not accept or "json" not in accept:
+    if not accept:
+        return False
+    accept = accept.lower()
+    if "json" not in accept:
         return False
     quality = {"application/json": 0.0, "text/html": -1.0}
     for media_range in accept.split(","):
         media_type, *params = (part.strip() for part in media_range.split(";"))
-        if media_type.lower() not in quality:
+        if media_type not in quality:
             continue
         q = 1.0
         for param in params:
             key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
+            if key.strip() == "q":
                 try:
                     q = float(value)
                 except ValueError:
                     q = 0.0
-        quality[media_type.lower()] = q
+        quality[media_type] = q
     return quality["application/json"] > 0 and quality["application/json"] > quality["text/html"]
 
 
