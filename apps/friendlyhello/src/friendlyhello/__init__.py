@@ -7,18 +7,19 @@ visit number from Redis ``INCR counter``, or ``<i>cannot connect to Redis, count
 disabled</i>`` when Redis does not answer within the report's 2 seconds. Added: a JSON form
 (``Accept: application/json``), ``/healthz`` and ``/readyz``.
 
-How it is served, and why (measured on a 2-core machine, wrk -t1 -c16, one local Redis;
-the seed app under Flask's development server made ~1,100 req/s in the same runs):
-- Flask under a production server tops out far below 15x the seed (gunicorn with 2 sync
-  workers: ~2,200 req/s in the project's notes), so Flask-style code was not kept.
-- granian's native RSGI interface with ``redis.asyncio`` (hiredis, pool tuned from 4 to 64)
-  made 14,000-16,000 req/s: only ~13-15x the seed, most of the time spent in redis-py's
-  per-command machinery (pool checkout, retry wrapper, observability hooks).
+How it is served, and why (2-core machine, wrk -t1 -c16, one local Redis; the seed app
+under Flask's development server made 900-1,250 req/s in the same runs, so the goal of
+15x is ~13,000-19,000 req/s):
+- Flask under a production server stays far below (gunicorn, 2 sync workers: ~2,200
+  req/s in the project's notes), so Flask-style code was not kept.
+- granian's native RSGI interface with ``redis.asyncio`` (hiredis, pool of 4 to 64)
+  made 14,000-16,000 req/s, about 15x: most of a request went to redis-py's per-command
+  machinery (pool checkout, retry wrapper, observability hooks), and its default Retry
+  re-sends a command after a timeout, which for INCR would skip numbers.
 - granian RSGI with the tiny pipelined client in ``redislink`` (one connection per
-  worker, replies matched in order, no pool): ~37,000 req/s, p99 ~1.4 ms. That is the
-  choice. The client is also where "exactly one INCR per answered request" is enforced:
-  it never re-sends a command (redis-py's default Retry would, after a timeout).
-See bench/friendlyhello.py in the repository for the side-by-side benchmark.
+  worker, replies matched in order, no pool): ~25,000 req/s on asyncio's loop and
+  33,000-40,000 (p99 ~1.5 ms) on uvloop. That is the choice.
+See README.md and bench/friendlyhello.py in the repository.
 """
 
 __version__ = "1.0.0"
