@@ -126,6 +126,24 @@ def test_redis_stopped_gives_the_disabled_text_in_time(
 
 
 @pytest.mark.slow
+def test_redis_unreachable_gives_the_disabled_text_within_the_timeout(start_app) -> None:
+    """A connect that never completes: a listener with a full backlog that never accepts."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=2):  # fills the backlog
+            app = start_app(None, REDIS_PORT=str(port))
+            response, elapsed = timed_get(app.url + "/")
+            ready, ready_elapsed = timed_get(app.url + "/readyz")
+    assert response.status_code == 200
+    assert response.text.endswith(f"<b>Visits:</b> {DISABLED}")
+    assert 1.5 < elapsed < 2.5
+    assert ready.status_code == 503
+    assert ready_elapsed < 2.5
+
+
+@pytest.mark.slow
 def test_redis_hanging_gives_the_disabled_text_within_the_timeout(
     redis_server: RedisServer, start_app
 ) -> None:
