@@ -3,7 +3,12 @@
 import pytest
 
 from swarmdeck.platform.errors import PlatformError
-from swarmdeck.platform.ingress import PROXY_SERVICE, haproxy_config, mesh_routes, with_proxy_ingress
+from swarmdeck.platform.ingress import (
+    PROXY_SERVICE,
+    haproxy_config,
+    mesh_routes,
+    with_proxy_ingress,
+)
 
 
 def report_file():
@@ -25,6 +30,8 @@ def test_published_service_goes_dnsrr_behind_a_global_host_mode_proxy():
     web = result["services"]["web"]
     assert "ports" not in web
     assert web["deploy"] == {"replicas": 2, "endpoint_mode": "dnsrr"}
+    # no VIPs without IPVS: services reach each other by DNS round robin
+    assert result["services"]["redis"]["deploy"] == {"endpoint_mode": "dnsrr"}
     proxy = result["services"][PROXY_SERVICE]
     assert proxy["image"] == "reg/haproxy:2.6"
     assert proxy["deploy"]["mode"] == "global"
@@ -70,6 +77,7 @@ def test_ports_the_mesh_does_not_carry_are_left_alone(port):
     assert mesh_routes({"web": {"ports": [port]}}) == []
     result, config = with_proxy_ingress({"services": {"web": {"image": "x", "ports": [port]}}}, "s", "p")
     assert result["services"]["web"]["ports"] == [port]
+    assert result["services"]["web"]["deploy"]["endpoint_mode"] == "dnsrr"
     assert PROXY_SERVICE not in result["services"] and config == ""
 
 

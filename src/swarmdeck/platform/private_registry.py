@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import docker
@@ -63,10 +64,8 @@ def _create(client: docker.DockerClient, image: str, bind: str, port: int):
 
 
 def _remove_quietly(client: docker.DockerClient) -> None:
-    try:
+    with contextlib.suppress(docker.errors.NotFound):
         client.containers.get(CONTAINER).remove(force=True)
-    except docker.errors.NotFound:
-        pass
 
 
 def _wait_answering(address: str, timeout: float) -> None:

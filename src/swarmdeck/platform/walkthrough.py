@@ -23,7 +23,6 @@ from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, 
 from swarmdeck.platform import converge, ingress, private_registry, stack_cli, verify
 from swarmdeck.platform.errors import PlatformError
 from swarmdeck.platform.progress import Reporter
-from swarmdeck.registry.client import is_loopback
 
 APP_IMAGE = "friendlyhello"
 
@@ -129,8 +128,9 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
 
     reporter.step("Verify")
     addresses = [n.addr for n in nodes]
-    port = _published_port(compose_file)
-    check = _verify_until_spread(addresses, port, options)
+    service, port = _published_port(compose_file)
+    replicas = next(p.running for p in services if p.name == f"{options.stack}_{service}")
+    check = _verify_until_spread(addresses, port, replicas, options)
     reporter.done(f"{check.requests} requests over {len(addresses)} node(s): visits "
                   f"{check.first}..{check.last}, none repeated or lost; "
                   f"{len(check.hostnames)} replica(s) answered")
@@ -216,22 +216,30 @@ def _all_published(compose: dict) -> list[int]:
     return ports
 
 
-def _published_port(compose_file: Path) -> int:
-    ports = _all_published(yaml.safe_load(compose_file.read_text()))
-    if not ports:
-        raise PlatformError(f"{compose_file}: the web service publishes no port")
-    return ports[0]
+def _published_port(compose_file: Path) -> tuple[str, int]:
+    """The first service that publishes a port, and that port."""
+    compose = yaml.safe_load(compose_file.read_text())
+    for name, service in (compose.get("services") or {}).items():
+        ports = _all_published({"services": {name: service}})
+        if ports:
+            return name, ports[0]
+    raise PlatformError(f"{compose_file}: no service publishes a port")
 
 
-def _verify_until_spread(addresses: list[str], port: int, options: UpOptions) -> verify.Verification:
-    """Verify; right after a deploy the proxy may still be learning the tasks, so retry a
-    little while only one replica has answered."""
-    check = verify.verify_counter(addresses, port, options.requests_per_node)
+def _verify_until_spread(addresses: list[str], port: int, replicas: int,
+                         options: UpOptions) -> verify.Verification:
+    """Verify, and require every replica to have answered.
+
+    Right after a deploy the proxy may still be learning the tasks' addresses, so a few
+    rounds are allowed before an unseen replica counts as a failure.
+    """
     for _ in range(10):
-        if len(check.hostnames) > 1:
-            break
         check = verify.verify_counter(addresses, port, options.requests_per_node)
-    return check
+        if len(check.hostnames) >= replicas:
+            return check
+    raise PlatformError(
+        f"only {len(check.hostnames)} of {replicas} replicas answered {check.requests} requests "
+        f"at {', '.join(addresses)} port {port}: the routing does not reach every replica")
 
 
 def down(stack: str, endpoint: str | None, volumes: bool, registry: bool,
