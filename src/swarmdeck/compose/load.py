@@ -1,0 +1,122 @@
+"""The loading pipeline: read -> check -> interpolate -> validate -> normalise -> merge -> check.
+
+Per file, in order, as the docker CLI's ``loader.Load`` does: the version must match the
+first file's; forbidden keys refuse the file; variables are substituted; the data is
+validated against the declared format version (into ``Project`` models) and normalised.
+Then the files are merged and the merged project is checked for what the CLI only notices
+while deploying (undefined networks, volumes, secrets, configs; images; modes). The first
+step that finds problems raises one ``ComposeError`` listing all of its problems.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+from swarmdeck.compose.checks import check_project
+from swarmdeck.compose.errors import ComposeError, Problem, raise_if
+from swarmdeck.compose.interpolate import Interpolator
+from swarmdeck.compose.located import LocDict, locate
+from swarmdeck.compose.merge import merge_projects
+from swarmdeck.compose.models import Project
+from swarmdeck.compose.normalize import Normalizer
+from swarmdeck.compose.properties import (
+    FORBIDDEN_HEADLINE,
+    forbidden_problems,
+    property_warnings,
+)
+from swarmdeck.compose.validate import validate_project
+from swarmdeck.compose.versions import declared_version, gate_problems, version_problem
+from swarmdeck.compose.yamlread import read_yaml
+
+Source = Union[str, "os.PathLike[str]", tuple[str, str]]
+
+
+@dataclass
+class LoadResult:
+    """A loaded deployment: the merged project and the warnings to show the user."""
+
+    project: Project
+    warnings: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    working_dir: str = ""
+
+
+def _read(source: Source) -> tuple[str, str | bytes, str | None]:
+    """(name, content, folder); the folder is None for in-memory sources."""
+    if isinstance(source, tuple):
+        name, text = source
+        return name, text, None
+    name = os.fspath(source)
+    try:
+        content = Path(name).read_bytes()
+    except OSError as exc:
+        reason = (exc.strerror or str(exc))
+        raise ComposeError(Problem(f"open {name}: {reason[:1].lower()}{reason[1:]}",
+                                   name)) from None
+    return name, content, os.path.dirname(os.path.abspath(name))
+
+
+def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
+               working_dir: str, warnings: list[str]) -> Project:
+    raise_if(forbidden_problems(data), FORBIDDEN_HEADLINE)
+    interpolator = Interpolator(env)
+    data = interpolator.run(data)
+    raise_if(interpolator.problems)
+    warnings += interpolator.warnings()
+    bad_version = version_problem(data, version)
+    if bad_version is not None:
+        raise ComposeError(bad_version)
+    gated = gate_problems(data, version)
+    project, problems = validate_project(data, warnings)
+    raise_if(gated + problems)
+    assert project is not None
+    normalizer = Normalizer(env, working_dir, version, warnings)
+    normalizer.run(project)
+    raise_if(normalizer.problems)
+    project.version = version
+    return project
+
+
+def load(sources: Sequence[Source], env: Mapping[str, str],
+         working_dir: str | os.PathLike[str] | None = None) -> LoadResult:
+    """Load compose files as ``docker stack deploy -c A -c B ...`` would.
+
+    ``sources``: file paths, or ``(name, text)`` pairs for text from stdin or an editor.
+    ``env``: the variables for interpolation, ``env_file`` look-ups, ``environment``
+    fallbacks and ``~`` (HOME); the process environment is never read implicitly.
+    ``working_dir``: where relative paths point; by default the first file's folder (the
+    current directory for an in-memory first source).
+    """
+    if not sources:
+        raise ComposeError("no compose file given")
+    env = dict(env)
+    files = [_read(source) for source in sources]
+    folder = files[0][2]
+    if working_dir is not None:
+        base = os.path.abspath(os.fspath(working_dir))
+    else:
+        base = folder if folder is not None else os.getcwd()
+    warnings: list[str] = []
+    raw: list[LocDict] = []
+    projects: list[Project] = []
+    version = ""
+    for name, content, _ in files:
+        data = read_yaml(content, name)
+        file_version = declared_version(data)
+        if not version:
+            version = file_version
+        elif file_version != version:
+            raise ComposeError(Problem.at(
+                locate(data, ["version"]) if "version" in data else None, "version",
+                f"version mismatched between two composefiles : {version} and {file_version}",
+                file=name))
+        projects.append(_load_file(name, data, version, env, base, warnings))
+        raw.append(data)
+    project = merge_projects(projects)
+    raise_if(check_project(project))
+    warnings += property_warnings(raw)
+    return LoadResult(project, list(dict.fromkeys(warnings)), [f[0] for f in files], base)
