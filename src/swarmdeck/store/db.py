@@ -1,0 +1,59 @@
+"""Where the console keeps its state: SQLite (WAL) under the data directory, or a database URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+
+from swarmdeck.store.errors import StoreError
+from swarmdeck.store.models import Base
+
+DB_FILE = "swarmdeck.db"
+
+
+def default_data_dir() -> Path:
+    """$SWARMDECK_DATA_DIR, else $XDG_DATA_HOME/swarmdeck, else ~/.local/share/swarmdeck."""
+    if os.environ.get("SWARMDECK_DATA_DIR"):
+        return Path(os.environ["SWARMDECK_DATA_DIR"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "swarmdeck"
+
+
+def ensure_data_dir(data_dir: Path) -> Path:
+    """Create the data directory (0700: it holds password hashes and the session secret)."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data directory {data_dir}: {exc.strerror}") from exc
+    return data_dir
+
+
+def open_engine(data_dir: Path, url: str | None = None) -> Engine:
+    """An engine on ``url`` (e.g. ``postgresql+psycopg://…``) or on SQLite in ``data_dir``."""
+    if url is None:
+        ensure_data_dir(data_dir)
+        engine = create_engine(f"sqlite:///{data_dir / DB_FILE}",
+                               connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot use the database URL: {exc}") from exc
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the console's database: {exc.__class__.__name__}: "
+                         f"{str(exc.orig) if hasattr(exc, 'orig') else exc}") from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

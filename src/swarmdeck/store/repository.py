@@ -1,0 +1,401 @@
+"""The store's operations: users, API tokens, sessions, endpoints and the audit log.
+
+Every method opens its own short transaction, so one ``Store`` serves many threads.
+Plain frozen records come back, never ORM objects, so callers cannot lazily touch the
+database after the session closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
+from swarmdeck.store import models as m
+from swarmdeck.store.db import open_engine
+from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
+from swarmdeck.store.models import EndpointKind, Role, utcnow
+
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "sdk_"
+_USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    username: str
+    role: Role
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: int
+    name: str
+    prefix: str
+    username: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    user: UserRecord
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    id: int
+    name: str
+    url: str
+    kind: EndpointKind
+    tls_ca: str | None
+    tls_cert: str | None
+    tls_key: str | None
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert or self.tls_ca)
+
+    @property
+    def insecure(self) -> bool:
+        """Plain TCP: anyone who reaches the port owns the engine (the report's :2375)."""
+        return self.kind is EndpointKind.TCP and not self.tls
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    username: str
+    action: str
+    target: str
+    endpoint: str
+    result: str
+    client: str
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _user(row: m.User) -> UserRecord:
+    return UserRecord(row.id, row.username, row.role, row.created_at)
+
+
+def _endpoint(row: m.Endpoint) -> EndpointRecord:
+    return EndpointRecord(row.id, row.name, row.url, row.kind, row.tls_ca, row.tls_cert, row.tls_key)
+
+
+class Store:
+    """The console's state behind one small API."""
+
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+        self.engine: Engine = open_engine(data_dir, database_url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._hasher = PasswordHasher()
+        # Verified against when a username is unknown, so timing does not tell names apart.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[OrmSession]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError as exc:
+            raise Conflict(f"already exists or still in use ({exc.orig})") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the console's database failed: {exc.__class__.__name__}") from exc
+
+    # --- users ----------------------------------------------------------------------
+    def has_admin(self) -> bool:
+        with self._tx() as s:
+            return bool(s.scalar(select(func.count()).select_from(m.User)
+                                 .where(m.User.role == Role.ADMIN)))
+
+    def create_user(self, username: str, password: str, role: Role | str) -> UserRecord:
+        role = _role(role)
+        _check_username(username)
+        _check_password(password)
+        with self._tx() as s:
+            if s.scalar(select(m.User).where(m.User.username == username)) is not None:
+                raise Conflict(f"a user named {username!r} already exists")
+            row = m.User(username=username, password_hash=self._hasher.hash(password), role=role)
+            s.add(row)
+            s.flush()
+            return _user(row)
+
+    def create_first_admin(self, username: str, password: str) -> UserRecord:
+        """Create the first admin; refused once any admin exists (setup happens once)."""
+        if self.has_admin():
+            raise Conflict("swarmdeck is already set up: an admin exists")
+        return self.create_user(username, password, Role.ADMIN)
+
+    def authenticate(self, username: str, password: str) -> UserRecord | None:
+        with self._tx() as s:
+            row = s.scalar(select(m.User).where(m.User.username == username))
+            stored = row.password_hash if row is not None else self._dummy_hash
+            try:
+                self._hasher.verify(stored, password)
+            except (VerificationError, InvalidHashError):
+                return None
+            if row is None:
+                return None
+            if self._hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = self._hasher.hash(password)
+            return _user(row)
+
+    def get_user(self, username: str) -> UserRecord:
+        with self._tx() as s:
+            return _user(self._user_row(s, username))
+
+    def list_users(self) -> list[UserRecord]:
+        with self._tx() as s:
+            return [_user(r) for r in s.scalars(select(m.User).order_by(m.User.username))]
+
+    def update_user(self, username: str, role: Role | str | None = None,
+                    password: str | None = None) -> UserRecord:
+        with self._tx() as s:
+            row = self._user_row(s, username)
+            if role is not None:
+                new_role = _role(role)
+                if row.role is Role.ADMIN and new_role is not Role.ADMIN:
+                    self._keep_an_admin(s, row)
+                row.role = new_role
+            if password is not None:
+                _check_password(password)
+                row.password_hash = self._hasher.hash(password)
+                # A new password ends every browser session opened with the old one.
+                row.sessions.clear()
+            return _user(row)
+
+    def delete_user(self, username: str) -> None:
+        with self._tx() as s:
+            row = self._user_row(s, username)
+            if row.role is Role.ADMIN:
+                self._keep_an_admin(s, row)
+            s.delete(row)
+
+    def _keep_an_admin(self, s: OrmSession, row: m.User) -> None:
+        admins = s.scalar(select(func.count()).select_from(m.User).where(m.User.role == Role.ADMIN))
+        if admins is not None and admins <= 1:
+            raise Conflict(f"{row.username} is the last admin: make another admin first")
+
+    @staticmethod
+    def _user_row(s: OrmSession, username: str) -> m.User:
+        row = s.scalar(select(m.User).where(m.User.username == username))
+        if row is None:
+            raise NotFound(f"no user named {username!r}")
+        return row
+
+    # --- API tokens -----------------------------------------------------------------
+    def create_token(self, username: str, name: str) -> tuple[TokenRecord, str]:
+        """A new token for ``username``; the plain token is returned here and never again."""
+        if not name.strip() or len(name) > 64:
+            raise Invalid("a token needs a name of 1 to 64 characters")
+        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._tx() as s:
+            user = self._user_row(s, username)
+            row = m.ApiToken(user_id=user.id, name=name.strip(), token_hash=_sha256(plain),
+                             prefix=plain[:10])
+            s.add(row)
+            s.flush()
+            return self._token(row, user.username), plain
+
+    def verify_token(self, plain: str) -> UserRecord | None:
+        with self._tx() as s:
+            row = s.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == _sha256(plain)))
+            if row is None:
+                return None
+            row.last_used_at = utcnow()
+            return _user(row.user)
+
+    def list_tokens(self, username: str) -> list[TokenRecord]:
+        with self._tx() as s:
+            user = self._user_row(s, username)
+            return [self._token(t, user.username) for t in user.tokens]
+
+    def revoke_token(self, username: str, token_id: int) -> None:
+        with self._tx() as s:
+            user = self._user_row(s, username)
+            row = s.get(m.ApiToken, token_id)
+            if row is None or row.user_id != user.id:
+                raise NotFound(f"{username} has no token {token_id}")
+            s.delete(row)
+
+    @staticmethod
+    def _token(row: m.ApiToken, username: str) -> TokenRecord:
+        return TokenRecord(row.id, row.name, row.prefix, username, row.created_at, row.last_used_at)
+
+    # --- sessions -------------------------------------------------------------------
+    def create_session(self, username: str, ttl: timedelta) -> tuple[str, SessionRecord]:
+        """A new session; returns its ID (kept only as a hash here) and the record."""
+        session_id = secrets.token_urlsafe(32)
+        with self._tx() as s:
+            user = self._user_row(s, username)
+            row = m.Session(id_hash=_sha256(session_id), user_id=user.id,
+                            csrf_token=secrets.token_urlsafe(32), expires_at=utcnow() + ttl)
+            s.add(row)
+            s.flush()
+            return session_id, SessionRecord(_user(user), row.csrf_token, row.expires_at)
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        with self._tx() as s:
+            row = s.get(m.Session, _sha256(session_id))
+            if row is None:
+                return None
+            if row.expires_at <= utcnow():
+                s.delete(row)
+                return None
+            return SessionRecord(_user(row.user), row.csrf_token, row.expires_at)
+
+    def delete_session(self, session_id: str) -> None:
+        with self._tx() as s:
+            row = s.get(m.Session, _sha256(session_id))
+            if row is not None:
+                s.delete(row)
+
+    def purge_expired_sessions(self) -> int:
+        with self._tx() as s:
+            rows = list(s.scalars(select(m.Session).where(m.Session.expires_at <= utcnow())))
+            for row in rows:
+                s.delete(row)
+            return len(rows)
+
+    # --- endpoints ------------------------------------------------------------------
+    def add_endpoint(self, name: str, url: str, tls_ca: str | None = None,
+                     tls_cert: str | None = None, tls_key: str | None = None) -> EndpointRecord:
+        kind = _check_endpoint(name, url, tls_ca, tls_cert, tls_key)
+        with self._tx() as s:
+            if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
+                raise Conflict(f"an endpoint named {name!r} already exists")
+            row = m.Endpoint(name=name, url=url, kind=kind, tls_ca=tls_ca or None,
+                             tls_cert=tls_cert or None, tls_key=tls_key or None)
+            s.add(row)
+            s.flush()
+            return _endpoint(row)
+
+    def update_endpoint(self, name: str, url: str | None = None, tls_ca: str | None = None,
+                        tls_cert: str | None = None, tls_key: str | None = None) -> EndpointRecord:
+        """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path."""
+        with self._tx() as s:
+            row = self._endpoint_row(s, name)
+            new = {
+                "url": row.url if url is None else url,
+                "tls_ca": row.tls_ca if tls_ca is None else (tls_ca or None),
+                "tls_cert": row.tls_cert if tls_cert is None else (tls_cert or None),
+                "tls_key": row.tls_key if tls_key is None else (tls_key or None),
+            }
+            row.kind = _check_endpoint(name, **new)
+            for key, value in new.items():
+                setattr(row, key, value)
+            return _endpoint(row)
+
+    def get_endpoint(self, name: str) -> EndpointRecord:
+        with self._tx() as s:
+            return _endpoint(self._endpoint_row(s, name))
+
+    def list_endpoints(self) -> list[EndpointRecord]:
+        with self._tx() as s:
+            return [_endpoint(r) for r in s.scalars(select(m.Endpoint).order_by(m.Endpoint.name))]
+
+    def remove_endpoint(self, name: str) -> None:
+        with self._tx() as s:
+            s.delete(self._endpoint_row(s, name))
+
+    @staticmethod
+    def _endpoint_row(s: OrmSession, name: str) -> m.Endpoint:
+        row = s.scalar(select(m.Endpoint).where(m.Endpoint.name == name))
+        if row is None:
+            raise NotFound(f"no endpoint named {name!r}")
+        return row
+
+    # --- audit log ------------------------------------------------------------------
+    def audit(self, username: str, action: str, result: str, target: str = "",
+              endpoint: str = "", client: str = "") -> None:
+        with self._tx() as s:
+            s.add(m.AuditEntry(username=username, action=action, target=target[:512],
+                               endpoint=endpoint, result=result, client=client[:64]))
+
+    def list_audit(self, offset: int = 0, limit: int = 50,
+                   action: str | None = None) -> tuple[list[AuditRecord], int]:
+        """The newest entries first, and how many there are in all."""
+        query = select(m.AuditEntry)
+        count = select(func.count()).select_from(m.AuditEntry)
+        if action:
+            query = query.where(m.AuditEntry.action == action)
+            count = count.where(m.AuditEntry.action == action)
+        with self._tx() as s:
+            rows = s.scalars(query.order_by(m.AuditEntry.id.desc()).offset(offset).limit(limit))
+            total = s.scalar(count) or 0
+            return [AuditRecord(r.id, r.at, r.username, r.action, r.target, r.endpoint, r.result,
+                                r.client) for r in rows], total
+
+
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise Invalid(f"unknown role {value!r} (roles: {', '.join(r.value for r in Role)})") from None
+
+
+def _check_username(username: str) -> None:
+    if not 1 <= len(username) <= 64 or not set(username) <= _USERNAME_CHARS:
+        raise Invalid("a username is 1 to 64 letters, digits, '.', '_' or '-'")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def _check_endpoint(name: str, url: str, tls_ca: str | None, tls_cert: str | None,
+                    tls_key: str | None) -> EndpointKind:
+    """Validate an endpoint and return its kind; TLS files must exist and be readable."""
+    if not 1 <= len(name) <= 64 or not set(name) <= _USERNAME_CHARS:
+        raise Invalid("an endpoint name is 1 to 64 letters, digits, '.', '_' or '-'")
+    parts = urlsplit(url)
+    try:
+        kind = EndpointKind(parts.scheme)
+    except ValueError:
+        raise Invalid(f"endpoint URL {url!r}: use unix:///path, tcp://host:port or "
+                      "ssh://user@host") from None
+    if kind is EndpointKind.UNIX:
+        if not parts.path.startswith("/") or parts.netloc:
+            raise Invalid(f"endpoint URL {url!r}: a socket URL looks like unix:///var/run/docker.sock")
+    else:
+        try:
+            port = parts.port
+        except ValueError:
+            raise Invalid(f"endpoint URL {url!r}: the port is not a number") from None
+        if not parts.hostname:
+            raise Invalid(f"endpoint URL {url!r}: no host")
+        if kind is EndpointKind.TCP and port is None:
+            raise Invalid(f"endpoint URL {url!r}: give the port (2376 for TLS)")
+    tls = [tls_ca, tls_cert, tls_key]
+    if any(tls) and kind is not EndpointKind.TCP:
+        raise Invalid("TLS certificates only apply to tcp:// endpoints")
+    if bool(tls_cert) != bool(tls_key):
+        raise Invalid("a TLS client certificate needs its key, and the key its certificate")
+    for path in filter(None, tls):
+        if not Path(path).is_file():
+            raise Invalid(f"TLS file {path} does not exist")
+    return kind

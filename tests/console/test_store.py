@@ -1,0 +1,147 @@
+"""swarmdeck.store against a real SQLite database in a temporary data directory."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.store import Conflict, Invalid, NotFound, Role, Store, StoreError
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def test_sqlite_in_wal_mode_in_a_private_data_dir(tmp_path, store):
+    db = tmp_path / "data" / "swarmdeck.db"
+    assert db.is_file()
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    store.has_admin()  # opens a connection with the pragmas
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_passwords_are_argon2_hashes_and_authenticate(tmp_path, store):
+    store.create_user("alice", PASSWORD, Role.OPERATOR)
+    with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:
+        stored = conn.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert store.authenticate("alice", PASSWORD).role is Role.OPERATOR
+    assert store.authenticate("alice", PASSWORD + "x") is None
+    assert store.authenticate("nobody", PASSWORD) is None
+
+
+def test_first_admin_only_once(store):
+    assert not store.has_admin()
+    store.create_first_admin("root", PASSWORD)
+    assert store.has_admin()
+    with pytest.raises(Conflict):
+        store.create_first_admin("other", PASSWORD)
+
+
+@pytest.mark.parametrize(("username", "password", "role"), [
+    ("bob", "short", "admin"),
+    ("bo b", PASSWORD, "admin"),
+    ("", PASSWORD, "admin"),
+    ("bob", PASSWORD, "superuser"),
+])
+def test_bad_users_are_refused_with_one_error(store, username, password, role):
+    with pytest.raises(Invalid) as info:
+        store.create_user(username, password, role)
+    assert isinstance(info.value, StoreError) and isinstance(info.value, SwarmdeckError)
+    assert store.list_users() == []
+
+
+def test_duplicate_user_and_last_admin_protected(store):
+    store.create_user("root", PASSWORD, Role.ADMIN)
+    with pytest.raises(Conflict):
+        store.create_user("root", PASSWORD, Role.READ_ONLY)
+    with pytest.raises(Conflict):
+        store.delete_user("root")
+    with pytest.raises(Conflict):
+        store.update_user("root", role=Role.OPERATOR)
+    store.create_user("root2", PASSWORD, Role.ADMIN)
+    store.update_user("root", role="read-only")
+    assert store.get_user("root").role is Role.READ_ONLY
+    store.delete_user("root")
+    with pytest.raises(NotFound):
+        store.get_user("root")
+
+
+def test_tokens_are_stored_as_hashes_and_shown_once(tmp_path, store):
+    store.create_user("ci", PASSWORD, Role.OPERATOR)
+    record, plain = store.create_token("ci", "deploy script")
+    assert plain.startswith("sdk_") and len(plain) > 40
+    with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:
+        dump = "\n".join(conn.iterdump())
+    assert plain not in dump
+    assert store.verify_token(plain).username == "ci"
+    assert store.verify_token(plain + "x") is None
+    listed = store.list_tokens("ci")
+    assert [t.name for t in listed] == ["deploy script"] and listed[0].last_used_at is not None
+    store.revoke_token("ci", record.id)
+    assert store.verify_token(plain) is None
+    with pytest.raises(NotFound):
+        store.revoke_token("ci", record.id)
+
+
+def test_sessions_expire_and_end_on_password_change(store):
+    store.create_user("alice", PASSWORD, Role.READ_ONLY)
+    sid, record = store.create_session("alice", timedelta(hours=1))
+    assert store.get_session(sid).csrf_token == record.csrf_token
+    store.delete_session(sid)
+    assert store.get_session(sid) is None
+    old, _ = store.create_session("alice", timedelta(seconds=-1))
+    assert store.get_session(old) is None
+    live, _ = store.create_session("alice", timedelta(hours=1))
+    store.update_user("alice", password=PASSWORD + "!")
+    assert store.get_session(live) is None
+
+
+def test_endpoints_validated(tmp_path, store):
+    local = store.add_endpoint("local", "unix:///var/run/docker.sock")
+    assert local.kind == "unix" and not local.insecure
+    plain = store.add_endpoint("lab", "tcp://10.0.0.5:2375")
+    assert plain.insecure
+    cert, key, ca = (tmp_path / n for n in ("cert.pem", "key.pem", "ca.pem"))
+    for f in (cert, key, ca):
+        f.write_text("x")
+    tls = store.add_endpoint("secure", "tcp://10.0.0.6:2376", str(ca), str(cert), str(key))
+    assert tls.tls and not tls.insecure
+    assert store.add_endpoint("remote", "ssh://deploy@10.0.0.7").kind == "ssh"
+    for bad in [("x", "http://h:1"), ("y", "tcp://h"), ("z", "unix://relative"), ("w w", "tcp://h:1")]:
+        with pytest.raises(Invalid):
+            store.add_endpoint(*bad)
+    with pytest.raises(Invalid):
+        store.add_endpoint("t", "tcp://h:2376", tls_cert=str(cert))
+    with pytest.raises(Invalid):
+        store.add_endpoint("t", "tcp://h:2376", str(tmp_path / "missing.pem"))
+    with pytest.raises(Conflict):
+        store.add_endpoint("local", "unix:///run/other.sock")
+    edited = store.update_endpoint("secure", tls_ca="")
+    assert edited.tls_ca is None and edited.tls_cert == str(cert)
+    store.remove_endpoint("lab")
+    assert [e.name for e in store.list_endpoints()] == ["local", "remote", "secure"]
+
+
+def test_audit_log_newest_first(store):
+    for i in range(3):
+        store.audit("alice", "container.stop", "ok", target=f"c{i}", endpoint="local", client="127.0.0.1")
+    store.audit("bob", "image.remove", "error: in use")
+    entries, total = store.list_audit(limit=2)
+    assert total == 4 and [e.action for e in entries] == ["image.remove", "container.stop"]
+    stops, n = store.list_audit(action="container.stop")
+    assert n == 3 and stops[0].target == "c2" and stops[0].at.tzinfo is not None
+
+
+def test_database_url_that_cannot_work_is_one_store_error(tmp_path):
+    with pytest.raises(StoreError):
+        Store(tmp_path, "nosuchdialect://x")
