@@ -22,8 +22,9 @@ def parse_env_file(path: Path, env: Mapping[str, str]) -> list[tuple[str, str]]:
     """The ``(key, value)`` pairs of the file, in order."""
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        raise EnvFileError(f"open {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise EnvFileError(f"open {path}: {reason[:1].lower()}{reason[1:]}") from None
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

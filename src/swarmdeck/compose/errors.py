@@ -97,7 +97,7 @@ class ComposeError(SwarmdeckError):
         return "\n".join(lines)
 
 
-def raise_if(problems: Sequence[Problem], headline: str | None = None) -> None:
+def raise_if(problems: Sequence[Problem]) -> None:
     """Raise one ComposeError for ``problems`` (sorted by place), if there are any."""
     if problems:
-        raise ComposeError(sorted(problems, key=Problem.sort_key), headline)
+        raise ComposeError(sorted(problems, key=Problem.sort_key))

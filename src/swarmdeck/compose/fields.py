@@ -88,8 +88,9 @@ def _number(value: Any) -> float:
 
 
 def _duration(value: Any) -> int:
+    text = _string(value)
     try:
-        return parse_duration(_string(value))
+        return parse_duration(text)
     except ValueError as exc:
         fail(f"Does not match format 'duration': {exc}")
 
@@ -105,8 +106,9 @@ def _cpus(value: Any) -> int | None:
 
 
 def _memory(value: Any) -> int:
+    text = _string(value)
     try:
-        return ram_in_bytes(_string(value))
+        return ram_in_bytes(text)
     except ValueError as exc:
         fail(str(exc))
 

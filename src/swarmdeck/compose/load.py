@@ -53,8 +53,8 @@ def _read(source: Source) -> tuple[str, str | bytes, str | None]:
     name = os.fspath(source)
     try:
         content = Path(name).read_bytes()
-    except OSError as exc:
-        reason = (exc.strerror or str(exc))
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise ComposeError(Problem(f"open {name}: {reason[:1].lower()}{reason[1:]}",
                                    name)) from None
     return name, content, os.path.dirname(os.path.abspath(name))
@@ -62,7 +62,9 @@ def _read(source: Source) -> tuple[str, str | bytes, str | None]:
 
 def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
                working_dir: str, warnings: list[str]) -> Project:
-    raise_if(forbidden_problems(data), FORBIDDEN_HEADLINE)
+    forbidden = forbidden_problems(data)  # sorted by key, as the CLI lists them
+    if forbidden:
+        raise ComposeError(forbidden, FORBIDDEN_HEADLINE)
     interpolator = Interpolator(env)
     data = interpolator.run(data)
     raise_if(interpolator.problems)

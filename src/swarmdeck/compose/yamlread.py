@@ -38,7 +38,7 @@ from swarmdeck.compose.located import Location, LocDict, LocList, LocStr
 _PLAIN = "swarmdeck:plain"  # tag our resolver gives untagged plain scalars
 _YAML = "tag:yaml.org,2002:"
 _MAX_NODES = 200_000  # alias expansion budget ("billion laughs")
-_MAX_DEPTH = 400
+_MAX_DEPTH = 100  # compose files nest a dozen levels; this keeps far from Python's limit
 
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -144,11 +144,33 @@ def read_yaml(text: str | bytes, file: str) -> LocDict:
         loc = _loc(node, file) if node is not None else None
         raise ComposeError(Problem.at(loc, "", "top-level object must be a mapping", file))
     converter = _Converter(file)
-    data = converter.convert(node, [], 0)
+    try:
+        if _expanded_size(node, {}, set()) > _MAX_NODES:
+            raise ComposeError(Problem("document contains excessive aliasing", file))
+        data = converter.convert(node, [], 0)
+    except RecursionError:
+        raise ComposeError(Problem("invalid YAML: the document is nested too deeply",
+                                   file)) from None
     if converter.problems:
         raise ComposeError(sorted(converter.problems, key=Problem.sort_key))
     assert isinstance(data, LocDict)
     return data
+
+
+def _expanded_size(node: Node, sizes: dict[int, int], active: set[int]) -> int:
+    """How many nodes the document has once every alias is expanded (cheap: memoised)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if isinstance(node, ScalarNode) or key in active:
+        return 1
+    active.add(key)
+    children = [child for pair in node.value for child in pair] \
+        if isinstance(node, MappingNode) else node.value
+    total = 1 + sum(_expanded_size(child, sizes, active) for child in children)
+    active.discard(key)
+    sizes[key] = total
+    return total
 
 
 def _compose(text: str | bytes) -> Node | None:
@@ -198,19 +220,14 @@ class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
-        self.count = 0
         self.active: set[int] = set()
 
     def fail(self, node: Node, path: list[str | int], message: str) -> None:
         self.problems.append(Problem.at(_loc(node, self.file), path, message))
 
     def convert(self, node: Node, path: list[str | int], depth: int) -> Any:
-        self.count += 1
-        if self.count > _MAX_NODES:
-            raise ComposeError(Problem.at(_loc(node, self.file), path,
-                                          "document contains excessive aliasing"))
         if depth > _MAX_DEPTH:
-            raise ComposeError(Problem.at(_loc(node, self.file), path,
+            raise ComposeError(Problem.at(_loc(node, self.file), "",
                                           "document is nested too deeply"))
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
