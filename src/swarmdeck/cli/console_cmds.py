@@ -1,0 +1,99 @@
+"""`swarmdeck serve` and `swarmdeck user create`: the console as a process, and its accounts."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.store import Role, Store, default_data_dir
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="SWARMDECK_DATA_DIR",
+    help="The console's state (default: ~/.local/share/swarmdeck).")]
+DatabaseOpt = Annotated[str | None, typer.Option(
+    "--database-url", envvar="SWARMDECK_DATABASE_URL",
+    help="A SQLAlchemy URL (e.g. postgresql+psycopg://…) instead of SQLite in the data dir.")]
+
+
+def _fail(message: object) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9000,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", envvar="DOCKER_HOST", help="The local endpoint (default: the local socket).")] = None,
+    secure_cookies: Annotated[bool, typer.Option(
+        help="Mark cookies Secure (when the console is reached over HTTPS through a proxy).")] = False,
+) -> None:
+    """Run the web console (JSON API under /api, pages at /)."""
+    import uvicorn
+
+    from swarmdeck.console import create_app
+
+    try:
+        app = create_app(data_dir or default_data_dir(), database_url=database_url, engine_url=engine,
+                         secure_cookies=secure_cookies)
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+    if not _loopback(host):
+        err.print(f"[yellow]warning:[/] listening on {host}: serve it behind a TLS proxy "
+                  "(and use --secure-cookies); plain HTTP exposes passwords and sessions", highlight=False)
+    if not app.state.console.set_up():
+        out.print(f"No admin yet: open http://{host}:{port}/setup, or run "
+                  "`swarmdeck user create NAME --role admin --password-stdin`.", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+user_app = typer.Typer(no_args_is_help=True, help="Console accounts.")
+
+
+@user_app.command("create")
+def create_user(
+    name: Annotated[str, typer.Argument(help="The username.")],
+    role: Annotated[Role, typer.Option(help="admin, operator or read-only.")] = Role.READ_ONLY,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (required).")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create a console user (the first admin too: there is no default password)."""
+    if not password_stdin:
+        raise _fail("give the password on standard input with --password-stdin "
+                    "(never on the command line, where other users see it)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        store = Store(data_dir or default_data_dir(), database_url)
+        try:
+            user = store.create_user(name, password, role)
+        finally:
+            store.close()
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+    out.print(f"created {user.role.value} user {user.username}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` and `user` to the swarmdeck command line."""
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,487 @@
+"""The JSON API under /api: accounts, endpoints, the audit log and the engine's resources.
+
+Every route names the least role it needs (READ, OPERATE, ADMIN); every change runs inside
+``audited`` so the audit log gets its result. Blocking engine calls run in FastAPI's thread
+pool (plain ``def`` routes); streams go out as server-sent events.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+import docker.errors
+import docker.utils
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from swarmdeck.console import resources as res
+from swarmdeck.console import sse
+from swarmdeck.console.context import ADMIN, OPERATE, READ, audit, audited, client_address, console
+from swarmdeck.console.endpoints import describe, probe
+from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.security import SESSION_COOKIE, Principal
+from swarmdeck.store import Role, UserRecord
+
+router = APIRouter(prefix="/api")
+
+
+# --- payloads -------------------------------------------------------------------------
+class Credentials(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class NewUser(Credentials):
+    role: Role
+
+
+class UserPatch(BaseModel):
+    role: Role | None = None
+    password: str | None = Field(default=None, max_length=1024)
+
+
+class NewToken(BaseModel):
+    name: str = Field(max_length=64)
+
+
+class EndpointIn(BaseModel):
+    name: str
+    url: str
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+
+class EndpointPatch(BaseModel):
+    url: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+
+class PortIn(BaseModel):
+    container: str = Field(pattern=r"^\d{1,5}(/(tcp|udp|sctp))?$", description="80 or 80/udp")
+    host_port: int | None = Field(default=None, ge=1, le=65535, description="none: any free port")
+    host_ip: str = ""
+
+
+class MountIn(BaseModel):
+    source: str = Field(min_length=1, description="a volume name or an absolute host path")
+    target: str = Field(pattern=r"^/")
+    read_only: bool = False
+
+
+class ContainerIn(BaseModel):
+    image: str
+    name: str | None = None
+    command: list[str] | str | None = None
+    env: dict[str, str] = {}
+    ports: list[PortIn] = []
+    volumes: list[MountIn] = []
+    network: str | None = None
+    restart_policy: Literal["no", "always", "unless-stopped", "on-failure"] = "no"
+    max_retries: int = Field(default=0, ge=0)
+    memory: str | None = Field(default=None, description="a limit like 100m or 1g")
+    cpus: float | None = None
+    labels: dict[str, str] = {}
+    init: bool = False
+    start: bool = True
+
+
+class TagIn(BaseModel):
+    source: str
+    target: str
+
+
+class PullIn(BaseModel):
+    reference: str
+
+
+class NetworkIn(BaseModel):
+    name: str
+    driver: str = "bridge"
+    internal: bool = False
+    attachable: bool = False
+    labels: dict[str, str] = {}
+
+
+class VolumeIn(BaseModel):
+    name: str
+    driver: str = "local"
+    labels: dict[str, str] = {}
+
+
+def _user(user: UserRecord) -> dict[str, Any]:
+    return {"username": user.username, "role": user.role.value, "created_at": user.created_at.isoformat()}
+
+
+# --- setup, sessions, tokens ----------------------------------------------------------
+@router.get("/health", tags=["auth"])
+def health(request: Request) -> dict[str, Any]:
+    """Public: is the console up, and does it still need its first admin."""
+    return {"status": "ok", "setup_required": not console(request).set_up()}
+
+
+@router.post("/setup", status_code=201, tags=["auth"])
+def setup(request: Request, body: Credentials) -> dict[str, Any]:
+    """Create the first admin. Answers only until an admin exists (then 409)."""
+    ctx = console(request)
+    if ctx.set_up():
+        raise ConsoleError("swarmdeck is already set up; log in instead", 409)
+    with audited(request, None, "setup", target=body.username, endpoint=""):
+        user = ctx.store.create_first_admin(body.username, body.password)
+    ctx.set_up()
+    return _user(user)
+
+
+@router.post("/auth/login", tags=["auth"])
+def login(request: Request, response: Response, body: Credentials) -> dict[str, Any]:
+    """Start a browser session: a signed HttpOnly SameSite=Strict cookie, and its CSRF token."""
+    ctx = console(request)
+    client = client_address(request)
+    wait = ctx.throttle.retry_after(body.username, client)
+    if wait:
+        audit(request, None, "login", "throttled", target=body.username, endpoint="")
+        raise ConsoleError(f"too many failed logins: try again in {wait} s", 429, {"Retry-After": str(wait)})
+    user = ctx.store.authenticate(body.username, body.password)
+    if user is None:
+        ctx.throttle.failed(body.username, client)
+        audit(request, None, "login", "failed", target=body.username, endpoint="")
+        raise ConsoleError("wrong username or password", 401)
+    ctx.throttle.succeeded(body.username, client)
+    session_id, record = ctx.store.create_session(user.username, timedelta(seconds=ctx.auth.session_seconds))
+    response.set_cookie(SESSION_COOKIE, ctx.auth.sign(session_id), max_age=ctx.auth.session_seconds,
+                        httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/")
+    audit(request, Principal(user, "session"), "login", "ok", endpoint="")
+    return {**_user(user), "csrf_token": record.csrf_token, "expires_at": record.expires_at.isoformat()}
+
+
+@router.post("/auth/logout", tags=["auth"])
+def logout(request: Request, response: Response, who: Principal = READ) -> dict[str, str]:
+    """End the browser session (API tokens are revoked instead: DELETE /api/tokens/{id})."""
+    if who.via != "session":
+        raise ConsoleError("API tokens do not log out: revoke the token instead", 400)
+    with audited(request, who, "logout", endpoint=""):
+        console(request).store.delete_session(who.session_id)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return {"status": "logged out"}
+
+
+@router.get("/auth/me", tags=["auth"])
+def me(who: Principal = READ) -> dict[str, Any]:
+    return {**_user(who.user), "via": who.via, "csrf_token": who.csrf_token or None}
+
+
+@router.get("/tokens", tags=["auth"])
+def list_tokens(request: Request, who: Principal = READ) -> list[dict[str, Any]]:
+    return [{"id": t.id, "name": t.name, "prefix": t.prefix, "created_at": t.created_at.isoformat(),
+             "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
+            for t in console(request).store.list_tokens(who.user.username)]
+
+
+@router.post("/tokens", status_code=201, tags=["auth"])
+def create_token(request: Request, body: NewToken, who: Principal = OPERATE) -> dict[str, Any]:
+    """A token for scripts (``Authorization: Bearer``). Shown in this answer only."""
+    with audited(request, who, "token.create", target=body.name, endpoint=""):
+        record, plain = console(request).store.create_token(who.user.username, body.name)
+    return {"id": record.id, "name": record.name, "token": plain,
+            "note": "store it now: it is not shown again"}
+
+
+@router.delete("/tokens/{token_id}", tags=["auth"])
+def revoke_token(request: Request, token_id: int, who: Principal = OPERATE) -> dict[str, str]:
+    with audited(request, who, "token.revoke", target=str(token_id), endpoint=""):
+        console(request).store.revoke_token(who.user.username, token_id)
+    return {"status": "revoked"}
+
+
+# --- users (admin) --------------------------------------------------------------------
+@router.get("/users", tags=["users"])
+def list_users(request: Request, _: Principal = ADMIN) -> list[dict[str, Any]]:
+    return [_user(u) for u in console(request).store.list_users()]
+
+
+@router.post("/users", status_code=201, tags=["users"])
+def create_user(request: Request, body: NewUser, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "user.create", target=f"{body.username} ({body.role.value})", endpoint=""):
+        return _user(console(request).store.create_user(body.username, body.password, body.role))
+
+
+@router.patch("/users/{username}", tags=["users"])
+def update_user(request: Request, username: str, body: UserPatch, who: Principal = ADMIN) -> dict[str, Any]:
+    changes = ", ".join(k for k, v in body.model_dump().items() if v is not None)
+    with audited(request, who, "user.update", target=f"{username}: {changes}", endpoint=""):
+        return _user(console(request).store.update_user(username, body.role, body.password))
+
+
+@router.delete("/users/{username}", tags=["users"])
+def delete_user(request: Request, username: str, who: Principal = ADMIN) -> dict[str, str]:
+    with audited(request, who, "user.delete", target=username, endpoint=""):
+        console(request).store.delete_user(username)
+    return {"status": "deleted"}
+
+
+# --- endpoints (admin) ----------------------------------------------------------------
+@router.get("/endpoints", tags=["endpoints"])
+def list_endpoints(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+    return [describe(e) for e in console(request).store.list_endpoints()]
+
+
+@router.post("/endpoints", status_code=201, tags=["endpoints"])
+def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "endpoint.add", target=f"{body.name} {body.url}", endpoint=body.name):
+        record = console(request).store.add_endpoint(body.name, body.url, body.tls_ca, body.tls_cert,
+                                                     body.tls_key)
+    return describe(record)
+
+
+@router.get("/endpoints/{name}", tags=["endpoints"])
+def get_endpoint(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
+    return describe(console(request).store.get_endpoint(name))
+
+
+@router.patch("/endpoints/{name}", tags=["endpoints"])
+def edit_endpoint(request: Request, name: str, body: EndpointPatch, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "endpoint.edit", target=name, endpoint=name):
+        record = console(request).store.update_endpoint(name, body.url, body.tls_ca, body.tls_cert,
+                                                        body.tls_key)
+    return describe(record)
+
+
+@router.post("/endpoints/{name}/test", tags=["endpoints"])
+def test_endpoint(request: Request, name: str, _: Principal = ADMIN) -> dict[str, Any]:
+    """Connect now: health, engine version, swarm role."""
+    record = console(request).store.get_endpoint(name)
+    return {**describe(record), **probe(record)}
+
+
+@router.delete("/endpoints/{name}", tags=["endpoints"])
+def remove_endpoint(request: Request, name: str, who: Principal = ADMIN) -> dict[str, str]:
+    with audited(request, who, "endpoint.remove", target=name, endpoint=name):
+        console(request).store.remove_endpoint(name)
+    return {"status": "removed"}
+
+
+@router.get("/audit", tags=["audit"])
+def audit_log(request: Request, _: Principal = ADMIN, page: Annotated[int, Query(ge=1)] = 1,
+              per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+              action: str | None = None) -> dict[str, Any]:
+    entries, total = console(request).store.list_audit((page - 1) * per_page, per_page, action)
+    return {"total": total, "page": page, "per_page": per_page,
+            "items": [{"at": e.at.isoformat(), "user": e.username, "action": e.action, "target": e.target,
+                       "endpoint": e.endpoint, "result": e.result, "client": e.client} for e in entries]}
+
+
+# --- containers -----------------------------------------------------------------------
+def _container(row: res.ContainerRow) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "image": row.image, "state": row.state, "status": row.status,
+            "created": row.created, "ports": row.ports, "stack": row.stack, "service": row.service,
+            "labels": row.labels, "networks": row.networks, "volumes": row.volumes}
+
+
+@router.get("/containers", tags=["containers"])
+def list_containers(request: Request, _: Principal = READ, q: str = "", state: str = "",
+                    page: Annotated[int, Query(ge=1)] = 1,
+                    per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """Filtered (state on the engine, ``q`` over name, image, stack, service, ID) and paged here."""
+    found = res.list_containers(console(request).engine(), q, state, page, per_page)
+    return {"total": found.total, "page": found.page, "per_page": found.per_page,
+            "items": [_container(r) for r in found.items]}
+
+
+@router.post("/containers", status_code=201, tags=["containers"])
+def run_container(request: Request, body: ContainerIn, who: Principal = OPERATE) -> dict[str, Any]:
+    """Create a container from a local image and (unless ``start`` is false) start it."""
+    with audited(request, who, "container.run", target=f"{body.name or '?'} from {body.image}"):
+        try:
+            memory = docker.utils.parse_bytes(body.memory) if body.memory else None
+        except docker.errors.DockerException as exc:
+            raise ConsoleError(f"memory {body.memory!r}: {exc}") from exc
+        command = body.command.split() if isinstance(body.command, str) else body.command
+        spec = res.ContainerSpec(
+            image=body.image, name=body.name, command=command, env=body.env,
+            ports=[(p.container if "/" in p.container else f"{p.container}/tcp", p.host_ip, p.host_port)
+                   for p in body.ports],
+            volumes=[(v.source, v.target, v.read_only) for v in body.volumes], network=body.network,
+            restart_policy=body.restart_policy, max_retries=body.max_retries, memory=memory,
+            cpus=body.cpus, labels=body.labels, init=body.init)
+        return _container(res.run_container(console(request).engine(), spec, start=body.start))
+
+
+@router.get("/containers/{ref}", tags=["containers"])
+def inspect_container(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
+    return res.inspect_container(console(request).engine(), ref)
+
+
+@router.post("/containers/{ref}/{action}", tags=["containers"])
+def container_action(request: Request, ref: str, action: Literal["start", "stop", "restart", "kill"],
+                     who: Principal = OPERATE,
+                     timeout: Annotated[int | None, Query(ge=0, le=600)] = None) -> dict[str, str]:
+    """start, stop, restart or kill; ``timeout`` is the grace period before SIGKILL."""
+    with audited(request, who, f"container.{action}", target=ref):
+        res.container_action(console(request).engine(), ref, action, timeout=timeout)
+    return {"status": f"{action} done"}
+
+
+@router.delete("/containers/{ref}", tags=["containers"])
+def remove_container(request: Request, ref: str, who: Principal = OPERATE,
+                     force: bool = False) -> dict[str, str]:
+    with audited(request, who, "container.remove", target=ref):
+        res.container_action(console(request).engine(), ref, "remove", force=force)
+    return {"status": "removed"}
+
+
+@router.get("/containers/{ref}/logs", tags=["containers"])
+def container_logs(request: Request, ref: str, _: Principal = READ,
+                   tail: Annotated[int, Query(ge=0, le=10000)] = 100) -> dict[str, Any]:
+    return {"lines": res.container_logs(console(request).engine(), ref, tail)}
+
+
+@router.get("/containers/{ref}/logs/stream", tags=["containers"],
+            response_description="text/event-stream: one message per log line")
+async def follow_logs(request: Request, ref: str, _: Principal = READ,
+                      tail: Annotated[int, Query(ge=0, le=10000)] = 0,
+                      since: Annotated[int | None, Query(ge=0)] = None) -> Any:
+    """Follow the log as server-sent events (``data`` is the line as a JSON string)."""
+    client = await run_in_threadpool(console(request).engine)
+    lines = await run_in_threadpool(res.LineStream, client, ref, tail, since)
+
+    async def body():  # type: ignore[no-untyped-def]
+        async for line in sse.pump(iter(lines.next, None), lines.close):
+            yield sse.KEEPALIVE if line is None else sse.event(line)
+        yield sse.event("the container stopped", "end")
+
+    return sse.stream(body())
+
+
+@router.get("/events", tags=["containers"],
+            response_description="text/event-stream: {id, name, state, status} per change")
+async def container_events(request: Request, _: Principal = READ) -> Any:
+    """Container state changes from the engine's event stream, as server-sent events."""
+    client = await run_in_threadpool(console(request).engine)
+    try:
+        events = await run_in_threadpool(client.events, decode=True, filters={"type": "container"})
+    except docker.errors.DockerException as exc:
+        raise ConsoleError(f"the engine's event stream: {exc}", 502) from exc
+    changes = (c for c in (res.container_event(client, e) for e in events) if c is not None)
+
+    async def body():  # type: ignore[no-untyped-def]
+        yield ": connected\n\n"
+        async for change in sse.pump(changes, events.close):
+            yield sse.KEEPALIVE if change is None else sse.event(change, "container")
+
+    return sse.stream(body())
+
+
+# --- images ---------------------------------------------------------------------------
+@router.get("/images", tags=["images"])
+def list_images(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+    return [{"id": i.id, "tags": i.tags, "size": i.size, "created": i.created, "containers": i.containers}
+            for i in res.list_images(console(request).engine())]
+
+
+@router.post("/images/tag", status_code=201, tags=["images"])
+def tag_image(request: Request, body: TagIn, who: Principal = OPERATE) -> dict[str, str]:
+    with audited(request, who, "image.tag", target=f"{body.source} -> {body.target}"):
+        res.tag(console(request).engine(), body.source, body.target)
+    return {"status": "tagged", "target": body.target}
+
+
+@router.post("/images/pull", tags=["images"],
+             response_description="text/event-stream: progress, then `done` or `error`")
+async def pull_image(request: Request, body: PullIn, who: Principal = OPERATE) -> Any:
+    """Pull with live progress (server-sent events). A pull the engine refuses at once (no
+    registry, no such image) is a plain JSON error instead."""
+    client = await run_in_threadpool(console(request).engine)
+    try:
+        progress = await run_in_threadpool(res.start_pull, client, body.reference)
+    except ConsoleError as exc:
+        audit(request, who, "image.pull", f"error: {exc}", body.reference)
+        raise
+
+    async def body_():  # type: ignore[no-untyped-def]
+        result = "error: the client went away before the pull ended"
+        try:
+            async for item in sse.pump(progress, lambda: None):
+                if item is None:
+                    yield sse.KEEPALIVE
+                elif "error" in item:
+                    message = (item.get("errorDetail") or {}).get("message") or item["error"]
+                    result = f"error: pulling {body.reference} failed: {message}"
+                    yield sse.event({"message": result.removeprefix("error: ")}, "error")
+                    return
+                else:
+                    yield sse.event({"id": item.get("id", ""), "status": item.get("status", ""),
+                                     "progress": item.get("progress", ""),
+                                     **(item.get("progressDetail") or {})}, "progress")
+            result = "ok"
+            yield sse.event({"reference": body.reference}, "done")
+        finally:
+            audit(request, who, "image.pull", result, body.reference)
+
+    return sse.stream(body_())
+
+
+@router.get("/images/{ref:path}", tags=["images"])
+def inspect_image(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
+    return res.inspect_image(console(request).engine(), ref)
+
+
+@router.delete("/images/{ref:path}", tags=["images"])
+def remove_image(request: Request, ref: str, who: Principal = OPERATE, force: bool = False) -> dict[str, str]:
+    with audited(request, who, "image.remove", target=ref):
+        res.remove_image(console(request).engine(), ref, force)
+    return {"status": "removed"}
+
+
+# --- networks and volumes -------------------------------------------------------------
+@router.get("/networks", tags=["networks"])
+def list_networks(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+    return res.list_networks(console(request).engine())
+
+
+@router.post("/networks", status_code=201, tags=["networks"])
+def create_network(request: Request, body: NetworkIn, who: Principal = OPERATE) -> dict[str, Any]:
+    with audited(request, who, "network.create", target=body.name):
+        return res.create_network(console(request).engine(), body.name, body.driver, body.internal,
+                                  body.attachable, body.labels)
+
+
+@router.get("/networks/{ref}", tags=["networks"])
+def inspect_network(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
+    return res.inspect_network(console(request).engine(), ref)
+
+
+@router.delete("/networks/{ref}", tags=["networks"])
+def remove_network(request: Request, ref: str, who: Principal = OPERATE) -> dict[str, str]:
+    with audited(request, who, "network.remove", target=ref):
+        res.remove_network(console(request).engine(), ref)
+    return {"status": "removed"}
+
+
+@router.get("/volumes", tags=["volumes"])
+def list_volumes(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+    return res.list_volumes(console(request).engine())
+
+
+@router.post("/volumes", status_code=201, tags=["volumes"])
+def create_volume(request: Request, body: VolumeIn, who: Principal = OPERATE) -> dict[str, Any]:
+    with audited(request, who, "volume.create", target=body.name):
+        return res.create_volume(console(request).engine(), body.name, body.driver, body.labels)
+
+
+@router.get("/volumes/{name}", tags=["volumes"])
+def inspect_volume(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
+    return res.inspect_volume(console(request).engine(), name)
+
+
+@router.delete("/volumes/{name}", tags=["volumes"])
+def remove_volume(request: Request, name: str, who: Principal = OPERATE,
+                  force: bool = False) -> dict[str, str]:
+    with audited(request, who, "volume.remove", target=name):
+        res.remove_volume(console(request).engine(), name, force)
+    return {"status": "removed"}
+
+

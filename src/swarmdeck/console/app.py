@@ -1,0 +1,105 @@
+"""The console's FastAPI application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from swarmdeck.console import api, pages
+from swarmdeck.console.context import Console
+from swarmdeck.console.errors import ConsoleError, status_of
+from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThrottle, load_secret
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.store import Store, ensure_data_dir
+
+HERE = Path(__file__).parent
+# What answers before the first admin exists: the setup page and route, and public documents.
+OPEN_BEFORE_SETUP = ("/setup", "/api/setup", "/api/health", "/api/openapi.json", "/static/")
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+SETUP_MESSAGE = ("swarmdeck is not set up yet: create the first admin at /setup, or with "
+                 "`swarmdeck user create NAME --role admin --password-stdin`")
+
+
+def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_url: str | None = None,
+               session_hours: float = 8.0, secure_cookies: bool = False,
+               endpoint_name: str = "local") -> FastAPI:
+    """The console for the engine at ``engine_url`` (default: DOCKER_HOST or the local socket).
+
+    ``data_dir`` holds the SQLite database (unless ``database_url`` names another) and the
+    session-signing secret. ``secure_cookies`` marks cookies Secure: set it when the console
+    is reached over HTTPS (a TLS proxy in front of it).
+    """
+    data_dir = ensure_data_dir(Path(data_dir))
+    store = Store(data_dir, database_url)
+    ctx = Console(store=store,
+                  auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
+                  throttle=LoginThrottle(), engine_url=engine_url, endpoint_name=endpoint_name,
+                  secure_cookies=secure_cookies)
+    app = FastAPI(title="swarmdeck console", version="0.1.0", openapi_url="/api/openapi.json",
+                  docs_url=None, redoc_url=None)
+    app.state.console = ctx
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(SwarmdeckError)
+    async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Any:
+        status = status_of(exc)
+        if not request.url.path.startswith("/api/"):
+            if status == 401:
+                return RedirectResponse("/login", 303)
+            return pages.render_error(str(exc), status)
+        headers = exc.headers if isinstance(exc, ConsoleError) else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
+                             for e in exc.errors())
+        return JSONResponse({"detail": f"invalid request: {problems}"}, status_code=422)
+
+    app.add_middleware(Guard, ctx=ctx)
+    return app
+
+
+class Guard:
+    """Checks that come before routing: tokens in URLs, setup first, security headers."""
+
+    def __init__(self, app: ASGIApp, ctx: Console) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        refusal: ASGIApp | None = None
+        if URL_TOKEN_PARAMS & {k.lower() for k in request.query_params}:
+            refusal = JSONResponse({"detail": "credentials in URLs are refused (they end up in logs and "
+                                              "history): send 'Authorization: Bearer <token>'"}, 400)
+        elif not path.startswith(OPEN_BEFORE_SETUP) and not self.ctx.set_up():
+            refusal = (JSONResponse({"detail": SETUP_MESSAGE}, 503) if path.startswith("/api/")
+                       else RedirectResponse("/setup", 303))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await (refusal or self.app)(scope, receive, send_with_headers)

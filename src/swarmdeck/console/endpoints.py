@@ -1,0 +1,53 @@
+"""Probing an endpoint: does an engine answer there, which version, which swarm role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+import docker.errors
+import docker.tls
+import requests.exceptions
+
+from swarmdeck.engine.client import MIN_API_VERSION, api_error
+from swarmdeck.store import EndpointRecord
+
+PLAIN_TCP_WARNING = (
+    "plain TCP without TLS: anyone who can reach this port controls the engine and the host "
+    "(use TLS client certificates, or ssh://)")
+
+
+def describe(endpoint: EndpointRecord) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "name": endpoint.name, "url": endpoint.url, "kind": endpoint.kind.value, "tls": endpoint.tls,
+        "tls_ca": endpoint.tls_ca, "tls_cert": endpoint.tls_cert, "tls_key": endpoint.tls_key,
+        "insecure": endpoint.insecure,
+    }
+    if endpoint.insecure:
+        answer["warning"] = PLAIN_TCP_WARNING
+    return answer
+
+
+def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
+    """Health, engine version and swarm role; a dead endpoint is an answer, not an error."""
+    tls = None
+    if endpoint.tls:
+        cert = (endpoint.tls_cert, endpoint.tls_key) if endpoint.tls_cert and endpoint.tls_key else None
+        tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca,
+                                   verify=endpoint.tls_ca or False)
+    client = None
+    try:
+        client = docker.DockerClient(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout)
+        version = client.version()
+        swarm = client.info().get("Swarm") or {}
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        return {"healthy": False, "error": str(api_error(f"no engine answers at {endpoint.url}", exc))}
+    finally:
+        if client is not None:
+            client.close()
+    if swarm.get("LocalNodeState") != "active":
+        role = "none"
+    else:
+        role = "manager" if swarm.get("ControlAvailable") else "worker"
+    return {"healthy": True, "engine_version": version.get("Version", ""),
+            "api_version": version.get("ApiVersion", ""), "swarm_role": role}

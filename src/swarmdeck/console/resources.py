@@ -1,0 +1,400 @@
+"""The engine's resources as the console shows them: containers, images, networks, volumes.
+
+Thin functions over the Docker SDK's low-level API (one ``/containers/json`` call per list,
+never one inspect per container: the high-level ``containers.list`` inspects each one, which
+is what makes big hosts slow in other consoles). Nothing here knows about HTTP; a failure is
+a ``ConsoleError`` carrying the engine's meaning (404, 409) or 502.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+
+from swarmdeck.console.errors import ConsoleError, engine_error
+from swarmdeck.images.build import tag_image
+
+STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+STACK_LABELS = ("com.docker.stack.namespace", "com.docker.compose.project")
+SERVICE_LABELS = ("com.docker.swarm.service.name", "com.docker.compose.service")
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+_REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$", re.IGNORECASE)
+
+
+def check_name(kind: str, name: str) -> str:
+    if not _NAME.match(name):
+        raise ConsoleError(f"{kind} name {name!r}: use letters, digits, '_', '.' or '-' "
+                           "(starting with a letter or digit)")
+    return name
+
+
+def check_reference(reference: str) -> str:
+    if not _REFERENCE.match(reference) or ".." in reference or reference.endswith((":", "/", "@")):
+        raise ConsoleError(f"{reference!r} is not an image reference (like registry:5000/repo:tag)")
+    return reference
+
+
+# --- containers -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContainerRow:
+    id: str
+    name: str
+    image: str
+    state: str
+    status: str
+    created: int
+    ports: list[str]
+    stack: str
+    service: str
+    labels: dict[str, str]
+    networks: list[str]
+    volumes: list[str]
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _row(raw: dict[str, Any]) -> ContainerRow:
+    labels = raw.get("Labels") or {}
+    ports = []
+    for p in sorted(raw.get("Ports") or [], key=lambda p: (p.get("PrivatePort", 0), p.get("IP", ""))):
+        inner = f"{p.get('PrivatePort')}/{p.get('Type', 'tcp')}"
+        ports.append(f"{p.get('IP', '')}:{p['PublicPort']}->{inner}" if p.get("PublicPort") else inner)
+    return ContainerRow(
+        id=raw["Id"],
+        name=(raw.get("Names") or ["/"])[0].lstrip("/"),
+        image=raw.get("Image", ""),
+        state=raw.get("State", ""),
+        status=raw.get("Status", ""),
+        created=raw.get("Created", 0),
+        ports=ports,
+        stack=next((labels[k] for k in STACK_LABELS if k in labels), ""),
+        service=next((labels[k] for k in SERVICE_LABELS if k in labels), ""),
+        labels=labels,
+        networks=sorted(((raw.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
+        volumes=sorted(m["Name"] for m in raw.get("Mounts") or [] if m.get("Type") == "volume"),
+    )
+
+
+def _all_containers(client: docker.DockerClient, state: str | None = None) -> list[ContainerRow]:
+    filters = {"status": state} if state else None
+    try:
+        return [_row(r) for r in client.api.containers(all=True, filters=filters)]
+    except docker.errors.DockerException as exc:
+        raise engine_error("listing containers failed", exc) from exc
+
+
+def list_containers(client: docker.DockerClient, q: str = "", state: str = "", page: int = 1,
+                    per_page: int = 50) -> Page:
+    """Filter by state (on the engine), search names/images/stacks/services/IDs, then page."""
+    if state and state not in STATES:
+        raise ConsoleError(f"unknown state {state!r} (one of {', '.join(STATES)})")
+    if page < 1 or not 1 <= per_page <= 500:
+        raise ConsoleError("page starts at 1 and per_page is between 1 and 500")
+    rows = _all_containers(client, state or None)
+    needle = q.strip().lower()
+    if needle:
+        rows = [r for r in rows if needle in r.name.lower() or needle in r.image.lower()
+                or needle in r.stack.lower() or needle in r.service.lower() or r.id.startswith(needle)]
+    start = (page - 1) * per_page
+    return Page(rows[start:start + per_page], len(rows), page, per_page)
+
+
+def inspect_container(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+    try:
+        return client.api.inspect_container(ref)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"container {ref}", exc) from exc
+
+
+def container_action(client: docker.DockerClient, ref: str, action: str, timeout: int | None = None,
+                     force: bool = False) -> None:
+    api = client.api
+    calls = {
+        "start": lambda: api.start(ref),
+        "stop": lambda: api.stop(ref, timeout=10 if timeout is None else timeout),
+        "restart": lambda: api.restart(ref, timeout=10 if timeout is None else timeout),
+        "kill": lambda: api.kill(ref),
+        "remove": lambda: api.remove_container(ref, force=force, v=False),
+    }
+    try:
+        calls[action]()
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"{action} {ref} failed", exc) from exc
+
+
+def container_logs(client: docker.DockerClient, ref: str, tail: int = 100) -> list[str]:
+    try:
+        raw = client.api.logs(ref, stdout=True, stderr=True, tail=tail)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"logs of {ref}", exc) from exc
+    return raw.decode("utf-8", "replace").splitlines()
+
+
+class LineStream:
+    """A followed log as lines; ``close()`` from another thread ends a blocked read."""
+
+    def __init__(self, client: docker.DockerClient, ref: str, tail: int, since: int | None = None) -> None:
+        try:
+            self._stream = client.api.logs(ref, stdout=True, stderr=True, stream=True, follow=True,
+                                           tail=tail, since=since)
+        except docker.errors.DockerException as exc:
+            raise engine_error(f"logs of {ref}", exc) from exc
+        self._lines = self._split()
+
+    def _split(self) -> Iterator[str]:
+        pending = b""
+        try:
+            for chunk in self._stream:
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    yield line.decode("utf-8", "replace")
+        except (OSError, ValueError, AttributeError):
+            return  # closed under us: the reader went away
+        if pending:
+            yield pending.decode("utf-8", "replace")
+
+    def next(self) -> str | None:
+        """The next line, or None at the end of the log (the container stopped)."""
+        return next(self._lines, None)
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+@dataclass
+class ContainerSpec:
+    """What `docker run -d` takes, as the console's create form and API give it."""
+
+    image: str
+    name: str | None = None
+    command: list[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    ports: list[tuple[str, str, int | None]] = field(default_factory=list)  # (ctr/proto, host ip, host port)
+    volumes: list[tuple[str, str, bool]] = field(default_factory=list)  # (source, target, read only)
+    network: str | None = None
+    restart_policy: str = "no"
+    max_retries: int = 0
+    memory: int | None = None  # bytes
+    cpus: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    init: bool = False
+
+
+def run_container(client: docker.DockerClient, spec: ContainerSpec, start: bool = True) -> ContainerRow:
+    """Create (and start) a container; a container that fails to start is removed again."""
+    check_reference(spec.image)
+    if spec.name:
+        check_name("container", spec.name)
+    if spec.restart_policy not in RESTART_POLICIES:
+        raise ConsoleError(f"restart policy {spec.restart_policy!r}: one of {', '.join(RESTART_POLICIES)}")
+    if spec.memory is not None and spec.memory < 6 * 1024 * 1024:
+        raise ConsoleError("memory limit: at least 6 MB")
+    if spec.cpus is not None and not 0.01 <= spec.cpus <= 1024:
+        raise ConsoleError("cpus: between 0.01 and 1024")
+    policy = {"Name": "" if spec.restart_policy == "no" else spec.restart_policy}
+    if spec.restart_policy == "on-failure":
+        policy["MaximumRetryCount"] = spec.max_retries
+    try:
+        container = client.containers.create(
+            spec.image, spec.command, name=spec.name, environment=spec.env or None,
+            ports={inner: (ip, port) if ip else port for inner, ip, port in spec.ports} or None,
+            volumes={src: {"bind": dst, "mode": "ro" if ro else "rw"} for src, dst, ro in spec.volumes}
+            or None,
+            network=spec.network, restart_policy=policy, mem_limit=spec.memory,
+            nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None, labels=spec.labels or None,
+            init=spec.init or None, detach=True)
+    except docker.errors.ImageNotFound as exc:
+        raise ConsoleError(f"no image {spec.image} on this engine: pull it first", 404) from exc
+    except docker.errors.DockerException as exc:
+        raise engine_error("creating the container failed", exc) from exc
+    if start:
+        try:
+            container.start()
+        except docker.errors.DockerException as exc:
+            with contextlib.suppress(docker.errors.DockerException):  # the start error is the news
+                container.remove(force=True)
+            raise engine_error("the container was created but did not start (removed again)", exc) from exc
+    return _row(client.api.containers(all=True, filters={"id": container.id})[0])
+
+
+# --- images ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImageRow:
+    id: str
+    tags: list[str]
+    size: int
+    created: int
+    containers: int  # how many containers (running or not) use it
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+
+def list_images(client: docker.DockerClient) -> list[ImageRow]:
+    users: dict[str, int] = {}
+    try:
+        for raw in client.api.containers(all=True):
+            users[raw.get("ImageID", "")] = users.get(raw.get("ImageID", ""), 0) + 1
+        images = client.api.images()
+    except docker.errors.DockerException as exc:
+        raise engine_error("listing images failed", exc) from exc
+    rows = [ImageRow(i["Id"], [t for t in i.get("RepoTags") or [] if t != "<none>:<none>"],
+                     i.get("Size", 0), i.get("Created", 0), users.get(i["Id"], 0)) for i in images]
+    return sorted(rows, key=lambda r: (not r.tags, r.tags[:1], r.id))
+
+
+def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+    try:
+        return client.api.inspect_image(ref)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"image {ref}", exc) from exc
+
+
+def tag(client: docker.DockerClient, source: str, target: str) -> None:
+    tag_image(client, check_reference(source), check_reference(target))
+
+
+def remove_image(client: docker.DockerClient, ref: str, force: bool = False) -> None:
+    try:
+        client.api.remove_image(ref, force=force)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"removing image {ref} failed", exc) from exc
+
+
+def start_pull(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
+    """Start ``docker pull``; failures the engine knows at once (no registry, no such image)
+    raise here, later ones arrive as events with an ``error`` key."""
+    check_reference(reference)
+    try:
+        return iter(client.api.pull(reference, stream=True, decode=True))
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"pulling {reference} failed", exc) from exc
+
+
+# --- networks and volumes -------------------------------------------------------------
+def _users_by(client: docker.DockerClient, attribute: str) -> dict[str, list[str]]:
+    users: dict[str, list[str]] = {}
+    for row in _all_containers(client):
+        for key in getattr(row, attribute):
+            users.setdefault(key, []).append(row.name)
+    return users
+
+
+def list_networks(client: docker.DockerClient) -> list[dict[str, Any]]:
+    users = _users_by(client, "networks")
+    try:
+        raw = client.api.networks()
+    except docker.errors.DockerException as exc:
+        raise engine_error("listing networks failed", exc) from exc
+    return sorted(({"id": n["Id"], "name": n["Name"], "driver": n.get("Driver", ""),
+                    "scope": n.get("Scope", ""), "internal": n.get("Internal", False),
+                    "labels": n.get("Labels") or {}, "containers": sorted(users.get(n["Name"], []))}
+                   for n in raw), key=lambda n: n["name"])
+
+
+def inspect_network(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+    try:
+        return client.api.inspect_network(ref)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"network {ref}", exc) from exc
+
+
+def create_network(client: docker.DockerClient, name: str, driver: str = "bridge", internal: bool = False,
+                   attachable: bool = False, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    check_name("network", name)
+    try:
+        created = client.api.create_network(name, driver=driver, internal=internal, check_duplicate=True,
+                                             attachable=attachable or None, labels=labels or None)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"creating network {name} failed", exc) from exc
+    return inspect_network(client, created["Id"])
+
+
+def remove_network(client: docker.DockerClient, ref: str) -> None:
+    try:
+        client.api.remove_network(ref)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"removing network {ref} failed", exc) from exc
+
+
+def list_volumes(client: docker.DockerClient) -> list[dict[str, Any]]:
+    users = _users_by(client, "volumes")
+    try:
+        raw = client.api.volumes().get("Volumes") or []
+    except docker.errors.DockerException as exc:
+        raise engine_error("listing volumes failed", exc) from exc
+    return sorted(({"name": v["Name"], "driver": v.get("Driver", ""), "mountpoint": v.get("Mountpoint", ""),
+                    "labels": v.get("Labels") or {}, "containers": sorted(users.get(v["Name"], []))}
+                   for v in raw), key=lambda v: v["name"])
+
+
+def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any]:
+    try:
+        return client.api.inspect_volume(name)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"volume {name}", exc) from exc
+
+
+def create_volume(client: docker.DockerClient, name: str, driver: str = "local",
+                  labels: dict[str, str] | None = None) -> dict[str, Any]:
+    check_name("volume", name)
+    try:
+        if any(v["Name"] == name for v in client.api.volumes().get("Volumes") or []):
+            raise ConsoleError(f"a volume named {name} already exists", 409)
+        return client.api.create_volume(name, driver=driver, labels=labels or None)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"creating volume {name} failed", exc) from exc
+
+
+def remove_volume(client: docker.DockerClient, name: str, force: bool = False) -> None:
+    try:
+        client.api.remove_volume(name, force=force)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"removing volume {name} failed", exc) from exc
+
+
+# --- live state -----------------------------------------------------------------------
+_EVENT_STATES = {"start": "running", "unpause": "running", "restart": "running", "die": "exited",
+                 "stop": "exited", "kill": None, "pause": "paused", "create": "created",
+                 "destroy": "removed"}
+
+
+def container_event(client: docker.DockerClient, event: dict[str, Any]) -> dict[str, Any] | None:
+    """The state change an engine event means for the page, or None when it changes nothing."""
+    if event.get("Type") != "container" or event.get("Action") not in _EVENT_STATES:
+        return None
+    cid = event.get("id") or event.get("Actor", {}).get("ID", "")
+    name = (event.get("Actor", {}).get("Attributes") or {}).get("name", "")
+    if event["Action"] == "destroy":
+        return {"id": cid, "name": name, "state": "removed", "status": "removed"}
+    try:
+        found = client.api.containers(all=True, filters={"id": cid})
+    except docker.errors.DockerException:
+        return None
+    if not found:
+        return None
+    row = _row(found[0])
+    return {"id": row.id, "name": row.name, "state": row.state, "status": row.status}

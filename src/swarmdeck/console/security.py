@@ -1,0 +1,138 @@
+"""Who is asking, and may they: sessions, CSRF, API tokens, roles and login throttling.
+
+- Browser sessions: the cookie holds a session ID signed with a secret generated once per
+  data directory (0600). The session row is server-side, so logout and a password change
+  end it at once, and it expires. Cookies are HttpOnly and SameSite=Strict.
+- CSRF: a request authenticated by the cookie that changes anything must carry the
+  session's token in ``X-CSRF-Token`` (pages put it in every htmx request and fetch call).
+- API tokens: ``Authorization: Bearer`` only. A token in a URL ends up in proxy and server
+  logs and in browser history, so ``?token=``/``?access_token=`` is refused outright.
+- Throttling: 5 failed logins per username and client address within 5 minutes block that
+  pair for the rest of the window (kept in memory: one console process per data dir).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from swarmdeck.console.errors import ConsoleError
+from swarmdeck.store import Role, SessionRecord, Store, UserRecord
+
+SESSION_COOKIE = "swarmdeck_session"
+CSRF_HEADER = "X-CSRF-Token"
+SECRET_FILE = "session.key"
+URL_TOKEN_PARAMS = frozenset({"token", "access_token", "api_key", "apikey"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The signing secret, generated on first use and kept readable by the owner only."""
+    path = data_dir / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as f:
+        secret = secrets.token_bytes(32)
+        f.write(secret)
+    return secret
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user, and how they proved it."""
+
+    user: UserRecord
+    via: str  # "session" | "token"
+    session_id: str = ""
+    csrf_token: str = ""
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+
+class Authenticator:
+    def __init__(self, store: Store, secret: bytes, session_seconds: int) -> None:
+        self.store = store
+        self.session_seconds = session_seconds
+        self._signer = URLSafeTimedSerializer(secret, salt="swarmdeck-session")
+
+    def sign(self, session_id: str) -> str:
+        return self._signer.dumps(session_id)
+
+    def session_from_cookie(self, cookie: str | None) -> tuple[str, SessionRecord] | None:
+        if not cookie:
+            return None
+        try:
+            session_id = self._signer.loads(cookie, max_age=self.session_seconds)
+        except BadSignature:
+            return None
+        record = self.store.get_session(session_id)
+        return (session_id, record) if record else None
+
+    def identify(self, method: str, authorization: str | None, cookie: str | None,
+                 csrf_header: str | None) -> Principal | None:
+        """The caller, or None when anonymous; a bad token or a missing CSRF token refuses."""
+        if authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise ConsoleError("Authorization: only 'Bearer <API token>' is accepted", 401)
+            user = self.store.verify_token(value.strip())
+            if user is None:
+                raise ConsoleError("the API token is not valid (revoked, or mistyped)", 401)
+            return Principal(user, "token")
+        found = self.session_from_cookie(cookie)
+        if found is None:
+            return None
+        session_id, record = found
+        if method not in SAFE_METHODS and not (
+                csrf_header and hmac.compare_digest(csrf_header, record.csrf_token)):
+            raise ConsoleError(f"missing or wrong CSRF token: send the session's token in {CSRF_HEADER}",
+                               403)
+        return Principal(record.user, "session", session_id, record.csrf_token)
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per (username, client) within ``window`` seconds."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, username: str, client: str) -> int:
+        """Seconds until the pair may try again; 0 when it may now."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent((username.lower(), client), now)
+            if len(times) < self.limit:
+                return 0
+            return max(1, int(times[0] + self.window - now) + 1)
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent((username.lower(), client), now).append(now)
+
+    def succeeded(self, username: str, client: str) -> None:
+        with self._lock:
+            self._failures.pop((username.lower(), client), None)

@@ -1,0 +1,124 @@
+// swarmdeck console: JSON forms, htmx follow-ups, and live updates by server-sent events.
+// Everything from the server is written with textContent: never parsed as HTML.
+"use strict";
+
+function csrfHeaders() {
+  const token = document.body.dataset.csrf;
+  return token ? { "X-CSRF-Token": token } : {};
+}
+
+function flash(message) {
+  const box = document.getElementById("flash");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function follow(then) {
+  if (!then) return;
+  if (then === "reload") location.reload(); else location.assign(then);
+}
+
+async function detail(response) {
+  try { return (await response.json()).detail || response.statusText; } catch { return response.statusText; }
+}
+
+// Forms with data-api post their fields as JSON; fields named in data-json-fields hold JSON.
+function formBody(form) {
+  const jsonFields = (form.dataset.jsonFields || "").split(",").filter(Boolean);
+  const body = {};
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    if (el.type === "checkbox") { body[el.name] = el.checked; continue; }
+    if (el.value === "") continue;
+    if (jsonFields.includes(el.name)) body[el.name] = JSON.parse(el.value);
+    else if (el.type === "number") body[el.name] = Number(el.value);
+    else body[el.name] = el.value;
+  }
+  return body;
+}
+
+async function submitForm(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".form-error");
+  error.hidden = true;
+  let body;
+  try { body = formBody(form); } catch (e) { error.textContent = "not valid JSON: " + e.message; error.hidden = false; return; }
+  const response = await fetch(form.dataset.api, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...csrfHeaders() },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) { error.textContent = await detail(response); error.hidden = false; return; }
+  if (form.dataset.stream) { await readEvents(response, document.querySelector(form.dataset.stream)); return; }
+  follow(form.dataset.then);
+}
+
+// A streamed answer (text/event-stream over fetch, for POSTs such as a pull).
+async function readEvents(response, out) {
+  out.hidden = false;
+  out.textContent = "";
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message", data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7);
+        if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (!data) continue;
+      const item = JSON.parse(data);
+      const text = name === "progress" ? [item.id, item.status, item.progress].filter(Boolean).join(" ")
+        : name === "error" ? "error: " + item.message
+        : name === "done" ? "done: " + item.reference : data;
+      out.append(text + "\n");
+    }
+  }
+}
+
+function liveContainers() {
+  const targets = document.querySelectorAll("[data-live-containers], [data-live-state]");
+  if (!targets.length) return;
+  const source = new EventSource("/api/events");
+  source.addEventListener("container", (msg) => {
+    const change = JSON.parse(msg.data);
+    for (const row of document.querySelectorAll(`[data-id="${CSS.escape(change.id)}"]`)) {
+      const state = row.matches(".state") ? row : row.querySelector(".state");
+      if (state) { state.textContent = change.state; state.className = "state state-" + change.state; }
+      const status = row.querySelector(".status");
+      if (status) status.textContent = change.status;
+    }
+  });
+}
+
+function followLogs() {
+  const pre = document.querySelector("pre[data-follow]");
+  if (!pre) return;
+  const source = new EventSource(pre.dataset.follow);
+  source.onmessage = (msg) => {
+    const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    pre.append(JSON.parse(msg.data) + "\n");
+    if (atBottom) pre.scrollTop = pre.scrollHeight;
+  };
+  source.addEventListener("end", () => source.close());
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-api]")) form.addEventListener("submit", submitForm);
+  document.body.addEventListener("htmx:afterRequest", async (event) => {
+    const xhr = event.detail.xhr;
+    if (event.detail.successful) { flash(""); follow(event.detail.elt.dataset.then); return; }
+    let message = xhr.statusText;
+    try { message = JSON.parse(xhr.responseText).detail || message; } catch { /* not JSON */ }
+    flash(message);
+  });
+  liveContainers();
+  followLogs();
+});

@@ -1,0 +1,145 @@
+"""Fixtures for the console tests: a console on a fresh data dir, logged-in clients of each
+role, a live server for streams, and cleanup of every engine object the tests create."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from swarmdeck.console import create_app
+from swarmdeck.store import Role, Store
+
+PASSWORD = "a long enough password"
+RUN = uuid.uuid4().hex[:8]
+PREFIX = f"sdct-{RUN}"  # every engine object the console tests create starts with this
+
+
+def store_of(app: FastAPI) -> Store:
+    return app.state.console.store
+
+
+@dataclass
+class Janitor:
+    """Names of engine objects a test made (through the API or not): removed afterwards."""
+
+    engine: docker.DockerClient
+    seq: int = 0
+    made: list[str] = field(default_factory=list)
+
+    def name(self, kind: str) -> str:
+        self.seq += 1
+        return f"{PREFIX}-{kind}{self.seq}"
+
+    def cleanup(self) -> None:
+        for c in self.engine.containers.list(all=True, filters={"name": PREFIX}):
+            with contextlib.suppress(docker.errors.NotFound):
+                c.remove(force=True)
+        for n in self.engine.networks.list(names=[PREFIX]):
+            if n.name.startswith(PREFIX):
+                n.remove()
+        for v in self.engine.volumes.list(filters={"name": PREFIX}):
+            if v.name.startswith(PREFIX):
+                v.remove(force=True)
+        for image in self.engine.images.list():
+            for tag in image.tags:
+                if PREFIX in tag:
+                    self.engine.images.remove(tag)
+
+
+@pytest.fixture
+def janitor(engine: docker.DockerClient) -> Iterator[Janitor]:
+    j = Janitor(engine)
+    yield j
+    j.cleanup()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, engine: docker.DockerClient) -> Iterator[Callable[..., FastAPI]]:
+    apps: list[FastAPI] = []
+
+    def make(**options: object) -> FastAPI:
+        app = create_app(tmp_path / f"data{len(apps)}", **options)  # type: ignore[arg-type]
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.state.console.close()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    """A console with an admin, an operator and a read-only user (all with PASSWORD)."""
+    a = make_app()
+    store = store_of(a)
+    store.create_user("admin", PASSWORD, Role.ADMIN)
+    store.create_user("oper", PASSWORD, Role.OPERATOR)
+    store.create_user("viewer", PASSWORD, Role.READ_ONLY)
+    return a
+
+
+def login(app: FastAPI, username: str) -> TestClient:
+    """A client with a session cookie that sends the session's CSRF token on every request."""
+    client = TestClient(app)
+    answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client
+
+
+@pytest.fixture
+def admin(app: FastAPI) -> TestClient:
+    return login(app, "admin")
+
+
+@pytest.fixture
+def operator(app: FastAPI) -> TestClient:
+    return login(app, "oper")
+
+
+@pytest.fixture
+def viewer(app: FastAPI) -> TestClient:
+    return login(app, "viewer")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+    def login(self, username: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=30)
+        answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return client
+
+
+@pytest.fixture
+def live(app: FastAPI) -> Iterator[LiveServer]:
+    """The same console served by uvicorn on a free loopback port (for streams and browsers)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                          timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield LiveServer(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(timeout=20)

@@ -1,0 +1,235 @@
+"""Accounts and security of the console's API: setup, sessions, CSRF, tokens, roles, audit."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from swarmdeck.console.security import SESSION_COOKIE
+from swarmdeck.store import Role
+
+from .conftest import PASSWORD, login, store_of
+
+PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def routes(app):
+    """Every (method, concrete path) of the OpenAPI document, path parameters filled in."""
+    doc = app.openapi()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            concrete = path
+            for param in op.get("parameters", []):
+                if param["in"] == "path":
+                    schema = param["schema"]
+                    value = "1" if schema.get("type") == "integer" else (schema.get("enum") or ["stop"])[0] \
+                        if param["name"] == "action" else "sdct-nothing"
+                    concrete = concrete.replace("{" + param["name"] + "}", value)
+            yield method.upper(), path, concrete
+
+
+def test_openapi_is_public_and_lists_the_api(app):
+    answer = TestClient(app).get("/api/openapi.json")
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    for path in ("/api/containers", "/api/images/pull", "/api/networks", "/api/volumes", "/api/endpoints",
+                 "/api/users", "/api/audit", "/api/auth/login", "/api/events"):
+        assert path in paths
+
+
+def test_setup_first_then_never_again(make_app):
+    app = make_app()
+    client = TestClient(app)
+    assert client.get("/api/health").json() == {"status": "ok", "setup_required": True}
+    # Before an admin exists only setup answers: no API, and every page leads to /setup.
+    refused = client.get("/api/containers")
+    assert refused.status_code == 503 and "/setup" in refused.json()["detail"]
+    assert client.post("/api/auth/login", json={"username": "x", "password": "y" * 12}).status_code == 503
+    for page in ("/", "/containers", "/login", "/images"):
+        answer = client.get(page, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/setup"
+    page = client.get("/setup")
+    assert page.status_code == 200 and 'data-api="/api/setup"' in page.text
+    weak = client.post("/api/setup", json={"username": "root", "password": "short"})
+    assert weak.status_code == 400 and "at least" in weak.json()["detail"]
+    made = client.post("/api/setup", json={"username": "root", "password": PASSWORD})
+    assert made.status_code == 201 and made.json()["role"] == "admin"
+    again = client.post("/api/setup", json={"username": "evil", "password": PASSWORD})
+    assert again.status_code == 409
+    assert [u.username for u in store_of(app).list_users()] == ["root"]
+    assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/api/containers").status_code == 401
+    actions = [(e.action, e.result) for e in store_of(app).list_audit()[0]]
+    assert ("setup", "ok") in actions
+    assert ("setup", "error: a password needs at least 10 characters") in actions
+
+
+def test_every_route_refuses_anonymous_callers(app):
+    client = TestClient(app)
+    checked = 0
+    for method, template, path in routes(app):
+        if (method, template) in PUBLIC or template == "/api/openapi.json":
+            continue
+        answer = client.request(method, path, json={})
+        assert answer.status_code == 401, (method, path, answer.status_code, answer.text)
+        checked += 1
+    assert checked >= 35
+
+
+@pytest.mark.parametrize("how", ["session", "token"])
+def test_read_only_users_may_change_nothing(app, how):
+    if how == "session":
+        client = login(app, "viewer")  # sends the right CSRF token: refusals come from the role
+    else:
+        _, token = store_of(app).create_token("viewer", "ro")
+        client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    checked = 0
+    for method, template, path in routes(app):
+        if method not in MUTATING or (method, template) in PUBLIC or template == "/api/auth/logout":
+            continue
+        answer = client.request(method, path, json={})
+        assert answer.status_code == 403, (method, path, answer.status_code, answer.text)
+        assert "read-only users may not" in answer.json()["detail"]
+        checked += 1
+    assert checked >= 19
+    assert client.get("/api/containers").status_code == 200
+    denied = [e for e in store_of(app).list_audit(limit=500)[0] if e.result == "denied"]
+    assert len(denied) == checked and all(e.username == "viewer" for e in denied)
+
+
+def test_operators_cannot_administer(operator):
+    for method, path in [("GET", "/api/users"), ("POST", "/api/users"), ("GET", "/api/audit"),
+                         ("POST", "/api/endpoints"), ("DELETE", "/api/endpoints/x"),
+                         ("DELETE", "/api/users/x")]:
+        answer = operator.request(method, path, json={})
+        assert answer.status_code == 403, (method, path)
+        assert "operator users may not" in answer.json()["detail"]
+    assert operator.get("/audit").status_code == 403
+
+
+def test_login_cookie_is_signed_httponly_strict_and_expires(app):
+    client = TestClient(app)
+    wrong = client.post("/api/auth/login", json={"username": "admin", "password": "nope nope nope"})
+    assert wrong.status_code == 401 and SESSION_COOKIE not in wrong.cookies
+    answer = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=28800" in cookie
+    assert client.get("/api/auth/me").json()["username"] == "admin"
+    # A tampered cookie is nobody.
+    value = client.cookies[SESSION_COOKIE]
+    client.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert client.get("/api/auth/me").status_code == 401
+    secret = app.state.console.store.engine.url.database
+    key = os.path.join(os.path.dirname(secret), "session.key")
+    assert os.stat(key).st_mode & 0o777 == 0o600
+
+
+def test_sessions_expire(make_app):
+    app = make_app(session_hours=1 / 3600)  # one second
+    store_of(app).create_user("admin", PASSWORD, Role.ADMIN)
+    client = login(app, "admin")
+    assert client.get("/api/auth/me").status_code == 200
+    time.sleep(2.1)
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def test_logout_ends_the_session(app):
+    client = login(app, "viewer")
+    cookie = client.cookies[SESSION_COOKIE]
+    assert client.post("/api/auth/logout").status_code == 200
+    replay = TestClient(app, cookies={SESSION_COOKIE: cookie})
+    assert replay.get("/api/auth/me").status_code == 401
+    assert client.get("/containers", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_csrf_token_required_for_cookie_sessions(app, janitor):
+    client = login(app, "oper")
+    token = client.headers.pop("X-CSRF-Token")
+    name = janitor.name("vol")
+    missing = client.post("/api/volumes", json={"name": name})
+    assert missing.status_code == 403 and "CSRF" in missing.json()["detail"]
+    wrong = client.post("/api/volumes", json={"name": name}, headers={"X-CSRF-Token": token[:-1] + "x"})
+    assert wrong.status_code == 403
+    assert client.post("/api/auth/logout").status_code == 403
+    assert not janitor.engine.volumes.list(filters={"name": name})
+    made = client.post("/api/volumes", json={"name": name}, headers={"X-CSRF-Token": token})
+    assert made.status_code == 201
+    # Another session's token does not fit this session.
+    other = login(app, "oper").headers["X-CSRF-Token"]
+    assert client.delete(f"/api/volumes/{name}", headers={"X-CSRF-Token": other}).status_code == 403
+    assert client.delete(f"/api/volumes/{name}", headers={"X-CSRF-Token": token}).status_code == 200
+
+
+def test_api_tokens_shown_once_bearer_only_and_revocable(app, operator, janitor):
+    made = operator.post("/api/tokens", json={"name": "ci"})
+    assert made.status_code == 201
+    token, token_id = made.json()["token"], made.json()["id"]
+    listed = operator.get("/api/tokens").json()
+    assert [t["name"] for t in listed] == ["ci"] and "token" not in listed[0]
+    bearer = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    assert bearer.get("/api/auth/me").json()["via"] == "token"
+    name = janitor.name("vol")
+    assert bearer.post("/api/volumes", json={"name": name}).status_code == 201  # no CSRF needed
+    assert bearer.post("/api/auth/logout").status_code == 400
+    for param in ("token", "access_token", "ACCESS_TOKEN"):
+        refused = TestClient(app).get(f"/api/containers?{param}={token}")
+        assert refused.status_code == 400 and "Authorization: Bearer" in refused.json()["detail"]
+        assert bearer.get(f"/api/containers?{param}={token}").status_code == 400
+    assert TestClient(app, headers={"Authorization": f"Basic {token}"}).get("/api/auth/me").status_code == 401
+    assert operator.delete(f"/api/tokens/{token_id}").status_code == 200
+    assert bearer.get("/api/auth/me").status_code == 401
+
+
+def test_login_throttled_after_five_failures(app):
+    client = TestClient(app)
+    for _ in range(5):
+        wrong = client.post("/api/auth/login", json={"username": "oper", "password": "wrong wrong"})
+        assert wrong.status_code == 401
+    blocked = client.post("/api/auth/login", json={"username": "oper", "password": PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 200
+    # Other users are not locked out by someone guessing at "oper".
+    other = client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD})
+    assert other.status_code == 200
+    results = [e.result for e in store_of(app).list_audit(action="login")[0]]
+    assert results.count("failed") == 5 and "throttled" in results
+
+
+def test_users_api(admin, app):
+    made = admin.post("/api/users", json={"username": "dana", "password": PASSWORD, "role": "operator"})
+    assert made.status_code == 201 and made.json()["role"] == "operator"
+    assert admin.post("/api/users", json={"username": "dana", "password": PASSWORD,
+                                          "role": "operator"}).status_code == 409
+    bad_role = admin.post("/api/users", json={"username": "eve", "password": PASSWORD, "role": "root"})
+    assert bad_role.status_code == 422 and "role" in bad_role.json()["detail"]
+    assert admin.patch("/api/users/dana", json={"role": "read-only"}).json()["role"] == "read-only"
+    names = sorted(u["username"] for u in admin.get("/api/users").json())
+    assert names == ["admin", "dana", "oper", "viewer"]
+    last = admin.delete("/api/users/admin")
+    assert last.status_code == 409 and "last admin" in last.json()["detail"]
+    assert admin.delete("/api/users/dana").status_code == 200
+    assert admin.delete("/api/users/dana").status_code == 404
+    audit = admin.get("/api/audit?action=user.delete").json()
+    assert [i["result"] for i in audit["items"]] == [
+        "error: no user named 'dana'", "ok", "error: admin is the last admin: make another admin first"]
+    assert all(i["user"] == "admin" for i in audit["items"])
+
+
+def test_security_headers_on_pages_and_api(admin):
+    for path in ("/containers", "/api/containers", "/login"):
+        headers = admin.get(path).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+
+
+def test_pages_embed_the_csrf_token_and_need_a_session(app, admin):
+    page = admin.get("/containers").text
+    token = admin.headers["X-CSRF-Token"]
+    assert re.search(rf'data-csrf="{re.escape(token)}"', page)
+    assert TestClient(app).get("/containers", follow_redirects=False).headers["location"] == "/login"
