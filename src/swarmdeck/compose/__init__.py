@@ -21,8 +21,9 @@ Public API::
 
 Pipeline (one module each): ``yamlread`` (go-yaml v3 semantics, locations) ->
 ``properties`` (forbidden keys) -> ``interpolate`` -> ``versions`` (3.0-3.13 gates) +
-``validate``/``models``/``fields`` (pydantic) -> ``normalize`` (+ ``envfile``) -> ``merge``
--> ``checks`` (undefined references, images, modes, mounts). Helpers: ``units``
+``validate`` into the pydantic models (``models``: project and top-level objects,
+``service``, ``deploy``, on ``base`` and ``fields``) -> ``normalize`` (+ ``envfile``) ->
+``merge`` -> ``checks`` (undefined references, images, modes, mounts). Helpers: ``units``
 (durations, memory, CPUs), ``ports``, ``volumespec``, ``shellwords``, ``gofmt``,
 ``imageref``, ``located``.
 

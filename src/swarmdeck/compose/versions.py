@@ -6,9 +6,11 @@ as ``3``). Every file of one deployment must declare the same version. A key tha
 a later minor version than the file declares is refused, naming the version it needs (the
 CLI validates against that version's JSON schema and only says "Additional property").
 
-The gates below are the ones confirmed from the format's history (docker/cli's schemas and
-the compose file reference); keys whose first version could not be confirmed are accepted
-in every 3.x file.
+The gates below come from the format's history (docker/cli's schemas and the compose file
+reference). ``group_add`` and a service network's ``driver_opts`` are in the 3.13 schema but
+not in 3.11; 3.12 could not be checked, so they are allowed from 3.12. Keys whose first
+version could not be established (``cgroupns_mode``, ``credential_spec.config``,
+``generic_resources``) are accepted in every 3.x file.
 """
 
 from __future__ import annotations
