@@ -42,8 +42,8 @@ TEMPLATES.filters["size"] = _size
 TEMPLATES.filters["when"] = _when
 
 
-def render(name: str, who: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(name).render(
+def render(template: str, who: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(
         user=who.user if who else None, csrf=who.csrf_token if who else "",
         can_operate=bool(who and who.role.allows(Role.OPERATOR)),
         is_admin=bool(who and who.role.allows(Role.ADMIN)), **context)

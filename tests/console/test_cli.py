@@ -1,0 +1,83 @@
+"""`swarmdeck user create` and `swarmdeck serve` (cli/console_cmds.py) as a user runs them."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import typer
+from typer.testing import CliRunner
+
+from swarmdeck.cli.console_cmds import register
+from swarmdeck.store import Role, Store
+
+from .conftest import PASSWORD
+
+# The lead wires register() into cli/main.py; until then a Typer app of its own runs it.
+CLI = "import typer; from swarmdeck.cli.console_cmds import register; a = typer.Typer(); register(a); a()"
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_user_create_reads_the_password_from_stdin_only(tmp_path):
+    data = tmp_path / "data"
+    runner = CliRunner()
+    refused = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--data-dir", str(data)])
+    assert refused.exit_code == 1 and "--password-stdin" in refused.output
+    weak = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--password-stdin",
+                                 "--data-dir", str(data)], input="short\n")
+    assert weak.exit_code == 1 and "at least 10 characters" in weak.output and "Traceback" not in weak.output
+    made = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--password-stdin",
+                                 "--data-dir", str(data)], input=PASSWORD + "\n")
+    assert made.exit_code == 0, made.output
+    assert "created admin user root" in made.output
+    again = runner.invoke(cli(), ["user", "create", "root", "--password-stdin", "--data-dir", str(data)],
+                          input=PASSWORD + "\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+    store = Store(data)
+    try:
+        assert store.authenticate("root", PASSWORD).role is Role.ADMIN
+    finally:
+        store.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_the_console(tmp_path):
+    data = tmp_path / "data"
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "serve", "--port", str(port),
+                             "--data-dir", str(data)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "swarmdeck serve did not answer"
+                time.sleep(0.2)
+        assert answer.json() == {"status": "ok", "setup_required": True}
+        setup = httpx.post(f"http://127.0.0.1:{port}/api/setup",
+                           json={"username": "root", "password": PASSWORD})
+        assert setup.status_code == 201
+        assert httpx.get(f"http://127.0.0.1:{port}/api/containers").status_code == 401
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert "/setup" in output  # it told how to create the first admin
+    assert PASSWORD not in output
+    assert (data / "session.key").stat().st_mode & 0o777 == 0o600
