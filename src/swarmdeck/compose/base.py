@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
-from swarmdeck.compose.fields import fail
+from swarmdeck.compose.fields import fail, unique
 from swarmdeck.compose.located import Location, LocDict, LocList
 
 NAME = re.compile(r"[a-zA-Z0-9._-]+")  # service, volume, secret and config names
@@ -68,20 +68,13 @@ def located_item(value: Any, loc: Location | None, items: dict[str, Any]) -> Loc
     return out
 
 
-def list_items(value: Any, convert: Any, unique: bool = True) -> LocList:
+def list_items(value: Any, convert: Any, unique_items: bool = True) -> LocList:
     """A list whose string items are turned into located mappings by ``convert``."""
     if not isinstance(value, list):
         fail("must be a list")
     locs = getattr(value, "item_locs", [None] * len(value))
-    if unique:
-        strings_part = [item for item in value if isinstance(item, str)]
-        if len(set(strings_part)) != len(strings_part):
-            seen: dict[str, int] = {}
-            for index, item in enumerate(value):
-                if isinstance(item, str):
-                    if item in seen:
-                        fail(f"array items[{seen[item]},{index}] must be unique", index)
-                    seen[item] = index
+    if unique_items:
+        unique(value)
     out = []
     for index, item in enumerate(value):
         if isinstance(item, str):

@@ -9,6 +9,7 @@ turns into a located problem (``subpath`` points inside the field, e.g. at a lis
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Annotated, Any, NoReturn
@@ -18,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from swarmdeck.compose import shellwords
 from swarmdeck.compose.gofmt import sprint
+from swarmdeck.compose.located import plain
 from swarmdeck.compose.units import parse_cpus, parse_duration, ram_in_bytes
 
 
@@ -113,17 +115,18 @@ def _memory(value: Any) -> int:
         fail(str(exc))
 
 
-def _unique(items: list[Any]) -> None:
+def unique(items: list[Any]) -> None:
+    """JSON-schema ``uniqueItems``: equal JSON values (``80`` and ``"80"`` differ)."""
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
-        key = repr((type(item).__name__ if not isinstance(item, str) else "str", item))
+        key = json.dumps(plain(item), sort_keys=True, default=repr)
         if key in seen:
             fail(f"array items[{seen[key]},{index}] must be unique", index)
         seen[key] = index
 
 
-def strings(unique: bool) -> Callable[[Any], list[str]]:
-    """A list of strings (the schema's ``list_of_strings`` when ``unique``)."""
+def strings(distinct: bool) -> Callable[[Any], list[str]]:
+    """A list of strings (the schema's ``list_of_strings`` when ``distinct``)."""
 
     def validate(value: Any) -> list[str]:
         if not isinstance(value, list):
@@ -131,8 +134,8 @@ def strings(unique: bool) -> Callable[[Any], list[str]]:
         for index, item in enumerate(value):
             if not isinstance(item, str):
                 fail("must be a string", index)
-        if unique:
-            _unique(value)
+        if distinct:
+            unique(value)
         return [str(item) for item in value]
 
     return validate
@@ -143,7 +146,7 @@ def _string_or_list(value: Any) -> list[str]:
         return [str(value)]
     if not isinstance(value, list):
         fail("must be a string or list")
-    return strings(unique=True)(value)
+    return strings(distinct=True)(value)
 
 
 def _strings_or_numbers(value: Any) -> list[str]:
@@ -152,7 +155,7 @@ def _strings_or_numbers(value: Any) -> list[str]:
     for index, item in enumerate(value):
         if not (isinstance(item, str) or is_number(item)):
             fail("must be a string or number", index)
-    _unique(value)
+    unique(value)
     return [sprint(item) for item in value]
 
 
@@ -164,7 +167,7 @@ def _shell_command(value: Any) -> list[str]:
             fail(str(exc))
     if not isinstance(value, list):
         fail("must be a string or list")
-    return strings(unique=False)(value)
+    return strings(distinct=False)(value)
 
 
 def _health_test(value: Any) -> list[str]:
@@ -172,7 +175,7 @@ def _health_test(value: Any) -> list[str]:
         return ["CMD-SHELL", str(value)]
     if not isinstance(value, list):
         fail("must be a string or list")
-    return strings(unique=False)(value)
+    return strings(distinct=False)(value)
 
 
 def _scalar_text(value: Any, key: str, allow_null: bool) -> str | None:
@@ -201,7 +204,7 @@ def list_or_dict(allow_nil: bool) -> Callable[[Any], dict[str, str | None]]:
                 out[key] = text if text is not None or allow_nil else ""
             return out
         if isinstance(value, list):
-            for entry in strings(unique=True)(value):
+            for entry in strings(distinct=True)(value):
                 key, sep, text = entry.partition("=")
                 out[key] = text if sep else (None if allow_nil else "")
             return out
@@ -238,7 +241,7 @@ def _extra_hosts(value: Any) -> list[str]:
                        if item is not None)
     elif isinstance(value, list):
         pairs = []
-        for entry in strings(unique=True)(value):
+        for entry in strings(distinct=True)(value):
             for sep in ("=", ":"):
                 host, found, address = entry.partition(sep)
                 if found:
@@ -280,8 +283,8 @@ Nanoseconds = Annotated[int | None, BeforeValidator(_duration)]
 NanoCpus = Annotated[int | None, BeforeValidator(_cpus)]
 Bytes = Annotated[int | None, BeforeValidator(_memory)]
 StringList = Annotated[list[str] | None, BeforeValidator(_string_or_list)]
-UniqueStrings = Annotated[list[str] | None, BeforeValidator(strings(unique=True))]
-Strings = Annotated[list[str] | None, BeforeValidator(strings(unique=False))]
+UniqueStrings = Annotated[list[str] | None, BeforeValidator(strings(distinct=True))]
+Strings = Annotated[list[str] | None, BeforeValidator(strings(distinct=False))]
 StringsOrNumbers = Annotated[list[str] | None, BeforeValidator(_strings_or_numbers)]
 ShellCommand = Annotated[list[str] | None, BeforeValidator(_shell_command)]
 HealthTest = Annotated[list[str] | None, BeforeValidator(_health_test)]

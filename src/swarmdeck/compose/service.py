@@ -34,6 +34,7 @@ from swarmdeck.compose.fields import (
     is_number,
     mapping,
     strings,
+    unique,
 )
 from swarmdeck.compose.gofmt import sprint
 from swarmdeck.compose.located import LocDict, LocList
@@ -95,11 +96,7 @@ class PortConfig(ComposeModel):
 def _ports(value: Any, info: ValidationInfo) -> Any:
     if not isinstance(value, list):
         fail("must be a list")
-    plain_items = [sprint(item) if not isinstance(item, dict) else repr(sorted(item.items()))
-                   for item in value]
-    for index, item in enumerate(plain_items):
-        if item in plain_items[:index]:
-            fail(f"array items[{plain_items.index(item)},{index}] must be unique", index)
+    unique(value)
     warnings = (info.context or {}).get("warnings", [])
     entries = value if isinstance(value, LocList) else LocList(value)
     try:
@@ -169,7 +166,7 @@ class ServiceNetwork(ComposeModel):
 
 def _service_networks(value: Any) -> Any:
     if isinstance(value, list):
-        names = strings(unique=True)(value)
+        names = strings(distinct=True)(value)
         out = LocDict(getattr(value, "loc", None))
         locs = getattr(value, "item_locs", [None] * len(names))
         for name, loc in zip(names, locs, strict=True):
@@ -229,7 +226,7 @@ class Service(ComposeModel):
     cgroup_parent: Str = None
     command: ShellCommand = None
     configs: Annotated[list[FileReference] | None,
-                       BeforeValidator(lambda v: list_items(v, _source, unique=False))] = None
+                       BeforeValidator(lambda v: list_items(v, _source, unique_items=False))] = None
     container_name: Str = None
     credential_spec: Annotated[CredentialSpec | None, Mapping] = None
     depends_on: UniqueStrings = None
@@ -265,7 +262,7 @@ class Service(ComposeModel):
     read_only: Bool = None
     restart: Str = None
     secrets: Annotated[list[FileReference] | None,
-                       BeforeValidator(lambda v: list_items(v, _source, unique=False))] = None
+                       BeforeValidator(lambda v: list_items(v, _source, unique_items=False))] = None
     security_opt: UniqueStrings = None
     shm_size: Annotated[str | None, BeforeValidator(_text)] = None
     stdin_open: Bool = None

@@ -189,3 +189,14 @@ def test_the_error_is_a_swarmdeck_error():
     from swarmdeck.errors import SwarmdeckError
 
     assert issubclass(ComposeError, SwarmdeckError)
+
+
+def test_unique_items_compare_json_values():
+    # "80" and 80 are different JSON values, so the schema accepts both ...
+    ports = load([(F, "services:\n  web:\n    image: nginx\n    ports: ['80', 80]\n")],
+                 env={}).project.services["web"].ports
+    assert [(p.target, p.published) for p in ports] == [(80, 0), (80, 0)]
+    # ... but the same value twice is refused, also for mappings.
+    error = error_of("services:\n  web:\n    image: nginx\n"
+                     "    volumes: [{type: volume, target: /a}, {target: /a, type: volume}]\n")
+    assert str(error) == f"{F}:4:42: services.web.volumes.1: array items[0,1] must be unique"
