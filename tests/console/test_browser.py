@@ -1,0 +1,117 @@
+"""The console in headless Chromium (Debian's, driven by Playwright): first-run setup, login,
+a container stopped and started elsewhere changing state on the page without a reload, the
+log followed live, logout. Screenshots go to artifacts/console/."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from .conftest import PASSWORD
+from .test_resources import run
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    p.goto("about:blank")  # close the page's event streams while the server still runs
+    context.close()
+    # No script errors and no CSP violations; the only failed load allowed is the wrong password.
+    assert [e for e in errors if not e.endswith("status of 401 (Unauthorized)")] == [], errors
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_first_run_setup_then_login(make_app, page):
+    app = make_app()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        page.goto(url + "/containers")
+        expect(page).to_have_url(url + "/setup")
+        page.fill("input[name=username]", "root")
+        page.fill("input[name=password]", PASSWORD)
+        shot(page, "01-setup")
+        page.click("button[type=submit]")
+        expect(page).to_have_url(url + "/login")
+        page.fill("input[name=username]", "root")
+        page.fill("input[name=password]", "not the password")
+        page.click("button[type=submit]")
+        expect(page.locator(".form-error")).to_have_text("wrong username or password")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(url + "/containers")
+        expect(page.locator("header .who")).to_contain_text("root")
+        shot(page, "02-containers")
+    finally:
+        page.goto("about:blank")
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def test_state_changes_live_and_logs_follow_then_logout(live, janitor, engine, busybox_image, page):
+    operator = live.login("oper")
+    name = janitor.name("browser")
+    row = run(operator, busybox_image, name,
+              command=["sh", "-c", "echo first; while true; do sleep 0.5; done"])
+    page.goto(live.url + "/login")
+    page.fill("input[name=username]", "oper")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live.url + "/containers")
+    page.goto(f"{live.url}/containers?q={name}")
+    state = page.locator(f'tr[data-id="{row["id"]}"] .state')
+    expect(state).to_have_text("running")
+    page.wait_for_timeout(500)  # the event stream is connected
+    engine.containers.get(name).stop(timeout=1)  # elsewhere: not through the console
+    expect(state).to_have_text("exited", timeout=15000)
+    shot(page, "03-stopped-elsewhere")
+    engine.containers.get(name).start()
+    expect(state).to_have_text("running", timeout=15000)
+    # Through the page's own button (htmx with the CSRF header), then live again.
+    page.locator(f'tr[data-id="{row["id"]}"] button[data-action=stop]').click()
+    expect(state).to_have_text("exited", timeout=20000)
+    engine.containers.get(name).start()
+    page.goto(f"{live.url}/containers/{row['id']}")
+    logs = page.locator("#logs")
+    expect(logs).to_contain_text("first")
+    engine.containers.get(name).exec_run(["sh", "-c", "echo 'followed <b>live</b>' > /proc/1/fd/1"])
+    expect(logs).to_contain_text("followed <b>live</b>", timeout=15000)
+    assert page.locator("#logs b").count() == 0  # shown as text, never as markup
+    shot(page, "04-logs")
+    page.click("#logout")
+    expect(page).to_have_url(live.url + "/login")
+    page.goto(live.url + "/containers")
+    expect(page).to_have_url(live.url + "/login")
