@@ -199,4 +199,4 @@ def test_unique_items_compare_json_values():
     # ... but the same value twice is refused, also for mappings.
     error = error_of("services:\n  web:\n    image: nginx\n"
                      "    volumes: [{type: volume, target: /a}, {target: /a, type: volume}]\n")
-    assert str(error) == f"{F}:4:42: services.web.volumes.1: array items[0,1] must be unique"
+    assert str(error) == f"{F}:4:43: services.web.volumes.1: array items[0,1] must be unique"
