@@ -12,6 +12,7 @@ APT_PACKAGES=(
   debootstrap        # offline base images (swarmdeck image bootstrap)
   busybox-static     # the test bed's tiny image
   wrk                # HTTP load for bench/
+  chromium           # headless browser for the console's browser tests
   iproute2 util-linux openssl ca-certificates
   python3-venv
 )
@@ -20,6 +21,7 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -q
@@ -32,6 +34,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check \
   -e '.[test]' -e ./apps/friendlyhello -r bench/requirements.txt
+
+# The console's front-end packages: pinned in package-lock.json, copied into its static folder.
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+bash scripts/build-static.sh
 
 # The engine: the installed package does not start it where there is no systemd.
 if ! docker info >/dev/null 2>&1; then

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
@@ -25,6 +26,7 @@ image_app = typer.Typer(no_args_is_help=True, help="Build, bootstrap and push im
 swarm_app = typer.Typer(no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
 app.add_typer(swarm_app, name="swarm")
+register_console(app)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
