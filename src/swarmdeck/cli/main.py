@@ -12,6 +12,7 @@ from rich.table import Table
 
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
 from swarmdeck.engine.swarm import init_swarm, join_swarm, join_tokens, list_nodes
@@ -205,6 +206,9 @@ def swarm_nodes(host: EndpointOpt = None) -> None:
     for n in nodes:
         table.add_row(n.id[:12], n.hostname, n.addr, n.state, n.availability, n.role)
     out.print(table)
+
+
+register_registry(app, out, _fail)
 
 
 def main() -> None:
