@@ -182,3 +182,49 @@ def test_cli_pages_shows_and_refuses_to_drop_sharing_tags_silently(registry_addr
     assert "also tagged latest" in run.stdout and "garbage collection" in run.stdout
     with RegistryClient(registry_address) as registry:
         assert registry.tags("many/repo00011") == []
+
+
+@pytest.fixture(scope="module")
+def basic_auth_registry(engine, tmp_path_factory):
+    """A real registry with htpasswd (basic) authentication: user alice."""
+    import bcrypt
+
+    folder = tmp_path_factory.mktemp("htpasswd")
+    secret = "correct horse battery staple"
+    hashed = bcrypt.hashpw(secret.encode(), bcrypt.gensalt(rounds=5)).decode()
+    (folder / "htpasswd").write_text(f"alice:{hashed}\n")
+    image = ensure_base_images(engine, roles=["registry"])["registry"].image
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    container = engine.containers.run(
+        image, detach=True, ports={"5000/tcp": ("127.0.0.1", port)},
+        volumes={str(folder): {"bind": "/auth", "mode": "ro"}},
+        environment={"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "test",
+                     "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd"})
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 401:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "registry did not start"
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}", secret
+    finally:
+        container.remove(force=True, v=True)
+
+
+def test_basic_auth(basic_auth_registry):
+    address, secret = basic_auth_registry
+    with RegistryClient(address, "alice", secret) as registry:
+        registry.ping()
+        assert registry.catalog().items == []
+    with RegistryClient(address) as registry, pytest.raises(RegistryError, match="needs credentials"):
+        registry.catalog()
+    with RegistryClient(address, "alice", "wrong") as registry:
+        with pytest.raises(RegistryError, match="refused the credentials of alice") as caught:
+            registry.ping()
+        assert "wrong" not in str(caught.value)  # no secret in messages

@@ -174,15 +174,14 @@ class RegistryClient:
         allow = allow or {200}
         headers = dict(headers or {})
         answer = self._send(method, path, params, headers, scope, follow)
-        if answer.status_code == 401 and 401 not in allow:
+        # A 401 that the caller allows (ping without credentials) is an answer; otherwise
+        # authenticate once as the challenge says, and a second 401 is a refusal.
+        if answer.status_code == 401 and (self._credentials or 401 not in allow):
             self._authenticate(answer, scope)
             answer = self._send(method, path, params, headers, scope, follow)
             if answer.status_code == 401:
                 raise RegistryError(f"{self.address} refused the credentials"
                                     + (f" of {self._credentials[0]}" if self._credentials else ""))
-        if answer.status_code == 401 and self._credentials and 401 in allow and path == "/v2/":
-            self._authenticate(answer, scope)
-            answer = self._send(method, path, params, headers, scope, follow)
         if answer.status_code not in allow:
             raise RegistryError(f"{method} {self._where(path)} answered {answer.status_code}"
                                 f"{_error_text(answer)}")
