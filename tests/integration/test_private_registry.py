@@ -70,3 +70,20 @@ def test_attach_to_a_missing_registry_fails_clearly():
     port = free_port()
     with pytest.raises(PlatformError, match=f"no registry answers at http://127.0.0.1:{port}/v2/"):
         private_registry.attach_registry(f"127.0.0.1:{port}")
+
+
+def test_garbage_collection_frees_what_a_delete_left(engine, registry_image, busybox_image,
+                                                     managed_registry):
+    address, _ = private_registry.ensure_registry(engine, registry_image, port=free_port())
+    reference = f"{address}/testbed/gc:1"
+    tag_image(engine, busybox_image, reference)
+    push_image(engine, reference)
+    engine.images.remove(reference)
+    with RegistryClient(address) as client:
+        client.delete("testbed/gc", "1")
+    collected = private_registry.garbage_collect(engine)
+    assert collected.blobs_deleted >= 2  # the config and the layer
+    assert collected.bytes_after < collected.bytes_before - 500_000  # busybox's layer is ~1 MB
+    with RegistryClient(address) as client:  # and the registry serves again
+        client.ping()
+        assert client.tags("testbed/gc") == []

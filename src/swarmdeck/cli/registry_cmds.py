@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from swarmdeck.engine.client import connect
 from swarmdeck.errors import SwarmdeckError
+from swarmdeck.platform.private_registry import garbage_collect
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.names import split_image
 
@@ -120,3 +122,14 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         out.print(f"deleted {repository}@{digest}" + (f" (also tagged {', '.join(sharing)})"
                                                       if sharing else ""), highlight=False)
         out.print("The space returns only after the registry's garbage collection.")
+
+    @registry_app.command("gc")
+    def registry_gc(host: Annotated[str | None, typer.Option(
+            "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint.")] = None) -> None:
+        """Garbage-collect the registry swarmdeck started (it pauses for a few seconds)."""
+        try:
+            collected = garbage_collect(connect(host))
+        except SwarmdeckError as exc:
+            fail(exc)
+        out.print(f"{collected.blobs_deleted} blob(s) deleted; storage "
+                  f"{_human(collected.bytes_before)} -> {_human(collected.bytes_after)}", highlight=False)

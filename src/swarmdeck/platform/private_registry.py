@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 
 import docker
 import docker.errors
@@ -105,3 +106,54 @@ def remove_registry(client: docker.DockerClient, volumes: bool) -> list[str]:
         except docker.errors.NotFound:
             pass
     return removed
+
+
+@dataclass(frozen=True)
+class Collected:
+    blobs_deleted: int
+    bytes_before: int
+    bytes_after: int
+
+
+def garbage_collect(client: docker.DockerClient, timeout: float = 30.0) -> Collected:
+    """Free the space of deleted manifests in the managed registry.
+
+    Deleting a tag only unlinks its manifest; blobs stay until `registry garbage-collect`
+    runs, and it must not run while pushes may arrive. So the registry container stops, a
+    one-off container of the same image collects on the same volume, and the registry
+    starts again (also when collecting fails).
+    """
+    try:
+        registry = client.containers.get(CONTAINER)
+    except docker.errors.NotFound as exc:
+        raise PlatformError(f"no registry managed by swarmdeck ({CONTAINER}) on this engine") from exc
+    image = registry.attrs["Config"]["Image"]
+    config = "/etc/docker/registry/config.yml"
+    script = (f"du -sb /var/lib/registry | cut -f1; registry garbage-collect --delete-untagged {config}"
+              " >/tmp/gc.log 2>&1; status=$?; grep -c 'blob eligible for deletion' /tmp/gc.log;"
+              " du -sb /var/lib/registry | cut -f1; [ $status = 0 ] || tail -3 /tmp/gc.log; exit $status")
+    was_running = registry.status == "running"
+    registry.stop(timeout=10)
+    try:
+        output = client.containers.run(
+            image, entrypoint=["sh", "-c", script], remove=True,
+            volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}}).decode()
+    except docker.errors.ContainerError as exc:
+        raise PlatformError(f"garbage collection failed: {exc.stderr or exc}") from exc
+    finally:
+        if was_running:
+            registry.start()
+            address = _published_address(registry)
+            if address:
+                _wait_answering(address, timeout)
+    before, deleted, after = (int(x) for x in output.split()[:3])
+    return Collected(deleted, before, after)
+
+
+def _published_address(container) -> str:
+    container.reload()
+    bindings = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5000/tcp") or []
+    if not bindings:
+        return ""
+    host = bindings[0].get("HostIp") or "127.0.0.1"
+    return f"{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bindings[0]['HostPort']}"

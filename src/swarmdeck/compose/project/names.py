@@ -1,0 +1,64 @@
+"""Compose v2's names and labels: project name, object names, the ``com.docker.compose.*`` keys.
+
+These are what ``docker compose ps``/``down`` look for, so a project made here is one that
+Compose itself lists and removes (and the other way round).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, version
+
+from swarmdeck.compose.project.errors import ProjectError
+
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+NUMBER = "com.docker.compose.container-number"
+ONEOFF = "com.docker.compose.oneoff"
+WORKING_DIR = "com.docker.compose.project.working_dir"
+CONFIG_FILES = "com.docker.compose.project.config_files"
+CONFIG_HASH = "com.docker.compose.config-hash"
+IMAGE = "com.docker.compose.image"
+DEPENDS_ON = "com.docker.compose.depends_on"
+VERSION = "com.docker.compose.version"
+NETWORK = "com.docker.compose.network"
+VOLUME = "com.docker.compose.volume"
+
+_VALID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def tool_version() -> str:
+    """The value of ``com.docker.compose.version``: which tool made the object, and its version."""
+    try:
+        return f"swarmdeck-{version('swarmdeck')}"
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "swarmdeck"
+
+
+def normalize_project_name(text: str) -> str:
+    """compose-go's ``NormalizeProjectName``: lowercase, keep [a-z0-9_-], no leading _ or -."""
+    return "".join(re.findall(r"[a-z0-9_-]", text.lower())).lstrip("_-")
+
+
+def project_name(explicit: str | None, project_dir: str) -> str:
+    """``-p NAME`` (which must already be valid, as Compose requires), else the folder's name."""
+    if explicit is not None:
+        if not _VALID.fullmatch(explicit):
+            raise ProjectError(
+                f'invalid project name "{explicit}": must consist only of lowercase alphanumeric '
+                "characters, hyphens, and underscores as well as start with a letter or number")
+        return explicit
+    folder = project_dir.rstrip("/").rsplit("/", 1)[-1]
+    name = normalize_project_name(folder)
+    if not name:
+        raise ProjectError(f'cannot derive a project name from the folder "{folder}": use -p NAME')
+    return name
+
+
+def container_name(project: str, service: str, number: int) -> str:
+    return f"{project}-{service}-{number}"
+
+
+def scoped_name(project: str, key: str, explicit: str | None) -> str:
+    """A network's or volume's engine name: its ``name:``, else ``<project>_<key>``."""
+    return explicit or f"{project}_{key}"

@@ -1,0 +1,17 @@
+"""The swarm back end: compose projects -> Swarm API objects, as ``docker stack deploy`` does.
+
+Modules: ``convert`` (Project -> API bodies, the CLI's exact wire format), ``plan`` (desired
+vs existing: create / update / remove, with changed fields), ``apply`` (the API calls in the
+CLI's order, ``--resolve-image``, ``--prune``, registry auth), ``query`` (``ls``,
+``services``, ``ps``, ``rm``), ``converge`` (``--detach=false``).
+
+Entry point for callers::
+
+    from swarmdeck.compose.stack import deploy, DeployOptions
+    report = deploy(client, load_result, DeployOptions(namespace="web"), out=print)
+"""
+
+from swarmdeck.compose.stack.apply import DeployOptions, DeployReport, deploy
+from swarmdeck.compose.stack.errors import StackError
+
+__all__ = ["DeployOptions", "DeployReport", "StackError", "deploy"]
