@@ -1,0 +1,278 @@
+"""``compose up``: bring one engine to the plan, recreating only what changed.
+
+Order, as Compose v2: check everything that can be checked first (external networks and
+volumes exist, every image is there or can be pulled) — a failure there creates nothing;
+then networks, volumes, and the services in ``depends_on`` order. Per service, a container
+whose ``config-hash`` or image label differs from the plan is recreated, a stopped one is
+started, missing numbers are created and extra numbers (scale down) are removed.
+
+Nothing half-done: a container being replaced is only stopped (its replacement runs under a
+temporary name) until every service is up; then old and extra containers are removed and
+replacements renamed. If any step fails, this run's containers, networks and volumes are
+removed, stopped containers are started again, and one ``ProjectError`` says what failed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.models.containers import Container
+from docker.types import IPAMConfig, IPAMPool
+
+from swarmdeck.compose.project import names
+from swarmdeck.compose.project.containers import container_spec
+from swarmdeck.compose.project.errors import ProjectError
+from swarmdeck.compose.project.plan import NetworkPlan, ProjectPlan, ServicePlan, VolumePlan
+from swarmdeck.engine.client import api_error, is_local
+
+T = TypeVar("T")
+_ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something ``up`` or ``down`` did: ``Container p-web-1 Started``."""
+
+    kind: str  # Network, Volume, Container
+    name: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}  {self.action}"
+
+
+Progress = Callable[[Event], None]
+
+
+def project_containers(client: docker.DockerClient, project: str) -> list[Container]:
+    """The project's containers (running or not), by Compose's labels, sorted by name."""
+    found = client.containers.list(all=True, filters={
+        "label": [f"{names.PROJECT}={project}", f"{names.ONEOFF}=False"]})
+    return sorted(found, key=lambda c: (c.labels.get(names.SERVICE, ""), _number(c)))
+
+
+def _number(container: Container) -> int:
+    try:
+        return int(container.labels.get(names.NUMBER, "0"))
+    except ValueError:
+        return 0
+
+
+def engine_call(action: str, call: Callable[[], T]) -> T:
+    """Run one engine call; a failure becomes a ProjectError naming the action."""
+    try:
+        return call()
+    except _ENGINE_ERRORS as exc:
+        raise ProjectError(str(api_error(action, exc))) from exc
+
+
+class _Up:
+    def __init__(self, client: docker.DockerClient, plan: ProjectPlan,
+                 progress: Progress | None) -> None:
+        self.client = client
+        self.plan = plan
+        self.progress = progress
+        self.events: list[Event] = []
+        self.images: dict[str, str] = {}
+        # what this run did, to finish or to undo
+        self.created_networks: list[Any] = []
+        self.created_volumes: list[Any] = []
+        self.created_containers: list[str] = []
+        self.stopped: list[Container] = []  # running before, stopped for a replacement
+        self.started: list[Container] = []  # stopped before, started by this run
+        self.replaced: list[tuple[Container, str, str]] = []  # (old, new id, final name)
+        self.extras: list[Container] = []  # scale-down leftovers
+
+    def emit(self, kind: str, name: str, action: str) -> None:
+        event = Event(kind, name, action)
+        self.events.append(event)
+        if self.progress is not None:
+            self.progress(event)
+
+    # -- checks: nothing is created before these pass ----------------------------------------
+
+    def check(self) -> None:
+        for net in self.plan.networks.values():
+            if net.external and not self._exists(self.client.networks, net.name):
+                raise ProjectError(f"network {net.name} declared as external, but could not be found")
+        for vol in self.plan.volumes.values():
+            if vol.external and not self._exists(self.client.volumes, vol.name):
+                raise ProjectError(f'external volume "{vol.name}" not found')
+        if is_local(self.client):
+            for service in self.plan.services:
+                for mount in service.files:
+                    if not os.path.isfile(mount.source):
+                        raise ProjectError(f"service {service.name}: file {mount.source} of a "
+                                           f"secret or config does not exist")
+        for service in self.plan.services:
+            if service.image not in self.images:
+                self.images[service.image] = self._image_id(service)
+
+    def _exists(self, collection: Any, name: str) -> bool:
+        try:
+            engine_call(f"look up {name}", lambda: collection.get(name))
+        except ProjectError as exc:
+            if isinstance(exc.__cause__, docker.errors.NotFound):
+                return False
+            raise
+        return True
+
+    def _image_id(self, service: ServicePlan) -> str:
+        ref = service.image
+        try:
+            return str(self.client.images.get(ref).id)
+        except docker.errors.ImageNotFound:
+            pass
+        except _ENGINE_ERRORS as exc:
+            raise ProjectError(str(api_error(f"look up image {ref}", exc))) from exc
+        repo, tag = docker.utils.parse_repository_tag(ref)
+        try:
+            self.client.api.pull(repo, tag=tag or "latest")
+            return str(self.client.images.get(ref).id)
+        except _ENGINE_ERRORS as exc:
+            raise ProjectError(f"service {service.name}: image {ref} is not on the engine and "
+                               f"could not be pulled: {api_error('pull', exc)}") from exc
+
+    # -- apply ------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        for net in self.plan.networks.values():
+            if not net.external:
+                self._network(net)
+        for vol in self.plan.volumes.values():
+            if not vol.external:
+                self._volume(vol)
+        existing: dict[str, list[Container]] = {}
+        for container in project_containers(self.client, self.plan.name):
+            existing.setdefault(container.labels.get(names.SERVICE, ""), []).append(container)
+        for service in self.plan.services:
+            self._service(service, existing.get(service.name, []))
+        self._finish()
+
+    def _network(self, net: NetworkPlan) -> None:
+        if self._exists(self.client.networks, net.name):
+            return
+        d = net.definition
+        ipam = None
+        if d.ipam is not None:
+            pools = [IPAMPool(subnet=p.subnet) for p in d.ipam.config or []]
+            ipam = IPAMConfig(driver=d.ipam.driver or "default", pool_configs=pools)
+        labels = {**(d.labels or {}), names.PROJECT: self.plan.name, names.NETWORK: net.key,
+                  names.VERSION: names.tool_version()}
+        created = engine_call(f"create network {net.name}", lambda: self.client.networks.create(
+            net.name, driver=d.driver or "bridge", options=d.driver_opts, ipam=ipam,
+            internal=bool(d.internal), attachable=bool(d.attachable), labels=labels,
+            check_duplicate=True))
+        self.created_networks.append(created)
+        self.emit("Network", net.name, "Created")
+
+    def _volume(self, vol: VolumePlan) -> None:
+        if self._exists(self.client.volumes, vol.name):
+            return
+        d = vol.definition
+        labels = {**(d.labels or {}), names.PROJECT: self.plan.name, names.VOLUME: vol.key,
+                  names.VERSION: names.tool_version()}
+        created = engine_call(f"create volume {vol.name}", lambda: self.client.volumes.create(
+            vol.name, driver=d.driver or "local", driver_opts=d.driver_opts or {}, labels=labels))
+        self.created_volumes.append(created)
+        self.emit("Volume", vol.name, "Created")
+
+    def _service(self, service: ServicePlan, current: list[Container]) -> None:
+        image_id = self.images[service.image]
+        keep = current[:service.replicas]
+        self.extras += current[service.replicas:]
+        for container in keep:
+            if container.labels.get(names.CONFIG_HASH) != service.config_hash or \
+                    container.labels.get(names.IMAGE) != image_id:
+                self._recreate(service, container, image_id)
+            elif container.status != "running":
+                engine_call(f"start container {container.name}", container.start)
+                self.started.append(container)
+                self.emit("Container", container.name, "Started")
+            else:
+                self.emit("Container", container.name, "Running")
+        following = max((_number(c) for c in current), default=0) + 1
+        for number in range(following, following + service.replicas - len(keep)):
+            self._create(service, number, image_id)
+
+    def _create(self, service: ServicePlan, number: int, image_id: str,
+                temporary_prefix: str = "") -> str:
+        spec = container_spec(self.plan, service, number, image_id, self.client.api)
+        name = temporary_prefix + spec.name
+        created = engine_call(f"create container {spec.name}",
+                              lambda: self.client.api.create_container(name=name, **spec.create))
+        container_id = str(created["Id"])
+        self.created_containers.append(container_id)
+        for network, endpoint in spec.connect:
+            engine_call(f"connect container {spec.name} to network {network}",
+                        lambda n=network, e=endpoint: self.client.api.connect_container_to_network(
+                            container_id, n, **e))
+        engine_call(f"start container {spec.name}", lambda: self.client.api.start(container_id))
+        if not temporary_prefix:
+            self.emit("Container", spec.name, "Started")
+        return container_id
+
+    def _recreate(self, service: ServicePlan, old: Container, image_id: str) -> None:
+        if old.status in ("running", "restarting"):
+            engine_call(f"stop container {old.name}", old.stop)
+            self.stopped.append(old)
+        new_id = self._create(service, _number(old), image_id, temporary_prefix=f"{old.id[:12]}_")
+        self.replaced.append((old, new_id, old.name))
+        self.emit("Container", old.name, "Recreated")
+
+    def _finish(self) -> None:
+        for old, new_id, name in self.replaced:
+            engine_call(f"remove container {old.name}", lambda o=old: o.remove(force=True))
+            engine_call(f"rename container {name}",
+                        lambda i=new_id, n=name: self.client.api.rename(i, n))
+        self.replaced.clear()
+        for container in self.extras:
+            engine_call(f"stop container {container.name}", container.stop)
+            engine_call(f"remove container {container.name}", container.remove)
+            self.emit("Container", container.name, "Removed")
+
+    # -- undo -------------------------------------------------------------------------------
+
+    def rollback(self) -> list[str]:
+        """Undo this run; returns what could not be undone."""
+        failures: list[str] = []
+
+        def attempt(what: str, call: Callable[[], Any]) -> None:
+            try:
+                call()
+            except _ENGINE_ERRORS as exc:
+                if not isinstance(exc, docker.errors.NotFound):
+                    failures.append(str(api_error(what, exc)))
+
+        for container_id in reversed(self.created_containers):
+            attempt(f"remove container {container_id[:12]}",
+                    lambda i=container_id: self.client.api.remove_container(i, force=True, v=True))
+        for container in self.stopped:
+            attempt(f"start container {container.name}", container.start)
+        for container in self.started:
+            attempt(f"stop container {container.name}", container.stop)
+        for net in self.created_networks:
+            attempt(f"remove network {net.name}", net.remove)
+        for vol in self.created_volumes:
+            attempt(f"remove volume {vol.name}", lambda v=vol: v.remove(force=True))
+        return failures
+
+
+def up(client: docker.DockerClient, plan: ProjectPlan, progress: Progress | None = None) -> list[Event]:
+    """Converge the engine to ``plan``; on failure undo this run and raise ProjectError."""
+    run = _Up(client, plan, progress)
+    run.check()
+    try:
+        run.apply()
+    except ProjectError as exc:
+        failures = run.rollback()
+        undone = "; could not undo: " + "; ".join(failures) if failures else \
+            "; what this run had done was undone"
+        raise ProjectError(f"{exc}{undone}") from None
+    return run.events
