@@ -1,0 +1,138 @@
+"""`swarmdeck compose -f FILE [-p NAME] up [-d] | down [-v] | ps | logs`: Compose v2 on one engine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from swarmdeck.compose.project import Event, ProjectPlan, down, load_plan, logs, ps, up
+from swarmdeck.compose.project.plan import default_files
+from swarmdeck.compose.project.up import engine_call, project_containers
+from swarmdeck.engine.client import connect
+from swarmdeck.errors import SwarmdeckError
+
+compose_app = typer.Typer(no_args_is_help=True,
+                          help="Run a compose project on one engine, as `docker compose` does.")
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@dataclass
+class _Options:
+    files: list[Path]
+    project_name: str | None
+    host: str | None
+
+
+def _fail(exc: SwarmdeckError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(1)
+
+
+def _plan(ctx: typer.Context, warn: bool = False) -> ProjectPlan:
+    options: _Options = ctx.obj
+    files = [str(f) for f in options.files] or default_files(os.getcwd())
+    plan = load_plan(files, dict(os.environ), options.project_name)
+    for warning in plan.warnings if warn else ():
+        err.print(f"[yellow]warning:[/] {warning}")
+    return plan
+
+
+def _show(event: Event) -> None:
+    out.print(f" [green]✔[/] {event}")
+
+
+@compose_app.callback()
+def _options(
+    ctx: typer.Context,
+    file: Annotated[list[Path] | None, typer.Option(
+        "--file", "-f", help="Compose file; repeat to merge (default: compose.yaml or "
+                             "docker-compose.yml here).")] = None,
+    project_name: Annotated[str | None, typer.Option(
+        "--project-name", "-p", help="Project name (default: the first file's folder).")] = None,
+    host: Annotated[str | None, typer.Option(
+        "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")] = None,
+) -> None:
+    ctx.obj = _Options(file or [], project_name, host)
+
+
+@compose_app.command("up")
+def up_cmd(ctx: typer.Context,
+           detach: Annotated[bool, typer.Option("--detach", "-d",
+                                                help="Start and return (else follow the logs).")] = False,
+           ) -> None:
+    """Create and start the project's networks, volumes and containers; recreate what changed."""
+    try:
+        plan = _plan(ctx, warn=True)
+        client = connect(ctx.obj.host)
+        up(client, plan, progress=_show)
+    except SwarmdeckError as exc:
+        _fail(exc)
+    if detach:
+        return
+    try:
+        logs(client, plan.name, typer.echo, follow=True)
+    except KeyboardInterrupt:
+        err.print("Gracefully stopping... (press Ctrl+C again to force)")
+        for container in project_containers(client, plan.name):
+            engine_call(f"stop container {container.name}", container.stop)
+            _show(Event("Container", container.name, "Stopped"))
+    except SwarmdeckError as exc:
+        _fail(exc)
+
+
+@compose_app.command("down")
+def down_cmd(ctx: typer.Context,
+             volumes: Annotated[bool, typer.Option("--volumes", "-v",
+                                                   help="Also remove the named volumes.")] = False,
+             timeout: Annotated[int | None, typer.Option(
+                 "--timeout", "-t", help="Seconds to wait for each container to stop.")] = None,
+             ) -> None:
+    """Stop and remove the project's containers and networks (volumes with -v)."""
+    try:
+        plan = _plan(ctx)
+        events = down(connect(ctx.obj.host), plan.name, volumes, timeout, progress=_show)
+    except SwarmdeckError as exc:
+        _fail(exc)
+    if not events:
+        err.print(f"[yellow]warning:[/] No resource found to remove for project \"{plan.name}\".")
+
+
+@compose_app.command("ps")
+def ps_cmd(ctx: typer.Context) -> None:
+    """List the project's containers."""
+    try:
+        plan = _plan(ctx)
+        rows = ps(connect(ctx.obj.host), plan.name)
+    except SwarmdeckError as exc:
+        _fail(exc)
+    lines = [("NAME", "IMAGE", "SERVICE", "STATUS", "PORTS")]
+    lines += [(r.name, r.image, r.service, r.status, r.ports) for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(4)]
+    for line in lines:  # plain columns: never truncated, easy to parse
+        typer.echo("   ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)) + "   " + line[4])
+
+
+@compose_app.command("logs")
+def logs_cmd(ctx: typer.Context,
+             services: Annotated[list[str] | None, typer.Argument(help="Only these services.")] = None,
+             follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the output.")] = False,
+             ) -> None:
+    """Show the containers' output, each line prefixed with `service-n |`."""
+    try:
+        plan = _plan(ctx)
+        logs(connect(ctx.obj.host), plan.name, typer.echo, services or (), follow)
+    except SwarmdeckError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add `swarmdeck compose ...` to the main command line."""
+    app.add_typer(compose_app, name="compose")
