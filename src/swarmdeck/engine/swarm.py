@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from dataclasses import dataclass
 
 import docker
 import docker.errors
 
-from swarmdeck.engine.client import api_error
+from swarmdeck.engine.client import api_error, is_local
 from swarmdeck.engine.errors import EngineError
 
 
@@ -49,12 +52,44 @@ def swarm_state(client: docker.DockerClient) -> SwarmState:
 
 
 def init_swarm(client: docker.DockerClient, advertise_addr: str | None = None) -> SwarmState:
-    """`docker swarm init`; the engine picks the advertise address when none is given."""
+    """`docker swarm init`.
+
+    Without an address the engine picks one, and refuses when the host has several
+    ("could not choose an IP address to advertise"). For a local engine the address of the
+    default route's interface is then the one other hosts most likely reach, so it is used.
+    """
     try:
         client.swarm.init(advertise_addr=advertise_addr)
     except docker.errors.APIError as exc:
-        raise api_error("swarm init failed", exc) from exc
+        fallback = default_route_address() if is_local(client) else None
+        if advertise_addr or not fallback or "could not choose an IP address" not in str(exc):
+            raise api_error("swarm init failed", exc) from exc
+        try:
+            client.swarm.init(advertise_addr=fallback)
+        except docker.errors.APIError as again:
+            raise api_error(f"swarm init --advertise-addr {fallback} failed", again) from again
     return swarm_state(client)
+
+
+def default_route_address() -> str | None:
+    """The IPv4 address of the interface holding this host's default route, if any."""
+    ip = shutil.which("ip")
+    if ip is None:
+        return None
+    try:
+        routes = json.loads(subprocess.run([ip, "-j", "route", "show", "default"], capture_output=True,
+                                           text=True, check=True, timeout=5).stdout or "[]")
+        if not routes:
+            return None
+        addrs = json.loads(subprocess.run([ip, "-j", "-4", "addr", "show", "dev", routes[0]["dev"]],
+                                          capture_output=True, text=True, check=True, timeout=5).stdout)
+    except (subprocess.SubprocessError, ValueError, KeyError):
+        return None
+    for link in addrs:
+        for info in link.get("addr_info", []):
+            if info.get("family") == "inet" and info.get("local"):
+                return str(info["local"])
+    return None
 
 
 def join_swarm(client: docker.DockerClient, manager_addr: str, token: str,
