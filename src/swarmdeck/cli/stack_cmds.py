@@ -1,0 +1,129 @@
+"""`swarmdeck stack deploy|ls|services|ps|rm`: the docker CLI's stack commands, natively."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from swarmdeck.compose import load
+from swarmdeck.compose.stack import DeployOptions, deploy, query
+from swarmdeck.engine.client import connect
+from swarmdeck.errors import SwarmdeckError
+
+stack_app = typer.Typer(no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm).")
+
+HostOpt = Annotated[str | None, typer.Option(
+    "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")]
+NameArg = Annotated[str, typer.Argument(help="Stack name.", metavar="STACK")]
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    _err(f"error: {exc}")
+    return typer.Exit(1)
+
+
+def _sources(files: list[str]) -> list[str | tuple[str, str]]:
+    return [("-", sys.stdin.read()) if f == "-" else f for f in files]
+
+
+@stack_app.command("deploy")
+def deploy_cmd(
+    name: NameArg,
+    compose_file: Annotated[list[str], typer.Option(
+        "--compose-file", "-c", help="Path to a Compose file, or - to read from stdin.")],
+    prune: Annotated[bool, typer.Option("--prune", help="Prune services that are no longer "
+                                        "referenced.")] = False,
+    resolve_image: Annotated[str, typer.Option(
+        "--resolve-image", help="Query the registry to resolve image digest and supported "
+                                "platforms (always, changed, never).")] = "always",
+    with_registry_auth: Annotated[bool, typer.Option(
+        "--with-registry-auth", help="Send registry authentication details to Swarm agents.")]
+        = False,
+    detach: Annotated[bool | None, typer.Option(
+        "--detach/--no-detach", "-d", help="Exit immediately instead of waiting for the stack "
+                                           "services to converge.")] = None,
+    plan: Annotated[bool, typer.Option("--plan", help="Print what would be created, updated "
+                                       "and removed, and change nothing.")] = False,
+    host: HostOpt = None,
+) -> None:
+    """Deploy a new stack or update an existing stack."""
+    try:
+        loaded = load(_sources(compose_file), env=dict(os.environ))
+        for warning in loaded.warnings:
+            _err(warning + "\n")
+        options = DeployOptions(namespace=name, prune=prune, resolve_image=resolve_image,
+                                with_registry_auth=with_registry_auth,
+                                detach=True if detach is None else detach, plan_only=plan)
+        if detach is None and not plan:
+            _err("Since --detach=false was not specified, tasks will be created in the "
+                 "background.\nIn a future release, --detach=false will become the default.")
+        deploy(connect(host), loaded, options, out=_out, err=_err)
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+
+
+@stack_app.command("ls")
+def ls_cmd(host: HostOpt = None) -> None:
+    """List stacks."""
+    try:
+        for line in query.ls_lines(connect(host)):
+            _out(line)
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+
+
+@stack_app.command("services")
+def services_cmd(name: NameArg, host: HostOpt = None) -> None:
+    """List the services in the stack."""
+    try:
+        for line in query.services_lines(connect(host), name):
+            _out(line)
+    except LookupError as exc:
+        _err(str(exc.args[0]))
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+
+
+@stack_app.command("ps")
+def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
+    """List the tasks in the stack."""
+    try:
+        for line in query.ps_lines(connect(host), name):
+            _out(line)
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+
+
+@stack_app.command("rm")
+def rm_cmd(
+    names: Annotated[list[str], typer.Argument(help="Stack names.", metavar="STACK...")],
+    detach: Annotated[bool, typer.Option("--detach/--no-detach", "-d",
+                                         help="Do not wait for stack removal.")] = True,
+    host: HostOpt = None,
+) -> None:
+    """Remove one or more stacks."""
+    try:
+        client = connect(host)
+        for name in names:
+            try:
+                query.remove(client, name, _out, _err, detach=detach)
+            except LookupError as exc:
+                _err(str(exc.args[0]))
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `stack` command group to the main application."""
+    app.add_typer(stack_app, name="stack")

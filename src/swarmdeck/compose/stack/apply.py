@@ -1,0 +1,125 @@
+"""Carry out a plan with the API calls ``docker stack deploy`` makes, in its order.
+
+Prune services, create networks, create (or relabel) secrets then configs, then create or
+update services; the messages are the CLI's (``Creating network x``, ``Updating service x
+(id: ...)``). Bodies go to the engine as converted (the SDK's builders change the wire
+format, see notes §4), so raw JSON posts through the SDK's API client are used.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+
+from swarmdeck.compose.load import LoadResult
+from swarmdeck.compose.stack import converge
+from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.compose.stack.plan import Plan, fill_ids, make_plan
+
+Printer = Callable[[str], None]
+
+
+@dataclass
+class DeployOptions:
+    namespace: str
+    prune: bool = False
+    resolve_image: str = "always"
+    with_registry_auth: bool = False
+    detach: bool = True
+    plan_only: bool = False
+    timeout: float = 300.0
+
+
+@dataclass
+class DeployReport:
+    plan: Plan
+    service_ids: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _post(client: docker.DockerClient, path: str, body: dict[str, Any],
+          params: dict[str, Any] | None = None, auth: str | None = None) -> Any:
+    api = client.api
+    headers = {"X-Registry-Auth": auth} if auth else {}
+    response = api._post_json(api._url(path), data=body, params=params, headers=headers)
+    return api._result(response, json=True) if response.content else None
+
+
+def _api_error(what: str, exc: docker.errors.APIError) -> StackError:
+    return StackError(f"{what}: {exc.explanation or exc}")
+
+
+def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptions,
+           out: Printer = print, err: Printer = print) -> DeployReport:
+    """Deploy (or with ``plan_only`` only plan) ``loaded`` as stack ``options.namespace``."""
+    plan = make_plan(client, loaded, options.namespace, prune=options.prune,
+                     resolve_image=options.resolve_image,
+                     with_registry_auth=options.with_registry_auth)
+    report = DeployReport(plan)
+    if options.plan_only:
+        for line in plan.lines() or ["nothing to do"]:
+            out(line)
+        return report
+    for change in plan.prune:
+        out(f"Removing service {change.name}")
+        try:
+            client.api.remove_service(change.service_id)
+        except docker.errors.APIError as exc:
+            err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
+    for name, body in plan.networks.items():
+        out(f"Creating network {name}")
+        try:
+            _post(client, "/networks/create", {"Name": name, **body})
+        except docker.errors.APIError as exc:
+            raise _api_error(f"failed to create network {name}", exc) from None
+    for action, obj, object_id in plan.objects:
+        spec = dict(obj.spec)
+        if "Data" in spec:
+            spec["Data"] = base64.b64encode(spec["Data"]).decode()
+        try:
+            if action == "create":
+                out(f"Creating {obj.kind} {obj.name}")
+                _post(client, f"/{obj.kind}s/create", spec)
+            else:
+                version = client.api._result(client.api._get(
+                    client.api._url(f"/{obj.kind}s/{{0}}", object_id)), json=True)["Version"]
+                _post(client, f"/{obj.kind}s/{object_id}/update", spec,
+                      params={"version": version["Index"]})
+        except docker.errors.APIError as exc:
+            raise _api_error(f"failed to {action} {obj.kind} {obj.name}", exc) from None
+    for change in plan.services:
+        assert change.spec is not None
+        if change.action == "unchanged":
+            out(f"Unchanged service {change.name} (id: {change.service_id})")
+            report.unchanged.append(change.name)
+            report.service_ids.append(change.service_id)
+            continue
+        fill_ids(client, change.spec)
+        try:
+            if change.action == "update":
+                out(f"Updating service {change.name} (id: {change.service_id})")
+                answer = _post(client, f"/services/{change.service_id}/update", change.spec,
+                               params={"version": change.version}, auth=change.auth_header)
+                for warning in (answer or {}).get("Warnings") or []:
+                    err(warning)
+                if change.warning:
+                    err(change.warning)
+                report.updated.append(change.name)
+                report.service_ids.append(change.service_id)
+            else:
+                out(f"Creating service {change.name}")
+                answer = _post(client, "/services/create", change.spec, auth=change.auth_header)
+                report.created.append(change.name)
+                report.service_ids.append(answer["ID"])
+        except docker.errors.APIError as exc:
+            raise _api_error(f"failed to {change.action} service {change.name}", exc) from None
+    if not options.detach:
+        converge.wait(client, report.service_ids, options.timeout, out)
+    return report

@@ -1,0 +1,271 @@
+"""Desired state (converted project) against the engine's state: what a deploy would do.
+
+Everything that needs the engine to be refused is refused here, before anything is created
+(the CLI notices some of it half-way): a node that is not a manager, an external network
+that is missing or not swarm-scoped, a network name taken by something outside the stack,
+a missing external secret or config, a config whose content changed (the engine allows
+label updates only).
+
+Images are resolved here as the moby client does for ``--resolve-image``, so that the plan
+shows the image each service will really get.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+from docker import auth
+
+from swarmdeck.compose.load import LoadResult
+from swarmdeck.compose.stack import convert
+from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.compose.stack.specdiff import changes, normalise
+
+RESOLVE_MODES = ("always", "changed", "never")
+
+
+@dataclass
+class ServiceChange:
+    action: str  # "create", "update", "remove" or "unchanged"
+    name: str
+    spec: dict[str, Any] | None = None
+    service_id: str = ""
+    version: int = 0
+    query_registry: bool = False
+    fields: list[str] = field(default_factory=list)
+    auth_header: str | None = None
+    warning: str | None = None
+
+
+@dataclass
+class Plan:
+    namespace: str
+    prune: list[ServiceChange] = field(default_factory=list)
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)  # to create
+    objects: list[tuple[str, convert.FileObject, str | None]] = field(default_factory=list)
+    services: list[ServiceChange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.prune or self.networks or self.objects
+                    or any(s.action != "unchanged" for s in self.services))
+
+    def lines(self) -> list[str]:
+        """The plan, one line per change (``--plan``)."""
+        out = [f"remove service {c.name}" for c in self.prune]
+        out += [f"create network {name}" for name in self.networks]
+        for action, obj, _ in self.objects:
+            out.append(f"{action} {obj.kind} {obj.name}")
+        for change in self.services:
+            if change.action == "update":
+                out.append(f"update service {change.name}: {', '.join(change.fields)}")
+            elif change.action == "create":
+                out.append(f"create service {change.name}")
+            else:
+                out.append(f"unchanged service {change.name}")
+        return out
+
+
+def _label_filter(namespace: str) -> dict[str, str]:
+    return {"label": f"{convert.LABEL_NAMESPACE}={namespace}"}
+
+
+def require_manager(client: docker.DockerClient) -> None:
+    if not client.api.info().get("Swarm", {}).get("ControlAvailable"):
+        raise StackError('this node is not a swarm manager. Use "docker swarm init" or '
+                         '"docker swarm join" to connect this node to swarm and try again')
+
+
+class _Resolver:
+    """``--resolve-image``: the distribution endpoint, once per image and deploy."""
+
+    def __init__(self, client: docker.DockerClient, with_auth: bool) -> None:
+        self.client = client
+        self.with_auth = with_auth
+        self.cache: dict[str, tuple[str, list[dict[str, str]]] | None] = {}
+
+    def auth_header(self, image: str) -> str | None:
+        """The ``X-Registry-Auth`` value for ``--with-registry-auth`` (from the config file)."""
+        if not self.with_auth:
+            return None
+        registry, _ = auth.resolve_repository_name(convert.tagged(image))
+        config = auth.resolve_authconfig(self.client.api._auth_configs, registry) or {}
+        return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() \
+            if config else None
+
+    def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
+        """(image pinned to its digest, platforms), or None when the registry can't say."""
+        image = convert.tagged(image)
+        if image not in self.cache:
+            try:
+                found = self.client.api.inspect_distribution(image)
+            except docker.errors.APIError:
+                self.cache[image] = None
+            else:
+                platforms = [{"Architecture": "" if p.get("architecture", "").lower() == "arm"
+                              else p.get("architecture", ""), "OS": p.get("os", "")}
+                             for p in found.get("Platforms") or []]
+                platforms = [{k: v for k, v in p.items() if v} for p in platforms]
+                digest = found["Descriptor"]["digest"]
+                self.cache[image] = (convert.with_digest(image, digest), platforms)
+        return self.cache[image]
+
+
+def _pin(spec: dict[str, Any], resolver: _Resolver) -> str | None:
+    """Pin the image to its digest; the moby client's warning when the registry can't."""
+    image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
+    resolved = resolver.resolve(image)
+    if resolved is None:
+        return (f"image {image} could not be accessed on a registry to record\n"
+                f"its digest. Each node will access {image} independently,\n"
+                "possibly leading to different nodes running\n"
+                "different versions of the image.\n")
+    image, platforms = resolved
+    spec["TaskTemplate"]["ContainerSpec"]["Image"] = image
+    if platforms:
+        spec["TaskTemplate"].setdefault("Placement", {})["Platforms"] = platforms
+    return None
+
+
+def _by_name(items: list[dict[str, Any]], spec_key: str = "Spec") -> dict[str, dict[str, Any]]:
+    return {item[spec_key]["Name"]: item for item in items}
+
+
+def _check_networks(client: docker.DockerClient, namespace: str, wanted: convert.NetworkPlan,
+                    all_networks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for network in all_networks:
+        by_name.setdefault(network["Name"], []).append(network)
+    for name in wanted.external:
+        if not convert.user_defined_network(name):
+            continue
+        found = by_name.get(name) or [n for n in all_networks if n["Id"].startswith(name)]
+        if not found:
+            raise StackError(f'network "{name}" is declared as external, but could not be '
+                             "found. You need to create a swarm-scoped network before the "
+                             "stack is deployed")
+        if found[0].get("Scope") != "swarm":
+            raise StackError(f'network "{name}" is declared as external, but it is not in '
+                             f'the right scope: "{found[0].get("Scope")}" instead of "swarm"')
+    to_create = {}
+    for name, body in wanted.create.items():
+        existing = by_name.get(name, [])
+        if any((n.get("Labels") or {}).get(convert.LABEL_NAMESPACE) == namespace
+               for n in existing):
+            continue
+        if existing:
+            raise StackError(f"failed to create network {name}: network with name {name} "
+                             "already exists")
+        to_create[name] = body
+    return to_create
+
+
+def _objects(client: docker.DockerClient, namespace: str, project_objects:
+             list[convert.FileObject]) -> list[tuple[str, convert.FileObject, str | None]]:
+    """(action, object, id of the existing one): create, or update when labels differ."""
+    result = []
+    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(client.api.configs())}
+    for obj in project_objects:
+        found = existing[obj.kind].get(obj.name)
+        if found is None:
+            result.append(("create", obj, None))
+            continue
+        if obj.kind == "config" and "Data" in obj.spec and \
+                base64.b64decode(found["Spec"].get("Data") or "") != obj.spec["Data"]:
+            raise StackError(f"failed to update config {obj.name}: only updates to Labels are "
+                             "allowed (its content changed: give the new content a new name)")
+        if (found["Spec"].get("Labels") or {}) != obj.spec["Labels"]:
+            result.append(("update", obj, found["ID"]))
+    return result
+
+
+def _resolve_ids(client: docker.DockerClient, specs: dict[str, dict[str, Any]],
+                 created: set[tuple[str, str]]) -> None:
+    """Fill SecretID/ConfigID from the engine; objects still to create keep a placeholder."""
+    ids = {"Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
+           "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()}}
+    for key, spec in specs.items():
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        for kind in ("Secret", "Config"):
+            for reference in container.get(f"{kind}s") or []:
+                name = reference[f"{kind}Name"]
+                if name in ids[kind]:
+                    reference[f"{kind}ID"] = ids[kind][name]
+                elif (kind.lower(), name) not in created:
+                    raise StackError(f"service {key}: {kind.lower()} not found: {name}")
+
+
+def fill_ids(client: docker.DockerClient, spec: dict[str, Any]) -> None:
+    """Give every secret/config reference its engine ID (after the objects exist)."""
+    _resolve_ids(client, {"": spec}, set())
+    credential = spec["TaskTemplate"]["ContainerSpec"]["Privileges"].get("CredentialSpec")
+    if credential and credential.get("Config"):
+        for reference in spec["TaskTemplate"]["ContainerSpec"].get("Configs") or []:
+            if reference["ConfigName"] in (credential["Config"],
+                                           convert.scope(spec["Labels"][convert.LABEL_NAMESPACE],
+                                                         credential["Config"])):
+                credential["Config"] = reference["ConfigID"]
+                break
+
+
+def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *,
+              prune: bool = False, resolve_image: str = "always",
+              with_registry_auth: bool = False) -> Plan:
+    """What deploying ``loaded`` as stack ``namespace`` would do; raises ``StackError``."""
+    if resolve_image not in RESOLVE_MODES:
+        raise StackError(f"Invalid option {resolve_image} for flag --resolve-image")
+    project = loaded.project
+    specs = convert.services(namespace, project)  # conversion errors first: nothing needed
+    require_manager(client)
+    plan = Plan(namespace)
+    all_networks = client.api.networks()
+    plan.networks = _check_networks(client, namespace, convert.networks(namespace, project),
+                                    all_networks)
+    plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
+    created = {(obj.kind, obj.name) for action, obj, _ in plan.objects if action == "create"}
+    _resolve_ids(client, specs, created)
+    existing = _by_name(client.api.services(filters=_label_filter(namespace)))
+    if prune:
+        wanted = {convert.scope(namespace, key) for key in specs}
+        plan.prune = [ServiceChange("remove", name, service_id=s["ID"])
+                      for name, s in sorted(existing.items()) if name not in wanted]
+    network_names = {n["Id"]: n["Name"] for n in all_networks}
+    resolver = _Resolver(client, with_registry_auth)
+    for spec in specs.values():
+        name = spec["Name"]
+        raw_image = spec["Labels"][convert.LABEL_IMAGE]
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        container["Image"] = convert.tagged(container["Image"])
+        change = ServiceChange("create", name, spec, auth_header=resolver.auth_header(raw_image))
+        old = existing.get(name)
+        if old is None:
+            change.query_registry = resolve_image in ("always", "changed")
+        else:
+            change.action = "update"
+            change.service_id, change.version = old["ID"], old["Version"]["Index"]
+            same_image = raw_image == (old["Spec"].get("Labels") or {}).get(convert.LABEL_IMAGE)
+            change.query_registry = resolve_image == "always" or \
+                (resolve_image == "changed" and not same_image)
+            if not change.query_registry and same_image:
+                container["Image"] = old["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+            spec["TaskTemplate"]["ForceUpdate"] = old["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
+        if change.query_registry:
+            change.warning = _pin(spec, resolver)
+        if old is not None:
+            change.fields = changes(normalise(spec, network_names),
+                                    normalise(old["Spec"], network_names))
+            if not change.fields and not _uses_new_objects(spec, created):
+                change.action = "unchanged"
+        plan.services.append(change)
+    return plan
+
+
+def _uses_new_objects(spec: dict[str, Any], created: set[tuple[str, str]]) -> bool:
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    return any(("secret", r["SecretName"]) in created for r in container.get("Secrets") or []) \
+        or any(("config", r["ConfigName"]) in created for r in container.get("Configs") or [])
