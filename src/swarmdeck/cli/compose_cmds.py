@@ -34,10 +34,10 @@ def _fail(exc: SwarmdeckError) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _plan(ctx: typer.Context, warn: bool = False) -> ProjectPlan:
+def _plan(ctx: typer.Context, warn: bool = False, scale: dict[str, int] | None = None) -> ProjectPlan:
     options: _Options = ctx.obj
     files = [str(f) for f in options.files] or default_files(os.getcwd())
-    plan = load_plan(files, dict(os.environ), options.project_name)
+    plan = load_plan(files, dict(os.environ), options.project_name, scale)
     for warning in plan.warnings if warn else ():
         err.print(f"[yellow]warning:[/] {warning}")
     return plan
@@ -65,10 +65,12 @@ def _options(
 def up_cmd(ctx: typer.Context,
            detach: Annotated[bool, typer.Option("--detach", "-d",
                                                 help="Start and return (else follow the logs).")] = False,
+           scale: Annotated[list[str] | None, typer.Option(
+               help="SERVICE=NUM: run NUM replicas instead of deploy.replicas; repeatable.")] = None,
            ) -> None:
     """Create and start the project's networks, volumes and containers; recreate what changed."""
     try:
-        plan = _plan(ctx, warn=True)
+        plan = _plan(ctx, warn=True, scale=_scale(scale or []))
         client = connect(ctx.obj.host)
         up(client, plan, progress=_show)
     except SwarmdeckError as exc:
@@ -84,6 +86,16 @@ def up_cmd(ctx: typer.Context,
             _show(Event("Container", container.name, "Stopped"))
     except SwarmdeckError as exc:
         _fail(exc)
+
+
+def _scale(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        service, sep, count = item.partition("=")
+        if not sep or not count.isdigit():
+            raise SwarmdeckError(f"--scale {item}: expected SERVICE=NUM")
+        out[service] = int(count)
+    return out
 
 
 @compose_app.command("down")

@@ -122,11 +122,12 @@ def project_env(project_dir: str, env: Mapping[str, str]) -> dict[str, str]:
     return {**dict(pairs), **env}
 
 
-def load_plan(files: Sequence[str], env: Mapping[str, str], name: str | None = None) -> ProjectPlan:
+def load_plan(files: Sequence[str], env: Mapping[str, str], name: str | None = None,
+              scale: Mapping[str, int] | None = None) -> ProjectPlan:
     """Load compose files (``.env`` of the first file's folder included) and plan them."""
     project_dir = os.path.dirname(os.path.abspath(files[0])) if files else os.getcwd()
     result = load(list(files), project_env(project_dir, env))
-    return plan_project(result, names.project_name(name, result.working_dir))
+    return plan_project(result, names.project_name(name, result.working_dir), scale)
 
 
 def config_hash(service: Service) -> str:
@@ -138,11 +139,17 @@ def config_hash(service: Service) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def plan_project(result: LoadResult, name: str) -> ProjectPlan:
+def plan_project(result: LoadResult, name: str,
+                 scale: Mapping[str, int] | None = None) -> ProjectPlan:
+    """The plan of a loaded project; ``scale`` overrides replica counts (``up --scale``)."""
     project = result.project
+    scale = dict(scale or {})
+    unknown = sorted(set(scale) - set(project.services))
+    if unknown:
+        raise ProjectError(f"no such service: {', '.join(unknown)}")
     warnings = [w for w in result.warnings if not w.startswith(_STACK_ONLY_WARNINGS)]
     order = start_order(project.services)
-    services = [_service_plan(project, key, project.services[key]) for key in order]
+    services = [_service_plan(project, key, project.services[key], scale.get(key)) for key in order]
 
     used = {key for plan in services for key, _ in plan.networks}
     networks = {key: NetworkPlan(key, _object_name(name, key, net), net)
@@ -190,24 +197,38 @@ def start_order(services: Mapping[str, Service]) -> list[str]:
     return order
 
 
-def _replicas(key: str, service: Service) -> int:
+def _replicas(key: str, service: Service, scale: int | None) -> int:
+    """``deploy.replicas`` (a global service runs once on one engine), or ``--scale``.
+
+    Several replicas cannot share a fixed host port on one engine: Compose v2 finds out when
+    the second container fails to start; here it is refused before anything is created.
+    """
     deploy = service.deploy
     replicas = 1 if deploy is None or deploy.replicas is None else deploy.replicas
     if deploy is not None and deploy.mode in ("global", "global-job"):
         replicas = 1
+    if scale is not None:
+        replicas = scale
     if service.container_name and replicas > 1:
         raise ComposeError(Problem.at(
             service.key_loc("container_name"), ["services", key, "container_name"],
             f'services.{key}: can\'t set container_name and {key} as container name must be '
             "unique"))
+    fixed = [port for port in service.ports or [] if port.published]
+    if replicas > 1 and fixed:
+        raise ComposeError(Problem.at(
+            fixed[0].loc or service.key_loc("ports"), ["services", key, "ports"],
+            f"{replicas} replicas of {key} cannot all publish host port {fixed[0].published} on "
+            f"one engine: use --scale {key}=1, or publish without a host port "
+            f'("{fixed[0].target}") so that the engine picks one per replica'))
     return replicas
 
 
-def _service_plan(project: Project, key: str, service: Service) -> ServicePlan:
+def _service_plan(project: Project, key: str, service: Service, scale: int | None) -> ServicePlan:
     networks = service.networks or {"default": None}
     # Compose v2 attaches networks by priority, then name; 3.x files have no priority.
     ordered = sorted(networks.items())
-    return ServicePlan(key, service, _replicas(key, service), config_hash(service), ordered,
+    return ServicePlan(key, service, _replicas(key, service, scale), config_hash(service), ordered,
                        _file_mounts(project, key, service))
 
 
