@@ -339,6 +339,12 @@ def container_logs(request: Request, ref: str, _: Principal = READ,
     return {"lines": res.container_logs(console(request).engine(), ref, tail)}
 
 
+@router.get("/containers/{ref}/stats", tags=["containers"])
+def container_stats(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
+    """One sample (about a second): CPU %, memory, network and block IO, processes."""
+    return res.container_stats(console(request).engine(), ref)
+
+
 @router.get("/containers/{ref}/logs/stream", tags=["containers"],
             response_description="text/event-stream: one message per log line")
 async def follow_logs(request: Request, ref: str, _: Principal = READ,

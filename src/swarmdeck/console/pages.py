@@ -89,6 +89,12 @@ def container_page(request: Request, ref: str, who: Principal = READ) -> HTMLRes
                   env=info["Config"].get("Env") or [], labels=info["Config"].get("Labels") or {})
 
 
+@router.get("/containers/{ref}/stats")
+def container_stats_fragment(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
+    """The stats table alone: the container page loads it (htmx) and refreshes it."""
+    return render("stats.html", who, s=res.container_stats(console(request).engine(), ref))
+
+
 @router.get("/images")
 def images_page(request: Request, who: Principal = READ) -> HTMLResponse:
     return render("images.html", who, images=res.list_images(console(request).engine()))
