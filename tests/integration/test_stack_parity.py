@@ -1,0 +1,261 @@
+"""Parity of `swarmdeck stack deploy` with `docker stack deploy` on the real two-node swarm.
+
+Each corpus case is deployed by the docker CLI under one stack name, snapshotted (every
+service spec, network, secret and config the engine stores, with the stack name and engine
+IDs normalised), then re-deployed by swarmdeck onto the CLI's stack (which must change no
+service: cross-tool no-change), removed by swarmdeck, deployed by swarmdeck under another
+name, snapshotted, re-deployed (no service version may move) and removed by the docker CLI.
+The snapshots and the warnings must be identical. Deploys run one after the other, so the
+two stacks never compete for a published port. Services run 0 replicas where only specs
+matter; images come from the test bed's registry (no Docker Hub).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from swarmdeck.compose import load
+from swarmdeck.compose.stack import DeployOptions, deploy
+from swarmdeck.compose.stack.query import remove
+from tests.testbed import unique_name
+
+CORPUS = Path(__file__).parent / "stack_corpus"
+DOCKER = "/usr/local/bin/docker"
+NOTICE = ("Since --detach=false was not specified, tasks will be created in the background.",
+          "In a future release, --detach=false will become the default.")
+
+
+def label(ns: str) -> dict[str, str]:
+    return {"label": f"com.docker.stack.namespace={ns}"}
+
+
+def cli_deploy(files: list[Path], ns: str, env: dict[str, str], *extra: str,
+               check: bool = True) -> subprocess.CompletedProcess[str]:
+    args = [DOCKER, "stack", "deploy", *extra]
+    for file in files:
+        args += ["-c", str(file)]
+    run = subprocess.run([*args, ns], env={**os.environ, **env}, capture_output=True,
+                         text=True, timeout=120, check=False)
+    if check:
+        assert run.returncode == 0, run.stderr
+    return run
+
+
+_LOGRUS = re.compile(r'^time="[^"]*" level=warning msg="(.*)"$')
+
+
+def cli_warnings(stderr: str) -> list[str]:
+    """The CLI's warning lines (logrus lines reduced to their message), without the notice."""
+    lines = []
+    for line in stderr.splitlines():
+        match = _LOGRUS.match(line)
+        if match:
+            line = match.group(1).replace('\\"', '"')
+        if line.strip() and line not in NOTICE:
+            lines.append(line)
+    return lines
+
+
+def our_warnings(warnings: list[str]) -> list[str]:
+    """The loader's warnings as printed lines, without its extra unset-variable notices."""
+    lines = []
+    for warning in warnings:
+        if "variable is not set" in warning:
+            continue
+        lines += [line for line in warning.splitlines() if line.strip()]
+    return lines
+
+
+def sd_deploy(client: docker.DockerClient, files: list[Path], ns: str, env: dict[str, str],
+              **options: Any) -> tuple[list[str], Any]:
+    """swarmdeck's deploy: (warnings, report)."""
+    loaded = load(files, env={**os.environ, **env})
+    printed: list[str] = []
+    report = deploy(client, loaded, DeployOptions(namespace=ns, **options),
+                    out=printed.append, err=printed.append)
+    return our_warnings(loaded.warnings), report
+
+
+def _rename(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {_rename(k, names): _rename(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename(v, names) for v in value]
+    if isinstance(value, str):
+        if value in names:
+            return names[value]
+        for old, new in names.items():
+            if len(old) >= 12 and old in value:
+                value = value.replace(old, new)
+        return value
+    return value
+
+
+def snapshot(client: docker.DockerClient, ns: str) -> dict[str, Any]:
+    api = client.api
+    names = {n["Id"]: n["Name"] for n in api.networks()}
+    names.update({s["ID"]: s["Spec"]["Name"] for s in api.secrets()})
+    names.update({c["ID"]: c["Spec"]["Name"] for c in api.configs()})
+    names[ns] = "NS"
+    services = {s["Spec"]["Name"]: s["Spec"] for s in api.services(filters=label(ns))}
+    networks = {}
+    for network in api.networks(filters=label(ns)):
+        detail = api.inspect_network(network["Id"])
+        options = {k: v for k, v in (detail.get("Options") or {}).items()
+                   if k != "com.docker.network.driver.overlay.vxlanid_list"}
+        ipam = detail.get("IPAM") or {}
+        networks[detail["Name"]] = {
+            "Driver": detail["Driver"], "Scope": detail["Scope"], "Internal": detail["Internal"],
+            "Attachable": detail["Attachable"], "Labels": detail.get("Labels"),
+            "Options": options, "IPAMDriver": ipam.get("Driver"),
+            "Subnets": sorted(c.get("Subnet", "") for c in ipam.get("Config") or []
+                              if c.get("Subnet", "").startswith("10.77.")),
+        }
+    secrets = {s["Spec"]["Name"]: s["Spec"] for s in api.secrets(filters=label(ns))}
+    configs = {c["Spec"]["Name"]: c["Spec"] for c in api.configs(filters=label(ns))}
+    whole = {"services": services, "networks": networks, "secrets": secrets,
+             "configs": configs}
+    return _rename(_rename(whole, names), {f"{ns}_": "NS_", ns: "NS"})
+
+
+def versions(client: docker.DockerClient, ns: str) -> dict[str, int]:
+    return {s["Spec"]["Name"]: s["Version"]["Index"]
+            for s in client.api.services(filters=label(ns))}
+
+
+def remove_and_wait(client: docker.DockerClient, ns: str, timeout: float = 60) -> None:
+    """swarmdeck's ``stack rm``, then wait until nothing of the stack is left."""
+    remove(client, ns, out=lambda _: None, err=lambda _: None)
+    wait_gone(client, ns, timeout)
+
+
+def wait_gone(client: docker.DockerClient, ns: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    api = client.api
+    while any((api.services(filters=label(ns)), api.networks(filters=label(ns)),
+               api.secrets(filters=label(ns)), api.configs(filters=label(ns)))):
+        assert time.monotonic() < deadline, f"stack {ns} still has objects"
+        time.sleep(0.3)
+
+
+def left_behind(client: docker.DockerClient, ns: str) -> list[str]:
+    api = client.api
+    return [f"{kind} {item.get('Name') or item['Spec']['Name']}"
+            for kind, items in (("service", api.services(filters=label(ns))),
+                                ("network", api.networks(filters=label(ns))),
+                                ("secret", api.secrets(filters=label(ns))),
+                                ("config", api.configs(filters=label(ns))))
+            for item in items]
+
+
+pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def friendlyhello(tmp_path: Path) -> list[Path]:
+    """The report's own file, its published port moved to a free one (shared swarm)."""
+    source = Path(__file__).resolve().parents[2] / "apps/friendlyhello/docker-compose.yml"
+    copy = tmp_path / "docker-compose.yml"
+    copy.write_text(source.read_text().replace('"6767:80"', f'"{free_port()}:80"'))
+    return [copy]
+
+
+CASES = {
+    "full": lambda tmp: [CORPUS / "full.yml"],
+    "merge": lambda tmp: [CORPUS / "merge_base.yml", CORPUS / "merge_override.yml"],
+    "interpolation": lambda tmp: [CORPUS / "interpolation.yml"],
+    "jobs": lambda tmp: [CORPUS / "jobs.yml"],
+    "friendlyhello": friendlyhello,
+}
+
+
+@pytest.fixture
+def case_env(registry_busybox_image: str) -> dict[str, str]:
+    return {"IMAGE": registry_busybox_image, "FRIENDLYHELLO_IMAGE": registry_busybox_image,
+            "REDIS_IMAGE": registry_busybox_image, "GREETING": "hi there", "PLAIN": "plain",
+            "REPLICAS": "0", "APP_VERSION": "1.0", "PUBLISHED": str(free_port()),
+            "HOME_LOOKUP": "looked-up", "EMPTY": "filled-from-env"}
+
+
+def _purge_nodes(ns: str, nodes: list[docker.DockerClient]) -> None:
+    """Task containers and volumes a stack leaves on the nodes (`stack rm` keeps volumes)."""
+    deadline = time.monotonic() + 30
+    for node in nodes:
+        while True:
+            containers = node.containers.list(all=True, filters=label(ns))
+            stuck = [c for c in containers if c.status in ("created", "exited", "dead")]
+            for container in stuck:
+                container.remove(force=True)
+            if not containers or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        for volume in node.volumes.list():
+            if volume.name.startswith(f"{ns}_") or volume.name.startswith(f"{ns}-"):
+                volume.remove(force=True)
+
+
+@pytest.fixture
+def stacks(engine: docker.DockerClient,
+           node_b_engine: docker.DockerClient) -> Iterator[Callable[[str], str]]:
+    """Stack names for a test; whatever is left of them is removed afterwards, tasks'
+    containers and volumes too."""
+    names: list[str] = []
+
+    def new(prefix: str) -> str:
+        names.append(unique_name(prefix))
+        return names[-1]
+
+    yield new
+    for ns in names:
+        if left_behind(engine, ns):
+            remove_and_wait(engine, ns)
+        _purge_nodes(ns, [engine, node_b_engine])
+
+
+def _parity(engine: docker.DockerClient, stacks: Callable[[str], str], files: list[Path],
+            env: dict[str, str]) -> None:
+    cli_ns = stacks("pcli")
+    sd_ns = stacks("psd")
+    run = cli_deploy(files, cli_ns, {**env, "SUFFIX": cli_ns, "VOLNAME": f"{cli_ns}-vol"})
+    cli_snapshot = snapshot(engine, cli_ns)
+    before = versions(engine, cli_ns)
+    assert before, run.stdout
+    # swarmdeck takes over the CLI's stack: nothing to change, no service version moves.
+    sd_deploy(engine, files, cli_ns, {**env, "SUFFIX": cli_ns, "VOLNAME": f"{cli_ns}-vol"})
+    assert versions(engine, cli_ns) == before
+    remove_and_wait(engine, cli_ns)
+    assert left_behind(engine, cli_ns) == []
+
+    warnings, report = sd_deploy(engine, files, sd_ns,
+                                 {**env, "SUFFIX": sd_ns, "VOLNAME": f"{sd_ns}-vol"})
+    assert warnings == cli_warnings(run.stderr)
+    assert snapshot(engine, sd_ns) == cli_snapshot
+    created = versions(engine, sd_ns)
+    _, again = sd_deploy(engine, files, sd_ns, {**env, "SUFFIX": sd_ns, "VOLNAME": f"{sd_ns}-vol"})
+    assert again.updated == [] and again.created == []
+    assert versions(engine, sd_ns) == created
+    # The docker CLI removes swarmdeck's stack completely.
+    rm = subprocess.run([DOCKER, "stack", "rm", sd_ns], capture_output=True, text=True,
+                        timeout=60, check=False)
+    assert rm.returncode == 0, rm.stderr
+    wait_gone(engine, sd_ns)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_objects_as_docker_stack_deploy(case, engine, swarm, stacks, case_env, tmp_path):
+    _parity(engine, stacks, CASES[case](tmp_path), case_env)
