@@ -39,10 +39,10 @@ class Project:
     def write(self, text: str) -> None:
         self.file.write_text(text.replace("IMAGE", self.image))
 
-    def up(self, **scale: int) -> list[str]:
+    def up(self, remove_orphans: bool = False, **scale: int) -> list[str]:
         plan = load_plan([str(self.file)], {}, scale=scale)
         assert plan.name == self.name  # the folder's name
-        return [str(event) for event in up(self.client, plan)]
+        return [str(event) for event in up(self.client, plan, remove_orphans=remove_orphans)]
 
     def containers(self) -> dict[str, docker.models.containers.Container]:
         found = self.client.containers.list(all=True, filters={"label": f"{n.PROJECT}={self.name}"})
@@ -197,6 +197,20 @@ def test_only_what_changed_is_recreated(project: Project):
     assert project.up(web=1)[-2:] == [f"Container {name}-web-2  Removed",
                                       f"Container {name}-web-3  Removed"]
     assert project.ids() == {k: after[k] for k in (f"{name}-db-1", f"{name}-web-1")}
+
+
+def test_orphans_are_reported_and_removed_on_request(project: Project):
+    service = "{image: IMAGE, init: true, command: sleep 600}"
+    two = f"services:\n  a: {service}\n  b: {service}\n"
+    project.write(two)
+    project.up()
+    project.write(two.split("  b:")[0])
+    name = project.name
+    assert project.up() == [f"Container {name}-a-1  Running",
+                            f"Container {name}-b-1  Orphaned (--remove-orphans removes it)"]
+    assert set(project.ids()) == {f"{name}-a-1", f"{name}-b-1"}
+    assert project.up(remove_orphans=True)[-1] == f"Container {name}-b-1  Removed"
+    assert set(project.ids()) == {f"{name}-a-1"}
 
 
 def test_down_keeps_volumes_unless_asked(project: Project, engine: docker.DockerClient):

@@ -44,7 +44,8 @@ def _plan(ctx: typer.Context, warn: bool = False, scale: dict[str, int] | None =
 
 
 def _show(event: Event) -> None:
-    out.print(f" [green]✔[/] {event}")
+    mark = "[yellow]![/]" if event.action.startswith("Orphaned") else "[green]✔[/]"
+    out.print(f" {mark} {event}")
 
 
 @compose_app.callback()
@@ -67,12 +68,14 @@ def up_cmd(ctx: typer.Context,
                                                 help="Start and return (else follow the logs).")] = False,
            scale: Annotated[list[str] | None, typer.Option(
                help="SERVICE=NUM: run NUM replicas instead of deploy.replicas; repeatable.")] = None,
+           remove_orphans: Annotated[bool, typer.Option(
+               help="Remove containers of services that are no longer in the files.")] = False,
            ) -> None:
     """Create and start the project's networks, volumes and containers; recreate what changed."""
     try:
         plan = _plan(ctx, warn=True, scale=_scale(scale or []))
         client = connect(ctx.obj.host)
-        up(client, plan, progress=_show)
+        up(client, plan, progress=_show, remove_orphans=remove_orphans)
     except SwarmdeckError as exc:
         _fail(exc)
     if detach:

@@ -74,10 +74,11 @@ def engine_call(action: str, call: Callable[[], T]) -> T:
 
 class _Up:
     def __init__(self, client: docker.DockerClient, plan: ProjectPlan,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, remove_orphans: bool) -> None:
         self.client = client
         self.plan = plan
         self.progress = progress
+        self.remove_orphans = remove_orphans
         self.events: list[Event] = []
         self.images: dict[str, str] = {}
         # what this run did, to finish or to undo
@@ -99,7 +100,7 @@ class _Up:
 
     def check(self) -> None:
         for net in self.plan.networks.values():
-            if net.external and not self._exists(self.client.networks, net.name):
+            if net.external and not self._network_exists(net.name):
                 raise ProjectError(f"network {net.name} declared as external, but could not be found")
         for vol in self.plan.volumes.values():
             if vol.external and not self._exists(self.client.volumes, vol.name):
@@ -122,6 +123,12 @@ class _Up:
                 return False
             raise
         return True
+
+    def _network_exists(self, name: str) -> bool:
+        """By exact name (a lookup by name also matches IDs that start with it)."""
+        found = engine_call(f"look up network {name}",
+                            lambda: self.client.networks.list(names=[name]))
+        return any(net.name == name for net in found)
 
     def _image_id(self, service: ServicePlan) -> str:
         ref = service.image
@@ -152,11 +159,17 @@ class _Up:
         for container in project_containers(self.client, self.plan.name):
             existing.setdefault(container.labels.get(names.SERVICE, ""), []).append(container)
         for service in self.plan.services:
-            self._service(service, existing.get(service.name, []))
+            self._service(service, existing.pop(service.name, []))
+        for orphans in existing.values():  # services no longer in the files
+            if self.remove_orphans:
+                self.extras += orphans
+            else:
+                for container in orphans:
+                    self.emit("Container", container.name, "Orphaned (--remove-orphans removes it)")
         self._finish()
 
     def _network(self, net: NetworkPlan) -> None:
-        if self._exists(self.client.networks, net.name):
+        if self._network_exists(net.name):
             return
         d = net.definition
         ipam = None
@@ -264,12 +277,20 @@ class _Up:
         return failures
 
 
-def up(client: docker.DockerClient, plan: ProjectPlan, progress: Progress | None = None) -> list[Event]:
-    """Converge the engine to ``plan``; on failure undo this run and raise ProjectError."""
-    run = _Up(client, plan, progress)
+def up(client: docker.DockerClient, plan: ProjectPlan, progress: Progress | None = None,
+       remove_orphans: bool = False) -> list[Event]:
+    """Converge the engine to ``plan``; on failure undo this run and raise ProjectError.
+
+    Containers of services that are no longer in the files are reported as orphaned, or
+    removed with ``remove_orphans``.
+    """
+    run = _Up(client, plan, progress, remove_orphans)
     run.check()
     try:
         run.apply()
+    except KeyboardInterrupt:
+        run.rollback()
+        raise
     except ProjectError as exc:
         failures = run.rollback()
         undone = "; could not undo: " + "; ".join(failures) if failures else \
