@@ -1,0 +1,151 @@
+"""The JSON API of registries: add and remove (admins), browse (everyone), delete tags
+(operators), garbage-collect the managed registry (admins).
+
+Repository names hold slashes, so they travel as the ``repository`` query parameter, never
+in the path; the registry client checks them against the distribution grammar before use.
+Passwords are write-only: no answer and no audit entry carries one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from swarmdeck.console.context import ADMIN, OPERATE, READ, audited, console
+from swarmdeck.console.registries import GC_NOTE, Registries
+from swarmdeck.console.security import Principal
+from swarmdeck.store.registries import RegistryRecord, RegistryStore
+
+router = APIRouter(prefix="/api")
+Page = Annotated[int, Query(ge=1)]
+PerPage = Annotated[int, Query(ge=1, le=1000)]
+
+
+class RegistryIn(BaseModel):
+    name: str = Field(max_length=64)
+    address: str = Field(max_length=300, description="HOST:PORT, as image references write it")
+    username: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, max_length=1024)
+    ca_pem: str | None = Field(default=None, max_length=20000, description="the registry's CA (PEM)")
+
+
+def registries(request: Request) -> Registries:
+    """One per app, made on first use (the registries table and key file come with it)."""
+    state = request.app.state
+    if getattr(state, "registries", None) is None:
+        ctx = console(request)
+        state.registries = Registries(
+            RegistryStore(ctx.store, state.data_dir), state.data_dir / "registry-ca", ctx.engine
+        )
+    return state.registries
+
+
+def describe(record: RegistryRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "address": record.address,
+        "username": record.username,
+        "has_password": record.has_password,
+        "ca": bool(record.ca_pem),
+        "managed": record.managed,
+    }
+
+
+@router.get("/registries", tags=["registries"])
+def list_registries(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+    """The registries added here, and first the one `swarmdeck up` runs (when it runs)."""
+    return [describe(r) for r in registries(request).list()]
+
+
+@router.post("/registries", status_code=201, tags=["registries"])
+def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "registry.add", target=f"{body.name} {body.address}", endpoint=""):
+        return describe(
+            registries(request).add(body.name, body.address, body.username, body.password, body.ca_pem)
+        )
+
+
+@router.get("/registries/{name}", tags=["registries"])
+def get_registry(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
+    return describe(registries(request).get(name))
+
+
+@router.delete("/registries/{name}", tags=["registries"])
+def remove_registry(request: Request, name: str, who: Principal = ADMIN) -> dict[str, str]:
+    with audited(request, who, "registry.remove", target=name, endpoint=""):
+        registries(request).remove(name)
+    return {"status": "removed"}
+
+
+@router.post("/registries/{name}/test", tags=["registries"])
+def test_registry(request: Request, name: str, _: Principal = OPERATE) -> dict[str, Any]:
+    """Connect now: does a v2 registry answer and take the credentials."""
+    with registries(request).client(name) as registry:
+        registry.ping()
+        return {**describe(registries(request).get(name)), "status": "ok", "scheme": registry.scheme}
+
+
+@router.get("/registries/{name}/repositories", tags=["registries"])
+def list_repositories(
+    request: Request,
+    name: str,
+    _: Principal = READ,
+    q: str = "",
+    page: Page = 1,
+    per_page: PerPage = 100,
+    refresh: bool = False,
+) -> dict[str, Any]:
+    """The catalog, searched (``q``: part of the name) and paged here from a list cached for
+    30 s (``refresh`` to fetch it now)."""
+    return registries(request).repositories(name, q, page, per_page, refresh).as_dict()
+
+
+@router.get("/registries/{name}/tags", tags=["registries"])
+def list_tags(
+    request: Request,
+    name: str,
+    repository: str,
+    _: Principal = READ,
+    q: str = "",
+    page: Page = 1,
+    per_page: PerPage = 100,
+    refresh: bool = False,
+) -> dict[str, Any]:
+    return {
+        "repository": repository,
+        **registries(request).tags(name, repository, q, page, per_page, refresh).as_dict(),
+    }
+
+
+@router.get("/registries/{name}/manifest", tags=["registries"])
+def get_manifest(
+    request: Request, name: str, repository: str, reference: str, _: Principal = READ
+) -> dict[str, Any]:
+    """A tag or digest: platforms, layers and sizes, the image config and its history."""
+    return registries(request).manifest(name, repository, reference)
+
+
+@router.delete("/registries/{name}/tags", tags=["registries"])
+def delete_tag(
+    request: Request, name: str, repository: str, tag: str, who: Principal = OPERATE, confirm: bool = False
+) -> dict[str, Any]:
+    """Delete the manifest ``tag`` names. Other tags on the same digest go too: then this
+    answers 409 naming them unless ``confirm`` is true. Space returns after garbage collection."""
+    with audited(request, who, "registry.delete-tag", target=f"{name}: {repository}:{tag}", endpoint=""):
+        return registries(request).delete_tag(name, repository, tag, confirm)
+
+
+@router.get("/registries/{name}/usage", tags=["registries"])
+def repository_usage(request: Request, name: str, repository: str, _: Principal = READ) -> dict[str, Any]:
+    """The swarm services running an image (tag or digest) of this repository."""
+    return {"repository": repository, "services": registries(request).usage(name, repository)}
+
+
+@router.post("/registries/{name}/gc", tags=["registries"])
+def garbage_collect(request: Request, name: str, who: Principal = ADMIN) -> dict[str, Any]:
+    """Free the space of deleted manifests in the registry swarmdeck manages. It stops the
+    registry for the collection (pushes fail meanwhile) and starts it again."""
+    with audited(request, who, "registry.gc", target=name, endpoint=""):
+        return {**registries(request).garbage_collect(name), "note": GC_NOTE}

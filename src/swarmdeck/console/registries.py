@@ -1,0 +1,302 @@
+"""Browsing registries from the console: catalog and tags paged and searched here, manifests,
+tag deletion with its digest's other tags, which services run a repository, garbage collection.
+
+How the catalog scales: the Distribution API pages the catalog (``n``/``last``) but cannot
+search it, and knows no total. So the console fetches the whole catalog in pages of 1,000
+(10 requests for 10,000 repositories, about 0.5 MB of names), keeps it ``CACHE_SECONDS`` per
+registry, and filters and pages that list in memory: one scan of a list of strings per
+request, a few milliseconds at 100,000 names. A repository pushed meanwhile shows up once
+the entry expires (or at once with ``refresh``). Tags are fetched the same way per repository.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from swarmdeck.console.errors import ConsoleError
+from swarmdeck.platform import private_registry
+from swarmdeck.registry.client import RegistryClient
+from swarmdeck.registry.errors import RegistryError
+from swarmdeck.registry.names import check_name, check_reference
+from swarmdeck.store.registries import RegistryRecord, RegistryStore
+
+CACHE_SECONDS = 30.0
+MANAGED_NAME = "swarmdeck"
+GC_NOTE = (
+    "Deleting a tag only unlinks its manifest: the layers stay on the registry's disk "
+    "until its garbage collection runs (POST /api/registries/swarmdeck/gc for the registry "
+    "swarmdeck manages; `registry garbage-collect` on others)."
+)
+
+
+@dataclass
+class Paged:
+    items: list[str]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+        }
+
+
+class _Cache:
+    """A few seconds of memory per key; one fetch at a time per key."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[tuple[str, ...], tuple[float, list[str]]] = {}
+        self._locks: dict[tuple[str, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple[str, ...], fetch: Callable[[], list[str]], refresh: bool) -> list[str]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            entry = self._entries.get(key)
+            if entry and not refresh and time.monotonic() - entry[0] < self.seconds:
+                return entry[1]
+            items = fetch()
+            self._entries[key] = (time.monotonic(), items)
+            return items
+
+    def forget(self, prefix: tuple[str, ...]) -> None:
+        with self._guard:
+            for key in [k for k in self._entries if k[: len(prefix)] == prefix]:
+                del self._entries[key]
+
+
+def _page(items: list[str], q: str, page: int, per_page: int) -> Paged:
+    found = [i for i in items if q in i] if q else items
+    start = (page - 1) * per_page
+    return Paged(found[start : start + per_page], len(found), page, per_page)
+
+
+def managed_address(client: docker.DockerClient) -> str | None:
+    """Where the registry container `swarmdeck up` starts publishes its port, if it runs here."""
+    try:
+        container = client.containers.get(private_registry.CONTAINER)
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.DockerException as exc:
+        raise ConsoleError(f"looking for {private_registry.CONTAINER}: {exc}", 502) from exc
+    bindings = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5000/tcp") or []
+    if not bindings:
+        return None
+    host = bindings[0].get("HostIp") or "127.0.0.1"
+    return f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bindings[0]['HostPort']}"
+
+
+class Registries:
+    """The stored registries plus the managed one, and clients for them."""
+
+    def __init__(self, store: RegistryStore, ca_dir: Path, engine: Callable[[], docker.DockerClient]) -> None:
+        self.store = store
+        self.ca_dir = ca_dir
+        self.engine = engine
+        self.cache = _Cache(CACHE_SECONDS)
+
+    def list(self) -> list[RegistryRecord]:
+        managed = managed_address(self.engine())
+        stored = self.store.list()
+        head = [RegistryRecord(MANAGED_NAME, managed, None, False, None, managed=True)] if managed else []
+        return head + stored
+
+    def get(self, name: str) -> RegistryRecord:
+        if name == MANAGED_NAME:
+            managed = managed_address(self.engine())
+            if managed is None:
+                raise ConsoleError(
+                    f"the registry swarmdeck manages ({private_registry.CONTAINER}) "
+                    "does not run on this engine",
+                    404,
+                )
+            return RegistryRecord(MANAGED_NAME, managed, None, False, None, managed=True)
+        return self.store.get(name)
+
+    def add(
+        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None
+    ) -> RegistryRecord:
+        if name == MANAGED_NAME:
+            raise ConsoleError(f"{MANAGED_NAME!r} names the registry swarmdeck manages: choose another", 409)
+        return self.store.add(name, address, username, password, ca_pem)
+
+    def remove(self, name: str) -> None:
+        if name == MANAGED_NAME:
+            raise ConsoleError(
+                "the managed registry is listed while it runs; remove it with `swarmdeck down` instead", 409
+            )
+        self.store.remove(name)
+        self.cache.forget((name,))
+
+    def client(self, name: str) -> RegistryClient:
+        record = self.get(name)
+        username, password = (None, None) if record.managed else self.store.credentials(name)
+        ca = None
+        if record.ca_pem:
+            self.ca_dir.mkdir(mode=0o700, exist_ok=True)
+            ca = self.ca_dir / f"{name}.crt"
+            if not ca.exists() or ca.read_text() != record.ca_pem:
+                ca.write_text(record.ca_pem)
+        return RegistryClient(record.address, username, password, ca=ca)
+
+    # -- browsing ---------------------------------------------------------------------------
+    def repositories(self, name: str, q: str, page: int, per_page: int, refresh: bool) -> Paged:
+        def fetch() -> list[str]:
+            with self.client(name) as registry:
+                return list(registry.iter_catalog(n=1000))
+
+        return _page(self.cache.get((name, "catalog"), fetch, refresh), q.strip().lower(), page, per_page)
+
+    def tags(self, name: str, repository: str, q: str, page: int, per_page: int, refresh: bool) -> Paged:
+        check_name(repository)
+
+        def fetch() -> list[str]:
+            with self.client(name) as registry:
+                return registry.tags(repository)
+
+        return _page(self.cache.get((name, "tags", repository), fetch, refresh), q.strip(), page, per_page)
+
+    def manifest(self, name: str, repository: str, reference: str) -> dict[str, Any]:
+        """A tag or digest: platforms of an index, or layers, sizes, config and history of an image."""
+        with self.client(name) as registry:
+            manifest = registry.manifest(repository, reference)
+            view: dict[str, Any] = {
+                "repository": repository,
+                "reference": reference,
+                "digest": manifest.digest,
+                "media_type": manifest.media_type,
+                "is_index": manifest.is_index,
+                "platforms": [
+                    {"platform": str(p), "digest": p.digest, "size": p.size} for p in manifest.platforms
+                ],
+                "layers": [
+                    {"digest": x.digest, "size": x.size, "media_type": x.media_type} for x in manifest.layers
+                ],
+                "size": manifest.image_size,
+                "config_digest": manifest.config_digest,
+                "config": None,
+                "history": [],
+            }
+            if not manifest.is_index:
+                config = registry.image_config(repository, manifest.config_digest)
+                inner = config.get("config") or {}
+                view["config"] = {
+                    "created": config.get("created", ""),
+                    "os": config.get("os", ""),
+                    "architecture": config.get("architecture", ""),
+                    "variant": config.get("variant", ""),
+                    "author": config.get("author", ""),
+                    "entrypoint": inner.get("Entrypoint"),
+                    "cmd": inner.get("Cmd"),
+                    "env": inner.get("Env") or [],
+                    "working_dir": inner.get("WorkingDir", ""),
+                    "user": inner.get("User", ""),
+                    "exposed_ports": sorted(inner.get("ExposedPorts") or {}),
+                    "labels": inner.get("Labels") or {},
+                }
+                view["history"] = [
+                    {
+                        "created": h.get("created", ""),
+                        "created_by": h.get("created_by", ""),
+                        "comment": h.get("comment", ""),
+                        "empty_layer": bool(h.get("empty_layer")),
+                    }
+                    for h in config.get("history") or []
+                ]
+        return view
+
+    def delete_tag(self, name: str, repository: str, tag: str, confirm: bool) -> dict[str, Any]:
+        """Delete the manifest a tag names. Every tag on the same digest goes with it, so when
+        there are others this needs ``confirm``."""
+        check_name(repository)
+        check_reference(tag)
+        with self.client(name) as registry:
+            digest = registry.digest(repository, tag)
+            others = [
+                t
+                for t in registry.tags(repository)
+                if t != tag and _digest_or_none(registry, repository, t) == digest
+            ]
+            if others and not confirm:
+                raise ConsoleError(
+                    f"{repository}:{tag} is {digest}, which tags {', '.join(others)} share: deleting it "
+                    "deletes them too. Repeat with confirm=true to delete all of them.",
+                    409,
+                )
+            registry.delete(repository, digest)
+        self.cache.forget((name,))
+        return {"digest": digest, "deleted_tags": [tag, *others], "note": GC_NOTE}
+
+    def usage(self, name: str, repository: str) -> list[dict[str, str]]:
+        """Swarm services whose image is a tag or digest of this repository."""
+        check_name(repository)
+        address = self.get(name).address
+        hosts = {address}
+        if address.startswith("127.0.0.1:"):
+            hosts.add("localhost:" + address.split(":", 1)[1])
+        try:
+            services = self.engine().api.services()
+        except docker.errors.APIError as exc:  # not a manager: no services to show
+            raise ConsoleError(f"listing services: {exc.explanation or exc}", 409) from exc
+        found = []
+        for s in services:
+            image = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+            ref, _, digest = image.partition("@")
+            last = ref.rsplit("/", 1)[-1]
+            repo, tag = ref.rsplit(":", 1) if ":" in last else (ref, "latest" if not digest else "")
+            if any(repo == f"{h}/{repository}" for h in hosts):
+                found.append(
+                    {
+                        "service": s["Spec"]["Name"],
+                        "id": s["ID"],
+                        "image": image,
+                        "tag": tag,
+                        "digest": digest,
+                    }
+                )
+        return sorted(found, key=lambda f: f["service"])
+
+    def garbage_collect(self, name: str) -> dict[str, Any]:
+        if not self.get(name).managed:
+            raise ConsoleError(
+                "swarmdeck runs garbage collection only for the registry it manages; "
+                "run `registry garbage-collect` on that registry's host",
+                409,
+            )
+        try:
+            done = private_registry.garbage_collect(self.engine())
+        except RegistryError as exc:
+            raise ConsoleError(str(exc), 502) from exc
+        self.cache.forget((name,))
+        return {
+            "blobs_deleted": done.blobs_deleted,
+            "bytes_before": done.bytes_before,
+            "bytes_after": done.bytes_after,
+            "freed": done.bytes_before - done.bytes_after,
+        }
+
+
+def _digest_or_none(registry: RegistryClient, repository: str, tag: str) -> str | None:
+    try:
+        return registry.digest(repository, tag)
+    except RegistryError:
+        return None  # deleted meanwhile

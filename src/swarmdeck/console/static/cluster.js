@@ -1,0 +1,76 @@
+// swarmdeck console, cluster pages: the live nodes × tasks map and JSON forms with other methods.
+// Everything from the server is written with textContent: never parsed as HTML.
+"use strict";
+
+function drawMap(box, map) {
+  const table = document.createElement("table");
+  table.className = "swarm-map";
+  const head = table.createTHead().insertRow();
+  for (const node of map.nodes) {
+    const th = document.createElement("th");
+    th.textContent = `${node.hostname} (${node.id.slice(0, 12)})`;
+    const small = document.createElement("small");
+    small.textContent = ` ${node.role}, ${node.state}, ${node.availability}`;
+    th.append(small);
+    th.dataset.node = node.id;
+    head.append(th);
+  }
+  const row = table.createTBody().insertRow();
+  for (const node of map.nodes) {
+    const cell = row.insertCell();
+    cell.dataset.node = node.id;
+    for (const task of map.tasks.filter((t) => t.node_id === node.id)) {
+      const chip = document.createElement("div");
+      chip.className = "task state-" + task.state;
+      chip.dataset.task = task.id;
+      chip.textContent = `${task.service}${task.slot ? "." + task.slot : ""} ${task.state}`;
+      cell.append(chip);
+    }
+  }
+  const unplaced = map.tasks.filter((t) => !t.node_id).length;
+  box.replaceChildren(table);
+  if (unplaced) {
+    const note = document.createElement("p");
+    note.textContent = `${unplaced} task(s) not placed on a node yet`;
+    box.append(note);
+  }
+}
+
+function liveMap() {
+  const box = document.querySelector("[data-swarm-map]");
+  if (!box) return;
+  const source = new EventSource(box.dataset.swarmMap);
+  source.addEventListener("map", (msg) => drawMap(box, JSON.parse(msg.data)));
+}
+
+async function submitOther(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".form-error");
+  error.hidden = true;
+  const jsonFields = (form.dataset.jsonFields || "").split(",").filter(Boolean);
+  const body = {};
+  try {
+    for (const el of form.elements) {
+      if (!el.name || el.value === "") continue;
+      body[el.name] = jsonFields.includes(el.name) ? JSON.parse(el.value) : el.value;
+    }
+  } catch (e) { error.textContent = "not valid JSON: " + e.message; error.hidden = false; return; }
+  const token = document.body.dataset.csrf;
+  const response = await fetch(form.dataset.clusterApi, {
+    method: form.dataset.method || "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...(token ? { "X-CSRF-Token": token } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let message = response.statusText;
+    try { message = (await response.json()).detail || message; } catch { /* not JSON */ }
+    error.textContent = message; error.hidden = false; return;
+  }
+  if (form.dataset.then === "reload") location.reload(); else if (form.dataset.then) location.assign(form.dataset.then);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-cluster-api]")) form.addEventListener("submit", submitOther);
+  liveMap();
+});

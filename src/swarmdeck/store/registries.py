@@ -1,0 +1,153 @@
+"""Registries the console browses: name, address, credentials encrypted at rest, a CA.
+
+The password is encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key generated once
+per data directory in ``registry.key`` (0600), apart from the database: a copy of the
+database alone does not reveal the passwords. Records handed out never carry the password;
+only ``credentials`` decrypts it, for the registry client.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Integer, LargeBinary, String, Text, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+
+from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
+from swarmdeck.store.models import Base, UTCDateTime, utcnow
+from swarmdeck.store.repository import Store
+
+KEY_FILE = "registry.key"
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_ADDRESS = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
+
+
+class Registry(Base):
+    __tablename__ = "registries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    username: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    password: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # Fernet token
+    ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@dataclass(frozen=True)
+class RegistryRecord:
+    name: str
+    address: str
+    username: str | None
+    has_password: bool
+    ca_pem: str | None
+    managed: bool = False  # the registry container `swarmdeck up` runs (not stored)
+
+
+def load_key(data_dir: Path) -> bytes:
+    """The Fernet key, generated on first use, readable by the owner only."""
+    path = data_dir / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return path.read_bytes()
+    key = Fernet.generate_key()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
+
+
+def check_ca(pem: str) -> str:
+    try:
+        if not x509.load_pem_x509_certificates(pem.encode()):
+            raise ValueError("no certificate")
+    except ValueError as exc:
+        raise Invalid("the CA is not a PEM certificate (-----BEGIN CERTIFICATE-----)") from exc
+    return pem
+
+
+class RegistryStore:
+    """Registries in the console's database (the same one as ``store``)."""
+
+    def __init__(self, store: Store, data_dir: Path) -> None:
+        try:
+            Base.metadata.create_all(store.engine, tables=[Registry.__table__])  # type: ignore[list-item]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot create the registries table: {exc.__class__.__name__}") from exc
+        self._sessions = sessionmaker(store.engine, expire_on_commit=False)
+        self._fernet = Fernet(load_key(data_dir))
+
+    def _tx(self):  # type: ignore[no-untyped-def]
+        return self._sessions.begin()
+
+    def add(
+        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None
+    ) -> RegistryRecord:
+        if not _NAME.fullmatch(name):
+            raise Invalid(f"{name!r} is not a valid registry name (lowercase letters, digits, . _ -)")
+        if not _ADDRESS.fullmatch(address):
+            raise Invalid(f"{address!r} is not HOST:PORT (the address as image references write it)")
+        if bool(username) != bool(password):
+            raise Invalid("give both a username and a password, or neither")
+        if ca_pem:
+            check_ca(ca_pem)
+        row = Registry(
+            name=name,
+            address=address,
+            username=username or None,
+            password=self._fernet.encrypt(password.encode()) if password else None,
+            ca_pem=ca_pem or None,
+        )
+        try:
+            with self._tx() as s:
+                if s.scalar(select(Registry).where(Registry.name == name)) is not None:
+                    raise Conflict(f"a registry named {name!r} already exists")
+                s.add(row)
+        except IntegrityError as exc:
+            raise Conflict(f"a registry named {name!r} already exists") from exc
+        return _record(row)
+
+    def list(self) -> list[RegistryRecord]:
+        with self._tx() as s:
+            return [_record(r) for r in s.scalars(select(Registry).order_by(Registry.name))]
+
+    def get(self, name: str) -> RegistryRecord:
+        with self._tx() as s:
+            return _record(self._row(s, name))
+
+    def credentials(self, name: str) -> tuple[str | None, str | None]:
+        with self._tx() as s:
+            row = self._row(s, name)
+            if row.password is None:
+                return row.username, None
+            try:
+                return row.username, self._fernet.decrypt(row.password).decode()
+            except InvalidToken as exc:
+                raise StoreError(
+                    f"the password of registry {name!r} cannot be decrypted: "
+                    f"was {KEY_FILE} replaced? Remove the registry and add it again"
+                ) from exc
+
+    def remove(self, name: str) -> None:
+        with self._tx() as s:
+            s.delete(self._row(s, name))
+
+    @staticmethod
+    def _row(s, name: str) -> Registry:  # type: ignore[no-untyped-def]
+        row = s.scalar(select(Registry).where(Registry.name == name))
+        if row is None:
+            raise NotFound(f"no registry named {name!r}")
+        return row
+
+
+def _record(row: Registry) -> RegistryRecord:
+    return RegistryRecord(row.name, row.address, row.username, row.password is not None, row.ca_pem)
