@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import docker.errors
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -217,3 +218,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except docker.errors.DockerException as exc:
+        # A layer let an engine error through untranslated: still one line, never a traceback.
+        err.print(f"[bold red]error:[/] the Docker engine refused: {exc}", highlight=False)
+        sys.exit(1)

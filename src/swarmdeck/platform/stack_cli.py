@@ -54,7 +54,8 @@ def remove(client: docker.DockerClient, stack: str, timeout: float = 120.0) -> l
         removed.append(f"service {service.name}")
     _wait(lambda: not stack_services(client, stack), timeout, f"services of {stack} to go")
     # Tasks hold configs and networks for a while after their service is gone.
-    _wait(lambda: not client.containers.list(all=True, filters=label), timeout,
+    # The low-level list: the high-level one inspects each container, racing their removal.
+    _wait(lambda: not client.api.containers(all=True, filters=label), timeout,
           f"containers of {stack} to stop")
     for kind in (client.configs, client.secrets):
         for obj in kind.list(filters=label):

@@ -1,0 +1,93 @@
+"""A lone Docker host for `swarmdeck up`'s default path: one engine in its own network
+namespace, in no swarm, with no registry — what a new user's machine looks like.
+
+It is made new for each use (fresh data root, fresh namespace) and removed afterwards, so
+`swarm init` and the managed registry really happen. Commands that must see the host's
+network the way the engine does (`swarmdeck up` checks ports and sends requests) run
+inside the namespace through `nsenter --net`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from .common import TestbedError, run, spawn, stop_process
+from .config import LOG_DIR
+from .engines import _child_alive, _wait_answering
+
+NETNS = "sdtb-lone"
+NETNS_PATH = Path("/var/run/netns") / NETNS
+VETH_HOST, VETH_NODE = "sdtb-lone0", "sdtb-lone1"
+HOST_ADDR, NODE_ADDR = "100.77.14.1", "100.77.14.2"
+HOSTNAME = "lonehost"
+LOG = LOG_DIR / "lone-dockerd.log"
+
+
+@dataclass
+class LoneHost:
+    client: docker.DockerClient
+    url: str
+    addr: str = NODE_ADDR
+
+    def run_inside(self, cmd: Sequence[str], timeout: float = 900) -> subprocess.CompletedProcess:
+        """Run a command in the host's network namespace (and its engine as DOCKER_HOST)."""
+        return subprocess.run(["nsenter", f"--net={NETNS_PATH}", *cmd], capture_output=True,
+                              text=True, timeout=timeout, env=_env(self.url))
+
+
+def _env(url: str) -> dict[str, str]:
+    return {**os.environ, "DOCKER_HOST": url}
+
+
+def _ip(*args: str) -> None:
+    run(["ip", *args])
+
+
+def _delete_netns() -> None:
+    run(["ip", "netns", "del", NETNS], check=False)
+    run(["ip", "link", "del", VETH_HOST], check=False)
+
+
+@contextmanager
+def lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[LoneHost]:
+    """Start the lone host with ``images`` copied from ``source`` (it cannot pull either)."""
+    _delete_netns()
+    _ip("netns", "add", NETNS)
+    _ip("link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NODE)
+    _ip("link", "set", VETH_NODE, "netns", NETNS)
+    _ip("addr", "add", f"{HOST_ADDR}/24", "dev", VETH_HOST)
+    _ip("link", "set", VETH_HOST, "up")
+    _ip("-n", NETNS, "addr", "add", f"{NODE_ADDR}/24", "dev", VETH_NODE)
+    _ip("-n", NETNS, "link", "set", VETH_NODE, "up")
+    _ip("-n", NETNS, "link", "set", "lo", "up")
+    root = Path(tempfile.mkdtemp(prefix="lone-", dir="/var/lib/swarmdeck-testbed"))
+    run_dir = Path(tempfile.mkdtemp(prefix="sdtb-lone-", dir="/run"))
+    url = f"unix://{run_dir}/docker.sock"
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    proc = spawn(["nsenter", f"--net={NETNS_PATH}", "unshare", "--uts", "sh", "-c",
+                  'hostname "$0" && exec "$@"', HOSTNAME,
+                  "dockerd", "--data-root", str(root / "data"), "--exec-root", str(run_dir / "exec"),
+                  "-H", url, "--pidfile", str(run_dir / "docker.pid"),
+                  "--containerd-namespace", "sdtb-lone", "--containerd-plugins-namespace",
+                  "sdtb-lone-plugins"], LOG)
+    try:
+        client = _wait_answering(url, _child_alive(proc), LOG, "the lone host's dockerd")
+        for image in images:
+            if not client.images.load(b"".join(source.images.get(image).save(named=image))):
+                raise TestbedError(f"loading {image} into the lone host failed")
+        yield LoneHost(client, url)
+    finally:
+        stop_process(proc.pid, grace=40)
+        run(["umount", "-R", str(root / "data")], check=False)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        _delete_netns()
