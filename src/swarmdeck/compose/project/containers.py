@@ -159,7 +159,8 @@ def _host_config(api: APIClient, plan: ProjectPlan, service: ServicePlan,
         "oom_score_adj": s.oom_score_adj, "userns_mode": s.userns_mode,
         "cgroup_parent": s.cgroup_parent, "devices": s.devices,
     }
-    return api.create_host_config(**{k: v for k, v in options.items() if v is not None})
+    host: dict[str, Any] = api.create_host_config(**{k: v for k, v in options.items() if v is not None})
+    return host
 
 
 def _endpoint(name: str, service: ServicePlan, options: ServiceNetwork | None) -> dict[str, Any]:

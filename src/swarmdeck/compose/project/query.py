@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import docker
@@ -91,8 +92,9 @@ def logs(client: docker.DockerClient, project: str, write: Callable[[str], None]
     if not follow:
         lines = []
         for container in containers:
-            text = engine_call(f"logs of {container.name}",
-                               lambda c=container: c.logs(timestamps=True)).decode(errors="replace")
+            raw: bytes = engine_call(f"logs of {container.name}",
+                                     partial(container.logs, timestamps=True))
+            text = raw.decode(errors="replace")
             lines += [(_sort_key(line), prefixes[container.id] + line.split(" ", 1)[-1])
                       for line in text.splitlines()]
         for _, line in sorted(lines, key=lambda item: item[0]):

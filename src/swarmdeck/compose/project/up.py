@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import docker
@@ -224,8 +225,8 @@ class _Up:
         self.created_containers.append(container_id)
         for network, endpoint in spec.connect:
             engine_call(f"connect container {spec.name} to network {network}",
-                        lambda n=network, e=endpoint: self.client.api.connect_container_to_network(
-                            container_id, n, **e))
+                        partial(self.client.api.connect_container_to_network, container_id,
+                                network, **endpoint))
         engine_call(f"start container {spec.name}", lambda: self.client.api.start(container_id))
         if not temporary_prefix:
             self.emit("Container", spec.name, "Started")
@@ -241,9 +242,8 @@ class _Up:
 
     def _finish(self) -> None:
         for old, new_id, name in self.replaced:
-            engine_call(f"remove container {old.name}", lambda o=old: o.remove(force=True))
-            engine_call(f"rename container {name}",
-                        lambda i=new_id, n=name: self.client.api.rename(i, n))
+            engine_call(f"remove container {old.name}", partial(old.remove, force=True))
+            engine_call(f"rename container {name}", partial(self.client.api.rename, new_id, name))
         self.replaced.clear()
         for container in self.extras:
             engine_call(f"stop container {container.name}", container.stop)
@@ -265,7 +265,7 @@ class _Up:
 
         for container_id in reversed(self.created_containers):
             attempt(f"remove container {container_id[:12]}",
-                    lambda i=container_id: self.client.api.remove_container(i, force=True, v=True))
+                    partial(self.client.api.remove_container, container_id, force=True, v=True))
         for container in self.stopped:
             attempt(f"start container {container.name}", container.start)
         for container in self.started:
@@ -273,7 +273,7 @@ class _Up:
         for net in self.created_networks:
             attempt(f"remove network {net.name}", net.remove)
         for vol in self.created_volumes:
-            attempt(f"remove volume {vol.name}", lambda v=vol: v.remove(force=True))
+            attempt(f"remove volume {vol.name}", partial(vol.remove, force=True))
         return failures
 
 
