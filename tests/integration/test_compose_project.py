@@ -213,6 +213,21 @@ def test_orphans_are_reported_and_removed_on_request(project: Project):
     assert set(project.ids()) == {f"{name}-a-1"}
 
 
+def test_ps_lists_running_containers_unless_all(project: Project, engine: docker.DockerClient):
+    project.write("services:\n  a: {image: IMAGE, init: true, command: sleep 600}\n"
+                  "  b: {image: IMAGE, command: 'true', restart: 'no'}\n")
+    project.up()
+    engine.containers.get(f"{project.name}-b-1").wait(timeout=10)
+    assert [(r.name, r.state) for r in ps(engine, project.name)] == [(f"{project.name}-a-1", "running")]
+    assert [(r.name, r.state) for r in ps(engine, project.name, all=True)] == [
+        (f"{project.name}-a-1", "running"), (f"{project.name}-b-1", "exited")]
+    # a stopped container whose config did not change is started again, not recreated
+    before = project.ids()
+    assert project.up() == [f"Container {project.name}-a-1  Running",
+                            f"Container {project.name}-b-1  Started"]
+    assert project.ids() == before
+
+
 def test_down_keeps_volumes_unless_asked(project: Project, engine: docker.DockerClient):
     project.write("""
 services:

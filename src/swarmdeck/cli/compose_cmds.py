@@ -119,11 +119,13 @@ def down_cmd(ctx: typer.Context,
 
 
 @compose_app.command("ps")
-def ps_cmd(ctx: typer.Context) -> None:
-    """List the project's containers."""
+def ps_cmd(ctx: typer.Context,
+           all: Annotated[bool, typer.Option("--all", "-a",
+                                             help="Also stopped containers.")] = False) -> None:
+    """List the project's running containers."""
     try:
         plan = _plan(ctx)
-        rows = ps(connect(ctx.obj.host), plan.name)
+        rows = ps(connect(ctx.obj.host), plan.name, all)
     except SwarmdeckError as exc:
         _fail(exc)
     lines = [("NAME", "IMAGE", "SERVICE", "STATUS", "PORTS")]

@@ -41,12 +41,15 @@ def format_ports(ports: dict[str, Any] | None) -> str:
     return ", ".join(dict.fromkeys(shown))
 
 
-def ps(client: docker.DockerClient, project: str) -> list[Row]:
+def ps(client: docker.DockerClient, project: str, all: bool = False) -> list[Row]:
+    """The project's running containers (all of them with ``all``), as ``docker compose ps``."""
     rows = []
     for container in engine_call("list containers", lambda: project_containers(client, project)):
         attrs = container.attrs
         state = attrs.get("State", {})
         status = state.get("Status", "")
+        if not all and status != "running":
+            continue
         health = (state.get("Health") or {}).get("Status")
         rows.append(Row(
             name=container.name, image=attrs.get("Config", {}).get("Image", ""),
