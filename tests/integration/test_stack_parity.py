@@ -23,9 +23,13 @@ from typing import Any
 
 import docker
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from swarmdeck.compose import load
 from swarmdeck.compose.stack import DeployOptions, deploy
+from swarmdeck.cli.stack_cmds import register
+from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.query import remove
 from tests.testbed import unique_name
 
@@ -259,3 +263,181 @@ def _parity(engine: docker.DockerClient, stacks: Callable[[str], str], files: li
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_same_objects_as_docker_stack_deploy(case, engine, swarm, stacks, case_env, tmp_path):
     _parity(engine, stacks, CASES[case](tmp_path), case_env)
+
+
+@pytest.fixture
+def external_objects(engine, swarm_cleanup) -> Iterator[dict[str, str]]:
+    """A swarm-scoped network, a secret and a config that stacks declare as external."""
+    network = swarm_cleanup.network()
+    secret = engine.secrets.create(name=unique_name("extsecret"), data=b"outside")
+    config = engine.configs.create(name=unique_name("extconfig"), data=b"outside")
+    yield {"EXT_NETWORK": network.name, "EXT_SECRET": secret.name, "EXT_CONFIG": config.name}
+    secret.remove()
+    config.remove()
+
+
+def test_external_objects_as_docker_stack_deploy(engine, swarm, stacks, case_env,
+                                                 external_objects):
+    _parity(engine, stacks, [CORPUS / "external.yml"], {**case_env, **external_objects})
+
+
+def _variant(tmp_path: Path, name: str, replicas: int, label_value: str,
+             extra_service: bool) -> Path:
+    text = f"""version: "3.8"
+services:
+  app:
+    image: ${{IMAGE}}
+    command: sleep 1000
+    environment: {{LEVEL: "{label_value}"}}
+    deploy: {{replicas: {replicas}, labels: {{rev: "{label_value}"}}}}
+"""
+    if extra_service:
+        text += """  extra:
+    image: ${IMAGE}
+    command: sleep 1000
+    deploy: {replicas: 0}
+"""
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_each_tool_updates_the_others_stack(engine, swarm, stacks, case_env, tmp_path):
+    v1 = _variant(tmp_path, "v1.yml", 0, "one", extra_service=True)
+    v2 = _variant(tmp_path, "v2.yml", 0, "two", extra_service=True)
+    reference, by_cli, by_sd = stacks("pref"), stacks("pcli"), stacks("psd")
+    cli_deploy([v2], reference, case_env)
+    # The docker CLI's stack, updated by swarmdeck; swarmdeck's, updated by the CLI.
+    cli_deploy([v1], by_cli, case_env)
+    _, report = sd_deploy(engine, [v2], by_cli, case_env)
+    assert sorted(report.updated) == [f"{by_cli}_app"]
+    assert report.unchanged == [f"{by_cli}_extra"]
+    sd_deploy(engine, [v1], by_sd, case_env)
+    cli_deploy([v2], by_sd, case_env)
+    expected = snapshot(engine, reference)
+    assert snapshot(engine, by_cli) == expected
+    assert snapshot(engine, by_sd) == expected
+
+
+def test_prune_removes_only_services_no_longer_in_the_file(engine, swarm, stacks, case_env,
+                                                           tmp_path):
+    ns = stacks("pprune")
+    sd_deploy(engine, [_variant(tmp_path, "both.yml", 0, "x", extra_service=True)], ns, case_env)
+    smaller = _variant(tmp_path, "one.yml", 0, "x", extra_service=False)
+    _, kept = sd_deploy(engine, [smaller], ns, case_env)
+    assert sorted(versions(engine, ns)) == [f"{ns}_app", f"{ns}_extra"]
+    assert kept.plan.prune == []
+    _, pruned = sd_deploy(engine, [smaller], ns, case_env, prune=True)
+    assert [c.name for c in pruned.plan.prune] == [f"{ns}_extra"]
+    assert sorted(versions(engine, ns)) == [f"{ns}_app"]
+
+
+def test_plan_lists_changes_and_changes_nothing(engine, swarm, stacks, case_env, tmp_path):
+    ns = stacks("pplan")
+    first = _variant(tmp_path, "a.yml", 0, "one", extra_service=False)
+    _, report = sd_deploy(engine, [first], ns, case_env, plan_only=True)
+    assert report.plan.lines() == [f"create network {ns}_default", f"create service {ns}_app"]
+    assert left_behind(engine, ns) == []
+    sd_deploy(engine, [first], ns, case_env)
+    before = versions(engine, ns)
+    changed = _variant(tmp_path, "b.yml", 0, "two", extra_service=True)
+    _, report = sd_deploy(engine, [changed], ns, case_env, plan_only=True)
+    assert report.plan.lines() == [
+        f"update service {ns}_app: Labels.rev, TaskTemplate.ContainerSpec.Env",
+        f"create service {ns}_extra"]
+    assert versions(engine, ns) == before
+
+
+def test_detach_false_waits_for_convergence_and_reports_task_errors(engine, swarm, stacks,
+                                                                     case_env, tmp_path):
+    good = tmp_path / "good.yml"
+    good.write_text("""version: "3.8"
+services:
+  sleeper:
+    image: ${IMAGE}
+    command: sleep 1000
+    init: true
+    deploy: {replicas: 2, endpoint_mode: dnsrr}
+""")
+    ns = stacks("pwait")
+    _, report = sd_deploy(engine, [good], ns, case_env, detach=False, timeout=60)
+    running = [t for t in engine.api.tasks(filters=label(ns))
+               if t["Status"]["State"] == "running"]
+    assert len(running) == 2 and report.created == [f"{ns}_sleeper"]
+    bad = tmp_path / "bad.yml"
+    bad.write_text("""version: "3.8"
+services:
+  crasher:
+    image: ${IMAGE}
+    command: ["sh", "-c", "exit 3"]
+    deploy: {replicas: 1, endpoint_mode: dnsrr, restart_policy: {condition: none}}
+""")
+    failing = stacks("pfail")
+    with pytest.raises(StackError, match=r"(?s)crasher failed to converge.*non-zero exit \(3\)"):
+        sd_deploy(engine, [bad], failing, case_env, detach=False, timeout=60)
+
+
+BAD_FILES = {
+    "yaml": ("services:\n  web: [unclosed\n", r"bad.yml:\d+:\d+"),
+    "undefined_network": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+                          "    networks: [nowhere]\n", 'undefined network "nowhere"'),
+    "undefined_secret": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+                         "    secrets: [nothing]\n", 'undefined secret "nothing"'),
+    "missing_image": ("version: '3.8'\nservices:\n  web:\n    command: sleep 1\n",
+                      "no image specified"),
+    "forbidden": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+                  "    cpu_shares: 5\n", "cpu_shares"),
+    "replicas_global": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+                        "    deploy: {mode: global, replicas: 2}\n",
+                        "replicas can only be used with replicated"),
+    "required_variable": ("version: '3.8'\nservices:\n  web:\n    image: ${NOPE:?set NOPE}\n",
+                          "set NOPE"),
+    "missing_secret_file": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+                            "    secrets: [s]\nsecrets:\n  s: {file: ./absent.txt}\n",
+                            "absent.txt"),
+    "bad_restart": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+                    "    restart: sometimes\n", "unknown restart policy: sometimes"),
+    "external_network_missing": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [x]\n"
+        "networks:\n  x: {external: true, name: no-such-net-4711}\n",
+        'network "no-such-net-4711" is declared as external, but could not be found'),
+    "external_network_local": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [x]\n"
+        "networks:\n  x: {external: true, name: \"${LOCAL_NET}\"}\n",
+        "is declared as external, but it is not in the right scope"),
+    "external_secret_missing": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    secrets: [s]\n"
+        "    networks: [inner]\nnetworks:\n  inner: {}\n"
+        "secrets:\n  s: {external: true, name: no-such-secret-4711}\n",
+        "secret not found: no-such-secret-4711"),
+}
+
+
+@pytest.fixture
+def local_network(engine) -> Iterator[str]:
+    network = engine.networks.create(unique_name("sdlocal"), driver="bridge")
+    yield network.name
+    network.remove()
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_input_is_refused_and_nothing_is_created(case, engine, swarm, stacks, case_env,
+                                                     local_network, tmp_path, monkeypatch):
+    text, message = BAD_FILES[case]
+    (tmp_path / "bad.yml").write_text(text)
+    ns = stacks("pbad")
+    for name, value in {**case_env, "LOCAL_NET": local_network}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_stack_cli(), ["stack", "deploy", "-c", "bad.yml", ns])
+    assert result.exit_code == 1
+    assert re.search(message, result.output), result.output
+    assert "Traceback" not in result.output
+    assert left_behind(engine, ns) == []
+
+
+def _stack_cli() -> typer.Typer:
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    return app

@@ -1,7 +1,8 @@
 """``--detach=false``: show each service's progress until it converges, or fail.
 
 A service has converged when as many tasks of its current spec run as it wants (replicated:
-``Replicas``; global: one per eligible node, i.e. every task it made; jobs: completed).
+``Replicas``; global: one per eligible node, i.e. every task it made; jobs: completed), and
+(for services) still do after ``stable`` seconds, as the CLI's progress verifies.
 It has failed when a task of the current spec ends ``failed`` or ``rejected``: the tasks'
 errors are reported and the deploy exits non-zero.
 """
@@ -36,11 +37,12 @@ def _progress(service: dict[str, Any], tasks: list[dict[str, Any]]) -> tuple[int
 
 
 def wait(client: docker.DockerClient, service_ids: list[str], timeout: float,
-         out: Callable[[str], None], poll: float = 0.5) -> None:
+         out: Callable[[str], None], poll: float = 0.5, stable: float = 5.0) -> None:
     """Block until every service converges; ``StackError`` with the tasks' errors if not."""
     started = time.time()
     deadline = time.monotonic() + timeout
     shown: dict[str, str] = {}
+    since: dict[str, float] = {}  # service -> when it first looked converged
     pending = list(service_ids)
     while pending:
         for service_id in list(pending):
@@ -58,7 +60,10 @@ def wait(client: docker.DockerClient, service_ids: list[str], timeout: float,
                       and _created_after(t, started)]
             if failed:
                 raise StackError(f"service {name} failed to converge:\n  " + "\n  ".join(failed))
-            if done >= wanted:
+            job = any(k in service["Spec"].get("Mode", {}) for k in ("ReplicatedJob", "GlobalJob"))
+            if done < wanted:
+                since.pop(service_id, None)
+            elif job or time.monotonic() - since.setdefault(service_id, time.monotonic()) >= stable:
                 out(f"{name}: converged")
                 pending.remove(service_id)
         if pending and time.monotonic() > deadline:
