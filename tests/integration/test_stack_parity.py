@@ -26,9 +26,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from swarmdeck.cli.stack_cmds import register
 from swarmdeck.compose import load
 from swarmdeck.compose.stack import DeployOptions, deploy
-from swarmdeck.cli.stack_cmds import register
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.query import remove
 from tests.testbed import unique_name

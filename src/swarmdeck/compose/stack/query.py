@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import docker
@@ -89,7 +89,7 @@ def _ago(stamp: str) -> str:
         then = datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00")
     except ValueError:
         return ""
-    seconds = int((datetime.now(timezone.utc) - then).total_seconds())
+    seconds = int((datetime.now(UTC) - then).total_seconds())
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
         if seconds >= size:
             count = seconds // size
