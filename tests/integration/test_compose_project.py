@@ -228,6 +228,20 @@ def test_ps_lists_running_containers_unless_all(project: Project, engine: docker
     assert project.ids() == before
 
 
+def test_a_recreated_container_keeps_its_anonymous_volumes(project: Project):
+    text = ("services:\n  a: {image: IMAGE, init: true, command: sleep 600, volumes: [/cache],"
+            " labels: {v: '1'}}\n")
+    project.write(text)
+    project.up()
+    container = project.containers()[f"{project.name}-a-1"]
+    assert container.exec_run(["sh", "-c", "echo kept > /cache/file"]).exit_code == 0
+    project.write(text.replace("v: '1'", "v: '2'"))
+    assert project.up() == [f"Container {project.name}-a-1  Recreated"]
+    replacement = project.containers()[f"{project.name}-a-1"]
+    assert replacement.id != container.id
+    assert replacement.exec_run(["cat", "/cache/file"]).output == b"kept\n"
+
+
 def test_down_keeps_volumes_unless_asked(project: Project, engine: docker.DockerClient):
     project.write("""
 services:

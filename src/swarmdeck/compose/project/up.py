@@ -86,6 +86,7 @@ class _Up:
         self.created_networks: list[Any] = []
         self.created_volumes: list[Any] = []
         self.created_containers: list[str] = []
+        self.replacements: set[str] = set()  # created containers that replace old ones
         self.stopped: list[Container] = []  # running before, stopped for a replacement
         self.started: list[Container] = []  # stopped before, started by this run
         self.replaced: list[tuple[Container, str, str]] = []  # (old, new id, final name)
@@ -216,27 +217,42 @@ class _Up:
             self._create(service, number, image_id)
 
     def _create(self, service: ServicePlan, number: int, image_id: str,
-                temporary_prefix: str = "") -> str:
+                replacing: Container | None = None) -> str:
         spec = container_spec(self.plan, service, number, image_id, self.client.api)
-        name = temporary_prefix + spec.name
+        name = spec.name
+        if replacing is not None:
+            name = f"{replacing.id[:12]}_{spec.name}"  # renamed once the old one is removed
+            self._inherit_anonymous_volumes(spec.create["host_config"], replacing)
         created = engine_call(f"create container {spec.name}",
                               lambda: self.client.api.create_container(name=name, **spec.create))
         container_id = str(created["Id"])
         self.created_containers.append(container_id)
+        if replacing is not None:
+            self.replacements.add(container_id)
         for network, endpoint in spec.connect:
             engine_call(f"connect container {spec.name} to network {network}",
                         partial(self.client.api.connect_container_to_network, container_id,
                                 network, **endpoint))
         engine_call(f"start container {spec.name}", lambda: self.client.api.start(container_id))
-        if not temporary_prefix:
+        if replacing is None:
             self.emit("Container", spec.name, "Started")
         return container_id
+
+    def _inherit_anonymous_volumes(self, host_config: dict[str, Any], old: Container) -> None:
+        """A replacement keeps the old container's anonymous volumes, as Compose does."""
+        named = {vol.name for vol in self.plan.volumes.values()}
+        previous = {m.get("Destination"): m.get("Name") for m in old.attrs.get("Mounts", [])
+                    if m.get("Type") == "volume" and m.get("Name") not in named}
+        for mount in host_config.get("Mounts") or []:
+            if mount.get("Type") == "volume" and not mount.get("Source") and \
+                    previous.get(mount.get("Target")):
+                mount["Source"] = previous[mount["Target"]]
 
     def _recreate(self, service: ServicePlan, old: Container, image_id: str) -> None:
         if old.status in ("running", "restarting"):
             engine_call(f"stop container {old.name}", old.stop)
             self.stopped.append(old)
-        new_id = self._create(service, _number(old), image_id, temporary_prefix=f"{old.id[:12]}_")
+        new_id = self._create(service, _number(old), image_id, replacing=old)
         self.replaced.append((old, new_id, old.name))
         self.emit("Container", old.name, "Recreated")
 
@@ -264,8 +280,10 @@ class _Up:
                     failures.append(str(api_error(what, exc)))
 
         for container_id in reversed(self.created_containers):
+            # a replacement shares the old container's anonymous volumes: keep those
             attempt(f"remove container {container_id[:12]}",
-                    partial(self.client.api.remove_container, container_id, force=True, v=True))
+                    partial(self.client.api.remove_container, container_id, force=True,
+                            v=container_id not in self.replacements))
         for container in self.stopped:
             attempt(f"start container {container.name}", container.start)
         for container in self.started:
