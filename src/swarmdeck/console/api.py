@@ -7,12 +7,13 @@ pool (plain ``def`` routes); streams go out as server-sent events.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import docker.errors
 import docker.utils
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -395,39 +396,97 @@ def tag_image(request: Request, body: TagIn, who: Principal = OPERATE) -> dict[s
     return {"status": "tagged", "target": body.target}
 
 
+def _progress(request: Request, who: Principal, action: str, target: str, failure: str,
+              items: Iterator[dict[str, Any]], show: Callable[[dict[str, Any]], dict[str, Any] | None],
+              done: Callable[[], dict[str, Any]]) -> Any:
+    """An engine progress stream (pull, push, build) as server-sent events: ``progress``
+    messages (what ``show`` makes of each item, if anything), then ``done`` or ``error``;
+    the result goes to the audit log, also when the client leaves before the end."""
+
+    async def body():  # type: ignore[no-untyped-def]
+        result = "error: the client went away before the end"
+        try:
+            async for item in sse.pump(items, lambda: None):
+                if item is None:
+                    yield sse.KEEPALIVE
+                elif "error" in item:
+                    message = ((item.get("errorDetail") or {}).get("message") or item["error"]).strip()
+                    result = f"error: {failure}: {message}"
+                    yield sse.event({"message": result.removeprefix("error: ")}, "error")
+                    return
+                elif (shown := show(item)) is not None:
+                    yield sse.event(shown, "progress")
+            result = "ok"
+            yield sse.event(done(), "done")
+        finally:
+            audit(request, who, action, result, target)
+
+    return sse.stream(body())
+
+
+def _layer_progress(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item.get("id", ""), "status": item.get("status", ""), "progress": item.get("progress", ""),
+            **(item.get("progressDetail") or {})}
+
+
+async def _start(request: Request, who: Principal, action: str, target: str,
+                 start: Callable[..., Iterator[dict[str, Any]]], *args: Any) -> Iterator[dict[str, Any]]:
+    """Start an engine stream in the thread pool; a refusal at once is a JSON error, audited."""
+    client = await run_in_threadpool(console(request).engine)
+    try:
+        return await run_in_threadpool(start, client, *args)
+    except ConsoleError as exc:
+        audit(request, who, action, f"error: {exc}", target)
+        raise
+
+
 @router.post("/images/pull", tags=["images"],
              response_description="text/event-stream: progress, then `done` or `error`")
 async def pull_image(request: Request, body: PullIn, who: Principal = OPERATE) -> Any:
     """Pull with live progress (server-sent events). A pull the engine refuses at once (no
     registry, no such image) is a plain JSON error instead."""
-    client = await run_in_threadpool(console(request).engine)
-    try:
-        progress = await run_in_threadpool(res.start_pull, client, body.reference)
-    except ConsoleError as exc:
-        audit(request, who, "image.pull", f"error: {exc}", body.reference)
-        raise
+    progress = await _start(request, who, "image.pull", body.reference, res.start_pull, body.reference)
+    return _progress(request, who, "image.pull", body.reference, f"pulling {body.reference} failed",
+                     progress, _layer_progress, lambda: {"reference": body.reference})
 
-    async def body_():  # type: ignore[no-untyped-def]
-        result = "error: the client went away before the pull ended"
-        try:
-            async for item in sse.pump(progress, lambda: None):
-                if item is None:
-                    yield sse.KEEPALIVE
-                elif "error" in item:
-                    message = (item.get("errorDetail") or {}).get("message") or item["error"]
-                    result = f"error: pulling {body.reference} failed: {message}"
-                    yield sse.event({"message": result.removeprefix("error: ")}, "error")
-                    return
-                else:
-                    yield sse.event({"id": item.get("id", ""), "status": item.get("status", ""),
-                                     "progress": item.get("progress", ""),
-                                     **(item.get("progressDetail") or {})}, "progress")
-            result = "ok"
-            yield sse.event({"reference": body.reference}, "done")
-        finally:
-            audit(request, who, "image.pull", result, body.reference)
 
-    return sse.stream(body_())
+@router.post("/images/push", tags=["images"],
+             response_description="text/event-stream: progress, then `done` (with the digest) or `error`")
+async def push_image(request: Request, body: PullIn, who: Principal = OPERATE) -> Any:
+    """Push a local image to its registry with live progress (server-sent events). An image
+    that is not on the engine is a plain JSON 404 instead."""
+    progress = await _start(request, who, "image.push", body.reference, res.start_push, body.reference)
+    digest = {"digest": ""}
+
+    def show(item: dict[str, Any]) -> dict[str, Any] | None:
+        if (item.get("aux") or {}).get("Digest"):
+            digest["digest"] = item["aux"]["Digest"]
+            return None
+        return _layer_progress(item)
+
+    return _progress(request, who, "image.push", body.reference, f"pushing {body.reference} failed",
+                     progress, show, lambda: {"reference": body.reference, **digest})
+
+
+@router.post("/images/build", tags=["images"],
+             response_description="text/event-stream: the build's output, then `done` (with the "
+                                  "image ID) or `error`")
+async def build_image(request: Request, context: Annotated[UploadFile, File(description=(
+        "the build context: a tar archive, plain or gzipped, with the Dockerfile inside"))],
+        tag: Annotated[str, Form()], who: Principal = OPERATE,
+        dockerfile: Annotated[str, Form()] = "Dockerfile") -> Any:
+    """Build an image from an uploaded context (multipart), streaming the build's output."""
+    progress = await _start(request, who, "image.build", tag, res.start_build, context.file, tag, dockerfile)
+    image = {"id": ""}
+
+    def show(item: dict[str, Any]) -> dict[str, Any] | None:
+        if (item.get("aux") or {}).get("ID"):
+            image["id"] = item["aux"]["ID"]
+        line = (item.get("stream") or item.get("status") or "").rstrip()
+        return {"status": line} if line else None
+
+    return _progress(request, who, "image.build", tag, f"building {tag} failed", progress, show,
+                     lambda: {"reference": tag, **image})
 
 
 @router.get("/images/{ref:path}", tags=["images"])

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import docker
 import docker.errors
@@ -25,6 +26,7 @@ STACK_LABELS = ("com.docker.stack.namespace", "com.docker.compose.project")
 SERVICE_LABELS = ("com.docker.swarm.service.name", "com.docker.compose.service")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+_DOCKERFILE = re.compile(r"^[A-Za-z0-9_./-]{1,255}$")
 _REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$", re.IGNORECASE)
 
 
@@ -332,6 +334,60 @@ def start_pull(client: docker.DockerClient, reference: str) -> Iterator[dict[str
         return iter(client.api.pull(reference, stream=True, decode=True))
     except docker.errors.DockerException as exc:
         raise engine_error(f"pulling {reference} failed", exc) from exc
+
+
+def start_push(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
+    """Start ``docker push``; a missing local image raises here, registry refusals arrive
+    later as events with an ``error`` key."""
+    check_reference(reference)
+    inspect_image(client, reference)  # 404 with the engine's words when it is not here
+    repository, tag = split_tag(reference)
+    try:
+        return iter(client.api.push(repository, tag=tag, stream=True, decode=True))
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"pushing {reference} failed", exc) from exc
+
+
+def split_tag(reference: str) -> tuple[str, str]:
+    """("host:5000/app", "1") for host:5000/app:1; the tag defaults to latest."""
+    repository, _, tag = reference.rpartition(":")
+    if not repository or "/" in tag:  # no tag: the colon belonged to host:port
+        return reference, "latest"
+    return repository, tag
+
+
+def check_context(upload: BinaryIO, dockerfile: str) -> str:
+    """Check an uploaded build context (a tar, maybe gzipped) before the engine sees it: it
+    must be a readable archive holding ``dockerfile``. Returns the encoding to announce
+    (``"gzip"`` or ``""``) and leaves the file at its start."""
+    if not _DOCKERFILE.match(dockerfile) or ".." in dockerfile.split("/"):
+        raise ConsoleError(f"dockerfile {dockerfile!r}: a relative path inside the context")
+    magic = upload.read(2)
+    upload.seek(0)
+    try:
+        with tarfile.open(fileobj=upload, mode="r:*") as tar:
+            names = {n.removeprefix("./") for n in tar.getnames()}
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ConsoleError(f"the build context is not a tar archive (plain or gzipped): {exc}") from exc
+    finally:
+        upload.seek(0)
+    if dockerfile.removeprefix("./") not in names:
+        raise ConsoleError(f"the build context has no {dockerfile} at its top")
+    return "gzip" if magic == b"\x1f\x8b" else ""
+
+
+def start_build(client: docker.DockerClient, upload: BinaryIO, tag: str,
+                dockerfile: str = "Dockerfile") -> Iterator[dict[str, Any]]:
+    """Start ``docker build -t TAG -`` from an uploaded context; build errors (a failing RUN)
+    arrive as events with an ``error`` key."""
+    check_reference(tag)
+    encoding = check_context(upload, dockerfile)
+    try:
+        return iter(client.api.build(fileobj=upload, custom_context=True, encoding=encoding or None,
+                                     tag=tag, dockerfile=dockerfile, rm=True, forcerm=True,
+                                     decode=True))
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"building {tag} failed", exc) from exc
 
 
 # --- networks and volumes -------------------------------------------------------------

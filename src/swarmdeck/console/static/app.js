@@ -42,12 +42,14 @@ async function submitForm(event) {
   const form = event.target;
   const error = form.querySelector(".form-error");
   error.hidden = true;
+  // enctype="multipart/form-data" (an upload) goes as it is; other forms as JSON.
+  const multipart = form.enctype === "multipart/form-data";
   let body;
-  try { body = formBody(form); } catch (e) { error.textContent = "not valid JSON: " + e.message; error.hidden = false; return; }
+  try { body = multipart ? new FormData(form) : JSON.stringify(formBody(form)); } catch (e) { error.textContent = "not valid JSON: " + e.message; error.hidden = false; return; }
   const response = await fetch(form.dataset.api, {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", ...csrfHeaders() },
-    body: JSON.stringify(body),
+    method: form.dataset.method || "POST", credentials: "same-origin",
+    headers: multipart ? csrfHeaders() : { "Content-Type": "application/json", ...csrfHeaders() },
+    body,
   });
   if (!response.ok) { error.textContent = await detail(response); error.hidden = false; return; }
   if (form.dataset.stream) { await readEvents(response, document.querySelector(form.dataset.stream)); return; }
@@ -77,7 +79,7 @@ async function readEvents(response, out) {
       const item = JSON.parse(data);
       const text = name === "progress" ? [item.id, item.status, item.progress].filter(Boolean).join(" ")
         : name === "error" ? "error: " + item.message
-        : name === "done" ? "done: " + item.reference : data;
+        : name === "done" ? ["done:", item.reference, item.digest || item.id].filter(Boolean).join(" ") : data;
       out.append(text + "\n");
     }
   }
