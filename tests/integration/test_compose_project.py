@@ -81,6 +81,7 @@ services:
       && exec httpd -f -p 80 -h /www'
     environment: {GREETING: hi}
     labels: {team: web}
+    healthcheck: {test: [CMD, wget, -qO-, "http://127.0.0.1/"], interval: 2s, retries: 2}
     ports: ["80"]
     depends_on: [db]
     secrets: [token]
@@ -133,6 +134,8 @@ def test_up_creates_what_compose_would(project: Project, engine: docker.DockerCl
     assert (host["NanoCpus"], host["Memory"], host["MemoryReservation"]) == \
         (500_000_000, 64 * 2**20, 16 * 2**20)
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    assert web.attrs["Config"]["Healthcheck"] == {
+        "Test": ["CMD", "wget", "-qO-", "http://127.0.0.1/"], "Interval": 2_000_000_000, "Retries": 2}
     db = containers[f"{name}-db-1"]
     assert db.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
 
