@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Integer, LargeBinary, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
@@ -60,6 +58,8 @@ def load_key(data_dir: Path) -> bytes:
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
         return path.read_bytes()
+    from cryptography.fernet import Fernet
+
     key = Fernet.generate_key()
     with os.fdopen(fd, "wb") as f:
         f.write(key)
@@ -67,6 +67,8 @@ def load_key(data_dir: Path) -> bytes:
 
 
 def check_ca(pem: str) -> str:
+    from cryptography import x509
+
     try:
         if not x509.load_pem_x509_certificates(pem.encode()):
             raise ValueError("no certificate")
@@ -83,6 +85,8 @@ class RegistryStore:
             Base.metadata.create_all(store.engine, tables=[Registry.__table__])  # type: ignore[list-item]
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the registries table: {exc.__class__.__name__}") from exc
+        from cryptography.fernet import Fernet  # imported here: only the registries need it
+
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)
         self._fernet = Fernet(load_key(data_dir))
 
@@ -129,6 +133,8 @@ class RegistryStore:
             row = self._row(s, name)
             if row.password is None:
                 return row.username, None
+            from cryptography.fernet import InvalidToken
+
             try:
                 return row.username, self._fernet.decrypt(row.password).decode()
             except InvalidToken as exc:
