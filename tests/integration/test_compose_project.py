@@ -350,6 +350,12 @@ networks:
         project.up()
     assert project.leftovers() == ({}, set(), set())
 
+    project.write('version: "3.8"\nservices:\n  db: {image: IMAGE, command: sleep 600, secrets: [s]}\n'
+                  "secrets:\n  s: {file: ./not-there.txt}\n")
+    with pytest.raises(ProjectError, match="not-there.txt of a secret or config does not exist"):
+        project.up()
+    assert project.leftovers() == ({}, set(), set())
+
 
 def _role_image(engine: docker.DockerClient, base: str, folder: Path, tag: str,
                 files: dict[str, str], cmd: str) -> str:

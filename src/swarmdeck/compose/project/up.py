@@ -105,7 +105,7 @@ class _Up:
             if net.external and not self._network_exists(net.name):
                 raise ProjectError(f"network {net.name} declared as external, but could not be found")
         for vol in self.plan.volumes.values():
-            if vol.external and not self._exists(self.client.volumes, vol.name):
+            if vol.external and not self._volume_exists(vol.name):
                 raise ProjectError(f'external volume "{vol.name}" not found')
         if is_local(self.client):
             for service in self.plan.services:
@@ -117,9 +117,9 @@ class _Up:
             if service.image not in self.images:
                 self.images[service.image] = self._image_id(service)
 
-    def _exists(self, collection: Any, name: str) -> bool:
+    def _volume_exists(self, name: str) -> bool:
         try:
-            engine_call(f"look up {name}", lambda: collection.get(name))
+            engine_call(f"look up volume {name}", lambda: self.client.volumes.get(name))
         except ProjectError as exc:
             if isinstance(exc.__cause__, docker.errors.NotFound):
                 return False
@@ -188,7 +188,7 @@ class _Up:
         self.emit("Network", net.name, "Created")
 
     def _volume(self, vol: VolumePlan) -> None:
-        if self._exists(self.client.volumes, vol.name):
+        if self._volume_exists(vol.name):
             return
         d = vol.definition
         labels = {**(d.labels or {}), names.PROJECT: self.plan.name, names.VOLUME: vol.key,
