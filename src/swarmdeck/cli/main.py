@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
@@ -29,6 +30,7 @@ swarm_app = typer.Typer(no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
 app.add_typer(swarm_app, name="swarm")
 register_console(app)
+compose_cmds.register(app)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
