@@ -471,12 +471,12 @@ def remove_stack(client: docker.DockerClient, name: str, timeout: float = 30.0) 
         raise ConsoleError(f"no stack named {name!r} on this swarm", 404)
     removed: dict[str, list[str]] = {"services": [], "configs": [], "secrets": [], "networks": []}
     for kind, items in (("services", services), ("configs", configs), ("secrets", secrets)):
-        for item in items:
+        for item in sorted(items, key=lambda i: i.name):
             _engine(f"removing {kind[:-1]} {item.name}", item.remove)
             removed[kind].append(item.name)
     # A network stays in use until the last task on it is gone (the stop grace period).
     deadline = time.monotonic() + timeout
-    for network in networks:
+    for network in sorted(networks, key=lambda n: n.name):
         while True:
             try:
                 network.remove()
