@@ -43,6 +43,11 @@ class UserPatch(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
 
 
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
 class NewToken(BaseModel):
     name: str = Field(max_length=64)
 
@@ -152,11 +157,42 @@ def login(request: Request, response: Response, body: Credentials) -> dict[str, 
         audit(request, None, "login", "failed", target=body.username, endpoint="")
         raise ConsoleError("wrong username or password", 401)
     ctx.throttle.succeeded(body.username, client)
+    answer = _start_session(request, response, user)
+    audit(request, Principal(user, "session"), "login", "ok", endpoint="")
+    return answer
+
+
+def _start_session(request: Request, response: Response, user: UserRecord) -> dict[str, Any]:
+    """A new session for ``user``: its signed cookie on ``response``; its CSRF token answered."""
+    ctx = console(request)
     session_id, record = ctx.store.create_session(user.username, timedelta(seconds=ctx.auth.session_seconds))
     response.set_cookie(SESSION_COOKIE, ctx.auth.sign(session_id), max_age=ctx.auth.session_seconds,
                         httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/")
-    audit(request, Principal(user, "session"), "login", "ok", endpoint="")
     return {**_user(user), "csrf_token": record.csrf_token, "expires_at": record.expires_at.isoformat()}
+
+
+@router.post("/auth/password", tags=["auth"])
+def change_password(request: Request, response: Response, body: PasswordChange,
+                    who: Principal = READ) -> dict[str, Any]:
+    """Change one's own password (every role may). It ends every browser session of the user;
+    a browser that asked gets a new session (new cookie, new CSRF token) in this answer. API
+    tokens stay valid: revoke them on their own."""
+    ctx = console(request)
+    client, name = client_address(request), who.user.username
+    wait = ctx.throttle.retry_after(name, client)
+    if wait:
+        audit(request, who, "password.change", "throttled", target=name, endpoint="")
+        raise ConsoleError(f"too many failed attempts: try again in {wait} s", 429,
+                           {"Retry-After": str(wait)})
+    if ctx.store.authenticate(name, body.current_password) is None:
+        ctx.throttle.failed(name, client)
+        audit(request, who, "password.change", "error: wrong current password", target=name, endpoint="")
+        raise ConsoleError("the current password is wrong", 400)
+    with audited(request, who, "password.change", target=name, endpoint=""):
+        user = ctx.store.update_user(name, password=body.new_password)
+    if who.via != "session":
+        return {**_user(user), "status": "password changed"}
+    return {**_start_session(request, response, user), "status": "password changed"}
 
 
 @router.post("/auth/logout", tags=["auth"])

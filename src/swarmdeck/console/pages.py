@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from swarmdeck.console import resources as res
 from swarmdeck.console.context import ADMIN, READ, console
+from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.security import Principal
+from swarmdeck.engine.client import endpoint_url
 from swarmdeck.store import Role
 
 router = APIRouter(include_in_schema=False)
@@ -116,3 +118,27 @@ def audit_page(request: Request, who: Principal = ADMIN,
     entries, total = console(request).store.list_audit((page - 1) * 100, 100)
     return render("audit.html", who, entries=entries, total=total, page=page,
                   pages=max(1, -(-total // 100)))
+
+
+@router.get("/account")
+def account_page(request: Request, who: Principal = READ) -> HTMLResponse:
+    """One's own password and API tokens."""
+    return render("account.html", who, tokens=console(request).store.list_tokens(who.user.username))
+
+
+@router.get("/users")
+def users_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
+    return render("users.html", who, users=console(request).store.list_users(), roles=list(Role))
+
+
+@router.get("/endpoints")
+def endpoints_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
+    ctx = console(request)
+    return render("endpoints.html", who, endpoints=[describe(e) for e in ctx.store.list_endpoints()],
+                  local=endpoint_url(ctx.engine_url))
+
+
+@router.get("/endpoints/{name}/probe")
+def endpoint_probe_fragment(request: Request, name: str, who: Principal = ADMIN) -> HTMLResponse:
+    """Health of one endpoint, as the endpoints page shows it (a read: it only connects)."""
+    return render("probe.html", who, p=probe(console(request).store.get_endpoint(name)))

@@ -53,6 +53,12 @@ async function submitForm(event) {
   });
   if (!response.ok) { error.textContent = await detail(response); error.hidden = false; return; }
   if (form.dataset.stream) { await readEvents(response, document.querySelector(form.dataset.stream)); return; }
+  if (form.dataset.show) {  // one field of the answer, shown as text (a new API token)
+    const out = document.querySelector(form.dataset.show);
+    out.textContent = (await response.json())[form.dataset.showField];
+    out.hidden = false;
+    return;
+  }
   follow(form.dataset.then);
 }
 
