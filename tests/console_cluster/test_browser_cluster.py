@@ -1,0 +1,55 @@
+"""The cluster pages in headless Chromium: the live nodes × tasks map drawn from the event
+stream and redrawn when a service scales, node labels saved from the node page (a PUT
+carrying the CSRF token), no script errors or CSP violations. Screenshots in
+artifacts/console/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.console.conftest import PASSWORD
+from tests.console.test_browser import browser, page, shot  # noqa: F401  (fixtures)
+from tests.testbed import unique_name
+from tests.testbed.config import NODE_B_LABEL, NODE_LABEL, OBJECT_LABEL
+
+pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
+SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+
+
+def log_in(tab, url: str, username: str) -> None:
+    tab.goto(url + "/login")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("button[type=submit]")
+    expect(tab).to_have_url(url + "/containers")
+
+
+def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_busybox_image):  # noqa: F811
+    log_in(page, live.url, "admin")
+    page.goto(live.url + "/swarm")
+    for node_id in (swarm.node_a_id, swarm.node_b_id):
+        expect(page.locator(f'#swarm-map th[data-node="{node_id}"]')).to_be_visible()
+    name = unique_name("sdct-map")
+    service = swarm_cleanup.service(registry_busybox_image, SLEEPER, name=name, endpoint_spec=None,
+                                    labels={OBJECT_LABEL: str(os.getpid())},
+                                    mode={"Replicated": {"Replicas": 2}})
+    chips = page.locator("#swarm-map .task.state-running", has_text=name)
+    expect(chips).to_have_count(2, timeout=30000)  # drawn from the stream, no reload
+    shot(page, "cluster-01-map")
+    service.scale(1)
+    expect(chips).to_have_count(1, timeout=30000)
+
+    page.goto(f"{live.url}/swarm/nodes/{swarm.node_b_id}")
+    try:
+        page.fill("input[name=labels]", f'{{"{NODE_LABEL}": "{NODE_B_LABEL}", "sdct": "<b>x</b>"}}')
+        page.click("form[data-cluster-api] button[type=submit]")
+        expect(page.locator(".labels .label", has_text="sdct=<b>x</b>")).to_be_visible()
+        labels = swarm.manager.nodes.get(swarm.node_b_id).attrs["Spec"]["Labels"]
+        assert labels == {NODE_LABEL: NODE_B_LABEL, "sdct": "<b>x</b>"}
+        shot(page, "cluster-02-node-labels")
+    finally:
+        node = swarm.manager.nodes.get(swarm.node_b_id)
+        node.update(dict(node.attrs["Spec"], Labels={NODE_LABEL: NODE_B_LABEL}))
