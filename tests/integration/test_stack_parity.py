@@ -133,19 +133,44 @@ def snapshot(client: docker.DockerClient, ns: str) -> dict[str, Any]:
 
 
 def versions(client: docker.DockerClient, ns: str) -> dict[str, int]:
-    return {s["Spec"]["Name"]: s["Version"]["Index"]
-            for s in client.api.services(filters=label(ns))}
+    """Service versions once the engine is done with them (its allocator bumps them once
+    after a create, when it assigns the endpoint)."""
+    def read() -> dict[str, int]:
+        return {s["Spec"]["Name"]: s["Version"]["Index"]
+                for s in client.api.services(filters=label(ns))}
+
+    last, deadline = read(), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = read()
+        if now == last:
+            break
+        last = now
+    return last
 
 
 def remove_and_wait(client: docker.DockerClient, ns: str, timeout: float = 60) -> None:
     """swarmdeck's ``stack rm``, then wait until nothing of the stack is left."""
-    remove(client, ns, out=lambda _: None, err=lambda _: None)
+    errors: list[str] = []
+    try:
+        remove(client, ns, out=lambda _: None, err=errors.append)
+    except StackError as exc:
+        raise AssertionError(f"{exc}: {errors}") from None
     wait_gone(client, ns, timeout)
 
 
 def wait_gone(client: docker.DockerClient, ns: str, timeout: float = 60) -> None:
+    """Wait until the stack's objects are gone. Finished job tasks leave their containers
+    (and with them a node-local view of the stack's network) behind: they are removed."""
     deadline = time.monotonic() + timeout
     api = client.api
+    while api.services(filters=label(ns)):
+        assert time.monotonic() < deadline, f"stack {ns} still has services"
+        time.sleep(0.3)
+    for node in NODES:
+        for container in node.containers.list(all=True, filters=label(ns)):
+            if container.status in ("created", "exited", "dead"):
+                container.remove(force=True)
     while any((api.services(filters=label(ns)), api.networks(filters=label(ns)),
                api.secrets(filters=label(ns)), api.configs(filters=label(ns)))):
         assert time.monotonic() < deadline, f"stack {ns} still has objects"
@@ -196,6 +221,9 @@ def case_env(registry_busybox_image: str) -> dict[str, str]:
             "HOME_LOOKUP": "looked-up", "EMPTY": "filled-from-env"}
 
 
+NODES: list[docker.DockerClient] = []  # both engines of the test bed (fixture `stacks`)
+
+
 def _purge_nodes(ns: str, nodes: list[docker.DockerClient]) -> None:
     """Task containers and volumes a stack leaves on the nodes (`stack rm` keeps volumes)."""
     deadline = time.monotonic() + 30
@@ -218,6 +246,7 @@ def stacks(engine: docker.DockerClient,
            node_b_engine: docker.DockerClient) -> Iterator[Callable[[str], str]]:
     """Stack names for a test; whatever is left of them is removed afterwards, tasks'
     containers and volumes too."""
+    NODES[:] = [engine, node_b_engine]
     names: list[str] = []
 
     def new(prefix: str) -> str:

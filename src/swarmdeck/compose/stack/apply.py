@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ import docker.errors
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.errors import StackError
-from swarmdeck.compose.stack.plan import Plan, fill_ids, make_plan
+from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
 
 Printer = Callable[[str], None]
 
@@ -54,6 +55,18 @@ def _post(client: docker.DockerClient, path: str, body: dict[str, Any],
 
 def _api_error(what: str, exc: docker.errors.APIError) -> StackError:
     return StackError(f"{what}: {exc.explanation or exc}")
+
+
+def _send(client: docker.DockerClient, change: ServiceChange,
+          ) -> tuple[Any, docker.errors.APIError | None]:
+    """Create or update one service: (the engine's answer, or the error)."""
+    try:
+        if change.action == "update":
+            return _post(client, f"/services/{change.service_id}/update", change.spec or {},
+                         params={"version": change.version}, auth=change.auth_header), None
+        return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
+    except docker.errors.APIError as exc:
+        return None, exc
 
 
 def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptions,
@@ -94,6 +107,8 @@ def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptio
                       params={"version": version["Index"]})
         except docker.errors.APIError as exc:
             raise _api_error(f"failed to {action} {obj.kind} {obj.name}", exc) from None
+    ids = object_ids(client) if plan.objects else None
+    jobs = []
     for change in plan.services:
         assert change.spec is not None
         if change.action == "unchanged":
@@ -101,25 +116,29 @@ def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptio
             report.unchanged.append(change.name)
             report.service_ids.append(change.service_id)
             continue
-        fill_ids(client, change.spec)
-        try:
-            if change.action == "update":
-                out(f"Updating service {change.name} (id: {change.service_id})")
-                answer = _post(client, f"/services/{change.service_id}/update", change.spec,
-                               params={"version": change.version}, auth=change.auth_header)
-                for warning in (answer or {}).get("Warnings") or []:
-                    err(warning)
-                if change.warning:
-                    err(change.warning)
-                report.updated.append(change.name)
-                report.service_ids.append(change.service_id)
-            else:
-                out(f"Creating service {change.name}")
-                answer = _post(client, "/services/create", change.spec, auth=change.auth_header)
-                report.created.append(change.name)
-                report.service_ids.append(answer["ID"])
-        except docker.errors.APIError as exc:
-            raise _api_error(f"failed to {change.action} service {change.name}", exc) from None
+        if ids is not None:
+            fill_ids(change.spec, ids)
+        if change.action == "update":
+            out(f"Updating service {change.name} (id: {change.service_id})")
+        else:
+            out(f"Creating service {change.name}")
+        jobs.append(change)
+    # One request per service, several at a time: the engine orders them itself.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda c: _send(client, c), jobs))
+    for change, (answer, error) in zip(jobs, answers, strict=True):
+        if error is not None:
+            raise _api_error(f"failed to {change.action} service {change.name}", error)
+        if change.action == "update":
+            for warning in (answer or {}).get("Warnings") or []:
+                err(warning)
+            if change.warning:
+                err(change.warning)
+            report.updated.append(change.name)
+            report.service_ids.append(change.service_id)
+        else:
+            report.created.append(change.name)
+            report.service_ids.append(answer["ID"])
     if not options.detach:
         converge.wait(client, report.service_ids, options.timeout, out)
     return report

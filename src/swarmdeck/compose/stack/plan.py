@@ -187,8 +187,7 @@ def _objects(client: docker.DockerClient, namespace: str, project_objects:
 def _resolve_ids(client: docker.DockerClient, specs: dict[str, dict[str, Any]],
                  created: set[tuple[str, str]]) -> None:
     """Fill SecretID/ConfigID from the engine; objects still to create keep a placeholder."""
-    ids = {"Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
-           "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()}}
+    ids = object_ids(client)
     for key, spec in specs.items():
         container = spec["TaskTemplate"]["ContainerSpec"]
         for kind in ("Secret", "Config"):
@@ -200,15 +199,24 @@ def _resolve_ids(client: docker.DockerClient, specs: dict[str, dict[str, Any]],
                     raise StackError(f"service {key}: {kind.lower()} not found: {name}")
 
 
-def fill_ids(client: docker.DockerClient, spec: dict[str, Any]) -> None:
-    """Give every secret/config reference its engine ID (after the objects exist)."""
-    _resolve_ids(client, {"": spec}, set())
-    credential = spec["TaskTemplate"]["ContainerSpec"]["Privileges"].get("CredentialSpec")
+def object_ids(client: docker.DockerClient) -> dict[str, dict[str, str]]:
+    """Secret and config IDs by name ({"Secret": {...}, "Config": {...}})."""
+    return {"Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
+            "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()}}
+
+
+def fill_ids(spec: dict[str, Any], ids: dict[str, dict[str, str]]) -> None:
+    """Give every secret/config reference its engine ID (once the objects exist)."""
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    for kind in ("Secret", "Config"):
+        for reference in container.get(f"{kind}s") or []:
+            reference[f"{kind}ID"] = ids[kind].get(reference[f"{kind}Name"], "")
+    credential = container["Privileges"].get("CredentialSpec")
     if credential and credential.get("Config"):
-        for reference in spec["TaskTemplate"]["ContainerSpec"].get("Configs") or []:
+        namespace = spec["Labels"][convert.LABEL_NAMESPACE]
+        for reference in container.get("Configs") or []:
             if reference["ConfigName"] in (credential["Config"],
-                                           convert.scope(spec["Labels"][convert.LABEL_NAMESPACE],
-                                                         credential["Config"])):
+                                           convert.scope(namespace, credential["Config"])):
                 credential["Config"] = reference["ConfigID"]
                 break
 

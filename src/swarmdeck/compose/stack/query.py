@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import docker
@@ -131,31 +132,48 @@ def remove(client: docker.DockerClient, namespace: str, out: Printer, err: Print
     if not (services or secrets or configs or networks):
         raise LookupError(f"Nothing found in stack: {namespace}")
     failed = False
-    steps: list[tuple[str, str, Callable[[str], Any], list[dict[str, Any]]]] = [
-        ("service", "Spec", client.api.remove_service, services),
-        ("secret", "Spec", client.api.remove_secret, secrets),
-        ("config", "Spec", client.api.remove_config, configs),
-    ]
-    for kind, spec_key, action, items in steps:
-        for item in items:
-            name = item[spec_key]["Name"]
-            out(f"Removing {kind} {name}")
-            try:
-                action(item["ID"])
-            except docker.errors.APIError as exc:
-                err(f"Failed to remove {kind} {name}: {exc.explanation or exc}")
-                failed = True
-    for network in networks:
-        out(f"Removing network {network['Name']}")
+    for service in services:
+        out(f"Removing service {service['Spec']['Name']}")
         try:
-            client.api.remove_network(network["Id"])
+            client.api.remove_service(service["ID"])
         except docker.errors.APIError as exc:
-            err(f"Failed to remove network {network['Id']}: {exc.explanation or exc}")
+            err(f"Failed to remove service {service['ID']}: {exc.explanation or exc}")
             failed = True
+    # A removed service lets go of its secrets, configs and networks only once its tasks
+    # are gone (the engine keeps it pending deletion till then): retry while "in use".
+    deadline = time.monotonic() + timeout
+    for kind, items, action in (("secret", secrets, client.api.remove_secret),
+                                ("config", configs, client.api.remove_config),
+                                ("network", networks, client.api.remove_network)):
+        for item in items:
+            name = item["Name"] if kind == "network" else item["Spec"]["Name"]
+            out(f"Removing {kind} {name}")
+            key = "Id" if kind == "network" else "ID"
+            error = _remove_retrying(partial(action, item[key]), deadline)
+            if error is not None:
+                err(f"Failed to remove {kind} {name}: {error}")
+                failed = True
     if failed:
         raise StackError(f"failed to remove some resources from stack: {namespace}")
     if not detach:
         _wait_tasks_gone(client, namespace, timeout, out)
+
+
+def _remove_retrying(action: Callable[[], Any], deadline: float) -> str | None:
+    """None once removed (or already gone), else the engine's last refusal."""
+    while True:
+        try:
+            action()
+            return None
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            message = str(exc.explanation or exc)
+            if "not found" in message:  # removed meanwhile
+                return None
+            if "in use" not in message or time.monotonic() > deadline:
+                return message
+            time.sleep(0.3)
 
 
 def _wait_tasks_gone(client: docker.DockerClient, namespace: str, timeout: float,
