@@ -470,3 +470,38 @@ def _stack_cli() -> typer.Typer:
     app.callback()(lambda: None)
     register(app)
     return app
+
+
+@pytest.mark.parametrize("mode", ["never", "changed"])
+def test_resolve_image_modes_as_docker_stack_deploy(mode, engine, swarm, stacks, case_env,
+                                                    tmp_path):
+    v1 = _variant(tmp_path, "v1.yml", 0, "one", extra_service=False)
+    v2 = _variant(tmp_path, "v2.yml", 0, "two", extra_service=False)
+    by_cli, by_sd = stacks("pcli"), stacks("psd")
+    for ns, deploy_with in ((by_cli, "cli"), (by_sd, "sd")):
+        for file in (v1, v2):
+            if deploy_with == "cli":
+                cli_deploy([file], ns, case_env, "--resolve-image", mode)
+            else:
+                sd_deploy(engine, [file], ns, case_env, resolve_image=mode)
+    expected = snapshot(engine, by_cli)
+    image = expected["services"]["NS_app"]["TaskTemplate"]["ContainerSpec"]["Image"]
+    assert ("@sha256:" in image) == (mode == "changed")
+    assert snapshot(engine, by_sd) == expected
+
+
+def test_services_and_ls_print_what_the_cli_prints(engine, swarm, stacks, case_env, tmp_path):
+    ns = stacks("pout")
+    sd_deploy(engine, [_variant(tmp_path, "a.yml", 0, "x", extra_service=True)], ns, case_env)
+    runner, app = CliRunner(), _stack_cli()
+    ours = runner.invoke(app, ["stack", "services", ns])
+    theirs = subprocess.run([DOCKER, "stack", "services", ns], capture_output=True, text=True,
+                            check=True, timeout=30)
+    assert ours.exit_code == 0 and ours.output == theirs.stdout
+    listed = runner.invoke(app, ["stack", "ls"])
+    assert listed.output.splitlines()[0].split() == ["NAME", "SERVICES"]
+    assert any(line.split() == [ns, "2"] for line in listed.output.splitlines())
+    tasks = runner.invoke(app, ["stack", "ps", ns])
+    assert tasks.exit_code == 1 and f"nothing found in stack: {ns}" in tasks.output
+    missing = runner.invoke(app, ["stack", "rm", unique_name("nothing")])
+    assert missing.exit_code == 0 and "Nothing found in stack" in missing.output
