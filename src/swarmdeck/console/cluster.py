@@ -351,6 +351,7 @@ def rollback(client: docker.DockerClient, ref: str) -> dict[str, Any]:
         raise ConsoleError(f"service {service.name} has no previous spec to roll back to", 409)
     api = client.api
 
+    # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.
     def call() -> None:
         answer = api._post_json(
             api._url("/services/{0}/update", service.id),

@@ -1,0 +1,56 @@
+"""The catalog cache of the registry browser: fresh lists from memory, expired ones served
+while one background fetch renews them, too old ones fetched before answering."""
+
+from __future__ import annotations
+
+import time
+
+from swarmdeck.console.registries import STALE_FACTOR, _Cache
+from swarmdeck.registry.errors import RegistryError
+
+
+class Source:
+    """A list that changes on every fetch, and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.fetches = 0
+        self.failing = False
+
+    def __call__(self) -> list[str]:
+        if self.failing:
+            raise RegistryError("no registry answers")
+        self.fetches += 1
+        return [f"v{self.fetches}"]
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_fresh_stale_and_too_old():
+    cache, source = _Cache(0.2), Source()
+    assert cache.get(("r",), source, refresh=False) == ["v1"]
+    assert cache.get(("r",), source, refresh=False) == ["v1"] and source.fetches == 1
+    time.sleep(0.25)
+    assert cache.get(("r",), source, refresh=False) == ["v1"]  # stale, answered at once
+    wait_for(lambda: source.fetches == 2)
+    wait_for(lambda: cache.get(("r",), source, refresh=False) == ["v2"])
+    assert cache.get(("r",), source, refresh=True) == ["v3"]
+    time.sleep(0.2 * STALE_FACTOR + 0.05)
+    assert cache.get(("r",), source, refresh=False) == ["v4"]  # too old: fetched first
+
+
+def test_a_failed_renewal_keeps_the_stale_list_and_forget_drops_it():
+    cache, source = _Cache(0.1), Source()
+    cache.get(("r", "tags", "a"), source, refresh=False)
+    source.failing = True
+    time.sleep(0.15)
+    assert cache.get(("r", "tags", "a"), source, refresh=False) == ["v1"]
+    time.sleep(0.1)
+    assert cache.get(("r", "tags", "a"), source, refresh=False) == ["v1"]
+    cache.forget(("r",))
+    source.failing = False
+    assert cache.get(("r", "tags", "a"), source, refresh=False) == ["v2"]
