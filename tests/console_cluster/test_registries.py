@@ -4,14 +4,17 @@ the managed registry container (listed by itself, garbage-collected)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
 
+import httpx
 import pytest
 
 from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.platform import private_registry
+from swarmdeck.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
 from tests.testbed.config import OBJECT_LABEL
 
 from .conftest import REPOSITORIES, SEED, free_port
@@ -154,3 +157,23 @@ def test_managed_registry_listed_by_itself_and_garbage_collected(admin, operator
     assert collected.json()["blobs_deleted"] >= 2 and collected.json()["freed"] > 500_000
     assert viewer.get("/api/registries/swarmdeck/repositories", params={"refresh": "true"}).status_code == 200
     assert admin.delete("/api/registries/swarmdeck").status_code == 409
+
+
+def test_an_index_shows_its_platforms(admin, viewer, own_registry):
+    add(admin, "own", own_registry)
+    with httpx.Client(base_url=f"http://{own_registry}", timeout=30) as http:
+        image = http.head(f"/v2/{SEED}/manifests/1", headers={"Accept": DOCKER_MANIFEST})
+        digest, size = image.headers["Docker-Content-Digest"], int(image.headers["Content-Length"])
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": DOCKER_MANIFEST, "digest": digest, "size": size,
+             "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}}]}
+        put = http.put(f"/v2/{SEED}/manifests/multi", content=json.dumps(index),
+                       headers={"Content-Type": OCI_INDEX})
+        assert put.status_code == 201, put.text
+    m = viewer.get("/api/registries/own/manifest", params={"repository": SEED, "reference": "multi"}).json()
+    assert m["is_index"] and m["platforms"] == [{"platform": "linux/arm/v7", "digest": digest, "size": size}]
+    assert m["config"] is None and m["layers"] == []
+    page = viewer.get("/registries/own/manifest", params={"repository": SEED, "reference": "multi"})
+    assert page.status_code == 200 and "linux/arm/v7" in page.text and digest in page.text
+    one = viewer.get("/api/registries/own/manifest", params={"repository": SEED, "reference": digest}).json()
+    assert not one["is_index"] and one["digest"] == digest and one["layers"]

@@ -55,6 +55,12 @@ def test_service_create_scale_update_rollback_logs(operator, viewer, swarm, swar
     tasks = operator.get(f"/api/services/{s['id']}").json()["tasks"]
     assert {t["node_id"] for t in tasks if t["state"] == "running"} <= {swarm.node_a_id, swarm.node_b_id}
     assert all(t["node"] for t in tasks if t["state"] == "running")
+    for node_id in {t["node_id"] for t in tasks}:
+        on_node = viewer.get("/api/tasks", params={"node": node_id, "service": s["id"]}).json()
+        assert on_node and {t["node_id"] for t in on_node} == {node_id}
+        assert s["name"] in {t["service"] for t in viewer.get(f"/api/nodes/{node_id}").json()["task_list"]}
+    mapped = [t for t in viewer.get("/api/swarm/map").json()["tasks"] if t["service"] == s["name"]]
+    assert sorted(t["slot"] for t in mapped) == [1, 2]
 
     assert operator.post(f"/api/services/{s['id']}/scale", json={"replicas": 1}).json()["replicas"] == 1
     wait(lambda: running(operator, s["id"]) == 1, "one running task")
