@@ -1,41 +1,38 @@
-"""Stack deploy and removal through the docker CLI.
+"""Stack deploy and removal for `swarmdeck up`/`down`, with swarmdeck's own compose engine.
 
-Temporary: swarmdeck's own compose engine (its own issue) replaces this module. Until then
-`docker stack deploy` does the conversion, and this module runs it and reports its errors.
+`deploy` loads the compose file as `docker stack deploy` would and deploys it through the
+engine API (`swarmdeck.compose.stack`): same objects as the docker CLI makes, and a second
+deploy of an unchanged file updates no service. No docker CLI is needed.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import docker
 
+from swarmdeck.compose import load
+from swarmdeck.compose.stack import DeployOptions
+from swarmdeck.compose.stack import deploy as deploy_stack
+from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform.errors import PlatformError
 
 NAMESPACE_LABEL = "com.docker.stack.namespace"
 
 
-def _docker_cli() -> str:
-    cli = shutil.which("docker")
-    if cli is None:
-        raise PlatformError("the docker CLI is needed for `stack deploy` (apt-get install docker.io)")
-    return cli
-
-
-def deploy(compose_file: Path, stack: str, env: dict[str, str], docker_host: str) -> str:
-    """`docker stack deploy -c FILE --resolve-image always STACK`; returns its output."""
-    run = subprocess.run(
-        [_docker_cli(), "stack", "deploy", "--resolve-image", "always", "-c", str(compose_file), stack],
-        env={**os.environ, **env, "DOCKER_HOST": docker_host},
-        capture_output=True, text=True, check=False, timeout=300,
-    )
-    if run.returncode != 0:
-        raise PlatformError(f"docker stack deploy {stack} failed: {run.stderr.strip() or run.stdout.strip()}")
-    return run.stdout
+def deploy(client: docker.DockerClient, compose_file: Path, stack: str,
+           env: dict[str, str]) -> list[str]:
+    """`stack deploy -c FILE --resolve-image always STACK`; returns what it printed."""
+    printed: list[str] = []
+    try:
+        loaded = load([compose_file], env={**os.environ, **env})
+        deploy_stack(client, loaded, DeployOptions(namespace=stack, resolve_image="always"),
+                     out=printed.append, err=printed.append)
+    except SwarmdeckError as exc:
+        raise PlatformError(f"stack deploy {stack} failed: {exc}") from exc
+    return printed
 
 
 def stack_services(client: docker.DockerClient, stack: str):

@@ -177,9 +177,8 @@ def _deploy(client: docker.DockerClient, options: UpOptions, routing: Routing,
     _check_ports_free(client, options.stack, compose)
     stack_file = workdir / "docker-compose.yml"
     stack_file.write_text(yaml.safe_dump(compose, sort_keys=False))
-    stack_cli.deploy(stack_file, options.stack,
-                     env={"FRIENDLYHELLO_IMAGE": image, "REDIS_IMAGE": runtime["redis"]},
-                     docker_host=endpoint_url(options.endpoint))
+    stack_cli.deploy(client, stack_file, options.stack,
+                     env={"FRIENDLYHELLO_IMAGE": image, "REDIS_IMAGE": runtime["redis"]})
     return stack_file
 
 
