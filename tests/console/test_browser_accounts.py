@@ -36,7 +36,8 @@ def test_users_endpoints_tokens_and_password_pages(live, browser, page):  # noqa
     row = page.locator('tr[data-user="dana"]')
     expect(row.locator("select[name=role]")).to_have_value("operator")
     row.locator("select[name=role]").select_option("read-only")
-    row.locator("button[type=submit]").click()
+    with page.expect_navigation():  # the page reloads once the change is saved
+        row.locator("button[type=submit]").click()
     expect(page.locator('tr[data-user="dana"] select[name=role]')).to_have_value("read-only")
     shot(page, "10-users")
     page.locator('tr[data-user="dana"] button.danger').click()

@@ -23,7 +23,7 @@ from swarmdeck.console.context import ADMIN, OPERATE, READ, audit, audited, clie
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import SESSION_COOKIE, Principal
-from swarmdeck.store import Role, UserRecord
+from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, UserRecord
 
 router = APIRouter(prefix="/api")
 
@@ -65,6 +65,18 @@ class EndpointPatch(BaseModel):
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+
+
+class TeamIn(BaseModel):
+    name: str = Field(max_length=64)
+
+
+class MemberIn(BaseModel):
+    username: str = Field(max_length=64)
+
+
+class GrantIn(BaseModel):
+    endpoint: str = Field(max_length=64)
 
 
 class PortIn(BaseModel):
@@ -261,9 +273,27 @@ def delete_user(request: Request, username: str, who: Principal = ADMIN) -> dict
 
 
 # --- endpoints (admin) ----------------------------------------------------------------
+def visible_endpoints(request: Request, who: Principal) -> set[str] | None:
+    """The endpoints ``who`` may see: None for admins (all), else those granted to their teams."""
+    if who.role.allows(Role.ADMIN):
+        return None
+    return Teams(console(request).store).endpoints_of(who.user.username)
+
+
+def visible_endpoint(request: Request, who: Principal, name: str) -> EndpointRecord:
+    """One endpoint ``who`` may see; one they may not is as absent as one that does not exist."""
+    visible = visible_endpoints(request, who)
+    if visible is not None and name not in visible:
+        raise ConsoleError(f"no endpoint named {name!r}", 404)
+    return console(request).store.get_endpoint(name)
+
+
 @router.get("/endpoints", tags=["endpoints"])
-def list_endpoints(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
-    return [describe(e) for e in console(request).store.list_endpoints()]
+def list_endpoints(request: Request, who: Principal = READ) -> list[dict[str, Any]]:
+    """Every endpoint for admins; for other users, those granted to their teams."""
+    visible = visible_endpoints(request, who)
+    return [describe(e) for e in console(request).store.list_endpoints()
+            if visible is None or e.name in visible]
 
 
 @router.post("/endpoints", status_code=201, tags=["endpoints"])
@@ -275,8 +305,8 @@ def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> 
 
 
 @router.get("/endpoints/{name}", tags=["endpoints"])
-def get_endpoint(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
-    return describe(console(request).store.get_endpoint(name))
+def get_endpoint(request: Request, name: str, who: Principal = READ) -> dict[str, Any]:
+    return describe(visible_endpoint(request, who, name))
 
 
 @router.patch("/endpoints/{name}", tags=["endpoints"])
@@ -299,6 +329,60 @@ def remove_endpoint(request: Request, name: str, who: Principal = ADMIN) -> dict
     with audited(request, who, "endpoint.remove", target=name, endpoint=name):
         console(request).store.remove_endpoint(name)
     return {"status": "removed"}
+
+
+# --- teams (admin): members and the endpoints they may see ------------------------------
+def _team(team: TeamRecord) -> dict[str, Any]:
+    return {"name": team.name, "members": list(team.members), "endpoints": list(team.endpoints),
+            "created_at": team.created_at.isoformat()}
+
+
+@router.get("/teams", tags=["teams"])
+def list_teams(request: Request, _: Principal = ADMIN) -> list[dict[str, Any]]:
+    return [_team(t) for t in Teams(console(request).store).list()]
+
+
+@router.post("/teams", status_code=201, tags=["teams"])
+def create_team(request: Request, body: TeamIn, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "team.create", target=body.name, endpoint=""):
+        return _team(Teams(console(request).store).create(body.name))
+
+
+@router.get("/teams/{name}", tags=["teams"])
+def get_team(request: Request, name: str, _: Principal = ADMIN) -> dict[str, Any]:
+    return _team(Teams(console(request).store).get(name))
+
+
+@router.delete("/teams/{name}", tags=["teams"])
+def delete_team(request: Request, name: str, who: Principal = ADMIN) -> dict[str, str]:
+    with audited(request, who, "team.delete", target=name, endpoint=""):
+        Teams(console(request).store).delete(name)
+    return {"status": "deleted"}
+
+
+@router.post("/teams/{name}/members", status_code=201, tags=["teams"])
+def add_team_member(request: Request, name: str, body: MemberIn, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "team.member.add", target=f"{name}: {body.username}", endpoint=""):
+        return _team(Teams(console(request).store).add_member(name, body.username))
+
+
+@router.delete("/teams/{name}/members/{username}", tags=["teams"])
+def remove_team_member(request: Request, name: str, username: str, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "team.member.remove", target=f"{name}: {username}", endpoint=""):
+        return _team(Teams(console(request).store).remove_member(name, username))
+
+
+@router.post("/teams/{name}/endpoints", status_code=201, tags=["teams"])
+def grant_endpoint(request: Request, name: str, body: GrantIn, who: Principal = ADMIN) -> dict[str, Any]:
+    """Let the team's members see (and, by their role, use) an endpoint."""
+    with audited(request, who, "team.grant", target=name, endpoint=body.endpoint):
+        return _team(Teams(console(request).store).grant(name, body.endpoint))
+
+
+@router.delete("/teams/{name}/endpoints/{endpoint}", tags=["teams"])
+def revoke_endpoint(request: Request, name: str, endpoint: str, who: Principal = ADMIN) -> dict[str, Any]:
+    with audited(request, who, "team.revoke", target=name, endpoint=endpoint):
+        return _team(Teams(console(request).store).revoke(name, endpoint))
 
 
 @router.get("/audit", tags=["audit"])

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from swarmdeck.console import resources as res
+from swarmdeck.console.api import visible_endpoint, visible_endpoints
 from swarmdeck.console.context import ADMIN, READ, console
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.security import Principal
 from swarmdeck.engine.client import endpoint_url
-from swarmdeck.store import Role
+from swarmdeck.store import Role, Teams
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = jinja2.Environment(
@@ -132,13 +133,23 @@ def users_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
 
 
 @router.get("/endpoints")
-def endpoints_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
+def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
+    """Admins see and manage every endpoint; other users see those granted to their teams."""
     ctx = console(request)
-    return render("endpoints.html", who, endpoints=[describe(e) for e in ctx.store.list_endpoints()],
-                  local=endpoint_url(ctx.engine_url))
+    visible = visible_endpoints(request, who)
+    shown = [describe(e) for e in ctx.store.list_endpoints() if visible is None or e.name in visible]
+    return render("endpoints.html", who, local=endpoint_url(ctx.engine_url), endpoints=shown)
 
 
 @router.get("/endpoints/{name}/probe")
-def endpoint_probe_fragment(request: Request, name: str, who: Principal = ADMIN) -> HTMLResponse:
+def endpoint_probe_fragment(request: Request, name: str, who: Principal = READ) -> HTMLResponse:
     """Health of one endpoint, as the endpoints page shows it (a read: it only connects)."""
-    return render("probe.html", who, p=probe(console(request).store.get_endpoint(name)))
+    return render("probe.html", who, p=probe(visible_endpoint(request, who, name)))
+
+
+@router.get("/teams")
+def teams_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
+    store = console(request).store
+    return render("teams.html", who, teams=Teams(store).list(),
+                  usernames=[u.username for u in store.list_users()],
+                  endpoint_names=[e.name for e in store.list_endpoints()])

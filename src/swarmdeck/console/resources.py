@@ -383,11 +383,26 @@ def start_build(client: docker.DockerClient, upload: BinaryIO, tag: str,
     check_reference(tag)
     encoding = check_context(upload, dockerfile)
     try:
-        return iter(client.api.build(fileobj=upload, custom_context=True, encoding=encoding or None,
-                                     tag=tag, dockerfile=dockerfile, rm=True, forcerm=True,
-                                     decode=True))
+        return _whole_lines(client.api.build(fileobj=upload, custom_context=True, encoding=encoding or None,
+                                             tag=tag, dockerfile=dockerfile, rm=True, forcerm=True,
+                                             decode=True))
     except docker.errors.DockerException as exc:
         raise engine_error(f"building {tag} failed", exc) from exc
+
+
+def _whole_lines(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The build's ``stream`` output one whole line per item (the engine passes a RUN step's
+    output on in whatever chunks it was written); other items as they come."""
+    pending = ""
+    for item in items:
+        if "stream" not in item:
+            yield item
+            continue
+        pending += item["stream"]
+        *lines, pending = pending.split("\n")
+        yield from ({"stream": line} for line in lines)
+    if pending:
+        yield {"stream": pending}
 
 
 # --- networks and volumes -------------------------------------------------------------

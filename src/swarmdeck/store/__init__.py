@@ -1,4 +1,4 @@
-"""The console's own state: users, API tokens, sessions, endpoints and the audit log."""
+"""The console's own state: users, API tokens, sessions, endpoints, teams and the audit log."""
 
 from swarmdeck.store.db import default_data_dir, ensure_data_dir
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
@@ -11,9 +11,10 @@ from swarmdeck.store.repository import (
     TokenRecord,
     UserRecord,
 )
+from swarmdeck.store.teams import TeamRecord, Teams
 
 __all__ = [
     "AuditRecord", "Conflict", "EndpointKind", "EndpointRecord", "Invalid", "NotFound", "Role",
-    "SessionRecord", "Store", "StoreError", "TokenRecord", "UserRecord", "default_data_dir",
-    "ensure_data_dir",
+    "SessionRecord", "Store", "StoreError", "TeamRecord", "Teams", "TokenRecord", "UserRecord",
+    "default_data_dir", "ensure_data_dir",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import Column, DateTime, Enum, ForeignKey, Integer, String, Table, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -114,6 +114,33 @@ class Endpoint(Base):
     tls_cert: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     tls_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# A team's members and the endpoints it is granted; rows go with their user, endpoint or team
+# (ON DELETE CASCADE: SQLite enforces it with PRAGMA foreign_keys=ON, see db.py).
+team_members = Table(
+    "team_members", Base.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True))
+team_endpoints = Table(
+    "team_endpoints", Base.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True, index=True))
+
+
+class Team(Base):
+    """Users who share access to some endpoints (admins see every endpoint anyway)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    members: Mapped[list[User]] = relationship(secondary=team_members, order_by=User.username,
+                                               passive_deletes=True)
+    endpoints: Mapped[list[Endpoint]] = relationship(secondary=team_endpoints, order_by=Endpoint.name,
+                                                     passive_deletes=True)
 
 
 class AuditEntry(Base):

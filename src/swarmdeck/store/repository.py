@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -114,6 +114,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def transaction(self) -> AbstractContextManager[OrmSession]:
+        """A transaction for the store's other parts (teams), with the same error translation."""
+        return self._tx()
 
     @contextmanager
     def _tx(self) -> Iterator[OrmSession]:
