@@ -18,7 +18,7 @@ def test_stats_of_a_busy_container(operator, janitor, busybox_image):
     assert stats.status_code == 200, stats.text
     s = stats.json()
     assert s["running"] is True and s["id"] == row["id"] and s["name"] == name
-    assert 20 <= s["cpu_percent"] <= 80, s  # a busy loop held to half a CPU
+    assert 5 <= s["cpu_percent"] <= 65, s  # a busy loop held to half a CPU (an idle one shows ~0)
     assert s["memory_limit"] == 32 * 1024 * 1024 and 0 < s["memory_usage"] < s["memory_limit"]
     assert s["pids"] >= 2 and s["net_rx"] >= 0 and s["block_read"] >= 0
     fragment = operator.get(f"/containers/{name}/stats")
