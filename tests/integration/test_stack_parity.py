@@ -207,6 +207,7 @@ def friendlyhello(tmp_path: Path) -> list[Path]:
 CASES = {
     "full": lambda tmp: [CORPUS / "full.yml"],
     "merge": lambda tmp: [CORPUS / "merge_base.yml", CORPUS / "merge_override.yml"],
+    "newest": lambda tmp: [CORPUS / "newest.yml"],
     "interpolation": lambda tmp: [CORPUS / "interpolation.yml"],
     "jobs": lambda tmp: [CORPUS / "jobs.yml"],
     "friendlyhello": friendlyhello,

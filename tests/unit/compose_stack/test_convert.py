@@ -182,3 +182,13 @@ def test_engine_defaults_make_a_stored_spec_equal_to_the_converted_one():
     stored["UpdateConfig"]["Parallelism"] = 0
     assert changes(normalise(body, names), normalise(stored, names)) == \
         ["Mode.Replicated.Replicas", "UpdateConfig.Parallelism"]
+
+
+def test_fields_newer_than_the_api_version_are_not_compared():
+    body = spec("version: '3.13'\nservices:\n  web:\n    image: busybox\n"
+                "    oom_score_adj: 10\n    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
+    stored = normalise(body, {}, "1.41")
+    assert "OomScoreAdj" not in stored["TaskTemplate"]["ContainerSpec"]
+    assert "StartInterval" not in stored["TaskTemplate"]["ContainerSpec"]["Healthcheck"]
+    newer = normalise(body, {}, "1.47")["TaskTemplate"]["ContainerSpec"]
+    assert newer["OomScoreAdj"] == 10 and newer["Healthcheck"]["StartInterval"] == 1_000_000_000

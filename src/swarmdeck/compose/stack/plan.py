@@ -265,8 +265,9 @@ def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *
         if change.query_registry:
             change.warning = _pin(spec, resolver)
         if old is not None:
-            change.fields = changes(normalise(spec, network_names),
-                                    normalise(old["Spec"], network_names))
+            api = client.api.api_version
+            change.fields = changes(normalise(spec, network_names, api),
+                                    normalise(old["Spec"], network_names, api))
             if not change.fields and not _uses_new_objects(spec, created):
                 change.action = "unchanged"
         plan.services.append(change)

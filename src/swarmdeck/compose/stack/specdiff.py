@@ -38,9 +38,33 @@ def _defaults(target: dict[str, Any], defaults: dict[str, Any], zero: bool = Fal
             target[key] = copy.deepcopy(value)
 
 
-def normalise(spec: dict[str, Any], network_names: dict[str, str]) -> dict[str, Any]:
-    """``spec`` with engine defaults filled in, IDs replaced by names, zero values dropped."""
+# Fields the engine drops when the request's API version predates them.
+_SINCE = [(("TaskTemplate", "ContainerSpec", "Healthcheck", "StartInterval"), (1, 44)),
+          (("TaskTemplate", "ContainerSpec", "OomScoreAdj"), (1, 46))]
+
+
+def _api(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition(".")
+    return int(major), int(minor or 0)
+
+
+def _drop_newer(spec: dict[str, Any], api_version: str) -> None:
+    for path, since in _SINCE:
+        if _api(api_version) >= since:
+            continue
+        parent: Any = spec
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+
+
+def normalise(spec: dict[str, Any], network_names: dict[str, str],
+              api_version: str = "1.41") -> dict[str, Any]:
+    """``spec`` as the engine stores it for a request of ``api_version``: defaults filled
+    in, fields it does not know dropped, IDs replaced by names, zero values dropped."""
     spec = copy.deepcopy(spec)
+    _drop_newer(spec, api_version)
     spec.pop("Networks", None)  # the deprecated top-level field: the engine moves it
     task = spec.setdefault("TaskTemplate", {})
     container = task.setdefault("ContainerSpec", {})
