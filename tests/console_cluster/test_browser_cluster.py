@@ -5,6 +5,7 @@ artifacts/console/."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -43,6 +44,7 @@ def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_bus
     expect(chips).to_have_count(1, timeout=30000)
 
     page.goto(f"{live.url}/swarm/nodes/{swarm.node_b_id}")
+    assert json.loads(page.input_value("input[name=labels]")) == {NODE_LABEL: NODE_B_LABEL}
     try:
         page.fill("input[name=labels]", f'{{"{NODE_LABEL}": "{NODE_B_LABEL}", "sdct": "<b>x</b>"}}')
         page.click("form[data-cluster-api] button[type=submit]")

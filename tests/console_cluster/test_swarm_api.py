@@ -80,6 +80,8 @@ def test_drain_pause_activate_and_labels_on_node_b(admin, operator, viewer, swar
     page = viewer.get(f"/swarm/nodes/{b}")
     assert page.status_code == 200 and "&lt;b&gt;east&lt;/b&gt;" in page.text and "<b>east" not in page.text
     assert f"/api/nodes/{b}/drain" not in page.text  # no buttons for read-only users
+    form = operator.get(f"/swarm/nodes/{b}").text  # the labels form holds them as JSON, escaped
+    assert """value='{"testbed": "nodeb", "zone": "\\u003cb\\u003eeast\\u003c/b\\u003e"}'""" in form
     entries = [(e.action, e.result, e.target) for e in app.state.console.store.list_audit(limit=50)[0]]
     assert ("node.drain", "ok", b) in entries and ("node.labels", "ok", f"{b}: testbed, zone") in entries
 
