@@ -63,7 +63,7 @@ _GATES: list[tuple[str, int, str]] = [
     ("secrets.*.driver_opts", 8, "driver_opts"),
     ("secrets.*.template_driver", 8, "template_driver"),
     ("configs.*.template_driver", 8, "template_driver"),
-    ("services.*.deploy.resources.limits.pids", 10, "resources.limits.pids"),
+    ("services.*.deploy.resources.limits.pids", 9, "resources.limits.pids"),
     ("services.*.group_add", 12, "group_add"),
     ("services.*.networks.*.driver_opts", 12, "driver_opts"),
     ("services.*.healthcheck.start_interval", 12, "healthcheck.start_interval"),

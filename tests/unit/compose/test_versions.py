@@ -43,7 +43,7 @@ GATES = [
     (7, "", "networks:\n  n: {x-note: 1}\n"),
     (8, "    deploy: {placement: {max_replicas_per_node: 1}}\n", ""),
     (8, "", "secrets:\n  s: {file: ./s, template_driver: golang}\n"),
-    (10, "    deploy: {resources: {limits: {pids: 10}}}\n", ""),
+    (9, "    deploy: {resources: {limits: {pids: 10}}}\n", ""),
     (12, "    healthcheck: {start_interval: 1s}\n", ""),
     (13, "    oom_score_adj: 10\n", ""),
 ]
