@@ -124,6 +124,10 @@ def rm_cmd(
         raise _fail(exc) from None
 
 
+for _alias in ("remove", "down"):  # the docker CLI's aliases of `stack rm`
+    stack_app.command(_alias, hidden=True)(rm_cmd)
+
+
 def register(app: typer.Typer) -> None:
     """Add the `stack` command group to the main application."""
     app.add_typer(stack_app, name="stack")

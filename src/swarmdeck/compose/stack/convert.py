@@ -57,6 +57,7 @@ def _or_none(value: Any) -> Any:
 
 # --- images --------------------------------------------------------------------------
 
+_IDENTIFIER = re.compile(r"[a-f0-9]{64}")  # an image ID
 _DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 
 
@@ -102,8 +103,6 @@ def with_digest(image: str, digest: str) -> str:
     """``imageWithDigestString``: ``name:tag@digest`` for a reference without a digest."""
     return image if has_digest(image) else f"{tagged(image)}@{digest}"
 
-
-_IDENTIFIER = re.compile(r"[a-f0-9]{64}")
 
 
 # --- top-level objects -----------------------------------------------------------------
