@@ -102,3 +102,20 @@ def test_build_from_an_uploaded_context_on_the_images_page(live, janitor, busybo
     expect(progress).to_contain_text(f"done: {tag} sha256:", timeout=30000)
     shot(page, "12-build")
     assert any(tag in i.tags for i in janitor.engine.images.list())
+
+
+def test_pull_and_push_with_progress_on_the_images_page(live, janitor, registry_busybox_image, page):  # noqa: F811
+    log_in(page, live.url, "oper")
+    page.goto(live.url + "/images")
+    pull = page.locator("form[data-api='/api/images/pull']")
+    pull.locator("input[name=reference]").fill(registry_busybox_image)
+    pull.locator("button[type=submit]").click()
+    expect(page.locator("#pull-progress")).to_contain_text("Digest: sha256:", timeout=30000)
+    expect(page.locator("#pull-progress")).to_contain_text(f"done: {registry_busybox_image}")
+    target = registry_busybox_image.rsplit(":", 1)[0] + f"-{PREFIX}:pushed"
+    janitor.engine.images.get(registry_busybox_image).tag(target)
+    push = page.locator("form[data-api='/api/images/push']")
+    push.locator("input[name=reference]").fill(target)
+    push.locator("button[type=submit]").click()
+    expect(page.locator("#push-progress")).to_contain_text(f"done: {target} sha256:", timeout=30000)
+    shot(page, "13-pull-push")
