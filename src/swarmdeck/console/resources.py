@@ -76,6 +76,14 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
+def _first(labels: dict[str, str], keys: tuple[str, ...]) -> str:
+    return next((labels[k] for k in keys if k in labels), "")
+
+
+def _name(raw: dict[str, Any]) -> str:
+    return str((raw.get("Names") or ["/"])[0]).lstrip("/")
+
+
 def _row(raw: dict[str, Any]) -> ContainerRow:
     labels = raw.get("Labels") or {}
     ports = []
@@ -84,26 +92,38 @@ def _row(raw: dict[str, Any]) -> ContainerRow:
         ports.append(f"{p.get('IP', '')}:{p['PublicPort']}->{inner}" if p.get("PublicPort") else inner)
     return ContainerRow(
         id=raw["Id"],
-        name=(raw.get("Names") or ["/"])[0].lstrip("/"),
+        name=_name(raw),
         image=raw.get("Image", ""),
         state=raw.get("State", ""),
         status=raw.get("Status", ""),
         created=raw.get("Created", 0),
         ports=ports,
-        stack=next((labels[k] for k in STACK_LABELS if k in labels), ""),
-        service=next((labels[k] for k in SERVICE_LABELS if k in labels), ""),
+        stack=_first(labels, STACK_LABELS),
+        service=_first(labels, SERVICE_LABELS),
         labels=labels,
         networks=sorted(((raw.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
         volumes=sorted(m["Name"] for m in raw.get("Mounts") or [] if m.get("Type") == "volume"),
     )
 
 
-def _all_containers(client: docker.DockerClient, state: str | None = None) -> list[ContainerRow]:
+def _raw_containers(client: docker.DockerClient, state: str | None = None) -> list[dict[str, Any]]:
     filters = {"status": state} if state else None
     try:
-        return [_row(r) for r in client.api.containers(all=True, filters=filters)]
+        return client.api.containers(all=True, filters=filters)  # type: ignore[no-any-return]
     except docker.errors.DockerException as exc:
         raise engine_error("listing containers failed", exc) from exc
+
+
+def _all_containers(client: docker.DockerClient, state: str | None = None) -> list[ContainerRow]:
+    return [_row(r) for r in _raw_containers(client, state)]
+
+
+def _matches(raw: dict[str, Any], needle: str) -> bool:
+    labels = raw.get("Labels") or {}
+    return (needle in _name(raw).lower() or needle in str(raw.get("Image", "")).lower()
+            or needle in _first(labels, STACK_LABELS).lower()
+            or needle in _first(labels, SERVICE_LABELS).lower()
+            or str(raw.get("Id", "")).startswith(needle))
 
 
 def list_containers(client: docker.DockerClient, q: str = "", state: str = "", page: int = 1,
@@ -113,13 +133,13 @@ def list_containers(client: docker.DockerClient, q: str = "", state: str = "", p
         raise ConsoleError(f"unknown state {state!r} (one of {', '.join(STATES)})")
     if page < 1 or not 1 <= per_page <= 500:
         raise ConsoleError("page starts at 1 and per_page is between 1 and 500")
-    rows = _all_containers(client, state or None)
+    found = _raw_containers(client, state or None)
     needle = q.strip().lower()
     if needle:
-        rows = [r for r in rows if needle in r.name.lower() or needle in r.image.lower()
-                or needle in r.stack.lower() or needle in r.service.lower() or r.id.startswith(needle)]
+        found = [r for r in found if _matches(r, needle)]
     start = (page - 1) * per_page
-    return Page(rows[start:start + per_page], len(rows), page, per_page)
+    # Rows are made for the page only: on a big host that is most of the console's own work.
+    return Page([_row(r) for r in found[start:start + per_page]], len(found), page, per_page)
 
 
 def inspect_container(client: docker.DockerClient, ref: str) -> dict[str, Any]:
