@@ -157,3 +157,23 @@ def test_live_map_follows_tasks(live, swarm, swarm_cleanup, registry_busybox_ima
             if len(placed) == 2:
                 break
     assert len(seen) >= 2 and all(t["node_id"] for t in placed)
+
+
+def test_draining_node_b_moves_its_tasks_to_node_a(operator, swarm, swarm_cleanup, registry_busybox_image):
+    s = create(operator, swarm_cleanup, registry_busybox_image, replicas=2)
+
+    def where() -> list[str]:
+        tasks = operator.get("/api/tasks", params={"service": s["id"]}).json()
+        return sorted(t["node_id"] for t in tasks if t["state"] == "running" and t["desired"] == "running")
+
+    both = sorted([swarm.node_a_id, swarm.node_b_id])
+    wait(lambda: where() == both, "one running task on each node (the scheduler spreads them)")
+    try:
+        assert operator.post(f"/api/nodes/{swarm.node_b_id}/drain").json()["availability"] == "drain"
+        wait(lambda: where() == [swarm.node_a_id, swarm.node_a_id], "both tasks on node A")
+        on_b = operator.get(f"/api/nodes/{swarm.node_b_id}").json()["task_list"]
+        assert not [t for t in on_b if t["service_id"] == s["id"] and t["desired"] == "running"]
+    finally:
+        node = swarm.manager.nodes.get(swarm.node_b_id)
+        node.update(dict(node.attrs["Spec"], Availability="active"))
+    assert operator.get(f"/api/nodes/{swarm.node_b_id}").json()["availability"] == "active"
