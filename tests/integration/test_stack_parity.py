@@ -506,3 +506,16 @@ def test_services_and_ls_print_what_the_cli_prints(engine, swarm, stacks, case_e
     assert tasks.exit_code == 1 and f"nothing found in stack: {ns}" in tasks.output
     missing = runner.invoke(app, ["stack", "rm", unique_name("nothing")])
     assert missing.exit_code == 0 and "Nothing found in stack" in missing.output
+
+
+def test_cli_plan_from_stdin_creates_nothing(engine, swarm, stacks, case_env, tmp_path,
+                                             monkeypatch):
+    ns = stacks("pstdin")
+    for name, value in case_env.items():
+        monkeypatch.setenv(name, value)
+    text = _variant(tmp_path, "a.yml", 0, "x", extra_service=False).read_text()
+    result = CliRunner().invoke(_stack_cli(), ["stack", "deploy", "-c", "-", "--plan", ns],
+                                input=text)
+    assert result.exit_code == 0, result.output
+    assert f"create network {ns}_default\ncreate service {ns}_app\n" in result.output
+    assert left_behind(engine, ns) == []
