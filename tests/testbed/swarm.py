@@ -229,25 +229,23 @@ class SwarmCleanup:
         """Remove services first, wait until their containers are gone, then the rest."""
         manager = self.swarm.manager
         problems: list[str] = []
-        stack_filter = [f"{STACK_LABEL}={ns}" for ns in self.stacks]
-        service_ids = list(self.services)
-        if stack_filter:
-            service_ids += [s.id for s in manager.services.list(filters={"label": stack_filter})]
+        def in_stacks(lister: Any) -> list[Any]:
+            # One filter per stack: several label filters in one query must ALL match.
+            return [obj for ns in self.stacks for obj in lister(filters={"label": f"{STACK_LABEL}={ns}"})]
+
+        service_ids = list(self.services) + [s.id for s in in_stacks(manager.services.list)]
         for sid in service_ids:
             _remove(lambda sid=sid: manager.api.remove_service(sid), f"service {sid}", problems)
         self._wait_containers_gone(service_ids, problems)
-        network_ids = list(self.networks)
-        if stack_filter:
-            network_ids += [n.id for n in manager.networks.list(filters={"label": stack_filter})]
+        network_ids = list(self.networks) + [n.id for n in in_stacks(manager.networks.list)]
         for nid in network_ids:
             _remove_retrying(
                 lambda nid=nid: manager.api.remove_network(nid), f"network {nid}", problems
             )
-        if stack_filter:
-            for secret in manager.secrets.list(filters={"label": stack_filter}):
-                _remove(secret.remove, f"secret {secret.name}", problems)
-            for config in manager.configs.list(filters={"label": stack_filter}):
-                _remove(config.remove, f"config {config.name}", problems)
+        for secret in in_stacks(manager.secrets.list):
+            _remove(secret.remove, f"secret {secret.name}", problems)
+        for config in in_stacks(manager.configs.list):
+            _remove(config.remove, f"config {config.name}", problems)
         self.services.clear()
         self.networks.clear()
         self.stacks.clear()

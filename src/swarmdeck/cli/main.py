@@ -15,6 +15,7 @@ from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
+from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
 from swarmdeck.engine.swarm import init_swarm, join_swarm, join_tokens, list_nodes
@@ -31,6 +32,7 @@ app.add_typer(image_app, name="image")
 app.add_typer(swarm_app, name="swarm")
 register_console(app)
 compose_cmds.register(app)
+register_stack(app)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
