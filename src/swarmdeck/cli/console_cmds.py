@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from swarmdeck.errors import SwarmdeckError
-from swarmdeck.store import Role, Store, default_data_dir
+from swarmdeck.store.roles import Role
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -43,6 +43,7 @@ def serve(
     import uvicorn
 
     from swarmdeck.console import create_app
+    from swarmdeck.store import default_data_dir
 
     try:
         app = create_app(data_dir or default_data_dir(), database_url=database_url, engine_url=engine,
@@ -82,6 +83,8 @@ def create_user(
         raise _fail("give the password on standard input with --password-stdin "
                     "(never on the command line, where other users see it)")
     password = sys.stdin.readline().rstrip("\r\n")
+    from swarmdeck.store import Store, default_data_dir
+
     try:
         store = Store(data_dir or default_data_dir(), database_url)
         try:

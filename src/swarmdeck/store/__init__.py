@@ -1,20 +1,26 @@
-"""The console's own state: users, API tokens, sessions, endpoints, teams and the audit log."""
+"""The console's own state: users, API tokens, sessions, endpoints, teams and the audit log.
 
-from swarmdeck.store.db import default_data_dir, ensure_data_dir
-from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
-from swarmdeck.store.models import EndpointKind, Role
-from swarmdeck.store.repository import (
-    AuditRecord,
-    EndpointRecord,
-    SessionRecord,
-    Store,
-    TokenRecord,
-    UserRecord,
-)
-from swarmdeck.store.teams import TeamRecord, Teams
+Names are loaded on first use (PEP 562), so that importing ``swarmdeck.store.roles`` for a
+command-line option does not load SQLAlchemy.
+"""
 
-__all__ = [
-    "AuditRecord", "Conflict", "EndpointKind", "EndpointRecord", "Invalid", "NotFound", "Role",
-    "SessionRecord", "Store", "StoreError", "TeamRecord", "Teams", "TokenRecord", "UserRecord",
-    "default_data_dir", "ensure_data_dir",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "default_data_dir": "db", "ensure_data_dir": "db",
+    "Conflict": "errors", "Invalid": "errors", "NotFound": "errors", "StoreError": "errors",
+    "EndpointKind": "models", "Role": "roles",
+    "AuditRecord": "repository", "EndpointRecord": "repository", "SessionRecord": "repository",
+    "Store": "repository", "TokenRecord": "repository", "UserRecord": "repository",
+    "TeamRecord": "teams", "Teams": "teams",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'swarmdeck.store' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"swarmdeck.store.{_EXPORTS[name]}"), name)

@@ -12,27 +12,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime, Enum, ForeignKey, Integer, String, Table, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from swarmdeck.store.roles import Role
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Role(enum.StrEnum):
-    """What a user may do. Ordered: each role may do everything the ones below it may."""
-
-    READ_ONLY = "read-only"  # look only
-    OPERATOR = "operator"  # act on containers, images, networks, volumes
-    ADMIN = "admin"  # users, endpoints, the audit log
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-_RANK = {Role.READ_ONLY: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 class EndpointKind(enum.StrEnum):
