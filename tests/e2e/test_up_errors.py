@@ -3,16 +3,13 @@ and no stack left behind."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
-from swarmdeck.images.bootstrap import ensure_base_images
 from tests.testbed.config import NODE_B_URL
+from tests.testbed.registry_containers import registry_container
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 
@@ -27,26 +24,9 @@ def swarmdeck(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture
 def read_only_registry(engine):
     """A real registry in read-only maintenance mode: it answers, and refuses every push."""
-    image = ensure_base_images(engine, roles=["registry"])["registry"].image
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    container = engine.containers.run(
-        image, detach=True, ports={"5000/tcp": ("127.0.0.1", port)},
-        environment={"REGISTRY_STORAGE_MAINTENANCE_READONLY": '{"enabled": true}'})
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the read-only registry did not start"
-            time.sleep(0.2)
-        yield f"127.0.0.1:{port}"
-    finally:
-        container.remove(force=True)
+    read_only = {"REGISTRY_STORAGE_MAINTENANCE_READONLY": '{"enabled": true}'}
+    with registry_container(engine, read_only) as address:
+        yield address
 
 
 def test_a_registry_refusing_the_push_stops_up_before_any_deploy(swarm, read_only_registry):

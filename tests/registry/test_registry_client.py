@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import time
-from concurrent.futures import ThreadPoolExecutor
-
-import httpx
 import pytest
 
-from swarmdeck.images.bootstrap import ensure_base_images
 from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.manifests import DOCKER_MANIFEST
+from tests.testbed.redis import free_port
+from tests.testbed.registry_containers import fill, registry_container
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -24,56 +20,14 @@ REPOSITORIES = 1000
 @pytest.fixture(scope="module")
 def registry_address(engine, busybox_image):
     """A registry of our own (deletion enabled) holding SEED and REPOSITORIES copies of it."""
-    image = ensure_base_images(engine, roles=["registry"])["registry"].image
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    container = engine.containers.run(
-        image, detach=True, ports={"5000/tcp": ("127.0.0.1", port)},
-        environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"})
-    address = f"127.0.0.1:{port}"
-    try:
-        _wait(address)
+    with registry_container(engine, {"REGISTRY_STORAGE_DELETE_ENABLED": "true"}) as address:
         tag_image(engine, busybox_image, f"{address}/{SEED}:1")
         push_image(engine, f"{address}/{SEED}:1")
-        _fill(address, REPOSITORIES)
-        yield address
-    finally:
-        container.remove(force=True, v=True)
-        engine.images.remove(f"{address}/{SEED}:1")
-
-
-def _wait(address: str) -> None:
-    deadline = time.monotonic() + 20
-    while True:
         try:
-            if httpx.get(f"http://{address}/v2/", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "registry did not start"
-        time.sleep(0.2)
-
-
-def _fill(address: str, count: int) -> None:
-    """Make ``count`` repositories cheaply: mount SEED's blobs, put its manifest."""
-    with httpx.Client(base_url=f"http://{address}", timeout=30) as http:
-        manifest = http.get(f"/v2/{SEED}/manifests/1", headers={"Accept": DOCKER_MANIFEST})
-        body = manifest.json()
-        blobs = [body["config"]["digest"], *(layer["digest"] for layer in body["layers"])]
-
-        def make(i: int) -> None:
-            name = f"many/repo{i:05d}"
-            for digest in blobs:
-                r = http.post(f"/v2/{name}/blobs/uploads/", params={"mount": digest, "from": SEED})
-                assert r.status_code == 201, r.text
-            for tag in ("v1", "latest"):
-                r = http.put(f"/v2/{name}/manifests/{tag}", content=manifest.content,
-                             headers={"Content-Type": DOCKER_MANIFEST})
-                assert r.status_code == 201, r.text
-
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(make, range(count)))
+            fill(address, SEED, REPOSITORIES, two_tags=REPOSITORIES)
+            yield address
+        finally:
+            engine.images.remove(f"{address}/{SEED}:1")
 
 
 def test_catalog_pages_follow_the_link_header(registry_address):
@@ -123,25 +77,14 @@ def test_unknown_names_and_tricks(registry_address):
             registry.manifest(SEED, "../1")
 
 
-def test_delete_refused_when_not_enabled(engine, registry_address):
-    image = ensure_base_images(engine, roles=["registry"])["registry"].image
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    container = engine.containers.run(image, detach=True, ports={"5000/tcp": ("127.0.0.1", port)})
-    try:
-        _wait(f"127.0.0.1:{port}")
-        with RegistryClient(f"127.0.0.1:{port}") as registry, \
-                pytest.raises(RegistryError, match="does not allow deleting"):
-            registry.delete("x", "sha256:" + "0" * 64)
-    finally:
-        container.remove(force=True, v=True)
+def test_delete_refused_when_not_enabled(engine):
+    with registry_container(engine) as address, RegistryClient(address) as registry, \
+            pytest.raises(RegistryError, match="does not allow deleting"):
+        registry.delete("x", "sha256:" + "0" * 64)
 
 
 def test_nothing_answering_is_one_clear_error():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with RegistryClient(f"127.0.0.1:{port}") as registry, \
             pytest.raises(RegistryError, match=f"no registry answers at http://127.0.0.1:{port}/v2/"):
         registry.ping()
@@ -193,28 +136,11 @@ def basic_auth_registry(engine, tmp_path_factory):
     secret = "correct horse battery staple"
     hashed = bcrypt.hashpw(secret.encode(), bcrypt.gensalt(rounds=5)).decode()
     (folder / "htpasswd").write_text(f"alice:{hashed}\n")
-    image = ensure_base_images(engine, roles=["registry"])["registry"].image
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    container = engine.containers.run(
-        image, detach=True, ports={"5000/tcp": ("127.0.0.1", port)},
-        volumes={str(folder): {"bind": "/auth", "mode": "ro"}},
-        environment={"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "test",
-                     "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd"})
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 401:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "registry did not start"
-            time.sleep(0.2)
-        yield f"127.0.0.1:{port}", secret
-    finally:
-        container.remove(force=True, v=True)
+    environment = {"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "test",
+                   "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd"}
+    with registry_container(engine, environment, {str(folder): {"bind": "/auth", "mode": "ro"}},
+                            ready_status=401) as address:
+        yield address, secret
 
 
 def test_basic_auth(basic_auth_registry):
