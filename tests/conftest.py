@@ -87,3 +87,18 @@ def swarm_cleanup(swarm: Swarm) -> Iterator[SwarmCleanup]:
     janitor = SwarmCleanup(swarm)
     yield janitor
     janitor.cleanup()
+
+
+_ENGINE_FIXTURES = {"testbed", "engine", "node_b_engine", "swarm", "registry", "busybox_image",
+                    "registry_busybox_image", "swarm_cleanup"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a test-bed fixture, directly or through another fixture,
+    so that `-m "not engine"` selects exactly the tests that need no engine."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _ENGINE_FIXTURES:
+            item.add_marker(pytest.mark.engine)
+        if used & {"swarm", "node_b_engine", "registry_busybox_image", "swarm_cleanup"}:
+            item.add_marker(pytest.mark.swarm)
