@@ -55,3 +55,30 @@ def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_bus
     finally:
         node = swarm.manager.nodes.get(swarm.node_b_id)
         node.update(dict(node.attrs["Spec"], Labels={NODE_LABEL: NODE_B_LABEL}))
+
+
+def test_stack_editor_shows_errors_at_their_line_then_deploys(live, page, swarm, swarm_cleanup,  # noqa: F811
+                                                              registry_busybox_image):
+    log_in(page, live.url, "admin")
+    page.expected_failures.append("status of 422 (Unprocessable Entity)")  # the broken file
+    name = swarm_cleanup.stack(unique_name("sdct-editor"))
+    good = (f'version: "3.8"\nservices:\n  app:\n    image: {registry_busybox_image}\n'
+            '    command: ["sleep", "3600"]\n    deploy:\n      replicas: 0\n')
+    page.goto(live.url + "/stacks")
+    page.click("#stack-editor-box summary")
+    page.fill("#stack-editor input[name=name]", name)
+    page.fill("#stack-editor textarea[name=compose]", good.replace("replicas: 0", "replicas: many"))
+    page.click("#stack-editor button[value=deploy]")
+    problem = page.locator("#stack-problems li")
+    expect(problem).to_contain_text("line 7, column 17: services.app.deploy.replicas")
+    shot(page, "cluster-03-editor-error")
+    assert not swarm.manager.services.list(filters={"label": f"com.docker.stack.namespace={name}"})
+    page.fill("#stack-editor textarea[name=compose]", good)
+    page.click("#stack-editor button[value=plan]")
+    expect(page.locator("#stack-result")).to_contain_text(f"{name}_app")
+    assert not swarm.manager.services.list(filters={"label": f"com.docker.stack.namespace={name}"})
+    page.click("#stack-editor button[value=deploy]")
+    expect(page.locator("#stack-result")).to_contain_text(f"Creating service {name}_app")
+    shot(page, "cluster-04-editor-deployed")
+    page.goto(live.url + "/stacks")
+    expect(page.locator("#stacks")).to_contain_text(name)

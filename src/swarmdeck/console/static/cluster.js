@@ -70,7 +70,36 @@ async function submitOther(event) {
   if (form.dataset.then === "reload") location.reload(); else if (form.dataset.then) location.assign(form.dataset.then);
 }
 
+// The stack editor: plan or deploy compose text; refusals are listed with their line.
+async function submitStack(event) {
+  event.preventDefault();
+  const form = event.target;
+  const problems = document.getElementById("stack-problems");
+  const result = document.getElementById("stack-result");
+  problems.hidden = true; result.hidden = true;
+  const say = (lines) => { problems.replaceChildren(...lines.map((text) => {
+    const li = document.createElement("li"); li.textContent = text; return li; })); problems.hidden = false; };
+  let env = {};
+  try { if (form.elements.env.value) env = JSON.parse(form.elements.env.value); } catch (e) { say(["variables: not valid JSON: " + e.message]); return; }
+  const token = document.body.dataset.csrf;
+  const response = await fetch(`/api/stacks/${encodeURIComponent(form.elements.name.value)}/deploy`, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...(token ? { "X-CSRF-Token": token } : {}) },
+    body: JSON.stringify({ compose: form.elements.compose.value, env, plan: event.submitter?.value === "plan" }),
+  });
+  let answer = {};
+  try { answer = await response.json(); } catch { /* not JSON */ }
+  if (!response.ok) {
+    say(answer.problems ? answer.problems.map((p) => `line ${p.line ?? "?"}, column ${p.column ?? "?"}: ${p.path ? p.path + ": " : ""}${p.message}`)
+                        : [answer.detail || response.statusText]);
+    return;
+  }
+  result.textContent = [...answer.plan, ...answer.warnings, ...answer.output].join("\n") || "nothing to do";
+  result.hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form[data-cluster-api]")) form.addEventListener("submit", submitOther);
+  document.getElementById("stack-editor")?.addEventListener("submit", submitStack);
   liveMap();
 });
