@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -26,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.store import Role, SessionRecord, Store, UserRecord
+from swarmdeck.store.keyfiles import owner_only_secret
 
 SESSION_COOKIE = "swarmdeck_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -36,17 +36,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def load_secret(data_dir: Path) -> bytes:
     """The signing secret, generated on first use and kept readable by the owner only."""
-    path = data_dir / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as f:
-        secret = secrets.token_bytes(32)
-        f.write(secret)
-    return secret
+    return owner_only_secret(data_dir / SECRET_FILE, lambda: secrets.token_bytes(32))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ only ``credentials`` decrypts it, for the registry client.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
+from swarmdeck.store.keyfiles import owner_only_secret
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
 
@@ -51,19 +51,13 @@ class RegistryRecord:
 
 def load_key(data_dir: Path) -> bytes:
     """The Fernet key, generated on first use, readable by the owner only."""
-    path = data_dir / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-        return path.read_bytes()
-    from cryptography.fernet import Fernet
 
-    key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+    def make() -> bytes:
+        from cryptography.fernet import Fernet  # loaded only when registries are used
+
+        return Fernet.generate_key()
+
+    return owner_only_secret(data_dir / KEY_FILE, make)
 
 
 def check_ca(pem: str) -> str:
