@@ -23,59 +23,38 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from contextlib import suppress
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import docker
+import docker.errors
+import httpx
+from _common import (
+    BenchError,
+    Interrupted,
+    Target,
+    console,
+    first_byte,
+    full_get,
+    measure,
+    raise_interrupted,
+    table,
+)
 
-import docker  # noqa: E402
-import docker.errors  # noqa: E402
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
-
-from swarmdeck.console import create_app  # noqa: E402
-from swarmdeck.engine.client import MIN_API_VERSION, connect, endpoint_url  # noqa: E402
-from swarmdeck.errors import SwarmdeckError  # noqa: E402
-from swarmdeck.store import Role  # noqa: E402
-from tests.testbed.common import TestbedError  # noqa: E402
-from tests.testbed.images import ensure_busybox  # noqa: E402
+from swarmdeck.engine.client import MIN_API_VERSION, connect, endpoint_url
+from swarmdeck.errors import SwarmdeckError
+from tests.testbed.common import TestbedError
+from tests.testbed.images import ensure_busybox
 
 LABEL = "swarmdeck.bench"
 GOAL_RATIO = 1.5
 WORKERS = 8  # parallel creates: the engine serialises little of a create
-
-
-class BenchError(Exception):
-    """Something the benchmark needs is missing or failed; the message says what."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class Interrupted(Exception):
-    """SIGTERM, turned into an exception so the containers are still removed."""
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of the measured values."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), -(-len(ordered) * p // 100)))
-    return ordered[int(rank) - 1]
 
 
 # --- containers ---------------------------------------------------------------------------
@@ -111,59 +90,8 @@ def remove_containers(client: docker.DockerClient, run_id: str) -> int:
     return len(found)
 
 
-# --- the console ----------------------------------------------------------------------------
-@contextmanager
-def console(engine_url: str) -> Iterator[tuple[str, str]]:
-    """The console on a free loopback port, in this process; yields (base URL, API token)."""
-    with tempfile.TemporaryDirectory(prefix="sdbench-console-") as data:
-        app = create_app(Path(data), engine_url=engine_url)
-        store = app.state.console.store
-        store.create_user("bench", secrets.token_urlsafe(24), Role.ADMIN)
-        _, token = store.create_token("bench", "bench")
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                               timeout_graceful_shutdown=2))
-        thread = threading.Thread(target=server.run, daemon=True, name="console")
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise BenchError("the console did not start")
-            time.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        try:
-            yield f"http://127.0.0.1:{port}", token
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
-            app.state.console.close()
-
-
 # --- what is timed --------------------------------------------------------------------------
-def full_get(client: httpx.Client, url: str) -> Callable[[], None]:
-    def request() -> None:
-        answer = client.get(url)
-        if answer.status_code != 200:
-            raise BenchError(f"GET {url}: {answer.status_code} {answer.text[:200]}")
-
-    return request
-
-
-def first_byte(client: httpx.Client, url: str) -> Callable[[], float]:
-    """Time from sending the request to the status line and headers (the first bytes)."""
-
-    def request() -> float:
-        start = time.perf_counter()
-        with client.stream("GET", url) as answer:
-            elapsed = time.perf_counter() - start
-            if answer.status_code != 200:
-                raise BenchError(f"GET {url}: {answer.status_code}")
-            answer.read()
-        return elapsed
-
-    return request
-
-
-def docker_ps(docker_cli: str, engine_url: str) -> Callable[[], None]:
+def docker_ps(docker_cli: str, engine_url: str) -> Target:
     env = {**os.environ, "DOCKER_HOST": engine_url}
 
     def request() -> None:
@@ -175,31 +103,9 @@ def docker_ps(docker_cli: str, engine_url: str) -> Callable[[], None]:
     return request
 
 
-def timed(call: Callable[[], float | None]) -> float:
-    start = time.perf_counter()
-    own = call()
-    return own if own is not None else time.perf_counter() - start
-
-
-def measure(targets: dict[str, Callable[[], float | None]], rounds: int,
-            warmup: int = 3) -> dict[str, list[float]]:
-    """Run every target once per round, in turn; seconds per request, warm-up rounds dropped."""
-    times: dict[str, list[float]] = {name: [] for name in targets}
-    for i in range(warmup + rounds):
-        for name, call in targets.items():
-            elapsed = timed(call)
-            if i >= warmup:
-                times[name].append(elapsed)
-    return times
-
-
 # --- the run --------------------------------------------------------------------------------
 def report(times: dict[str, list[float]], raw: str, console_names: list[str]) -> None:
-    rows = {name: (statistics.median(t) * 1000, percentile(t, 99) * 1000) for name, t in times.items()}
-    width = max(len(n) for n in rows)
-    print(f"{'':{width}}  {'p50 ms':>9}  {'p99 ms':>9}  {'requests':>8}")
-    for name, (p50, p99) in rows.items():
-        print(f"{name:{width}}  {p50:9.1f}  {p99:9.1f}  {len(times[name]):8d}")
+    rows = table(times)
     raw_p50, raw_p99 = rows[raw]
     for name in console_names:
         p50, p99 = rows[name]
@@ -234,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             search = f"sdbench-{run_id}-1"  # -1, -10..-19, -100..-199: about a ninth
             found = api.get("/api/containers", params={"q": search, "per_page": 50}).json()
             print(f"search {search!r} matches {found['total']} containers")
-            targets: dict[str, Callable[[], float | None]] = {
+            targets: dict[str, Target] = {
                 "engine /containers/json?all=1": full_get(raw, "/containers/json?all=1"),
                 "docker ps -a": docker_ps(docker_cli, url),
                 "console /api/containers?per_page=50": full_get(api, "/api/containers?per_page=50"),
@@ -267,10 +173,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
-    def terminate(signum: int, frame: object) -> None:
-        raise Interrupted()
-
-    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         return run(args)
     except BenchError as exc:
