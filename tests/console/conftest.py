@@ -31,6 +31,11 @@ def store_of(app: FastAPI) -> Store:
     return app.state.console.store
 
 
+def setup_code_of(data_dir: Path) -> str:
+    """The one-time setup code, read as its owner would: from the console's data directory."""
+    return (data_dir / "setup-code").read_text().strip()
+
+
 @dataclass
 class Janitor:
     """Names of engine objects a test made (through the API or not): removed afterwards."""

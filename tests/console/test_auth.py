@@ -9,10 +9,11 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from swarmdeck.console import create_app
 from swarmdeck.console.security import SESSION_COOKIE
 from swarmdeck.store import Role
 
-from .conftest import PASSWORD, login, store_of
+from .conftest import PASSWORD, login, setup_code_of, store_of
 
 PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -45,6 +46,9 @@ def test_openapi_is_public_and_lists_the_api(app):
 
 def test_setup_first_then_never_again(make_app):
     app = make_app()
+    data = store_of(app).data_dir
+    code = setup_code_of(data)
+    assert (data / "setup-code").stat().st_mode & 0o777 == 0o600
     client = TestClient(app)
     assert client.get("/api/health").json() == {"status": "ok", "setup_required": True}
     # Before an admin exists only setup answers: no API, and every page leads to /setup.
@@ -56,11 +60,14 @@ def test_setup_first_then_never_again(make_app):
         assert answer.status_code == 303 and answer.headers["location"] == "/setup"
     page = client.get("/setup")
     assert page.status_code == 200 and 'data-api="/api/setup"' in page.text
-    weak = client.post("/api/setup", json={"username": "root", "password": "short"})
+    assert 'name="setup_code"' in page.text and "swarmdeck console setup-code" in page.text
+    assert str(data / "setup-code") in page.text and code not in page.text
+    weak = client.post("/api/setup", json={"username": "root", "password": "short", "setup_code": code})
     assert weak.status_code == 400 and "at least" in weak.json()["detail"]
-    made = client.post("/api/setup", json={"username": "root", "password": PASSWORD})
+    made = client.post("/api/setup", json={"username": "root", "password": PASSWORD, "setup_code": code})
     assert made.status_code == 201 and made.json()["role"] == "admin"
-    again = client.post("/api/setup", json={"username": "evil", "password": PASSWORD})
+    assert not (data / "setup-code").exists()
+    again = client.post("/api/setup", json={"username": "evil", "password": PASSWORD, "setup_code": code})
     assert again.status_code == 409
     assert [u.username for u in store_of(app).list_users()] == ["root"]
     assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
@@ -68,6 +75,51 @@ def test_setup_first_then_never_again(make_app):
     actions = [(e.action, e.result) for e in store_of(app).list_audit()[0]]
     assert ("setup", "ok") in actions
     assert ("setup", "error: a password needs at least 10 characters") in actions
+
+
+def test_setup_needs_the_code_from_the_data_dir(make_app):
+    app = make_app()
+    data = store_of(app).data_dir
+    code = setup_code_of(data)
+    client = TestClient(app)
+    missing = client.post("/api/setup", json={"username": "root", "password": PASSWORD})
+    assert missing.status_code == 422 and "setup_code" in missing.json()["detail"]
+    for wrong in ("", code.upper().replace("-", "") + "0", "0" * len(code)):
+        answer = client.post("/api/setup",
+                             json={"username": "root", "password": PASSWORD, "setup_code": wrong})
+        assert answer.status_code == 403, answer.text
+        assert "wrong setup code" in answer.json()["detail"]
+        assert "swarmdeck console setup-code" in answer.json()["detail"]
+    assert store_of(app).list_users() == [] and (data / "setup-code").read_text().strip() == code
+    audited = [(e.action, e.result, e.target) for e in store_of(app).list_audit()[0]]
+    assert audited.count(("setup", "error: wrong setup code", "root")) == 3
+    # Throttled like logins: after 5 wrong codes from one address, even the right one waits.
+    for _ in range(2):
+        client.post("/api/setup", json={"username": "root", "password": PASSWORD, "setup_code": "nope"})
+    blocked = client.post("/api/setup", json={"username": "root", "password": PASSWORD, "setup_code": code})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert store_of(app).list_users() == []
+    assert ("setup", "throttled") in [(e.action, e.result) for e in store_of(app).list_audit()[0]]
+
+
+def test_setup_code_spent_by_an_admin_made_elsewhere(make_app):
+    app = make_app()
+    data = store_of(app).data_dir
+    code = setup_code_of(data)
+    store_of(app).create_user("someone", PASSWORD, Role.OPERATOR)  # not an admin: still not set up
+    assert (data / "setup-code").exists()
+    store_of(app).create_user("boss", PASSWORD, Role.ADMIN)  # as `swarmdeck user create` does
+    assert not (data / "setup-code").exists()
+    late = TestClient(app).post("/api/setup", json={"username": "evil", "password": PASSWORD,
+                                                    "setup_code": code})
+    assert late.status_code == 409
+    assert sorted(u.username for u in store_of(app).list_users()) == ["boss", "someone"]
+    # A console started on a data dir that has an admin writes no code.
+    again = create_app(data)
+    try:
+        assert again.state.console.set_up() and not (data / "setup-code").exists()
+    finally:
+        again.state.console.close()
 
 
 def test_every_route_refuses_anonymous_callers(app):

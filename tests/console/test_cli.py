@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from swarmdeck.cli.console_cmds import register
 from swarmdeck.store import Role, Store
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, setup_code_of
 
 # The lead wires register() into cli/main.py; until then a Typer app of its own runs it.
 CLI = "import typer; from swarmdeck.cli.console_cmds import register; a = typer.Typer(); register(a); a()"
@@ -56,6 +56,7 @@ def _free_port() -> int:
 
 def test_serve_runs_the_console(tmp_path):
     data = tmp_path / "data"
+    runner = CliRunner()
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-c", CLI, "serve", "--port", str(port),
                              "--data-dir", str(data)],
@@ -71,13 +72,24 @@ def test_serve_runs_the_console(tmp_path):
                 assert time.monotonic() < deadline, "swarmdeck serve did not answer"
                 time.sleep(0.2)
         assert answer.json() == {"status": "ok", "setup_required": True}
-        setup = httpx.post(f"http://127.0.0.1:{port}/api/setup",
-                           json={"username": "root", "password": PASSWORD})
+        shown = runner.invoke(cli(), ["console", "setup-code", "--data-dir", str(data)])
+        assert shown.exit_code == 0, shown.output
+        code = shown.output.strip()
+        assert code == setup_code_of(data)
+        refused = httpx.post(f"http://127.0.0.1:{port}/api/setup", timeout=30,
+                             json={"username": "root", "password": PASSWORD, "setup_code": "wrong"})
+        assert refused.status_code == 403
+        setup = httpx.post(f"http://127.0.0.1:{port}/api/setup", timeout=30,
+                           json={"username": "root", "password": PASSWORD, "setup_code": code})
         assert setup.status_code == 201
+        assert not (data / "setup-code").exists()
+        gone = runner.invoke(cli(), ["console", "setup-code", "--data-dir", str(data)])
+        assert gone.exit_code == 1 and "an admin exists already" in gone.output
         assert httpx.get(f"http://127.0.0.1:{port}/api/containers").status_code == 401
     finally:
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert "/setup" in output  # it told how to create the first admin
-    assert PASSWORD not in output
+    assert f"swarmdeck console setup-code --data-dir {data}" in output  # and where the code is
+    assert PASSWORD not in output and code not in output
     assert (data / "session.key").stat().st_mode & 0o777 == 0o600

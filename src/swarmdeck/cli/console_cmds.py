@@ -54,8 +54,10 @@ def serve(
         err.print(f"[yellow]warning:[/] listening on {host}: serve it behind a TLS proxy "
                   "(and use --secure-cookies); plain HTTP exposes passwords and sessions", highlight=False)
     if not app.state.console.set_up():
-        out.print(f"No admin yet: open http://{host}:{port}/setup, or run "
-                  "`swarmdeck user create NAME --role admin --password-stdin`.", highlight=False)
+        where = app.state.console.store.data_dir
+        out.print(f"No admin yet: open http://{host}:{port}/setup with the one-time setup code "
+                  f"(`swarmdeck console setup-code --data-dir {where}`, or the file {where}/setup-code), "
+                  "or run `swarmdeck user create NAME --role admin --password-stdin`.", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
 
@@ -96,7 +98,30 @@ def create_user(
     out.print(f"created {user.role.value} user {user.username}", highlight=False)
 
 
+console_app = typer.Typer(no_args_is_help=True, help="The console's first run.")
+
+
+@console_app.command("setup-code")
+def setup_code(data_dir: DataDirOpt = None) -> None:
+    """Print the one-time code the setup page asks for (it exists until an admin does)."""
+    from swarmdeck.store import default_data_dir
+    from swarmdeck.store.setupcode import read_setup_code, setup_code_path
+
+    where = data_dir or default_data_dir()
+    try:
+        code = read_setup_code(where)
+    except OSError as exc:
+        raise _fail(f"cannot read {setup_code_path(where)}: {exc.strerror} "
+                    "(run this as the console's user)") from None
+    if code is None:
+        raise _fail(f"no setup code in {setup_code_path(where)}: either an admin exists already (log in), "
+                    f"or the console has not started with this data directory (`swarmdeck serve "
+                    f"--data-dir {where}` writes it)")
+    out.print(code, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `serve` and `user` to the swarmdeck command line."""
+    """Add `serve`, `user` and `console` to the swarmdeck command line."""
     app.command("serve")(serve)
     app.add_typer(user_app, name="user")
+    app.add_typer(console_app, name="console")

@@ -24,14 +24,23 @@ from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import SESSION_COOKIE, Principal
 from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, UserRecord
+from swarmdeck.store.setupcode import setup_code_matches
 
 router = APIRouter(prefix="/api")
+SETUP_CODE_HINT = ("run `swarmdeck console setup-code --data-dir DIR` on the console's host, or read "
+                   "the file setup-code in its data directory")
+SETUP_THROTTLE_KEY = " setup"  # not a valid username: setup attempts never share a login's count
 
 
 # --- payloads -------------------------------------------------------------------------
 class Credentials(BaseModel):
     username: str = Field(max_length=64)
     password: str = Field(max_length=1024)
+
+
+class SetupIn(Credentials):
+    setup_code: str = Field(max_length=128, description=(
+        "the one-time code in <data dir>/setup-code (`swarmdeck console setup-code`)"))
 
 
 class NewUser(Credentials):
@@ -143,13 +152,25 @@ def health(request: Request) -> dict[str, Any]:
 
 
 @router.post("/setup", status_code=201, tags=["auth"])
-def setup(request: Request, body: Credentials) -> dict[str, Any]:
-    """Create the first admin. Answers only until an admin exists (then 409)."""
+def setup(request: Request, body: SetupIn) -> dict[str, Any]:
+    """Create the first admin, proving access to the console's host with the one-time setup
+    code. Answers only until an admin exists (then 409); wrong codes are throttled like logins."""
     ctx = console(request)
     if ctx.set_up():
         raise ConsoleError("swarmdeck is already set up; log in instead", 409)
+    client = client_address(request)
+    wait = ctx.throttle.retry_after(SETUP_THROTTLE_KEY, client)
+    if wait:
+        audit(request, None, "setup", "throttled", target=body.username, endpoint="")
+        raise ConsoleError(f"too many wrong setup codes: try again in {wait} s", 429,
+                           {"Retry-After": str(wait)})
+    if not setup_code_matches(ctx.store.data_dir, body.setup_code):
+        ctx.throttle.failed(SETUP_THROTTLE_KEY, client)
+        audit(request, None, "setup", "error: wrong setup code", target=body.username, endpoint="")
+        raise ConsoleError(f"wrong setup code: {SETUP_CODE_HINT}", 403)
     with audited(request, None, "setup", target=body.username, endpoint=""):
         user = ctx.store.create_first_admin(body.username, body.password)
+    ctx.throttle.succeeded(SETUP_THROTTLE_KEY, client)
     ctx.set_up()
     return _user(user)
 

@@ -29,7 +29,8 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-SETUP_MESSAGE = ("swarmdeck is not set up yet: create the first admin at /setup, or with "
+SETUP_MESSAGE = ("swarmdeck is not set up yet: create the first admin at /setup (with the one-time code "
+                 "from `swarmdeck console setup-code`), or with "
                  "`swarmdeck user create NAME --role admin --password-stdin`")
 
 
@@ -48,6 +49,7 @@ def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_
                   auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
                   throttle=LoginThrottle(), engine_url=engine_url, endpoint_name=endpoint_name,
                   secure_cookies=secure_cookies)
+    ctx.set_up()  # without an admin yet, this writes the one-time setup code
     app = FastAPI(title="swarmdeck console", version="0.1.0", openapi_url="/api/openapi.json",
                   docs_url=None, redoc_url=None)
     app.state.console = ctx

@@ -22,6 +22,7 @@ from swarmdeck.console.security import (
 from swarmdeck.engine.client import connect
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import Role, Store
+from swarmdeck.store.setupcode import issue_setup_code, retire_setup_code
 
 
 @dataclass
@@ -44,9 +45,16 @@ class Console:
             return self._client
 
     def set_up(self) -> bool:
-        """True once an admin exists (checked until then: the CLI may create one meanwhile)."""
+        """True once an admin exists (checked until then: the CLI may create one meanwhile).
+
+        Until then the one-time setup code waits in the data directory; from then on it is gone.
+        """
         if not self._setup_done:
             self._setup_done = self.store.has_admin()
+            if self._setup_done:
+                retire_setup_code(self.store.data_dir)
+            else:
+                issue_setup_code(self.store.data_dir)
         return self._setup_done
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.security import Principal
 from swarmdeck.engine.client import endpoint_url
 from swarmdeck.store import Role, Teams
+from swarmdeck.store.setupcode import setup_code_path
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = jinja2.Environment(
@@ -61,7 +62,7 @@ def render_error(message: str, status: int) -> HTMLResponse:
 def setup_page(request: Request) -> Any:
     if console(request).set_up():
         return RedirectResponse("/login", 303)
-    return render("setup.html", None)
+    return render("setup.html", None, code_file=str(setup_code_path(console(request).store.data_dir)))
 
 
 @router.get("/login")

@@ -27,6 +27,7 @@ from swarmdeck.store import models as m
 from swarmdeck.store.db import open_engine
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.models import EndpointKind, Role, utcnow
+from swarmdeck.store.setupcode import retire_setup_code
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "sdk_"
@@ -106,6 +107,7 @@ class Store:
     """The console's state behind one small API."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+        self.data_dir = Path(data_dir)
         self.engine: Engine = open_engine(data_dir, database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._hasher = PasswordHasher()
@@ -145,7 +147,10 @@ class Store:
             row = m.User(username=username, password_hash=self._hasher.hash(password), role=role)
             s.add(row)
             s.flush()
-            return _user(row)
+            made = _user(row)
+        if role is Role.ADMIN:
+            retire_setup_code(self.data_dir)  # set up now: the one-time code is spent
+        return made
 
     def create_first_admin(self, username: str, password: str) -> UserRecord:
         """Create the first admin; refused once any admin exists (setup happens once)."""
