@@ -1,9 +1,14 @@
 """Deploying a stack from the console's editor: errors at their line with nothing created,
 a plan that changes nothing, a deploy, a re-deploy that updates nothing; the refusals that
-protect the console's host."""
+protect the console's host; convergence followed as server-sent events until the stack
+converged, or failed with the task error of an image no node can pull."""
 
 from __future__ import annotations
 
+import json
+import time
+
+import httpx
 import pytest
 
 from tests.testbed import unique_name
@@ -12,7 +17,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 LABEL = "com.docker.stack.namespace"
 
 
-def compose(image: str) -> str:
+def compose(image: str, replicas: int = 0) -> str:
     return f"""version: "3.8"
 services:
   app:
@@ -21,8 +26,26 @@ services:
     environment:
       GREETING: ${{GREETING:-none}}
     deploy:
-      replicas: 0
+      replicas: {replicas}
 """
+
+
+def events(client: httpx.Client, url: str, limit: float = 120) -> list[tuple[str, dict]]:
+    """Read a server-sent event stream to its end: [(event name, data)]."""
+    received: list[tuple[str, dict]] = []
+    started = time.monotonic()
+    with client.stream("GET", url, timeout=limit) as answer:
+        assert answer.status_code == 200, answer.read()
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        name = "message"
+        for line in answer.iter_lines():
+            assert time.monotonic() - started < limit, received
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                received.append((name, json.loads(line.removeprefix("data: "))))
+                name = "message"
+    return received
 
 
 @pytest.fixture
@@ -57,14 +80,15 @@ def test_plan_then_deploy_then_nothing_to_update(operator, swarm, stack, registr
     [service] = swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})
     env = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
     assert env == ["GREETING=hello <b>"]  # only the variables sent, not the console's own
-    version = service.attrs["Version"]["Index"]
 
     again = operator.post(f"/api/stacks/{stack}/deploy",
                           json={"compose": text, "env": {"GREETING": "hello <b>"}})
     assert again.status_code == 200
     assert again.json()["unchanged"] == [f"{stack}_app"] and again.json()["updated"] == []
     service.reload()
-    assert service.attrs["Version"]["Index"] == version
+    # No update reached the engine. (Not the version index: the swarm's allocator bumps it
+    # by itself after a creation.)
+    assert "PreviousSpec" not in service.attrs
 
 
 def test_file_secrets_are_refused_and_viewers_cannot_deploy(operator, viewer, swarm, stack,
@@ -77,3 +101,42 @@ def test_file_secrets_are_refused_and_viewers_cannot_deploy(operator, viewer, sw
     assert viewer.post(f"/api/stacks/{stack}/deploy",
                        json={"compose": compose(registry_busybox_image)}).status_code == 403
     assert not swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})
+
+
+def test_convergence_followed_live_until_converged(live, swarm, stack, registry_busybox_image):
+    operator, viewer = live.login("oper"), live.login("viewer")
+    deployed = operator.post(f"/api/stacks/{stack}/deploy",
+                             json={"compose": compose(registry_busybox_image, 2)})
+    assert deployed.status_code == 200, deployed.text
+    received = events(viewer, f"/api/stacks/{stack}/converge?timeout=90")  # watching needs only read
+    *progress, (last_name, last) = received
+    assert last_name == "end" and last["state"] == "converged", received
+    assert last["services"] == [{"name": f"{stack}_app", "running": 2, "desired": 2, "converged": True,
+                                 "problems": []}]
+    assert progress and all(name == "progress" and data["state"] == "converging" for name, data in progress)
+    assert progress[0][1]["services"][0]["desired"] == 2
+    assert [p for _, p in progress if p["services"][0]["running"] < 2], "nothing seen before convergence"
+    tasks = swarm.manager.services.get(f"{stack}_app").tasks(filters={"desired-state": "running"})
+    assert sorted(t["Status"]["State"] for t in tasks) == ["running", "running"]
+
+
+def test_convergence_of_an_image_no_node_can_pull_ends_failed_with_the_task_error(
+        live, swarm, stack, registry):
+    missing = f"{registry.address}/sdct-missing/{stack}:nope"
+    operator = live.login("oper")
+    deployed = operator.post(f"/api/stacks/{stack}/deploy", json={"compose": compose(missing, 1)})
+    assert deployed.status_code == 200, deployed.text
+    started = time.monotonic()
+    *_, (last_name, last) = events(operator, f"/api/stacks/{stack}/converge?timeout=90")
+    assert last_name == "end" and last["state"] == "failed", last
+    assert time.monotonic() - started < 80  # failed early, not at the timeout
+    [service] = last["services"]
+    assert service["running"] == 0 and not service["converged"]
+    assert any(p.startswith("rejected: ") and "nope" in p for p in service["problems"]), service
+    assert last["reason"].startswith(f"{stack}_app: 0/1 running (") and "rejected: " in last["reason"]
+
+
+def test_convergence_stream_needs_a_session_and_a_stack(live, app, stack):
+    assert httpx.get(f"{live.url}/api/stacks/{stack}/converge").status_code == 401
+    answer = live.login("viewer").get(f"/api/stacks/{stack}/converge")
+    assert answer.status_code == 404 and f"no stack {stack}" in answer.json()["detail"]

@@ -5,23 +5,38 @@ environment (which would leak its secrets into services). Secrets and configs re
 ``file:`` are refused: the file would be read on the console's host, not the user's.
 Refusals of the compose file come back as 422 with every problem's line and column, so the
 editor can show them where they are; nothing reaches the engine then.
+
+After a deploy the editor follows the stack's convergence as server-sent events (GET
+/api/stacks/{name}/converge): running/desired tasks and task errors per service, until the
+stack converged, failed (a service's tasks keep failing) or the timeout passed.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+import docker.errors
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.compose import ComposeError, Problem, load
 from swarmdeck.compose.stack import DeployOptions, deploy
-from swarmdeck.console.context import OPERATE, audit, audited, console
+from swarmdeck.console import sse
+from swarmdeck.console.context import OPERATE, READ, audit, audited, console
+from swarmdeck.console.errors import ConsoleError, engine_error
 from swarmdeck.console.security import Principal
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.platform import converge
+from swarmdeck.platform.stack_cli import stack_services
 
 router = APIRouter(prefix="/api")
 EDITOR_FILE = "docker-compose.yml"
+StackName = Annotated[str, Path(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")]
+WATCH_POLL = 1.0  # seconds between looks at the stack while a page follows it
+FAIL_AFTER = 3  # failed tasks since a service last changed before the watch calls it failed
 
 
 class StackDeployIn(BaseModel):
@@ -44,9 +59,8 @@ def _file_objects(loaded: Any) -> list[Problem]:
 
 
 @router.post("/stacks/{name}/deploy", tags=["stacks"])
-def deploy_stack(request: Request,
-                 name: Annotated[str, Path(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")],
-                 body: StackDeployIn, who: Principal = OPERATE) -> Any:
+def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
+                 who: Principal = OPERATE) -> Any:
     """Deploy or update stack NAME from compose text, like `docker stack deploy`; or, with
     ``plan``, only say what would be created, updated and removed."""
     action = "stack.plan" if body.plan else "stack.deploy"
@@ -67,3 +81,53 @@ def deploy_stack(request: Request,
     return {"stack": name, "plan": report.plan.lines(), "created": report.created,
             "updated": report.updated, "unchanged": report.unchanged,
             "warnings": loaded.warnings, "output": output}
+
+
+def _snapshot(snapshot: converge.Snapshot) -> dict[str, Any]:
+    return {"state": snapshot.state, "reason": snapshot.reason,
+            "services": [{"name": p.name, "running": max(p.running, 0), "desired": p.desired,
+                          "converged": p.converged, "problems": p.problems}
+                         for p in sorted(snapshot.services, key=lambda p: p.name)]}
+
+
+@router.get(
+    "/stacks/{name}/converge",
+    tags=["stacks"],
+    response_description="text/event-stream: `progress` {state, reason, services: [{name, running, "
+                         "desired, converged, problems}]} at each change, then `end` with state "
+                         "converged or failed and the reason",
+)
+async def converge_stream(request: Request, name: StackName, _: Principal = READ,
+                          timeout: Annotated[int, Query(ge=1, le=3600)] = 300) -> Any:
+    """Follow stack NAME until every service runs all its tasks (and still does a second
+    later), a service fails (3 failed or rejected tasks since it last changed, or its update
+    paused or rolled back; the swarm keeps retrying), or ``timeout`` seconds pass."""
+    client = await run_in_threadpool(console(request).engine)
+    try:
+        services = await run_in_threadpool(stack_services, client, name)
+    except docker.errors.DockerException as exc:
+        raise engine_error(f"stack {name}", exc) from exc
+    if not services:
+        raise ConsoleError(f"no stack {name} on this swarm (no service carries its label)", 404)
+    stop = threading.Event()
+    snapshots = converge.watch(client, name, timeout, poll=WATCH_POLL, fail_after=FAIL_AFTER, stop=stop)
+
+    async def body():  # type: ignore[no-untyped-def]
+        yield ": connected\n\n"
+        last = None
+        try:
+            async for snapshot in sse.pump(snapshots, stop.set):
+                if snapshot is None:
+                    yield sse.KEEPALIVE
+                    continue
+                shown = _snapshot(snapshot)
+                if snapshot.state != "converging":
+                    yield sse.event(shown, "end")
+                    return
+                if shown != last:
+                    last = shown
+                    yield sse.event(shown, "progress")
+        except (docker.errors.DockerException, SwarmdeckError) as exc:
+            yield sse.event({"state": "failed", "reason": f"the engine: {exc}", "services": []}, "end")
+
+    return sse.stream(body())
