@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,10 @@ def serve(
         "--engine", envvar="DOCKER_HOST", help="The local endpoint (default: the local socket).")] = None,
     secure_cookies: Annotated[bool, typer.Option(
         help="Mark cookies Secure (when the console is reached over HTTPS through a proxy).")] = False,
+    registry: Annotated[list[str] | None, typer.Option(
+        "--registry", envvar="SWARMDECK_REGISTRY", metavar="HOST:PORT",
+        help="A registry to list, added on start unless listed already (`up` passes its own); "
+             "repeatable.")] = None,
 ) -> None:
     """Run the web console (JSON API under /api, pages at /)."""
     import uvicorn
@@ -50,6 +55,7 @@ def serve(
                          secure_cookies=secure_cookies)
     except SwarmdeckError as exc:
         raise _fail(exc) from None
+    _add_registries(app, registry or [])
     if not _loopback(host):
         err.print(f"[yellow]warning:[/] listening on {host}: serve it behind a TLS proxy "
                   "(and use --secure-cookies); plain HTTP exposes passwords and sessions", highlight=False)
@@ -59,6 +65,23 @@ def serve(
                   f"(`swarmdeck console setup-code --data-dir {where}`, or the file {where}/setup-code), "
                   "or run `swarmdeck user create NAME --role admin --password-stdin`.", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+
+
+def _add_registries(app, addresses: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Add each registry (no credentials; its CA, like the engine, from /etc/docker/certs.d)
+    unless one at that address is listed already, the managed one included."""
+    from swarmdeck.console.api_registries import app_registries
+
+    registries = app_registries(app)
+    for address in addresses:
+        try:
+            if any(r.address == address for r in registries.list()):
+                continue
+            name = re.sub(r"[^a-z0-9._-]+", "-", address.lower()).strip("-._")[:64]
+            added = registries.add(name, address, None, None, None)
+        except SwarmdeckError as exc:
+            raise _fail(f"--registry {address}: {exc}") from None
+        out.print(f"added registry {added.name} at {added.address}", highlight=False)
 
 
 def _loopback(host: str) -> bool:
@@ -102,8 +125,18 @@ console_app = typer.Typer(no_args_is_help=True, help="The console's first run.")
 
 
 @console_app.command("setup-code")
-def setup_code(data_dir: DataDirOpt = None) -> None:
+def setup_code(
+    data_dir: DataDirOpt = None,
+    service: Annotated[bool, typer.Option(
+        "--service", help="Read it from the console service that `swarmdeck up` deployed.")] = False,
+    engine: Annotated[str | None, typer.Option(
+        "--host", "-H", envvar="DOCKER_HOST", help="With --service: the engine (default: the local socket).")
+    ] = None,
+) -> None:
     """Print the one-time code the setup page asks for (it exists until an admin does)."""
+    if service:
+        _service_setup_code(engine)
+        return
     from swarmdeck.store import default_data_dir
     from swarmdeck.store.setupcode import read_setup_code, setup_code_path
 
@@ -117,6 +150,19 @@ def setup_code(data_dir: DataDirOpt = None) -> None:
         raise _fail(f"no setup code in {setup_code_path(where)}: either an admin exists already (log in), "
                     f"or the console has not started with this data directory (`swarmdeck serve "
                     f"--data-dir {where}` writes it)")
+    out.print(code, highlight=False)
+
+
+def _service_setup_code(engine: str | None) -> None:
+    from swarmdeck.engine.client import connect
+    from swarmdeck.platform import console_service
+
+    try:
+        code = console_service.read_setup_code(connect(engine))
+    except SwarmdeckError as exc:
+        raise _fail(exc) from None
+    if code is None:
+        raise _fail("the console service has no setup code: an admin exists already (log in)")
     out.print(code, highlight=False)
 
 

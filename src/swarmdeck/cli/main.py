@@ -23,6 +23,7 @@ from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
 from swarmdeck.images.build import build_image, push_image
 from swarmdeck.platform import walkthrough
+from swarmdeck.platform.console_service import ConsoleState
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Build, ship and run friendlyhello on Docker and Docker Swarm.")
@@ -67,11 +68,16 @@ def up(
     requests: Annotated[int, typer.Option(help="Verification requests per node.")] = 10,
     app_dir: Annotated[Path | None, typer.Option(help="friendlyhello's folder.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the replicas.")] = 300.0,
+    console_port: Annotated[int, typer.Option(help="The console's port on this host.")] = 9000,
+    no_console: Annotated[bool, typer.Option(
+        "--no-console", help="Do not deploy the console (the `swarmdeck` stack).")] = False,
 ) -> None:
-    """The report's whole walkthrough: registry, build, push, swarm, stack, verification."""
+    """The report's whole walkthrough: registry, build, push, swarm, stack, verification,
+    and the console (the `swarmdeck` stack)."""
     options = walkthrough.UpOptions(
         endpoint=host, registry=registry, registry_port=registry_port, routing=routing,
-        advertise_addr=advertise_addr, requests_per_node=requests, timeout=timeout)
+        advertise_addr=advertise_addr, requests_per_node=requests, timeout=timeout,
+        console=not no_console, console_port=console_port)
     if app_dir is not None:
         options.app_dir = app_dir
     reporter = TerminalReporter(out)
@@ -84,7 +90,25 @@ def up(
               f"{len(summary.nodes)} node(s), image {summary.image}).")
     for url in summary.urls:
         out.print(f"  {url}")
+    if summary.console is not None:
+        _print_console(summary.console)
     out.print(f"Registry: {summary.registry}   Remove with: swarmdeck down")
+
+
+def _print_console(console: ConsoleState) -> None:
+    """The console's address and, until it has an admin, how to create the first one.
+
+    The setup code goes to the operator's terminal only (it is never in a log or a step line).
+    """
+    out.print("[bold]The swarmdeck console[/] (stack swarmdeck, service console):", highlight=False)
+    for url in console.urls:
+        out.print(f"  {url}", highlight=False)
+    if console.setup_code:
+        out.print(f"Create the first admin at {console.urls[0]}setup with setup code "
+                  f"{console.setup_code}", highlight=False)
+    elif console.setup_required:
+        out.print(f"Create the first admin at {console.urls[0]}setup; its setup code: "
+                  "swarmdeck console setup-code --service", highlight=False)
 
 
 @app.command()
@@ -95,7 +119,7 @@ def down(
     registry: Annotated[bool, typer.Option("--registry",
                                            help="Also remove the registry swarmdeck started.")] = False,
 ) -> None:
-    """Remove the friendlyhello stack; data volumes stay unless --volumes."""
+    """Remove the friendlyhello and swarmdeck stacks; data volumes stay unless --volumes."""
     reporter = TerminalReporter(out)
     try:
         walkthrough.down("friendlyhello", host, volumes, registry, reporter)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 
-from swarmdeck.console.context import ADMIN, OPERATE, READ, audited, console
+from swarmdeck.console.context import ADMIN, OPERATE, READ, audited
 from swarmdeck.console.registries import GC_NOTE, Registries
 from swarmdeck.console.security import Principal
 from swarmdeck.store.registries import RegistryRecord, RegistryStore
@@ -32,10 +32,14 @@ class RegistryIn(BaseModel):
 
 
 def registries(request: Request) -> Registries:
+    return app_registries(request.app)
+
+
+def app_registries(app: FastAPI) -> Registries:
     """One per app, made on first use (the registries table and key file come with it)."""
-    state = request.app.state
+    state = app.state
     if getattr(state, "registries", None) is None:
-        ctx = console(request)
+        ctx = state.console
         state.registries = Registries(
             RegistryStore(ctx.store, state.data_dir), state.data_dir / "registry-ca", ctx.engine
         )

@@ -41,9 +41,7 @@ def prepare_wheelhouse(app_dir: Path, machine: str, progress: Progress = _noop) 
     fetched for the image's Python and architecture, not the host's, so a host on another
     Python still builds a working image. Reused while the app's sources are unchanged.
     """
-    arch = _ARCH.get(machine)
-    if arch is None:
-        raise ImageError(f"no wheels can be chosen for the engine's architecture {machine!r}")
+    arch = image_arch(machine)
     wheels = app_dir / WHEELHOUSE
     digest = _source_hash(app_dir, arch)
     stamp = wheels / _STAMP
@@ -54,18 +52,39 @@ def prepare_wheelhouse(app_dir: Path, machine: str, progress: Progress = _noop) 
     for old in wheels.glob("*.whl"):
         old.unlink()
     progress("building the app's wheel")
-    _pip(["wheel", "--no-deps", "--wheel-dir", str(wheels), str(app_dir)], app_dir)
-    deps = _dependencies(app_dir)
+    build_wheel(app_dir, wheels)
+    deps = project_dependencies(app_dir)
     if deps:
         progress(f"fetching {len(deps)} dependencies for Python {IMAGE_PYTHON} on {arch}")
-        platforms = [arg for tag in _GLIBC_TAGS for arg in ("--platform", f"{tag}_{arch}")]
-        _pip(["download", "--only-binary=:all:", "--python-version", IMAGE_PYTHON,
-              "--implementation", "cp", *platforms, "--dest", str(wheels), *deps], app_dir)
+        download_wheels(deps, wheels, arch, app_dir)
     stamp.write_text(digest)
     return wheels
 
 
-def _dependencies(app_dir: Path) -> list[str]:
+def image_arch(machine: str) -> str:
+    """The wheel architecture for the engine's ``docker info`` Architecture."""
+    arch = _ARCH.get(machine)
+    if arch is None:
+        raise ImageError(f"no wheels can be chosen for the engine's architecture {machine!r}")
+    return arch
+
+
+def build_wheel(project: Path, wheels: Path) -> None:
+    """``pip wheel --no-deps``: the project's own wheel, without its dependencies."""
+    _pip(["wheel", "--no-deps", "--wheel-dir", str(wheels), str(project)], project)
+
+
+def download_wheels(requirements: list[str], wheels: Path, arch: str, cwd: Path,
+                    constraints: Path | None = None) -> None:
+    """``pip download`` binary wheels of ``requirements`` (and what they need) for the
+    image's Python and ``arch`` into ``wheels``."""
+    platforms = [arg for tag in _GLIBC_TAGS for arg in ("--platform", f"{tag}_{arch}")]
+    pinned = ["--constraint", str(constraints)] if constraints else []
+    _pip(["download", "--only-binary=:all:", "--python-version", IMAGE_PYTHON,
+          "--implementation", "cp", *platforms, *pinned, "--dest", str(wheels), *requirements], cwd)
+
+
+def project_dependencies(app_dir: Path) -> list[str]:
     try:
         project = tomllib.loads((app_dir / "pyproject.toml").read_text())["project"]
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:

@@ -1,8 +1,9 @@
 """`swarmdeck up` / `down`: the report's whole walkthrough on the local engine.
 
 engine → routing → base images → swarm → private registry → build, tag, push friendlyhello →
-deploy the stack → wait for every replica → verify the counter across nodes. Each step
-reuses what exists, so a second `up` changes nothing.
+deploy the stack → wait for every replica → verify the counter across nodes → the console
+(image, the `swarmdeck` stack, its health and setup code). Each step reuses what exists, so
+a second `up` changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from swarmdeck.engine.routing import Routing, detect_routing
 from swarmdeck.engine.swarm import NodeView, init_swarm, list_nodes, require_manager, swarm_state
 from swarmdeck.images.bootstrap import ensure_base_images
 from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, tag_image
-from swarmdeck.platform import converge, ingress, private_registry, stack_cli, verify
+from swarmdeck.images.console_image import ensure_console_image
+from swarmdeck.platform import console_service, converge, ingress, private_registry, stack_cli, verify
 from swarmdeck.platform.errors import PlatformError
 from swarmdeck.platform.progress import Reporter
 
@@ -42,6 +44,8 @@ class UpOptions:
     requests_per_node: int = 10
     timeout: float = 300.0
     app_dir: Path = field(default_factory=default_app_dir)
+    console: bool = True  # deploy the `swarmdeck` stack with the console
+    console_port: int = console_service.DEFAULT_PORT
 
 
 @dataclass
@@ -52,6 +56,7 @@ class UpSummary:
     routing: Routing
     nodes: list[NodeView]
     check: verify.Verification
+    console: console_service.ConsoleState | None = None
 
 
 def up(options: UpOptions, reporter: Reporter) -> UpSummary:
@@ -76,6 +81,8 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
 
     reporter.step("Swarm")
     nodes = _ensure_swarm(client, options, reporter)
+    if options.console:
+        console_service.check_port_free(client, options.console_port)
 
     reporter.step("Base images")
     roles = ["python", "redis"]
@@ -134,8 +141,37 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     reporter.done(f"{check.requests} requests over {len(addresses)} node(s): visits "
                   f"{check.first}..{check.last}, none repeated or lost; "
                   f"{len(check.hostnames)} replica(s) answered")
+    console = None
+    if options.console:
+        console = _console(client, options, choices["python"].image, registry, reporter)
     return UpSummary([f"http://{a}:{port}/" for a in addresses], registry, image, routing,
-                     nodes, check)
+                     nodes, check, console)
+
+
+def _console(client: docker.DockerClient, options: UpOptions, base: str, registry: str,
+             reporter: Reporter) -> console_service.ConsoleState:
+    """Build (if its sources changed) and push the console's image, deploy the `swarmdeck`
+    stack, wait for it, and check that the console answers; read its setup code if any."""
+    reporter.step("Console image")
+    built = ensure_console_image(client, base, progress=reporter.detail)
+    image = f"{registry}/{built.tag}"
+    tag_image(client, built.tag, image)
+    digest = push_image(client, image, progress=reporter.detail)
+    reporter.done(f"{'built' if built.built else 'reused'} {built.tag}, pushed {image}@{digest}")
+
+    reporter.step(f"Deploy stack {console_service.STACK}")
+    console_service.deploy(client, image, options.console_port, [registry], options.endpoint)
+    services = converge.wait_converged(
+        client, console_service.STACK, options.timeout,
+        on_progress=lambda ps: reporter.detail(
+            ", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)))
+    address = swarm_state(client).node_addr
+    setup_required = console_service.wait_healthy(address, options.console_port, timeout=60.0)
+    url = f"http://{address}:{options.console_port}/"
+    reporter.done(", ".join(f"{p.name} {p.running}/{p.desired}" for p in services)
+                  + f"; {url}api/health answers")
+    code = console_service.read_setup_code(client) if setup_required else None
+    return console_service.ConsoleState([url], setup_required, code)
 
 
 def _ensure_swarm(client: docker.DockerClient, options: UpOptions, reporter: Reporter,
@@ -243,20 +279,24 @@ def _verify_until_spread(addresses: list[str], port: int, replicas: int,
 
 def down(stack: str, endpoint: str | None, volumes: bool, registry: bool,
          reporter: Reporter) -> list[str]:
-    """Remove the stack (and with ``volumes`` its volumes on this node; with ``registry``
-    the managed registry container too)."""
+    """Remove the stack and the console's `swarmdeck` stack (and with ``volumes`` their
+    volumes on this node; with ``registry`` the managed registry container too)."""
     reporter.step("Docker engine")
     client = connect(endpoint)
     reporter.done(f"engine at {endpoint_url(endpoint)}")
     removed: list[str] = []
-    reporter.step(f"Remove stack {stack}")
-    if swarm_state(client).active:
+    stacks = [stack, console_service.STACK]
+    reporter.step(f"Remove stacks {' and '.join(stacks)}")
+    active = swarm_state(client).active
+    if active:
         require_manager(client)
-        removed += stack_cli.remove(client, stack)
-    if volumes:
-        for volume in client.volumes.list(filters={"label": f"{stack_cli.NAMESPACE_LABEL}={stack}"}):
-            volume.remove()
-            removed.append(f"volume {volume.name}")
+    for name in stacks:
+        if active:
+            removed += stack_cli.remove(client, name)
+        if volumes:
+            for volume in client.volumes.list(filters={"label": f"{stack_cli.NAMESPACE_LABEL}={name}"}):
+                volume.remove()
+                removed.append(f"volume {volume.name}")
     if registry:
         removed += private_registry.remove_registry(client, volumes)
     reporter.done("removed " + (", ".join(removed) if removed else "nothing (already gone)"))

@@ -1,0 +1,175 @@
+"""The `swarmdeck` stack: the console as a swarm service, where the report ran Portainer.
+
+One service, ``console``, from the ``swarmdeck-console`` image, deployed with swarmdeck's
+own stack engine:
+
+- the engine's socket is mounted, as the report does for Portainer, so the console manages
+  the engine it runs on;
+- its state (SQLite, keys, the setup code) is on a named volume at ``/data``;
+- it is placed on this manager node, because the socket and the volume are this node's;
+- it is attached to the ``host`` network: it listens on the host's port directly (no
+  ingress needed, so also on kernels without IPVS) and reaches a registry bound to the
+  host's loopback, such as the one ``up`` starts;
+- ``/etc/docker/certs.d``, where the engine finds the CAs of TLS registries, is mounted
+  read-only when it exists, so that the console trusts the registries the engine trusts.
+
+The managed registry stays a plain container (see ``private_registry``): a swarm service
+cannot publish on loopback, and a registry without credentials must not listen on every
+interface.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+import httpx
+import yaml
+
+from swarmdeck.engine.client import endpoint_url
+from swarmdeck.engine.swarm import swarm_state
+from swarmdeck.images.console_image import DATA_DIR, HEALTH_PROBE, PORT
+from swarmdeck.platform import stack_cli
+from swarmdeck.platform.errors import PlatformError
+from swarmdeck.store.setupcode import SETUP_CODE_FILE as _CODE_FILE
+
+STACK = "swarmdeck"
+SERVICE = "console"
+VOLUME = "console-data"
+ENGINE_SOCKET = "/var/run/docker.sock"
+CERTS_DIR = Path("/etc/docker/certs.d")
+SETUP_CODE_FILE = f"{DATA_DIR}/{_CODE_FILE}"
+DEFAULT_PORT = PORT
+
+
+@dataclass(frozen=True)
+class ConsoleState:
+    urls: list[str]
+    setup_required: bool
+    setup_code: str | None  # only while no admin exists; shown to the operator, never logged
+
+
+def engine_socket(endpoint: str | None) -> str:
+    """The engine's socket on its host: the one ``up`` talks to when it is a unix socket."""
+    url = endpoint_url(endpoint)
+    return url.removeprefix("unix://") if url.startswith("unix://") else ENGINE_SOCKET
+
+
+def compose_file(image: str, node_id: str, port: int, socket_path: str, registries: list[str],
+                 certs_dir: Path | None) -> dict:
+    """The stack's compose file (a dict, as ``docker stack deploy`` would read it)."""
+    command = ["serve", "--host", "0.0.0.0", "--port", str(port), "--data-dir", DATA_DIR]
+    for address in registries:
+        command += ["--registry", address]
+    volumes = [
+        {"type": "bind", "source": socket_path, "target": ENGINE_SOCKET},
+        {"type": "volume", "source": VOLUME, "target": DATA_DIR},
+    ]
+    if certs_dir is not None:
+        volumes.append({"type": "bind", "source": str(certs_dir), "target": str(CERTS_DIR),
+                        "read_only": True})
+    return {
+        "version": "3.8",
+        "services": {SERVICE: {
+            "image": image,
+            "command": command,
+            "volumes": volumes,
+            "networks": ["hostnet"],
+            "healthcheck": {"test": ["CMD", "python3", "-c", HEALTH_PROBE, str(port)],
+                            "interval": "5s", "timeout": "3s", "retries": 3, "start_period": "10s"},
+            "deploy": {"placement": {"constraints": [f"node.id == {node_id}"]},
+                       "restart_policy": {"condition": "any"}},
+        }},
+        "volumes": {VOLUME: {}},
+        "networks": {"hostnet": {"external": True, "name": "host"}},
+    }
+
+
+def deployed_port(client: docker.DockerClient) -> int | None:
+    """The port the deployed console listens on (its ``--port``), if the stack exists."""
+    for service in stack_cli.stack_services(client, STACK):
+        args = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Args") or []
+        if service.name == f"{STACK}_{SERVICE}" and "--port" in args[:-1]:
+            return int(args[args.index("--port") + 1])
+    return None
+
+
+def check_port_free(client: docker.DockerClient, port: int) -> None:
+    """Refuse when something other than the deployed console holds the port on this host."""
+    if deployed_port(client) == port:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as exc:
+            raise PlatformError(
+                f"port {port} is already in use on this host ({exc.strerror}), so the console "
+                f"cannot listen there; stop what holds it (`ss -ltnp 'sport = :{port}'`), give "
+                f"--console-port PORT, or --no-console") from exc
+
+
+def deploy(client: docker.DockerClient, image: str, port: int, registries: list[str],
+           endpoint: str | None) -> list[str]:
+    """Deploy (or update, or leave unchanged) the `swarmdeck` stack; returns what it printed."""
+    node_id = swarm_state(client).node_id
+    certs = CERTS_DIR if CERTS_DIR.is_dir() else None
+    compose = compose_file(image, node_id, port, engine_socket(endpoint), registries, certs)
+    with tempfile.TemporaryDirectory(prefix="swarmdeck-console-") as workdir:
+        path = Path(workdir) / "docker-compose.yml"
+        path.write_text(yaml.safe_dump(compose, sort_keys=False))
+        return stack_cli.deploy(client, path, STACK, env={})
+
+
+def wait_healthy(address: str, port: int, timeout: float) -> bool:
+    """Poll ``/api/health`` until it answers; returns whether the first admin is still missing."""
+    url = f"http://{address}:{port}/api/health"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = httpx.get(url, timeout=3.0)
+            if answer.status_code == 200:
+                return bool(answer.json().get("setup_required"))
+            problem = f"HTTP {answer.status_code}"
+        except (httpx.HTTPError, ValueError) as exc:
+            problem = str(exc) or type(exc).__name__
+        if time.monotonic() > deadline:
+            raise PlatformError(f"the console did not answer {url} within {timeout:.0f} s: {problem}")
+        time.sleep(0.5)
+
+
+def running_container(client: docker.DockerClient):
+    """The console's running container on this engine."""
+    try:
+        service = client.services.get(f"{STACK}_{SERVICE}")
+    except docker.errors.NotFound as exc:
+        raise PlatformError(f"no service {STACK}_{SERVICE} on this swarm: run `swarmdeck up`") from exc
+    for task in service.tasks(filters={"desired-state": "running"}):
+        container_id = (task["Status"].get("ContainerStatus") or {}).get("ContainerID")
+        if task["Status"]["State"] == "running" and container_id:
+            try:
+                return client.containers.get(container_id)
+            except docker.errors.NotFound:
+                continue
+    raise PlatformError(f"the service {STACK}_{SERVICE} has no running task on this engine "
+                        "(`swarmdeck stack ps swarmdeck` shows why)")
+
+
+def read_setup_code(client: docker.DockerClient) -> str | None:
+    """The one-time setup code of the running console (None once an admin exists).
+
+    Read with the engine's exec API, as ``cat`` in the container: no shell, no quoting.
+    """
+    container = running_container(client)
+    try:
+        result = container.exec_run(["cat", SETUP_CODE_FILE], stdout=True, stderr=False)
+    except docker.errors.APIError as exc:
+        raise PlatformError(f"reading {SETUP_CODE_FILE} in {container.name}: {exc.explanation}") from exc
+    if result.exit_code != 0:
+        return None
+    return result.output.decode().strip() or None
