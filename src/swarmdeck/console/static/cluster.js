@@ -96,6 +96,47 @@ async function submitStack(event) {
   }
   result.textContent = [...answer.plan, ...answer.warnings, ...answer.output].join("\n") || "nothing to do";
   result.hidden = false;
+  if (event.submitter?.value !== "plan") watchConvergence(answer.stack);
+}
+
+// After a deploy: per-service progress from the stack's convergence stream, then the verdict.
+let convergence = null;
+function watchConvergence(stack) {
+  convergence?.close();
+  const box = document.getElementById("stack-progress");
+  const rows = box.querySelector("tbody");
+  const outcome = document.getElementById("stack-outcome");
+  rows.replaceChildren();
+  outcome.className = "";
+  outcome.textContent = "waiting for every task to run…";
+  box.hidden = false;
+  const source = new EventSource(`/api/stacks/${encodeURIComponent(stack)}/converge`);
+  convergence = source;
+  const draw = (msg) => {
+    const snapshot = JSON.parse(msg.data);
+    rows.replaceChildren(...snapshot.services.map((s) => {
+      const tr = document.createElement("tr");
+      tr.dataset.service = s.name;
+      for (const text of [s.name, `${s.running}/${s.desired}`, s.problems.join("; ")]) tr.insertCell().textContent = text;
+      if (s.converged) tr.cells[1].className = "state-running";
+      else if (s.problems.length) tr.className = "failed";
+      return tr;
+    }));
+    return snapshot;
+  };
+  source.addEventListener("progress", draw);
+  source.addEventListener("end", (msg) => {
+    source.close();
+    const snapshot = draw(msg);
+    const done = snapshot.state === "converged";
+    outcome.className = done ? "state-running" : "error-text";
+    outcome.textContent = done ? "converged" : `failed: ${snapshot.reason}`;
+  });
+  source.addEventListener("error", () => {
+    if (source.readyState !== EventSource.CLOSED || convergence !== source) return;
+    outcome.className = "error-text";
+    outcome.textContent = "the progress stream was refused; reload the page to see the stack";
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
