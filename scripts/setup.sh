@@ -14,6 +14,7 @@ APT_PACKAGES=(
   wrk                # HTTP load for bench/
   chromium           # headless browser for the console's browser tests
   iproute2 util-linux openssl ca-certificates
+  openssh-server openssh-client  # sshd in node B's namespace: the console's ssh:// endpoint tests
   python3-venv
 )
 

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
+from tests.testbed import engines, ssh
 
 PASSWORD = "a long enough password"
 RUN = uuid.uuid4().hex[:8]
@@ -148,3 +149,29 @@ def live(app: FastAPI) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", app)
     server.should_exit = True
     thread.join(timeout=20)
+
+
+@pytest.fixture
+def node_b_janitor(node_b_engine: docker.DockerClient) -> Iterator[Janitor]:
+    """Like ``janitor``, for what tests make on node B (through the console's endpoint)."""
+    j = Janitor(node_b_engine)
+    yield j
+    j.cleanup()
+
+
+def add_node_b(admin: TestClient, name: str = "nodeb") -> dict[str, object]:
+    """Node B's engine as an endpoint: TCP with TLS client certificates (tests/testbed/engines.py)."""
+    tls = engines.NODE_B_CLIENT_TLS
+    made = admin.post("/api/endpoints", json={"name": name, "url": engines.NODE_B_TCP_URL,
+                                              "tls_ca": str(tls.ca), "tls_cert": str(tls.cert),
+                                              "tls_key": str(tls.key)})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+@pytest.fixture(scope="session")
+def node_b_ssh(node_b_engine: docker.DockerClient) -> Iterator[str]:
+    """An sshd in node B's namespace (keys made now, host key pinned): its ssh:// URL."""
+    url = ssh.ensure_sshd()
+    yield url
+    ssh.stop_sshd()

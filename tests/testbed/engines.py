@@ -18,13 +18,14 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from .common import TestbedError, is_process, log_tail, read_pid, spawn, stop_process, wait_for
+from .common import TestbedError, cmdline, is_process, log_tail, read_pid, run, spawn, stop_process, wait_for
 from .config import (
     ENGINE_A_PIDFILE,
     ENGINE_A_URL,
     ENGINE_START_TIMEOUT,
     LOG_DIR,
     NETNS_PATH,
+    NODE_B_ADDR,
     NODE_B_CONTAINERD_NS,
     NODE_B_CONTAINERD_PLUGINS_NS,
     NODE_B_DATA_ROOT,
@@ -38,6 +39,29 @@ from .config import (
 
 ENGINE_A_LOG = LOG_DIR / "dockerd.log"
 NODE_B_LOG = LOG_DIR / "nodeb-dockerd.log"
+
+# Node B also listens on TCP with TLS client certificates (a remote engine as the console
+# reaches one), with a CA of its own made by openssl, kept beside its data root.
+NODE_B_TLS_PORT = 2376
+NODE_B_TCP_URL = f"tcp://{NODE_B_ADDR}:{NODE_B_TLS_PORT}"
+NODE_B_PKI = Path("/var/lib/swarmdeck-testbed/nodeb-pki")
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: Path
+    cert: Path
+    key: Path
+
+
+NODE_B_SERVER_TLS = TlsFiles(
+    NODE_B_PKI / "ca.pem", NODE_B_PKI / "server-cert.pem", NODE_B_PKI / "server-key.pem"
+)
+NODE_B_CLIENT_TLS = TlsFiles(
+    NODE_B_PKI / "ca.pem", NODE_B_PKI / "client-cert.pem", NODE_B_PKI / "client-key.pem"
+)
+_CA_KEY = NODE_B_PKI / "ca-key.pem"
+_CA_CERT = NODE_B_SERVER_TLS.ca
 
 
 @dataclass
@@ -138,7 +162,55 @@ def _dockerd_command() -> list[str]:
         "--pidfile", str(NODE_B_PIDFILE),
         "--containerd-namespace", NODE_B_CONTAINERD_NS,
         "--containerd-plugins-namespace", NODE_B_CONTAINERD_PLUGINS_NS,
+        "-H", NODE_B_TCP_URL, "--tlsverify",
+        "--tlscacert", str(NODE_B_SERVER_TLS.ca),
+        "--tlscert", str(NODE_B_SERVER_TLS.cert),
+        "--tlskey", str(NODE_B_SERVER_TLS.key),
     ]  # fmt: skip
+
+
+def _pki_valid() -> bool:
+    files = [_CA_KEY, NODE_B_SERVER_TLS.ca, NODE_B_SERVER_TLS.key, NODE_B_CLIENT_TLS.key]
+    certs = [NODE_B_SERVER_TLS.cert, NODE_B_CLIENT_TLS.cert]
+    if not all(p.exists() for p in files + certs):
+        return False
+    checks = [["x509", "-checkend", "86400", "-noout", "-in"], ["verify", "-CAfile", str(_CA_CERT)]]
+    return all(
+        run(["openssl", *check, str(c)], check=False).returncode == 0 for c in certs for check in checks
+    )
+
+
+def ensure_node_b_pki() -> None:
+    """A CA, a server certificate for IP:100.77.13.2 and a client certificate (EC P-256)."""
+    if _pki_valid():
+        return
+    NODE_B_PKI.mkdir(parents=True, exist_ok=True)
+    NODE_B_PKI.chmod(0o700)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(["openssl", "req", "-x509", *ec, "-days", "3650", "-keyout", str(_CA_KEY),
+         "-out", str(NODE_B_SERVER_TLS.ca), "-subj", "/CN=swarmdeck test bed node B CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"])  # fmt: skip
+    for files, subject, usage in (
+        (NODE_B_SERVER_TLS, f"/CN={NODE_B_ADDR}",
+         [f"subjectAltName=IP:{NODE_B_ADDR}", "extendedKeyUsage=serverAuth"]),
+        (NODE_B_CLIENT_TLS, "/CN=swarmdeck console", ["extendedKeyUsage=clientAuth"]),
+    ):
+        csr, ext = files.cert.with_suffix(".csr"), files.cert.with_suffix(".ext")
+        run(["openssl", "req", "-new", *ec, "-keyout", str(files.key), "-out", str(csr), "-subj", subject])
+        ext.write_text("\n".join([*usage, "basicConstraints=critical,CA:FALSE",
+                                  "keyUsage=critical,digitalSignature", ""]))
+        run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(files.ca), "-CAkey", str(_CA_KEY),
+             "-CAcreateserial", "-days", "825", "-extfile", str(ext), "-out", str(files.cert)])  # fmt: skip
+        csr.unlink()
+        ext.unlink()
+    for key in (_CA_KEY, NODE_B_SERVER_TLS.key, NODE_B_CLIENT_TLS.key):
+        key.chmod(0o600)
+
+
+def _listens_on_tls(pid: int) -> bool:
+    """Started with the TLS listener (a node B from an older test bed was not)."""
+    return NODE_B_TCP_URL in cmdline(pid)
 
 
 def _stop_orphan_containerd() -> None:
@@ -159,8 +231,9 @@ def ensure_node_b() -> Engine:
     """Node B's dockerd inside the namespace; the namespace must exist already."""
     if not NETNS_PATH.exists():
         raise TestbedError(f"network namespace {NETNS_PATH} is missing; node B cannot start")
+    ensure_node_b_pki()
     pid = node_b_pid()
-    if pid and not _in_our_netns(pid):
+    if pid and not (_in_our_netns(pid) and _listens_on_tls(pid)):
         stop_process(pid, grace=40)
         pid = None
     if pid:  # answering, starting, or hung after an earlier run

@@ -19,7 +19,18 @@ from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.console import resources as res
 from swarmdeck.console import sse
-from swarmdeck.console.context import ADMIN, OPERATE, READ, audit, audited, client_address, console
+from swarmdeck.console.context import (
+    ADMIN,
+    OPERATE,
+    OPERATE_ON,
+    READ,
+    READ_ON,
+    Target,
+    audit,
+    audited,
+    client_address,
+    console,
+)
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import SESSION_COOKIE, Principal
@@ -319,6 +330,8 @@ def list_endpoints(request: Request, who: Principal = READ) -> list[dict[str, An
 
 @router.post("/endpoints", status_code=201, tags=["endpoints"])
 def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> dict[str, Any]:
+    if body.name == console(request).endpoint_name:
+        raise ConsoleError(f"{body.name!r} names the console's own engine: choose another name", 409)
     with audited(request, who, "endpoint.add", target=f"{body.name} {body.url}", endpoint=body.name):
         record = console(request).store.add_endpoint(body.name, body.url, body.tls_ca, body.tls_cert,
                                                      body.tls_key)
@@ -424,19 +437,20 @@ def _container(row: res.ContainerRow) -> dict[str, Any]:
 
 
 @router.get("/containers", tags=["containers"])
-def list_containers(request: Request, _: Principal = READ, q: str = "", state: str = "",
+def list_containers(request: Request, t: Target = READ_ON, q: str = "", state: str = "",
                     page: Annotated[int, Query(ge=1)] = 1,
                     per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """Filtered (state on the engine, ``q`` over name, image, stack, service, ID) and paged here."""
-    found = res.list_containers(console(request).engine(), q, state, page, per_page)
+    found = res.list_containers(t.client, q, state, page, per_page)
     return {"total": found.total, "page": found.page, "per_page": found.per_page,
             "items": [_container(r) for r in found.items]}
 
 
 @router.post("/containers", status_code=201, tags=["containers"])
-def run_container(request: Request, body: ContainerIn, who: Principal = OPERATE) -> dict[str, Any]:
+def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Create a container from a local image and (unless ``start`` is false) start it."""
-    with audited(request, who, "container.run", target=f"{body.name or '?'} from {body.image}"):
+    with audited(request, t.who, "container.run", target=f"{body.name or '?'} from {body.image}",
+                 endpoint=t.endpoint):
         try:
             memory = docker.utils.parse_bytes(body.memory) if body.memory else None
         except docker.errors.DockerException as exc:
@@ -449,52 +463,51 @@ def run_container(request: Request, body: ContainerIn, who: Principal = OPERATE)
             volumes=[(v.source, v.target, v.read_only) for v in body.volumes], network=body.network,
             restart_policy=body.restart_policy, max_retries=body.max_retries, memory=memory,
             cpus=body.cpus, labels=body.labels, init=body.init)
-        return _container(res.run_container(console(request).engine(), spec, start=body.start))
+        return _container(res.run_container(t.client, spec, start=body.start))
 
 
 @router.get("/containers/{ref}", tags=["containers"])
-def inspect_container(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
-    return res.inspect_container(console(request).engine(), ref)
+def inspect_container(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+    return res.inspect_container(t.client, ref)
 
 
 @router.post("/containers/{ref}/{action}", tags=["containers"])
 def container_action(request: Request, ref: str, action: Literal["start", "stop", "restart", "kill"],
-                     who: Principal = OPERATE,
+                     t: Target = OPERATE_ON,
                      timeout: Annotated[int | None, Query(ge=0, le=600)] = None) -> dict[str, str]:
     """start, stop, restart or kill; ``timeout`` is the grace period before SIGKILL."""
-    with audited(request, who, f"container.{action}", target=ref):
-        res.container_action(console(request).engine(), ref, action, timeout=timeout)
+    with audited(request, t.who, f"container.{action}", target=ref, endpoint=t.endpoint):
+        res.container_action(t.client, ref, action, timeout=timeout)
     return {"status": f"{action} done"}
 
 
 @router.delete("/containers/{ref}", tags=["containers"])
-def remove_container(request: Request, ref: str, who: Principal = OPERATE,
+def remove_container(request: Request, ref: str, t: Target = OPERATE_ON,
                      force: bool = False) -> dict[str, str]:
-    with audited(request, who, "container.remove", target=ref):
-        res.container_action(console(request).engine(), ref, "remove", force=force)
+    with audited(request, t.who, "container.remove", target=ref, endpoint=t.endpoint):
+        res.container_action(t.client, ref, "remove", force=force)
     return {"status": "removed"}
 
 
 @router.get("/containers/{ref}/logs", tags=["containers"])
-def container_logs(request: Request, ref: str, _: Principal = READ,
+def container_logs(request: Request, ref: str, t: Target = READ_ON,
                    tail: Annotated[int, Query(ge=0, le=10000)] = 100) -> dict[str, Any]:
-    return {"lines": res.container_logs(console(request).engine(), ref, tail)}
+    return {"lines": res.container_logs(t.client, ref, tail)}
 
 
 @router.get("/containers/{ref}/stats", tags=["containers"])
-def container_stats(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
+def container_stats(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
     """One sample (about a second): CPU %, memory, network and block IO, processes."""
-    return res.container_stats(console(request).engine(), ref)
+    return res.container_stats(t.client, ref)
 
 
 @router.get("/containers/{ref}/logs/stream", tags=["containers"],
             response_description="text/event-stream: one message per log line")
-async def follow_logs(request: Request, ref: str, _: Principal = READ,
+async def follow_logs(request: Request, ref: str, t: Target = READ_ON,
                       tail: Annotated[int, Query(ge=0, le=10000)] = 0,
                       since: Annotated[int | None, Query(ge=0)] = None) -> Any:
     """Follow the log as server-sent events (``data`` is the line as a JSON string)."""
-    client = await run_in_threadpool(console(request).engine)
-    lines = await run_in_threadpool(res.LineStream, client, ref, tail, since)
+    lines = await run_in_threadpool(res.LineStream, t.client, ref, tail, since)
 
     async def body():  # type: ignore[no-untyped-def]
         async for line in sse.pump(iter(lines.next, None), lines.close):
@@ -506,9 +519,9 @@ async def follow_logs(request: Request, ref: str, _: Principal = READ,
 
 @router.get("/events", tags=["containers"],
             response_description="text/event-stream: {id, name, state, status} per change")
-async def container_events(request: Request, _: Principal = READ) -> Any:
+async def container_events(request: Request, t: Target = READ_ON) -> Any:
     """Container state changes from the engine's event stream, as server-sent events."""
-    client = await run_in_threadpool(console(request).engine)
+    client = t.client
     try:
         events = await run_in_threadpool(client.events, decode=True, filters={"type": "container"})
     except docker.errors.DockerException as exc:
@@ -525,19 +538,19 @@ async def container_events(request: Request, _: Principal = READ) -> Any:
 
 # --- images ---------------------------------------------------------------------------
 @router.get("/images", tags=["images"])
-def list_images(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+def list_images(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
     return [{"id": i.id, "tags": i.tags, "size": i.size, "created": i.created, "containers": i.containers}
-            for i in res.list_images(console(request).engine())]
+            for i in res.list_images(t.client)]
 
 
 @router.post("/images/tag", status_code=201, tags=["images"])
-def tag_image(request: Request, body: TagIn, who: Principal = OPERATE) -> dict[str, str]:
-    with audited(request, who, "image.tag", target=f"{body.source} -> {body.target}"):
-        res.tag(console(request).engine(), body.source, body.target)
+def tag_image(request: Request, body: TagIn, t: Target = OPERATE_ON) -> dict[str, str]:
+    with audited(request, t.who, "image.tag", target=f"{body.source} -> {body.target}", endpoint=t.endpoint):
+        res.tag(t.client, body.source, body.target)
     return {"status": "tagged", "target": body.target}
 
 
-def _progress(request: Request, who: Principal, action: str, target: str, failure: str,
+def _progress(request: Request, t: Target, action: str, target: str, failure: str,
               items: Iterator[dict[str, Any]], show: Callable[[dict[str, Any]], dict[str, Any] | None],
               done: Callable[[], dict[str, Any]]) -> Any:
     """An engine progress stream (pull, push, build) as server-sent events: ``progress``
@@ -560,7 +573,7 @@ def _progress(request: Request, who: Principal, action: str, target: str, failur
             result = "ok"
             yield sse.event(done(), "done")
         finally:
-            audit(request, who, action, result, target)
+            audit(request, t.who, action, result, target, t.endpoint)
 
     return sse.stream(body())
 
@@ -570,33 +583,32 @@ def _layer_progress(item: dict[str, Any]) -> dict[str, Any]:
             **(item.get("progressDetail") or {})}
 
 
-async def _start(request: Request, who: Principal, action: str, target: str,
+async def _start(request: Request, t: Target, action: str, target: str,
                  start: Callable[..., Iterator[dict[str, Any]]], *args: Any) -> Iterator[dict[str, Any]]:
     """Start an engine stream in the thread pool; a refusal at once is a JSON error, audited."""
-    client = await run_in_threadpool(console(request).engine)
     try:
-        return await run_in_threadpool(start, client, *args)
+        return await run_in_threadpool(start, t.client, *args)
     except ConsoleError as exc:
-        audit(request, who, action, f"error: {exc}", target)
+        audit(request, t.who, action, f"error: {exc}", target, t.endpoint)
         raise
 
 
 @router.post("/images/pull", tags=["images"],
              response_description="text/event-stream: progress, then `done` or `error`")
-async def pull_image(request: Request, body: PullIn, who: Principal = OPERATE) -> Any:
+async def pull_image(request: Request, body: PullIn, t: Target = OPERATE_ON) -> Any:
     """Pull with live progress (server-sent events). A pull the engine refuses at once (no
     registry, no such image) is a plain JSON error instead."""
-    progress = await _start(request, who, "image.pull", body.reference, res.start_pull, body.reference)
-    return _progress(request, who, "image.pull", body.reference, f"pulling {body.reference} failed",
+    progress = await _start(request, t, "image.pull", body.reference, res.start_pull, body.reference)
+    return _progress(request, t, "image.pull", body.reference, f"pulling {body.reference} failed",
                      progress, _layer_progress, lambda: {"reference": body.reference})
 
 
 @router.post("/images/push", tags=["images"],
              response_description="text/event-stream: progress, then `done` (with the digest) or `error`")
-async def push_image(request: Request, body: PullIn, who: Principal = OPERATE) -> Any:
+async def push_image(request: Request, body: PullIn, t: Target = OPERATE_ON) -> Any:
     """Push a local image to its registry with live progress (server-sent events). An image
     that is not on the engine is a plain JSON 404 instead."""
-    progress = await _start(request, who, "image.push", body.reference, res.start_push, body.reference)
+    progress = await _start(request, t, "image.push", body.reference, res.start_push, body.reference)
     digest = {"digest": ""}
 
     def show(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -605,7 +617,7 @@ async def push_image(request: Request, body: PullIn, who: Principal = OPERATE) -
             return None
         return _layer_progress(item)
 
-    return _progress(request, who, "image.push", body.reference, f"pushing {body.reference} failed",
+    return _progress(request, t, "image.push", body.reference, f"pushing {body.reference} failed",
                      progress, show, lambda: {"reference": body.reference, **digest})
 
 
@@ -614,10 +626,10 @@ async def push_image(request: Request, body: PullIn, who: Principal = OPERATE) -
                                   "image ID) or `error`")
 async def build_image(request: Request, context: Annotated[UploadFile, File(description=(
         "the build context: a tar archive, plain or gzipped, with the Dockerfile inside"))],
-        tag: Annotated[str, Form()], who: Principal = OPERATE,
+        tag: Annotated[str, Form()], t: Target = OPERATE_ON,
         dockerfile: Annotated[str, Form()] = "Dockerfile") -> Any:
     """Build an image from an uploaded context (multipart), streaming the build's output."""
-    progress = await _start(request, who, "image.build", tag, res.start_build, context.file, tag, dockerfile)
+    progress = await _start(request, t, "image.build", tag, res.start_build, context.file, tag, dockerfile)
     image = {"id": ""}
 
     def show(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -626,68 +638,68 @@ async def build_image(request: Request, context: Annotated[UploadFile, File(desc
         line = (item.get("stream") or item.get("status") or "").rstrip()
         return {"status": line} if line else None
 
-    return _progress(request, who, "image.build", tag, f"building {tag} failed", progress, show,
+    return _progress(request, t, "image.build", tag, f"building {tag} failed", progress, show,
                      lambda: {"reference": tag, **image})
 
 
 @router.get("/images/{ref:path}", tags=["images"])
-def inspect_image(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
-    return res.inspect_image(console(request).engine(), ref)
+def inspect_image(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+    return res.inspect_image(t.client, ref)
 
 
 @router.delete("/images/{ref:path}", tags=["images"])
-def remove_image(request: Request, ref: str, who: Principal = OPERATE, force: bool = False) -> dict[str, str]:
-    with audited(request, who, "image.remove", target=ref):
-        res.remove_image(console(request).engine(), ref, force)
+def remove_image(request: Request, ref: str, t: Target = OPERATE_ON, force: bool = False) -> dict[str, str]:
+    with audited(request, t.who, "image.remove", target=ref, endpoint=t.endpoint):
+        res.remove_image(t.client, ref, force)
     return {"status": "removed"}
 
 
 # --- networks and volumes -------------------------------------------------------------
 @router.get("/networks", tags=["networks"])
-def list_networks(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
-    return res.list_networks(console(request).engine())
+def list_networks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
+    return res.list_networks(t.client)
 
 
 @router.post("/networks", status_code=201, tags=["networks"])
-def create_network(request: Request, body: NetworkIn, who: Principal = OPERATE) -> dict[str, Any]:
-    with audited(request, who, "network.create", target=body.name):
-        return res.create_network(console(request).engine(), body.name, body.driver, body.internal,
+def create_network(request: Request, body: NetworkIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+    with audited(request, t.who, "network.create", target=body.name, endpoint=t.endpoint):
+        return res.create_network(t.client, body.name, body.driver, body.internal,
                                   body.attachable, body.labels)
 
 
 @router.get("/networks/{ref}", tags=["networks"])
-def inspect_network(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
-    return res.inspect_network(console(request).engine(), ref)
+def inspect_network(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+    return res.inspect_network(t.client, ref)
 
 
 @router.delete("/networks/{ref}", tags=["networks"])
-def remove_network(request: Request, ref: str, who: Principal = OPERATE) -> dict[str, str]:
-    with audited(request, who, "network.remove", target=ref):
-        res.remove_network(console(request).engine(), ref)
+def remove_network(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, str]:
+    with audited(request, t.who, "network.remove", target=ref, endpoint=t.endpoint):
+        res.remove_network(t.client, ref)
     return {"status": "removed"}
 
 
 @router.get("/volumes", tags=["volumes"])
-def list_volumes(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
-    return res.list_volumes(console(request).engine())
+def list_volumes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
+    return res.list_volumes(t.client)
 
 
 @router.post("/volumes", status_code=201, tags=["volumes"])
-def create_volume(request: Request, body: VolumeIn, who: Principal = OPERATE) -> dict[str, Any]:
-    with audited(request, who, "volume.create", target=body.name):
-        return res.create_volume(console(request).engine(), body.name, body.driver, body.labels)
+def create_volume(request: Request, body: VolumeIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+    with audited(request, t.who, "volume.create", target=body.name, endpoint=t.endpoint):
+        return res.create_volume(t.client, body.name, body.driver, body.labels)
 
 
 @router.get("/volumes/{name}", tags=["volumes"])
-def inspect_volume(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
-    return res.inspect_volume(console(request).engine(), name)
+def inspect_volume(request: Request, name: str, t: Target = READ_ON) -> dict[str, Any]:
+    return res.inspect_volume(t.client, name)
 
 
 @router.delete("/volumes/{name}", tags=["volumes"])
-def remove_volume(request: Request, name: str, who: Principal = OPERATE,
+def remove_volume(request: Request, name: str, t: Target = OPERATE_ON,
                   force: bool = False) -> dict[str, str]:
-    with audited(request, who, "volume.remove", target=name):
-        res.remove_volume(console(request).engine(), name, force)
+    with audited(request, t.who, "volume.remove", target=name, endpoint=t.endpoint):
+        res.remove_volume(t.client, name, force)
     return {"status": "removed"}
 
 

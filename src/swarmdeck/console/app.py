@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import requests.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -15,6 +16,7 @@ from swarmdeck.console import api, api_registries, api_stack_deploy, api_swarm, 
 from swarmdeck.console.context import Console
 from swarmdeck.console.errors import ConsoleError, status_of
 from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThrottle, load_secret
+from swarmdeck.engine.client import api_error
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import Store, ensure_data_dir
 
@@ -71,6 +73,13 @@ def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_
             return pages.render_error(str(exc), status)
         headers = exc.headers if isinstance(exc, ConsoleError) else None
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    @app.exception_handler(requests.exceptions.RequestException)
+    async def unreachable(request: Request, exc: requests.exceptions.RequestException) -> Any:
+        """An engine that does not answer (down, refused, TLS or ssh failure): 502, its error."""
+        name = getattr(request.state, "endpoint", ctx.endpoint_name)
+        return await swarmdeck_error(request, ConsoleError(
+            str(api_error(f"endpoint {name!r} does not answer", exc)), 502))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,10 @@
-"""What every route needs: the store, the authenticator, the engine client, the audit log."""
+"""What every route needs: the store, the authenticator, the engine clients, the audit log.
+
+Endpoints: the resource routes act on the endpoint named by ``?endpoint=NAME`` (default: the
+local endpoint, the console's own engine). Admins reach every endpoint; other users the local
+one (as before teams existed: every role works on the console's own engine) and those granted
+to one of their teams. One client per endpoint is kept, made again when its settings change.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import docker
-from fastapi import Depends, Request
+import docker.errors
+from fastapi import Depends, Query, Request
 
+from swarmdeck.console.endpoints import open_client
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import (
     CSRF_HEADER,
@@ -21,7 +30,7 @@ from swarmdeck.console.security import (
 )
 from swarmdeck.engine.client import connect
 from swarmdeck.errors import SwarmdeckError
-from swarmdeck.store import Role, Store
+from swarmdeck.store import EndpointRecord, NotFound, Role, Store, Teams
 from swarmdeck.store.setupcode import issue_setup_code, retire_setup_code
 
 
@@ -36,6 +45,8 @@ class Console:
     _client: docker.DockerClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _setup_done: bool = False
+    # endpoint name -> (the settings the client was made with, the client)
+    _clients: dict[str, tuple[EndpointRecord, docker.DockerClient]] = field(default_factory=dict)
 
     def engine(self) -> docker.DockerClient:
         """The local endpoint's client, connected on first use (the console starts without it)."""
@@ -43,6 +54,35 @@ class Console:
             if self._client is None:
                 self._client = connect(self.engine_url)
             return self._client
+
+    def endpoint_names(self, who: Principal) -> list[str]:
+        """The endpoints ``who`` may work on: the local one first, then the granted ones."""
+        granted = None if who.role.allows(Role.ADMIN) else Teams(self.store).endpoints_of(who.user.username)
+        others = [e.name for e in self.store.list_endpoints() if e.name != self.endpoint_name]
+        return [self.endpoint_name] + [n for n in others if granted is None or n in granted]
+
+    def client_on(self, who: Principal, name: str) -> docker.DockerClient:
+        """The client for endpoint ``name``: 404 when there is none, 403 when ``who`` may not use it."""
+        if name == self.endpoint_name:
+            return self.engine()
+        try:
+            record = self.store.get_endpoint(name)
+        except NotFound:
+            raise ConsoleError(f"no endpoint named {name!r}", 404) from None
+        if not who.role.allows(Role.ADMIN) and name not in Teams(self.store).endpoints_of(who.user.username):
+            raise ConsoleError(f"endpoint {name!r} is not granted to any of your teams: ask an admin", 403)
+        with self._lock:
+            cached = self._clients.get(name)
+            if cached is not None and cached[0] == record:
+                return cached[1]
+            try:
+                client = open_client(record)
+            except docker.errors.DockerException as exc:
+                raise ConsoleError(f"endpoint {name!r}: {exc}", 502) from exc
+            if cached is not None:
+                cached[1].close()  # edited (maybe by another console process): settings changed
+            self._clients[name] = (record, client)
+            return client
 
     def set_up(self) -> bool:
         """True once an admin exists (checked until then: the CLI may create one meanwhile).
@@ -60,6 +100,8 @@ class Console:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+        for _, client in self._clients.values():
+            client.close()
         self.store.close()
 
 
@@ -97,6 +139,45 @@ def need(role: Role):  # type: ignore[no-untyped-def]
 READ = need(Role.READ_ONLY)
 OPERATE = need(Role.OPERATOR)
 ADMIN = need(Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who acts on which endpoint, with its client."""
+
+    who: Principal
+    endpoint: str
+    client: docker.DockerClient
+
+
+ENDPOINT_PARAM = "endpoint"
+ENDPOINT_HELP = "the endpoint to act on (default: the local one, the console's own engine)"
+
+
+def on_endpoint(role: Role):  # type: ignore[no-untyped-def]
+    """A dependency: the caller (who must hold ``role``) and the endpoint in ``?endpoint=``."""
+
+    caller = need(role)
+
+    def dependency(request: Request, who: Principal = caller,
+                   endpoint: Annotated[str | None, Query(max_length=64, description=ENDPOINT_HELP)] = None,
+                   ) -> Target:
+        ctx = console(request)
+        name = endpoint or ctx.endpoint_name
+        request.state.endpoint = name  # for the 502 of an engine that does not answer
+        try:
+            client = ctx.client_on(who, name)
+        except ConsoleError as exc:
+            if request.method not in SAFE_METHODS and exc.status == 403:
+                audit(request, who, f"{request.method} {request.url.path}", "denied", endpoint=name)
+            raise
+        return Target(who, name, client)
+
+    return Depends(dependency)
+
+
+READ_ON = on_endpoint(Role.READ_ONLY)
+OPERATE_ON = on_endpoint(Role.OPERATOR)
 
 
 def audit(request: Request, principal: Principal | None, action: str, result: str, target: str = "",

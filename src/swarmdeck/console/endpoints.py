@@ -1,4 +1,11 @@
-"""Probing an endpoint: does an engine answer there, which version, which swarm role."""
+"""Reaching an endpoint: a client for it, and a probe (does an engine answer, which version,
+which swarm role).
+
+- ``tcp://`` with TLS uses the endpoint's stored CA and client certificate.
+- ``ssh://user@host[:port]`` shells out to the ``ssh`` program (``docker system dial-stdio``
+  on the far end), so the console user's ssh setup applies: its keys, and its known_hosts,
+  which must already hold the host's key: host keys are always checked, never accepted blind.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import docker.tls
 import requests.exceptions
 
 from swarmdeck.engine.client import MIN_API_VERSION, api_error
-from swarmdeck.store import EndpointRecord
+from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
     "plain TCP without TLS: anyone who can reach this port controls the engine and the host "
@@ -28,16 +35,26 @@ def describe(endpoint: EndpointRecord) -> dict[str, Any]:
     return answer
 
 
-def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
-    """Health, engine version and swarm role; a dead endpoint is an answer, not an error."""
+def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerClient:
+    """A client for ``endpoint``; it connects on first use, so this fails only on bad settings."""
     tls = None
     if endpoint.tls:
         cert = (endpoint.tls_cert, endpoint.tls_key) if endpoint.tls_cert and endpoint.tls_key else None
         tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca,
                                    verify=endpoint.tls_ca or False)
+    client = docker.DockerClient(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout,
+                                 use_ssh_client=endpoint.kind is EndpointKind.SSH)
+    # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the endpoint's own CA, and
+    # HTTPS_PROXY reroute the engine's traffic: neither may apply to an engine connection.
+    client.api.trust_env = False
+    return client
+
+
+def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
+    """Health, engine version and swarm role; a dead endpoint is an answer, not an error."""
     client = None
     try:
-        client = docker.DockerClient(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout)
+        client = open_client(endpoint, timeout)
         version = client.version()
         swarm = client.info().get("Swarm") or {}
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:

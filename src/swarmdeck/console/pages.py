@@ -14,14 +14,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from swarmdeck.console import resources as res
 from swarmdeck.console.api import visible_endpoint, visible_endpoints
-from swarmdeck.console.context import ADMIN, READ, console
+from swarmdeck.console.context import ADMIN, ENDPOINT_PARAM, READ, Target, console
 from swarmdeck.console.endpoints import describe, probe
+from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import Principal
 from swarmdeck.engine.client import endpoint_url
 from swarmdeck.store import Role, Teams
 from swarmdeck.store.setupcode import setup_code_path
 
 router = APIRouter(include_in_schema=False)
+ENDPOINT_COOKIE = "swarmdeck_endpoint"  # the endpoint the resource pages show, for this browser session
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every value from the engine or a user is escaped
@@ -75,43 +77,76 @@ def home() -> RedirectResponse:
     return RedirectResponse("/containers", 303)
 
 
+def on_page(request: Request, who: Principal) -> Target:
+    """The endpoint a resource page shows: ``?endpoint=`` if given (then remembered for this
+    browser session), else the remembered one while ``who`` may still use it, else the local one."""
+    ctx = console(request)
+    asked = request.query_params.get(ENDPOINT_PARAM)
+    name = asked or request.cookies.get(ENDPOINT_COOKIE) or ctx.endpoint_name
+    request.state.endpoint = name
+    try:
+        return Target(who, name, ctx.client_on(who, name))
+    except ConsoleError as exc:
+        if asked or exc.status not in (403, 404):
+            raise
+    request.state.endpoint = ctx.endpoint_name  # the remembered one was removed or revoked
+    return Target(who, ctx.endpoint_name, ctx.engine())
+
+
+def render_on(template: str, request: Request, t: Target, section: str, **context: Any) -> HTMLResponse:
+    """A resource page with its endpoint selector; an endpoint chosen in the URL is remembered."""
+    response = render(template, t.who, ep=t.endpoint, section=section,
+                      endpoint_names=console(request).endpoint_names(t.who), **context)
+    if request.query_params.get(ENDPOINT_PARAM):
+        response.set_cookie(ENDPOINT_COOKIE, t.endpoint, httponly=True, samesite="strict",
+                            secure=console(request).secure_cookies, path="/")
+    return response
+
+
 @router.get("/containers")
 def containers_page(request: Request, who: Principal = READ, q: str = "", state: str = "",
                     page: Annotated[int, Query(ge=1)] = 1,
                     per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> HTMLResponse:
-    found = res.list_containers(console(request).engine(), q, state, page, per_page)
-    return render("containers.html", who, page=found, q=q, state=state, states=res.STATES)
+    t = on_page(request, who)
+    found = res.list_containers(t.client, q, state, page, per_page)
+    return render_on("containers.html", request, t, "/containers", page=found, q=q, state=state,
+                     states=res.STATES)
 
 
 @router.get("/containers/{ref}")
 def container_page(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
-    client = console(request).engine()
-    info = res.inspect_container(client, ref)
+    t = on_page(request, who)
+    info = res.inspect_container(t.client, ref)
     now = int(time.time())
-    logs = res.container_logs(client, ref, tail=200)
-    return render("container.html", who, c=info, name=info["Name"].lstrip("/"), logs=logs, since=now,
-                  env=info["Config"].get("Env") or [], labels=info["Config"].get("Labels") or {})
+    logs = res.container_logs(t.client, ref, tail=200)
+    return render_on("container.html", request, t, "/containers", c=info, name=info["Name"].lstrip("/"),
+                     logs=logs, since=now, env=info["Config"].get("Env") or [],
+                     labels=info["Config"].get("Labels") or {})
 
 
 @router.get("/containers/{ref}/stats")
 def container_stats_fragment(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
     """The stats table alone: the container page loads it (htmx) and refreshes it."""
-    return render("stats.html", who, s=res.container_stats(console(request).engine(), ref))
+    t = on_page(request, who)
+    return render("stats.html", who, s=res.container_stats(t.client, ref))
 
 
 @router.get("/images")
 def images_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render("images.html", who, images=res.list_images(console(request).engine()))
+    t = on_page(request, who)
+    return render_on("images.html", request, t, "/images", images=res.list_images(t.client))
 
 
 @router.get("/networks")
 def networks_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render("networks.html", who, networks=res.list_networks(console(request).engine()))
+    t = on_page(request, who)
+    return render_on("networks.html", request, t, "/networks", networks=res.list_networks(t.client))
 
 
 @router.get("/volumes")
 def volumes_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render("volumes.html", who, volumes=res.list_volumes(console(request).engine()))
+    t = on_page(request, who)
+    return render_on("volumes.html", request, t, "/volumes", volumes=res.list_volumes(t.client))
 
 
 @router.get("/audit")

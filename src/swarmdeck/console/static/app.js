@@ -7,6 +7,15 @@ function csrfHeaders() {
   return token ? { "X-CSRF-Token": token } : {};
 }
 
+// On a resource page (#endpoint-scope), every call the page makes goes to the endpoint it shows.
+function scoped(url) {
+  const scope = document.getElementById("endpoint-scope");
+  if (!scope || !url.startsWith("/")) return url;
+  const target = new URL(url, location.origin);
+  if (!target.searchParams.has("endpoint")) target.searchParams.set("endpoint", scope.dataset.endpoint);
+  return target.pathname + target.search;
+}
+
 function flash(message) {
   const box = document.getElementById("flash");
   box.textContent = message;
@@ -46,7 +55,7 @@ async function submitForm(event) {
   const multipart = form.enctype === "multipart/form-data";
   let body;
   try { body = multipart ? new FormData(form) : JSON.stringify(formBody(form)); } catch (e) { error.textContent = "not valid JSON: " + e.message; error.hidden = false; return; }
-  const response = await fetch(form.dataset.api, {
+  const response = await fetch(scoped(form.dataset.api), {
     method: form.dataset.method || "POST", credentials: "same-origin",
     headers: multipart ? csrfHeaders() : { "Content-Type": "application/json", ...csrfHeaders() },
     body,
@@ -94,7 +103,7 @@ async function readEvents(response, out) {
 function liveContainers() {
   const targets = document.querySelectorAll("[data-live-containers], [data-live-state]");
   if (!targets.length) return;
-  const source = new EventSource("/api/events");
+  const source = new EventSource(scoped("/api/events"));
   source.addEventListener("container", (msg) => {
     const change = JSON.parse(msg.data);
     for (const row of document.querySelectorAll(`[data-id="${CSS.escape(change.id)}"]`)) {
@@ -109,7 +118,7 @@ function liveContainers() {
 function followLogs() {
   const pre = document.querySelector("pre[data-follow]");
   if (!pre) return;
-  const source = new EventSource(pre.dataset.follow);
+  const source = new EventSource(scoped(pre.dataset.follow));
   source.onmessage = (msg) => {
     const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
     pre.append(JSON.parse(msg.data) + "\n");
@@ -120,6 +129,10 @@ function followLogs() {
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form[data-api]")) form.addEventListener("submit", submitForm);
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+  document.body.addEventListener("htmx:configRequest", (event) => { event.detail.path = scoped(event.detail.path); });
   document.body.addEventListener("htmx:afterRequest", async (event) => {
     const xhr = event.detail.xhr;
     if (event.detail.successful) { flash(""); follow(event.detail.elt.dataset.then); return; }
