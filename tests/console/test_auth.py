@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from swarmdeck.console import create_app
-from swarmdeck.console.security import SESSION_COOKIE
+from swarmdeck.console.security import SESSION_COOKIE, LoginThrottle
 from swarmdeck.store import Role
 
 from .conftest import PASSWORD, login, setup_code_of, store_of
@@ -251,6 +251,47 @@ def test_login_throttled_after_five_failures(app):
     assert other.status_code == 200
     results = [e.result for e in store_of(app).list_audit(action="login")[0]]
     assert results.count("failed") == 5 and "throttled" in results
+
+
+def test_throttling_is_shared_by_console_processes_on_one_data_dir(app):
+    data = store_of(app).data_dir
+    second = create_app(data)  # a second console (its own store, its own throttle) on the same data
+    try:
+        first_client, second_client = TestClient(app), TestClient(second)
+        for client in (first_client, first_client, second_client, first_client):
+            wrong = client.post("/api/auth/login", json={"username": "Oper", "password": "wrong wrong"})
+            assert wrong.status_code == 401
+        # The fifth failure, on the other console, completes the count for both.
+        assert second_client.post("/api/auth/login", json={"username": "oper", "password": "nope nope"}
+                                  ).status_code == 401
+        for client in (first_client, second_client):
+            blocked = client.post("/api/auth/login", json={"username": "oper", "password": PASSWORD})
+            assert blocked.status_code == 429, blocked.text
+            assert 290 <= int(blocked.headers["Retry-After"]) <= 301
+        assert second_client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+                                  ).status_code == 200
+        # A success clears the pair's count for every process.
+        for _ in range(4):
+            first_client.post("/api/auth/login", json={"username": "viewer", "password": "wrong wrong"})
+        assert second_client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+                                  ).status_code == 200
+        assert first_client.post("/api/auth/login", json={"username": "viewer", "password": "wrong wrong"}
+                                 ).status_code == 401
+        assert first_client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+                                 ).status_code == 200
+    finally:
+        second.state.console.close()
+
+
+def test_throttle_window_passes(app):
+    throttle = LoginThrottle(store_of(app), limit=2, window=1.0)
+    throttle.failed("dana", "10.0.0.1")
+    assert throttle.retry_after("dana", "10.0.0.1") == 0
+    throttle.failed("dana", "10.0.0.1")
+    assert throttle.retry_after("dana", "10.0.0.1") >= 1
+    assert throttle.retry_after("dana", "10.0.0.2") == 0 and throttle.retry_after("erin", "10.0.0.1") == 0
+    time.sleep(1.1)
+    assert throttle.retry_after("dana", "10.0.0.1") == 0
 
 
 def test_users_api(admin, app):

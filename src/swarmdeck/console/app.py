@@ -49,7 +49,7 @@ def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_
     store = Store(data_dir, database_url)
     ctx = Console(store=store,
                   auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
-                  throttle=LoginThrottle(), engine_url=engine_url, endpoint_name=endpoint_name,
+                  throttle=LoginThrottle(store), engine_url=engine_url, endpoint_name=endpoint_name,
                   secure_cookies=secure_cookies)
     ctx.set_up()  # without an admin yet, this writes the one-time setup code
     app = FastAPI(title="swarmdeck console", version="0.1.0", openapi_url="/api/openapi.json",

@@ -8,24 +8,24 @@
 - API tokens: ``Authorization: Bearer`` only. A token in a URL ends up in proxy and server
   logs and in browser history, so ``?token=``/``?access_token=`` is refused outright.
 - Throttling: 5 failed logins per username and client address within 5 minutes block that
-  pair for the rest of the window (kept in memory: one console process per data dir).
+  pair for the rest of the window. Failures are kept in the database, so several console
+  processes on one data directory (or database) count them together.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.store import Role, SessionRecord, Store, UserRecord
+from swarmdeck.store import LoginFailures, Role, SessionRecord, Store, UserRecord
 from swarmdeck.store.keyfiles import owner_only_secret
+from swarmdeck.store.models import utcnow
 
 SESSION_COOKIE = "swarmdeck_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -97,32 +97,22 @@ class Authenticator:
 class LoginThrottle:
     """At most ``limit`` failed logins per (username, client) within ``window`` seconds."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+    def __init__(self, store: Store, limit: int = 5, window: float = 300.0) -> None:
+        self.failures = LoginFailures(store)
         self.limit = limit
-        self.window = window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+        self.window = timedelta(seconds=window)
 
     def retry_after(self, username: str, client: str) -> int:
         """Seconds until the pair may try again; 0 when it may now."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent((username.lower(), client), now)
-            if len(times) < self.limit:
-                return 0
-            return max(1, int(times[0] + self.window - now) + 1)
+        now = utcnow()
+        count, oldest = self.failures.since(username, client, now - self.window)
+        if count < self.limit or oldest is None:
+            return 0
+        return max(1, int((oldest + self.window - now).total_seconds()) + 1)
 
     def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent((username.lower(), client), now).append(now)
+        now = utcnow()
+        self.failures.add(username, client, now, forget_before=now - self.window)
 
     def succeeded(self, username: str, client: str) -> None:
-        with self._lock:
-            self._failures.pop((username.lower(), client), None)
+        self.failures.clear(username, client)

@@ -1,4 +1,5 @@
-"""The console's own state: users, API tokens, sessions, endpoints, teams and the audit log.
+"""The console's own state: users, API tokens, sessions, endpoints, teams, the audit log and
+failed logins.
 
 Names are loaded on first use (PEP 562), so that importing ``swarmdeck.store.roles`` for a
 command-line option does not load SQLAlchemy.
@@ -15,7 +16,7 @@ _EXPORTS = {
     "EndpointKind": "models", "Role": "roles",
     "AuditRecord": "repository", "EndpointRecord": "repository", "SessionRecord": "repository",
     "Store": "repository", "TokenRecord": "repository", "UserRecord": "repository",
-    "TeamRecord": "teams", "Teams": "teams",
+    "TeamRecord": "teams", "Teams": "teams", "LoginFailures": "throttle",
 }
 __all__ = sorted(_EXPORTS)
 

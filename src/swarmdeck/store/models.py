@@ -138,3 +138,15 @@ class AuditEntry(Base):
     endpoint: Mapped[str] = mapped_column(String(64), default="")
     result: Mapped[str] = mapped_column(Text)  # "ok", or "error: <message>", "denied", ...
     client: Mapped[str] = mapped_column(String(64), default="")  # the client's address
+
+
+class LoginFailure(Base):
+    """A failed login (or setup code, or current password), kept so that every console process
+    on one database counts the same failures."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), index=True)  # as typed, lowercased
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
