@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .conftest import PASSWORD, setup_code_of
+from .conftest import PASSWORD, add_node_b, setup_code_of
 from .test_resources import run
 
 CHROMIUM = "/usr/bin/chromium"
@@ -125,3 +125,36 @@ def test_state_changes_live_and_logs_follow_then_logout(live, janitor, engine, b
     expect(page).to_have_url(live.url + "/login")
     page.goto(live.url + "/containers")
     expect(page).to_have_url(live.url + "/login")
+
+
+def test_endpoint_selector_acts_on_node_b(live, node_b_engine, node_b_janitor, registry_busybox_image, page):
+    """The selector switches the page to node B; its buttons, live states and logs go there too."""
+    admin = live.login("admin")
+    add_node_b(admin)
+    node_b_engine.images.pull(registry_busybox_image)
+    name = node_b_janitor.name("picked")
+    box = node_b_engine.containers.run(registry_busybox_image, ["sh", "-c", "echo on node b; sleep 600"],
+                                       name=name, detach=True, init=True)
+    page.goto(live.url + "/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live.url + "/containers")
+    expect(page.locator(f'tr[data-id="{box.id}"]')).to_have_count(0)  # the local endpoint first
+    page.select_option("#endpoint-scope select", "nodeb")
+    expect(page).to_have_url(live.url + "/containers?endpoint=nodeb")
+    state = page.locator(f'tr[data-id="{box.id}"] .state')
+    expect(state).to_have_text("running")
+    shot(page, "05-endpoint-node-b")
+    page.wait_for_timeout(500)  # node B's event stream is connected
+    page.locator(f'tr[data-id="{box.id}"] button[data-action=stop]').click()
+    expect(state).to_have_text("exited", timeout=20000)  # stopped on node B, seen live from node B
+    assert node_b_engine.containers.get(name).status == "exited"
+    box.start()
+    page.goto(f"{live.url}/containers/{box.id}")  # the choice is remembered
+    expect(page.locator("#logs")).to_contain_text("on node b")
+    box.exec_run(["sh", "-c", "echo 'followed on node b' > /proc/1/fd/1"])
+    expect(page.locator("#logs")).to_contain_text("followed on node b", timeout=15000)
+    audit = admin.get("/api/audit").json()["items"]
+    assert ("container.stop", box.id, "nodeb", "ok") in [
+        (i["action"], i["target"], i["endpoint"], i["result"]) for i in audit]

@@ -3,6 +3,7 @@ over ssh, team grants deciding who may use which, and refusals that change nothi
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,8 @@ from docker.models.containers import Container
 from fastapi.testclient import TestClient
 
 from swarmdeck.console.pages import ENDPOINT_COOKIE
+from tests.testbed import ssh
+from tests.testbed.config import NODE_B_ADDR
 
 from .conftest import PREFIX, add_node_b, store_of
 
@@ -149,3 +152,21 @@ def test_ssh_endpoint_adds_tests_and_lists(admin, node_b_engine, node_b_ssh, nod
     assert on_node_b(admin, node_b_box, "nodeb-ssh")
     logs = admin.get(f"/api/containers/{node_b_box.id}?endpoint=nodeb-ssh")
     assert logs.status_code == 200 and logs.json()["Name"] == f"/{node_b_box.name}"
+
+
+def test_ssh_host_keys_are_checked(admin, node_b_ssh):
+    """A host whose key is not the pinned one is refused (ssh's strict checking, never skipped)."""
+    assert admin.post("/api/endpoints", json={"name": "nodeb-ssh", "url": node_b_ssh}).status_code == 201
+    pinned = ssh.KNOWN_HOSTS.read_text()
+    other = ssh.SSH_DIR / "other_key"
+    try:
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+        other_key = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+        ssh.KNOWN_HOSTS.write_text(f"{NODE_B_ADDR} {other_key}\n")
+        tested = admin.post("/api/endpoints/nodeb-ssh/test").json()
+        assert tested["healthy"] is False and "known_hosts" in tested["error"], tested
+    finally:
+        ssh.KNOWN_HOSTS.write_text(pinned)
+        other.unlink(missing_ok=True)
+        other.with_suffix(".pub").unlink(missing_ok=True)
+    assert admin.post("/api/endpoints/nodeb-ssh/test").json()["healthy"] is True

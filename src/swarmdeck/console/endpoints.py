@@ -23,6 +23,10 @@ PLAIN_TCP_WARNING = (
     "plain TCP without TLS: anyone who can reach this port controls the engine and the host "
     "(use TLS client certificates, or ssh://)")
 
+SSH_HINT = ("ssh runs as the console's user: its key must be accepted there, the host's key must be "
+            "in its known_hosts, and the far end needs the docker CLI; ssh's own message is in the "
+            "console's log")
+
 
 def describe(endpoint: EndpointRecord) -> dict[str, Any]:
     answer: dict[str, Any] = {
@@ -58,7 +62,10 @@ def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
         version = client.version()
         swarm = client.info().get("Swarm") or {}
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        return {"healthy": False, "error": str(api_error(f"no engine answers at {endpoint.url}", exc))}
+        error = str(api_error(f"no engine answers at {endpoint.url}", exc))
+        if endpoint.kind is EndpointKind.SSH:
+            error += f" ({SSH_HINT})"
+        return {"healthy": False, "error": error}
     finally:
         if client is not None:
             client.close()

@@ -174,7 +174,8 @@ def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
     ctx = console(request)
     visible = visible_endpoints(request, who)
     shown = [describe(e) for e in ctx.store.list_endpoints() if visible is None or e.name in visible]
-    return render("endpoints.html", who, local=endpoint_url(ctx.engine_url), endpoints=shown)
+    return render("endpoints.html", who, local=endpoint_url(ctx.engine_url), local_name=ctx.endpoint_name,
+                  endpoints=shown)
 
 
 @router.get("/endpoints/{name}/probe")
