@@ -1,9 +1,12 @@
 """The catalog cache of the registry browser: fresh lists from memory, expired ones served
-while one background fetch renews them, too old ones fetched before answering."""
+while one background fetch renews them, too old ones fetched before answering; one fetch
+shared by the requests that wait for it; prefetching; nothing kept from before a forget."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from swarmdeck.console.registries import STALE_FACTOR, _Cache
 from swarmdeck.registry.errors import RegistryError
@@ -54,3 +57,45 @@ def test_a_failed_renewal_keeps_the_stale_list_and_forget_drops_it():
     cache.forget(("r",))
     source.failing = False
     assert cache.get(("r", "tags", "a"), source, refresh=False) == ["v2"]
+
+
+class SlowSource(Source):
+    """A fetch that waits until released, to hold requests and forgets in the middle of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def __call__(self) -> list[str]:
+        self.release.wait(5)
+        return super().__call__()
+
+
+def test_requests_waiting_for_one_fetch_share_it():
+    cache, source = _Cache(10), SlowSource()
+    with ThreadPoolExecutor(4) as pool:
+        answers = [pool.submit(cache.get, ("r",), source, False) for _ in range(4)]
+        time.sleep(0.1)
+        source.release.set()
+        assert [a.result() for a in answers] == [["v1"]] * 4
+    assert source.fetches == 1
+
+
+def test_prefetch_fills_the_cache_in_the_background_once():
+    cache, source = _Cache(10), SlowSource()
+    cache.prefetch(("r",), source)
+    cache.prefetch(("r",), source)  # one fetch at a time
+    source.release.set()
+    assert cache.get(("r",), source, refresh=False) == ["v1"]
+    cache.prefetch(("r",), source)  # held already: nothing fetched
+    time.sleep(0.05)
+    assert source.fetches == 1
+
+
+def test_a_fetch_begun_before_forget_is_not_kept():
+    cache, source = _Cache(10), SlowSource()
+    cache.prefetch(("r",), source)
+    cache.forget(("r",))  # e.g. a tag deleted while the catalog was being fetched
+    source.release.set()
+    wait_for(lambda: source.fetches == 1)
+    assert cache.get(("r",), source, refresh=False) == ["v2"]  # fetched again, not the old list

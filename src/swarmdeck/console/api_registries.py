@@ -8,19 +8,18 @@ Passwords are write-only: no answer and no audit entry carries one.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from swarmdeck.console.context import ADMIN, OPERATE, READ, audited
+from swarmdeck.console.paging import PagingQuery
 from swarmdeck.console.registries import GC_NOTE, Registries
 from swarmdeck.console.security import Principal
 from swarmdeck.store.registries import RegistryRecord, RegistryStore
 
 router = APIRouter(prefix="/api")
-Page = Annotated[int, Query(ge=1)]
-PerPage = Annotated[int, Query(ge=1, le=1000)]
 
 
 class RegistryIn(BaseModel):
@@ -65,10 +64,11 @@ def list_registries(request: Request, _: Principal = READ) -> list[dict[str, Any
 
 @router.post("/registries", status_code=201, tags=["registries"])
 def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> dict[str, Any]:
+    reg = registries(request)
     with audited(request, who, "registry.add", target=f"{body.name} {body.address}", endpoint=""):
-        return describe(
-            registries(request).add(body.name, body.address, body.username, body.password, body.ca_pem)
-        )
+        record = reg.add(body.name, body.address, body.username, body.password, body.ca_pem)
+    reg.prefetch_catalogs([record])  # its catalog page is likely next
+    return describe(record)
 
 
 @router.get("/registries/{name}", tags=["registries"])
@@ -95,15 +95,13 @@ def test_registry(request: Request, name: str, _: Principal = OPERATE) -> dict[s
 def list_repositories(
     request: Request,
     name: str,
+    paging: PagingQuery,
     _: Principal = READ,
-    q: str = "",
-    page: Page = 1,
-    per_page: PerPage = 100,
     refresh: bool = False,
 ) -> dict[str, Any]:
     """The catalog, searched (``q``: part of the name) and paged here from a list cached for
     30 s (``refresh`` to fetch it now)."""
-    return registries(request).repositories(name, q, page, per_page, refresh).as_dict()
+    return registries(request).repositories(name, paging, refresh).as_dict()
 
 
 @router.get("/registries/{name}/tags", tags=["registries"])
@@ -111,16 +109,11 @@ def list_tags(
     request: Request,
     name: str,
     repository: str,
+    paging: PagingQuery,
     _: Principal = READ,
-    q: str = "",
-    page: Page = 1,
-    per_page: PerPage = 100,
     refresh: bool = False,
 ) -> dict[str, Any]:
-    return {
-        "repository": repository,
-        **registries(request).tags(name, repository, q, page, per_page, refresh).as_dict(),
-    }
+    return {"repository": repository, **registries(request).tags(name, repository, paging, refresh).as_dict()}
 
 
 @router.get("/registries/{name}/manifest", tags=["registries"])

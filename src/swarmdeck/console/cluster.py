@@ -32,6 +32,35 @@ def _engine(action: str, call: Callable[[], T]) -> T:
         raise engine_error(action, exc) from exc
 
 
+def _manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
+    """A read that only a manager answers, without asking first: the engine refuses it with
+    503 off a manager, and only then does ``require_manager`` find out why (one /info less
+    per view: it costs about as much as listing the tasks)."""
+    try:
+        return call()
+    except docker.errors.APIError as exc:
+        if exc.status_code == 503:
+            require_manager(client)
+        raise engine_error(action, exc) from exc
+    except docker.errors.DockerException as exc:
+        raise engine_error(action, exc) from exc
+
+
+def _nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
+    return _manager_read(client, "listing nodes", client.api.nodes)
+
+
+def _services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return _manager_read(client, "listing services", lambda: client.api.services(filters=filters))
+
+
+def _tasks(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return _manager_read(client, "listing tasks", lambda: client.api.tasks(filters=filters or {}))
+
+
+RUNNING = {"desired-state": "running"}  # the tasks meant to run (not the history of earlier ones)
+
+
 # --- membership -------------------------------------------------------------------------
 def swarm_info(client: docker.DockerClient) -> dict[str, Any]:
     return _engine("reading the engine's swarm state", client.info).get("Swarm") or {}
@@ -133,24 +162,25 @@ def _node(attrs: dict[str, Any], tasks: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _running_by_node(client: docker.DockerClient) -> Counter[str]:
-    tasks = _engine("listing tasks", lambda: client.api.tasks(filters={"desired-state": "running"}))
+def _running_by_node(tasks: list[dict[str, Any]]) -> Counter[str]:
     return Counter(t.get("NodeID", "") for t in tasks if t["Status"]["State"] == "running")
 
 
-def list_nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
-    require_manager(client)
-    nodes = _engine("listing nodes", client.api.nodes)
-    running = _running_by_node(client)
+def _node_views(nodes: list[dict[str, Any]], running_tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    running = _running_by_node(running_tasks)
     views = [_node(n, running) for n in nodes]
     return sorted(views, key=lambda n: (n["role"] != "manager", n["hostname"], n["id"]))
 
 
+def list_nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
+    return _node_views(_nodes(client), _tasks(client, RUNNING))
+
+
 def get_node(client: docker.DockerClient, node_id: str) -> dict[str, Any]:
-    require_manager(client)
-    attrs = _engine(f"node {node_id}", lambda: client.api.inspect_node(node_id))
-    view = _node(attrs, _running_by_node(client))
-    view["task_list"] = list_tasks(client, {"node": attrs["ID"]})
+    attrs = _manager_read(client, f"node {node_id}", lambda: client.api.inspect_node(node_id))
+    tasks = _tasks(client, {"node": attrs["ID"]})
+    view = _node(attrs, _running_by_node([t for t in tasks if t.get("DesiredState") == "running"]))
+    view["task_list"] = _task_views(tasks, _service_names(client), {attrs["ID"]: view["hostname"]})
     return view
 
 
@@ -220,17 +250,26 @@ def _task(t: dict[str, Any], names: dict[str, str], hosts: dict[str, str]) -> di
     }
 
 
-def list_tasks(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    tasks = _engine("listing tasks", lambda: client.api.tasks(filters=filters or {}))
-    names = {s["ID"]: s["Spec"]["Name"] for s in _engine("listing services", client.api.services)}
-    hosts = {
-        n["ID"]: (n.get("Description") or {}).get("Hostname", "")
-        for n in _engine("listing nodes", client.api.nodes)
-    }
+def _service_names(client: docker.DockerClient) -> dict[str, str]:
+    return {s["ID"]: s["Spec"]["Name"] for s in _services(client)}
+
+
+def _hostnames(nodes: list[dict[str, Any]]) -> dict[str, str]:
+    return {n["ID"]: (n.get("Description") or {}).get("Hostname", "") for n in nodes}
+
+
+def _task_views(
+    tasks: list[dict[str, Any]], names: dict[str, str], hosts: dict[str, str]
+) -> list[dict[str, Any]]:
     views = [_task(t, names, hosts) for t in tasks]
     return sorted(
         views, key=lambda t: (t["service"], t["slot"] or 0, t["desired"] != "running", t["updated"])
     )
+
+
+def list_tasks(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    tasks = _tasks(client, filters)
+    return _task_views(tasks, _service_names(client), _hostnames(_nodes(client)))
 
 
 def _service(s: dict[str, Any], running: Counter[str], desired: Counter[str]) -> dict[str, Any]:
@@ -262,19 +301,28 @@ def _service(s: dict[str, Any], running: Counter[str], desired: Counter[str]) ->
     }
 
 
-def list_services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    require_manager(client)
-    services = _engine("listing services", lambda: client.api.services(filters=filters))
-    tasks = _engine("listing tasks", lambda: client.api.tasks(filters={"desired-state": "running"}))
-    running = Counter(t["ServiceID"] for t in tasks if t["Status"]["State"] == "running")
-    desired = Counter(t["ServiceID"] for t in tasks)
+def _service_views(
+    services: list[dict[str, Any]], running_tasks: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    running = Counter(t["ServiceID"] for t in running_tasks if t["Status"]["State"] == "running")
+    desired = Counter(t["ServiceID"] for t in running_tasks)
     return sorted((_service(s, running, desired) for s in services), key=lambda s: s["name"])
 
 
+def list_services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every service with its tasks counted: two engine calls whatever the number of services
+    (the tasks of all of them in one list)."""
+    services = _services(client, filters)
+    if not services:
+        return []
+    return _service_views(services, _tasks(client, RUNNING))
+
+
 def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
-    require_manager(client)
-    s = _engine(f"service {ref}", lambda: client.api.inspect_service(ref))
-    tasks = list_tasks(client, {"service": s["ID"]})
+    s = _manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
+    tasks = _task_views(
+        _tasks(client, {"service": s["ID"]}), {s["ID"]: s["Spec"]["Name"]}, _hostnames(_nodes(client))
+    )
     running = Counter(t["service_id"] for t in tasks if t["state"] == "running")
     desired = Counter(t["service_id"] for t in tasks if t["desired"] == "running")
     view = _service(s, running, desired)
@@ -379,10 +427,13 @@ def service_logs(client: docker.DockerClient, ref: str, tail: int) -> list[str]:
 
 
 def task_map(client: docker.DockerClient) -> dict[str, Any]:
-    """Nodes × tasks: the live picture (tasks meant to run, and where they are)."""
-    require_manager(client)
-    nodes = list_nodes(client)
-    tasks = list_tasks(client, {"desired-state": "running"})
+    """Nodes × tasks: the live picture (tasks meant to run, and where they are). Three engine
+    calls: nodes, services (for the names) and tasks."""
+    raw_nodes = _nodes(client)
+    names = _service_names(client)
+    running = _tasks(client, RUNNING)
+    nodes = _node_views(raw_nodes, running)
+    tasks = _task_views(running, names, _hostnames(raw_nodes))
     return {
         "nodes": [
             {
@@ -399,6 +450,12 @@ def task_map(client: docker.DockerClient) -> dict[str, Any]:
 
 
 def overview(client: docker.DockerClient) -> dict[str, Any]:
+    return overview_and_nodes(client)[0]
+
+
+def overview_and_nodes(client: docker.DockerClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The swarm's health in numbers, and its nodes (empty off a manager): the engine's info,
+    then nodes, services and the tasks meant to run, each listed once."""
     info = swarm_info(client)
     state = info.get("LocalNodeState", "inactive")
     base = {
@@ -409,10 +466,10 @@ def overview(client: docker.DockerClient) -> dict[str, Any]:
         "cluster_id": (info.get("Cluster") or {}).get("ID", ""),
     }
     if state != "active" or not info.get("ControlAvailable"):
-        return base
-    nodes = list_nodes(client)
-    services = list_services(client)
-    tasks = _engine("listing tasks", client.api.tasks)
+        return base, []
+    running = _tasks(client, RUNNING)
+    nodes = _node_views(_nodes(client), running)
+    services = _service_views(_services(client), running)
     problems = [
         f"node {n['hostname']} ({n['id'][:12]}) is {n['state']}" for n in nodes if n["state"] != "ready"
     ]
@@ -426,16 +483,17 @@ def overview(client: docker.DockerClient) -> dict[str, Any]:
         for s in services
         if s["running"] < s["replicas"]
     ]
-    return {
+    view = {
         **base,
         "nodes": len(nodes),
         "managers": sum(n["role"] == "manager" for n in nodes),
         "ready": sum(n["state"] == "ready" for n in nodes),
         "services": len(services),
-        "tasks": dict(Counter(t["Status"]["State"] for t in tasks if t.get("DesiredState") == "running")),
+        "tasks": dict(Counter(t["Status"]["State"] for t in running)),
         "healthy": not problems,
         "problems": problems,
     }
+    return view, nodes
 
 
 # --- stacks -----------------------------------------------------------------------------

@@ -3,9 +3,9 @@ through the JSON API from the page, the live map comes by SSE)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from swarmdeck.console import cluster
@@ -13,6 +13,7 @@ from swarmdeck.console.api_registries import describe, registries
 from swarmdeck.console.context import READ, console
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import render
+from swarmdeck.console.paging import Paging, PagingQuery
 from swarmdeck.console.registries import GC_NOTE
 from swarmdeck.console.security import Principal
 from swarmdeck.registry.errors import RegistryError
@@ -25,9 +26,8 @@ SHARED_TAGS_CHECKED = 200  # the manifest page looks for other tags on the diges
 @router.get("/swarm")
 def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
     client = console(request).engine()
-    view = cluster.overview(client)
+    view, nodes = cluster.overview_and_nodes(client)
     managing = view["state"] == "active" and view["is_manager"]
-    nodes = cluster.list_nodes(client) if managing else []
     tokens = cluster.join_tokens(client) if managing and who.role.allows(Role.ADMIN) else None
     return render("swarm.html", who, swarm=view, nodes=nodes, tokens=tokens, managing=managing)
 
@@ -63,22 +63,18 @@ def stack_page(request: Request, name: str, who: Principal = READ) -> HTMLRespon
 
 @router.get("/registries")
 def registries_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render("registries.html", who, registries=[describe(r) for r in registries(request).list()])
+    reg = registries(request)
+    records = reg.list()
+    reg.prefetch_catalogs(records)  # a catalog page is likely next: its first look waits less
+    return render("registries.html", who, registries=[describe(r) for r in records])
 
 
 @router.get("/registries/{name}")
-def catalog_page(
-    request: Request,
-    name: str,
-    who: Principal = READ,
-    q: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> HTMLResponse:
+def catalog_page(request: Request, name: str, paging: PagingQuery, who: Principal = READ) -> HTMLResponse:
     reg = registries(request)
     record = describe(reg.get(name))
-    found = reg.repositories(name, q, page, per_page, refresh=False)
-    return render("registry.html", who, reg=record, found=found, q=q, gc_note=GC_NOTE)
+    found = reg.repositories(name, paging, refresh=False)
+    return render("registry.html", who, reg=record, found=found, q=paging.q, gc_note=GC_NOTE)
 
 
 @router.get("/registries/{name}/repository")
@@ -86,17 +82,16 @@ def repository_page(
     request: Request,
     name: str,
     repository: str,
+    paging: PagingQuery,
     who: Principal = READ,
-    q: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> HTMLResponse:
     reg = registries(request)
     record = describe(reg.get(name))
-    found = reg.tags(name, repository, q, page, per_page, refresh=False)
+    found = reg.tags(name, repository, paging, refresh=False)
     usage = _usage(reg, name, repository)
     return render(
-        "registry_repository.html", who, reg=record, repository=repository, found=found, q=q, usage=usage
+        "registry_repository.html", who, reg=record, repository=repository, found=found, q=paging.q,
+        usage=usage,
     )
 
 
@@ -120,7 +115,7 @@ def _usage(reg: Any, name: str, repository: str) -> list[dict[str, str]] | None:
 
 
 def _shared_tags(reg: Any, name: str, repository: str, reference: str, digest: str) -> list[str]:
-    tags = reg.tags(name, repository, "", 1, SHARED_TAGS_CHECKED, refresh=False).items
+    tags = reg.tags(name, repository, Paging("", 1, SHARED_TAGS_CHECKED), refresh=False).items
     shared = []
     with reg.client(name) as registry:
         for tag in tags:
