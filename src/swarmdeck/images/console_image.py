@@ -92,7 +92,8 @@ def source_root() -> Path:
     root = Path(__file__).resolve().parents[3]
     if not (root / "pyproject.toml").is_file() or not (root / "src" / "swarmdeck").is_dir():
         raise ImageError(f"the console image is built from swarmdeck's source tree, and {root} is not "
-                         "one (run swarmdeck from its checkout, installed with `pip install -e`)")
+                         "one (run swarmdeck from its checkout, installed with `pip install -e`; "
+                         "`swarmdeck up --no-console` goes without the console)")
     return root
 
 
