@@ -111,7 +111,8 @@ def test_an_endpoint_that_does_not_answer_is_502_and_changes_nothing(app, admin)
     created = admin.post("/api/networks?endpoint=dead", json={"name": "sdct-never"})
     assert created.status_code == 502
     results = [(e.action, e.endpoint, e.result) for e in store_of(app).list_audit()[0]]
-    assert any(a == "network.create" and ep == "dead" and r.startswith("error") for a, ep, r in results)
+    failed = "error: the endpoint does not answer: "
+    assert any(a == "network.create" and ep == "dead" and r.startswith(failed) for a, ep, r in results)
     page = admin.get("/containers?endpoint=dead")
     assert page.status_code == 502 and "does not answer" in page.text
 

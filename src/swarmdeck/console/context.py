@@ -16,6 +16,7 @@ from typing import Annotated
 
 import docker
 import docker.errors
+import requests.exceptions
 from fastapi import Depends, Query, Request
 
 from swarmdeck.console.endpoints import open_client
@@ -28,7 +29,7 @@ from swarmdeck.console.security import (
     LoginThrottle,
     Principal,
 )
-from swarmdeck.engine.client import connect
+from swarmdeck.engine.client import api_error, connect
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import EndpointRecord, NotFound, Role, Store, Teams
 from swarmdeck.store.setupcode import issue_setup_code, retire_setup_code
@@ -200,6 +201,9 @@ def audited(request: Request, principal: Principal | None, action: str, target: 
         yield
     except SwarmdeckError as exc:
         record(f"error: {exc}")
+        raise
+    except requests.exceptions.RequestException as exc:
+        record(f"error: {api_error('the endpoint does not answer', exc)}")
         raise
     except Exception as exc:
         record(f"error: {type(exc).__name__}")
