@@ -15,8 +15,10 @@ dir, an admin with an API token) and times, interleaved round by round:
 - ``docker service ls`` (the CLI, a new process each time),
 - the console's ``GET /api/services`` and the services page (``GET /services``, full body),
 - the raw API the live map needs (``GET /nodes``, ``/services``, ``/tasks``) and the
-  console's ``GET /api/swarm/map`` (every task meant to run, with its node), and the swarm
-  overview page (``GET /swarm``) that counts them all.
+  console's ``GET /api/swarm/map`` (every task meant to run, with its node),
+- the same with ``GET /info`` (this engine's swarm state) and the swarm overview page
+  (``GET /swarm``: health counted over every node, service and task, and the join tokens
+  for an admin).
 
 Prints p50 and p99 of each (milliseconds), the console's ratios to the raw calls, and whether
 the goal (page and API under 1 s) is met. Every service it made is removed at the end (also
@@ -142,11 +144,12 @@ def docker_service_ls(docker_cli: str) -> Target:
 # --- the run --------------------------------------------------------------------------------
 RAW_SERVICES = "engine /services + /tasks"
 RAW_MAP = "engine /nodes + /services + /tasks"
+RAW_OVERVIEW = "engine /info + /nodes + /services + /tasks"
 CONSOLE_VIEWS = {  # console target: its raw peer
     "console /api/services": RAW_SERVICES,
     "console /services page": RAW_SERVICES,
     "console /api/swarm/map": RAW_MAP,
-    "console /swarm page": RAW_MAP,
+    "console /swarm page": RAW_OVERVIEW,
 }
 
 
@@ -189,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
             mine = [s for s in listed if s["name"].startswith(f"sdbench-{run_id}-")]
             print(f"the console lists {len(mine)} of this run's services, "
                   f"{sum(s['running'] for s in mine)} tasks running")
-            services, tasks, nodes_ = (full_get(raw, u) for u in ("/services", RUNNING_QUERY, "/nodes"))
+            services, tasks, nodes_, info = (
+                full_get(raw, u) for u in ("/services", RUNNING_QUERY, "/nodes", "/info"))
             targets: dict[str, Target] = {
                 RAW_SERVICES: in_turn(services, tasks),
                 "docker service ls": docker_service_ls(docker_cli),
@@ -197,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
                 "console /services page": full_get(api, "/services"),
                 RAW_MAP: in_turn(nodes_, services, tasks),
                 "console /api/swarm/map": full_get(api, "/api/swarm/map"),
+                RAW_OVERVIEW: in_turn(info, nodes_, services, tasks),
                 "console /swarm page": full_get(api, "/swarm"),
             }
             times = measure(targets, args.rounds)

@@ -32,7 +32,8 @@ def test_services_bench_measures_every_view_and_removes_its_services(
     assert re.search(r"^the console lists 3 of this run's services, 6 tasks running$", out, re.M), out
     for target in ("engine /services + /tasks", "docker service ls", "console /api/services",
                    "console /services page", "engine /nodes + /services + /tasks",
-                   "console /api/swarm/map", "console /swarm page"):
+                   "console /api/swarm/map", "engine /info + /nodes + /services + /tasks",
+                   "console /swarm page"):
         assert re.search(rf"^{re.escape(target)}{ROW}", out, re.M), out
     ratios = re.findall(r"^ratio console .* / engine .*: p50 [\d.]+x, p99 [\d.]+x \(goal .*: (met|MISSED)\)$",
                         out, re.M)

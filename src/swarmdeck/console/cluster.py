@@ -113,9 +113,14 @@ def manager_address(client: docker.DockerClient, info: dict[str, Any]) -> str:
     return addr or f"{info.get('NodeAddr', '')}:{SWARM_PORT}"
 
 
-def join_tokens(client: docker.DockerClient) -> dict[str, Any]:
-    """Both tokens and the exact `docker swarm join` line for each."""
-    info = require_manager(client)
+def join_tokens(client: docker.DockerClient, overview: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Both tokens and the exact `docker swarm join` line for each. ``overview``: this
+    manager's (from ``overview_and_nodes``) when the caller has it: the engine's info is
+    not asked for again."""
+    if overview and overview.get("is_manager"):
+        info = {"NodeID": overview["node_id"], "NodeAddr": overview["node_addr"]}
+    else:
+        info = require_manager(client)
     _engine("reading the swarm", client.swarm.reload)
     tokens = client.swarm.attrs.get("JoinTokens") or {}
     addr = manager_address(client, info)

@@ -28,7 +28,7 @@ def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
     client = console(request).engine()
     view, nodes = cluster.overview_and_nodes(client)
     managing = view["state"] == "active" and view["is_manager"]
-    tokens = cluster.join_tokens(client) if managing and who.role.allows(Role.ADMIN) else None
+    tokens = cluster.join_tokens(client, view) if managing and who.role.allows(Role.ADMIN) else None
     return render("swarm.html", who, swarm=view, nodes=nodes, tokens=tokens, managing=managing)
 
 
