@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from swarmdeck.cli.console_cmds import register
+from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
 
 from .conftest import PASSWORD, setup_code_of
@@ -34,10 +35,16 @@ def test_user_create_reads_the_password_from_stdin_only(tmp_path):
     weak = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--password-stdin",
                                  "--data-dir", str(data)], input="short\n")
     assert weak.exit_code == 1 and "at least 10 characters" in weak.output and "Traceback" not in weak.output
+    waiting = create_app(data)  # a console started before any admin wrote its setup code
+    waiting.state.console.close()
+    code = setup_code_of(data)
+    shown = runner.invoke(cli(), ["console", "setup-code", "--data-dir", str(data)])
+    assert shown.exit_code == 0 and shown.output.strip() == code
     made = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--password-stdin",
                                  "--data-dir", str(data)], input=PASSWORD + "\n")
     assert made.exit_code == 0, made.output
     assert "created admin user root" in made.output
+    assert not (data / "setup-code").exists()  # spent: an admin exists
     again = runner.invoke(cli(), ["user", "create", "root", "--password-stdin", "--data-dir", str(data)],
                           input=PASSWORD + "\n")
     assert again.exit_code == 1 and "already exists" in again.output
