@@ -148,7 +148,7 @@ def report(times: dict[str, list[float]], peers: dict[str, str | None]) -> None:
     for name, raw in peers.items():
         p50, p99 = rows[name]
         met = "met" if p50 < GOAL_MS else "MISSED"
-        ratio = f"/ {raw}: p50 {p50 / rows[raw][0]:.2f}x, p99 {p99 / rows[raw][1]:.2f}x " if raw else ""
+        ratio = f"/ {raw}: p50 {p50 / rows[raw][0]:.3g}x, p99 {p99 / rows[raw][1]:.3g}x " if raw else ""
         print(f"ratio {name} {ratio}(goal p50 < {GOAL_MS:.0f} ms: {met})")
 
 
