@@ -13,6 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.e2e.console_checks import (
+    CONSOLE_LABEL,
+    CONSOLE_PORT,
+    create_first_admin,
+    health,
+    setup_code_printed,
+)
+
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 
 STACK = "friendlyhello"
@@ -48,6 +56,21 @@ def test_up_refuses_a_taken_port_and_deploys_nothing(swarm, registry):
     assert "Traceback" not in run.stderr
     assert "done before the error:" in run.stderr  # what was done so far
     assert not swarm.manager.services.list(filters=LABEL)
+
+
+def test_up_refuses_a_taken_console_port_before_building_anything(swarm, registry):
+    swarmdeck("down")
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past a console just removed
+        holder.bind(("0.0.0.0", CONSOLE_PORT))
+        holder.listen()
+        run = swarmdeck("up", "--registry", registry.address)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"error: port {CONSOLE_PORT} is already in use on this host" in run.stderr
+    assert "--console-port PORT, or --no-console" in run.stderr
+    assert "Base images" not in run.stdout + run.stderr  # refused before any build
+    assert not swarm.manager.services.list(filters=LABEL)
+    assert not swarm.manager.services.list(filters=CONSOLE_LABEL)
 
 
 def test_up_refuses_a_loopback_registry_on_a_multi_node_swarm(swarm):
@@ -119,9 +142,39 @@ def test_count_survives_a_redis_crash(deployed, swarm):
     assert body["visits"] == last + 1
 
 
+def test_the_console_runs_on_the_manager_and_answers_on_its_port(deployed, swarm):
+    run, _ = deployed
+    assert f"http://{swarm.addr_a}:{CONSOLE_PORT}/" in run.stdout
+    service = swarm.manager.services.get("swarmdeck_console")
+    [task] = [t for t in service.tasks() if t["DesiredState"] == "running"]
+    assert task["Status"]["State"] == "running" and task["NodeID"] == swarm.node_a_id
+    mounts = {m["Target"]: m for m in service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Mounts"]}
+    assert mounts["/var/run/docker.sock"]["Source"] == "/var/run/docker.sock"
+    assert (mounts["/data"]["Type"], mounts["/data"]["Source"]) == ("volume", "swarmdeck_console-data")
+    assert health(swarm.addr_a) == {"status": "ok", "setup_required": True}
+
+
+def test_the_setup_code_printed_by_up_creates_the_first_admin(deployed, swarm, registry):
+    run, _ = deployed
+    code = setup_code_printed(run.stdout, swarm.addr_a)
+    again = swarmdeck("console", "setup-code", "--service")
+    assert again.returncode == 0 and again.stdout.strip() == code  # for whoever lost up's output
+    with create_first_admin(swarm.addr_a, code) as console:
+        listed = {r["address"]: r for r in console.get("/api/registries").json()}
+        assert registry.address in listed  # added by the console itself, from up's --registry
+        name = listed[registry.address]["name"]
+        catalog = console.get(f"/api/registries/{name}/repositories", params={"refresh": True})
+        assert catalog.status_code == 200, catalog.text  # TLS trusted through the engine's certs.d
+        assert {"friendlyhello", "swarmdeck-console"} <= set(catalog.json()["items"])
+    assert health(swarm.addr_a)["setup_required"] is False
+    gone = swarmdeck("console", "setup-code", "--service")
+    assert gone.returncode == 1 and "an admin exists already" in gone.stderr
+
+
 def test_second_up_changes_nothing(deployed, swarm, registry):
     def snapshot():
-        services = swarm.manager.services.list(filters=LABEL)
+        services = (swarm.manager.services.list(filters=LABEL)
+                    + swarm.manager.services.list(filters=CONSOLE_LABEL))
         specs = {s.name: s.attrs["Spec"] for s in services}
         tasks = {t["ID"] for s in services for t in s.tasks() if t["DesiredState"] == "running"}
         return specs, tasks
@@ -133,6 +186,10 @@ def test_second_up_changes_nothing(deployed, swarm, registry):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "already manages a swarm" in run.stdout
     assert snapshot() == before  # same specs, and not one task replaced
+    assert "Console image: reused swarmdeck-console:" in run.stdout
+    assert f"http://{swarm.addr_a}:{CONSOLE_PORT}/" in run.stdout
+    # the setup line only while no admin exists
+    assert ("Create the first admin" in run.stdout) == health(swarm.addr_a)["setup_required"]
     print(f"first up {deployed[1]:.1f} s, second up {elapsed:.1f} s")
 
 
@@ -141,7 +198,10 @@ def test_down_removes_the_stack_and_keeps_the_data(deployed, swarm):
     assert run.returncode == 0, run.stderr
     assert not swarm.manager.services.list(filters=LABEL)
     assert not swarm.manager.networks.list(filters=LABEL)
+    assert not swarm.manager.services.list(filters=CONSOLE_LABEL)
     assert [v.name for v in swarm.manager.volumes.list(filters=LABEL)] == [f"{STACK}_redis-data"]
+    assert [v.name for v in swarm.manager.volumes.list(filters=CONSOLE_LABEL)] == ["swarmdeck_console-data"]
     run = swarmdeck("down", "--volumes")
     assert run.returncode == 0
     assert not swarm.manager.volumes.list(filters=LABEL)
+    assert not swarm.manager.volumes.list(filters=CONSOLE_LABEL)
