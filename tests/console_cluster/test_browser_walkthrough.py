@@ -169,6 +169,9 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     tab.click("#stack-editor button[value=deploy]")
     expect(tab.locator("#stack-problems li")).to_contain_text(
         f"line {line}, column 17: services.web.deploy.replicas")
+    selected = tab.eval_on_selector("#stack-editor textarea[name=compose]",
+                                    "t => t.value.slice(t.selectionStart, t.selectionEnd)")
+    assert selected == "      replicas: two"  # the editor shows the line itself
     shot(tab, "walkthrough-05-broken-file")
     assert not stack_cli.stack_services(swarm.manager, stack)
 
@@ -202,7 +205,7 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     shot(tab, "walkthrough-09-scaled-to-4")
 
     # Drain node B from the nodes view: its web tasks move to node A while the map watches.
-    assert web_chips(tab, stack, swarm.node_b_id).count() >= 1
+    expect(web_chips(tab, stack, swarm.node_b_id).first).to_be_visible()
     node_b = tab.locator(f'#nodes tr[data-node="{swarm.node_b_id}"]')
     node_b.locator("button:text-is('drain')").click()
     expect(node_b.locator("td").nth(3)).to_have_text("drain")

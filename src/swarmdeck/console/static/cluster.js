@@ -70,7 +70,18 @@ async function submitOther(event) {
   if (form.dataset.then === "reload") location.reload(); else if (form.dataset.then) location.assign(form.dataset.then);
 }
 
-// The stack editor: plan or deploy compose text; refusals are listed with their line.
+// Select line LINE (1-based) of the editor and scroll it into view.
+function showLine(textarea, line) {
+  const rows = textarea.value.split("\n");
+  const start = rows.slice(0, line - 1).reduce((n, row) => n + row.length + 1, 0);
+  textarea.focus();
+  textarea.setSelectionRange(start, start + (rows[line - 1] ?? "").length);
+  const height = parseFloat(getComputedStyle(textarea).lineHeight) || 16;
+  textarea.scrollTop = Math.max(0, (line - 3) * height);
+}
+
+// The stack editor: plan or deploy compose text; refusals are listed with their line, and
+// the first one's line is selected in the editor (a click on a refusal selects its line).
 async function submitStack(event) {
   event.preventDefault();
   const form = event.target;
@@ -92,6 +103,11 @@ async function submitStack(event) {
   if (!response.ok) {
     say(answer.problems ? answer.problems.map((p) => `line ${p.line ?? "?"}, column ${p.column ?? "?"}: ${p.path ? p.path + ": " : ""}${p.message}`)
                         : [answer.detail || response.statusText]);
+    const lines = (answer.problems || []).map((p) => p.line);
+    problems.querySelectorAll("li").forEach((li, i) => {
+      if (lines[i]) li.addEventListener("click", () => showLine(form.elements.compose, lines[i]));
+    });
+    if (lines[0]) showLine(form.elements.compose, lines[0]);
     return;
   }
   result.textContent = [...answer.plan, ...answer.warnings, ...answer.output].join("\n") || "nothing to do";
