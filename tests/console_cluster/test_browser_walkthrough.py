@@ -13,6 +13,7 @@ test's own: deleting it cannot take a tag another test relies on.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from swarmdeck.platform import stack_cli
 from tests.console.test_browser import browser, page, shot  # noqa: F401  (fixtures)
 from tests.console_cluster.test_browser_cluster import log_in
 from tests.testbed import unique_name
+from tests.testbed.config import OBJECT_LABEL
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 APP_DIR = Path(__file__).resolve().parents[2] / "apps" / "friendlyhello"
@@ -104,8 +106,20 @@ def compose_text() -> str:
     """
     text = REPORT_FILE.read_text()
     ports = '    ports:\n      - "6767:80"\n'
-    assert ports in text
-    return text.replace(ports, "")
+    assert ports in text and text.count("    deploy:\n") == 2 and "  webnet: {}\n" in text
+    # Labelled as the test bed's fixtures label what they make, so that the bed's sweep
+    # removes what a killed run of this test left behind.
+    owner = f'{OBJECT_LABEL}: "{os.getpid()}"'
+    return (text.replace(ports, "")
+            .replace("    deploy:\n", f"    deploy:\n      labels:\n        {owner}\n")
+            .replace("  webnet: {}\n", f"  webnet:\n    labels:\n      {owner}\n"))
+
+
+def bed_note(swarm) -> str:
+    """Said when a placement check fails: the swarm is shared, and another session draining
+    node B meanwhile puts every task on node A."""
+    availability = swarm.manager.nodes.get(swarm.node_b_id).attrs["Spec"]["Availability"]
+    return f"one web task on each node (node B was {availability} when the check began)"
 
 
 def web_chips(tab: Page, stack: str, node_id: str):
@@ -190,7 +204,7 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     shot(tab, "walkthrough-07-converged")
     tab.goto(url + "/swarm")
     for node_id in (swarm.node_a_id, swarm.node_b_id):
-        expect(web_chips(tab, stack, node_id)).to_have_count(1)
+        expect(web_chips(tab, stack, node_id), message=bed_note(swarm)).to_have_count(1)
     shot(tab, "walkthrough-08-one-web-task-per-node")
 
     # Scale web to 4 from the services view.
@@ -233,3 +247,25 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     tab.click("form.filters button[type=submit]")
     expect(tab.locator("#tags li")).to_have_text(["No tags."])
     shot(tab, "walkthrough-13-tag-deleted")
+
+
+def test_the_editor_ends_a_failed_convergence_with_the_task_error(live, page, swarm, swarm_cleanup,  # noqa: F811
+                                                                   registry):
+    """Not the report's path: an image no node can pull. The editor says why it failed."""
+    stack = swarm_cleanup.stack(unique_name("sdwt-bad"))
+    missing = f"{registry.address}/sdct-missing/{stack}:nope"
+    log_in(page, live.url, "oper")
+    page.goto(live.url + "/stacks")
+    page.click("#stack-editor-box summary")
+    page.fill("#stack-editor input[name=name]", stack)
+    page.fill("#stack-editor textarea[name=compose]",
+              f'version: "3.8"\nservices:\n  app:\n    image: {missing}\n    command: ["sleep", "600"]\n'
+              f'    deploy:\n      labels:\n        {OBJECT_LABEL}: "{os.getpid()}"\n')
+    page.click("#stack-editor button[value=deploy]")
+    outcome = page.locator("#stack-outcome")
+    expect(outcome).to_have_text(re.compile(rf"^failed: {stack}_app: 0/1 running \(.*rejected: "),
+                                 timeout=CONVERGE)
+    expect(outcome).to_contain_text(f"No such image: {missing}")
+    row = page.locator(f'#stack-progress tr.failed[data-service="{stack}_app"]')
+    expect(row).to_contain_text("rejected: No such image")
+    shot(page, "walkthrough-x-failed-convergence")
