@@ -9,6 +9,9 @@ editor can show them where they are; nothing reaches the engine then.
 After a deploy the editor follows the stack's convergence as server-sent events (GET
 /api/stacks/{name}/converge): running/desired tasks and task errors per service, until the
 stack converged, failed (a service's tasks keep failing) or the timeout passed.
+
+Both act on the endpoint in ``?endpoint=NAME`` (default: the console's own engine), as the
+other swarm routes do: a swarm manager endpoint; a worker is refused naming the endpoint.
 """
 
 from __future__ import annotations
@@ -24,10 +27,9 @@ from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.compose import ComposeError, Problem, load
 from swarmdeck.compose.stack import DeployOptions, deploy
-from swarmdeck.console import sse
-from swarmdeck.console.context import OPERATE, READ, audit, audited, console
-from swarmdeck.console.errors import ConsoleError, engine_error
-from swarmdeck.console.security import Principal
+from swarmdeck.console import cluster, sse
+from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited
+from swarmdeck.console.errors import ConsoleError
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import converge
 from swarmdeck.platform.stack_cli import stack_services
@@ -60,7 +62,7 @@ def _file_objects(loaded: Any) -> list[Problem]:
 
 @router.post("/stacks/{name}/deploy", tags=["stacks"])
 def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
-                 who: Principal = OPERATE) -> Any:
+                 t: Target = OPERATE_ON) -> Any:
     """Deploy or update stack NAME from compose text, like `docker stack deploy`; or, with
     ``plan``, only say what would be created, updated and removed."""
     action = "stack.plan" if body.plan else "stack.deploy"
@@ -70,12 +72,14 @@ def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
         if refused:
             raise ComposeError(refused)
     except ComposeError as exc:
-        audit(request, who, action, f"error: {exc}", name)
+        audit(request, t.who, action, f"error: {exc}", name, t.endpoint)
         return JSONResponse({"detail": str(exc), "problems": [_problem(p) for p in exc.problems]},
                             status_code=422)
     output: list[str] = []
-    with audited(request, who, action, target=name):
-        report = deploy(console(request).engine(), loaded,
+    with audited(request, t.who, action, target=name, endpoint=t.endpoint):
+        with cluster.naming(t.endpoint):
+            cluster.require_manager(t.client)  # the compose engine's own refusal names no endpoint
+        report = deploy(t.client, loaded,
                         DeployOptions(namespace=name, prune=body.prune, plan_only=body.plan),
                         out=output.append, err=output.append)
     return {"stack": name, "plan": report.plan.lines(), "created": report.created,
@@ -97,16 +101,15 @@ def _snapshot(snapshot: converge.Snapshot) -> dict[str, Any]:
                          "desired, converged, problems}]} at each change, then `end` with state "
                          "converged or failed and the reason",
 )
-async def converge_stream(request: Request, name: StackName, _: Principal = READ,
+async def converge_stream(request: Request, name: StackName, t: Target = READ_ON,
                           timeout: Annotated[int, Query(ge=1, le=3600)] = 300) -> Any:
     """Follow stack NAME until every service runs all its tasks (and still does a second
     later), a service fails (3 failed or rejected tasks since it last changed, or its update
     paused or rolled back; the swarm keeps retrying), or ``timeout`` seconds pass."""
-    client = await run_in_threadpool(console(request).engine)
-    try:
-        services = await run_in_threadpool(stack_services, client, name)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"stack {name}", exc) from exc
+    client = t.client
+    with cluster.naming(t.endpoint):
+        services = await run_in_threadpool(cluster.manager_read, client, f"stack {name}",
+                                           lambda: stack_services(client, name))
     if not services:
         raise ConsoleError(f"no stack {name} on this swarm (no service carries its label)", 404)
     stop = threading.Event()

@@ -1,9 +1,16 @@
 """The JSON API of the swarm: membership and join tokens, nodes, services, tasks, stacks, and
 the live nodes × tasks map.
 
+Every route acts on the endpoint in ``?endpoint=NAME`` (default: the console's own engine),
+with the resource routes' dependency: team grants decide who reaches which (403), an unknown
+name is 404, an engine that does not answer 502. Pointed at a swarm manager endpoint, the
+console manages that swarm; a worker or an engine outside any swarm is refused (409) with the
+endpoint named.
+
 Membership (init, join, leave, tokens, node removal, promote/demote) needs an admin: it
 changes who may run what on the cluster. Everyday operations (drain, scale, update, roll
-back, create and remove services and stacks) need an operator. Every change is audited.
+back, create and remove services and stacks) need an operator. Every change is audited with
+its endpoint.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 import docker.errors
@@ -19,9 +27,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.console import cluster, sse
-from swarmdeck.console.context import ADMIN, OPERATE, READ, audit, audited, console
+from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.console.security import Principal
 from swarmdeck.store import Role
 
 router = APIRouter(prefix="/api")
@@ -71,63 +78,71 @@ class ImageIn(BaseModel):
     image: str = Field(min_length=1, max_length=512)
 
 
-def _engine(request: Request):  # type: ignore[no-untyped-def]
-    return console(request).engine()
+@contextmanager
+def changing(request: Request, t: Target, action: str, target: str = "") -> Iterator[docker.DockerClient]:
+    """A change on the chosen endpoint: audited with the endpoint's name, which its swarm
+    refusals name too. Yields the endpoint's client."""
+    with audited(request, t.who, action, target=target, endpoint=t.endpoint), cluster.naming(t.endpoint):
+        yield t.client
 
 
 # --- the swarm ------------------------------------------------------------------------
 @router.get("/swarm", tags=["swarm"])
-def swarm_overview(request: Request, _: Principal = READ) -> dict[str, Any]:
-    """Membership of this engine and, on a manager: nodes, managers, services, tasks, health."""
-    return cluster.overview(_engine(request))
+def swarm_overview(request: Request, t: Target = READ_ON) -> dict[str, Any]:
+    """The endpoint's membership (state, role) and, on a manager: nodes, managers, services,
+    tasks, health."""
+    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
 
 
 @router.post("/swarm/init", tags=["swarm"])
-def swarm_init(request: Request, body: InitIn, who: Principal = ADMIN) -> dict[str, Any]:
-    with audited(request, who, "swarm.init", target=body.advertise_addr or ""):
-        cluster.init(_engine(request), body.advertise_addr)
-    return cluster.overview(_engine(request))
+def swarm_init(request: Request, body: InitIn, t: Target = ADMIN_ON) -> dict[str, Any]:
+    with changing(request, t, "swarm.init", target=body.advertise_addr or "") as client:
+        cluster.init(client, body.advertise_addr)
+    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
 
 
 @router.post("/swarm/join", tags=["swarm"])
-def swarm_join(request: Request, body: JoinIn, who: Principal = ADMIN) -> dict[str, Any]:
-    with audited(request, who, "swarm.join", target=body.manager_addr):  # never the token
-        cluster.join(_engine(request), body.manager_addr, body.token, body.advertise_addr)
-    return cluster.overview(_engine(request))
+def swarm_join(request: Request, body: JoinIn, t: Target = ADMIN_ON) -> dict[str, Any]:
+    with changing(request, t, "swarm.join", target=body.manager_addr) as client:  # never the token
+        cluster.join(client, body.manager_addr, body.token, body.advertise_addr)
+    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
 
 
 @router.post("/swarm/leave", tags=["swarm"])
-def swarm_leave(request: Request, who: Principal = ADMIN, force: bool = False) -> dict[str, Any]:
+def swarm_leave(request: Request, t: Target = ADMIN_ON, force: bool = False) -> dict[str, Any]:
     """`docker swarm leave`; a manager leaves only with ``force`` (it may break the quorum)."""
-    with audited(request, who, "swarm.leave", target="force" if force else ""):
-        cluster.leave(_engine(request), force)
-    return cluster.overview(_engine(request))
+    with changing(request, t, "swarm.leave", target="force" if force else "") as client:
+        cluster.leave(client, force)
+    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
 
 
 @router.get("/swarm/join-tokens", tags=["swarm"])
-def join_tokens(request: Request, _: Principal = ADMIN) -> dict[str, Any]:
+def join_tokens(request: Request, t: Target = ADMIN_ON) -> dict[str, Any]:
     """The worker and manager tokens with their `docker swarm join` lines (admins only: a
     manager token lets a machine take part in running the cluster)."""
-    return cluster.join_tokens(_engine(request))
+    with cluster.naming(t.endpoint):
+        return cluster.join_tokens(t.client)
 
 
 @router.post("/swarm/join-tokens/{role}/rotate", tags=["swarm"])
 def rotate_join_token(
-    request: Request, role: Literal["worker", "manager"], who: Principal = ADMIN
+    request: Request, role: Literal["worker", "manager"], t: Target = ADMIN_ON
 ) -> dict[str, Any]:
-    with audited(request, who, "swarm.rotate-token", target=role):
-        return cluster.rotate_token(_engine(request), role)
+    with changing(request, t, "swarm.rotate-token", target=role) as client:
+        return cluster.rotate_token(client, role)
 
 
 # --- nodes ----------------------------------------------------------------------------
 @router.get("/nodes", tags=["swarm"])
-def list_nodes(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
-    return cluster.list_nodes(_engine(request))
+def list_nodes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
+    with cluster.naming(t.endpoint):
+        return cluster.list_nodes(t.client)
 
 
 @router.get("/nodes/{node_id}", tags=["swarm"])
-def get_node(request: Request, node_id: str, _: Principal = READ) -> dict[str, Any]:
-    return cluster.get_node(_engine(request), node_id)
+def get_node(request: Request, node_id: str, t: Target = READ_ON) -> dict[str, Any]:
+    with cluster.naming(t.endpoint):
+        return cluster.get_node(t.client, node_id)
 
 
 @router.post("/nodes/{node_id}/{action}", tags=["swarm"])
@@ -135,42 +150,43 @@ def node_action(
     request: Request,
     node_id: str,
     action: Literal["drain", "pause", "activate", "promote", "demote"],
-    who: Principal = OPERATE,
+    t: Target = OPERATE_ON,
 ) -> dict[str, Any]:
     """drain / pause / activate (operators); promote / demote change the managers (admins)."""
-    if action in ("promote", "demote") and not who.role.allows(Role.ADMIN):
-        audit(request, who, f"node.{action}", "denied", target=node_id)
-        raise ConsoleError(f"{who.role.value} users may not {action} nodes (needs admin)", 403)
-    with audited(request, who, f"node.{action}", target=node_id):
-        return cluster.node_action(_engine(request), node_id, action)
+    if action in ("promote", "demote") and not t.who.role.allows(Role.ADMIN):
+        audit(request, t.who, f"node.{action}", "denied", target=node_id, endpoint=t.endpoint)
+        raise ConsoleError(f"{t.who.role.value} users may not {action} nodes (needs admin)", 403)
+    with changing(request, t, f"node.{action}", target=node_id) as client:
+        return cluster.node_action(client, node_id, action)
 
 
 @router.put("/nodes/{node_id}/labels", tags=["swarm"])
 def set_node_labels(
-    request: Request, node_id: str, body: LabelsIn, who: Principal = OPERATE
+    request: Request, node_id: str, body: LabelsIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
     """Replace the node's labels (placement constraints read them)."""
-    with audited(request, who, "node.labels", target=f"{node_id}: {', '.join(sorted(body.labels))}"):
-        return cluster.set_node_labels(_engine(request), node_id, body.labels)
+    with changing(request, t, "node.labels", target=f"{node_id}: {', '.join(sorted(body.labels))}") as client:
+        return cluster.set_node_labels(client, node_id, body.labels)
 
 
 @router.delete("/nodes/{node_id}", tags=["swarm"])
 def remove_node(
-    request: Request, node_id: str, who: Principal = ADMIN, force: bool = False
+    request: Request, node_id: str, t: Target = ADMIN_ON, force: bool = False
 ) -> dict[str, str]:
-    with audited(request, who, "node.remove", target=node_id):
-        cluster.remove_node(_engine(request), node_id, force)
+    with changing(request, t, "node.remove", target=node_id) as client:
+        cluster.remove_node(client, node_id, force)
     return {"status": "removed"}
 
 
 # --- services and tasks ---------------------------------------------------------------
 @router.get("/services", tags=["swarm"])
-def list_services(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
-    return cluster.list_services(_engine(request))
+def list_services(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
+    with cluster.naming(t.endpoint):
+        return cluster.list_services(t.client)
 
 
 @router.post("/services", status_code=201, tags=["swarm"])
-def create_service(request: Request, body: ServiceIn, who: Principal = OPERATE) -> dict[str, Any]:
+def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     for port in body.ports:
         if port.mode == "ingress" and body.endpoint_mode == "dnsrr":
             raise ConsoleError(
@@ -188,63 +204,67 @@ def create_service(request: Request, body: ServiceIn, who: Principal = OPERATE) 
         labels=body.labels,
         networks=body.networks,
     )
-    with audited(request, who, "service.create", target=f"{body.name} from {body.image}"):
-        return cluster.create_service(_engine(request), spec)
+    with changing(request, t, "service.create", target=f"{body.name} from {body.image}") as client:
+        return cluster.create_service(client, spec)
 
 
 @router.get("/services/{ref}", tags=["swarm"])
-def get_service(request: Request, ref: str, _: Principal = READ) -> dict[str, Any]:
+def get_service(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
     """The service with its tasks (each with its node)."""
-    return cluster.get_service(_engine(request), ref)
+    with cluster.naming(t.endpoint):
+        return cluster.get_service(t.client, ref)
 
 
 @router.post("/services/{ref}/scale", tags=["swarm"])
-def scale_service(request: Request, ref: str, body: ScaleIn, who: Principal = OPERATE) -> dict[str, Any]:
-    with audited(request, who, "service.scale", target=f"{ref} to {body.replicas}"):
-        return cluster.scale(_engine(request), ref, body.replicas)
+def scale_service(request: Request, ref: str, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+    with changing(request, t, "service.scale", target=f"{ref} to {body.replicas}") as client:
+        return cluster.scale(client, ref, body.replicas)
 
 
 @router.post("/services/{ref}/image", tags=["swarm"])
 def update_service_image(
-    request: Request, ref: str, body: ImageIn, who: Principal = OPERATE
+    request: Request, ref: str, body: ImageIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
     """A rolling update to another image."""
-    with audited(request, who, "service.update-image", target=f"{ref} to {body.image}"):
-        return cluster.update_image(_engine(request), ref, body.image)
+    with changing(request, t, "service.update-image", target=f"{ref} to {body.image}") as client:
+        return cluster.update_image(client, ref, body.image)
 
 
 @router.post("/services/{ref}/rollback", tags=["swarm"])
-def rollback_service(request: Request, ref: str, who: Principal = OPERATE) -> dict[str, Any]:
-    with audited(request, who, "service.rollback", target=ref):
-        return cluster.rollback(_engine(request), ref)
+def rollback_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, Any]:
+    with changing(request, t, "service.rollback", target=ref) as client:
+        return cluster.rollback(client, ref)
 
 
 @router.delete("/services/{ref}", tags=["swarm"])
-def remove_service(request: Request, ref: str, who: Principal = OPERATE) -> dict[str, str]:
-    with audited(request, who, "service.remove", target=ref):
-        cluster.remove_service(_engine(request), ref)
+def remove_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, str]:
+    with changing(request, t, "service.remove", target=ref) as client:
+        cluster.remove_service(client, ref)
     return {"status": "removed"}
 
 
 @router.get("/services/{ref}/logs", tags=["swarm"])
 def service_logs(
-    request: Request, ref: str, _: Principal = READ, tail: Annotated[int, Query(ge=0, le=10000)] = 100
+    request: Request, ref: str, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
 ) -> dict[str, Any]:
-    return {"lines": cluster.service_logs(_engine(request), ref, tail)}
+    with cluster.naming(t.endpoint):
+        return {"lines": cluster.service_logs(t.client, ref, tail)}
 
 
 @router.get("/tasks", tags=["swarm"])
 def list_tasks(
-    request: Request, _: Principal = READ, service: str = "", node: str = ""
+    request: Request, t: Target = READ_ON, service: str = "", node: str = ""
 ) -> list[dict[str, Any]]:
     filters = {k: v for k, v in (("service", service), ("node", node)) if v}
-    return cluster.list_tasks(_engine(request), filters)
+    with cluster.naming(t.endpoint):
+        return cluster.list_tasks(t.client, filters)
 
 
 @router.get("/swarm/map", tags=["swarm"])
-def task_map(request: Request, _: Principal = READ) -> dict[str, Any]:
+def task_map(request: Request, t: Target = READ_ON) -> dict[str, Any]:
     """Nodes × tasks meant to run, once (the stream below keeps it current)."""
-    return cluster.task_map(_engine(request))
+    with cluster.naming(t.endpoint):
+        return cluster.task_map(t.client)
 
 
 @router.get(
@@ -252,11 +272,12 @@ def task_map(request: Request, _: Principal = READ) -> dict[str, Any]:
     tags=["swarm"],
     response_description="text/event-stream: `map` with the nodes × tasks map at each change",
 )
-async def task_map_stream(request: Request, _: Principal = READ) -> Any:
+async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
     """The map now, then again whenever it changes: woken by the engine's service, node and
     container events, and looked at every few seconds for task moves on other nodes."""
-    client = await run_in_threadpool(console(request).engine)
-    await run_in_threadpool(cluster.require_manager, client)
+    client = t.client
+    with cluster.naming(t.endpoint):
+        await run_in_threadpool(cluster.require_manager, client)
     try:
         events = await run_in_threadpool(client.events, decode=True, filters={"type": MAP_EVENT_TYPES})
     except docker.errors.DockerException as exc:
@@ -300,18 +321,20 @@ async def task_map_stream(request: Request, _: Principal = READ) -> Any:
 
 # --- stacks ---------------------------------------------------------------------------
 @router.get("/stacks", tags=["stacks"])
-def list_stacks(request: Request, _: Principal = READ) -> list[dict[str, Any]]:
+def list_stacks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
     """Every stack on the swarm, whoever deployed it (label com.docker.stack.namespace)."""
-    return cluster.list_stacks(_engine(request))
+    with cluster.naming(t.endpoint):
+        return cluster.list_stacks(t.client)
 
 
 @router.get("/stacks/{name}", tags=["stacks"])
-def get_stack(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
-    return cluster.get_stack(_engine(request), name)
+def get_stack(request: Request, name: str, t: Target = READ_ON) -> dict[str, Any]:
+    with cluster.naming(t.endpoint):
+        return cluster.get_stack(t.client, name)
 
 
 @router.delete("/stacks/{name}", tags=["stacks"])
-def remove_stack(request: Request, name: str, who: Principal = OPERATE) -> dict[str, Any]:
+def remove_stack(request: Request, name: str, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Like `docker stack rm`: services, configs, secrets, then networks; volumes stay."""
-    with audited(request, who, "stack.remove", target=name):
-        return {"removed": cluster.remove_stack(_engine(request), name)}
+    with changing(request, t, "stack.remove", target=name) as client:
+        return {"removed": cluster.remove_stack(client, name)}

@@ -1,15 +1,18 @@
 """The swarm as the console shows it: overview, membership, nodes, services, tasks and stacks.
 
-Plain functions over a Docker SDK client (the manager the console talks to). Engine refusals
-become one ``ConsoleError`` with the engine's meaning kept (404, 409, 400); everything the
-pages need comes back as plain dicts of strings and numbers.
+Plain functions over a Docker SDK client (the engine of the endpoint a request chose). Engine
+refusals become one ``ConsoleError`` with the engine's meaning kept (404, 409, 400); everything
+the pages need comes back as plain dicts of strings and numbers. A refusal about the engine's
+place in the swarm (not in one, a worker, already in one) is a ``SwarmRefusal``: the routes
+name the endpoint in it with ``naming``.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,6 +28,25 @@ NODE_ACTIONS = ("promote", "demote", "drain", "pause", "activate")
 T = TypeVar("T")
 
 
+class SwarmRefusal(ConsoleError):
+    """The engine cannot do this in its place in the swarm (409). ``template`` says why, with
+    ``{engine}`` where the engine is named: "this engine" until ``naming`` knows its endpoint."""
+
+    def __init__(self, template: str, engine: str = "this engine") -> None:
+        super().__init__(template.format(engine=engine), 409)
+        self.template = template
+
+
+@contextmanager
+def naming(endpoint: str) -> Iterator[None]:
+    """Name ``endpoint`` in the swarm refusals raised inside: the caller chose it, and may
+    choose another (a manager)."""
+    try:
+        yield
+    except SwarmRefusal as exc:
+        raise SwarmRefusal(exc.template, f"endpoint {endpoint!r}") from None
+
+
 def _engine(action: str, call: Callable[[], T]) -> T:
     try:
         return call()
@@ -32,7 +54,7 @@ def _engine(action: str, call: Callable[[], T]) -> T:
         raise engine_error(action, exc) from exc
 
 
-def _manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
+def manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
     """A read that only a manager answers, without asking first: the engine refuses it with
     503 off a manager, and only then does ``require_manager`` find out why (one /info less
     per view: it costs about as much as listing the tasks)."""
@@ -47,15 +69,15 @@ def _manager_read(client: docker.DockerClient, action: str, call: Callable[[], T
 
 
 def _nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
-    return _manager_read(client, "listing nodes", client.api.nodes)
+    return manager_read(client, "listing nodes", client.api.nodes)
 
 
 def _services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return _manager_read(client, "listing services", lambda: client.api.services(filters=filters))
+    return manager_read(client, "listing services", lambda: client.api.services(filters=filters))
 
 
 def _tasks(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return _manager_read(client, "listing tasks", lambda: client.api.tasks(filters=filters or {}))
+    return manager_read(client, "listing tasks", lambda: client.api.tasks(filters=filters or {}))
 
 
 RUNNING = {"desired-state": "running"}  # the tasks meant to run (not the history of earlier ones)
@@ -69,18 +91,20 @@ def swarm_info(client: docker.DockerClient) -> dict[str, Any]:
 def require_manager(client: docker.DockerClient) -> dict[str, Any]:
     info = swarm_info(client)
     if info.get("LocalNodeState") != "active":
-        raise ConsoleError(
-            "this engine is not part of a swarm: initialise one (POST /api/swarm/init) or join one", 409
+        raise SwarmRefusal(
+            "{engine} is not part of a swarm: initialise one (POST /api/swarm/init) or join one"
         )
     if not info.get("ControlAvailable"):
-        raise ConsoleError("this engine is a swarm worker: point the console at a manager", 409)
+        raise SwarmRefusal(
+            "{engine} is a swarm worker: only a manager answers this; choose a manager endpoint"
+        )
     return info
 
 
 def init(client: docker.DockerClient, advertise_addr: str | None) -> dict[str, Any]:
     state = swarm_info(client).get("LocalNodeState", "inactive")
     if state != "inactive":
-        raise ConsoleError(f"this engine is already in a swarm (state {state}): leave it first", 409)
+        raise SwarmRefusal(f"{{engine}} is already in a swarm (state {state}): leave it first")
     _engine("swarm init", lambda: client.swarm.init(advertise_addr=advertise_addr or None))
     return swarm_info(client)
 
@@ -90,7 +114,7 @@ def join(
 ) -> dict[str, Any]:
     state = swarm_info(client).get("LocalNodeState", "inactive")
     if state != "inactive":
-        raise ConsoleError(f"this engine is already in a swarm (state {state}): leave it first", 409)
+        raise SwarmRefusal(f"{{engine}} is already in a swarm (state {state}): leave it first")
     _engine(
         f"joining the swarm at {manager_addr}",
         lambda: client.swarm.join(
@@ -102,7 +126,7 @@ def join(
 
 def leave(client: docker.DockerClient, force: bool) -> None:
     if swarm_info(client).get("LocalNodeState") == "inactive":
-        raise ConsoleError("this engine is not part of a swarm", 409)
+        raise SwarmRefusal("{engine} is not part of a swarm")
     _engine("leaving the swarm", lambda: client.swarm.leave(force=force))
 
 
@@ -182,7 +206,7 @@ def list_nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
 
 
 def get_node(client: docker.DockerClient, node_id: str) -> dict[str, Any]:
-    attrs = _manager_read(client, f"node {node_id}", lambda: client.api.inspect_node(node_id))
+    attrs = manager_read(client, f"node {node_id}", lambda: client.api.inspect_node(node_id))
     tasks = _tasks(client, {"node": attrs["ID"]})
     view = _node(attrs, _running_by_node([t for t in tasks if t.get("DesiredState") == "running"]))
     view["task_list"] = _task_views(tasks, _service_names(client), {attrs["ID"]: view["hostname"]})
@@ -214,7 +238,7 @@ def node_action(client: docker.DockerClient, node_id: str, action: str) -> dict[
         if [m["id"] for m in managers] == [target]:
             raise ConsoleError("this is the swarm's only manager: promote another node first", 409)
         if target == info.get("NodeID"):
-            raise ConsoleError("the console talks to this manager: demote it from another manager", 409)
+            raise SwarmRefusal("{engine} is the manager this acts through: demote it from another one")
     key, value = {
         "promote": ("Role", "manager"),
         "demote": ("Role", "worker"),
@@ -233,7 +257,7 @@ def remove_node(client: docker.DockerClient, node_id: str, force: bool) -> None:
     info = require_manager(client)
     target = _engine(f"node {node_id}", lambda: client.api.inspect_node(node_id))["ID"]
     if target == info.get("NodeID"):
-        raise ConsoleError("the console talks to this node: it cannot remove itself", 409)
+        raise SwarmRefusal("{engine} is that node: remove it from another manager endpoint")
     _engine(f"removing node {node_id}", lambda: client.api.remove_node(target, force=force))
 
 
@@ -324,7 +348,7 @@ def list_services(client: docker.DockerClient, filters: dict[str, Any] | None = 
 
 
 def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
-    s = _manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
+    s = manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
     tasks = _task_views(
         _tasks(client, {"service": s["ID"]}), {s["ID"]: s["Spec"]["Name"]}, _hostnames(_nodes(client))
     )
@@ -463,14 +487,16 @@ def overview_and_nodes(client: docker.DockerClient) -> tuple[dict[str, Any], lis
     then nodes, services and the tasks meant to run, each listed once."""
     info = swarm_info(client)
     state = info.get("LocalNodeState", "inactive")
+    manager = bool(info.get("ControlAvailable"))
     base = {
         "state": state,
+        "role": ("manager" if manager else "worker") if state == "active" else "",
         "node_id": info.get("NodeID", ""),
         "node_addr": info.get("NodeAddr", ""),
-        "is_manager": bool(info.get("ControlAvailable")),
+        "is_manager": manager,
         "cluster_id": (info.get("Cluster") or {}).get("ID", ""),
     }
-    if state != "active" or not info.get("ControlAvailable"):
+    if state != "active" or not manager:
         return base, []
     running = _tasks(client, RUNNING)
     nodes = _node_views(_nodes(client), running)

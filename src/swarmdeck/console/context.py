@@ -179,6 +179,7 @@ def on_endpoint(role: Role):  # type: ignore[no-untyped-def]
 
 READ_ON = on_endpoint(Role.READ_ONLY)
 OPERATE_ON = on_endpoint(Role.OPERATOR)
+ADMIN_ON = on_endpoint(Role.ADMIN)
 
 
 def audit(request: Request, principal: Principal | None, action: str, result: str, target: str = "",

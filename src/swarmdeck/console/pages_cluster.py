@@ -1,8 +1,15 @@
 """Pages of the swarm, its stacks and the registries (server-rendered, autoescaped; changes go
-through the JSON API from the page, the live map comes by SSE)."""
+through the JSON API from the page, the live map comes by SSE).
+
+The swarm pages show the endpoint the resource pages show (``on_page``: ``?endpoint=``, else
+the one remembered for this browser session), with its selector; off a manager they say so,
+naming the endpoint, with the selector still there to choose another. Registries are the
+console's own, not an endpoint's.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,9 +17,9 @@ from fastapi.responses import HTMLResponse
 
 from swarmdeck.console import cluster
 from swarmdeck.console.api_registries import describe, registries
-from swarmdeck.console.context import READ, console
+from swarmdeck.console.context import READ, Target
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.console.pages import render
+from swarmdeck.console.pages import on_page, render, render_on
 from swarmdeck.console.paging import Paging, PagingQuery
 from swarmdeck.console.registries import GC_NOTE
 from swarmdeck.console.security import Principal
@@ -23,42 +30,61 @@ router = APIRouter(include_in_schema=False)
 SHARED_TAGS_CHECKED = 200  # the manifest page looks for other tags on the digest among this many
 
 
+def _swarm_page(request: Request, who: Principal, template: str, section: str,
+                read: Callable[[Target], dict[str, Any]]) -> HTMLResponse:
+    """A page of the chosen endpoint's swarm; off a manager, the refusal (409) with the
+    selector, so that another endpoint can be chosen from there."""
+    t = on_page(request, who)
+    try:
+        with cluster.naming(t.endpoint):
+            context = read(t)
+    except cluster.SwarmRefusal as exc:
+        return render_on("swarm_refused.html", request, t, section, status=409, message=str(exc))
+    return render_on(template, request, t, section, **context)
+
+
 @router.get("/swarm")
 def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    client = console(request).engine()
-    view, nodes = cluster.overview_and_nodes(client)
-    managing = view["state"] == "active" and view["is_manager"]
-    tokens = cluster.join_tokens(client, view) if managing and who.role.allows(Role.ADMIN) else None
-    return render("swarm.html", who, swarm=view, nodes=nodes, tokens=tokens, managing=managing)
+    def read(t: Target) -> dict[str, Any]:
+        view, nodes = cluster.overview_and_nodes(t.client)
+        managing = view["state"] == "active" and view["is_manager"]
+        tokens = cluster.join_tokens(t.client, view) if managing and who.role.allows(Role.ADMIN) else None
+        return {"swarm": view, "nodes": nodes, "tokens": tokens, "managing": managing}
+
+    return _swarm_page(request, who, "swarm.html", "/swarm", read)
 
 
 @router.get("/swarm/nodes/{node_id}")
 def node_page(request: Request, node_id: str, who: Principal = READ) -> HTMLResponse:
-    node = cluster.get_node(console(request).engine(), node_id)
-    return render("swarm_node.html", who, node=node)
+    return _swarm_page(request, who, "swarm_node.html", "/swarm",
+                       lambda t: {"node": cluster.get_node(t.client, node_id)})
 
 
 @router.get("/services")
 def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render("services.html", who, services=cluster.list_services(console(request).engine()))
+    return _swarm_page(request, who, "services.html", "/services",
+                       lambda t: {"services": cluster.list_services(t.client)})
 
 
 @router.get("/services/{ref}")
 def service_page(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
-    client = console(request).engine()
-    service = cluster.get_service(client, ref)
-    logs = cluster.service_logs(client, service["id"], 200)
-    return render("service.html", who, s=service, logs=logs)
+    def read(t: Target) -> dict[str, Any]:
+        service = cluster.get_service(t.client, ref)
+        return {"s": service, "logs": cluster.service_logs(t.client, service["id"], 200)}
+
+    return _swarm_page(request, who, "service.html", "/services", read)
 
 
 @router.get("/stacks")
 def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render("stacks.html", who, stacks=cluster.list_stacks(console(request).engine()))
+    return _swarm_page(request, who, "stacks.html", "/stacks",
+                       lambda t: {"stacks": cluster.list_stacks(t.client)})
 
 
 @router.get("/stacks/{name}")
 def stack_page(request: Request, name: str, who: Principal = READ) -> HTMLResponse:
-    return render("stack.html", who, stack=cluster.get_stack(console(request).engine(), name))
+    return _swarm_page(request, who, "stack.html", "/stacks",
+                       lambda t: {"stack": cluster.get_stack(t.client, name)})
 
 
 @router.get("/registries")

@@ -1,5 +1,6 @@
 // swarmdeck console, cluster pages: the live nodes × tasks map and JSON forms with other methods.
 // Everything from the server is written with textContent: never parsed as HTML.
+// Every call goes to the endpoint the page shows (scoped(), from app.js).
 "use strict";
 
 function drawMap(box, map) {
@@ -39,7 +40,7 @@ function drawMap(box, map) {
 function liveMap() {
   const box = document.querySelector("[data-swarm-map]");
   if (!box) return;
-  const source = new EventSource(box.dataset.swarmMap);
+  const source = new EventSource(scoped(box.dataset.swarmMap));
   source.addEventListener("map", (msg) => drawMap(box, JSON.parse(msg.data)));
 }
 
@@ -57,7 +58,7 @@ async function submitOther(event) {
     }
   } catch (e) { error.textContent = "not valid JSON: " + e.message; error.hidden = false; return; }
   const token = document.body.dataset.csrf;
-  const response = await fetch(form.dataset.clusterApi, {
+  const response = await fetch(scoped(form.dataset.clusterApi), {
     method: form.dataset.method || "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", ...(token ? { "X-CSRF-Token": token } : {}) },
     body: JSON.stringify(body),
@@ -93,7 +94,7 @@ async function submitStack(event) {
   let env = {};
   try { if (form.elements.env.value) env = JSON.parse(form.elements.env.value); } catch (e) { say(["variables: not valid JSON: " + e.message]); return; }
   const token = document.body.dataset.csrf;
-  const response = await fetch(`/api/stacks/${encodeURIComponent(form.elements.name.value)}/deploy`, {
+  const response = await fetch(scoped(`/api/stacks/${encodeURIComponent(form.elements.name.value)}/deploy`), {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", ...(token ? { "X-CSRF-Token": token } : {}) },
     body: JSON.stringify({ compose: form.elements.compose.value, env, plan: event.submitter?.value === "plan" }),
@@ -126,7 +127,7 @@ function watchConvergence(stack) {
   outcome.className = "";
   outcome.textContent = "waiting for every task to run…";
   box.hidden = false;
-  const source = new EventSource(`/api/stacks/${encodeURIComponent(stack)}/converge`);
+  const source = new EventSource(scoped(`/api/stacks/${encodeURIComponent(stack)}/converge`));
   convergence = source;
   const draw = (msg) => {
     const snapshot = JSON.parse(msg.data);
