@@ -9,6 +9,7 @@ inside the namespace through `nsenter --net`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -30,6 +31,9 @@ VETH_HOST, VETH_NODE = "sdtb-lone0", "sdtb-lone1"
 HOST_ADDR, NODE_ADDR = "100.77.14.1", "100.77.14.2"
 HOSTNAME = "lonehost"
 LOG = LOG_DIR / "lone-dockerd.log"
+# One lone host at a time on this machine (they share the namespace and the subnet): a second
+# user, say another test run, waits instead of deleting the namespace under the first.
+LOCK = Path("/run/sdtb-lone.lock")
 
 
 @dataclass
@@ -60,6 +64,12 @@ def _delete_netns() -> None:
 @contextmanager
 def lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[LoneHost]:
     """Start the lone host with ``images`` copied from ``source`` (it cannot pull either)."""
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if we die
+        yield from _lone_host(images, source)
+
+
+def _lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[LoneHost]:
     _delete_netns()
     _ip("netns", "add", NETNS)
     _ip("link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NODE)
