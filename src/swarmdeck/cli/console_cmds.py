@@ -62,7 +62,9 @@ def serve(
     if not app.state.console.set_up():
         where = app.state.console.store.data_dir
         out.print(f"No admin yet: open http://{host}:{port}/setup with the one-time setup code "
-                  f"(`swarmdeck console setup-code --data-dir {where}`, or the file {where}/setup-code), "
+                  f"(`swarmdeck console setup-code --data-dir {where}`, or the file {where}/setup-code; "
+                  "for the console service that `swarmdeck up` deployed, run "
+                  "`swarmdeck console setup-code --service` on its host), "
                   "or run `swarmdeck user create NAME --role admin --password-stdin`.", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
