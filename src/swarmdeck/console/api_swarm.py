@@ -86,26 +86,30 @@ def changing(request: Request, t: Target, action: str, target: str = "") -> Iter
         yield t.client
 
 
+def _overview(t: Target) -> dict[str, Any]:
+    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
+
+
 # --- the swarm ------------------------------------------------------------------------
 @router.get("/swarm", tags=["swarm"])
 def swarm_overview(request: Request, t: Target = READ_ON) -> dict[str, Any]:
     """The endpoint's membership (state, role) and, on a manager: nodes, managers, services,
     tasks, health."""
-    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
+    return _overview(t)
 
 
 @router.post("/swarm/init", tags=["swarm"])
 def swarm_init(request: Request, body: InitIn, t: Target = ADMIN_ON) -> dict[str, Any]:
     with changing(request, t, "swarm.init", target=body.advertise_addr or "") as client:
         cluster.init(client, body.advertise_addr)
-    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
+    return _overview(t)
 
 
 @router.post("/swarm/join", tags=["swarm"])
 def swarm_join(request: Request, body: JoinIn, t: Target = ADMIN_ON) -> dict[str, Any]:
     with changing(request, t, "swarm.join", target=body.manager_addr) as client:  # never the token
         cluster.join(client, body.manager_addr, body.token, body.advertise_addr)
-    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
+    return _overview(t)
 
 
 @router.post("/swarm/leave", tags=["swarm"])
@@ -113,7 +117,7 @@ def swarm_leave(request: Request, t: Target = ADMIN_ON, force: bool = False) -> 
     """`docker swarm leave`; a manager leaves only with ``force`` (it may break the quorum)."""
     with changing(request, t, "swarm.leave", target="force" if force else "") as client:
         cluster.leave(client, force)
-    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
+    return _overview(t)
 
 
 @router.get("/swarm/join-tokens", tags=["swarm"])
