@@ -15,6 +15,7 @@ import pytest
 from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.platform import private_registry
 from swarmdeck.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
+from tests.console.conftest import add_node_b
 from tests.testbed.config import OBJECT_LABEL
 
 from .conftest import REPOSITORIES, SEED, free_port
@@ -83,6 +84,22 @@ def test_bed_registry_manifest_and_the_services_running_it(admin, viewer, regist
     shown = viewer.get("/registries/bed/manifest", params={"repository": repo, "reference": tag})
     assert shown.status_code == 200 and m["digest"] in shown.text and "Delete this tag" not in shown.text
     assert viewer.get("/api/registries/bed/tags", params={"repository": "../v2/_catalog"}).status_code == 400
+
+
+def test_the_services_running_a_repository_are_the_chosen_endpoints(admin, viewer, registry,
+                                                                    registry_busybox_image, swarm):
+    """Usage is read on ``?endpoint=`` (node B is a worker: it cannot tell), with its grants."""
+    add(admin, "bed", registry.address, ca_pem=registry.ca.read_text())
+    add_node_b(admin)
+    repo = registry_busybox_image.removeprefix(registry.address + "/").rsplit(":", 1)[0]
+    on_b = {"repository": repo, "endpoint": "nodeb"}
+    refused = admin.get("/api/registries/bed/usage", params=on_b)
+    assert refused.status_code == 409 and "listing services" in refused.json()["detail"], refused.text
+    assert viewer.get("/api/registries/bed/usage", params=on_b).status_code == 403  # no grant on nodeb
+    page = admin.get("/registries/bed/repository", params=on_b)
+    assert page.status_code == 200 and "Endpoint nodeb is not a swarm manager" in page.text
+    local = admin.get("/api/registries/bed/usage", params={"repository": repo}).json()
+    assert local["endpoint"] == "local" and isinstance(local["services"], list)
 
 
 def test_catalog_paged_and_searched_on_the_server(admin, viewer, own_registry):

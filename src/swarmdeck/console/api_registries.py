@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
-from swarmdeck.console.context import ADMIN, OPERATE, READ, audited
+from swarmdeck.console.context import ADMIN, OPERATE, READ, READ_ON, Target, audited
 from swarmdeck.console.paging import PagingQuery
 from swarmdeck.console.registries import GC_NOTE, Registries
 from swarmdeck.console.security import Principal
@@ -135,9 +135,11 @@ def delete_tag(
 
 
 @router.get("/registries/{name}/usage", tags=["registries"])
-def repository_usage(request: Request, name: str, repository: str, _: Principal = READ) -> dict[str, Any]:
-    """The swarm services running an image (tag or digest) of this repository."""
-    return {"repository": repository, "services": registries(request).usage(name, repository)}
+def repository_usage(request: Request, name: str, repository: str, t: Target = READ_ON) -> dict[str, Any]:
+    """The services of the chosen endpoint's swarm running an image (tag or digest) of this
+    repository."""
+    return {"repository": repository, "endpoint": t.endpoint,
+            "services": registries(request).usage(name, repository, t.client)}
 
 
 @router.post("/registries/{name}/gc", tags=["registries"])

@@ -114,10 +114,10 @@ def repository_page(
     reg = registries(request)
     record = describe(reg.get(name))
     found = reg.tags(name, repository, paging, refresh=False)
-    usage = _usage(reg, name, repository)
+    t = on_page(request, who)
     return render(
         "registry_repository.html", who, reg=record, repository=repository, found=found, q=paging.q,
-        usage=usage,
+        usage=_usage(reg, name, repository, t), ep=t.endpoint,
     )
 
 
@@ -132,10 +132,11 @@ def manifest_page(
     return render("registry_manifest.html", who, reg=record, m=manifest, shared=shared, gc_note=GC_NOTE)
 
 
-def _usage(reg: Any, name: str, repository: str) -> list[dict[str, str]] | None:
-    """Services of the repository, or None when this engine cannot tell (not a manager)."""
+def _usage(reg: Any, name: str, repository: str, t: Target) -> list[dict[str, str]] | None:
+    """Services of the repository on the page's endpoint, or None when that engine cannot tell
+    (not a manager)."""
     try:
-        return reg.usage(name, repository)
+        return reg.usage(name, repository, t.client)
     except ConsoleError:
         return None
 

@@ -322,15 +322,16 @@ class Registries:
         self.cache.forget((name,))
         return {"digest": digest, "deleted_tags": [tag, *others], "note": GC_NOTE}
 
-    def usage(self, name: str, repository: str) -> list[dict[str, str]]:
-        """Swarm services whose image is a tag or digest of this repository."""
+    def usage(self, name: str, repository: str, engine: docker.DockerClient) -> list[dict[str, str]]:
+        """Swarm services of ``engine`` (the chosen endpoint) whose image is a tag or digest of
+        this repository."""
         check_name(repository)
         address = self.get(name).address
         hosts = {address}
         if address.startswith("127.0.0.1:"):
             hosts.add("localhost:" + address.split(":", 1)[1])
         try:
-            services = self.engine().api.services()
+            services = engine.api.services()
         except docker.errors.APIError as exc:  # not a manager: no services to show
             raise ConsoleError(f"listing services: {exc.explanation or exc}", 409) from exc
         found = []
