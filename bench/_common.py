@@ -9,6 +9,7 @@ first on ``sys.path``); it puts the repository root there too, for ``swarmdeck``
 from __future__ import annotations
 
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -22,11 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import docker.errors  # noqa: E402
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
 from swarmdeck.console import create_app  # noqa: E402
+from swarmdeck.errors import SwarmdeckError  # noqa: E402
 from swarmdeck.store import Role  # noqa: E402
+from tests.testbed.common import TestbedError  # noqa: E402
 
 Target = Callable[[], float | None]
 
@@ -46,6 +50,26 @@ class Interrupted(Exception):
 def raise_interrupted(signum: int, frame: object) -> None:
     """A SIGTERM handler: ``signal.signal(signal.SIGTERM, raise_interrupted)``."""
     raise Interrupted()
+
+
+def run_bench(run: Callable[[], int], made: str) -> int:
+    """A benchmark's exit status: ``run()``'s, or 1 (2 for bad usage) with one line on stderr.
+
+    SIGTERM and Ctrl-C become exceptions, so ``run``'s own clean-up removes ``made`` (what the
+    benchmark created, named in the message) before the process ends.
+    """
+    signal.signal(signal.SIGTERM, raise_interrupted)
+    try:
+        return run()
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return exc.status
+    except (SwarmdeckError, TestbedError, docker.errors.DockerException, httpx.HTTPError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Interrupted):
+        print(f"bench: interrupted ({made} removed)", file=sys.stderr)
+        return 1
 
 
 def percentile(values: list[float], p: float) -> float:

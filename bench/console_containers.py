@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -37,19 +36,16 @@ import docker.errors
 import httpx
 from _common import (
     BenchError,
-    Interrupted,
     Target,
     console,
     first_byte,
     full_get,
     measure,
-    raise_interrupted,
+    run_bench,
     table,
 )
 
 from swarmdeck.engine.client import MIN_API_VERSION, connect, endpoint_url
-from swarmdeck.errors import SwarmdeckError
-from tests.testbed.common import TestbedError
 from tests.testbed.images import ensure_busybox
 
 LABEL = "swarmdeck.bench"
@@ -172,19 +168,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-
-    signal.signal(signal.SIGTERM, raise_interrupted)
-    try:
-        return run(args)
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return exc.status
-    except (SwarmdeckError, TestbedError, docker.errors.DockerException, httpx.HTTPError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, Interrupted):
-        print("bench: interrupted (its containers were removed)", file=sys.stderr)
-        return 1
+    return run_bench(lambda: run(args), "its containers were")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -47,20 +46,17 @@ import docker.types
 import httpx
 from _common import (
     BenchError,
-    Interrupted,
     Target,
     console,
     full_get,
     in_turn,
     measure,
-    raise_interrupted,
+    run_bench,
     table,
 )
 
 from swarmdeck.engine.client import MIN_API_VERSION
-from swarmdeck.errors import SwarmdeckError
 from tests.testbed.bed import SESSION, Testbed
-from tests.testbed.common import TestbedError
 from tests.testbed.config import OBJECT_LABEL
 
 LABEL = "swarmdeck.bench"
@@ -229,18 +225,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_interrupted)
-    try:
-        return run(args)
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return exc.status
-    except (SwarmdeckError, TestbedError, docker.errors.DockerException, httpx.HTTPError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, Interrupted):
-        print("bench: interrupted (its services were removed)", file=sys.stderr)
-        return 1
+    return run_bench(lambda: run(args), "its services were")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -43,20 +42,17 @@ import docker.errors
 import httpx
 from _common import (
     BenchError,
-    Interrupted,
     Target,
     console,
     full_get,
     measure,
-    raise_interrupted,
+    run_bench,
     table,
 )
 
 from swarmdeck.engine.client import connect, endpoint_url
-from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.registry.manifests import DOCKER_MANIFEST
-from tests.testbed.common import TestbedError
 from tests.testbed.images import ensure_busybox
 from tests.testbed.registry_containers import registry_container
 
@@ -209,18 +205,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_interrupted)
-    try:
-        return run(args)
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return exc.status
-    except (SwarmdeckError, TestbedError, docker.errors.DockerException, httpx.HTTPError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, Interrupted):
-        print("bench: interrupted (its registry was removed)", file=sys.stderr)
-        return 1
+    return run_bench(lambda: run(args), "its registry was")
 
 
 if __name__ == "__main__":
