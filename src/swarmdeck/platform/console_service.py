@@ -20,7 +20,6 @@ interface.
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import yaml
 from swarmdeck.engine.client import endpoint_url
 from swarmdeck.engine.swarm import swarm_state
 from swarmdeck.images.console_image import DATA_DIR, HEALTH_PROBE, PORT
-from swarmdeck.platform import stack_cli
+from swarmdeck.platform import hostports, stack_cli
 from swarmdeck.platform.errors import PlatformError
 from swarmdeck.store.setupcode import SETUP_CODE_FILE as _CODE_FILE
 
@@ -103,15 +102,12 @@ def check_port_free(client: docker.DockerClient, port: int) -> None:
     """Refuse when something other than the deployed console holds the port on this host."""
     if deployed_port(client) == port:
         return
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("0.0.0.0", port))
-        except OSError as exc:
-            raise PlatformError(
-                f"port {port} is already in use on this host ({exc.strerror}), so the console "
-                f"cannot listen there; stop what holds it (`ss -ltnp 'sport = :{port}'`), give "
-                f"--console-port PORT, or --no-console") from exc
+    refusal = hostports.bind_refusal(port)
+    if refusal:
+        raise PlatformError(
+            f"port {port} is already in use on this host ({refusal}), so the console "
+            f"cannot listen there; stop what holds it (`ss -ltnp 'sport = :{port}'`), give "
+            f"--console-port PORT, or --no-console")
 
 
 def deploy(client: docker.DockerClient, image: str, port: int, registries: list[str],

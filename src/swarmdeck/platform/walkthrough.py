@@ -8,7 +8,6 @@ a second `up` changes nothing.
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,15 @@ from swarmdeck.engine.swarm import NodeView, init_swarm, list_nodes, require_man
 from swarmdeck.images.bootstrap import ensure_base_images
 from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, tag_image
 from swarmdeck.images.console_image import ensure_console_image
-from swarmdeck.platform import console_service, converge, ingress, private_registry, stack_cli, verify
+from swarmdeck.platform import (
+    console_service,
+    converge,
+    hostports,
+    ingress,
+    private_registry,
+    stack_cli,
+    verify,
+)
 from swarmdeck.platform.errors import PlatformError
 from swarmdeck.platform.progress import Reporter
 
@@ -229,14 +236,11 @@ def _check_ports_free(client: docker.DockerClient, stack: str, compose: dict) ->
     for port in _all_published(compose):
         if port in ours:
             continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("0.0.0.0", port))
-            except OSError as exc:
-                raise PlatformError(
-                    f"port {port} is already in use on this host ({exc.strerror}); "
-                    f"stop what holds it (`ss -ltnp 'sport = :{port}'`) and run up again") from exc
+        refusal = hostports.bind_refusal(port)
+        if refusal:
+            raise PlatformError(
+                f"port {port} is already in use on this host ({refusal}); "
+                f"stop what holds it (`ss -ltnp 'sport = :{port}'`) and run up again")
 
 
 def _all_published(compose: dict) -> list[int]:
