@@ -73,7 +73,11 @@ def test_stack_editor_shows_errors_at_their_line_then_deploys(live, page, swarm,
     expect(problem).to_contain_text("line 7, column 17: services.app.deploy.replicas")
     shot(page, "cluster-03-editor-error")
     assert not swarm.manager.services.list(filters={"label": f"com.docker.stack.namespace={name}"})
-    page.fill("#stack-editor textarea[name=compose]", good)
+    # the fixed file comes as an upload: read into the editor, then planned like typed text
+    page.set_input_files("#stack-editor input[name=upload]",
+                         files=[{"name": "app.yml", "mimeType": "text/yaml", "buffer": good.encode()}])
+    expect(page.locator("#stack-editor textarea[name=compose]")).to_have_value(good)
+    expect(page.locator("#stack-editor input[name=name]")).to_have_value(name)  # a typed name stays
     page.click("#stack-editor button[value=plan]")
     expect(page.locator("#stack-result")).to_contain_text(f"{name}_app")
     assert not swarm.manager.services.list(filters={"label": f"com.docker.stack.namespace={name}"})

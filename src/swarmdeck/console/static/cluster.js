@@ -156,8 +156,19 @@ function watchConvergence(stack) {
   });
 }
 
+// An uploaded compose file goes into the editor (read here, never sent as a file): it is
+// then planned or deployed like typed text, with its refusals at their lines.
+async function loadUpload(event) {
+  const file = event.target.files[0];
+  if (!file) return;
+  const form = event.target.form;
+  form.elements.compose.value = await file.text();
+  if (!form.elements.name.value) form.elements.name.value = file.name.replace(/\.(ya?ml)$/i, "").replace(/[^a-zA-Z0-9_.-]/g, "-");
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form[data-cluster-api]")) form.addEventListener("submit", submitOther);
   document.getElementById("stack-editor")?.addEventListener("submit", submitStack);
+  document.querySelector("#stack-editor input[name=upload]")?.addEventListener("change", loadUpload);
   liveMap();
 });
