@@ -12,6 +12,7 @@ matter; images come from the test bed's registry (no Docker Hub).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -132,21 +133,14 @@ def snapshot(client: docker.DockerClient, ns: str) -> dict[str, Any]:
     return _rename(_rename(whole, names), {f"{ns}_": "NS_", ns: "NS"})
 
 
-def versions(client: docker.DockerClient, ns: str) -> dict[str, int]:
-    """Service versions once the engine is done with them (its allocator bumps them once
-    after a create, when it assigns the endpoint)."""
-    def read() -> dict[str, int]:
-        return {s["Spec"]["Name"]: s["Version"]["Index"]
-                for s in client.api.services(filters=label(ns))}
+def versions(client: docker.DockerClient, ns: str) -> dict[str, tuple[str, bool]]:
+    """Each service's spec and whether it was ever updated (``PreviousSpec``).
 
-    last, deadline = read(), time.monotonic() + 10
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = read()
-        if now == last:
-            break
-        last = now
-    return last
+    Not the version index: the swarm's allocator bumps it by itself after a create, at a
+    time no wait can bound on a loaded machine. An update through the API, even one with an
+    identical spec, leaves ``PreviousSpec`` behind."""
+    return {s["Spec"]["Name"]: (json.dumps(s["Spec"], sort_keys=True), "PreviousSpec" in s)
+            for s in client.api.services(filters=label(ns))}
 
 
 def remove_and_wait(client: docker.DockerClient, ns: str, timeout: float = 60) -> None:
