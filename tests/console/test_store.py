@@ -87,6 +87,15 @@ def test_tokens_are_stored_as_hashes_and_shown_once(tmp_path, store):
     assert store.verify_token(plain + "x") is None
     listed = store.list_tokens("ci")
     assert [t.name for t in listed] == ["deploy script"] and listed[0].last_used_at is not None
+    first_use = listed[0].last_used_at
+    store.verify_token(plain)  # within the minute: not written again
+    assert store.list_tokens("ci")[0].last_used_at == first_use
+    with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:  # as if used 2 minutes ago
+        conn.execute("UPDATE api_tokens SET last_used_at = ?",
+                     ((first_use - timedelta(minutes=2)).isoformat(" "),))
+    assert store.list_tokens("ci")[0].last_used_at == first_use - timedelta(minutes=2)
+    store.verify_token(plain)
+    assert store.list_tokens("ci")[0].last_used_at >= first_use  # moved to now
     store.revoke_token("ci", record.id)
     assert store.verify_token(plain) is None
     with pytest.raises(NotFound):

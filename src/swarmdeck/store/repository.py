@@ -31,6 +31,7 @@ from swarmdeck.store.setupcode import retire_setup_code
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "sdk_"
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how precisely a token's last use is kept
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -230,11 +231,15 @@ class Store:
             return self._token(row, user.username), plain
 
     def verify_token(self, plain: str) -> UserRecord | None:
+        """The token's user, or None. ``last_used_at`` moves at most once a minute: writing
+        it on every request would make each scripted call a database commit."""
         with self._tx() as s:
             row = s.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == _sha256(plain)))
             if row is None:
                 return None
-            row.last_used_at = utcnow()
+            now = utcnow()
+            if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+                row.last_used_at = now
             return _user(row.user)
 
     def list_tokens(self, username: str) -> list[TokenRecord]:
