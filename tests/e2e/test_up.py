@@ -193,6 +193,18 @@ def test_second_up_changes_nothing(deployed, swarm, registry):
     print(f"first up {deployed[1]:.1f} s, second up {elapsed:.1f} s")
 
 
+def test_up_without_the_console_leaves_its_stack_as_it_is(deployed, swarm, registry):
+    console = swarm.manager.services.list(filters=CONSOLE_LABEL)
+    assert console, "the console of the first up is missing"
+    before = {s.name: (s.attrs["Spec"], "PreviousSpec" in s.attrs) for s in console}
+    run = swarmdeck("up", "--registry", registry.address, "--requests", "5", "--no-console")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Console image" not in run.stdout and f":{CONSOLE_PORT}/" not in run.stdout
+    after = {s.name: (s.attrs["Spec"], "PreviousSpec" in s.attrs)
+             for s in swarm.manager.services.list(filters=CONSOLE_LABEL)}
+    assert after == before
+
+
 def test_down_removes_the_stack_and_keeps_the_data(deployed, swarm):
     run = swarmdeck("down")
     assert run.returncode == 0, run.stderr
