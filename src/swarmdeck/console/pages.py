@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, Query, Request
@@ -44,8 +45,21 @@ def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def segment(value: object) -> str:
+    """VALUE as exactly one URL path segment, whatever it holds: every character but letters,
+    digits and ``_.-~`` is percent-encoded (``/``, ``?``, ``#`` and ``%`` too; Jinja's
+    ``urlencode`` keeps ``/``). A whole ``.`` or ``..`` is encoded twice (``%252E%252E``):
+    browsers resolve ``%2E%2E`` as a dot-segment too, so it would still climb a level. Every
+    value a template puts in a URL's path goes through this filter (tests/security checks)."""
+    text = str(value)
+    if text in (".", ".."):
+        return text.replace(".", "%252E")
+    return quote(text, safe="")
+
+
 TEMPLATES.filters["size"] = _size
 TEMPLATES.filters["when"] = _when
+TEMPLATES.filters["segment"] = segment
 
 
 def render(template: str, who: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
