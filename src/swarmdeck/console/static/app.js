@@ -7,6 +7,14 @@ function csrfHeaders() {
   return token ? { "X-CSRF-Token": token } : {};
 }
 
+// Any value as exactly one URL path segment (as the pages' `segment` filter does): "/", "?",
+// "#" and "%" encoded, and a whole "." or ".." encoded twice, since URL parsers resolve "%2E%2E"
+// as a dot-segment too. Every value a script puts in a URL's path goes through it.
+function segment(value) {
+  const text = String(value);
+  return text === "." || text === ".." ? text.replaceAll(".", "%252E") : encodeURIComponent(text);
+}
+
 // On a resource page (#endpoint-scope), every call the page makes goes to the endpoint it shows.
 function scoped(url) {
   const scope = document.getElementById("endpoint-scope");

@@ -1,6 +1,7 @@
 // swarmdeck console, cluster pages: the live nodes × tasks map and JSON forms with other methods.
 // Everything from the server is written with textContent: never parsed as HTML.
-// Every call goes to the endpoint the page shows (scoped(), from app.js).
+// Every call goes to the endpoint the page shows (scoped(), from app.js), and every value in a
+// URL's path is one segment (segment(), from app.js).
 "use strict";
 
 function drawMap(box, map) {
@@ -94,7 +95,7 @@ async function submitStack(event) {
   let env = {};
   try { if (form.elements.env.value) env = JSON.parse(form.elements.env.value); } catch (e) { say(["variables: not valid JSON: " + e.message]); return; }
   const token = document.body.dataset.csrf;
-  const response = await fetch(scoped(`/api/stacks/${encodeURIComponent(form.elements.name.value)}/deploy`), {
+  const response = await fetch(scoped(`/api/stacks/${segment(form.elements.name.value)}/deploy`), {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", ...(token ? { "X-CSRF-Token": token } : {}) },
     body: JSON.stringify({ compose: form.elements.compose.value, env, plan: event.submitter?.value === "plan" }),
@@ -127,7 +128,7 @@ function watchConvergence(stack) {
   outcome.className = "";
   outcome.textContent = "waiting for every task to run…";
   box.hidden = false;
-  const source = new EventSource(scoped(`/api/stacks/${encodeURIComponent(stack)}/converge`));
+  const source = new EventSource(scoped(`/api/stacks/${segment(stack)}/converge`));
   convergence = source;
   const draw = (msg) => {
     const snapshot = JSON.parse(msg.data);
