@@ -12,15 +12,18 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.console import conftest as console_fixtures
-from tests.console.conftest import Janitor, LiveServer
+from tests.console import test_browser as browser_fixtures
+from tests.console.conftest import PASSWORD, Janitor, LiveServer
 from tests.testbed import unique_name
 
 # The console tests' fixtures: a console with users admin, oper and viewer on a fresh data
 # directory, served by uvicorn (live), and the cleanup of the engine objects named by janitor.
 app, make_app, live, janitor = (console_fixtures.app, console_fixtures.make_app, console_fixtures.live,
                                 console_fixtures.janitor)
+browser, page = browser_fixtures.browser, browser_fixtures.page  # headless Chromium
 
 STACK_LABEL = "com.docker.stack.namespace"
 SOCKET = "/var/run/docker.sock"
@@ -168,6 +171,28 @@ def test_admins_allow_host_paths_under_which_operators_bind(live, as_operator, a
         assert refused.status_code == 403, (beside, refused.text)
         assert f"operators may bind under {base}/data" in refused.json()["detail"]
         assert not containers_named(engine, other)
+
+
+def test_the_settings_page_saves_allowed_host_paths(live, as_admin, page, tmp_path: Path):
+    page.expected_failures.append("status of 400 (Bad Request)")  # the refused path, on purpose
+    page.goto(live.url + "/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live.url + "/containers")
+    page.click("nav >> text=Settings")
+    form = page.locator("#workload-settings")
+    form.locator("textarea").fill(f"{tmp_path}/a/\n\n  {tmp_path}/b  \n")
+    with page.expect_navigation():  # the page reloads once saved
+        form.locator("button[type=submit]").click()
+    expect(form.locator("textarea")).to_have_value(f"{tmp_path}/a\n{tmp_path}/b")
+    assert as_admin.get("/api/settings/workloads").json()["allowed_host_paths"] == [
+        f"{tmp_path}/a", f"{tmp_path}/b"]
+    form.locator("textarea").fill("/run")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".form-error")).to_contain_text("the Docker engine's socket or state")
+    assert as_admin.get("/api/settings/workloads").json()["allowed_host_paths"] == [
+        f"{tmp_path}/a", f"{tmp_path}/b"]
 
 
 # --- stacks and services (on the swarm) ---------------------------------------------------
