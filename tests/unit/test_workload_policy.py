@@ -253,6 +253,8 @@ volumes:
       type: none
       o: bind
       device: /etc
+    labels:
+      com.docker.compose.project: ../users/v
 networks:
   hostnet:
     external: true
@@ -282,7 +284,8 @@ def test_stack_refusals_are_at_their_compose_keys_and_lines():
         (14, "services.app.labels.com.docker.compose.project"),
         (18, "services.app.deploy.labels.com.docker.compose.project"),
         (24, "volumes.data.driver_opts.device"),
-        (31, "networks.back.labels.com.docker.compose.project"),
+        (26, "volumes.data.labels.com.docker.compose.project"),
+        (33, "networks.back.labels.com.docker.compose.project"),
     ]
 
 
@@ -290,6 +293,7 @@ def test_admins_stacks_only_answer_for_their_labels():
     assert [path for _, path in stack_problems(STACK, WorkloadPolicy(labels=True))] == [
         "services.app.labels.com.docker.compose.project",
         "services.app.deploy.labels.com.docker.compose.project",
+        "volumes.data.labels.com.docker.compose.project",
         "networks.back.labels.com.docker.compose.project"]
 
 

@@ -38,6 +38,10 @@ def _mount_problem(project: Project, name: str, service: Service, v: Violation,
     index = rest[1]
     volume = (service.volumes or [])[index]
     declared = project.volumes.get(volume.source or "") if volume.type == "volume" else None
+    if "Labels" in rest and declared is not None and declared.labels:
+        label = str(rest[-1])
+        return Problem.at(declared.entry_loc("labels", label),
+                          ["volumes", volume.source or "", "labels", label], v.message)
     if "DriverConfig" in rest and declared is not None and declared.driver_opts:
         option = rest[-1] if rest[-1] in declared.driver_opts else None
         loc = declared.entry_loc("driver_opts", option) if option else declared.key_loc("driver_opts")
