@@ -34,6 +34,8 @@ from swarmdeck.console.context import (
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import SESSION_COOKIE, Principal
+from swarmdeck.console.workloads import audit_target, policy_for, prepare
+from swarmdeck.engine.policy import describe_container
 from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, UserRecord
 from swarmdeck.store.setupcode import setup_code_matches
 
@@ -448,9 +450,14 @@ def list_containers(request: Request, t: Target = READ_ON, q: str = "", state: s
 
 @router.post("/containers", status_code=201, tags=["containers"])
 def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -> dict[str, Any]:
-    """Create a container from a local image and (unless ``start`` is false) start it."""
-    with audited(request, t.who, "container.run", target=f"{body.name or '?'} from {body.image}",
-                 endpoint=t.endpoint):
+    """Create a container from a local image and (unless ``start`` is false) start it.
+
+    Non-admins' containers follow the workload policy (no host paths but those admins
+    allowed, no host namespaces: ``GET /api/settings/workloads``); a refusal is a 403 naming
+    the field. The audit entry names the container's mounts."""
+    target = f"{body.name or '?'} from {body.image}"
+
+    def request_body() -> tuple[res.ContainerSpec, dict[str, Any]]:
         try:
             memory = docker.utils.parse_bytes(body.memory) if body.memory else None
         except docker.errors.DockerException as exc:
@@ -463,7 +470,13 @@ def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -
             volumes=[(v.source, v.target, v.read_only) for v in body.volumes], network=body.network,
             restart_policy=body.restart_policy, max_retries=body.max_retries, memory=memory,
             cpus=body.cpus, labels=body.labels, init=body.init)
-        return _container(res.run_container(t.client, spec, start=body.start))
+        return spec, res.container_request(t.client, spec)
+
+    spec, create = prepare(request, t, "container.run", target, request_body)
+    with audited(request, t.who, "container.run", target=audit_target(target, describe_container(create)),
+                 endpoint=t.endpoint):
+        return _container(res.create_container(t.client, spec.name, create, policy_for(request, t.who),
+                                               start=body.start))
 
 
 @router.get("/containers/{ref}", tags=["containers"])
@@ -663,8 +676,8 @@ def list_networks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]
 @router.post("/networks", status_code=201, tags=["networks"])
 def create_network(request: Request, body: NetworkIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     with audited(request, t.who, "network.create", target=body.name, endpoint=t.endpoint):
-        return res.create_network(t.client, body.name, body.driver, body.internal,
-                                  body.attachable, body.labels)
+        return res.create_network(t.client, body.name, policy_for(request, t.who), body.driver,
+                                  body.internal, body.attachable, body.labels)
 
 
 @router.get("/networks/{ref}", tags=["networks"])
@@ -687,7 +700,7 @@ def list_volumes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
 @router.post("/volumes", status_code=201, tags=["volumes"])
 def create_volume(request: Request, body: VolumeIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     with audited(request, t.who, "volume.create", target=body.name, endpoint=t.endpoint):
-        return res.create_volume(t.client, body.name, body.driver, body.labels)
+        return res.create_volume(t.client, body.name, policy_for(request, t.who), body.driver, body.labels)
 
 
 @router.get("/volumes/{name}", tags=["volumes"])

@@ -4,7 +4,11 @@ The text is interpolated only with the variables sent along, never with the cons
 environment (which would leak its secrets into services). Secrets and configs read from a
 ``file:`` are refused: the file would be read on the console's host, not the user's.
 Refusals of the compose file come back as 422 with every problem's line and column, so the
-editor can show them where they are; nothing reaches the engine then.
+editor can show them where they are; nothing reaches the engine then. The same holds for what
+the caller's workload policy refuses (``workloads``: a non-admin's bind mounts, the engine's
+socket, host namespaces, added capabilities…): checked on the specs the engine would get,
+reported at the compose keys that made them. The audit entry names each service's mounts and
+added capabilities.
 
 After a deploy the editor follows the stack's convergence as server-sent events (GET
 /api/stacks/{name}/converge): running/desired tasks and task errors per service, until the
@@ -26,10 +30,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.compose import ComposeError, Problem, load
-from swarmdeck.compose.stack import DeployOptions, deploy
+from swarmdeck.compose.stack import DeployOptions, convert, deploy
 from swarmdeck.console import cluster, sse
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.workloads import policy_for, prepare
+from swarmdeck.engine.policy import describe_service
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import converge
 from swarmdeck.platform.stack_cli import stack_services
@@ -50,6 +56,14 @@ class StackDeployIn(BaseModel):
 
 def _problem(p: Problem) -> dict[str, Any]:
     return {"line": p.line, "column": p.column, "path": p.path, "message": p.message}
+
+
+def _audit_target(name: str, loaded: Any) -> str:
+    """``web; app (mounts: vol:web_data:/data; cap_add: NET_ADMIN)``: the stack, and what each
+    service that mounts or adds anything mounts and adds (from the specs the engine gets)."""
+    specs = convert.services(name, loaded.project)
+    described = [(key, describe_service(spec)) for key, spec in specs.items()]
+    return "; ".join([name, *(f"{key} ({text})" for key, text in described if text)])
 
 
 def _file_objects(loaded: Any) -> list[Problem]:
@@ -76,12 +90,17 @@ def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
         return JSONResponse({"detail": str(exc), "problems": [_problem(p) for p in exc.problems]},
                             status_code=422)
     output: list[str] = []
-    with audited(request, t.who, action, target=name, endpoint=t.endpoint):
-        with cluster.naming(t.endpoint):
-            cluster.require_manager(t.client)  # the compose engine's own refusal names no endpoint
-        report = deploy(t.client, loaded,
-                        DeployOptions(namespace=name, prune=body.prune, plan_only=body.plan),
-                        out=output.append, err=output.append)
+    target = prepare(request, t, action, name, lambda: _audit_target(name, loaded))
+    options = DeployOptions(namespace=name, prune=body.prune, plan_only=body.plan,
+                            policy=policy_for(request, t.who))
+    try:
+        with audited(request, t.who, action, target=target, endpoint=t.endpoint):
+            with cluster.naming(t.endpoint):
+                cluster.require_manager(t.client)  # the compose engine's own refusal names no endpoint
+            report = deploy(t.client, loaded, options, out=output.append, err=output.append)
+    except ComposeError as exc:  # the workload policy refused keys of the file: at their lines
+        return JSONResponse({"detail": str(exc), "problems": [_problem(p) for p in exc.problems]},
+                            status_code=422)
     return {"stack": name, "plan": report.plan.lines(), "created": report.created,
             "updated": report.updated, "unchanged": report.unchanged,
             "warnings": loaded.warnings, "output": output}

@@ -9,17 +9,18 @@ endpoint named.
 
 Membership (init, join, leave, tokens, node removal, promote/demote) needs an admin: it
 changes who may run what on the cluster. Everyday operations (drain, scale, update, roll
-back, create and remove services and stacks) need an operator. Every change is audited with
-its endpoint.
+back, create and remove services and stacks) need an operator; what a service may reach on
+its hosts follows the caller's workload policy (``workloads``). Every change is audited with
+its endpoint (a service's with its mounts and added capabilities).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import docker.errors
 from fastapi import APIRouter, Query, Request
@@ -29,11 +30,14 @@ from starlette.concurrency import run_in_threadpool
 from swarmdeck.console import cluster, sse
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.workloads import audit_target, policy_for, prepare
+from swarmdeck.engine.policy import describe_service
 from swarmdeck.store import Role
 
 router = APIRouter(prefix="/api")
 MAP_EVENT_TYPES = ["service", "node", "container"]
 MAP_POLL_SECONDS = 2.0  # tasks on other nodes raise no event here: look again at least this often
+T = TypeVar("T")
 
 
 class InitIn(BaseModel):
@@ -84,6 +88,12 @@ def changing(request: Request, t: Target, action: str, target: str = "") -> Iter
     refusals name too. Yields the endpoint's client."""
     with audited(request, t.who, action, target=target, endpoint=t.endpoint), cluster.naming(t.endpoint):
         yield t.client
+
+
+def named(t: Target, call: Callable[..., T], *args: Any) -> T:
+    """``call(client, *args)`` on the chosen endpoint, its swarm refusals naming it."""
+    with cluster.naming(t.endpoint):
+        return call(t.client, *args)
 
 
 def _overview(t: Target) -> dict[str, Any]:
@@ -208,8 +218,10 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
         labels=body.labels,
         networks=body.networks,
     )
-    with changing(request, t, "service.create", target=f"{body.name} from {body.image}") as client:
-        return cluster.create_service(client, spec)
+    request_body = cluster.service_request(spec)
+    target = audit_target(f"{body.name} from {body.image}", describe_service(request_body))
+    with changing(request, t, "service.create", target=target) as client:
+        return cluster.create_service(client, request_body, policy_for(request, t.who))
 
 
 @router.get("/services/{ref}", tags=["swarm"])
@@ -229,15 +241,24 @@ def scale_service(request: Request, ref: str, body: ScaleIn, t: Target = OPERATE
 def update_service_image(
     request: Request, ref: str, body: ImageIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
-    """A rolling update to another image."""
-    with changing(request, t, "service.update-image", target=f"{ref} to {body.image}") as client:
-        return cluster.update_image(client, ref, body.image)
+    """A rolling update to another image. The spec the service will have must pass the
+    caller's workload policy: an operator cannot update an admin's service that mounts the
+    engine's socket, even if only the image changes."""
+    target = f"{ref} to {body.image}"
+    service, spec = prepare(request, t, "service.update-image", target,
+                            lambda: named(t, cluster.image_update, ref, body.image))
+    with changing(request, t, "service.update-image",
+                  target=audit_target(target, describe_service(spec))) as client:
+        return cluster.update_image(client, service, spec, policy_for(request, t.who))
 
 
 @router.post("/services/{ref}/rollback", tags=["swarm"])
 def rollback_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, Any]:
-    with changing(request, t, "service.rollback", target=ref) as client:
-        return cluster.rollback(client, ref)
+    """Back to the previous spec, which must pass the caller's workload policy."""
+    service, spec = prepare(request, t, "service.rollback", ref,
+                            lambda: named(t, cluster.rollback_target, ref))
+    with changing(request, t, "service.rollback", target=audit_target(ref, describe_service(spec))) as client:
+        return cluster.rollback(client, service, policy_for(request, t.who))
 
 
 @router.delete("/services/{ref}", tags=["swarm"])

@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from swarmdeck.console import api, api_registries, api_stack_deploy, api_swarm, pages, pages_cluster
+from swarmdeck.console import (
+    api,
+    api_registries,
+    api_stack_deploy,
+    api_swarm,
+    pages,
+    pages_cluster,
+    pages_settings,
+    workloads,
+)
 from swarmdeck.console.context import Console
 from swarmdeck.console.errors import ConsoleError, status_of
 from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThrottle, load_secret
@@ -60,8 +69,10 @@ def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_
     app.include_router(api_swarm.router)
     app.include_router(api_registries.router)
     app.include_router(api_stack_deploy.router)
+    app.include_router(workloads.router)
     app.include_router(pages.router)
     app.include_router(pages_cluster.router)
+    app.include_router(pages_settings.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SwarmdeckError)

@@ -9,6 +9,7 @@ name the endpoint in it with ``naming``.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,6 +22,8 @@ import docker.errors
 import docker.types
 
 from swarmdeck.console.errors import ConsoleError, engine_error
+from swarmdeck.console.workloads import facts_for, refuse
+from swarmdeck.engine.policy import WorkloadPolicy, format_path
 
 STACK_LABEL = "com.docker.stack.namespace"
 SWARM_PORT = 2377
@@ -373,8 +376,9 @@ class ServiceSpec:
     networks: list[str] = field(default_factory=list)
 
 
-def create_service(client: docker.DockerClient, spec: ServiceSpec) -> dict[str, Any]:
-    require_manager(client)
+def service_request(spec: ServiceSpec) -> dict[str, Any]:
+    """The ``/services/create`` body of ``spec`` (what ``docker service create`` sends; the
+    workload policy checks it). ``spec.networks[i]`` is ``TaskTemplate.Networks[i]``."""
     ports = [
         {"PublishedPort": p, "TargetPort": t, "Protocol": proto, "PublishMode": mode}
         for p, t, proto, mode in spec.ports
@@ -384,20 +388,41 @@ def create_service(client: docker.DockerClient, spec: ServiceSpec) -> dict[str, 
         if spec.mode == "global"
         else docker.types.ServiceMode("replicated", spec.replicas)
     )
-    service = _engine(
-        f"creating service {spec.name}",
-        lambda: client.services.create(
-            spec.image,
-            spec.command,
-            name=spec.name,
-            env=[f"{k}={v}" for k, v in spec.env.items()],
-            mode=mode,
-            endpoint_spec=docker.types.EndpointSpec(mode=spec.endpoint_mode, ports=ports),
-            labels=spec.labels,
-            networks=spec.networks or None,
+    container = docker.types.ContainerSpec(
+        spec.image, spec.command, env=[f"{k}={v}" for k, v in spec.env.items()]
+    )
+    task = docker.types.TaskTemplate(container, networks=spec.networks or None)
+    return {
+        "Name": spec.name,
+        "Labels": spec.labels,
+        "TaskTemplate": task,
+        "Mode": mode,
+        "EndpointSpec": docker.types.EndpointSpec(mode=spec.endpoint_mode, ports=ports),
+    }
+
+
+def _service_field(path: tuple[str | int, ...]) -> str:
+    """A policy violation's place in the create body, said in ``ServiceIn``'s words."""
+    if path[:2] == ("TaskTemplate", "Networks") and len(path) > 2:
+        return f"networks[{path[2]}]"
+    if path[:1] == ("Labels",) and len(path) > 1:
+        return f"labels.{path[1]}"
+    return format_path(path)
+
+
+def create_service(client: docker.DockerClient, body: dict[str, Any],
+                   policy: WorkloadPolicy) -> dict[str, Any]:
+    """Create the service ``body`` (from ``service_request``) once ``policy`` allows it."""
+    require_manager(client)
+    refuse(policy.service(body, facts_for(policy, client)), _service_field)
+    service_id = _engine(
+        f"creating service {body['Name']}",
+        lambda: client.api.create_service(
+            body["TaskTemplate"], name=body["Name"], labels=body["Labels"], mode=body["Mode"],
+            endpoint_spec=body["EndpointSpec"],
         ),
     )
-    return get_service(client, service.id)
+    return get_service(client, service_id["ID"])
 
 
 def _service_obj(client: docker.DockerClient, ref: str):  # type: ignore[no-untyped-def]
@@ -406,6 +431,7 @@ def _service_obj(client: docker.DockerClient, ref: str):  # type: ignore[no-unty
 
 
 def scale(client: docker.DockerClient, ref: str, replicas: int) -> dict[str, Any]:
+    """Only the replica count changes: the workload stays what it was (no policy check)."""
     service = _service_obj(client, ref)
     if "Replicated" not in service.attrs["Spec"].get("Mode", {}):
         raise ConsoleError(
@@ -415,17 +441,49 @@ def scale(client: docker.DockerClient, ref: str, replicas: int) -> dict[str, Any
     return get_service(client, service.id)
 
 
-def update_image(client: docker.DockerClient, ref: str, image: str) -> dict[str, Any]:
+def image_update(client: docker.DockerClient, ref: str, image: str) -> tuple[Any, dict[str, Any]]:
+    """The service, and the spec it will have once its image is ``image`` (all else kept)."""
     service = _service_obj(client, ref)
-    _engine(f"updating {service.name}", lambda: service.update(image=image))
+    spec = copy.deepcopy(service.attrs["Spec"])
+    spec["TaskTemplate"]["ContainerSpec"]["Image"] = image
+    if spec["TaskTemplate"].get("Networks") is None and spec.get("Networks"):
+        # the deprecated place: an update moves them into the task template (as the SDK did)
+        spec["TaskTemplate"]["Networks"] = spec.pop("Networks")
+    return service, spec
+
+
+def update_image(client: docker.DockerClient, service: Any, spec: dict[str, Any],
+                 policy: WorkloadPolicy) -> dict[str, Any]:
+    """A rolling update of ``service`` to ``spec`` (from ``image_update``) once ``policy``
+    allows the spec the service will have: a non-admin cannot update a service that reaches
+    into the host, even when only its image changes."""
+    refuse(policy.service(spec, facts_for(policy, client)),
+           what=f"service {service.name} after the update would have")
+    api = client.api
+    _engine(
+        f"updating {service.name}",
+        lambda: api.update_service(
+            service.id, service.version, task_template=spec["TaskTemplate"], name=spec["Name"],
+            labels=spec.get("Labels"), mode=spec.get("Mode"), update_config=spec.get("UpdateConfig"),
+            rollback_config=spec.get("RollbackConfig"), endpoint_spec=spec.get("EndpointSpec"),
+        ),
+    )
     return get_service(client, service.id)
 
 
-def rollback(client: docker.DockerClient, ref: str) -> dict[str, Any]:
-    """`docker service rollback`: back to the spec before the last update."""
+def rollback_target(client: docker.DockerClient, ref: str) -> tuple[Any, dict[str, Any]]:
+    """The service, and the spec a rollback returns it to (its previous one)."""
     service = _service_obj(client, ref)
     if not service.attrs.get("PreviousSpec"):
         raise ConsoleError(f"service {service.name} has no previous spec to roll back to", 409)
+    return service, service.attrs["PreviousSpec"]
+
+
+def rollback(client: docker.DockerClient, service: Any, policy: WorkloadPolicy) -> dict[str, Any]:
+    """`docker service rollback`: back to the spec before the last update, once ``policy``
+    allows that spec."""
+    refuse(policy.service(service.attrs["PreviousSpec"], facts_for(policy, client)),
+           what=f"service {service.name} after the rollback would have")
     api = client.api
 
     # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.

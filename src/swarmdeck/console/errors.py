@@ -5,6 +5,7 @@ from __future__ import annotations
 import docker.errors
 
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
+from swarmdeck.engine.policy import WorkloadRefused
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.errors import ImageError
 from swarmdeck.store import Conflict, Invalid, NotFound, StoreError
@@ -42,6 +43,8 @@ def status_of(exc: SwarmdeckError) -> int:
             return 400
         case EngineUnreachable():
             return 502
+        case WorkloadRefused():
+            return 403
         case StoreError():
             return 500
         case ImageError() | EngineError():

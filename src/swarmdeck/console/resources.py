@@ -19,6 +19,8 @@ import docker
 import docker.errors
 
 from swarmdeck.console.errors import ConsoleError, engine_error
+from swarmdeck.console.workloads import facts_for, refuse
+from swarmdeck.engine.policy import WorkloadPolicy, format_path
 from swarmdeck.images.build import tag_image
 
 STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
@@ -264,8 +266,9 @@ class ContainerSpec:
     init: bool = False
 
 
-def run_container(client: docker.DockerClient, spec: ContainerSpec, start: bool = True) -> ContainerRow:
-    """Create (and start) a container; a container that fails to start is removed again."""
+def container_request(client: docker.DockerClient, spec: ContainerSpec) -> dict[str, Any]:
+    """Check ``spec`` and make the ``/containers/create`` body, exactly as it will be sent
+    (the workload policy checks this body). ``spec.volumes[i]`` is ``HostConfig.Binds[i]``."""
     check_reference(spec.image)
     if spec.name:
         check_name("container", spec.name)
@@ -275,30 +278,70 @@ def run_container(client: docker.DockerClient, spec: ContainerSpec, start: bool 
         raise ConsoleError("memory limit: at least 6 MB")
     if spec.cpus is not None and not 0.01 <= spec.cpus <= 1024:
         raise ConsoleError("cpus: between 0.01 and 1024")
+    for source, target, _ in spec.volumes:
+        if ":" in source or ":" in target:
+            raise ConsoleError(f"volume {source} -> {target}: no ':' in a source or a target")
     policy = {"Name": "" if spec.restart_policy == "no" else spec.restart_policy}
     if spec.restart_policy == "on-failure":
         policy["MaximumRetryCount"] = spec.max_retries
+    api = client.api
+    bindings = {inner: (ip, port) if ip else port for inner, ip, port in spec.ports}
     try:
-        container = client.containers.create(
-            spec.image, spec.command, name=spec.name, environment=spec.env or None,
-            ports={inner: (ip, port) if ip else port for inner, ip, port in spec.ports} or None,
-            volumes={src: {"bind": dst, "mode": "ro" if ro else "rw"} for src, dst, ro in spec.volumes}
-            or None,
-            network=spec.network, restart_policy=policy, mem_limit=spec.memory,
-            nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None, labels=spec.labels or None,
-            init=spec.init or None, detach=True)
+        host_config = api.create_host_config(
+            binds=[f"{src}:{dst}:{'ro' if ro else 'rw'}" for src, dst, ro in spec.volumes] or None,
+            port_bindings=bindings or None, network_mode=spec.network, restart_policy=policy,
+            mem_limit=spec.memory, nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+            init=spec.init or None)
+        networking = api.create_networking_config({spec.network: api.create_endpoint_config()}) \
+            if spec.network else None
+        return dict(api.create_container_config(
+            spec.image, spec.command, detach=True, environment=spec.env or None,
+            ports=[tuple(p.split("/", 1)) for p in sorted(bindings)] or None,
+            volumes=[dst for _, dst, _ in spec.volumes] or None, labels=spec.labels or None,
+            host_config=host_config, networking_config=networking))
+    except docker.errors.DockerException as exc:  # the SDK's own refusals of a value
+        raise ConsoleError(f"the container's settings: {exc}") from exc
+
+
+def _container_field(path: tuple[str | int, ...]) -> str:
+    """A policy violation's place in the create body, said in ``ContainerIn``'s words."""
+    if path[:2] == ("HostConfig", "Binds") and len(path) > 2:
+        return f"volumes[{path[2]}]"
+    if path[:2] in (("HostConfig", "NetworkMode"), ("NetworkingConfig", "EndpointsConfig")):
+        return "network"
+    if path[:1] == ("Labels",) and len(path) > 1:
+        return f"labels.{path[1]}"
+    return format_path(path)
+
+
+def create_container(client: docker.DockerClient, name: str | None, body: dict[str, Any],
+                     policy: WorkloadPolicy, start: bool = True) -> ContainerRow:
+    """Create (and start) the container ``body`` describes once ``policy`` allows it; a
+    container that fails to start is removed again."""
+    refuse(policy.container(body, facts_for(policy, client)), _container_field)
+    api = client.api
+    image = body.get("Image", "")
+    try:
+        created = api.create_container_from_config(body, name)
     except docker.errors.ImageNotFound as exc:
-        raise ConsoleError(f"no image {spec.image} on this engine: pull it first", 404) from exc
+        raise ConsoleError(f"no image {image} on this engine: pull it first", 404) from exc
     except docker.errors.DockerException as exc:
         raise engine_error("creating the container failed", exc) from exc
+    container_id = created["Id"]
     if start:
         try:
-            container.start()
+            api.start(container_id)
         except docker.errors.DockerException as exc:
             with contextlib.suppress(docker.errors.DockerException):  # the start error is the news
-                container.remove(force=True)
+                api.remove_container(container_id, force=True)
             raise engine_error("the container was created but did not start (removed again)", exc) from exc
-    return _row(client.api.containers(all=True, filters={"id": container.id})[0])
+    return _row(api.containers(all=True, filters={"id": container_id})[0])
+
+
+def run_container(client: docker.DockerClient, spec: ContainerSpec, policy: WorkloadPolicy,
+                  start: bool = True) -> ContainerRow:
+    """``docker run -d``: create (and start) a container from ``spec``, as ``policy`` allows."""
+    return create_container(client, spec.name, container_request(client, spec), policy, start)
 
 
 # --- images ---------------------------------------------------------------------------
@@ -434,6 +477,12 @@ def _users_by(client: docker.DockerClient, attribute: str) -> dict[str, list[str
     return users
 
 
+def _body_field(path: tuple[str | int, ...]) -> str:
+    """A policy violation's place in a network or volume body, in the API's words
+    (``Labels.x`` is ``labels.x``)."""
+    return ".".join([str(path[0]).lower(), *(str(p) for p in path[1:])])
+
+
 def list_networks(client: docker.DockerClient) -> list[dict[str, Any]]:
     users = _users_by(client, "networks")
     try:
@@ -453,9 +502,11 @@ def inspect_network(client: docker.DockerClient, ref: str) -> dict[str, Any]:
         raise engine_error(f"network {ref}", exc) from exc
 
 
-def create_network(client: docker.DockerClient, name: str, driver: str = "bridge", internal: bool = False,
-                   attachable: bool = False, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def create_network(client: docker.DockerClient, name: str, policy: WorkloadPolicy, driver: str = "bridge",
+                   internal: bool = False, attachable: bool = False,
+                   labels: dict[str, str] | None = None) -> dict[str, Any]:
     check_name("network", name)
+    refuse(policy.network({"Name": name, "Driver": driver, "Labels": labels or {}}), _body_field)
     try:
         created = client.api.create_network(name, driver=driver, internal=internal, check_duplicate=True,
                                              attachable=attachable or None, labels=labels or None)
@@ -489,9 +540,10 @@ def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any]:
         raise engine_error(f"volume {name}", exc) from exc
 
 
-def create_volume(client: docker.DockerClient, name: str, driver: str = "local",
+def create_volume(client: docker.DockerClient, name: str, policy: WorkloadPolicy, driver: str = "local",
                   labels: dict[str, str] | None = None) -> dict[str, Any]:
     check_name("volume", name)
+    refuse(policy.volume({"Name": name, "Driver": driver, "Labels": labels or {}}), _body_field)
     try:
         if any(v["Name"] == name for v in client.api.volumes().get("Volumes") or []):
             raise ConsoleError(f"a volume named {name} already exists", 409)

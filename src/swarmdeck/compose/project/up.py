@@ -1,7 +1,7 @@
 """``compose up``: bring one engine to the plan, recreating only what changed.
 
-Order, as Compose v2: check everything that can be checked first (external networks and
-volumes exist, every image is there or can be pulled) — a failure there creates nothing;
+Order, as Compose v2: check everything that can be checked first (the workload policy,
+external networks and volumes exist, every image is there or can be pulled) — a failure there creates nothing;
 then networks, volumes, and the services in ``depends_on`` order. Per service, a container
 whose ``config-hash`` or image label differs from the plan is recreated, a stopped one is
 started, missing numbers are created and extra numbers (scale down) are removed.
@@ -27,10 +27,12 @@ from docker.models.containers import Container
 from docker.types import IPAMConfig, IPAMPool
 
 from swarmdeck.compose.project import names
+from swarmdeck.compose.project import policy as project_policy
 from swarmdeck.compose.project.containers import container_spec
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.project.plan import NetworkPlan, ProjectPlan, ServicePlan, VolumePlan
 from swarmdeck.engine.client import api_error, is_local
+from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 
 T = TypeVar("T")
 _ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
@@ -75,9 +77,11 @@ def engine_call(action: str, call: Callable[[], T]) -> T:
 
 class _Up:
     def __init__(self, client: docker.DockerClient, plan: ProjectPlan,
-                 progress: Progress | None, remove_orphans: bool) -> None:
+                 progress: Progress | None, remove_orphans: bool,
+                 policy: WorkloadPolicy = ALLOW_ALL) -> None:
         self.client = client
         self.plan = plan
+        self.policy = policy
         self.progress = progress
         self.remove_orphans = remove_orphans
         self.events: list[Event] = []
@@ -101,6 +105,9 @@ class _Up:
     # -- checks: nothing is created before these pass ----------------------------------------
 
     def check(self) -> None:
+        if self.policy.restricted or self.policy.labels:
+            facts = Facts.of(self.client) if self.policy.restricted else NO_FACTS
+            project_policy.check(self.policy, self.plan, self.client.api, facts)
         for net in self.plan.networks.values():
             if net.external and not self._network_exists(net.name):
                 raise ProjectError(f"network {net.name} declared as external, but could not be found")
@@ -296,13 +303,14 @@ class _Up:
 
 
 def up(client: docker.DockerClient, plan: ProjectPlan, progress: Progress | None = None,
-       remove_orphans: bool = False) -> list[Event]:
+       remove_orphans: bool = False, policy: WorkloadPolicy = ALLOW_ALL) -> list[Event]:
     """Converge the engine to ``plan``; on failure undo this run and raise ProjectError.
 
     Containers of services that are no longer in the files are reported as orphaned, or
-    removed with ``remove_orphans``.
+    removed with ``remove_orphans``. ``policy`` (swarmdeck.engine.policy) is checked first:
+    what it refuses is a ``ComposeError`` at the compose keys, and nothing is created.
     """
-    run = _Up(client, plan, progress, remove_orphans)
+    run = _Up(client, plan, progress, remove_orphans, policy)
     run.check()
     try:
         run.apply()

@@ -21,6 +21,7 @@ from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 
 Printer = Callable[[str], None]
 
@@ -34,6 +35,9 @@ class DeployOptions:
     detach: bool = True
     plan_only: bool = False
     timeout: float = 300.0
+    # What the stack's services may reach on their hosts (swarmdeck.engine.policy): the CLI's
+    # user owns the engine anyway; the console passes the policy of the user's role.
+    policy: WorkloadPolicy = ALLOW_ALL
 
 
 @dataclass
@@ -74,7 +78,7 @@ def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptio
     """Deploy (or with ``plan_only`` only plan) ``loaded`` as stack ``options.namespace``."""
     plan = make_plan(client, loaded, options.namespace, prune=options.prune,
                      resolve_image=options.resolve_image,
-                     with_registry_auth=options.with_registry_auth)
+                     with_registry_auth=options.with_registry_auth, policy=options.policy)
     report = DeployReport(plan)
     if options.plan_only:
         for line in plan.lines() or ["nothing to do"]:

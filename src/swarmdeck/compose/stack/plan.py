@@ -23,8 +23,10 @@ from docker import auth
 
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import convert
+from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.specdiff import changes, normalise
+from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 
 RESOLVE_MODES = ("always", "changed", "never")
 
@@ -223,17 +225,21 @@ def fill_ids(spec: dict[str, Any], ids: dict[str, dict[str, str]]) -> None:
 
 def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *,
               prune: bool = False, resolve_image: str = "always",
-              with_registry_auth: bool = False) -> Plan:
-    """What deploying ``loaded`` as stack ``namespace`` would do; raises ``StackError``."""
+              with_registry_auth: bool = False, policy: WorkloadPolicy = ALLOW_ALL) -> Plan:
+    """What deploying ``loaded`` as stack ``namespace`` would do; raises ``StackError``, or
+    ``ComposeError`` at the compose keys ``policy`` refuses (before anything is created)."""
     if resolve_image not in RESOLVE_MODES:
         raise StackError(f"Invalid option {resolve_image} for flag --resolve-image")
     project = loaded.project
     specs = convert.services(namespace, project)  # conversion errors first: nothing needed
     require_manager(client)
     plan = Plan(namespace)
+    wanted_networks = convert.networks(namespace, project)
+    if policy.restricted or policy.labels:
+        facts = Facts.of(client) if policy.restricted else NO_FACTS
+        stack_policy.check(policy, project, namespace, specs, wanted_networks.create, facts)
     all_networks = client.api.networks()
-    plan.networks = _check_networks(client, namespace, convert.networks(namespace, project),
-                                    all_networks)
+    plan.networks = _check_networks(client, namespace, wanted_networks, all_networks)
     plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
     created = {(obj.kind, obj.name) for action, obj, _ in plan.objects if action == "create"}
     _resolve_ids(client, specs, created)

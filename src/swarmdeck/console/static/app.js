@@ -39,13 +39,16 @@ async function detail(response) {
   try { return (await response.json()).detail || response.statusText; } catch { return response.statusText; }
 }
 
-// Forms with data-api post their fields as JSON; fields named in data-json-fields hold JSON.
+// Forms with data-api post their fields as JSON; fields named in data-json-fields hold JSON,
+// those in data-lines-fields a list (one item per non-empty line).
 function formBody(form) {
   const jsonFields = (form.dataset.jsonFields || "").split(",").filter(Boolean);
+  const lineFields = (form.dataset.linesFields || "").split(",").filter(Boolean);
   const body = {};
   for (const el of form.elements) {
     if (!el.name) continue;
     if (el.type === "checkbox") { body[el.name] = el.checked; continue; }
+    if (lineFields.includes(el.name)) { body[el.name] = el.value.split("\n").map((l) => l.trim()).filter(Boolean); continue; }
     if (el.value === "") continue;
     if (jsonFields.includes(el.name)) body[el.name] = JSON.parse(el.value);
     else if (el.type === "number") body[el.name] = Number(el.value);

@@ -1,0 +1,122 @@
+"""The workload policy at the console's edge: which policy a caller gets, its refusals in
+the API's words, and the settings admins choose (``/api/settings/workloads``; the page
+``/settings`` is ``pages_settings``).
+
+The rules themselves are ``swarmdeck.engine.policy``'s. Here the caller's role picks the
+policy: admins get the allow-all one, everyone else the restricted one with the host paths
+admins allowed. Both check the stack labels (every workload made through the console). The
+functions that make workloads (``resources``, ``cluster``, the compose stack back end) take
+the policy as an argument and check it on the request body they are about to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import docker
+from fastapi import APIRouter, FastAPI, Request
+from pydantic import BaseModel, Field
+
+from swarmdeck.console.context import ADMIN, Target, audit, audited
+from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.security import Principal
+from swarmdeck.engine.errors import EngineError
+from swarmdeck.engine.policy import (
+    ENGINE_PATHS,
+    NO_FACTS,
+    Facts,
+    Path,
+    Violation,
+    WorkloadPolicy,
+    format_path,
+    restricted,
+)
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.store import Role
+from swarmdeck.store.workloads import MAX_PATH_LENGTH, MAX_PATHS, WorkloadSettings
+
+router = APIRouter(prefix="/api")
+ADMINS = WorkloadPolicy(restricted=False, labels=True)
+T = TypeVar("T")
+
+
+def settings_of(app: FastAPI) -> WorkloadSettings:
+    """One per app, made on first use (its table comes with it)."""
+    state = app.state
+    if getattr(state, "workload_settings", None) is None:
+        state.workload_settings = WorkloadSettings(state.console.store)
+    return state.workload_settings  # type: ignore[no-any-return]
+
+
+def policy_for(request: Request, who: Principal) -> WorkloadPolicy:
+    """The policy of ``who``'s workloads: admins' allows everything but misleading stack
+    labels; everyone else's is restricted to the host paths admins allowed."""
+    if who.role.allows(Role.ADMIN):
+        return ADMINS
+    return restricted(settings_of(request.app).allowed_host_paths())
+
+
+def facts_for(policy: WorkloadPolicy, client: docker.DockerClient) -> Facts:
+    """What ``policy`` needs to know of the engine (nothing for the allow-all policy)."""
+    if not policy.restricted:
+        return NO_FACTS
+    try:
+        return Facts.of(client)
+    except EngineError as exc:
+        raise ConsoleError(str(exc), 502) from exc
+
+
+def refuse(violations: Sequence[Violation], field: Callable[[Path], str] = format_path,
+           what: str = "") -> None:
+    """A 403 naming each refused key (``field`` says it in the request's words)."""
+    if violations:
+        lead = f"{what}: " if what else ""
+        raise ConsoleError("refused by the workload policy: " + lead
+                           + "; ".join(f"{field(v.path)}: {v.message}" for v in violations), 403)
+
+
+def prepare(request: Request, t: Target, action: str, target: str, make: Callable[[], T]) -> T:
+    """Build a change's request body before its audited run (whose audit entry names what the
+    body mounts); a refusal while building is audited as that change's."""
+    try:
+        return make()
+    except SwarmdeckError as exc:
+        audit(request, t.who, action, f"error: {exc}", target, t.endpoint)
+        raise
+
+
+def audit_target(base: str, description: str) -> str:
+    """``web from busybox; mounts: vol:data:/data; cap_add: NET_ADMIN``."""
+    return f"{base}; {description}" if description else base
+
+
+# --- settings -------------------------------------------------------------------------
+class WorkloadSettingsIn(BaseModel):
+    allowed_host_paths: list[str] = Field(
+        max_length=MAX_PATHS, description=(
+            "host directories under which non-admins may bind (absolute paths, normalised; "
+            "the engine's socket and state directories are never allowed)"))
+
+
+def _settings(paths: list[str]) -> dict[str, Any]:
+    return {"allowed_host_paths": paths, "never_allowed": list(ENGINE_PATHS),
+            "note": "symlinks are not resolved: allow directories non-admins cannot plant links in"}
+
+
+@router.get("/settings/workloads", tags=["settings"])
+def get_workload_settings(request: Request, _: Principal = ADMIN) -> dict[str, Any]:
+    """What non-admins' workloads may reach: the host paths they may bind under."""
+    return _settings(settings_of(request.app).allowed_host_paths())
+
+
+@router.put("/settings/workloads", tags=["settings"])
+def put_workload_settings(request: Request, body: WorkloadSettingsIn,
+                          who: Principal = ADMIN) -> dict[str, Any]:
+    """Replace the host paths non-admins may bind under (an empty list allows none)."""
+    if any(len(p) > MAX_PATH_LENGTH for p in body.allowed_host_paths):
+        raise ConsoleError(f"a host path is at most {MAX_PATH_LENGTH} characters")
+    target = "allowed host paths: " + (", ".join(body.allowed_host_paths) or "none")
+    with audited(request, who, "settings.workloads", target=target, endpoint=""):
+        return _settings(settings_of(request.app).set_allowed_host_paths(body.allowed_host_paths))
+
