@@ -142,7 +142,7 @@ def test_pages_show_the_chosen_endpoint_and_remember_it(app, admin, operator, no
     assert 'value="nodeb"' not in mine.text
 
 
-def test_ssh_endpoint_adds_tests_and_lists(admin, node_b_engine, node_b_ssh, node_b_box):
+def test_ssh_endpoint_adds_tests_and_lists(admin, swarm, node_b_engine, node_b_ssh, node_b_box):
     made = admin.post("/api/endpoints", json={"name": "nodeb-ssh", "url": node_b_ssh})
     assert made.status_code == 201 and made.json()["kind"] == "ssh" and "warning" not in made.json()
     tested = admin.post("/api/endpoints/nodeb-ssh/test")
