@@ -34,7 +34,7 @@ def with_users(app: FastAPI) -> FastAPI:
 
 
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
+def serve_app(app: FastAPI) -> Iterator[str]:
     """``app`` on a free loopback port, as ``swarmdeck serve`` runs it (uvicorn reads no proxy
     headers itself: by default it would believe X-Forwarded-For from loopback); yields its URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",

@@ -23,7 +23,7 @@ from swarmdeck.console import create_app
 from tests.console.conftest import PASSWORD, setup_code_of
 from tests.testbed.redis import free_port
 
-from .auth_live import serve_process, served
+from .auth_live import serve_app, serve_process
 
 OWNER_FILES = {"swarmdeck.db", "swarmdeck.db-wal", "swarmdeck.db-shm", "session.key", "registry.key",
                "registry-ca/local-ca.crt"}
@@ -81,7 +81,7 @@ def test_a_fresh_data_dir_is_owner_only(tmp_path, engine):
     try:
         assert app.state.loose_data_dir == []
         assert modes(data)["setup-code"] == 0o600
-        with served(app) as url:
+        with serve_app(app) as url:
             use_the_console(url, data)
             assert_owner_only(data)  # while it runs: the -wal and -shm files are there
     finally:
@@ -93,7 +93,7 @@ def test_a_loose_data_dir_is_tightened_and_the_console_says_so(tmp_path, engine)
     data = tmp_path / "data"
     app = create_app(data)
     try:
-        with served(app) as url:
+        with serve_app(app) as url:
             use_the_console(url, data)
             # As an older swarmdeck, a copy or a restored backup may have left it.
             for path in [data, *data.rglob("*")]:

@@ -12,7 +12,7 @@ from swarmdeck.store import Invalid
 from swarmdeck.store.passwords import check_password
 from tests.console.conftest import PASSWORD, setup_code_of
 
-from .auth_live import served, swarmdeck
+from .auth_live import serve_app, swarmdeck
 
 COMMON = "password123456"  # long enough, and near the top of every leaked-password list
 STRONG = "mauve otter ladder quietly"
@@ -47,7 +47,7 @@ def test_weak_passwords_are_refused_everywhere_over_http(tmp_path, engine):
     data = tmp_path / "data"
     app = create_app(data)
     try:
-        with served(app) as url, httpx.Client(base_url=url, timeout=60) as http:
+        with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as http:
             code = setup_code_of(data)
             weak = http.post("/api/setup", json={"username": "root", "password": COMMON, "setup_code": code})
             assert weak.status_code == 400

@@ -19,7 +19,7 @@ from swarmdeck.console.security import LoginThrottle
 from swarmdeck.store import AccountDelays, DelaySchedule
 from tests.console.conftest import PASSWORD, make_app, store_of  # noqa: F401  (make_app: a fixture)
 
-from .auth_live import serve_process, served, swarmdeck, with_users
+from .auth_live import serve_app, serve_process, swarmdeck, with_users
 
 FAST = DelaySchedule(free=5, first=0.5, cap=4.0)  # the real schedule's shape, in test-friendly seconds
 
@@ -46,7 +46,7 @@ def most_admitted(schedule: DelaySchedule, seconds: float) -> int:
 
 def test_many_addresses_against_one_account_are_throttled_and_the_owner_gets_in(make_app):  # noqa: F811
     app = with_users(make_app(trusted_proxies=["127.0.0.1"], login_delays=FAST))
-    with served(app) as url:
+    with serve_app(app) as url:
         # 7 addresses x 5 guesses: each address stays under the per-address limit (5).
         began = time.monotonic()
         answers = [login(url, "oper", f"guess number {i}", f"203.0.113.{i % 7}") for i in range(35)]
@@ -80,7 +80,7 @@ def test_parallel_guesses_as_a_delay_ends_get_one_try(make_app):  # noqa: F811
     from many addresses at once gets one of them checked, not one per thread."""
     app = with_users(make_app(trusted_proxies=["127.0.0.1"],
                               login_delays=DelaySchedule(free=1, first=30, cap=30)))
-    with served(app) as url:
+    with serve_app(app) as url:
         answers: list[httpx.Response] = []
         start = threading.Barrier(12)
 
@@ -128,7 +128,7 @@ def test_the_delay_doubles_from_one_second_to_five_minutes(make_app):  # noqa: F
 @pytest.mark.parametrize("trusted", [[], ["10.9.9.9", "192.168.0.0/16"]], ids=["no proxies", "other proxies"])
 def test_forwarded_for_from_an_untrusted_client_is_ignored(make_app, trusted):  # noqa: F811
     app = with_users(make_app(trusted_proxies=trusted))
-    with served(app) as url:
+    with serve_app(app) as url:
         for i in range(5):  # a new made-up address each time, in both headers
             assert login(url, "oper", "wrong guess", f"203.0.113.{i}").status_code == 401
         assert login(url, "oper", "wrong guess", 'for="203.0.113.99"', header="Forwarded").status_code == 429
@@ -139,7 +139,7 @@ def test_forwarded_for_from_an_untrusted_client_is_ignored(make_app, trusted):  
 
 def test_forwarded_for_from_a_trusted_proxy_is_used(make_app):  # noqa: F811
     app = with_users(make_app(trusted_proxies=["127.0.0.1", "10.0.0.0/8"], login_delays=FAST))
-    with served(app) as url:
+    with serve_app(app) as url:
         assert login(url, "viewer", PASSWORD, "198.51.100.9").status_code == 200
         # The client may send its own X-Forwarded-For; the proxy appends: the rightmost
         # address that is not a trusted proxy is the client.
