@@ -37,7 +37,7 @@ def test_added_with_credentials_encrypted_and_never_shown(admin, operator, viewe
     assert operator.post("/api/registries", json=body).status_code == 403
     made = add(admin, **body)
     assert made == {"name": "bed", "address": registry.address, "username": "ci", "has_password": True,
-                    "ca": True, "managed": False}
+                    "ca": True, "managed": False, "allowed_realms": []}
     listed = viewer.get("/api/registries")
     assert SECRET not in listed.text and "bed" in [r["name"] for r in listed.json()]
     data_dir = app.state.data_dir
@@ -158,7 +158,8 @@ def test_managed_registry_listed_by_itself_and_garbage_collected(admin, operator
                                                                   busybox_image, managed_registry):
     listed = viewer.get("/api/registries").json()
     assert listed[0] == {"name": "swarmdeck", "address": managed_registry, "username": None,
-                         "has_password": False, "ca": False, "managed": True}
+                         "has_password": False, "ca": False, "managed": True,
+                         "allowed_realms": []}
     reference = f"{managed_registry}/sdct/gc:1"
     tag_image(engine, busybox_image, reference)
     try:

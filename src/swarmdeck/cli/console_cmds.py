@@ -43,16 +43,27 @@ def serve(
         "--registry", envvar="SWARMDECK_REGISTRY", metavar="HOST:PORT",
         help="A registry to list, added on start unless listed already (`up` passes its own); "
              "repeatable.")] = None,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", metavar="ADDR/CIDR",
+        help="A reverse proxy whose X-Forwarded-For (or Forwarded) names the client, for the "
+             "login throttle and the audit log; repeatable. From others those headers are "
+             "ignored.")] = None,
 ) -> None:
     """Run the web console (JSON API under /api, pages at /)."""
+    import logging
+
     import uvicorn
 
     from swarmdeck.console import create_app
     from swarmdeck.store import default_data_dir
 
+    # The console's own warnings (a data directory found readable by others) on stderr, in
+    # uvicorn's format; uvicorn configures only its own loggers.
+    logging.basicConfig(format="%(levelname)s:  %(message)s", level=logging.WARNING)
+
     try:
         app = create_app(data_dir or default_data_dir(), database_url=database_url, engine_url=engine,
-                         secure_cookies=secure_cookies)
+                         secure_cookies=secure_cookies, trusted_proxies=trusted_proxy or ())
     except SwarmdeckError as exc:
         raise _fail(exc) from None
     _add_registries(app, registry or [])

@@ -23,7 +23,9 @@ UserOpt = Annotated[str | None, typer.Option("--username", "-u", envvar="SWARMDE
 def _client(address: str, username: str | None) -> RegistryClient:
     # The password only from the environment: never on the command line (shell history, ps).
     password = os.environ.get("SWARMDECK_REGISTRY_PASSWORD") if username else None
-    return RegistryClient(address, username, password)
+    # Token services on plain HTTP elsewhere than the registry's host that may get the credentials.
+    realms = tuple(os.environ.get("SWARMDECK_REGISTRY_ALLOWED_REALMS", "").replace(",", " ").split())
+    return RegistryClient(address, username, password, allowed_realms=realms)
 
 
 def _human(size: int) -> str:

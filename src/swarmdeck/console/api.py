@@ -36,7 +36,7 @@ from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import SESSION_COOKIE, Principal
 from swarmdeck.console.workloads import audit_target, policy_for, prepare
 from swarmdeck.engine.policy import describe_container
-from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, UserRecord
+from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, TokenRecord, TokenScope, UserRecord
 from swarmdeck.store.setupcode import setup_code_matches
 
 router = APIRouter(prefix="/api")
@@ -72,6 +72,10 @@ class PasswordChange(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(max_length=64)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650,
+                                        description="refused from then on (default: until revoked)")
+    scope: TokenScope = Field(default=TokenScope.ALL, description=(
+        "all: what its owner may do; read: acts as a read-only user whatever the owner's role"))
 
 
 class EndpointIn(BaseModel):
@@ -172,7 +176,7 @@ def setup(request: Request, body: SetupIn) -> dict[str, Any]:
     if ctx.set_up():
         raise ConsoleError("swarmdeck is already set up; log in instead", 409)
     client = client_address(request)
-    wait = ctx.throttle.retry_after(SETUP_THROTTLE_KEY, client)
+    wait = ctx.throttle.admit(SETUP_THROTTLE_KEY, client)
     if wait:
         audit(request, None, "setup", "throttled", target=body.username, endpoint="")
         raise ConsoleError(f"too many wrong setup codes: try again in {wait} s", 429,
@@ -181,9 +185,9 @@ def setup(request: Request, body: SetupIn) -> dict[str, Any]:
         ctx.throttle.failed(SETUP_THROTTLE_KEY, client)
         audit(request, None, "setup", "error: wrong setup code", target=body.username, endpoint="")
         raise ConsoleError(f"wrong setup code: {SETUP_CODE_HINT}", 403)
+    ctx.throttle.succeeded(SETUP_THROTTLE_KEY, client)  # the code was right (the password may not be)
     with audited(request, None, "setup", target=body.username, endpoint=""):
         user = ctx.store.create_first_admin(body.username, body.password)
-    ctx.throttle.succeeded(SETUP_THROTTLE_KEY, client)
     ctx.set_up()
     return _user(user)
 
@@ -193,7 +197,7 @@ def login(request: Request, response: Response, body: Credentials) -> dict[str, 
     """Start a browser session: a signed HttpOnly SameSite=Strict cookie, and its CSRF token."""
     ctx = console(request)
     client = client_address(request)
-    wait = ctx.throttle.retry_after(body.username, client)
+    wait = ctx.throttle.admit(body.username, client)
     if wait:
         audit(request, None, "login", "throttled", target=body.username, endpoint="")
         raise ConsoleError(f"too many failed logins: try again in {wait} s", 429, {"Retry-After": str(wait)})
@@ -225,7 +229,7 @@ def change_password(request: Request, response: Response, body: PasswordChange,
     tokens stay valid: revoke them on their own."""
     ctx = console(request)
     client, name = client_address(request), who.user.username
-    wait = ctx.throttle.retry_after(name, client)
+    wait = ctx.throttle.admit(name, client)
     if wait:
         audit(request, who, "password.change", "throttled", target=name, endpoint="")
         raise ConsoleError(f"too many failed attempts: try again in {wait} s", 429,
@@ -234,6 +238,7 @@ def change_password(request: Request, response: Response, body: PasswordChange,
         ctx.throttle.failed(name, client)
         audit(request, who, "password.change", "error: wrong current password", target=name, endpoint="")
         raise ConsoleError("the current password is wrong", 400)
+    ctx.throttle.succeeded(name, client)
     with audited(request, who, "password.change", target=name, endpoint=""):
         user = ctx.store.update_user(name, password=body.new_password)
     if who.via != "session":
@@ -257,20 +262,28 @@ def me(who: Principal = READ) -> dict[str, Any]:
     return {**_user(who.user), "via": who.via, "csrf_token": who.csrf_token or None}
 
 
+def _token(t: TokenRecord) -> dict[str, Any]:
+    return {"id": t.id, "name": t.name, "prefix": t.prefix, "scope": t.scope.value,
+            "created_at": t.created_at.isoformat(),
+            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+            "expires_at": t.expires_at.isoformat() if t.expires_at else None, "expired": t.expired}
+
+
 @router.get("/tokens", tags=["auth"])
 def list_tokens(request: Request, who: Principal = READ) -> list[dict[str, Any]]:
-    return [{"id": t.id, "name": t.name, "prefix": t.prefix, "created_at": t.created_at.isoformat(),
-             "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
-            for t in console(request).store.list_tokens(who.user.username)]
+    return [_token(t) for t in console(request).store.list_tokens(who.user.username)]
 
 
 @router.post("/tokens", status_code=201, tags=["auth"])
 def create_token(request: Request, body: NewToken, who: Principal = OPERATE) -> dict[str, Any]:
-    """A token for scripts (``Authorization: Bearer``). Shown in this answer only."""
-    with audited(request, who, "token.create", target=body.name, endpoint=""):
-        record, plain = console(request).store.create_token(who.user.username, body.name)
-    return {"id": record.id, "name": record.name, "token": plain,
-            "note": "store it now: it is not shown again"}
+    """A token for scripts (``Authorization: Bearer``). Shown in this answer only. It may
+    expire (``expires_in_days``) and be read-only (``scope: "read"``)."""
+    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    target = f"{body.name} ({body.scope.value}" + (f", {body.expires_in_days} days)" if lifetime else ")")
+    with audited(request, who, "token.create", target=target, endpoint=""):
+        record, plain = console(request).store.create_token(who.user.username, body.name, lifetime,
+                                                            body.scope)
+    return {**_token(record), "token": plain, "note": "store it now: it is not shown again"}
 
 
 @router.delete("/tokens/{token_id}", tags=["auth"])

@@ -8,7 +8,7 @@ Passwords are write-only: no answer and no audit entry carries one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from swarmdeck.console.security import Principal
 from swarmdeck.store.registries import RegistryRecord, RegistryStore
 
 router = APIRouter(prefix="/api")
+Realm = Annotated[str, Field(max_length=500)]
 
 
 class RegistryIn(BaseModel):
@@ -28,6 +29,15 @@ class RegistryIn(BaseModel):
     username: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, max_length=1024)
     ca_pem: str | None = Field(default=None, max_length=20000, description="the registry's CA (PEM)")
+    allowed_realms: list[Realm] = Field(default=[], max_length=20, description=(
+        "token services (realm URLs) that may receive the credentials although they are plain "
+        "HTTP on another host than the registry's"))
+
+
+class RegistryPatch(BaseModel):
+    allowed_realms: list[Realm] = Field(max_length=20, description=(
+        "replaces the realms allowed to receive the credentials ([]: none beyond HTTPS ones and "
+        "those on the registry's host)"))
 
 
 def registries(request: Request) -> Registries:
@@ -53,6 +63,7 @@ def describe(record: RegistryRecord) -> dict[str, Any]:
         "has_password": record.has_password,
         "ca": bool(record.ca_pem),
         "managed": record.managed,
+        "allowed_realms": list(record.allowed_realms),
     }
 
 
@@ -66,7 +77,8 @@ def list_registries(request: Request, _: Principal = READ) -> list[dict[str, Any
 def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> dict[str, Any]:
     reg = registries(request)
     with audited(request, who, "registry.add", target=f"{body.name} {body.address}", endpoint=""):
-        record = reg.add(body.name, body.address, body.username, body.password, body.ca_pem)
+        record = reg.add(body.name, body.address, body.username, body.password, body.ca_pem,
+                         body.allowed_realms)
     reg.prefetch_catalogs([record])  # its catalog page is likely next
     return describe(record)
 
@@ -74,6 +86,14 @@ def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> 
 @router.get("/registries/{name}", tags=["registries"])
 def get_registry(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
     return describe(registries(request).get(name))
+
+
+@router.patch("/registries/{name}", tags=["registries"])
+def edit_registry(request: Request, name: str, body: RegistryPatch, who: Principal = ADMIN) -> dict[str, Any]:
+    """Which token services may receive the registry's credentials (``allowed_realms``)."""
+    target = f"{name}: allowed_realms={','.join(body.allowed_realms) or '-'}"
+    with audited(request, who, "registry.edit", target=target, endpoint=""):
+        return describe(registries(request).set_allowed_realms(name, body.allowed_realms))
 
 
 @router.delete("/registries/{name}", tags=["registries"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +24,16 @@ from swarmdeck.console import (
     pages_settings,
     workloads,
 )
+from swarmdeck.console.clientaddr import parse_proxies
 from swarmdeck.console.context import Console
 from swarmdeck.console.errors import ConsoleError, status_of
 from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThrottle, load_secret
 from swarmdeck.engine.client import api_error
 from swarmdeck.errors import SwarmdeckError
-from swarmdeck.store import Store, ensure_data_dir
+from swarmdeck.store import DelaySchedule, Store, ensure_data_dir
 
 HERE = Path(__file__).parent
+log = logging.getLogger("swarmdeck.console")
 # What answers before the first admin exists: the setup page and route, and public documents.
 OPEN_BEFORE_SETUP = ("/setup", "/api/setup", "/api/health", "/api/openapi.json", "/static/")
 SECURITY_HEADERS = [
@@ -47,24 +51,35 @@ SETUP_MESSAGE = ("swarmdeck is not set up yet: create the first admin at /setup 
 
 def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_url: str | None = None,
                session_hours: float = 8.0, secure_cookies: bool = False,
-               endpoint_name: str = "local") -> FastAPI:
+               endpoint_name: str = "local", trusted_proxies: Iterable[str] = (),
+               login_delays: DelaySchedule | None = None) -> FastAPI:
     """The console for the engine at ``engine_url`` (default: DOCKER_HOST or the local socket).
 
     ``data_dir`` holds the SQLite database (unless ``database_url`` names another) and the
     session-signing secret. ``secure_cookies`` marks cookies Secure: set it when the console
-    is reached over HTTPS (a TLS proxy in front of it).
+    is reached over HTTPS (a TLS proxy in front of it). ``trusted_proxies`` (addresses or
+    networks) are the reverse proxies whose ``X-Forwarded-For``/``Forwarded`` name the client;
+    from anyone else those headers are ignored. ``login_delays`` sets the per-account login
+    delay (default: ``DelaySchedule()``).
+
+    The data directory is made owner-only; ``app.state.loose_data_dir`` lists what was found
+    readable by others (and tightened), which is also logged.
     """
+    proxies = parse_proxies(trusted_proxies)
     data_dir = ensure_data_dir(Path(data_dir))
     store = Store(data_dir, database_url)
+    for loose in store.loose:
+        log.warning("the data directory was readable by others: %s", loose)
     ctx = Console(store=store,
                   auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
-                  throttle=LoginThrottle(store), engine_url=engine_url, endpoint_name=endpoint_name,
-                  secure_cookies=secure_cookies)
+                  throttle=LoginThrottle(store, delays=login_delays), engine_url=engine_url,
+                  endpoint_name=endpoint_name, secure_cookies=secure_cookies, trusted_proxies=proxies)
     ctx.set_up()  # without an admin yet, this writes the one-time setup code
     app = FastAPI(title="swarmdeck console", version="0.1.0", openapi_url="/api/openapi.json",
                   docs_url=None, redoc_url=None)
     app.state.console = ctx
     app.state.data_dir = data_dir
+    app.state.loose_data_dir = list(store.loose)
     app.include_router(api.router)
     app.include_router(api_swarm.router)
     app.include_router(api_registries.router)

@@ -19,6 +19,7 @@ import docker.errors
 import requests.exceptions
 from fastapi import Depends, Query, Request
 
+from swarmdeck.console.clientaddr import Network, client_of
 from swarmdeck.console.endpoints import open_client
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import (
@@ -43,6 +44,7 @@ class Console:
     engine_url: str | None
     endpoint_name: str
     secure_cookies: bool
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For / Forwarded is believed
     _client: docker.DockerClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _setup_done: bool = False
@@ -111,7 +113,9 @@ def console(request: Request) -> Console:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the socket's, or the one a trusted proxy forwarded."""
+    peer = request.client.host if request.client else ""
+    return client_of(peer, request.headers, console(request).trusted_proxies)
 
 
 def identify(request: Request) -> Principal | None:
@@ -127,6 +131,10 @@ def need(role: Role):  # type: ignore[no-untyped-def]
         principal = identify(request)
         if principal is None:
             raise ConsoleError("log in first (POST /api/auth/login), or send an API token", 401)
+        if principal.read_only and request.method not in SAFE_METHODS:
+            console(request).store.audit(principal.user.username, f"{request.method} {request.url.path}",
+                                         "denied: read-only token", client=client_address(request))
+            raise ConsoleError("this API token is read-only (scope read): it may not change anything", 403)
         if not principal.role.allows(role):
             if request.method not in SAFE_METHODS:
                 console(request).store.audit(principal.user.username, f"{request.method} {request.url.path}",

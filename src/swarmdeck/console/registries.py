@@ -20,6 +20,7 @@ it refuses n above 1,000).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -199,11 +200,17 @@ class Registries:
         return self.store.get(name)
 
     def add(
-        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None
+        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None,
+        allowed_realms: list[str] | None = None,
     ) -> RegistryRecord:
         if name == MANAGED_NAME:
             raise ConsoleError(f"{MANAGED_NAME!r} names the registry swarmdeck manages: choose another", 409)
-        return self.store.add(name, address, username, password, ca_pem)
+        return self.store.add(name, address, username, password, ca_pem, allowed_realms)
+
+    def set_allowed_realms(self, name: str, realms: list[str]) -> RegistryRecord:
+        if name == MANAGED_NAME:
+            raise ConsoleError("the registry swarmdeck manages has no credentials: no realms to allow", 409)
+        return self.store.set_allowed_realms(name, realms)
 
     def remove(self, name: str) -> None:
         if name == MANAGED_NAME:
@@ -221,8 +228,9 @@ class Registries:
             self.ca_dir.mkdir(mode=0o700, exist_ok=True)
             ca = self.ca_dir / f"{name}.crt"
             if not ca.exists() or ca.read_text() != record.ca_pem:
-                ca.write_text(record.ca_pem)
-        return RegistryClient(record.address, username, password, ca=ca)
+                with os.fdopen(os.open(ca, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                    f.write(record.ca_pem)  # owner-only, like everything in the data directory
+        return RegistryClient(record.address, username, password, ca=ca, allowed_realms=record.allowed_realms)
 
     # -- browsing ---------------------------------------------------------------------------
     def _catalog(self, name: str) -> Callable[[], list[str]]:

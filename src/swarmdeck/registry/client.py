@@ -23,6 +23,7 @@ import httpx
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.manifests import ACCEPT, Manifest, parse_manifest
 from swarmdeck.registry.names import check_name, check_reference, is_digest
+from swarmdeck.registry.realms import check_realm
 
 # Where the docker engine looks for a registry's CA; we trust the same file.
 DOCKER_CERTS_D = Path("/etc/docker/certs.d")
@@ -52,12 +53,15 @@ class RegistryClient:
 
     Like the engine, it speaks HTTPS, trusting ``/etc/docker/certs.d/ADDRESS/ca.crt`` when
     present (or ``ca``), and plain HTTP only to a loopback registry (which the engine
-    allows too) without such a CA.
+    allows too) without such a CA. Credentials go to a token service the registry names
+    only over HTTPS, on the registry's host, or when it is in ``allowed_realms``
+    (``realms.py``).
     """
 
     def __init__(self, address: str, username: str | None = None, password: str | None = None,
-                 ca: Path | None = None, timeout: float = 10.0) -> None:
+                 ca: Path | None = None, timeout: float = 10.0, allowed_realms: tuple[str, ...] = ()) -> None:
         self.address = address
+        self.allowed_realms = allowed_realms
         ca = ca or DOCKER_CERTS_D / address / "ca.crt"
         self.scheme = "http" if is_loopback(address) and not ca.exists() else "https"
         self._credentials = (username, password) if username else None
@@ -212,6 +216,8 @@ class RegistryClient:
         realm = fields.get("realm", "")
         params = {k: v for k, v in (("service", fields.get("service", "")),
                                     ("scope", fields.get("scope", scope))) if v}
+        if self._credentials:
+            check_realm(self.address, realm, self.allowed_realms)
         auth = httpx.BasicAuth(*self._credentials) if self._credentials else None
         try:
             token_answer = self._http.get(realm, params=params, auth=auth)

@@ -8,8 +8,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
+from swarmdeck.store.datadir import owner_only_file
 from swarmdeck.store.errors import StoreError
 from swarmdeck.store.models import Base
+from swarmdeck.store.schema import add_missing_columns
 
 DB_FILE = "swarmdeck.db"
 
@@ -35,6 +37,7 @@ def open_engine(data_dir: Path, url: str | None = None) -> Engine:
     """An engine on ``url`` (e.g. ``postgresql+psycopg://…``) or on SQLite in ``data_dir``."""
     if url is None:
         ensure_data_dir(data_dir)
+        owner_only_file(data_dir / DB_FILE)  # 0600 before SQLite makes it (its -wal/-shm follow)
         engine = create_engine(f"sqlite:///{data_dir / DB_FILE}",
                                connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -48,6 +51,7 @@ def open_engine(data_dir: Path, url: str | None = None) -> Engine:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the console's database: {exc.__class__.__name__}: "
                          f"{str(exc.orig) if hasattr(exc, 'orig') else exc}") from exc
+    add_missing_columns(engine, Base.metadata.sorted_tables)
     return engine
 
 

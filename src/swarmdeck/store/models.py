@@ -1,7 +1,8 @@
 """SQLAlchemy 2 models of the console's state.
 
-Tables are created with ``metadata.create_all`` (no Alembic migrations yet: the schema is
-still young; the first change to a released schema brings Alembic in).
+Tables are created with ``metadata.create_all``. Columns added since (nullable, or with a
+server default) are added to an existing table by ``store/schema.py``; no Alembic migrations
+yet: the first change that is more than an added column brings Alembic in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from swarmdeck.store.roles import Role
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class TokenScope(enum.StrEnum):
+    """What an API token may do: all its owner may, or only read (as a read-only user)."""
+
+    ALL = "all"
+    READ = "read"
 
 
 class EndpointKind(enum.StrEnum):
@@ -67,6 +75,11 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Added after the first schema: store/schema.py adds them to an existing table.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scope: Mapped[TokenScope] = mapped_column(
+        Enum(TokenScope, values_callable=lambda e: [m.value for m in e], native_enum=False, length=8),
+        default=TokenScope.ALL, server_default=TokenScope.ALL.value)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -150,3 +163,16 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(128), index=True)  # as typed, lowercased
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class LoginDelay(Base):
+    """An account's failed logins whatever the address (store/throttle.py): after a few, each
+    one makes the account wait longer before the next attempt, up to a cap."""
+
+    __tablename__ = "login_delays"
+
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)  # as typed, lowercased
+    failures: Mapped[int] = mapped_column(Integer)  # since the last success (or a long quiet)
+    attempts: Mapped[int] = mapped_column(Integer)  # never reset: the row's version, for compare-and-set
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime())  # no attempt is admitted before then

@@ -4,10 +4,14 @@ The password is encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key ge
 per data directory in ``registry.key`` (0600), apart from the database: a copy of the
 database alone does not reveal the passwords. Records handed out never carry the password;
 only ``credentials`` decrypts it, for the registry client.
+
+``allowed_realms``: token services outside the registry's host reached over plain HTTP that
+may receive its credentials all the same (see ``swarmdeck.registry.realms``); none by default.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,10 +21,13 @@ from sqlalchemy import Integer, LargeBinary, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
+from swarmdeck.registry.errors import RegistryError
+from swarmdeck.registry.realms import normalize_realm
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.keyfiles import owner_only_secret
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
+from swarmdeck.store.schema import add_missing_columns
 
 KEY_FILE = "registry.key"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -37,6 +44,7 @@ class Registry(Base):
     password: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # Fernet token
     ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    allowed_realms: Mapped[str | None] = mapped_column(Text, nullable=True)  # a JSON list of URLs
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,25 @@ class RegistryRecord:
     has_password: bool
     ca_pem: str | None
     managed: bool = False  # the registry container `swarmdeck up` runs (not stored)
+    allowed_realms: tuple[str, ...] = ()
+
+
+MAX_REALMS = 20
+
+
+def check_realms(realms: list[str]) -> tuple[str, ...]:
+    """The realms, validated and normalized (``scheme://host[:port]/path``), without repeats."""
+    if len(realms) > MAX_REALMS:
+        raise Invalid(f"at most {MAX_REALMS} allowed realms per registry")
+    normal: list[str] = []
+    for realm in realms:
+        try:
+            url = normalize_realm(realm)
+        except RegistryError as exc:
+            raise Invalid(str(exc)) from None
+        if url not in normal:
+            normal.append(url)
+    return tuple(normal)
 
 
 def load_key(data_dir: Path) -> bytes:
@@ -79,6 +106,7 @@ class RegistryStore:
             Base.metadata.create_all(store.engine, tables=[Registry.__table__])  # type: ignore[list-item]
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the registries table: {exc.__class__.__name__}") from exc
+        add_missing_columns(store.engine, [Registry.__table__])  # type: ignore[list-item]
         from cryptography.fernet import Fernet  # imported here: only the registries need it
 
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)
@@ -88,7 +116,8 @@ class RegistryStore:
         return self._sessions.begin()
 
     def add(
-        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None
+        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None,
+        allowed_realms: list[str] | None = None,
     ) -> RegistryRecord:
         if not _NAME.fullmatch(name):
             raise Invalid(f"{name!r} is not a valid registry name (lowercase letters, digits, . _ -)")
@@ -98,12 +127,14 @@ class RegistryStore:
             raise Invalid("give both a username and a password, or neither")
         if ca_pem:
             check_ca(ca_pem)
+        realms = check_realms(allowed_realms or [])
         row = Registry(
             name=name,
             address=address,
             username=username or None,
             password=self._fernet.encrypt(password.encode()) if password else None,
             ca_pem=ca_pem or None,
+            allowed_realms=json.dumps(realms) if realms else None,
         )
         try:
             with self._tx() as s:
@@ -121,6 +152,14 @@ class RegistryStore:
     def get(self, name: str) -> RegistryRecord:
         with self._tx() as s:
             return _record(self._row(s, name))
+
+    def set_allowed_realms(self, name: str, realms: list[str]) -> RegistryRecord:
+        """Replace the realms that may receive the registry's credentials ([]: none)."""
+        normal = check_realms(realms)
+        with self._tx() as s:
+            row = self._row(s, name)
+            row.allowed_realms = json.dumps(normal) if normal else None
+            return _record(row)
 
     def credentials(self, name: str) -> tuple[str | None, str | None]:
         with self._tx() as s:
@@ -150,4 +189,6 @@ class RegistryStore:
 
 
 def _record(row: Registry) -> RegistryRecord:
-    return RegistryRecord(row.name, row.address, row.username, row.password is not None, row.ca_pem)
+    realms = tuple(json.loads(row.allowed_realms)) if row.allowed_realms else ()
+    return RegistryRecord(row.name, row.address, row.username, row.password is not None, row.ca_pem,
+                          allowed_realms=realms)

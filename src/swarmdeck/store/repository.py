@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from swarmdeck.store import models as m
+from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
-from swarmdeck.store.models import EndpointKind, Role, utcnow
+from swarmdeck.store.models import EndpointKind, Role, TokenScope, utcnow
+from swarmdeck.store.passwords import check_password
 from swarmdeck.store.setupcode import retire_setup_code
 
-MIN_PASSWORD = 10
 TOKEN_PREFIX = "sdk_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how precisely a token's last use is kept
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -51,6 +52,20 @@ class TokenRecord:
     username: str
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime | None = None  # None: never
+    scope: TokenScope = TokenScope.ALL
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """A valid token presented: whose it is, and what it may do."""
+
+    user: UserRecord
+    scope: TokenScope
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,8 @@ class Store:
 
     def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.data_dir = Path(data_dir)
+        # Owner-only (0700/0600); what was looser is tightened and listed here for the console to say.
+        self.loose: list[Loose] = secure_data_dir(self.data_dir)
         self.engine: Engine = open_engine(data_dir, database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._hasher = PasswordHasher()
@@ -141,7 +158,7 @@ class Store:
     def create_user(self, username: str, password: str, role: Role | str) -> UserRecord:
         role = _role(role)
         _check_username(username)
-        _check_password(password)
+        check_password(password, username)
         with self._tx() as s:
             if s.scalar(select(m.User).where(m.User.username == username)) is not None:
                 raise Conflict(f"a user named {username!r} already exists")
@@ -191,7 +208,7 @@ class Store:
                     self._keep_an_admin(s, row)
                 row.role = new_role
             if password is not None:
-                _check_password(password)
+                check_password(password, row.username)
                 row.password_hash = self._hasher.hash(password)
                 # A new password ends every browser session opened with the old one.
                 row.sessions.clear()
@@ -217,30 +234,51 @@ class Store:
         return row
 
     # --- API tokens -----------------------------------------------------------------
-    def create_token(self, username: str, name: str) -> tuple[TokenRecord, str]:
-        """A new token for ``username``; the plain token is returned here and never again."""
+    def create_token(self, username: str, name: str, expires_in: timedelta | None = None,
+                     scope: TokenScope | str = TokenScope.ALL) -> tuple[TokenRecord, str]:
+        """A new token for ``username``; the plain token is returned here and never again.
+
+        ``expires_in``: refused from then on (None: valid until revoked). ``scope`` "read": the
+        token acts as a read-only user whatever its owner's role.
+        """
         if not name.strip() or len(name) > 64:
             raise Invalid("a token needs a name of 1 to 64 characters")
+        try:
+            scope = TokenScope(scope)
+        except ValueError:
+            raise Invalid(f"unknown token scope {scope!r} (scopes: "
+                          f"{', '.join(s.value for s in TokenScope)})") from None
+        if expires_in is not None and expires_in <= timedelta(0):
+            raise Invalid("a token's lifetime must be positive")
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._tx() as s:
             user = self._user_row(s, username)
             row = m.ApiToken(user_id=user.id, name=name.strip(), token_hash=_sha256(plain),
-                             prefix=plain[:10])
+                             prefix=plain[:10], scope=scope,
+                             expires_at=utcnow() + expires_in if expires_in is not None else None)
             s.add(row)
             s.flush()
             return self._token(row, user.username), plain
 
     def verify_token(self, plain: str) -> UserRecord | None:
-        """The token's user, or None. ``last_used_at`` moves at most once a minute: writing
-        it on every request would make each scripted call a database commit."""
+        """The token's user, or None (unknown, revoked or expired)."""
+        use = self.use_token(plain)
+        return use.user if use else None
+
+    def use_token(self, plain: str) -> TokenUse | None:
+        """The token's user and scope, or None when it is unknown (revoked) or expired.
+        ``last_used_at`` moves at most once a minute: writing it on every request would make
+        each scripted call a database commit."""
         with self._tx() as s:
             row = s.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == _sha256(plain)))
             if row is None:
                 return None
             now = utcnow()
+            if row.expires_at is not None and row.expires_at <= now:
+                return None
             if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
                 row.last_used_at = now
-            return _user(row.user)
+            return TokenUse(_user(row.user), row.scope)
 
     def list_tokens(self, username: str) -> list[TokenRecord]:
         with self._tx() as s:
@@ -257,7 +295,8 @@ class Store:
 
     @staticmethod
     def _token(row: m.ApiToken, username: str) -> TokenRecord:
-        return TokenRecord(row.id, row.name, row.prefix, username, row.created_at, row.last_used_at)
+        return TokenRecord(row.id, row.name, row.prefix, username, row.created_at, row.last_used_at,
+                           row.expires_at, row.scope)
 
     # --- sessions -------------------------------------------------------------------
     def create_session(self, username: str, ttl: timedelta) -> tuple[str, SessionRecord]:
@@ -374,11 +413,6 @@ def _role(value: Role | str) -> Role:
 def _check_username(username: str) -> None:
     if not 1 <= len(username) <= 64 or not set(username) <= _USERNAME_CHARS:
         raise Invalid("a username is 1 to 64 letters, digits, '.', '_' or '-'")
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"a password needs at least {MIN_PASSWORD} characters")
 
 
 def _check_endpoint(name: str, url: str, tls_ca: str | None, tls_cert: str | None,

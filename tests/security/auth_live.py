@@ -1,0 +1,89 @@
+"""Consoles served for real for the auth tests of this folder: uvicorn in a thread (as the
+``live`` fixture of tests/console/conftest.py, for apps made with options of their own), and
+``swarmdeck serve`` as a process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from swarmdeck.store import Role
+from tests.console.conftest import PASSWORD, store_of
+from tests.testbed.redis import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def with_users(app: FastAPI) -> FastAPI:
+    """An admin, an operator and a read-only user, all with PASSWORD (as the ``app`` fixture)."""
+    store = store_of(app)
+    store.create_user("admin", PASSWORD, Role.ADMIN)
+    store.create_user("oper", PASSWORD, Role.OPERATOR)
+    store.create_user("viewer", PASSWORD, Role.READ_ONLY)
+    return app
+
+
+@contextmanager
+def serve_app(app: FastAPI) -> Iterator[str]:
+    """``app`` on a free loopback port, as ``swarmdeck serve`` runs it (uvicorn reads no proxy
+    headers itself: by default it would believe X-Forwarded-For from loopback); yields its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                          timeout_graceful_shutdown=2, proxy_headers=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def swarmdeck(*args: str, stdin: str = "",
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "swarmdeck", *args], input=stdin, capture_output=True,
+                          text=True, timeout=120, cwd=REPO, env={**os.environ, **(env or {})})
+
+
+@contextmanager
+def serve_process(data_dir: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``swarmdeck serve`` on a free port until it answers /api/health; yields its URL and the
+    process (its output, stdout and stderr together, is read once it has stopped)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "swarmdeck", "serve", "--port", str(port),
+                             "--data-dir", str(data_dir), *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()[0]
+                assert time.monotonic() < deadline, "swarmdeck serve did not answer"
+                time.sleep(0.2)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
