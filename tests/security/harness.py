@@ -240,6 +240,14 @@ def query_params(route: RouteInfo) -> dict[str, bool]:
             for p in d.query_params}
 
 
+def text_query_params(route: RouteInfo) -> list[str]:
+    """The query parameters that take any text (str, or str | None)."""
+    if route.route is None or getattr(route.route, "dependant", None) is None:
+        return []
+    return [p.name for d in _dependants(route.route.dependant) for p in d.query_params
+            if p.field_info.annotation in (str, str | None)]
+
+
 def takes_endpoint(route: RouteInfo) -> bool:
     """Whether a dependency reads ``?endpoint=`` (the resource and swarm routes of the API)."""
     return "endpoint" in query_params(route)
