@@ -40,6 +40,7 @@ from playwright.sync_api import sync_playwright
 from .harness import (
     PASSWORD,
     PREFIX,
+    RUN,
     Served,
     fill,
     path_params,
@@ -104,6 +105,15 @@ def assert_inert(answer, what: str) -> None:
         assert problems_in(answer.text) == [], what
 
 
+def test_the_checks_see_an_injection():
+    """The HTML checks are not vacuous: each payload, unescaped, is caught."""
+    for raw in (f"<p>{SCRIPT}</p>", f'<input value="{IMG}">', f"<a href='{JS}'>x</a>", f"<b>{SVG}</b>",
+                "<p>alert(1)>49</p>"):
+        assert problems_in(raw), raw
+    escaped = '<p>&lt;script&gt;alert(1)&lt;/script&gt; {{7*7}}</p><script src="/static/app.js"></script>'
+    assert problems_in(escaped) == []
+
+
 # --- seeding --------------------------------------------------------------------------------
 @dataclass
 class Seeded:
@@ -127,7 +137,7 @@ def refused(answer) -> None:
 def build_payload_image(engine: docker.DockerClient, base: str, reference: str) -> None:
     """An image whose labels, env, command and history carry the payloads."""
     quoted = COMBINED.replace("\\", "\\\\").replace('"', '\\"')
-    dockerfile = (f'FROM {base}\nLABEL xss="{quoted}" "{SCRIPT}"="{JS}"\nENV XSS="{quoted}"\n'
+    dockerfile = (f'FROM {base}\nLABEL xss="{quoted}" "{SCRIPT}"="{JS}" run="{RUN}"\nENV XSS="{quoted}"\n'
                   f'CMD ["sh", "-c", "echo {quoted}"]\n')
     engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=reference, rm=True, pull=False)
 
@@ -224,17 +234,19 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
     ok(admin.post("/api/registries", json={"name": "bed", **bed}), 201)
     ok(admin.post("/api/registries", json={"name": "xss-reg", **bed, "username": COMBINED, "password": "x"}),
        201)
-    repository = f"{PREFIX}/xss"
-    reference = f"{registry.address}/{repository}:1"
+    # One repository for every run (the registry keeps a repository's name after its last tag
+    # goes); a tag and a label of this run's own, so that runs never share a manifest.
+    repository, tag = "sdsec/xss", RUN
+    reference = f"{registry.address}/{repository}:{tag}"
     build_payload_image(engine, busybox_image, reference)
     s.cleanups.append(lambda: engine.images.remove(reference, force=True))
     for line in engine.images.push(reference, stream=True, decode=True):
         assert "error" not in line, line
     s.cleanups.append(lambda: admin.delete("/api/registries/bed/tags", params={
-        "repository": repository, "tag": "1", "confirm": "true"}))
-    pages[f"/registries/bed?q={quote(PREFIX)}"] = "admin"
+        "repository": repository, "tag": tag, "confirm": "true"}))
+    pages[f"/registries/bed?q={quote(repository)}"] = "admin"
     pages[f"/registries/bed/repository?repository={quote(repository)}"] = "admin"
-    pages[f"/registries/bed/manifest?repository={quote(repository)}&reference=1"] = "admin"
+    pages[f"/registries/bed/manifest?repository={quote(repository)}&reference={tag}"] = "admin"
     for page in ("/containers", f"/containers?q={quote(PREFIX)}", "/images", "/networks", "/volumes",
                  "/services", "/stacks", "/swarm", "/endpoints", "/audit", "/users", "/teams", "/registries"):
         pages[page] = "admin"
@@ -244,7 +256,7 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
     wait_for_task(engine, service["id"])
 
 
-def wait_for_task(engine: docker.DockerClient, service_id: str, timeout: float = 30) -> None:
+def wait_for_task(engine: docker.DockerClient, service_id: str, timeout: float = 60) -> None:
     """Until the service's task runs (its log then holds the payload)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -329,6 +341,7 @@ def test_no_payload_runs_in_a_browser(seeded: Seeded):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
+            assert_the_browser_check_sees_an_injection(browser)
             for user in sorted({seeded.pages[url] for url in seeded.browser}):
                 context = browser.new_context()
                 login = context.request.post(f"{served.url}/api/auth/login",
@@ -358,6 +371,17 @@ def test_no_payload_runs_in_a_browser(seeded: Seeded):
         finally:
             browser.close()
     assert problems == []
+
+
+def assert_the_browser_check_sees_an_injection(browser) -> None:
+    """The browser checks are not vacuous: a page with the payloads in it (no CSP) trips them."""
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_content(f"<p>{IMG}</p><a href='{JS}'>x</a>")
+    page.wait_for_timeout(200)
+    assert dialogs and len(page.evaluate(INJECTED)) >= 3
+    page.close()
 
 
 INJECTED = """() => {
