@@ -59,6 +59,8 @@ class Served:
     app: FastAPI
     url: str
     clients: list[httpx.Client] = field(default_factory=list)
+    sessions: dict[str, httpx.Client] = field(default_factory=dict)
+    csrf: dict[int, str] = field(default_factory=dict)  # id(client) -> its session's CSRF token
 
     @property
     def store(self) -> Store:
@@ -69,12 +71,27 @@ class Served:
         self.clients.append(client)
         return client
 
-    def login(self, username: str) -> httpx.Client:
-        """A browser-like client: the session cookie, and the session's CSRF token on every request."""
+    def login(self, username: str, send_csrf: bool = True) -> httpx.Client:
+        """A browser-like client: the session cookie, and (unless told not to, as a forged
+        request from another site would not) the session's CSRF token on every request."""
         client = self.client()
         answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
         assert answer.status_code == 200, answer.text
-        client.headers[CSRF_HEADER] = answer.json()["csrf_token"]
+        self.csrf[id(client)] = answer.json()["csrf_token"]
+        if send_csrf:
+            client.headers[CSRF_HEADER] = self.csrf[id(client)]
+        return client
+
+    def session(self, username: str) -> httpx.Client:
+        """One logged-in client per user, kept while the console runs."""
+        if username not in self.sessions:
+            self.sessions[username] = self.login(username)
+        return self.sessions[username]
+
+    def anonymous(self) -> httpx.Client:
+        """A client without credentials (the same one each time, its cookies cleared)."""
+        client = self.sessions.setdefault(" anonymous", self.client())
+        client.cookies.clear()
         return client
 
     def bearer(self, username: str) -> httpx.Client:

@@ -47,11 +47,11 @@ MUTATING = [(route, signature, values) for route in ROUTES if not route.safe
 VICTIM = f"{PREFIX}-csrf-victim"  # a container, a network and a volume that must survive
 
 
-def real_requests(busybox_image: str) -> dict[str, tuple[dict[str, str], dict[str, Any]]]:
+def real_requests(busybox_image: str, kept_token: int) -> dict[str, tuple[dict[str, str], dict[str, Any]]]:
     """signature -> (path values, request arguments) of a request that would change something."""
     return {
         "POST /api/tokens": ({}, {"json": {"name": "csrf"}}),
-        "DELETE /api/tokens/{token_id}": ({"token_id": "1"}, {}),
+        "DELETE /api/tokens/{token_id}": ({"token_id": str(kept_token)}, {}),
         "POST /api/users": ({}, {"json": {"username": "csrf-victim", "password": PASSWORD, "role": "admin"}}),
         "PATCH /api/users/{username}": ({"username": "viewer"}, {"json": {"role": "admin"}}),
         "DELETE /api/users/{username}": ({"username": "viewer"}, {}),
@@ -82,9 +82,9 @@ def real_requests(busybox_image: str) -> dict[str, tuple[dict[str, str], dict[st
 
 
 @pytest.fixture(scope="module")
-def victims(served: Served, engine: docker.DockerClient, busybox_image: str) -> Iterator[None]:
+def victims(served: Served, engine: docker.DockerClient, busybox_image: str) -> Iterator[int]:
     """What the forged requests aim at: a running container, a network, a volume, a team
-    with a member and a grant, an endpoint, a registry, an API token (id 1)."""
+    with a member and a grant, an endpoint, a registry, an admin's API token (its id)."""
     engine.containers.run(busybox_image, ["sleep", "600"], name=VICTIM, detach=True, init=True)
     engine.networks.create(VICTIM)
     engine.volumes.create(VICTIM)
@@ -95,12 +95,11 @@ def victims(served: Served, engine: docker.DockerClient, busybox_image: str) -> 
     teams.add_member("green", "viewer")
     teams.grant("green", "green-ep")
     token, _ = store.create_token("admin", "kept")
-    assert token.id == 1
     admin = served.login("admin")
     added = admin.post("/api/registries", json={"name": "green-reg", "address": "127.0.0.1:5998"})
     assert added.status_code == 201, added.text
     try:
-        yield
+        yield token.id
     finally:
         remove_prefixed(engine)
 
@@ -123,30 +122,14 @@ def snapshot(served: Served, engine: docker.DockerClient) -> dict[str, Any]:
     }
 
 
-_SESSIONS: dict[tuple[int, str], Any] = {}
-
-
-def session(served: Served, username: str):
-    key = (id(served), username)
-    if key not in _SESSIONS:
-        _SESSIONS[key] = served.login(username)
-    return _SESSIONS[key]
-
-
 def cookie_only(served: Served, username: str, which: int = 0):
     """A logged-in client that does not send the CSRF token by itself (as a forged form post
     from another site would not): (client, its token); one per ``which`` for the module."""
-    key = (id(served), f"{username} cookie-only {which}")
-    if key not in _SESSIONS:
-        _SESSIONS[key] = _cookie_only(served, username)
-    return _SESSIONS[key]
-
-
-def _cookie_only(served: Served, username: str):
-    client = served.client()
-    answer = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return client, answer.json()["csrf_token"]
+    key = f"{username} cookie-only {which}"
+    if key not in served.sessions:
+        served.sessions[key] = served.login(username, send_csrf=False)
+    client = served.sessions[key]
+    return client, served.csrf[id(client)]
 
 
 def request_of(route, signature: str, values: dict[str, str], real: dict) -> tuple[str, dict[str, Any]]:
@@ -171,7 +154,7 @@ def test_a_session_without_its_csrf_token_changes_nothing(served, engine, busybo
                                                           route, signature, values):
     client, token = cookie_only(served, "admin")
     _, other = cookie_only(served, "admin", 1)  # another session of the same user
-    url, kwargs = request_of(route, signature, values, real_requests(busybox_image))
+    url, kwargs = request_of(route, signature, values, real_requests(busybox_image, victims))
     before = snapshot(served, engine)
     for header in (None, "", other):
         headers = {} if header is None else {CSRF_HEADER: header}
@@ -187,7 +170,7 @@ def test_a_session_without_its_csrf_token_changes_nothing(served, engine, busybo
     # With its token, the same session gets past the check (not 403 for CSRF).
     if signature in ("POST /api/auth/logout", "POST /api/auth/password") or signature.startswith("DELETE"):
         return  # not repeated with the token: they would change what later cases need
-    if signature in real_requests(busybox_image):
+    if signature in real_requests(busybox_image, victims):
         return
     answer = call(client, route.method, url, headers={CSRF_HEADER: token}, **kwargs)
     assert answer.status != 403 and answer.status < 500, f"{signature}: {answer.status} {answer.text[:300]}"
@@ -201,7 +184,7 @@ def test_a_bearer_token_needs_no_csrf_token(served, engine):
         assert made.status_code == 201, made.text
         assert engine.volumes.get(name).name == name
         # A cookie sent along changes nothing: the token decides, and needs no CSRF token.
-        bearer.cookies.update(session(served, "viewer").cookies)
+        bearer.cookies.update(served.session("viewer").cookies)
         removed = bearer.delete(f"/api/volumes/{name}", headers={CSRF_HEADER: "wrong"})
         assert removed.status_code == 200, removed.text
         assert name not in [v.name for v in engine.volumes.list(filters={"name": name})]
@@ -218,7 +201,7 @@ def test_a_token_in_a_url_is_refused_on_every_route(served, engine):
     with a session, a change is still refused."""
     _, plain = served.store.create_token("admin", "in-url")
     anonymous = served.client()
-    admin = session(served, "admin")
+    admin = served.session("admin")
     before = snapshot(served, engine)
     cases = [(route, signature, values) for route in ROUTES for signature, values in expansions(route)]
     for index, (route, signature, values) in enumerate(cases):

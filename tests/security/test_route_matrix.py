@@ -189,12 +189,11 @@ def test_route_role(bed: Served, registry_busybox_image, route, signature, value
     assert level is not None, f"{signature} is not classified in LEAST"
     url, _, kwargs = request_for(route, signature, values, endpoint, registry_busybox_image)
     if role == "anonymous":
-        client = session(bed, role)
-        client.cookies.clear()
+        client = bed.anonymous()
     elif signature == "POST /api/auth/logout":
         client = bed.login(role)  # a session of its own: logging out must not end the shared one
     else:
-        client = session(bed, role)
+        client = bed.session(role)
     before = bed.audit_total()
     answer = call(client, route.method, url, **kwargs)
     what = f"{route.method} {url} {kwargs.get('params')} as {role}: {answer.status} {answer.text[:300]}"
@@ -222,20 +221,9 @@ def test_route_role(bed: Served, registry_busybox_image, route, signature, value
             assert not answer.location.startswith("/login"), what
 
 
-_SESSIONS: dict[tuple[int, str], object] = {}
-
-
-def session(served: Served, role: str):
-    """One logged-in client per user and console, kept for the module."""
-    key = (id(served), role)
-    if key not in _SESSIONS:
-        _SESSIONS[key] = served.client() if role == "anonymous" else served.login(role)
-    return _SESSIONS[key]
-
-
 def test_endpoints_of_other_teams_are_invisible(bed: Served):
     """An endpoint not granted to one's teams is as absent as one that does not exist."""
-    outsider, oper = session(bed, "outsider"), session(bed, "oper")
+    outsider, oper = bed.session("outsider"), bed.session("oper")
     assert [e["name"] for e in outsider.get("/api/endpoints").json()] == []
     assert [e["name"] for e in oper.get("/api/endpoints").json()] == [NODE_B]
     for path in (f"/api/endpoints/{NODE_B}", f"/endpoints/{NODE_B}/probe"):

@@ -119,7 +119,6 @@ def test_the_checks_see_an_injection():
 class Seeded:
     served: Served
     pages: dict[str, str] = field(default_factory=dict)  # page URL -> user who looks at it
-    clients: dict[str, object] = field(default_factory=dict)
     browser: list[str] = field(default_factory=list)  # the pages loaded in Chromium
     cleanups: list = field(default_factory=list)
 
@@ -329,9 +328,7 @@ def test_reflected_payloads_come_back_escaped(seeded: Seeded, route):
 
 
 def _client(seeded: Seeded, user: str):
-    if user not in seeded.clients:
-        seeded.clients[user] = seeded.served.login(user)
-    return seeded.clients[user]
+    return seeded.served.session(user)
 
 
 # --- the pages, in a browser -----------------------------------------------------------------
