@@ -88,18 +88,17 @@ def victims(served: Served, engine: docker.DockerClient, busybox_image: str) -> 
     engine.containers.run(busybox_image, ["sleep", "600"], name=VICTIM, detach=True, init=True)
     engine.networks.create(VICTIM)
     engine.volumes.create(VICTIM)
-    store = served.store
-    store.add_endpoint("green-ep", "unix:///var/run/docker.sock")
-    teams = Teams(store)
-    teams.create("green")
-    teams.add_member("green", "viewer")
-    teams.grant("green", "green-ep")
-    token, _ = store.create_token("admin", "kept")
-    admin = served.login("admin")
-    added = admin.post("/api/registries", json={"name": "green-reg", "address": "127.0.0.1:5998"})
-    assert added.status_code == 201, added.text
+    admin = served.session("admin")
+    for path, body in [("/api/endpoints", {"name": "green-ep", "url": "unix:///var/run/docker.sock"}),
+                       ("/api/teams", {"name": "green"}),
+                       ("/api/teams/green/members", {"username": "viewer"}),
+                       ("/api/teams/green/endpoints", {"endpoint": "green-ep"}),
+                       ("/api/registries", {"name": "green-reg", "address": "127.0.0.1:5998"})]:
+        made = admin.post(path, json=body)
+        assert made.status_code == 201, made.text
+    kept, _ = served.token("admin")
     try:
-        yield token.id
+        yield kept
     finally:
         remove_prefixed(engine)
 
@@ -199,7 +198,7 @@ def test_a_token_in_a_url_is_refused_on_every_route(served, engine):
     """A valid admin token in the query string (each route gets one of the refused names in
     turn): 400 on every route, pages and public ones too, and it authenticates nothing;
     with a session, a change is still refused."""
-    _, plain = served.store.create_token("admin", "in-url")
+    _, plain = served.token("admin")
     anonymous = served.client()
     admin = served.session("admin")
     before = snapshot(served, engine)
