@@ -90,7 +90,9 @@ class Served:
 
     def anonymous(self) -> httpx.Client:
         """A client without credentials (the same one each time, its cookies cleared)."""
-        client = self.sessions.setdefault(" anonymous", self.client())
+        if " anonymous" not in self.sessions:
+            self.sessions[" anonymous"] = self.client()
+        client = self.sessions[" anonymous"]
         client.cookies.clear()
         return client
 
@@ -275,15 +277,6 @@ def takes_endpoint(route: RouteInfo) -> bool:
     return "endpoint" in query_params(route)
 
 
-def body_kind(route: RouteInfo) -> str | None:
-    """"json", "form" or None."""
-    if route.route is None or getattr(route.route, "body_field", None) is None:
-        return None
-    params = route.route.dependant.body_params
-    form = any(type(p.field_info).__name__ in ("Form", "File") for p in params)
-    return "form" if form else "json"
-
-
 def fill(path: str, values: dict[str, str]) -> str:
     """The path with its parameters replaced (values are percent-encoded by the caller)."""
     return PARAM.sub(lambda m: values[m.group(1)], path)
@@ -306,14 +299,14 @@ def expansions(route: RouteInfo) -> list[tuple[str, dict[str, str]]]:
 
 # --- engine cleanup --------------------------------------------------------------------
 def remove_prefixed(engine: docker.DockerClient, prefix: str = PREFIX) -> None:
-    """Remove every service, container, network and volume whose name starts with ``prefix``
-    (and services of stacks whose namespace does)."""
-    with suppress(docker.errors.APIError):
-        for service in engine.services.list():
-            namespace = service.attrs["Spec"].get("Labels", {}).get("com.docker.stack.namespace", "")
-            if service.name.startswith(prefix) or namespace.startswith(prefix):
-                with suppress(docker.errors.NotFound):
-                    service.remove()
+    """Remove every service, secret, config, container, network and volume whose name starts
+    with ``prefix`` (the objects of a stack named so start with it too)."""
+    with suppress(docker.errors.APIError):  # not a swarm manager: no swarm objects to remove
+        for kind in (engine.services, engine.secrets, engine.configs):
+            for item in kind.list():
+                if item.name.startswith(prefix):
+                    with suppress(docker.errors.NotFound):
+                        item.remove()
     for container in engine.containers.list(all=True, filters={"name": prefix}):
         with suppress(docker.errors.NotFound):
             container.remove(force=True)

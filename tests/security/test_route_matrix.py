@@ -165,7 +165,7 @@ def bed(served_b: Served, registry, registry_busybox_image) -> Served:
 
 
 def request_for(route, signature: str, values: dict[str, str], endpoint: str | None,
-                registry_image: str) -> tuple[str, dict[str, str], dict]:
+                registry_image: str) -> tuple[str, dict]:
     path_values = {**PATH_VALUES, **values}
     query = {name: QUERY_VALUES.get(name, "x") for name, required in query_params(route).items() if required}
     if signature == "GET /registries/{name}/repository":
@@ -180,14 +180,14 @@ def request_for(route, signature: str, values: dict[str, str], endpoint: str | N
     kwargs: dict = {"params": query}
     if route.method not in ("GET", "DELETE"):
         kwargs["json"] = {}  # refused (422) where a body is required; an empty change elsewhere
-    return url, query, kwargs
+    return url, kwargs
 
 
 @pytest.mark.parametrize(("route", "signature", "values", "role", "endpoint"), case_ids())
 def test_route_role(bed: Served, registry_busybox_image, route, signature, values, role, endpoint):
     level = LEAST.get(signature)
     assert level is not None, f"{signature} is not classified in LEAST"
-    url, _, kwargs = request_for(route, signature, values, endpoint, registry_busybox_image)
+    url, kwargs = request_for(route, signature, values, endpoint, registry_busybox_image)
     if role == "anonymous":
         client = bed.anonymous()
     elif signature == "POST /api/auth/logout":

@@ -197,7 +197,10 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
         "volumes": [{"source": f"{PREFIX}-xss-vol", "target": "/data"}]}), 201)
     pages[f"/containers/{box['id']}"] = "admin"
     pages[f"/containers/{box['id']}/stats"] = "admin"
-    # Refused strings end up in the audit log (target and result).
+    # Names the API (or the engine behind it) refuses; refused strings end up in the audit log.
+    refused(oper.post("/api/containers", json={"image": busybox_image, "name": f"{PREFIX}-{IMG}"}))
+    refused(oper.post("/api/services", json={"image": registry_busybox_image, "name": f"{PREFIX}-{IMG}"}))
+    refused(oper.post(f"/api/stacks/{quote(IMG, safe='')}/deploy", json={"compose": "services: {}"}))
     refused(oper.post("/api/containers", json={"image": COMBINED, "name": f"{PREFIX}-xss-refused"}))
     refused(oper.post("/api/images/tag", json={"source": busybox_image, "target": COMBINED}))
     refused(admin.post("/api/users", json={"username": COMBINED, "password": PASSWORD, "role": "viewer"}))
