@@ -13,6 +13,7 @@ the password, log out...); the others get the harmless arguments of the route ma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -220,3 +221,20 @@ def test_the_session_cookie_is_httponly_and_samesite_strict(served):
     answer = served.client().post("/api/auth/login", json={"username": "viewer", "password": PASSWORD})
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+
+
+FORM_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b")
+
+
+@pytest.mark.parametrize("signature", sorted(NO_SESSION))
+def test_the_routes_without_a_session_take_only_json(served, signature):
+    """Setup and login need no session, so no CSRF token guards them: what keeps another site's
+    form from posting them (a login into the attacker's account) is that they take JSON only,
+    which a cross-site form cannot send without the browser asking first."""
+    method, path = signature.split(" ", 1)
+    body = json.dumps({"username": "viewer", "password": PASSWORD, "setup_code": "x"})
+    client = served.anonymous()
+    for content_type in FORM_TYPES:
+        answer = client.request(method, path, content=body, headers={"content-type": content_type})
+        assert 400 <= answer.status_code < 500, (content_type, answer.text)
+        assert "set-cookie" not in answer.headers, content_type
