@@ -1,14 +1,18 @@
 """CSRF on every route that changes anything, bearer tokens without CSRF, tokens in URLs.
 
 The mutating routes come from the app (every non-GET route; ``harness.app_routes``), except
-setup and login, which take no session. For each, an admin's browser session sends the
-request without its CSRF token, with a wrong one, with an empty one, and with the token of
-another session of the same user: every time 403, and nothing changed, checked on the
-console's store (users, tokens, endpoints, teams, registries, the audit log, whose every
-change route writes an entry even when it fails) and on the engine (containers, networks,
-volumes, image tags of this run). For the routes in ``REAL``, the request is one that would
-change something if it were let through (create a user, delete one, stop a container, change
-the password, log out...); the others get the harmless arguments of the route matrix.
+setup and login, which take no session (they take JSON only: checked below). For each, an
+admin's browser session sends the request without its CSRF token, with an empty one, and
+with the token of another session of the same user: every time 403, and nothing changed,
+checked on the console's store (users, tokens, endpoints, teams, registries, the audit log,
+whose every change route writes an entry even when it fails) and on the engine (containers,
+networks, volumes, image tags of this run). For the routes in ``real_requests``, the request
+is one that would change something if it were let through (create a user, delete one, stop a
+container, change the password, log out...); the others get the harmless arguments of the
+route matrix, and are sent again with the token to show that the check is what refused them.
+
+Also: an API token (``Authorization: Bearer``) needs no CSRF token; a token in the URL's
+query (``?token=``, ``?access_token=``...) is refused on every route, and authenticates nothing.
 """
 
 from __future__ import annotations
