@@ -25,7 +25,7 @@ Pipeline (one module each): ``yamlread`` (go-yaml v3 semantics, locations) ->
 ``service``, ``deploy``, on ``base`` and ``fields``) -> ``normalize`` (+ ``envfile``) ->
 ``merge`` -> ``checks`` (undefined references, images, modes, mounts). Helpers: ``units``
 (durations, memory, CPUs), ``ports``, ``volumespec``, ``shellwords``, ``gofmt``,
-``imageref``, ``located``.
+``located``; image references are parsed by ``swarmdeck.engine.reference``.
 
 Every refusal is a ``ComposeError`` (a ``SwarmdeckError``) whose problems each carry file,
 line, column and key path; its text reads like::

@@ -21,6 +21,7 @@ import docker.errors
 import docker.types
 
 from swarmdeck.console.errors import ConsoleError, engine_error
+from swarmdeck.engine.names import path as engine_path
 
 STACK_LABEL = "com.docker.stack.namespace"
 SWARM_PORT = 2377
@@ -431,7 +432,7 @@ def rollback(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.
     def call() -> None:
         answer = api._post_json(
-            api._url("/services/{0}/update", service.id),
+            api._url(engine_path("/services/{}/update", service.id)),
             data=service.attrs["Spec"],
             params={"version": service.version, "rollback": "previous"},
         )

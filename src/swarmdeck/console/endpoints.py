@@ -16,7 +16,7 @@ import docker.errors
 import docker.tls
 import requests.exceptions
 
-from swarmdeck.engine.client import MIN_API_VERSION, api_error
+from swarmdeck.engine.client import MIN_API_VERSION, api_error, new_client
 from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
@@ -46,8 +46,8 @@ def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerCl
         cert = (endpoint.tls_cert, endpoint.tls_key) if endpoint.tls_cert and endpoint.tls_key else None
         tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca,
                                    verify=endpoint.tls_ca or False)
-    client = docker.DockerClient(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout,
-                                 use_ssh_client=endpoint.kind is EndpointKind.SSH)
+    client = new_client(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout,
+                        use_ssh_client=endpoint.kind is EndpointKind.SSH)
     # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the endpoint's own CA, and
     # HTTPS_PROXY reroute the engine's traffic: neither may apply to an engine connection.
     client.api.trust_env = False
