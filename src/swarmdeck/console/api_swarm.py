@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from swarmdeck.console import cluster, sse
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.params import Filter, NodeRef, ServiceRef, StackName
 from swarmdeck.store import Role
 
 router = APIRouter(prefix="/api")
@@ -144,7 +145,7 @@ def list_nodes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
 
 
 @router.get("/nodes/{node_id}", tags=["swarm"])
-def get_node(request: Request, node_id: str, t: Target = READ_ON) -> dict[str, Any]:
+def get_node(request: Request, node_id: NodeRef, t: Target = READ_ON) -> dict[str, Any]:
     with cluster.naming(t.endpoint):
         return cluster.get_node(t.client, node_id)
 
@@ -152,7 +153,7 @@ def get_node(request: Request, node_id: str, t: Target = READ_ON) -> dict[str, A
 @router.post("/nodes/{node_id}/{action}", tags=["swarm"])
 def node_action(
     request: Request,
-    node_id: str,
+    node_id: NodeRef,
     action: Literal["drain", "pause", "activate", "promote", "demote"],
     t: Target = OPERATE_ON,
 ) -> dict[str, Any]:
@@ -166,7 +167,7 @@ def node_action(
 
 @router.put("/nodes/{node_id}/labels", tags=["swarm"])
 def set_node_labels(
-    request: Request, node_id: str, body: LabelsIn, t: Target = OPERATE_ON
+    request: Request, node_id: NodeRef, body: LabelsIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
     """Replace the node's labels (placement constraints read them)."""
     with changing(request, t, "node.labels", target=f"{node_id}: {', '.join(sorted(body.labels))}") as client:
@@ -175,7 +176,7 @@ def set_node_labels(
 
 @router.delete("/nodes/{node_id}", tags=["swarm"])
 def remove_node(
-    request: Request, node_id: str, t: Target = ADMIN_ON, force: bool = False
+    request: Request, node_id: NodeRef, t: Target = ADMIN_ON, force: bool = False
 ) -> dict[str, str]:
     with changing(request, t, "node.remove", target=node_id) as client:
         cluster.remove_node(client, node_id, force)
@@ -213,21 +214,21 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
 
 
 @router.get("/services/{ref}", tags=["swarm"])
-def get_service(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+def get_service(request: Request, ref: ServiceRef, t: Target = READ_ON) -> dict[str, Any]:
     """The service with its tasks (each with its node)."""
     with cluster.naming(t.endpoint):
         return cluster.get_service(t.client, ref)
 
 
 @router.post("/services/{ref}/scale", tags=["swarm"])
-def scale_service(request: Request, ref: str, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+def scale_service(request: Request, ref: ServiceRef, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     with changing(request, t, "service.scale", target=f"{ref} to {body.replicas}") as client:
         return cluster.scale(client, ref, body.replicas)
 
 
 @router.post("/services/{ref}/image", tags=["swarm"])
 def update_service_image(
-    request: Request, ref: str, body: ImageIn, t: Target = OPERATE_ON
+    request: Request, ref: ServiceRef, body: ImageIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
     """A rolling update to another image."""
     with changing(request, t, "service.update-image", target=f"{ref} to {body.image}") as client:
@@ -235,13 +236,13 @@ def update_service_image(
 
 
 @router.post("/services/{ref}/rollback", tags=["swarm"])
-def rollback_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, Any]:
+def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, Any]:
     with changing(request, t, "service.rollback", target=ref) as client:
         return cluster.rollback(client, ref)
 
 
 @router.delete("/services/{ref}", tags=["swarm"])
-def remove_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, str]:
+def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, str]:
     with changing(request, t, "service.remove", target=ref) as client:
         cluster.remove_service(client, ref)
     return {"status": "removed"}
@@ -249,7 +250,7 @@ def remove_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[s
 
 @router.get("/services/{ref}/logs", tags=["swarm"])
 def service_logs(
-    request: Request, ref: str, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
+    request: Request, ref: ServiceRef, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
 ) -> dict[str, Any]:
     with cluster.naming(t.endpoint):
         return {"lines": cluster.service_logs(t.client, ref, tail)}
@@ -257,7 +258,7 @@ def service_logs(
 
 @router.get("/tasks", tags=["swarm"])
 def list_tasks(
-    request: Request, t: Target = READ_ON, service: str = "", node: str = ""
+    request: Request, t: Target = READ_ON, service: Filter = "", node: Filter = ""
 ) -> list[dict[str, Any]]:
     filters = {k: v for k, v in (("service", service), ("node", node)) if v}
     with cluster.naming(t.endpoint):
@@ -332,13 +333,13 @@ def list_stacks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
 
 
 @router.get("/stacks/{name}", tags=["stacks"])
-def get_stack(request: Request, name: str, t: Target = READ_ON) -> dict[str, Any]:
+def get_stack(request: Request, name: StackName, t: Target = READ_ON) -> dict[str, Any]:
     with cluster.naming(t.endpoint):
         return cluster.get_stack(t.client, name)
 
 
 @router.delete("/stacks/{name}", tags=["stacks"])
-def remove_stack(request: Request, name: str, t: Target = OPERATE_ON) -> dict[str, Any]:
+def remove_stack(request: Request, name: StackName, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Like `docker stack rm`: services, configs, secrets, then networks; volumes stay."""
     with changing(request, t, "stack.remove", target=name) as client:
         return {"removed": cluster.remove_stack(client, name)}

@@ -20,6 +20,8 @@ import docker.errors
 
 from swarmdeck.console.errors import ConsoleError, engine_error
 from swarmdeck.engine import reference as imageref
+from swarmdeck.engine.errors import InvalidReference
+from swarmdeck.engine.names import shown
 from swarmdeck.engine.reference import split_tag
 from swarmdeck.images.build import tag_image
 
@@ -43,9 +45,14 @@ def check_reference(image: str) -> str:
     return imageref.check_image(image)
 
 
-def check_target(image: str) -> str:
-    """An image name to make (tag, pull, push, build): ``name[:tag]``, pull also ``@digest``."""
-    imageref.parse(image)
+def check_target(image: str, digest: bool = True) -> str:
+    """An image name to make or fetch (tag, pull, push, build): ``name[:tag]``, and
+    ``@digest`` when ``digest`` (a pull); 400 otherwise."""
+    try:
+        (imageref.parse if digest else imageref.parse_tagged)(image)
+    except InvalidReference as exc:
+        raise ConsoleError(f"{shown(image)} is not an image reference ({exc}): like "
+                           "registry:5000/repo:tag") from None
     return image
 
 
@@ -342,7 +349,7 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any]:
 
 
 def tag(client: docker.DockerClient, source: str, target: str) -> None:
-    tag_image(client, check_reference(source), check_target(target))
+    tag_image(client, check_reference(source), check_target(target, digest=False))
 
 
 def remove_image(client: docker.DockerClient, ref: str, force: bool = False) -> None:
@@ -365,7 +372,7 @@ def start_pull(client: docker.DockerClient, reference: str) -> Iterator[dict[str
 def start_push(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
     """Start ``docker push``; a missing local image raises here, registry refusals arrive
     later as events with an ``error`` key."""
-    check_target(reference)
+    check_target(reference, digest=False)
     inspect_image(client, reference)  # 404 with the engine's words when it is not here
     repository, tag = split_tag(reference)
     try:
@@ -398,7 +405,7 @@ def start_build(client: docker.DockerClient, upload: BinaryIO, tag: str,
                 dockerfile: str = "Dockerfile") -> Iterator[dict[str, Any]]:
     """Start ``docker build -t TAG -`` from an uploaded context; build errors (a failing RUN)
     arrive as events with an ``error`` key."""
-    imageref.parse_tagged(tag)
+    check_target(tag, digest=False)
     encoding = check_context(upload, dockerfile)
     try:
         return _whole_lines(client.api.build(fileobj=upload, custom_context=True, encoding=encoding or None,
