@@ -17,8 +17,8 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from swarmdeck.console import envmask, sse
 from swarmdeck.console import resources as res
-from swarmdeck.console import sse
 from swarmdeck.console.context import (
     ADMIN,
     OPERATE,
@@ -487,7 +487,8 @@ def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -
 
 @router.get("/containers/{ref}", tags=["containers"])
 def inspect_container(request: Request, ref: ContainerRef, t: Target = READ_ON) -> dict[str, Any]:
-    return res.inspect_container(t.client, ref)
+    """The engine's answer; environment values are masked for read-only users."""
+    return res.inspect_container(t.client, ref, reveal_env=envmask.reveals(t.who))
 
 
 @router.post("/containers/{ref}/{action}", tags=["containers"])

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from swarmdeck.console import cluster, sse
+from swarmdeck.console import cluster, envmask, sse
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import Filter, NodeRef, ServiceRef, StackName
@@ -215,9 +215,10 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
 
 @router.get("/services/{ref}", tags=["swarm"])
 def get_service(request: Request, ref: ServiceRef, t: Target = READ_ON) -> dict[str, Any]:
-    """The service with its tasks (each with its node)."""
+    """The service with its tasks (each with its node); environment values are masked for
+    read-only users."""
     with cluster.naming(t.endpoint):
-        return cluster.get_service(t.client, ref)
+        return cluster.get_service(t.client, ref, reveal_env=envmask.reveals(t.who))
 
 
 @router.post("/services/{ref}/scale", tags=["swarm"])

@@ -20,6 +20,7 @@ import docker
 import docker.errors
 import docker.types
 
+from swarmdeck.console import envmask
 from swarmdeck.console.errors import ConsoleError, engine_error
 from swarmdeck.engine.names import path as engine_path
 
@@ -348,7 +349,8 @@ def list_services(client: docker.DockerClient, filters: dict[str, Any] | None = 
     return _service_views(services, _tasks(client, RUNNING))
 
 
-def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def get_service(client: docker.DockerClient, ref: str, reveal_env: bool = True) -> dict[str, Any]:
+    """The service with its tasks; environment values masked unless ``reveal_env``."""
     s = manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
     tasks = _task_views(
         _tasks(client, {"service": s["ID"]}), {s["ID"]: s["Spec"]["Name"]}, _hostnames(_nodes(client))
@@ -357,7 +359,7 @@ def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     desired = Counter(t["service_id"] for t in tasks if t["desired"] == "running")
     view = _service(s, running, desired)
     env = s["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env") or []
-    return {**view, "env": env, "tasks": tasks}
+    return {**view, "env": env if reveal_env else envmask.masked(env), "tasks": tasks}
 
 
 @dataclass

@@ -12,6 +12,7 @@ import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from swarmdeck.console import envmask
 from swarmdeck.console import resources as res
 from swarmdeck.console.api import visible_endpoint, visible_endpoints
 from swarmdeck.console.context import ADMIN, ENDPOINT_PARAM, READ, Target, console
@@ -117,7 +118,7 @@ def containers_page(request: Request, who: Principal = READ, q: Search = "", sta
 @router.get("/containers/{ref}")
 def container_page(request: Request, ref: ContainerRef, who: Principal = READ) -> HTMLResponse:
     t = on_page(request, who)
-    info = res.inspect_container(t.client, ref)
+    info = res.inspect_container(t.client, ref, reveal_env=envmask.reveals(who))
     now = int(time.time())
     logs = res.container_logs(t.client, ref, tail=200)
     return render_on("container.html", request, t, "/containers", c=info, name=info["Name"].lstrip("/"),

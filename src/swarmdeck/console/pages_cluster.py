@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from swarmdeck.console import cluster
+from swarmdeck.console import cluster, envmask
 from swarmdeck.console.api_registries import describe, registries
 from swarmdeck.console.context import READ, Target
 from swarmdeck.console.errors import ConsoleError
@@ -70,7 +70,7 @@ def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
 @router.get("/services/{ref}")
 def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
-        service = cluster.get_service(t.client, ref)
+        service = cluster.get_service(t.client, ref, reveal_env=envmask.reveals(who))
         return {"s": service, "logs": cluster.service_logs(t.client, service["id"], 200)}
 
     return _swarm_page(request, who, "service.html", "/services", read)

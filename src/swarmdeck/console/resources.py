@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import docker
 import docker.errors
 
+from swarmdeck.console import envmask
 from swarmdeck.console.errors import ConsoleError, engine_error
 from swarmdeck.engine import reference as imageref
 from swarmdeck.engine.errors import InvalidReference
@@ -155,11 +156,13 @@ def list_containers(client: docker.DockerClient, q: str = "", state: str = "", p
     return Page([_row(r) for r in found[start:start + per_page]], len(found), page, per_page)
 
 
-def inspect_container(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def inspect_container(client: docker.DockerClient, ref: str, reveal_env: bool = True) -> dict[str, Any]:
+    """The engine's inspect answer; environment values masked unless ``reveal_env``."""
     try:
-        return client.api.inspect_container(ref)
+        info = client.api.inspect_container(ref)
     except docker.errors.DockerException as exc:
         raise engine_error(f"container {ref}", exc) from exc
+    return envmask.container(info, reveal_env)
 
 
 def container_action(client: docker.DockerClient, ref: str, action: str, timeout: int | None = None,
