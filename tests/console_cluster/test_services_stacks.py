@@ -79,9 +79,12 @@ def test_service_create_scale_update_rollback_logs(operator, viewer, swarm, swar
     lines = wait(lambda: [x for x in operator.get(f"/api/services/{s['id']}/logs").json()["lines"]
                           if "hello from" in x], "the service's log")
     assert lines
-    page = viewer.get(f"/services/{s['id']}")
+    page = operator.get(f"/services/{s['id']}")
     assert page.status_code == 200 and "GREETING=&lt;i&gt;hi&lt;/i&gt;" in page.text
     assert "<i>hi" not in page.text
+    page = viewer.get(f"/services/{s['id']}")
+    assert page.status_code == 200 and "GREETING=••••••" in page.text  # read-only: names, not values
+    assert "hi&lt;" not in page.text
     assert f"/api/services/{s['id']}/scale" not in page.text  # read-only: no forms
     listed = viewer.get("/services")
     assert listed.status_code == 200 and s["name"] in listed.text

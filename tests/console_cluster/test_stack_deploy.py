@@ -97,7 +97,7 @@ def test_file_secrets_are_refused_and_viewers_cannot_deploy(operator, viewer, sw
         "    secrets: [token]\nsecrets:\n  token:\n    file: /etc/shadow\n")
     answer = operator.post(f"/api/stacks/{stack}/deploy", json={"compose": text})
     assert answer.status_code == 422
-    assert "read on the console's host" in answer.json()["detail"]
+    assert "would be read from the console's own disk" in answer.json()["detail"]
     assert viewer.post(f"/api/stacks/{stack}/deploy",
                        json={"compose": compose(registry_busybox_image)}).status_code == 403
     assert not swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})

@@ -5,8 +5,9 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "swarmdeck"
-RANK = {"errors": 0, "engine": 1, "registry": 1, "compose": 2, "images": 2, "store": 2,
-        "platform": 3, "console": 4, "cli": 5}
+# DESIGN.md's order, bottom up: the registry client may use the engine layer's reference parser.
+RANK = {"errors": 0, "engine": 1, "registry": 2, "compose": 3, "images": 3, "store": 3,
+        "platform": 4, "console": 5, "cli": 6}
 
 
 def imported_layers(path: Path) -> set[str]:

@@ -10,6 +10,7 @@ Public API::
     result.working_dir      # where relative paths were resolved
 
     load([("stdin", text)], env={})   # in-memory text: (name used in messages, YAML)
+    load([("docker-compose.yml", text)], env={}, filesystem=False)  # a document: no disk
 
 ``load(sources, env, working_dir=None) -> LoadResult``:
 
@@ -18,6 +19,9 @@ Public API::
 * ``env``: the only source of variables (interpolation, ``env_file`` look-ups,
   ``environment`` fallbacks, ``HOME`` for ``~``);
 * ``working_dir``: default the first file's folder, the current directory for text.
+* ``filesystem=False``: document mode, for text that came over the network (the console):
+  nothing is read from this machine's disk or resolved against its paths; ``env_file``,
+  secret/config ``file:``, relative and ``~`` binds and local build contexts are refused.
 
 Pipeline (one module each): ``yamlread`` (go-yaml v3 semantics, locations) ->
 ``properties`` (forbidden keys) -> ``interpolate`` -> ``versions`` (3.0-3.13 gates) +
@@ -25,7 +29,7 @@ Pipeline (one module each): ``yamlread`` (go-yaml v3 semantics, locations) ->
 ``service``, ``deploy``, on ``base`` and ``fields``) -> ``normalize`` (+ ``envfile``) ->
 ``merge`` -> ``checks`` (undefined references, images, modes, mounts). Helpers: ``units``
 (durations, memory, CPUs), ``ports``, ``volumespec``, ``shellwords``, ``gofmt``,
-``imageref``, ``located``.
+``located``; image references are parsed by ``swarmdeck.engine.reference``.
 
 Every refusal is a ``ComposeError`` (a ``SwarmdeckError``) whose problems each carry file,
 line, column and key path; its text reads like::

@@ -14,8 +14,8 @@ networks); here they are refused at load time, all at once, each at its place:
 from __future__ import annotations
 
 from swarmdeck.compose.errors import Problem
-from swarmdeck.compose.imageref import reference_error
 from swarmdeck.compose.models import Project, Service, ServiceVolume
+from swarmdeck.engine.reference import reference_error
 
 _MODES = ("", "replicated", "global", "replicated-job", "global-job")
 _MOUNT_TYPES = ("volume", "bind", "tmpfs", "npipe", "cluster", "image")

@@ -6,6 +6,13 @@ validated against the declared format version (into ``Project`` models) and norm
 Then the files are merged and the merged project is checked for what the CLI only notices
 while deploying (undefined networks, volumes, secrets, configs; images; modes). The first
 step that finds problems raises one ``ComposeError`` listing all of its problems.
+
+Document mode (``filesystem=False``) is for compose text that arrives over the network (the
+console): the text is all there is. Nothing is read from this machine's disk and no path is
+resolved against its working directory or home: sources must be ``(name, text)``, and
+``env_file``, secret and config ``file:``, relative and ``~`` bind sources and local build
+contexts are refused, each at its place (``normalize``); ``extends`` is refused in every
+mode, and ``.env`` is never read here (only ``compose.project`` reads it, for the CLI).
 """
 
 from __future__ import annotations
@@ -61,7 +68,7 @@ def _read(source: Source) -> tuple[str, str | bytes, str | None]:
 
 
 def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
-               working_dir: str, warnings: list[str]) -> Project:
+               working_dir: str, warnings: list[str], filesystem: bool) -> Project:
     forbidden = forbidden_problems(data)  # sorted by key, as the CLI lists them
     if forbidden:
         raise ComposeError(forbidden, FORBIDDEN_HEADLINE)
@@ -76,7 +83,7 @@ def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
     project, problems = validate_project(data, warnings)
     raise_if(gated + problems)
     assert project is not None
-    normalizer = Normalizer(env, working_dir, version, warnings)
+    normalizer = Normalizer(env, working_dir, version, warnings, filesystem)
     normalizer.run(project)
     raise_if(normalizer.problems)
     project.version = version
@@ -84,7 +91,7 @@ def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
 
 
 def load(sources: Sequence[Source], env: Mapping[str, str],
-         working_dir: str | os.PathLike[str] | None = None) -> LoadResult:
+         working_dir: str | os.PathLike[str] | None = None, *, filesystem: bool = True) -> LoadResult:
     """Load compose files as ``docker stack deploy -c A -c B ...`` would.
 
     ``sources``: file paths, or ``(name, text)`` pairs for text from stdin or an editor.
@@ -92,13 +99,20 @@ def load(sources: Sequence[Source], env: Mapping[str, str],
     fallbacks and ``~`` (HOME); the process environment is never read implicitly.
     ``working_dir``: where relative paths point; by default the first file's folder (the
     current directory for an in-memory first source).
+    ``filesystem``: False for document mode (see above): ``(name, text)`` sources only, no
+    ``working_dir``; the result's ``working_dir`` is empty.
     """
     if not sources:
         raise ComposeError("no compose file given")
     env = dict(env)
+    documents_only = all(isinstance(source, tuple) for source in sources)
+    if not filesystem and (working_dir is not None or not documents_only):
+        raise ValueError("document mode takes (name, text) sources and no working_dir")
     files = [_read(source) for source in sources]
     folder = files[0][2]
-    if working_dir is not None:
+    if not filesystem:
+        base = ""
+    elif working_dir is not None:
         base = os.path.abspath(os.fspath(working_dir))
     else:
         base = folder if folder is not None else os.getcwd()
@@ -116,7 +130,7 @@ def load(sources: Sequence[Source], env: Mapping[str, str],
                 locate(data, ["version"]) if "version" in data else None, "version",
                 f"version mismatched between two composefiles : {version} and {file_version}",
                 file=name))
-        projects.append(_load_file(name, data, version, env, base, warnings))
+        projects.append(_load_file(name, data, version, env, base, warnings, filesystem))
         raw.append(data)
     project = merge_projects(projects)
     raise_if(check_project(project))

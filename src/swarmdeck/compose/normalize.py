@@ -9,6 +9,12 @@
 * external objects get ``name`` = ``name``, else ``external.name`` (with the CLI's
   deprecation warning from 3.5, 3.4 for volumes), else their key; conflicting settings
   are errors.
+
+In document mode (``filesystem=False``: compose text sent to the console) nothing is read
+from the disk of the machine doing the loading and no path is resolved against it: each
+key that would (``env_file``, a secret's or config's ``file``, a relative or ``~`` bind
+source, a local ``build`` context) is one problem at its place saying what to do instead.
+The messages never depend on the path, so they tell nothing about what exists there.
 """
 
 from __future__ import annotations
@@ -24,6 +30,19 @@ from swarmdeck.compose.models import Config, Network, Project, Secret, Service, 
 from swarmdeck.compose.versions import minor
 
 _WINDOWS_ABS = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)")
+_DOCUMENT = "compose sent to the console is a document: "
+DOCUMENT_ENV_FILE = (_DOCUMENT + "an env_file would be read from the console's own disk; put the "
+                     "variables under `environment:` instead (values may use ${VARIABLES} sent "
+                     "with the deploy)")
+DOCUMENT_FILE = (_DOCUMENT + "`file:` would be read from the console's own disk; create the "
+                 "{kind} first (`docker {kind} create`) and declare it `external: true`")
+DOCUMENT_BIND = (_DOCUMENT + "a relative bind source would be resolved against the console's "
+                 "working directory; give an absolute path on the nodes, or use a named volume")
+DOCUMENT_HOME = (_DOCUMENT + "'~' would be expanded from the console's home directory; give an "
+                 "absolute path on the nodes, or use a named volume")
+DOCUMENT_BUILD = (_DOCUMENT + "a build context would be read from the console's own disk; build "
+                  "and push the image first (`swarmdeck image build/push` or the Images page) "
+                  "and keep only `image:`")
 
 
 def clean_join(directory: str, path: str) -> str:
@@ -43,15 +62,18 @@ class Normalizer:
     """Normalises one validated file in place; collects problems and warnings."""
 
     def __init__(self, env: Mapping[str, str], working_dir: str, version: str,
-                 warnings: list[str]) -> None:
+                 warnings: list[str], filesystem: bool = True) -> None:
         self.env = env
         self.working_dir = working_dir
+        self.filesystem = filesystem
         self.version = minor(version)
         self.warnings = warnings
         self.problems: list[Problem] = []
 
     def run(self, project: Project) -> None:
         for name, service in project.services.items():
+            if not self.filesystem:
+                self._document_only(name, service)
             self._environment(name, service)
             self._binds(name, service)
         for key, network in project.networks.items():
@@ -72,6 +94,22 @@ class Normalizer:
                 values: Mapping[str, str | None]) -> None:
         for key, value in values.items():
             target[key] = self.env[key] if not value and key in self.env else value
+
+    def _document_only(self, name: str, service: Service) -> None:
+        """Refuse what a document cannot mean without the loader's disk (document mode)."""
+        if service.env_file:
+            self._problem(service, "env_file", ["services", name, "env_file"], DOCUMENT_ENV_FILE)
+            service.env_file = None  # never read
+        context = service.build.context if service.build is not None else None
+        if service.build is not None and not _remote_context(context or ""):
+            self._problem(service, "build", ["services", name, "build"], DOCUMENT_BUILD)
+        for index, volume in enumerate(service.volumes or []):
+            source = volume.source or ""
+            if volume.type == "bind" and source and not (posixpath.isabs(source)
+                                                         or _WINDOWS_ABS.match(source)):
+                self.problems.append(Problem.at(
+                    volume.loc, ["services", name, "volumes", index],
+                    DOCUMENT_HOME if source.startswith("~") else DOCUMENT_BIND))
 
     def _environment(self, name: str, service: Service) -> None:
         result: dict[str, str | None] = {}
@@ -149,5 +187,12 @@ class Normalizer:
             needs = "file, driver or external" if isinstance(obj, Secret) else "file or external"
             self.problems.append(Problem.at(obj.loc, [section, key],
                                             f"{kind} {key}: one of {needs} must be set"))
+        elif not self.filesystem:
+            self._problem(obj, "file", [section, key, "file"], DOCUMENT_FILE.format(kind=kind))
         else:
             obj.file = abs_path(self.working_dir, obj.file)
+
+
+def _remote_context(context: str) -> bool:
+    """A build context the builder fetches (git or HTTP), not a folder on this machine."""
+    return "://" in context or context.startswith(("git@", "github.com/"))

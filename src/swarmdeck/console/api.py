@@ -17,8 +17,8 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from swarmdeck.console import envmask, sse
 from swarmdeck.console import resources as res
-from swarmdeck.console import sse
 from swarmdeck.console.context import (
     ADMIN,
     OPERATE,
@@ -33,6 +33,20 @@ from swarmdeck.console.context import (
 )
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.params import (
+    ContainerRef,
+    EndpointName,
+    Filter,
+    ImageRef,
+    NetworkRef,
+    Page,
+    Search,
+    TeamName,
+    Timestamp,
+    TokenId,
+    UserName,
+    VolumeName,
+)
 from swarmdeck.console.security import SESSION_COOKIE, Principal
 from swarmdeck.console.workloads import audit_target, policy_for, prepare
 from swarmdeck.engine.policy import describe_container
@@ -287,7 +301,7 @@ def create_token(request: Request, body: NewToken, who: Principal = OPERATE) -> 
 
 
 @router.delete("/tokens/{token_id}", tags=["auth"])
-def revoke_token(request: Request, token_id: int, who: Principal = OPERATE) -> dict[str, str]:
+def revoke_token(request: Request, token_id: TokenId, who: Principal = OPERATE) -> dict[str, str]:
     with audited(request, who, "token.revoke", target=str(token_id), endpoint=""):
         console(request).store.revoke_token(who.user.username, token_id)
     return {"status": "revoked"}
@@ -306,14 +320,15 @@ def create_user(request: Request, body: NewUser, who: Principal = ADMIN) -> dict
 
 
 @router.patch("/users/{username}", tags=["users"])
-def update_user(request: Request, username: str, body: UserPatch, who: Principal = ADMIN) -> dict[str, Any]:
+def update_user(request: Request, username: UserName, body: UserPatch,
+                who: Principal = ADMIN) -> dict[str, Any]:
     changes = ", ".join(k for k, v in body.model_dump().items() if v is not None)
     with audited(request, who, "user.update", target=f"{username}: {changes}", endpoint=""):
         return _user(console(request).store.update_user(username, body.role, body.password))
 
 
 @router.delete("/users/{username}", tags=["users"])
-def delete_user(request: Request, username: str, who: Principal = ADMIN) -> dict[str, str]:
+def delete_user(request: Request, username: UserName, who: Principal = ADMIN) -> dict[str, str]:
     with audited(request, who, "user.delete", target=username, endpoint=""):
         console(request).store.delete_user(username)
     return {"status": "deleted"}
@@ -354,12 +369,13 @@ def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> 
 
 
 @router.get("/endpoints/{name}", tags=["endpoints"])
-def get_endpoint(request: Request, name: str, who: Principal = READ) -> dict[str, Any]:
+def get_endpoint(request: Request, name: EndpointName, who: Principal = READ) -> dict[str, Any]:
     return describe(visible_endpoint(request, who, name))
 
 
 @router.patch("/endpoints/{name}", tags=["endpoints"])
-def edit_endpoint(request: Request, name: str, body: EndpointPatch, who: Principal = ADMIN) -> dict[str, Any]:
+def edit_endpoint(request: Request, name: EndpointName, body: EndpointPatch,
+                  who: Principal = ADMIN) -> dict[str, Any]:
     with audited(request, who, "endpoint.edit", target=name, endpoint=name):
         record = console(request).store.update_endpoint(name, body.url, body.tls_ca, body.tls_cert,
                                                         body.tls_key)
@@ -367,14 +383,14 @@ def edit_endpoint(request: Request, name: str, body: EndpointPatch, who: Princip
 
 
 @router.post("/endpoints/{name}/test", tags=["endpoints"])
-def test_endpoint(request: Request, name: str, _: Principal = ADMIN) -> dict[str, Any]:
+def test_endpoint(request: Request, name: EndpointName, _: Principal = ADMIN) -> dict[str, Any]:
     """Connect now: health, engine version, swarm role."""
     record = console(request).store.get_endpoint(name)
     return {**describe(record), **probe(record)}
 
 
 @router.delete("/endpoints/{name}", tags=["endpoints"])
-def remove_endpoint(request: Request, name: str, who: Principal = ADMIN) -> dict[str, str]:
+def remove_endpoint(request: Request, name: EndpointName, who: Principal = ADMIN) -> dict[str, str]:
     with audited(request, who, "endpoint.remove", target=name, endpoint=name):
         console(request).store.remove_endpoint(name)
     return {"status": "removed"}
@@ -398,46 +414,49 @@ def create_team(request: Request, body: TeamIn, who: Principal = ADMIN) -> dict[
 
 
 @router.get("/teams/{name}", tags=["teams"])
-def get_team(request: Request, name: str, _: Principal = ADMIN) -> dict[str, Any]:
+def get_team(request: Request, name: TeamName, _: Principal = ADMIN) -> dict[str, Any]:
     return _team(Teams(console(request).store).get(name))
 
 
 @router.delete("/teams/{name}", tags=["teams"])
-def delete_team(request: Request, name: str, who: Principal = ADMIN) -> dict[str, str]:
+def delete_team(request: Request, name: TeamName, who: Principal = ADMIN) -> dict[str, str]:
     with audited(request, who, "team.delete", target=name, endpoint=""):
         Teams(console(request).store).delete(name)
     return {"status": "deleted"}
 
 
 @router.post("/teams/{name}/members", status_code=201, tags=["teams"])
-def add_team_member(request: Request, name: str, body: MemberIn, who: Principal = ADMIN) -> dict[str, Any]:
+def add_team_member(request: Request, name: TeamName, body: MemberIn,
+                    who: Principal = ADMIN) -> dict[str, Any]:
     with audited(request, who, "team.member.add", target=f"{name}: {body.username}", endpoint=""):
         return _team(Teams(console(request).store).add_member(name, body.username))
 
 
 @router.delete("/teams/{name}/members/{username}", tags=["teams"])
-def remove_team_member(request: Request, name: str, username: str, who: Principal = ADMIN) -> dict[str, Any]:
+def remove_team_member(request: Request, name: TeamName, username: UserName,
+                       who: Principal = ADMIN) -> dict[str, Any]:
     with audited(request, who, "team.member.remove", target=f"{name}: {username}", endpoint=""):
         return _team(Teams(console(request).store).remove_member(name, username))
 
 
 @router.post("/teams/{name}/endpoints", status_code=201, tags=["teams"])
-def grant_endpoint(request: Request, name: str, body: GrantIn, who: Principal = ADMIN) -> dict[str, Any]:
+def grant_endpoint(request: Request, name: TeamName, body: GrantIn, who: Principal = ADMIN) -> dict[str, Any]:
     """Let the team's members see (and, by their role, use) an endpoint."""
     with audited(request, who, "team.grant", target=name, endpoint=body.endpoint):
         return _team(Teams(console(request).store).grant(name, body.endpoint))
 
 
 @router.delete("/teams/{name}/endpoints/{endpoint}", tags=["teams"])
-def revoke_endpoint(request: Request, name: str, endpoint: str, who: Principal = ADMIN) -> dict[str, Any]:
+def revoke_endpoint(request: Request, name: TeamName, endpoint: EndpointName,
+                    who: Principal = ADMIN) -> dict[str, Any]:
     with audited(request, who, "team.revoke", target=name, endpoint=endpoint):
         return _team(Teams(console(request).store).revoke(name, endpoint))
 
 
 @router.get("/audit", tags=["audit"])
-def audit_log(request: Request, _: Principal = ADMIN, page: Annotated[int, Query(ge=1)] = 1,
+def audit_log(request: Request, _: Principal = ADMIN, page: Page = 1,
               per_page: Annotated[int, Query(ge=1, le=500)] = 50,
-              action: str | None = None) -> dict[str, Any]:
+              action: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
     entries, total = console(request).store.list_audit((page - 1) * per_page, per_page, action)
     return {"total": total, "page": page, "per_page": per_page,
             "items": [{"at": e.at.isoformat(), "user": e.username, "action": e.action, "target": e.target,
@@ -452,8 +471,8 @@ def _container(row: res.ContainerRow) -> dict[str, Any]:
 
 
 @router.get("/containers", tags=["containers"])
-def list_containers(request: Request, t: Target = READ_ON, q: str = "", state: str = "",
-                    page: Annotated[int, Query(ge=1)] = 1,
+def list_containers(request: Request, t: Target = READ_ON, q: Search = "", state: Filter = "",
+                    page: Page = 1,
                     per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """Filtered (state on the engine, ``q`` over name, image, stack, service, ID) and paged here."""
     found = res.list_containers(t.client, q, state, page, per_page)
@@ -493,12 +512,13 @@ def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -
 
 
 @router.get("/containers/{ref}", tags=["containers"])
-def inspect_container(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
-    return res.inspect_container(t.client, ref)
+def inspect_container(request: Request, ref: ContainerRef, t: Target = READ_ON) -> dict[str, Any]:
+    """The engine's answer; environment values are masked for read-only users."""
+    return res.inspect_container(t.client, ref, reveal_env=envmask.reveals(t.who))
 
 
 @router.post("/containers/{ref}/{action}", tags=["containers"])
-def container_action(request: Request, ref: str, action: Literal["start", "stop", "restart", "kill"],
+def container_action(request: Request, ref: ContainerRef, action: Literal["start", "stop", "restart", "kill"],
                      t: Target = OPERATE_ON,
                      timeout: Annotated[int | None, Query(ge=0, le=600)] = None) -> dict[str, str]:
     """start, stop, restart or kill; ``timeout`` is the grace period before SIGKILL."""
@@ -508,7 +528,7 @@ def container_action(request: Request, ref: str, action: Literal["start", "stop"
 
 
 @router.delete("/containers/{ref}", tags=["containers"])
-def remove_container(request: Request, ref: str, t: Target = OPERATE_ON,
+def remove_container(request: Request, ref: ContainerRef, t: Target = OPERATE_ON,
                      force: bool = False) -> dict[str, str]:
     with audited(request, t.who, "container.remove", target=ref, endpoint=t.endpoint):
         res.container_action(t.client, ref, "remove", force=force)
@@ -516,22 +536,22 @@ def remove_container(request: Request, ref: str, t: Target = OPERATE_ON,
 
 
 @router.get("/containers/{ref}/logs", tags=["containers"])
-def container_logs(request: Request, ref: str, t: Target = READ_ON,
+def container_logs(request: Request, ref: ContainerRef, t: Target = READ_ON,
                    tail: Annotated[int, Query(ge=0, le=10000)] = 100) -> dict[str, Any]:
     return {"lines": res.container_logs(t.client, ref, tail)}
 
 
 @router.get("/containers/{ref}/stats", tags=["containers"])
-def container_stats(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+def container_stats(request: Request, ref: ContainerRef, t: Target = READ_ON) -> dict[str, Any]:
     """One sample (about a second): CPU %, memory, network and block IO, processes."""
     return res.container_stats(t.client, ref)
 
 
 @router.get("/containers/{ref}/logs/stream", tags=["containers"],
             response_description="text/event-stream: one message per log line")
-async def follow_logs(request: Request, ref: str, t: Target = READ_ON,
+async def follow_logs(request: Request, ref: ContainerRef, t: Target = READ_ON,
                       tail: Annotated[int, Query(ge=0, le=10000)] = 0,
-                      since: Annotated[int | None, Query(ge=0)] = None) -> Any:
+                      since: Timestamp = None) -> Any:
     """Follow the log as server-sent events (``data`` is the line as a JSON string)."""
     lines = await run_in_threadpool(res.LineStream, t.client, ref, tail, since)
 
@@ -669,12 +689,13 @@ async def build_image(request: Request, context: Annotated[UploadFile, File(desc
 
 
 @router.get("/images/{ref:path}", tags=["images"])
-def inspect_image(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+def inspect_image(request: Request, ref: ImageRef, t: Target = READ_ON) -> dict[str, Any]:
     return res.inspect_image(t.client, ref)
 
 
 @router.delete("/images/{ref:path}", tags=["images"])
-def remove_image(request: Request, ref: str, t: Target = OPERATE_ON, force: bool = False) -> dict[str, str]:
+def remove_image(request: Request, ref: ImageRef, t: Target = OPERATE_ON,
+                 force: bool = False) -> dict[str, str]:
     with audited(request, t.who, "image.remove", target=ref, endpoint=t.endpoint):
         res.remove_image(t.client, ref, force)
     return {"status": "removed"}
@@ -694,12 +715,12 @@ def create_network(request: Request, body: NetworkIn, t: Target = OPERATE_ON) ->
 
 
 @router.get("/networks/{ref}", tags=["networks"])
-def inspect_network(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
+def inspect_network(request: Request, ref: NetworkRef, t: Target = READ_ON) -> dict[str, Any]:
     return res.inspect_network(t.client, ref)
 
 
 @router.delete("/networks/{ref}", tags=["networks"])
-def remove_network(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, str]:
+def remove_network(request: Request, ref: NetworkRef, t: Target = OPERATE_ON) -> dict[str, str]:
     with audited(request, t.who, "network.remove", target=ref, endpoint=t.endpoint):
         res.remove_network(t.client, ref)
     return {"status": "removed"}
@@ -717,12 +738,12 @@ def create_volume(request: Request, body: VolumeIn, t: Target = OPERATE_ON) -> d
 
 
 @router.get("/volumes/{name}", tags=["volumes"])
-def inspect_volume(request: Request, name: str, t: Target = READ_ON) -> dict[str, Any]:
+def inspect_volume(request: Request, name: VolumeName, t: Target = READ_ON) -> dict[str, Any]:
     return res.inspect_volume(t.client, name)
 
 
 @router.delete("/volumes/{name}", tags=["volumes"])
-def remove_volume(request: Request, name: str, t: Target = OPERATE_ON,
+def remove_volume(request: Request, name: VolumeName, t: Target = OPERATE_ON,
                   force: bool = False) -> dict[str, str]:
     with audited(request, t.who, "volume.remove", target=name, endpoint=t.endpoint):
         res.remove_volume(t.client, name, force)

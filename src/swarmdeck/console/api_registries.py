@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from swarmdeck.console.context import ADMIN, OPERATE, READ, READ_ON, Target, audited
 from swarmdeck.console.paging import PagingQuery
+from swarmdeck.console.params import RegistryName, Repository, TagOrDigest
 from swarmdeck.console.registries import GC_NOTE, Registries
 from swarmdeck.console.security import Principal
 from swarmdeck.store.registries import RegistryRecord, RegistryStore
@@ -84,7 +85,7 @@ def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> 
 
 
 @router.get("/registries/{name}", tags=["registries"])
-def get_registry(request: Request, name: str, _: Principal = READ) -> dict[str, Any]:
+def get_registry(request: Request, name: RegistryName, _: Principal = READ) -> dict[str, Any]:
     return describe(registries(request).get(name))
 
 
@@ -97,14 +98,14 @@ def edit_registry(request: Request, name: str, body: RegistryPatch, who: Princip
 
 
 @router.delete("/registries/{name}", tags=["registries"])
-def remove_registry(request: Request, name: str, who: Principal = ADMIN) -> dict[str, str]:
+def remove_registry(request: Request, name: RegistryName, who: Principal = ADMIN) -> dict[str, str]:
     with audited(request, who, "registry.remove", target=name, endpoint=""):
         registries(request).remove(name)
     return {"status": "removed"}
 
 
 @router.post("/registries/{name}/test", tags=["registries"])
-def test_registry(request: Request, name: str, _: Principal = OPERATE) -> dict[str, Any]:
+def test_registry(request: Request, name: RegistryName, _: Principal = OPERATE) -> dict[str, Any]:
     """Connect now: does a v2 registry answer and take the credentials."""
     with registries(request).client(name) as registry:
         registry.ping()
@@ -114,7 +115,7 @@ def test_registry(request: Request, name: str, _: Principal = OPERATE) -> dict[s
 @router.get("/registries/{name}/repositories", tags=["registries"])
 def list_repositories(
     request: Request,
-    name: str,
+    name: RegistryName,
     paging: PagingQuery,
     _: Principal = READ,
     refresh: bool = False,
@@ -127,8 +128,8 @@ def list_repositories(
 @router.get("/registries/{name}/tags", tags=["registries"])
 def list_tags(
     request: Request,
-    name: str,
-    repository: str,
+    name: RegistryName,
+    repository: Repository,
     paging: PagingQuery,
     _: Principal = READ,
     refresh: bool = False,
@@ -138,7 +139,7 @@ def list_tags(
 
 @router.get("/registries/{name}/manifest", tags=["registries"])
 def get_manifest(
-    request: Request, name: str, repository: str, reference: str, _: Principal = READ
+    request: Request, name: RegistryName, repository: Repository, reference: TagOrDigest, _: Principal = READ
 ) -> dict[str, Any]:
     """A tag or digest: platforms, layers and sizes, the image config and its history."""
     return registries(request).manifest(name, repository, reference)
@@ -146,7 +147,8 @@ def get_manifest(
 
 @router.delete("/registries/{name}/tags", tags=["registries"])
 def delete_tag(
-    request: Request, name: str, repository: str, tag: str, who: Principal = OPERATE, confirm: bool = False
+    request: Request, name: RegistryName, repository: Repository, tag: TagOrDigest,
+    who: Principal = OPERATE, confirm: bool = False,
 ) -> dict[str, Any]:
     """Delete the manifest ``tag`` names. Other tags on the same digest go too: then this
     answers 409 naming them unless ``confirm`` is true. Space returns after garbage collection."""
@@ -155,7 +157,8 @@ def delete_tag(
 
 
 @router.get("/registries/{name}/usage", tags=["registries"])
-def repository_usage(request: Request, name: str, repository: str, t: Target = READ_ON) -> dict[str, Any]:
+def repository_usage(request: Request, name: RegistryName, repository: Repository,
+                     t: Target = READ_ON) -> dict[str, Any]:
     """The services of the chosen endpoint's swarm running an image (tag or digest) of this
     repository."""
     return {"repository": repository, "endpoint": t.endpoint,
@@ -163,7 +166,7 @@ def repository_usage(request: Request, name: str, repository: str, t: Target = R
 
 
 @router.post("/registries/{name}/gc", tags=["registries"])
-def garbage_collect(request: Request, name: str, who: Principal = ADMIN) -> dict[str, Any]:
+def garbage_collect(request: Request, name: RegistryName, who: Principal = ADMIN) -> dict[str, Any]:
     """Free the space of deleted manifests in the registry swarmdeck manages. It stops the
     registry for the collection (pushes fail meanwhile) and starts it again."""
     with audited(request, who, "registry.gc", target=name, endpoint=""):

@@ -1,8 +1,9 @@
 """Deploying a stack from compose text (the console's editor), with swarmdeck's own engine.
 
 The text is interpolated only with the variables sent along, never with the console's own
-environment (which would leak its secrets into services). Secrets and configs read from a
-``file:`` are refused: the file would be read on the console's host, not the user's.
+environment (which would leak its secrets into services). It is loaded as a document
+(``load(..., filesystem=False)``): nothing is read from the console's disk, so ``env_file``,
+secrets and configs from a ``file:``, relative or ``~`` binds and build contexts are refused.
 Refusals of the compose file come back as 422 with every problem's line and column, so the
 editor can show them where they are; nothing reaches the engine then. The same holds for what
 the caller's workload policy refuses (``workloads``: a non-admin's bind mounts, the engine's
@@ -66,14 +67,6 @@ def _audit_target(name: str, loaded: Any) -> str:
     return "; ".join([name, *(f"{key} ({text})" for key, text in described if text)])
 
 
-def _file_objects(loaded: Any) -> list[Problem]:
-    project = loaded.project
-    return [Problem(f"{kind}.{key}: `file:` is read on the console's host; create the {kind[:-1]} "
-                    "first and declare it external", file=EDITOR_FILE, path=f"{kind}.{key}")
-            for kind in ("secrets", "configs")
-            for key, obj in getattr(project, kind).items() if getattr(obj, "file", None)]
-
-
 @router.post("/stacks/{name}/deploy", tags=["stacks"])
 def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
                  t: Target = OPERATE_ON) -> Any:
@@ -81,10 +74,7 @@ def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
     ``plan``, only say what would be created, updated and removed."""
     action = "stack.plan" if body.plan else "stack.deploy"
     try:
-        loaded = load([(EDITOR_FILE, body.compose)], env=body.env)
-        refused = _file_objects(loaded)
-        if refused:
-            raise ComposeError(refused)
+        loaded = load([(EDITOR_FILE, body.compose)], env=body.env, filesystem=False)
     except ComposeError as exc:
         audit(request, t.who, action, f"error: {exc}", name, t.endpoint)
         return JSONResponse({"detail": str(exc), "problems": [_problem(p) for p in exc.problems]},

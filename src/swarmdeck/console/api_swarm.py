@@ -27,9 +27,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from swarmdeck.console import cluster, sse
+from swarmdeck.console import cluster, envmask, sse
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.params import Filter, NodeRef, ServiceRef, StackName
 from swarmdeck.console.workloads import audit_target, policy_for, prepare
 from swarmdeck.engine.policy import describe_service
 from swarmdeck.store import Role
@@ -154,7 +155,7 @@ def list_nodes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
 
 
 @router.get("/nodes/{node_id}", tags=["swarm"])
-def get_node(request: Request, node_id: str, t: Target = READ_ON) -> dict[str, Any]:
+def get_node(request: Request, node_id: NodeRef, t: Target = READ_ON) -> dict[str, Any]:
     with cluster.naming(t.endpoint):
         return cluster.get_node(t.client, node_id)
 
@@ -162,7 +163,7 @@ def get_node(request: Request, node_id: str, t: Target = READ_ON) -> dict[str, A
 @router.post("/nodes/{node_id}/{action}", tags=["swarm"])
 def node_action(
     request: Request,
-    node_id: str,
+    node_id: NodeRef,
     action: Literal["drain", "pause", "activate", "promote", "demote"],
     t: Target = OPERATE_ON,
 ) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def node_action(
 
 @router.put("/nodes/{node_id}/labels", tags=["swarm"])
 def set_node_labels(
-    request: Request, node_id: str, body: LabelsIn, t: Target = OPERATE_ON
+    request: Request, node_id: NodeRef, body: LabelsIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
     """Replace the node's labels (placement constraints read them)."""
     with changing(request, t, "node.labels", target=f"{node_id}: {', '.join(sorted(body.labels))}") as client:
@@ -185,7 +186,7 @@ def set_node_labels(
 
 @router.delete("/nodes/{node_id}", tags=["swarm"])
 def remove_node(
-    request: Request, node_id: str, t: Target = ADMIN_ON, force: bool = False
+    request: Request, node_id: NodeRef, t: Target = ADMIN_ON, force: bool = False
 ) -> dict[str, str]:
     with changing(request, t, "node.remove", target=node_id) as client:
         cluster.remove_node(client, node_id, force)
@@ -225,21 +226,22 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
 
 
 @router.get("/services/{ref}", tags=["swarm"])
-def get_service(request: Request, ref: str, t: Target = READ_ON) -> dict[str, Any]:
-    """The service with its tasks (each with its node)."""
+def get_service(request: Request, ref: ServiceRef, t: Target = READ_ON) -> dict[str, Any]:
+    """The service with its tasks (each with its node); environment values are masked for
+    read-only users."""
     with cluster.naming(t.endpoint):
-        return cluster.get_service(t.client, ref)
+        return cluster.get_service(t.client, ref, reveal_env=envmask.reveals(t.who))
 
 
 @router.post("/services/{ref}/scale", tags=["swarm"])
-def scale_service(request: Request, ref: str, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+def scale_service(request: Request, ref: ServiceRef, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     with changing(request, t, "service.scale", target=f"{ref} to {body.replicas}") as client:
         return cluster.scale(client, ref, body.replicas)
 
 
 @router.post("/services/{ref}/image", tags=["swarm"])
 def update_service_image(
-    request: Request, ref: str, body: ImageIn, t: Target = OPERATE_ON
+    request: Request, ref: ServiceRef, body: ImageIn, t: Target = OPERATE_ON
 ) -> dict[str, Any]:
     """A rolling update to another image. The spec the service will have must pass the
     caller's workload policy: an operator cannot update an admin's service that mounts the
@@ -253,7 +255,7 @@ def update_service_image(
 
 
 @router.post("/services/{ref}/rollback", tags=["swarm"])
-def rollback_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, Any]:
+def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Back to the previous spec, which must pass the caller's workload policy."""
     service, spec = prepare(request, t, "service.rollback", ref,
                             lambda: named(t, cluster.rollback_target, ref))
@@ -262,7 +264,7 @@ def rollback_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict
 
 
 @router.delete("/services/{ref}", tags=["swarm"])
-def remove_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[str, str]:
+def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, str]:
     with changing(request, t, "service.remove", target=ref) as client:
         cluster.remove_service(client, ref)
     return {"status": "removed"}
@@ -270,7 +272,7 @@ def remove_service(request: Request, ref: str, t: Target = OPERATE_ON) -> dict[s
 
 @router.get("/services/{ref}/logs", tags=["swarm"])
 def service_logs(
-    request: Request, ref: str, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
+    request: Request, ref: ServiceRef, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
 ) -> dict[str, Any]:
     with cluster.naming(t.endpoint):
         return {"lines": cluster.service_logs(t.client, ref, tail)}
@@ -278,7 +280,7 @@ def service_logs(
 
 @router.get("/tasks", tags=["swarm"])
 def list_tasks(
-    request: Request, t: Target = READ_ON, service: str = "", node: str = ""
+    request: Request, t: Target = READ_ON, service: Filter = "", node: Filter = ""
 ) -> list[dict[str, Any]]:
     filters = {k: v for k, v in (("service", service), ("node", node)) if v}
     with cluster.naming(t.endpoint):
@@ -353,13 +355,13 @@ def list_stacks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
 
 
 @router.get("/stacks/{name}", tags=["stacks"])
-def get_stack(request: Request, name: str, t: Target = READ_ON) -> dict[str, Any]:
+def get_stack(request: Request, name: StackName, t: Target = READ_ON) -> dict[str, Any]:
     with cluster.naming(t.endpoint):
         return cluster.get_stack(t.client, name)
 
 
 @router.delete("/stacks/{name}", tags=["stacks"])
-def remove_stack(request: Request, name: str, t: Target = OPERATE_ON) -> dict[str, Any]:
+def remove_stack(request: Request, name: StackName, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Like `docker stack rm`: services, configs, secrets, then networks; volumes stay."""
     with changing(request, t, "stack.remove", target=name) as client:
         return {"removed": cluster.remove_stack(client, name)}

@@ -21,8 +21,10 @@ import docker
 import docker.errors
 import docker.types
 
+from swarmdeck.console import envmask
 from swarmdeck.console.errors import ConsoleError, engine_error
 from swarmdeck.console.workloads import facts_for, refuse
+from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import WorkloadPolicy, format_path
 
 STACK_LABEL = "com.docker.stack.namespace"
@@ -350,7 +352,8 @@ def list_services(client: docker.DockerClient, filters: dict[str, Any] | None = 
     return _service_views(services, _tasks(client, RUNNING))
 
 
-def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def get_service(client: docker.DockerClient, ref: str, reveal_env: bool = True) -> dict[str, Any]:
+    """The service with its tasks; environment values masked unless ``reveal_env``."""
     s = manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
     tasks = _task_views(
         _tasks(client, {"service": s["ID"]}), {s["ID"]: s["Spec"]["Name"]}, _hostnames(_nodes(client))
@@ -359,7 +362,7 @@ def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     desired = Counter(t["service_id"] for t in tasks if t["desired"] == "running")
     view = _service(s, running, desired)
     env = s["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env") or []
-    return {**view, "env": env, "tasks": tasks}
+    return {**view, "env": env if reveal_env else envmask.masked(env), "tasks": tasks}
 
 
 @dataclass
@@ -489,7 +492,7 @@ def rollback(client: docker.DockerClient, service: Any, policy: WorkloadPolicy) 
     # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.
     def call() -> None:
         answer = api._post_json(
-            api._url("/services/{0}/update", service.id),
+            api._url(engine_path("/services/{}/update", service.id)),
             data=service.attrs["Spec"],
             params={"version": service.version, "rollback": "previous"},
         )

@@ -16,12 +16,14 @@ import docker.errors
 import docker.tls
 import requests.exceptions
 
-from swarmdeck.engine.client import MIN_API_VERSION, api_error
+from swarmdeck.engine.client import MIN_API_VERSION, api_error, new_client
 from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
     "plain TCP without TLS: anyone who can reach this port controls the engine and the host "
     "(use TLS client certificates, or ssh://)")
+
+MAX_ERROR = 300  # characters of a failed probe's error: the far end's words are not ours to echo
 
 SSH_HINT = ("ssh runs as the console's user: its key must be accepted there, the host's key must be "
             "in its known_hosts, and the far end needs the docker CLI; ssh's own message is in the "
@@ -46,8 +48,8 @@ def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerCl
         cert = (endpoint.tls_cert, endpoint.tls_key) if endpoint.tls_cert and endpoint.tls_key else None
         tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca,
                                    verify=endpoint.tls_ca or False)
-    client = docker.DockerClient(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout,
-                                 use_ssh_client=endpoint.kind is EndpointKind.SSH)
+    client = new_client(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout,
+                        use_ssh_client=endpoint.kind is EndpointKind.SSH)
     # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the endpoint's own CA, and
     # HTTPS_PROXY reroute the engine's traffic: neither may apply to an engine connection.
     client.api.trust_env = False
@@ -55,23 +57,30 @@ def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerCl
 
 
 def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
-    """Health, engine version and swarm role; a dead endpoint is an answer, not an error."""
+    """Health, engine version and swarm role; a dead endpoint is an answer, not an error, and
+    so is a server that answers but is no Docker engine (its answer is not repeated)."""
     client = None
     try:
         client = open_client(endpoint, timeout)
         version = client.version()
-        swarm = client.info().get("Swarm") or {}
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        error = str(api_error(f"no engine answers at {endpoint.url}", exc))
+        info = client.info()
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError,
+            ValueError) as exc:
+        error = str(api_error(f"no engine answers at {endpoint.url}", exc))[:MAX_ERROR]
         if endpoint.kind is EndpointKind.SSH:
             error += f" ({SSH_HINT})"
         return {"healthy": False, "error": error}
     finally:
         if client is not None:
             client.close()
+    if not (isinstance(version, dict) and isinstance(version.get("ApiVersion"), str)
+            and isinstance(info, dict)):
+        return {"healthy": False, "error": f"what answers at {endpoint.url} is not a Docker engine "
+                                           "(its /version and /info are not the engine's)"}
+    swarm = info.get("Swarm") if isinstance(info.get("Swarm"), dict) else {}
     if swarm.get("LocalNodeState") != "active":
         role = "none"
     else:
         role = "manager" if swarm.get("ControlAvailable") else "worker"
-    return {"healthy": True, "engine_version": version.get("Version", ""),
-            "api_version": version.get("ApiVersion", ""), "swarm_role": role}
+    return {"healthy": True, "engine_version": str(version.get("Version", "")),
+            "api_version": version["ApiVersion"], "swarm_role": role}

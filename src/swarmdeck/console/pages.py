@@ -13,11 +13,13 @@ import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from swarmdeck.console import envmask
 from swarmdeck.console import resources as res
 from swarmdeck.console.api import visible_endpoint, visible_endpoints
 from swarmdeck.console.context import ADMIN, ENDPOINT_PARAM, READ, Target, console
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.params import ContainerRef, EndpointName, Filter, Page, Search
 from swarmdeck.console.security import Principal
 from swarmdeck.engine.client import endpoint_url
 from swarmdeck.store import Role, Teams
@@ -118,8 +120,8 @@ def render_on(template: str, request: Request, t: Target, section: str, **contex
 
 
 @router.get("/containers")
-def containers_page(request: Request, who: Principal = READ, q: str = "", state: str = "",
-                    page: Annotated[int, Query(ge=1)] = 1,
+def containers_page(request: Request, who: Principal = READ, q: Search = "", state: Filter = "",
+                    page: Page = 1,
                     per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> HTMLResponse:
     t = on_page(request, who)
     found = res.list_containers(t.client, q, state, page, per_page)
@@ -128,9 +130,9 @@ def containers_page(request: Request, who: Principal = READ, q: str = "", state:
 
 
 @router.get("/containers/{ref}")
-def container_page(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
+def container_page(request: Request, ref: ContainerRef, who: Principal = READ) -> HTMLResponse:
     t = on_page(request, who)
-    info = res.inspect_container(t.client, ref)
+    info = res.inspect_container(t.client, ref, reveal_env=envmask.reveals(who))
     now = int(time.time())
     logs = res.container_logs(t.client, ref, tail=200)
     return render_on("container.html", request, t, "/containers", c=info, name=info["Name"].lstrip("/"),
@@ -139,7 +141,7 @@ def container_page(request: Request, ref: str, who: Principal = READ) -> HTMLRes
 
 
 @router.get("/containers/{ref}/stats")
-def container_stats_fragment(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
+def container_stats_fragment(request: Request, ref: ContainerRef, who: Principal = READ) -> HTMLResponse:
     """The stats table alone: the container page loads it (htmx) and refreshes it."""
     t = on_page(request, who)
     return render("stats.html", who, s=res.container_stats(t.client, ref))
@@ -164,8 +166,7 @@ def volumes_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/audit")
-def audit_page(request: Request, who: Principal = ADMIN,
-               page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def audit_page(request: Request, who: Principal = ADMIN, page: Page = 1) -> HTMLResponse:
     entries, total = console(request).store.list_audit((page - 1) * 100, 100)
     return render("audit.html", who, entries=entries, total=total, page=page,
                   pages=max(1, -(-total // 100)))
@@ -193,7 +194,7 @@ def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/endpoints/{name}/probe")
-def endpoint_probe_fragment(request: Request, name: str, who: Principal = READ) -> HTMLResponse:
+def endpoint_probe_fragment(request: Request, name: EndpointName, who: Principal = READ) -> HTMLResponse:
     """Health of one endpoint, as the endpoints page shows it (a read: it only connects)."""
     return render("probe.html", who, p=probe(visible_endpoint(request, who, name)))
 

@@ -15,12 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from swarmdeck.console import cluster
+from swarmdeck.console import cluster, envmask
 from swarmdeck.console.api_registries import describe, registries
 from swarmdeck.console.context import READ, Target
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import on_page, render, render_on
 from swarmdeck.console.paging import Paging, PagingQuery
+from swarmdeck.console.params import NodeRef, RegistryName, Repository, ServiceRef, StackName, TagOrDigest
 from swarmdeck.console.registries import GC_NOTE
 from swarmdeck.console.security import Principal
 from swarmdeck.registry.errors import RegistryError
@@ -55,7 +56,7 @@ def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/swarm/nodes/{node_id}")
-def node_page(request: Request, node_id: str, who: Principal = READ) -> HTMLResponse:
+def node_page(request: Request, node_id: NodeRef, who: Principal = READ) -> HTMLResponse:
     return _swarm_page(request, who, "swarm_node.html", "/swarm",
                        lambda t: {"node": cluster.get_node(t.client, node_id)})
 
@@ -67,9 +68,9 @@ def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/services/{ref}")
-def service_page(request: Request, ref: str, who: Principal = READ) -> HTMLResponse:
+def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
-        service = cluster.get_service(t.client, ref)
+        service = cluster.get_service(t.client, ref, reveal_env=envmask.reveals(who))
         return {"s": service, "logs": cluster.service_logs(t.client, service["id"], 200)}
 
     return _swarm_page(request, who, "service.html", "/services", read)
@@ -82,7 +83,7 @@ def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/stacks/{name}")
-def stack_page(request: Request, name: str, who: Principal = READ) -> HTMLResponse:
+def stack_page(request: Request, name: StackName, who: Principal = READ) -> HTMLResponse:
     return _swarm_page(request, who, "stack.html", "/stacks",
                        lambda t: {"stack": cluster.get_stack(t.client, name)})
 
@@ -96,7 +97,8 @@ def registries_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/registries/{name}")
-def catalog_page(request: Request, name: str, paging: PagingQuery, who: Principal = READ) -> HTMLResponse:
+def catalog_page(request: Request, name: RegistryName, paging: PagingQuery,
+                 who: Principal = READ) -> HTMLResponse:
     reg = registries(request)
     record = describe(reg.get(name))
     found = reg.repositories(name, paging, refresh=False)
@@ -106,8 +108,8 @@ def catalog_page(request: Request, name: str, paging: PagingQuery, who: Principa
 @router.get("/registries/{name}/repository")
 def repository_page(
     request: Request,
-    name: str,
-    repository: str,
+    name: RegistryName,
+    repository: Repository,
     paging: PagingQuery,
     who: Principal = READ,
 ) -> HTMLResponse:
@@ -123,7 +125,8 @@ def repository_page(
 
 @router.get("/registries/{name}/manifest")
 def manifest_page(
-    request: Request, name: str, repository: str, reference: str, who: Principal = READ
+    request: Request, name: RegistryName, repository: Repository, reference: TagOrDigest,
+    who: Principal = READ,
 ) -> HTMLResponse:
     reg = registries(request)
     record = describe(reg.get(name))

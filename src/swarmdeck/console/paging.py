@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from swarmdeck.console.params import Page, Search
+
 MAX_PER_PAGE = 1000
 
 
@@ -19,8 +21,8 @@ class Paging:
 
 
 def _paging(
-    q: Annotated[str, Query(max_length=256, description="part of the name")] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Search = "",
+    page: Page = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 100,
 ) -> Paging:
     return Paging(q, page, per_page)

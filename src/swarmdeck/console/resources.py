@@ -18,9 +18,14 @@ from typing import Any, BinaryIO
 import docker
 import docker.errors
 
+from swarmdeck.console import envmask
 from swarmdeck.console.errors import ConsoleError, engine_error
 from swarmdeck.console.workloads import facts_for, refuse
+from swarmdeck.engine import reference as imageref
+from swarmdeck.engine.errors import InvalidReference
+from swarmdeck.engine.names import shown
 from swarmdeck.engine.policy import WorkloadPolicy, format_path
+from swarmdeck.engine.reference import split_tag
 from swarmdeck.images.build import tag_image
 
 STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
@@ -29,7 +34,6 @@ SERVICE_LABELS = ("com.docker.swarm.service.name", "com.docker.compose.service")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 _DOCKERFILE = re.compile(r"^[A-Za-z0-9_./-]{1,255}$")
-_REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$", re.IGNORECASE)
 
 
 def check_name(kind: str, name: str) -> str:
@@ -39,10 +43,20 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
-def check_reference(reference: str) -> str:
-    if not _REFERENCE.match(reference) or ".." in reference or reference.endswith((":", "/", "@")):
-        raise ConsoleError(f"{reference!r} is not an image reference (like registry:5000/repo:tag)")
-    return reference
+def check_reference(image: str) -> str:
+    """An image to use: a reference or an image ID (``engine.reference``; 400 otherwise)."""
+    return imageref.check_image(image)
+
+
+def check_target(image: str, digest: bool = True) -> str:
+    """An image name to make or fetch (tag, pull, push, build): ``name[:tag]``, and
+    ``@digest`` when ``digest`` (a pull); 400 otherwise."""
+    try:
+        (imageref.parse if digest else imageref.parse_tagged)(image)
+    except InvalidReference as exc:
+        raise ConsoleError(f"{shown(image)} is not an image reference ({exc}): like "
+                           "registry:5000/repo:tag") from None
+    return image
 
 
 # --- containers -----------------------------------------------------------------------
@@ -144,11 +158,13 @@ def list_containers(client: docker.DockerClient, q: str = "", state: str = "", p
     return Page([_row(r) for r in found[start:start + per_page]], len(found), page, per_page)
 
 
-def inspect_container(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def inspect_container(client: docker.DockerClient, ref: str, reveal_env: bool = True) -> dict[str, Any]:
+    """The engine's inspect answer; environment values masked unless ``reveal_env``."""
     try:
-        return client.api.inspect_container(ref)
+        info = client.api.inspect_container(ref)
     except docker.errors.DockerException as exc:
         raise engine_error(f"container {ref}", exc) from exc
+    return envmask.container(info, reveal_env)
 
 
 def container_action(client: docker.DockerClient, ref: str, action: str, timeout: int | None = None,
@@ -379,7 +395,7 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any]:
 
 
 def tag(client: docker.DockerClient, source: str, target: str) -> None:
-    tag_image(client, check_reference(source), check_reference(target))
+    tag_image(client, check_reference(source), check_target(target, digest=False))
 
 
 def remove_image(client: docker.DockerClient, ref: str, force: bool = False) -> None:
@@ -392,7 +408,7 @@ def remove_image(client: docker.DockerClient, ref: str, force: bool = False) -> 
 def start_pull(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
     """Start ``docker pull``; failures the engine knows at once (no registry, no such image)
     raise here, later ones arrive as events with an ``error`` key."""
-    check_reference(reference)
+    check_target(reference)
     try:
         return iter(client.api.pull(reference, stream=True, decode=True))
     except docker.errors.DockerException as exc:
@@ -402,21 +418,13 @@ def start_pull(client: docker.DockerClient, reference: str) -> Iterator[dict[str
 def start_push(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
     """Start ``docker push``; a missing local image raises here, registry refusals arrive
     later as events with an ``error`` key."""
-    check_reference(reference)
+    check_target(reference, digest=False)
     inspect_image(client, reference)  # 404 with the engine's words when it is not here
     repository, tag = split_tag(reference)
     try:
         return iter(client.api.push(repository, tag=tag, stream=True, decode=True))
     except docker.errors.DockerException as exc:
         raise engine_error(f"pushing {reference} failed", exc) from exc
-
-
-def split_tag(reference: str) -> tuple[str, str]:
-    """("host:5000/app", "1") for host:5000/app:1; the tag defaults to latest."""
-    repository, _, tag = reference.rpartition(":")
-    if not repository or "/" in tag:  # no tag: the colon belonged to host:port
-        return reference, "latest"
-    return repository, tag
 
 
 def check_context(upload: BinaryIO, dockerfile: str) -> str:
@@ -443,7 +451,7 @@ def start_build(client: docker.DockerClient, upload: BinaryIO, tag: str,
                 dockerfile: str = "Dockerfile") -> Iterator[dict[str, Any]]:
     """Start ``docker build -t TAG -`` from an uploaded context; build errors (a failing RUN)
     arrive as events with an ``error`` key."""
-    check_reference(tag)
+    check_target(tag, digest=False)
     encoding = check_context(upload, dockerfile)
     try:
         return _whole_lines(client.api.build(fileobj=upload, custom_context=True, encoding=encoding or None,

@@ -1,4 +1,10 @@
-"""One Docker SDK client per endpoint, with an answer that says how to fix a dead engine."""
+"""One Docker SDK client per endpoint, with an answer that says how to fix a dead engine.
+
+Every client swarmdeck makes comes from ``new_client``: the SDK's, except that each part the
+SDK puts into a URL's path (a container's name, an image reference…) goes through
+``engine.names.segment`` first, so no string, whichever route or command it came from, can
+turn a call into another of the engine's routes (``../secrets/x`` in an image name).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import docker.errors
 import requests.exceptions
 
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
+from swarmdeck.engine.names import segment
 
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
 # Engine 20.10 (Debian 12's docker.io) speaks API 1.41; newer engines accept it too.
@@ -24,11 +31,30 @@ def endpoint_url(url: str | None = None) -> str:
     return url or os.environ.get("DOCKER_HOST") or DEFAULT_ENDPOINT
 
 
+class _CheckedAPIClient(docker.APIClient):
+    """The SDK's low-level client; the parts of every URL path it builds are checked first."""
+
+    def _url(self, pathfmt: str, *args: str, **kwargs: bool) -> str:
+        for arg in args:
+            segment(arg, slashes=True)  # InvalidName for '..', empty parts, control characters
+        return super()._url(pathfmt, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+class _CheckedClient(docker.DockerClient):
+    def __init__(self, *args: object, **kwargs: object) -> None:  # the SDK's own does only this
+        self.api = _CheckedAPIClient(*args, **kwargs)
+
+
+def new_client(**options: object) -> docker.DockerClient:
+    """A Docker SDK client (``docker.DockerClient``'s options) with checked URL paths."""
+    return _CheckedClient(**options)
+
+
 def connect(url: str | None = None, timeout: int = 120) -> docker.DockerClient:
     """Return a client for the engine at ``url`` after checking that it answers."""
     target = endpoint_url(url)
     try:
-        client = docker.DockerClient(base_url=target, version=MIN_API_VERSION, timeout=timeout)
+        client = new_client(base_url=target, version=MIN_API_VERSION, timeout=timeout)
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
         hint = f"; {START_HINT}" if target == DEFAULT_ENDPOINT else ""

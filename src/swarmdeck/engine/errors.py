@@ -9,3 +9,13 @@ class EngineError(SwarmdeckError):
 
 class EngineUnreachable(EngineError):
     """No engine answers at the endpoint."""
+
+
+class InvalidName(EngineError, ValueError):
+    """A user's string that is no valid name, ID or reference of its kind: it was refused
+    before it reached any engine URL. Also a ``ValueError``, so that a pydantic validator
+    (the console's path parameters) can raise it as it is."""
+
+
+class InvalidReference(InvalidName):
+    """A string that is not an image reference (``engine.reference``)."""

@@ -17,6 +17,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from swarmdeck.engine.reference import parse_tagged
+from swarmdeck.engine.reference import split_tag as _split_tag
 from swarmdeck.images.errors import ImageError
 
 Progress = Callable[[str], None]
@@ -130,7 +132,8 @@ def build_image(client: docker.DockerClient, context: Path, tag: str,
 
 
 def tag_image(client: docker.DockerClient, source: str, target: str) -> None:
-    repository, _, tag = target.rpartition(":") if _has_tag(target) else (target, "", "latest")
+    parsed = parse_tagged(target)
+    repository, tag = parsed.name, parsed.tag or "latest"
     try:
         client.images.get(source).tag(repository, tag=tag)
     except docker.errors.ImageNotFound as exc:
@@ -139,7 +142,7 @@ def tag_image(client: docker.DockerClient, source: str, target: str) -> None:
 
 def push_image(client: docker.DockerClient, reference: str, progress: Progress = _noop) -> str:
     """``docker push REFERENCE``; returns the pushed manifest's digest."""
-    repository, _, tag = reference.rpartition(":") if _has_tag(reference) else (reference, "", "latest")
+    repository, tag = _split_tag(reference)
     digest = ""
     try:
         stream = client.api.push(repository, tag=tag, stream=True, decode=True)
@@ -152,11 +155,6 @@ def push_image(client: docker.DockerClient, reference: str, progress: Progress =
     except docker.errors.APIError as exc:
         raise ImageError(f"pushing {reference} failed: {exc.explanation}") from exc
     return digest
-
-
-def _has_tag(reference: str) -> bool:
-    """True when the last path component carries a tag (``host:5000/app`` has none)."""
-    return ":" in reference.rsplit("/", 1)[-1]
 
 
 def _events(stream: Iterable[dict], failure: str) -> Iterator[dict]:

@@ -1,49 +1,44 @@
 """Repository names and references, checked before they go into a URL.
 
-A name that is not a valid repository name (the distribution spec's grammar) never reaches
-the registry: ``../``, ``%2e``, a leading slash or a query string in a name are refused here,
-so no caller can turn a name into another path of the registry's API.
+A name that is not a valid repository name (the distribution spec's grammar, from the one
+reference parser in ``swarmdeck.engine.reference``) never reaches the registry: ``../``,
+``%2e``, a leading slash or a query string in a name are refused here, so no caller can
+turn a name into another path of the registry's API.
 """
 
 from __future__ import annotations
 
-import re
-
+from swarmdeck.engine import reference as ref
+from swarmdeck.engine.errors import InvalidReference
 from swarmdeck.registry.errors import RegistryError
 
-# distribution/reference: path components of lowercase alphanumerics separated by
-# ".", "_", "__" or runs of "-", joined by "/".
-_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
-MAX_NAME = 255
+MAX_NAME = ref.MAX_NAME
 
 
 def check_name(name: str) -> str:
-    if len(name) > MAX_NAME or not _NAME.fullmatch(name):
-        raise RegistryError(f"{name!r} is not a valid repository name "
+    if not ref.is_path(name):
+        raise RegistryError(f"{name[:300]!r} is not a valid repository name "
                             "(lowercase letters, digits and . _ - separators, parts joined by /)")
     return name
 
 
 def check_reference(reference: str) -> str:
     """A tag or a digest."""
-    if _TAG.fullmatch(reference) or _DIGEST.fullmatch(reference):
+    if ref.is_tag(reference) or ref.is_digest(reference):
         return reference
-    raise RegistryError(f"{reference!r} is neither a tag nor a digest")
+    raise RegistryError(f"{reference[:300]!r} is neither a tag nor a digest")
 
 
 def is_digest(reference: str) -> bool:
-    return bool(_DIGEST.fullmatch(reference))
+    return ref.is_digest(reference)
 
 
 def split_image(image: str) -> tuple[str, str]:
-    """``repo:tag`` or ``repo@digest`` → (repo, reference); a bare repo means ``latest``."""
-    if "@" in image:
-        name, _, reference = image.partition("@")
-    elif ":" in image.rsplit("/", 1)[-1]:
-        name, _, reference = image.rpartition(":")
-    else:
-        name, reference = image, "latest"
-    return check_name(name), check_reference(reference)
+    """``repo:tag`` or ``repo@digest`` (no registry host) → (repo, reference); a bare repo
+    means ``latest``."""
+    try:
+        parsed = ref.parse(image)
+    except InvalidReference as exc:
+        raise RegistryError(f"{image[:300]!r}: {exc}") from None
+    name = check_name(parsed.name)
+    return name, parsed.digest or parsed.tag or "latest"

@@ -33,6 +33,7 @@ from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.project.plan import NetworkPlan, ProjectPlan, ServicePlan, VolumePlan
 from swarmdeck.engine.client import api_error, is_local
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
+from swarmdeck.engine.reference import split_tag
 
 T = TypeVar("T")
 _ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
@@ -147,9 +148,9 @@ class _Up:
             pass
         except _ENGINE_ERRORS as exc:
             raise ProjectError(str(api_error(f"look up image {ref}", exc))) from exc
-        repo, tag = docker.utils.parse_repository_tag(ref)
+        repo, tag = split_tag(ref)  # a valid reference: the loader checked every image
         try:
-            self.client.api.pull(repo, tag=tag or "latest")
+            self.client.api.pull(repo, tag=tag)
             return str(self.client.images.get(ref).id)
         except _ENGINE_ERRORS as exc:
             raise ProjectError(f"service {service.name}: image {ref} is not on the engine and "

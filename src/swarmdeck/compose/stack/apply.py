@@ -21,6 +21,7 @@ from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 
 Printer = Callable[[str], None]
@@ -51,6 +52,7 @@ class DeployReport:
 
 def _post(client: docker.DockerClient, path: str, body: dict[str, Any],
           params: dict[str, Any] | None = None, auth: str | None = None) -> Any:
+    """POST ``path`` (made with ``engine_path``: its parts are encoded) with a JSON body."""
     api = client.api
     headers = {"X-Registry-Auth": auth} if auth else {}
     response = api._post_json(api._url(path), data=body, params=params, headers=headers)
@@ -66,8 +68,9 @@ def _send(client: docker.DockerClient, change: ServiceChange,
     """Create or update one service: (the engine's answer, or the error)."""
     try:
         if change.action == "update":
-            return _post(client, f"/services/{change.service_id}/update", change.spec or {},
-                         params={"version": change.version}, auth=change.auth_header), None
+            return _post(client, engine_path("/services/{}/update", change.service_id),
+                         change.spec or {}, params={"version": change.version},
+                         auth=change.auth_header), None
         return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
     except docker.errors.APIError as exc:
         return None, exc
@@ -105,9 +108,9 @@ def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptio
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
             else:
-                version = client.api._result(client.api._get(
-                    client.api._url(f"/{obj.kind}s/{{0}}", object_id)), json=True)["Version"]
-                _post(client, f"/{obj.kind}s/{object_id}/update", spec,
+                version = client.api._result(client.api._get(client.api._url(
+                    engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True)["Version"]
+                _post(client, engine_path(f"/{obj.kind}s/{{}}/update", object_id), spec,
                       params={"version": version["Index"]})
         except docker.errors.APIError as exc:
             raise _api_error(f"failed to {action} {obj.kind} {obj.name}", exc) from None

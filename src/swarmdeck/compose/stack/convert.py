@@ -16,6 +16,7 @@ from typing import Any
 
 from swarmdeck.compose.models import Project, Service, ServiceVolume
 from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.engine import reference as imageref
 
 LABEL_NAMESPACE = "com.docker.stack.namespace"
 LABEL_IMAGE = "com.docker.stack.image"
@@ -58,26 +59,8 @@ def _or_none(value: Any) -> Any:
 # --- images --------------------------------------------------------------------------
 
 _IDENTIFIER = re.compile(r"[a-f0-9]{64}")  # an image ID
-_DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
-
-
-def _split_domain(image: str) -> tuple[str, str]:
-    slash = image.find("/")
-    first = image[:slash]
-    if slash == -1 or (not any(c in first for c in ".:") and first != "localhost"
-                       and first.lower() == first):
-        return "docker.io", image
-    return first, image[slash + 1:]
-
-
-def familiar(image: str) -> str:
-    """``reference.FamiliarString(ParseNormalizedNamed(image))``."""
-    domain, remainder = _split_domain(image)
-    if domain in ("docker.io", "index.docker.io"):
-        if remainder.startswith("library/") and remainder.count("/") == 1:
-            remainder = remainder[len("library/"):]
-        return remainder
-    return f"{domain}/{remainder}"
+_DIGEST = re.compile(rf"@{imageref.DIGEST}$")
+familiar = imageref.familiar  # ``reference.FamiliarString(ParseNormalizedNamed(image))``
 
 
 def has_digest(image: str) -> bool:
