@@ -107,6 +107,9 @@ LEAST: dict[str, str] = {
     "GET /api/registries/{name}/repositories": READ, "GET /api/registries/{name}/tags": READ,
     "GET /api/registries/{name}/manifest": READ, "DELETE /api/registries/{name}/tags": OPERATE,
     "GET /api/registries/{name}/usage": READ_ON, "POST /api/registries/{name}/gc": ADMIN,
+    "PATCH /api/registries/{name}": ADMIN,
+    # settings (admins: the host paths operators may bind under)
+    "GET /api/settings/workloads": ADMIN, "PUT /api/settings/workloads": ADMIN,
     # pages (``on_page`` reads ?endpoint= itself: "@" by reading pages.py)
     "GET /containers": READ_ON, "GET /containers/{ref}": READ_ON, "GET /containers/{ref}/stats": READ_ON,
     "GET /images": READ_ON, "GET /networks": READ_ON, "GET /volumes": READ_ON,
@@ -115,7 +118,7 @@ LEAST: dict[str, str] = {
     "GET /swarm": READ_ON, "GET /swarm/nodes/{node_id}": READ_ON, "GET /services": READ_ON,
     "GET /services/{ref}": READ_ON, "GET /stacks": READ_ON, "GET /stacks/{name}": READ_ON,
     "GET /registries": READ, "GET /registries/{name}": READ, "GET /registries/{name}/repository": READ_ON,
-    "GET /registries/{name}/manifest": READ,
+    "GET /registries/{name}/manifest": READ, "GET /settings": ADMIN,
 }
 
 # The registry pages of the bed's registry (added to the console below): the repository page

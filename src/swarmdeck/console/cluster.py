@@ -418,6 +418,9 @@ def create_service(client: docker.DockerClient, body: dict[str, Any],
     """Create the service ``body`` (from ``service_request``) once ``policy`` allows it."""
     require_manager(client)
     refuse(policy.service(body, facts_for(policy, client)), _service_field)
+    for attachment in body["TaskTemplate"].get("Networks") or []:
+        # Engine 20.10 answers a missing network with a 500: ask first, for a plain 404.
+        _engine(f"network {attachment['Target']}", lambda a=attachment: client.networks.get(a["Target"]))
     service_id = _engine(
         f"creating service {body['Name']}",
         lambda: client.api.create_service(
