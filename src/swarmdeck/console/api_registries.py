@@ -90,7 +90,8 @@ def get_registry(request: Request, name: RegistryName, _: Principal = READ) -> d
 
 
 @router.patch("/registries/{name}", tags=["registries"])
-def edit_registry(request: Request, name: RegistryName, body: RegistryPatch, who: Principal = ADMIN) -> dict[str, Any]:
+def edit_registry(request: Request, name: RegistryName, body: RegistryPatch,
+                  who: Principal = ADMIN) -> dict[str, Any]:
     """Which token services may receive the registry's credentials (``allowed_realms``)."""
     target = f"{name}: allowed_realms={','.join(body.allowed_realms) or '-'}"
     with audited(request, who, "registry.edit", target=target, endpoint=""):

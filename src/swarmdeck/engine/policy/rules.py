@@ -1,89 +1,21 @@
-"""The workload policy: what a workload may reach on the host it runs on.
-
-Checked on the Engine API's own request bodies, just before they are sent: a container
-create (``/containers/create``: ``HostConfig``, ``NetworkingConfig``, ``Labels``), a service
-spec (``/services/create`` and ``/update``: ``TaskTemplate.ContainerSpec``,
-``TaskTemplate.Networks``), a volume create and a network create. Every way swarmdeck makes
-a workload ends in one of these bodies — the console's container and service forms, a
-service update or rollback (the spec the service will have afterwards), the compose stack
-converter (the same bodies as ``docker stack deploy``), the compose project back end — so
-the rules live here once, and what is checked is exactly what is sent: a key that some input
-path forgets to map cannot slip past, and keys the engine ignores need no rule. The input
-layers only translate a violation back into their own words (``swarmdeck.compose.policy``:
-file, line and compose key; the console's forms: their field).
-
-Two kinds of policy:
-
-* ``ALLOW_ALL`` — admins, and the CLI (its user owns the engine's socket anyway);
-* ``restricted(allowed_host_paths)`` — operators and every other non-admin.
-
-The restricted policy refuses, each with one message naming the key:
-
-* host paths: bind mounts (``Binds`` with an absolute source, ``Mounts`` of type ``bind``)
-  unless under a host path an admin allowed; a ``volume`` whose driver options bind or mount
-  something of the host (the local driver's ``type: none, o: bind, device: /etc``, a block
-  device, overlay layers), also when that volume already exists on the engine (an admin may
-  have made it); options of other volume drivers (plugins: what they do with a path is not
-  known here); named pipes and mount types other than volume and tmpfs;
-* the engine itself, in any form: a bind of its socket, of its state and run directories,
-  or of a directory above them (``/``, ``/run``, ``/var``), or of anything named ``*.sock``
-  — never allowed, whatever the list of allowed host paths says;
-* the host's namespaces: network (``host``, also by the host network's ID, or a service
-  attached to the network ``host``), PID, IPC, UTS, user and cgroup namespaces, and another
-  container's (``container:NAME``), ``VolumesFrom``;
-* privileges: ``Privileged``, added capabilities, devices (also device requests and cgroup
-  rules), security options other than ``no-new-privileges`` (seccomp, AppArmor, SELinux
-  labels), unmasked ``/proc`` paths, another OCI runtime, a host cgroup parent, an init
-  binary from the host, a negative OOM score (the host's processes would be killed first),
-  a plugin or network-attachment task instead of a container;
-* sysctls that are not namespaced (only the IPC ``kernel.*`` ones, ``fs.mqueue.*``,
-  ``net.*`` and the UTS names are per container: the engine refuses the rest, refused here
-  first with a clearer message).
-
-An unknown ``HostConfig`` or ``ContainerSpec`` key with a value is refused too: a newer
-engine's new power must be looked at before operators get it.
-
-Every policy of the console (admins' too) also checks the labels that decide what the
-console's pages think a stack is (``com.docker.stack.namespace``,
-``com.docker.compose.project``): their values follow the stack name grammar, so no label can
-steer a page's links (``../users/x``). The CLI's ``ALLOW_ALL`` does not: what the CLI makes
-is named by its own user.
-
-Host paths are compared after textual normalisation (``..``, ``.``, repeated and trailing
-slashes): ``/srv/data`` allows ``/srv/data`` and ``/srv/data/x``, not ``/srv/database``.
-Symlinks are not resolved — the path lives on the engine's host, maybe another machine — so
-an allowed directory must be one operators cannot plant a symlink into from elsewhere (a
-container that binds an allowed directory read-write could). Volumes that already exist are
-looked up on the engine the request goes to; for a swarm service that means the manager's
-own volumes, not those of other nodes.
-"""
+"""The workload policy's rules, over the Engine API's own request bodies (the package's
+docstring says what is refused and why it is checked there)."""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import docker
-import docker.errors
-import requests.exceptions
-
-from swarmdeck.engine.client import api_error
 from swarmdeck.engine.errors import EngineError
+from swarmdeck.engine.policy.facts import NO_FACTS, Facts
+from swarmdeck.engine.policy.paths import normalise_host_path, touches_engine, within
 
 Path = tuple[str | int, ...]
 
 NAMESPACE_LABELS = ("com.docker.stack.namespace", "com.docker.compose.project")
 STACK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
-# The engine's socket, state and configuration (TLS keys): binding them, anything inside or
-# any directory above them owns the engine. /var/run is /run on current systems; both listed.
-ENGINE_PATHS = (
-    "/var/run/docker.sock", "/run/docker.sock", "/var/run/docker", "/run/docker",
-    "/var/run/containerd", "/run/containerd", "/var/lib/docker", "/var/lib/containerd",
-    "/etc/docker",
-)
 _VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _NAMESPACED_SYSCTLS = frozenset({
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
@@ -93,7 +25,7 @@ _NAMESPACED_SYSCTLS = frozenset({
 _NAMESPACED_SYSCTL_PREFIXES = ("fs.mqueue.", "net.")
 _REMOTE_FILESYSTEMS = ("nfs", "nfs4", "cifs", "smb3")
 _SAFE_SECURITY_OPTS = ("no-new-privileges", "no-new-privileges:true", "no-new-privileges=true")
-_NAMESPACE_KEYS = {"PidMode": "PID", "IpcMode": "IPC", "UTSMode": "UTS", "UsernsMode": "user",
+NAMESPACE_KEYS = {"PidMode": "PID", "IpcMode": "IPC", "UTSMode": "UTS", "UsernsMode": "user",
                    "CgroupnsMode": "cgroup"}
 # HostConfig keys that reach nothing outside the container (limits, DNS, ports, logging…).
 _SAFE_HOST_CONFIG = frozenset({
@@ -112,7 +44,7 @@ _CHECKED_HOST_CONFIG = frozenset({
     "Binds", "Mounts", "NetworkMode", "Privileged", "CapAdd", "Capabilities", "Devices",
     "DeviceRequests", "DeviceCgroupRules", "SecurityOpt", "Sysctls", "VolumesFrom",
     "VolumeDriver", "Runtime", "CgroupParent", "Cgroup", "OomScoreAdj", "MaskedPaths",
-    "ReadonlyPaths", "InitPath", *_NAMESPACE_KEYS,
+    "ReadonlyPaths", "InitPath", *NAMESPACE_KEYS,
 })
 # ContainerSpec keys (services) that reach nothing outside the container.
 _SAFE_CONTAINER_SPEC = frozenset({
@@ -153,66 +85,6 @@ class WorkloadRefused(EngineError):
         lead = f"{what}: " if what else ""
         super().__init__(lead + "; ".join(str(v) for v in self.violations))
 
-
-# --- host paths -----------------------------------------------------------------------
-def normalise_host_path(path: str) -> str:
-    """``path`` with ``.``, ``..``, repeated and trailing slashes resolved as text (symlinks
-    are not followed: the path is on the engine's host). ValueError unless absolute."""
-    if not isinstance(path, str) or not path.startswith("/") or "\x00" in path:
-        raise ValueError(f"{path!r} is not an absolute path")
-    normal = posixpath.normpath(path)
-    return "/" + normal.lstrip("/")  # POSIX keeps a leading "//"; the kernel does not
-
-
-def within(path: str, prefix: str) -> bool:
-    """Whether normalised ``path`` is ``prefix`` or inside it (``/srv/data`` is not inside
-    ``/srv/dat``)."""
-    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
-
-
-def touches_engine(path: str) -> str | None:
-    """The engine path that normalised ``path`` is, holds or lies in; or None."""
-    for engine_path in ENGINE_PATHS:
-        if within(path, engine_path) or within(engine_path, path):
-            return engine_path
-    if posixpath.basename(path).endswith(".sock"):
-        return path
-    return None
-
-
-# --- what the engine already has ------------------------------------------------------
-@dataclass(frozen=True)
-class Facts:
-    """What the restricted policy needs to know about the engine: its networks (to find the
-    host network by name or ID) and its volumes (a volume that already exists is used as it
-    was made, whatever options a mount asks for)."""
-
-    networks: tuple[Mapping[str, Any], ...] = ()
-    volumes: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, client: docker.DockerClient) -> Facts:
-        try:
-            networks = client.api.networks()
-            volumes = client.api.volumes().get("Volumes") or []
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise api_error("reading the engine's networks and volumes for the workload policy",
-                            exc) from exc
-        return cls(tuple(networks), {v["Name"]: (v.get("Driver") or "", v.get("Options") or {})
-                                     for v in volumes})
-
-    def host_network(self, ref: str) -> bool:
-        """Whether the network ``ref`` (a name, an ID or an ID's prefix, as the engine looks
-        networks up) is the host's network."""
-        if ref == "host":
-            return True
-        if any(n.get("Name") == ref for n in self.networks):
-            return any(n.get("Name") == ref and n.get("Driver") == "host" for n in self.networks)
-        return bool(ref) and any(n.get("Driver") == "host" and str(n.get("Id", "")).startswith(ref)
-                                 for n in self.networks)
-
-
-NO_FACTS = Facts()
 
 
 # --- the policy -----------------------------------------------------------------------
@@ -415,7 +287,7 @@ class WorkloadPolicy:
         network = str(host.get("NetworkMode") or "")
         if network:
             found += self._network_ref(network, (*base, "NetworkMode"), facts)
-        for key, name in _NAMESPACE_KEYS.items():
+        for key, name in NAMESPACE_KEYS.items():
             mode = str(host.get(key) or "")
             if mode == "host" or mode.startswith("container:"):
                 owner = "the host's" if mode == "host" else f"container {mode.partition(':')[2]}'s"
@@ -511,55 +383,3 @@ def require(violations: Sequence[Violation], what: str = "") -> None:
     """Raise ``WorkloadRefused`` when there is any violation."""
     if violations:
         raise WorkloadRefused(violations, what)
-
-
-# --- audit ----------------------------------------------------------------------------
-def _mount_text(kind: str, source: str, target: str, read_only: bool) -> str:
-    short = {"volume": "vol"}.get(kind, kind)
-    text = f"{short}:{source}:{target}" if source else f"{short}:{target}"
-    return text + (":ro" if read_only else "")
-
-
-def _mounts_of(mounts: Iterable[Mapping[str, Any]]) -> list[str]:
-    return [_mount_text(m.get("Type") or "volume", str(m.get("Source") or ""), str(m.get("Target") or ""),
-                        bool(m.get("ReadOnly"))) for m in mounts]
-
-
-def _summary(mounts: list[str], caps: list[str], host: list[str]) -> str:
-    parts = []
-    if mounts:
-        parts.append("mounts: " + ", ".join(mounts))
-    if caps:
-        parts.append("cap_add: " + ", ".join(caps))
-    if host:
-        parts.append("host: " + ", ".join(host))
-    return "; ".join(parts)
-
-
-def describe_container(body: Mapping[str, Any]) -> str:
-    """``mounts: vol:data:/data, bind:/srv/x:/x; cap_add: NET_ADMIN`` for the audit log (with
-    the host namespaces, devices and privileges a container asks for, if any)."""
-    host = body.get("HostConfig") or {}
-    mounts = []
-    for spec in host.get("Binds") or []:
-        source, _, rest = str(spec).partition(":")
-        target, _, mode = rest.partition(":")
-        mounts.append(_mount_text("bind" if source.startswith("/") else "volume", source, target,
-                                  "ro" in mode.split(",")))
-    mounts += _mounts_of(host.get("Mounts") or [])
-    extra = [f"{key}={host[key]}" for key in ("NetworkMode", *_NAMESPACE_KEYS)
-             if str(host.get(key) or "") == "host" or str(host.get(key) or "").startswith("container:")]
-    extra += ["privileged"] if host.get("Privileged") else []
-    extra += [f"devices={len(host['Devices'])}"] if host.get("Devices") else []
-    extra += [f"security_opt={','.join(host['SecurityOpt'])}"] if host.get("SecurityOpt") else []
-    return _summary(mounts, list(host.get("CapAdd") or []), extra)
-
-
-def describe_service(spec: Mapping[str, Any]) -> str:
-    """The same for a service spec (its networks named when one of them is ``host``)."""
-    task = spec.get("TaskTemplate") or {}
-    container = task.get("ContainerSpec") or {}
-    caps = [c.removeprefix("CAP_") for c in container.get("CapabilityAdd") or []]
-    extra = [f"network={n.get('Target')}" for n in task.get("Networks") or []
-             if (n or {}).get("Target") == "host"]
-    return _summary(_mounts_of(container.get("Mounts") or []), caps, extra)
