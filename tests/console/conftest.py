@@ -4,8 +4,6 @@ role, a live server for streams, and cleanup of every engine object the tests cr
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,12 +13,12 @@ import docker
 import docker.errors
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
+from tests.support.served import serve_app
 from tests.testbed import engines, ssh
 
 PASSWORD = "a long enough password"
@@ -137,18 +135,8 @@ class LiveServer:
 @pytest.fixture
 def live(app: FastAPI) -> Iterator[LiveServer]:
     """The same console served by uvicorn on a free loopback port (for streams and browsers)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                          timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveServer(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(timeout=20)
+    with serve_app(app) as url:
+        yield LiveServer(url, app)
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from swarmdeck.store import Role
@@ -31,26 +29,6 @@ def with_users(app: FastAPI) -> FastAPI:
     store.create_user("oper", PASSWORD, Role.OPERATOR)
     store.create_user("viewer", PASSWORD, Role.READ_ONLY)
     return app
-
-
-@contextmanager
-def serve_app(app: FastAPI) -> Iterator[str]:
-    """``app`` on a free loopback port, as ``swarmdeck serve`` runs it (uvicorn reads no proxy
-    headers itself: by default it would believe X-Forwarded-For from loopback); yields its URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                          timeout_graceful_shutdown=2, proxy_headers=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def swarmdeck(*args: str, stdin: str = "",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 import ssl
-import threading
 import time
 import typing
 import uuid
@@ -25,12 +24,12 @@ from typing import Any
 import docker
 import docker.errors
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Mount
 
 from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
+from tests.support.served import serve_app
 from tests.testbed import engines
 
 # Random, so that a password-strength check cannot refuse it; the same for every user.
@@ -122,24 +121,17 @@ def serve(data_dir: Path, *, node_b: bool = False) -> Iterator[Served]:
     store: Store = app.state.console.store
     for name, role in USERS.items():
         store.create_user(name, PASSWORD, role)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                          timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True, name="sdsec-console")
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    served = Served(app, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}")
     try:
-        if node_b:
-            grant_node_b(served)
-        yield served
+        with serve_app(app) as url:
+            served = Served(app, url)
+            try:
+                if node_b:
+                    grant_node_b(served)
+                yield served
+            finally:
+                for client in served.clients:
+                    client.close()
     finally:
-        for client in served.clients:
-            client.close()
-        server.should_exit = True
-        thread.join(timeout=20)
         app.state.console.close()
 
 

@@ -21,9 +21,10 @@ from cryptography.x509.oid import NameOID
 
 from swarmdeck.console import create_app
 from tests.console.conftest import PASSWORD, setup_code_of
+from tests.support.served import serve_app
 from tests.testbed.redis import free_port
 
-from .auth_live import serve_app, serve_process
+from .auth_live import serve_process
 
 OWNER_FILES = {"swarmdeck.db", "swarmdeck.db-wal", "swarmdeck.db-shm", "session.key", "registry.key",
                "registry-ca/local-ca.crt"}

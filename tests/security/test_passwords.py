@@ -11,8 +11,9 @@ from swarmdeck.console import create_app
 from swarmdeck.store import Invalid
 from swarmdeck.store.passwords import check_password
 from tests.console.conftest import PASSWORD, setup_code_of
+from tests.support.served import serve_app
 
-from .auth_live import serve_app, swarmdeck
+from .auth_live import swarmdeck
 
 COMMON = "password123456"  # long enough, and near the top of every leaked-password list
 STRONG = "mauve otter ladder quietly"

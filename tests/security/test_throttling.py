@@ -18,8 +18,9 @@ import pytest
 from swarmdeck.console.security import LoginThrottle
 from swarmdeck.store import AccountDelays, DelaySchedule
 from tests.console.conftest import PASSWORD, make_app, store_of  # noqa: F401  (make_app: a fixture)
+from tests.support.served import serve_app
 
-from .auth_live import serve_app, serve_process, swarmdeck, with_users
+from .auth_live import serve_process, swarmdeck, with_users
 
 FAST = DelaySchedule(free=5, first=0.5, cap=4.0)  # the real schedule's shape, in test-friendly seconds
 

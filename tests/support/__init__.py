@@ -1,0 +1,1 @@
+"""Builders the test folders share (no test module imports another: they import from here)."""
