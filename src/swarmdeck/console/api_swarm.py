@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from swarmdeck.console import cluster, envmask, sse
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.console.params import Filter, NodeRef, ServiceRef, StackName
+from swarmdeck.console.params import Filter, NetworkName, NodeRef, ServiceRef, StackName
 from swarmdeck.console.workloads import audit_target, policy_for, prepare
 from swarmdeck.engine.policy import describe_service
 from swarmdeck.store import Role
@@ -72,7 +72,7 @@ class ServiceIn(BaseModel):
     ports: list[ServicePortIn] = []
     endpoint_mode: Literal["vip", "dnsrr"] = "vip"
     labels: dict[str, str] = {}
-    networks: list[str] = []
+    networks: list[NetworkName] = []
 
 
 class ScaleIn(BaseModel):

@@ -41,6 +41,9 @@ VolumeName = Annotated[str, _path("volume", "the volume"), _checked("volume")]
 NodeRef = Annotated[str, _path("node", "the node"), _checked("node")]
 ServiceRef = Annotated[str, _path("service", "the service"), _checked("service")]
 StackName = Annotated[str, _path("stack", "the stack"), _checked("stack")]
+# The same grammars for names inside request bodies (a service's networks: the engine answers
+# an empty or unknown one with a 500, or the SDK with an error of its own).
+NetworkName = Annotated[str, _checked("network")]
 ImageRef = Annotated[str, Path(min_length=1, max_length=MAX_REFERENCE, description=(
     "the image: a reference (registry:5000/repo:tag, repo@sha256:…) or an image ID")),
     AfterValidator(check_image)]

@@ -65,6 +65,7 @@ from swarmdeck.engine.policy.rules import (
     ALLOW_ALL,
     NAMESPACE_LABELS,
     STACK_NAME,
+    Path,
     Violation,
     WorkloadPolicy,
     WorkloadRefused,
@@ -74,7 +75,7 @@ from swarmdeck.engine.policy.rules import (
 )
 
 __all__ = [
-    "ALLOW_ALL", "ENGINE_PATHS", "NAMESPACE_LABELS", "NO_FACTS", "STACK_NAME", "Facts", "Violation",
+    "ALLOW_ALL", "ENGINE_PATHS", "NAMESPACE_LABELS", "NO_FACTS", "STACK_NAME", "Path", "Facts", "Violation",
     "WorkloadPolicy", "WorkloadRefused", "describe_container", "describe_service", "format_path",
     "normalise_host_path", "require", "restricted", "touches_engine", "within",
 ]
