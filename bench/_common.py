@@ -87,8 +87,9 @@ def console(engine_url: str) -> Iterator[tuple[str, str]]:
         store = app.state.console.store
         store.create_user("bench", secrets.token_urlsafe(24), Role.ADMIN)
         _, token = store.create_token("bench", "bench")
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                               timeout_graceful_shutdown=2))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2)
+        )
         thread = threading.Thread(target=server.run, daemon=True, name="console")
         thread.start()
         deadline = time.monotonic() + 20

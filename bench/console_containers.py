@@ -54,16 +54,20 @@ WORKERS = 8  # parallel creates: the engine serialises little of a create
 
 
 # --- containers ---------------------------------------------------------------------------
-def create_containers(client: docker.DockerClient, image: str, run_id: str, count: int,
-                      running: int) -> list[str]:
+def create_containers(
+    client: docker.DockerClient, image: str, run_id: str, count: int, running: int
+) -> list[str]:
     """``count`` containers named sdbench-RUN-N; the first ``running`` are started (sleep)."""
 
     def create(i: int) -> str:
         is_running = i < running
         made = client.api.create_container(
-            image, ["sleep", "3600"] if is_running else ["true"], name=f"sdbench-{run_id}-{i}",
+            image,
+            ["sleep", "3600"] if is_running else ["true"],
+            name=f"sdbench-{run_id}-{i}",
             labels={LABEL: run_id, "swarmdeck.bench.index": str(i)},
-            host_config=client.api.create_host_config(init=True))
+            host_config=client.api.create_host_config(init=True),
+        )
         if is_running:
             client.api.start(made["Id"])
         return made["Id"]
@@ -91,8 +95,9 @@ def docker_ps(docker_cli: str, engine_url: str) -> Target:
     env = {**os.environ, "DOCKER_HOST": engine_url}
 
     def request() -> None:
-        done = subprocess.run([docker_cli, "ps", "-a"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [docker_cli, "ps", "-a"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         if done.returncode:
             raise BenchError(f"docker ps -a failed: {done.stderr.strip()}")
 
@@ -107,8 +112,7 @@ def report(times: dict[str, list[float]], raw: str, console_names: list[str]) ->
         p50, p99 = rows[name]
         r50, r99 = p50 / raw_p50, p99 / raw_p99
         met = "met" if r50 <= GOAL_RATIO else "MISSED"
-        print(f"ratio {name} / {raw}: p50 {r50:.2f}x, p99 {r99:.2f}x "
-              f"(goal p50 <= {GOAL_RATIO:g}x: {met})")
+        print(f"ratio {name} / {raw}: p50 {r50:.2f}x, p99 {r99:.2f}x (goal p50 <= {GOAL_RATIO:g}x: {met})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,13 +130,19 @@ def run(args: argparse.Namespace) -> int:
         start = time.monotonic()
         create_containers(client, image, run_id, args.containers, args.running)
         total = len(client.api.containers(all=True, quiet=True))
-        print(f"made {args.containers} containers ({args.running} running) in "
-              f"{time.monotonic() - start:.1f} s; the engine has {total} in all")
-        with console(url) as (base, token), \
-                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                             timeout=120) as api, \
-                httpx.Client(base_url=f"http://docker/v{MIN_API_VERSION}",
-                             transport=httpx.HTTPTransport(uds=socket_path), timeout=120) as raw:
+        print(
+            f"made {args.containers} containers ({args.running} running) in "
+            f"{time.monotonic() - start:.1f} s; the engine has {total} in all"
+        )
+        with (
+            console(url) as (base, token),
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as api,
+            httpx.Client(
+                base_url=f"http://docker/v{MIN_API_VERSION}",
+                transport=httpx.HTTPTransport(uds=socket_path),
+                timeout=120,
+            ) as raw,
+        ):
             search = f"sdbench-{run_id}-1"  # -1, -10..-19, -100..-199: about a ninth
             found = api.get("/api/containers", params={"q": search, "per_page": 50}).json()
             print(f"search {search!r} matches {found['total']} containers")
@@ -140,8 +150,7 @@ def run(args: argparse.Namespace) -> int:
                 "engine /containers/json?all=1": full_get(raw, "/containers/json?all=1"),
                 "docker ps -a": docker_ps(docker_cli, url),
                 "console /api/containers?per_page=50": full_get(api, "/api/containers?per_page=50"),
-                "console search (q=, per_page=50)": full_get(
-                    api, f"/api/containers?per_page=50&q={search}"),
+                "console search (q=, per_page=50)": full_get(api, f"/api/containers?per_page=50&q={search}"),
                 "console /containers page, first byte": first_byte(api, "/containers"),
             }
             times = measure(targets, args.requests)

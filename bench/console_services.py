@@ -71,12 +71,16 @@ RUNNING_QUERY = f"/tasks?{httpx.QueryParams(filters=json.dumps({'desired-state':
 def create_services(client: docker.DockerClient, image: str, run_id: str, count: int, replicas: int) -> None:
     def create(i: int) -> None:
         client.services.create(
-            image, ["sleep", "86400"], name=f"sdbench-{run_id}-{i:03d}", init=True,
+            image,
+            ["sleep", "86400"],
+            name=f"sdbench-{run_id}-{i:03d}",
+            init=True,
             mode=docker.types.ServiceMode("replicated", replicas),
             resources=docker.types.Resources(mem_limit=MEMORY_LIMIT),
             stop_grace_period=1_000_000_000,
             # the test bed sweeps what a dead process left under OBJECT_LABEL
-            labels={LABEL: run_id, OBJECT_LABEL: str(os.getpid())})
+            labels={LABEL: run_id, OBJECT_LABEL: str(os.getpid())},
+        )
 
     with ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(create, range(count)))
@@ -86,8 +90,9 @@ def running_by_node(client: docker.DockerClient, run_id: str) -> Counter[str]:
     """Tasks of this run's services that run, per node."""
     ids = {s["ID"] for s in client.api.services(filters={"label": f"{LABEL}={run_id}"})}
     tasks = client.api.tasks(filters={"desired-state": "running"})
-    return Counter(t["NodeID"] for t in tasks
-                   if t.get("ServiceID") in ids and t["Status"]["State"] == "running")
+    return Counter(
+        t["NodeID"] for t in tasks if t.get("ServiceID") in ids and t["Status"]["State"] == "running"
+    )
 
 
 def wait_running(client: docker.DockerClient, run_id: str, total: int, timeout: float) -> Counter[str]:
@@ -129,8 +134,13 @@ def docker_service_ls(docker_cli: str) -> Target:
     env = {**os.environ, "DOCKER_HOST": f"unix://{SOCKET}"}
 
     def request() -> None:
-        done = subprocess.run([docker_cli, "service", "ls"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [docker_cli, "service", "ls"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if done.returncode:
             raise BenchError(f"docker service ls failed: {done.stderr.strip()}")
 
@@ -154,8 +164,10 @@ def report(times: dict[str, list[float]]) -> None:
     for name, raw in CONSOLE_VIEWS.items():
         (p50, p99), (raw50, raw99) = rows[name], rows[raw]
         met = "met" if p50 < GOAL_MS and p99 < GOAL_MS else "MISSED"
-        print(f"ratio {name} / {raw}: p50 {p50 / raw50:.2f}x, p99 {p99 / raw99:.2f}x "
-              f"(goal p50 and p99 < {GOAL_MS:.0f} ms: {met})")
+        print(
+            f"ratio {name} / {raw}: p50 {p50 / raw50:.2f}x, p99 {p99 / raw99:.2f}x "
+            f"(goal p50 and p99 < {GOAL_MS:.0f} ms: {met})"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -172,24 +184,39 @@ def run(args: argparse.Namespace) -> int:
         total = args.services * args.replicas
         start = time.monotonic()
         create_services(client, image, run_id, args.services, args.replicas)
-        print(f"created {args.services} services sdbench-{run_id}-NNN of {args.replicas} replicas in "
-              f"{time.monotonic() - start:.1f} s; waiting for {total} tasks", flush=True)
+        print(
+            f"created {args.services} services sdbench-{run_id}-NNN of {args.replicas} replicas in "
+            f"{time.monotonic() - start:.1f} s; waiting for {total} tasks",
+            flush=True,
+        )
         nodes = wait_running(client, run_id, total, args.timeout)
-        spread = ", ".join(f"{n} on {'node A' if node == swarm.node_a_id else 'node B'}"
-                           for node, n in sorted(nodes.items(), key=lambda kv: kv[0] != swarm.node_a_id))
-        print(f"{total} tasks run ({spread}) after {time.monotonic() - start:.1f} s; the swarm has "
-              f"{len(client.api.services())} services, {len(client.api.tasks())} tasks in all", flush=True)
-        with console(f"unix://{SOCKET}") as (base, token), \
-                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                             timeout=120) as api, \
-                httpx.Client(base_url=f"http://docker/v{MIN_API_VERSION}",
-                             transport=httpx.HTTPTransport(uds=SOCKET), timeout=120) as raw:
+        spread = ", ".join(
+            f"{n} on {'node A' if node == swarm.node_a_id else 'node B'}"
+            for node, n in sorted(nodes.items(), key=lambda kv: kv[0] != swarm.node_a_id)
+        )
+        print(
+            f"{total} tasks run ({spread}) after {time.monotonic() - start:.1f} s; the swarm has "
+            f"{len(client.api.services())} services, {len(client.api.tasks())} tasks in all",
+            flush=True,
+        )
+        with (
+            console(f"unix://{SOCKET}") as (base, token),
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as api,
+            httpx.Client(
+                base_url=f"http://docker/v{MIN_API_VERSION}",
+                transport=httpx.HTTPTransport(uds=SOCKET),
+                timeout=120,
+            ) as raw,
+        ):
             listed = api.get("/api/services").json()
             mine = [s for s in listed if s["name"].startswith(f"sdbench-{run_id}-")]
-            print(f"the console lists {len(mine)} of this run's services, "
-                  f"{sum(s['running'] for s in mine)} tasks running")
+            print(
+                f"the console lists {len(mine)} of this run's services, "
+                f"{sum(s['running'] for s in mine)} tasks running"
+            )
             services, tasks, nodes_, info = (
-                full_get(raw, u) for u in ("/services", RUNNING_QUERY, "/nodes", "/info"))
+                full_get(raw, u) for u in ("/services", RUNNING_QUERY, "/nodes", "/info")
+            )
             targets: dict[str, Target] = {
                 RAW_SERVICES: in_turn(services, tasks),
                 "docker service ls": docker_service_ls(docker_cli),
@@ -215,8 +242,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--services", type=int, default=100, help="how many services (default 100)")
     parser.add_argument("--replicas", type=int, default=10, help="tasks per service (default 10)")
     parser.add_argument("--rounds", type=int, default=20, help="timed requests per target (default 20)")
-    parser.add_argument("--timeout", type=float, default=900,
-                        help="seconds to wait for every task to run (default 900)")
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="seconds to wait for every task to run (default 900)"
+    )
     args = parser.parse_args(argv)
     if args.services < 1 or args.replicas < 1 or args.rounds < 1 or args.services > 999:
         parser.error("--services is 1..999; --replicas and --rounds are at least 1")

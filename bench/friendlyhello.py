@@ -122,9 +122,7 @@ def _get_ok(url: str) -> bool:
 
 def start_server(label: str, cmd: list[str], env: dict[str, str], probe: str, log: Path) -> Server:
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     server = Server(label, probe.rsplit("/", 1)[0] + "/", proc, log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -156,19 +156,24 @@ def run(args: argparse.Namespace) -> int:
     seed_ref = ""
     try:
         volumes = {str(storage): {"bind": "/var/lib/registry", "mode": "rw"}}
-        with registry_container(client, volumes=volumes) as address, \
-                httpx.Client(base_url=f"http://{address}", timeout=120) as raw:
+        with (
+            registry_container(client, volumes=volumes) as address,
+            httpx.Client(base_url=f"http://{address}", timeout=120) as raw,
+        ):
             seed_ref = f"{address}/{SEED}:1"
             tag_image(client, image, seed_ref)
             push_image(client, seed_ref)
             start = time.monotonic()
             clone_repositories(storage, args.repos)
             check_registry(raw, args.repos)
-            print(f"made {args.repos} repositories in {time.monotonic() - start:.1f} s; the registry at "
-                  f"{address} lists {args.repos + 1} (storage {storage})")
-            with console(url) as (base, token), \
-                    httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                                 timeout=120) as api:
+            print(
+                f"made {args.repos} repositories in {time.monotonic() - start:.1f} s; the registry at "
+                f"{address} lists {args.repos + 1} (storage {storage})"
+            )
+            with (
+                console(url) as (base, token),
+                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as api,
+            ):
                 added = api.post("/api/registries", json={"name": NAME, "address": address})
                 if added.status_code != 201:
                     raise BenchError(f"adding the registry to the console: {added.status_code} {added.text}")

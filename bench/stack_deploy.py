@@ -36,9 +36,12 @@ from tests.testbed import Testbed  # noqa: E402
 from tests.testbed.bed import CLI  # noqa: E402
 
 DOCKER = "docker"
-SWARMDECK = [sys.executable, "-c",
-             "import typer; from swarmdeck.cli.stack_cmds import register; "
-             "app = typer.Typer(); app.callback()(lambda: None); register(app); app()"]
+SWARMDECK = [
+    sys.executable,
+    "-c",
+    "import typer; from swarmdeck.cli.stack_cmds import register; "
+    "app = typer.Typer(); app.callback()(lambda: None); register(app); app()",
+]
 GOALS = {"first deploy": 1.0, "re-deploy": 0.3}
 WAYS = ["docker", "swarmdeck", "library"]
 
@@ -48,14 +51,24 @@ def compose_file(folder: Path, services: int, image: str) -> Path:
     (folder / "app.conf").write_text("bench")
     lines = ['version: "3.8"', "services:"]
     for index in range(services):
-        lines += [f"  svc{index:02d}:", f"    image: {image}", "    command: sleep 1000",
-                  f"    environment: {{INDEX: \"{index}\"}}",
-                  f"    networks: [{'front' if index % 2 else 'back'}]",
-                  "    secrets: [token]" if index % 5 == 0 else "    configs: [conf]",
-                  "    deploy: {replicas: 0, labels: {bench: stack-deploy}}"]
-    lines += ["networks:", "  front: {}", "  back: {}",
-              "secrets:", "  token: {file: ./secret.txt}",
-              "configs:", "  conf: {file: ./app.conf}"]
+        lines += [
+            f"  svc{index:02d}:",
+            f"    image: {image}",
+            "    command: sleep 1000",
+            f'    environment: {{INDEX: "{index}"}}',
+            f"    networks: [{'front' if index % 2 else 'back'}]",
+            "    secrets: [token]" if index % 5 == 0 else "    configs: [conf]",
+            "    deploy: {replicas: 0, labels: {bench: stack-deploy}}",
+        ]
+    lines += [
+        "networks:",
+        "  front: {}",
+        "  back: {}",
+        "secrets:",
+        "  token: {file: ./secret.txt}",
+        "configs:",
+        "  conf: {file: ./app.conf}",
+    ]
     path = folder / "stack.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -80,8 +93,7 @@ def library_deploy(client: docker.DockerClient, file: Path, stack: str) -> float
     from swarmdeck.compose.stack import DeployOptions, deploy
 
     start = time.perf_counter()
-    deploy(client, load([file], env={}), DeployOptions(stack), out=lambda _: None,
-           err=lambda _: None)
+    deploy(client, load([file], env={}), DeployOptions(stack), out=lambda _: None, err=lambda _: None)
     return time.perf_counter() - start
 
 
@@ -107,25 +119,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp:
         file = compose_file(Path(tmp), args.services, image)
         for round_ in range(args.rounds):
-            tools = WAYS[round_ % 3:] + WAYS[:round_ % 3]
+            tools = WAYS[round_ % 3 :] + WAYS[: round_ % 3]
             for tool in tools:
                 stack = f"bench-{tool[:2]}-{uuid.uuid4().hex[:6]}"
                 try:
                     for phase in GOALS:
-                        took = library_deploy(client, file, stack) if tool == "library" else \
-                            timed(deploy_command(tool, file, stack))
+                        took = (
+                            library_deploy(client, file, stack)
+                            if tool == "library"
+                            else timed(deploy_command(tool, file, stack))
+                        )
                         times.setdefault((tool, phase), []).append(took)
                 finally:
                     remove(client, stack)
     print(f"{args.services} services, {args.rounds} round(s), median wall time (s)")
-    print(f"{'':14} {'docker':>7} {'swarmdeck':>10} {'ratio':>6} {'library':>8} {'ratio':>6}"
-          f"  goal")
+    print(f"{'':14} {'docker':>7} {'swarmdeck':>10} {'ratio':>6} {'library':>8} {'ratio':>6}  goal")
     for phase, goal in GOALS.items():
         docker_s, process, library = (statistics.median(times[(way, phase)]) for way in WAYS)
-        print(f"{phase:14} {docker_s:7.2f} {process:10.2f} {process / docker_s:6.2f} "
-              f"{library:8.2f} {library / docker_s:6.2f}  <= {goal} (process "
-              f"{'met' if process / docker_s <= goal else 'missed'}, library "
-              f"{'met' if library / docker_s <= goal else 'missed'})")
+        print(
+            f"{phase:14} {docker_s:7.2f} {process:10.2f} {process / docker_s:6.2f} "
+            f"{library:8.2f} {library / docker_s:6.2f}  <= {goal} (process "
+            f"{'met' if process / docker_s <= goal else 'missed'}, library "
+            f"{'met' if library / docker_s <= goal else 'missed'})"
+        )
 
 
 if __name__ == "__main__":

@@ -89,8 +89,16 @@ def swarm_cleanup(swarm: Swarm) -> Iterator[SwarmCleanup]:
     janitor.cleanup()
 
 
-_ENGINE_FIXTURES = {"testbed", "engine", "node_b_engine", "swarm", "registry", "busybox_image",
-                    "registry_busybox_image", "swarm_cleanup"}
+_ENGINE_FIXTURES = {
+    "testbed",
+    "engine",
+    "node_b_engine",
+    "swarm",
+    "registry",
+    "busybox_image",
+    "registry_busybox_image",
+    "swarm_cleanup",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -74,9 +74,7 @@ class AppProcess:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-                raise AssertionError(
-                    f"friendlyhello ignored SIGTERM\n{log_tail(self.log)}"
-                ) from None
+                raise AssertionError(f"friendlyhello ignored SIGTERM\n{log_tail(self.log)}") from None
         return self.proc.returncode
 
     def kill(self) -> None:

@@ -46,7 +46,4 @@ def test_bench_fails_when_a_server_does_not_start(tmp_path: Path) -> None:
 def test_bench_rejects_a_missing_seed_app(tmp_path: Path) -> None:
     done = run_bench("--seed-app", str(tmp_path / "nope.py"))
     assert done.returncode == 2
-    assert (
-        done.stderr.strip()
-        == f"bench: seed app not found at {tmp_path / 'nope.py'} (use --seed-app PATH)"
-    )
+    assert done.stderr.strip() == f"bench: seed app not found at {tmp_path / 'nope.py'} (use --seed-app PATH)"

@@ -106,17 +106,13 @@ def test_replicas_share_one_unbroken_sequence(redis_server: RedisServer, start_a
     assert redis_server.counter() == 2000
 
 
-def test_redis_stopped_gives_the_disabled_text_in_time(
-    redis_server: RedisServer, start_app
-) -> None:
+def test_redis_stopped_gives_the_disabled_text_in_time(redis_server: RedisServer, start_app) -> None:
     app = start_app(redis_server)
     assert visits_of(httpx.get(app.url + "/").text) == 1
     redis_server.stop()
     response, elapsed = timed_get(app.url + "/")
     assert response.status_code == 200
-    assert response.text == PAGE.format(
-        name="world", hostname=socket.gethostname(), visits=DISABLED
-    )
+    assert response.text == PAGE.format(name="world", hostname=socket.gethostname(), visits=DISABLED)
     assert elapsed < 2.5
     as_json = httpx.get(app.url + "/", headers=JSON_ACCEPT).json()
     assert as_json["visits"] is None

@@ -29,10 +29,7 @@ DISABLED = "<i>cannot connect to Redis, counter disabled</i>"
 
 @pytest.fixture(scope="module")
 def bases(engine: docker.DockerClient) -> dict[str, str]:
-    return {
-        role: choice.image
-        for role, choice in ensure_base_images(engine, ["python", "redis"]).items()
-    }
+    return {role: choice.image for role, choice in ensure_base_images(engine, ["python", "redis"]).items()}
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +65,7 @@ def test_image_is_small_non_root_and_carries_no_build_tools(
     assert "80/tcp" in config["ExposedPorts"]
     assert "NAME=World" in config["Env"]
     assert config["Healthcheck"]["Test"][:2] == ["CMD", "python3"]
-    grown = (
-        engine.images.get(image).attrs["Size"] - engine.images.get(bases["python"]).attrs["Size"]
-    )
+    grown = engine.images.get(image).attrs["Size"] - engine.images.get(bases["python"]).attrs["Size"]
     assert grown < 60 * 1024 * 1024
     probe = (
         "import os, friendlyhello; "
@@ -130,8 +125,7 @@ def test_container_counts_with_redis_degrades_without_and_stops_cleanly(
         pages = [httpx.get(url + "/").text for _ in range(2)]
         hostname = web.attrs["Config"]["Hostname"]
         assert pages == [
-            f"<h3>Hello World!</h3><b>Hostname:</b> {hostname}<br/><b>Visits:</b> {n}"
-            for n in (1, 2)
+            f"<h3>Hello World!</h3><b>Hostname:</b> {hostname}<br/><b>Visits:</b> {n}" for n in (1, 2)
         ]
 
         def healthy() -> bool:

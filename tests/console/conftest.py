@@ -150,9 +150,16 @@ def node_b_janitor(node_b_engine: docker.DockerClient) -> Iterator[Janitor]:
 def add_node_b(admin: TestClient, name: str = "nodeb") -> dict[str, object]:
     """Node B's engine as an endpoint: TCP with TLS client certificates (tests/testbed/engines.py)."""
     tls = engines.NODE_B_CLIENT_TLS
-    made = admin.post("/api/endpoints", json={"name": name, "url": engines.NODE_B_TCP_URL,
-                                              "tls_ca": str(tls.ca), "tls_cert": str(tls.cert),
-                                              "tls_key": str(tls.key)})
+    made = admin.post(
+        "/api/endpoints",
+        json={
+            "name": name,
+            "url": engines.NODE_B_TCP_URL,
+            "tls_ca": str(tls.ca),
+            "tls_cert": str(tls.cert),
+            "tls_key": str(tls.key),
+        },
+    )
     assert made.status_code == 201, made.text
     return made.json()
 

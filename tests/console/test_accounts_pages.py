@@ -17,14 +17,16 @@ MARKUP = "<script>alert('x')</script>"
 def test_changing_ones_password_ends_the_other_sessions(app, viewer):
     elsewhere = login(app, "viewer")
     _, token = store_of(app).create_token("viewer", "script")
-    wrong = viewer.post("/api/auth/password", json={"current_password": "not it at all",
-                                                     "new_password": NEW_PASSWORD})
+    wrong = viewer.post(
+        "/api/auth/password", json={"current_password": "not it at all", "new_password": NEW_PASSWORD}
+    )
     assert wrong.status_code == 400 and wrong.json()["detail"] == "the current password is wrong"
     short = viewer.post("/api/auth/password", json={"current_password": PASSWORD, "new_password": "short"})
     assert short.status_code == 400 and "at least 10 characters" in short.json()["detail"]
     assert elsewhere.get("/api/auth/me").status_code == 200  # nothing changed yet
-    changed = viewer.post("/api/auth/password", json={"current_password": PASSWORD,
-                                                       "new_password": NEW_PASSWORD})
+    changed = viewer.post(
+        "/api/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert changed.status_code == 200 and changed.json()["status"] == "password changed"
     assert SESSION_COOKIE in changed.headers["set-cookie"]
     assert elsewhere.get("/api/auth/me").status_code == 401  # the other browser is logged out
@@ -38,17 +40,22 @@ def test_changing_ones_password_ends_the_other_sessions(app, viewer):
     bearer = TestClient(app, headers={"Authorization": f"Bearer {token}"})
     assert bearer.get("/api/auth/me").status_code == 200  # tokens are revoked on their own
     results = [e.result for e in store_of(app).list_audit(action="password.change")[0]]
-    assert results == ["ok", "error: a password needs at least 10 characters",
-                       "error: wrong current password"]
+    assert results == [
+        "ok",
+        "error: a password needs at least 10 characters",
+        "error: wrong current password",
+    ]
 
 
 def test_wrong_current_passwords_are_throttled(app, operator):
     for _ in range(5):
-        answer = operator.post("/api/auth/password", json={"current_password": "guess guess",
-                                                            "new_password": NEW_PASSWORD})
+        answer = operator.post(
+            "/api/auth/password", json={"current_password": "guess guess", "new_password": NEW_PASSWORD}
+        )
         assert answer.status_code == 400
-    blocked = operator.post("/api/auth/password", json={"current_password": PASSWORD,
-                                                         "new_password": NEW_PASSWORD})
+    blocked = operator.post(
+        "/api/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
     assert store_of(app).authenticate("oper", PASSWORD) is not None
 
@@ -56,8 +63,9 @@ def test_wrong_current_passwords_are_throttled(app, operator):
 def test_password_change_needs_the_csrf_token(app):
     client = login(app, "viewer")
     client.headers.pop("X-CSRF-Token")
-    answer = client.post("/api/auth/password", json={"current_password": PASSWORD,
-                                                      "new_password": NEW_PASSWORD})
+    answer = client.post(
+        "/api/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert answer.status_code == 403 and "CSRF" in answer.json()["detail"]
     assert store_of(app).authenticate("viewer", PASSWORD) is not None
 
@@ -78,8 +86,12 @@ def test_account_page_lists_own_tokens_escaped_never_the_secret(app, operator, v
 
 
 def test_users_page_for_admins_only(app, admin, operator):
-    assert admin.post("/api/users", json={"username": "dana", "password": PASSWORD,
-                                          "role": "operator"}).status_code == 201
+    assert (
+        admin.post(
+            "/api/users", json={"username": "dana", "password": PASSWORD, "role": "operator"}
+        ).status_code
+        == 201
+    )
     page = admin.get("/users")
     assert page.status_code == 200
     for name in ("admin", "dana", "oper", "viewer"):
@@ -92,8 +104,10 @@ def test_users_page_for_admins_only(app, admin, operator):
 
 
 def test_endpoints_page_warns_about_plain_tcp_and_probes(app, admin, operator):
-    assert admin.post("/api/endpoints", json={"name": "here",
-                                              "url": "unix:///var/run/docker.sock"}).status_code == 201
+    assert (
+        admin.post("/api/endpoints", json={"name": "here", "url": "unix:///var/run/docker.sock"}).status_code
+        == 201
+    )
     assert admin.post("/api/endpoints", json={"name": "lab", "url": "tcp://127.0.0.1:1"}).status_code == 201
     odd = f"unix:///run/{MARKUP}.sock"
     assert admin.post("/api/endpoints", json={"name": "odd", "url": odd}).status_code == 201

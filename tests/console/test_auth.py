@@ -29,8 +29,13 @@ def routes(app):
             for param in op.get("parameters", []):
                 if param["in"] == "path":
                     schema = param["schema"]
-                    value = "1" if schema.get("type") == "integer" else (schema.get("enum") or ["stop"])[0] \
-                        if param["name"] == "action" else "sdct-nothing"
+                    value = (
+                        "1"
+                        if schema.get("type") == "integer"
+                        else (schema.get("enum") or ["stop"])[0]
+                        if param["name"] == "action"
+                        else "sdct-nothing"
+                    )
                     concrete = concrete.replace("{" + param["name"] + "}", value)
             yield method.upper(), path, concrete
 
@@ -39,8 +44,17 @@ def test_openapi_is_public_and_lists_the_api(app):
     answer = TestClient(app).get("/api/openapi.json")
     assert answer.status_code == 200
     paths = answer.json()["paths"]
-    for path in ("/api/containers", "/api/images/pull", "/api/networks", "/api/volumes", "/api/endpoints",
-                 "/api/users", "/api/audit", "/api/auth/login", "/api/events"):
+    for path in (
+        "/api/containers",
+        "/api/images/pull",
+        "/api/networks",
+        "/api/volumes",
+        "/api/endpoints",
+        "/api/users",
+        "/api/audit",
+        "/api/auth/login",
+        "/api/events",
+    ):
         assert path in paths
 
 
@@ -85,8 +99,9 @@ def test_setup_needs_the_code_from_the_data_dir(make_app):
     missing = client.post("/api/setup", json={"username": "root", "password": PASSWORD})
     assert missing.status_code == 422 and "setup_code" in missing.json()["detail"]
     for wrong in ("", code.upper().replace("-", "") + "0", "0" * len(code)):
-        answer = client.post("/api/setup",
-                             json={"username": "root", "password": PASSWORD, "setup_code": wrong})
+        answer = client.post(
+            "/api/setup", json={"username": "root", "password": PASSWORD, "setup_code": wrong}
+        )
         assert answer.status_code == 403, answer.text
         assert "wrong setup code" in answer.json()["detail"]
         assert "swarmdeck console setup-code" in answer.json()["detail"]
@@ -110,8 +125,9 @@ def test_setup_code_spent_by_an_admin_made_elsewhere(make_app):
     assert (data / "setup-code").exists()
     store_of(app).create_user("boss", PASSWORD, Role.ADMIN)  # as `swarmdeck user create` does
     assert not (data / "setup-code").exists()
-    late = TestClient(app).post("/api/setup", json={"username": "evil", "password": PASSWORD,
-                                                    "setup_code": code})
+    late = TestClient(app).post(
+        "/api/setup", json={"username": "evil", "password": PASSWORD, "setup_code": code}
+    )
     assert late.status_code == 409
     assert sorted(u.username for u in store_of(app).list_users()) == ["boss", "someone"]
     # A console started on a data dir that has an admin writes no code.
@@ -156,9 +172,14 @@ def test_read_only_users_may_change_nothing(app, how):
 
 
 def test_operators_cannot_administer(operator):
-    for method, path in [("GET", "/api/users"), ("POST", "/api/users"), ("GET", "/api/audit"),
-                         ("POST", "/api/endpoints"), ("DELETE", "/api/endpoints/x"),
-                         ("DELETE", "/api/users/x")]:
+    for method, path in [
+        ("GET", "/api/users"),
+        ("POST", "/api/users"),
+        ("GET", "/api/audit"),
+        ("POST", "/api/endpoints"),
+        ("DELETE", "/api/endpoints/x"),
+        ("DELETE", "/api/users/x"),
+    ]:
         answer = operator.request(method, path, json={})
         assert answer.status_code == 403, (method, path)
         assert "operator users may not" in answer.json()["detail"]
@@ -262,23 +283,43 @@ def test_throttling_is_shared_by_console_processes_on_one_data_dir(app):
             wrong = client.post("/api/auth/login", json={"username": "Oper", "password": "wrong wrong"})
             assert wrong.status_code == 401
         # The fifth failure, on the other console, completes the count for both.
-        assert second_client.post("/api/auth/login", json={"username": "oper", "password": "nope nope"}
-                                  ).status_code == 401
+        assert (
+            second_client.post(
+                "/api/auth/login", json={"username": "oper", "password": "nope nope"}
+            ).status_code
+            == 401
+        )
         for client in (first_client, second_client):
             blocked = client.post("/api/auth/login", json={"username": "oper", "password": PASSWORD})
             assert blocked.status_code == 429, blocked.text
             assert 290 <= int(blocked.headers["Retry-After"]) <= 301
-        assert second_client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD}
-                                  ).status_code == 200
+        assert (
+            second_client.post(
+                "/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+            ).status_code
+            == 200
+        )
         # A success clears the pair's count for every process.
         for _ in range(4):
             first_client.post("/api/auth/login", json={"username": "viewer", "password": "wrong wrong"})
-        assert second_client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD}
-                                  ).status_code == 200
-        assert first_client.post("/api/auth/login", json={"username": "viewer", "password": "wrong wrong"}
-                                 ).status_code == 401
-        assert first_client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD}
-                                 ).status_code == 200
+        assert (
+            second_client.post(
+                "/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+            ).status_code
+            == 200
+        )
+        assert (
+            first_client.post(
+                "/api/auth/login", json={"username": "viewer", "password": "wrong wrong"}
+            ).status_code
+            == 401
+        )
+        assert (
+            first_client.post(
+                "/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+            ).status_code
+            == 200
+        )
     finally:
         second.state.console.close()
 
@@ -297,8 +338,12 @@ def test_throttle_window_passes(app):
 def test_users_api(admin, app):
     made = admin.post("/api/users", json={"username": "dana", "password": PASSWORD, "role": "operator"})
     assert made.status_code == 201 and made.json()["role"] == "operator"
-    assert admin.post("/api/users", json={"username": "dana", "password": PASSWORD,
-                                          "role": "operator"}).status_code == 409
+    assert (
+        admin.post(
+            "/api/users", json={"username": "dana", "password": PASSWORD, "role": "operator"}
+        ).status_code
+        == 409
+    )
     bad_role = admin.post("/api/users", json={"username": "eve", "password": PASSWORD, "role": "root"})
     assert bad_role.status_code == 422 and "role" in bad_role.json()["detail"]
     assert admin.patch("/api/users/dana", json={"role": "read-only"}).json()["role"] == "read-only"
@@ -310,7 +355,10 @@ def test_users_api(admin, app):
     assert admin.delete("/api/users/dana").status_code == 404
     audit = admin.get("/api/audit?action=user.delete").json()
     assert [i["result"] for i in audit["items"]] == [
-        "error: no user named 'dana'", "ok", "error: admin is the last admin: make another admin first"]
+        "error: no user named 'dana'",
+        "ok",
+        "error: admin is the last admin: make another admin first",
+    ]
     assert all(i["user"] == "admin" for i in audit["items"])
 
 

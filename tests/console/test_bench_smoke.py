@@ -11,13 +11,17 @@ from pathlib import Path
 import docker
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "console_containers.py"
-TARGETS = ("engine /containers/json?all=1", "docker ps -a", "console /api/containers?per_page=50",
-           "console search (q=, per_page=50)", "console /containers page, first byte")
+TARGETS = (
+    "engine /containers/json?all=1",
+    "docker ps -a",
+    "console /api/containers?per_page=50",
+    "console search (q=, per_page=50)",
+    "console /containers page, first byte",
+)
 
 
 def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=300)
 
 
 def test_bench_measures_every_target_and_cleans_up(engine: docker.DockerClient, busybox_image: str) -> None:
@@ -29,8 +33,14 @@ def test_bench_measures_every_target_and_cleans_up(engine: docker.DockerClient, 
     assert run_id, out
     for target in TARGETS:
         assert re.search(rf"^{re.escape(target)}\s+[\d.]+\s+[\d.]+\s+3$", out, re.M), out
-    assert len(re.findall(r"^ratio console .* / engine /containers/json\?all=1: p50 [\d.]+x, p99 [\d.]+x",
-                          out, re.M)) == 3
+    assert (
+        len(
+            re.findall(
+                r"^ratio console .* / engine /containers/json\?all=1: p50 [\d.]+x, p99 [\d.]+x", out, re.M
+            )
+        )
+        == 3
+    )
     assert re.search(r"^removed 20 containers$", out, re.M)
     left = engine.containers.list(all=True, filters={"label": f"swarmdeck.bench={run_id.group(1)}"})
     assert left == []
@@ -43,4 +53,5 @@ def test_bench_refuses_bad_usage() -> None:
     remote = run_bench("--engine", "tcp://127.0.0.1:1")
     assert remote.returncode == 2
     assert remote.stderr.strip() == (
-        "bench: the raw API is timed over a unix socket; tcp://127.0.0.1:1 is not one")
+        "bench: the raw API is timed over a unix socket; tcp://127.0.0.1:1 is not one"
+    )

@@ -17,8 +17,15 @@ from .conftest import PASSWORD, add_node_b, setup_code_of
 from .test_resources import run
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
 
 
@@ -55,8 +62,9 @@ def shot(page: Page, name: str) -> None:
 def test_first_run_setup_then_login(make_app, page):
     app = make_app()
     page.expected_failures.append("status of 403 (Forbidden)")  # the wrong setup code
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -94,8 +102,9 @@ def test_first_run_setup_then_login(make_app, page):
 def test_state_changes_live_and_logs_follow_then_logout(live, janitor, engine, busybox_image, page):
     operator = live.login("oper")
     name = janitor.name("browser")
-    row = run(operator, busybox_image, name,
-              command=["sh", "-c", "echo first; while true; do sleep 0.5; done"])
+    row = run(
+        operator, busybox_image, name, command=["sh", "-c", "echo first; while true; do sleep 0.5; done"]
+    )
     page.goto(live.url + "/login")
     page.fill("input[name=username]", "oper")
     page.fill("input[name=password]", PASSWORD)
@@ -133,8 +142,9 @@ def test_endpoint_selector_acts_on_node_b(live, node_b_engine, node_b_janitor, r
     add_node_b(admin)
     node_b_engine.images.pull(registry_busybox_image)
     name = node_b_janitor.name("picked")
-    box = node_b_engine.containers.run(registry_busybox_image, ["sh", "-c", "echo on node b; sleep 600"],
-                                       name=name, detach=True, init=True)
+    box = node_b_engine.containers.run(
+        registry_busybox_image, ["sh", "-c", "echo on node b; sleep 600"], name=name, detach=True, init=True
+    )
     page.goto(live.url + "/login")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
@@ -157,4 +167,5 @@ def test_endpoint_selector_acts_on_node_b(live, node_b_engine, node_b_janitor, r
     expect(page.locator("#logs")).to_contain_text("followed on node b", timeout=15000)
     audit = admin.get("/api/audit").json()["items"]
     assert ("container.stop", box.id, "nodeb", "ok") in [
-        (i["action"], i["target"], i["endpoint"], i["result"]) for i in audit]
+        (i["action"], i["target"], i["endpoint"], i["result"]) for i in audit
+    ]

@@ -32,21 +32,28 @@ def test_user_create_reads_the_password_from_stdin_only(tmp_path):
     runner = CliRunner()
     refused = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--data-dir", str(data)])
     assert refused.exit_code == 1 and "--password-stdin" in refused.output
-    weak = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--password-stdin",
-                                 "--data-dir", str(data)], input="short\n")
+    weak = runner.invoke(
+        cli(),
+        ["user", "create", "root", "--role", "admin", "--password-stdin", "--data-dir", str(data)],
+        input="short\n",
+    )
     assert weak.exit_code == 1 and "at least 10 characters" in weak.output and "Traceback" not in weak.output
     waiting = create_app(data)  # a console started before any admin wrote its setup code
     waiting.state.console.close()
     code = setup_code_of(data)
     shown = runner.invoke(cli(), ["console", "setup-code", "--data-dir", str(data)])
     assert shown.exit_code == 0 and shown.output.strip() == code
-    made = runner.invoke(cli(), ["user", "create", "root", "--role", "admin", "--password-stdin",
-                                 "--data-dir", str(data)], input=PASSWORD + "\n")
+    made = runner.invoke(
+        cli(),
+        ["user", "create", "root", "--role", "admin", "--password-stdin", "--data-dir", str(data)],
+        input=PASSWORD + "\n",
+    )
     assert made.exit_code == 0, made.output
     assert "created admin user root" in made.output
     assert not (data / "setup-code").exists()  # spent: an admin exists
-    again = runner.invoke(cli(), ["user", "create", "root", "--password-stdin", "--data-dir", str(data)],
-                          input=PASSWORD + "\n")
+    again = runner.invoke(
+        cli(), ["user", "create", "root", "--password-stdin", "--data-dir", str(data)], input=PASSWORD + "\n"
+    )
     assert again.exit_code == 1 and "already exists" in again.output
     store = Store(data)
     try:
@@ -65,9 +72,12 @@ def test_serve_runs_the_console(tmp_path):
     data = tmp_path / "data"
     runner = CliRunner()
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", CLI, "serve", "--port", str(port),
-                             "--data-dir", str(data)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI, "serve", "--port", str(port), "--data-dir", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -83,11 +93,17 @@ def test_serve_runs_the_console(tmp_path):
         assert shown.exit_code == 0, shown.output
         code = shown.output.strip()
         assert code == setup_code_of(data)
-        refused = httpx.post(f"http://127.0.0.1:{port}/api/setup", timeout=30,
-                             json={"username": "root", "password": PASSWORD, "setup_code": "wrong"})
+        refused = httpx.post(
+            f"http://127.0.0.1:{port}/api/setup",
+            timeout=30,
+            json={"username": "root", "password": PASSWORD, "setup_code": "wrong"},
+        )
         assert refused.status_code == 403
-        setup = httpx.post(f"http://127.0.0.1:{port}/api/setup", timeout=30,
-                           json={"username": "root", "password": PASSWORD, "setup_code": code})
+        setup = httpx.post(
+            f"http://127.0.0.1:{port}/api/setup",
+            timeout=30,
+            json={"username": "root", "password": PASSWORD, "setup_code": code},
+        )
         assert setup.status_code == 201
         assert not (data / "setup-code").exists()
         gone = runner.invoke(cli(), ["console", "setup-code", "--data-dir", str(data)])

@@ -21,8 +21,9 @@ from .conftest import PREFIX, add_node_b, store_of
 def node_b_box(node_b_engine, registry_busybox_image) -> Iterator[Container]:
     """A container on node B only (made directly on its engine), to find through the console."""
     node_b_engine.images.pull(registry_busybox_image)
-    box = node_b_engine.containers.run(registry_busybox_image, ["sleep", "600"], name=f"{PREFIX}-nodeb-box",
-                                       detach=True, init=True)
+    box = node_b_engine.containers.run(
+        registry_busybox_image, ["sleep", "600"], name=f"{PREFIX}-nodeb-box", detach=True, init=True
+    )
     yield box
     box.remove(force=True)
 
@@ -45,19 +46,24 @@ def test_containers_on_node_b_over_tls(admin, engine, node_b_engine, node_b_jani
     pulled = admin.post("/api/images/pull?endpoint=nodeb", json={"reference": registry_busybox_image})
     assert pulled.status_code == 200 and "event: done" in pulled.text, pulled.text
     name = node_b_janitor.name("onb")
-    made = admin.post("/api/containers?endpoint=nodeb", json={
-        "image": registry_busybox_image, "name": name, "command": ["sleep", "300"], "init": True})
+    made = admin.post(
+        "/api/containers?endpoint=nodeb",
+        json={"image": registry_busybox_image, "name": name, "command": ["sleep", "300"], "init": True},
+    )
     assert made.status_code == 201, made.text
     row = made.json()
     assert node_b_engine.containers.get(name).status == "running"
     assert not engine.containers.list(all=True, filters={"name": name})  # not on node A
-    assert ids(admin, "nodeb", q=name) == {c.id for c in node_b_engine.containers.list(all=True,
-                                                                                     filters={"name": name})}
+    assert ids(admin, "nodeb", q=name) == {
+        c.id for c in node_b_engine.containers.list(all=True, filters={"name": name})
+    }
     assert row["id"] in ids(admin, "nodeb", q=name) and row["id"] not in ids(admin, q=name)
     stopped = admin.post(f"/api/containers/{name}/stop?endpoint=nodeb&timeout=1")
     assert stopped.status_code == 200 and node_b_engine.containers.get(name).status == "exited"
-    audit = [(i["action"], i["target"], i["endpoint"], i["result"])
-             for i in admin.get("/api/audit?per_page=100").json()["items"]]
+    audit = [
+        (i["action"], i["target"], i["endpoint"], i["result"])
+        for i in admin.get("/api/audit?per_page=100").json()["items"]
+    ]
     assert ("container.stop", name, "nodeb", "ok") in audit
     assert ("image.pull", registry_busybox_image, "nodeb", "ok") in audit
     # The local endpoint stays the default, and is named in its audit entries.
@@ -67,13 +73,15 @@ def test_containers_on_node_b_over_tls(admin, engine, node_b_engine, node_b_jani
         assert engine.volumes.get(volume) and volume not in [v.name for v in node_b_engine.volumes.list()]
         assert ("volume.create", volume, "local", "ok") in [
             (i["action"], i["target"], i["endpoint"], i["result"])
-            for i in admin.get("/api/audit?action=volume.create").json()["items"]]
+            for i in admin.get("/api/audit?action=volume.create").json()["items"]
+        ]
     finally:
         engine.volumes.get(volume).remove()
 
 
-def test_team_grants_decide_who_reaches_which_endpoint(app, admin, operator, viewer, node_b_engine, engine,
-                                                       node_b_box):
+def test_team_grants_decide_who_reaches_which_endpoint(
+    app, admin, operator, viewer, node_b_engine, engine, node_b_box
+):
     add_node_b(admin)
     add_node_b(admin, "nodeb-too")
     assert admin.post("/api/teams", json={"name": "web"}).status_code == 201
@@ -90,8 +98,9 @@ def test_team_grants_decide_who_reaches_which_endpoint(app, admin, operator, vie
     assert refused.status_code == 403 and "'nodeb-too' is not granted" in refused.json()["detail"]
     assert volume not in [v.name for v in node_b_engine.volumes.list()]
     assert volume not in [v.name for v in engine.volumes.list()]
-    denied = [(e.username, e.endpoint, e.result) for e in store_of(app).list_audit()[0]
-              if e.result == "denied"]
+    denied = [
+        (e.username, e.endpoint, e.result) for e in store_of(app).list_audit()[0] if e.result == "denied"
+    ]
     assert ("oper", "nodeb-too", "denied") in denied
     unknown = operator.get("/api/images?endpoint=nowhere")
     assert unknown.status_code == 404 and unknown.json()["detail"] == "no endpoint named 'nowhere'"
@@ -148,8 +157,10 @@ def test_ssh_endpoint_adds_tests_and_lists(admin, swarm, node_b_engine, node_b_s
     tested = admin.post("/api/endpoints/nodeb-ssh/test")
     assert tested.status_code == 200, tested.text
     info = node_b_engine.version()
-    assert tested.json() | {"healthy": True, "engine_version": info["Version"], "swarm_role": "worker"} \
+    assert (
+        tested.json() | {"healthy": True, "engine_version": info["Version"], "swarm_role": "worker"}
         == tested.json()
+    )
     assert on_node_b(admin, node_b_box, "nodeb-ssh")
     logs = admin.get(f"/api/containers/{node_b_box.id}?endpoint=nodeb-ssh")
     assert logs.status_code == 200 and logs.json()["Name"] == f"/{node_b_box.name}"

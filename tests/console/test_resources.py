@@ -32,10 +32,18 @@ def assert_escaped(page: str, raw: str) -> None:
 
 def test_run_a_container_with_every_option(operator, admin, janitor, engine, busybox_image):
     name = janitor.name("run")
-    row = run(operator, busybox_image, name, env={"GREETING": "hello"}, memory="32m", cpus=0.5,
-              ports=[{"container": "8080", "host_ip": "127.0.0.1"}], restart_policy="on-failure",
-              max_retries=2,
-              labels={"com.docker.compose.project": "shop", "com.docker.compose.service": "web"})
+    row = run(
+        operator,
+        busybox_image,
+        name,
+        env={"GREETING": "hello"},
+        memory="32m",
+        cpus=0.5,
+        ports=[{"container": "8080", "host_ip": "127.0.0.1"}],
+        restart_policy="on-failure",
+        max_retries=2,
+        labels={"com.docker.compose.project": "shop", "com.docker.compose.service": "web"},
+    )
     assert row["state"] == "running" and row["stack"] == "shop" and row["service"] == "web"
     attrs = engine.containers.get(name).attrs
     host = attrs["HostConfig"]
@@ -103,8 +111,13 @@ def test_start_stop_restart_kill_logs_remove(operator, admin, janitor, engine, b
     again = operator.post(f"/api/containers/{name}/start")
     assert again.status_code == 404
     actions = [i["action"] for i in admin.get("/api/audit?per_page=20").json()["items"]]
-    for action in ("container.stop", "container.start", "container.restart", "container.kill",
-                   "container.remove"):
+    for action in (
+        "container.stop",
+        "container.start",
+        "container.restart",
+        "container.kill",
+        "container.remove",
+    ):
         assert action in actions
     assert (name, "ok") in audit_results(admin, "container.remove")
     assert audit_results(admin, "container.start")[0][1].startswith("error: start")
@@ -114,13 +127,17 @@ def test_bad_runs_are_one_error_and_leave_nothing(operator, janitor, engine, bus
     name = janitor.name("bad")
     missing = operator.post("/api/containers", json={"image": f"{PREFIX}/nothing:1", "name": name})
     assert missing.status_code == 404 and "pull it first" in missing.json()["detail"]
-    no_exec = operator.post("/api/containers", json={"image": busybox_image, "name": name,
-                                                     "command": ["/no/such/program"]})
+    no_exec = operator.post(
+        "/api/containers", json={"image": busybox_image, "name": name, "command": ["/no/such/program"]}
+    )
     assert no_exec.status_code in (400, 502) and "did not start (removed again)" in no_exec.json()["detail"]
     assert engine.containers.list(all=True, filters={"name": name}) == []
-    for body, words in [({"memory": "lots"}, "memory"), ({"name": "bad name!"}, "container name"),
-                        ({"restart_policy": "sometimes"}, "restart_policy"),
-                        ({"ports": [{"container": "http"}]}, "ports")]:
+    for body, words in [
+        ({"memory": "lots"}, "memory"),
+        ({"name": "bad name!"}, "container name"),
+        ({"restart_policy": "sometimes"}, "restart_policy"),
+        ({"ports": [{"container": "http"}]}, "ports"),
+    ]:
         answer = operator.post("/api/containers", json={"image": busybox_image, "name": name, **body})
         assert answer.status_code in (400, 422) and words in answer.json()["detail"], answer.text
     assert engine.containers.list(all=True, filters={"name": name}) == []
@@ -206,8 +223,14 @@ def test_networks_and_volumes_and_who_uses_them(operator, janitor, busybox_image
 
 def test_markup_from_the_engine_is_escaped_on_every_page(operator, janitor, engine, busybox_image):
     name = janitor.name("xss")
-    row = run(operator, busybox_image, name, labels={"xss": LABEL_XSS}, env={"XSS": ENV_XSS},
-              command=["sh", "-c", f"echo \"{LOG_XSS}\"; exec sleep 300"])
+    row = run(
+        operator,
+        busybox_image,
+        name,
+        labels={"xss": LABEL_XSS},
+        env={"XSS": ENV_XSS},
+        command=["sh", "-c", f'echo "{LOG_XSS}"; exec sleep 300'],
+    )
     listing = operator.get(f"/containers?q={name}").text
     assert_escaped(listing, LABEL_XSS)
     detail = operator.get(f"/containers/{row['id']}").text
@@ -221,19 +244,49 @@ def test_endpoints_add_test_edit_remove(admin, tmp_path):
     local = admin.post("/api/endpoints", json={"name": "here", "url": "unix:///var/run/docker.sock"})
     assert local.status_code == 201 and local.json()["insecure"] is False and "warning" not in local.json()
     probe = admin.post("/api/endpoints/here/test").json()
-    assert probe["healthy"] is True and probe["engine_version"] and probe["swarm_role"] in (
-        "manager", "worker", "none")
+    assert (
+        probe["healthy"] is True
+        and probe["engine_version"]
+        and probe["swarm_role"] in ("manager", "worker", "none")
+    )
     assert probe["api_version"] >= "1.41"
     plain = admin.post("/api/endpoints", json={"name": "lab", "url": "tcp://127.0.0.1:1"}).json()
     assert plain["insecure"] is True and "plain TCP" in plain["warning"]
     dead = admin.post("/api/endpoints/lab/test").json()
     assert dead["healthy"] is False and "connection refused" in dead["error"].lower()
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-subj", "/CN=swarmdeck-test",
-                    "-days", "1"], check=True, capture_output=True)
-    tls = admin.post("/api/endpoints", json={"name": "tls", "url": "tcp://127.0.0.1:1", "tls_ca": str(cert),
-                                             "tls_cert": str(cert), "tls_key": str(key)}).json()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=swarmdeck-test",
+            "-days",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    tls = admin.post(
+        "/api/endpoints",
+        json={
+            "name": "tls",
+            "url": "tcp://127.0.0.1:1",
+            "tls_ca": str(cert),
+            "tls_cert": str(cert),
+            "tls_key": str(key),
+        },
+    ).json()
     assert tls["tls"] is True and tls["insecure"] is False and "warning" not in tls
     assert admin.post("/api/endpoints/tls/test").json()["healthy"] is False
     ssh = admin.post("/api/endpoints", json={"name": "remote", "url": "ssh://deploy@127.0.0.1:1"})
@@ -241,16 +294,20 @@ def test_endpoints_add_test_edit_remove(admin, tmp_path):
     assert admin.post("/api/endpoints/remote/test").json()["healthy"] is False
     bad = admin.post("/api/endpoints", json={"name": "web", "url": "http://127.0.0.1:2375"})
     assert bad.status_code == 400 and "unix:///path" in bad.json()["detail"]
-    missing = admin.post("/api/endpoints", json={"name": "t2", "url": "tcp://h:2376",
-                                                 "tls_ca": str(tmp_path / "nope.pem")})
+    missing = admin.post(
+        "/api/endpoints", json={"name": "t2", "url": "tcp://h:2376", "tls_ca": str(tmp_path / "nope.pem")}
+    )
     assert missing.status_code == 400 and "does not exist" in missing.json()["detail"]
     edited = admin.patch("/api/endpoints/lab", json={"url": "tcp://127.0.0.1:2"})
     assert edited.json()["url"] == "tcp://127.0.0.1:2"
     assert [e["name"] for e in admin.get("/api/endpoints").json()] == ["here", "lab", "remote", "tls"]
     assert admin.delete("/api/endpoints/lab").status_code == 200
     assert admin.get("/api/endpoints/lab").status_code == 404
-    results = [(i["action"], i["result"]) for i in admin.get("/api/audit").json()["items"]
-               if i["action"].startswith("endpoint.")]
+    results = [
+        (i["action"], i["result"])
+        for i in admin.get("/api/audit").json()["items"]
+        if i["action"].startswith("endpoint.")
+    ]
     assert ("endpoint.remove", "ok") in results and ("endpoint.edit", "ok") in results
     assert any(a == "endpoint.add" and r.startswith("error:") for a, r in results)
 
@@ -262,6 +319,7 @@ def test_engine_unreachable_is_one_clear_error(make_app):
     answer = client.get("/api/containers")
     assert answer.status_code == 502
     assert answer.json()["detail"] == (
-        "no Docker engine answers at unix:///run/sdct-no-such.sock (no such socket)")
+        "no Docker engine answers at unix:///run/sdct-no-such.sock (no such socket)"
+    )
     page = client.get("/containers")
     assert page.status_code == 502 and "no such socket" in page.text

@@ -12,8 +12,9 @@ from .test_resources import audit_results, run, sse_events
 
 def test_stats_of_a_busy_container(operator, janitor, busybox_image):
     name = janitor.name("stats")
-    row = run(operator, busybox_image, name, memory="32m", cpus=0.5,
-              command=["sh", "-c", "while :; do :; done"])
+    row = run(
+        operator, busybox_image, name, memory="32m", cpus=0.5, command=["sh", "-c", "while :; do :; done"]
+    )
     stats = operator.get(f"/api/containers/{name}/stats")
     assert stats.status_code == 200, stats.text
     s = stats.json()
@@ -31,7 +32,10 @@ def test_stats_of_a_stopped_and_a_missing_container(viewer, operator, janitor, b
     name = janitor.name("idle")
     run(operator, busybox_image, name, start=False)
     assert viewer.get(f"/api/containers/{name}/stats").json() == {
-        "id": janitor.engine.containers.get(name).id, "name": name, "running": False}
+        "id": janitor.engine.containers.get(name).id,
+        "name": name,
+        "running": False,
+    }
     assert "is not running" in viewer.get(f"/containers/{name}/stats").text
     missing = viewer.get("/api/containers/sdct-none/stats")
     assert missing.status_code == 404 and "sdct-none" in missing.json()["detail"]
@@ -49,8 +53,11 @@ def context_tar(files: dict[str, str], gzipped: bool = False) -> bytes:
 
 
 def build(client, tag, context, **fields):
-    return client.post("/api/images/build", data={"tag": tag, **fields},
-                       files={"context": ("context.tar", context, "application/x-tar")})
+    return client.post(
+        "/api/images/build",
+        data={"tag": tag, **fields},
+        files={"context": ("context.tar", context, "application/x-tar")},
+    )
 
 
 def test_push_to_the_tls_registry_streams_progress(operator, admin, janitor, engine, busybox_image, registry):
@@ -65,8 +72,10 @@ def test_push_to_the_tls_registry_streams_progress(operator, admin, janitor, eng
     layers = [d for n, d in events if n == "progress" and d["id"]]  # Pushed, Mounted from ..., ...
     assert layers and all(d["status"] for d in layers), events
     with registry.client() as reg:
-        manifest = reg.head(f"/v2/{PREFIX}/pushed/manifests/1",
-                            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        manifest = reg.head(
+            f"/v2/{PREFIX}/pushed/manifests/1",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
     assert manifest.status_code == 200 and manifest.headers["docker-content-digest"] == done["digest"]
     missing = operator.post("/api/images/push", json={"reference": f"{registry.address}/{PREFIX}/none:1"})
     assert missing.status_code == 404 and "no such image" in missing.json()["detail"].lower()
@@ -75,7 +84,10 @@ def test_push_to_the_tls_registry_streams_progress(operator, admin, janitor, eng
     failed = sse_events(operator.post("/api/images/push", json={"reference": refused}).text)
     assert failed[-1][0] == "error" and failed[-1][1]["message"].startswith(f"pushing {refused} failed: ")
     assert [r for _, r in audit_results(admin, "image.push")][::-1] == [
-        "ok", f"error: {missing.json()['detail']}", f"error: {failed[-1][1]['message']}"]
+        "ok",
+        f"error: {missing.json()['detail']}",
+        f"error: {failed[-1][1]['message']}",
+    ]
 
 
 def test_build_from_an_uploaded_context_streams_output(operator, admin, janitor, engine, busybox_image):
@@ -107,10 +119,11 @@ def test_bad_builds_are_one_error_and_leave_no_image(operator, admin, janitor, e
     assert name == "error" and error["message"].startswith(f"building {tag} failed: ")
     assert "non-zero code: 3" in error["message"]
     for context, fields, words in [
-            (b"not a tar at all", {}, "not a tar archive"),
-            (context_tar({"README": "x"}), {}, "has no Dockerfile"),
-            (context_tar({"Dockerfile": "FROM x"}), {"dockerfile": "../Dockerfile"}, "relative path"),
-            (context_tar({"Dockerfile": "FROM x"}), {"tag": "Bad Tag!"}, "not an image reference")]:
+        (b"not a tar at all", {}, "not a tar archive"),
+        (context_tar({"README": "x"}), {}, "has no Dockerfile"),
+        (context_tar({"Dockerfile": "FROM x"}), {"dockerfile": "../Dockerfile"}, "relative path"),
+        (context_tar({"Dockerfile": "FROM x"}), {"tag": "Bad Tag!"}, "not an image reference"),
+    ]:
         answer = build(operator, fields.pop("tag", tag), context, **fields)
         assert answer.status_code == 400 and words in answer.json()["detail"], answer.text
     missing_file = operator.post("/api/images/build", data={"tag": tag})

@@ -47,12 +47,15 @@ def test_first_admin_only_once(store):
         store.create_first_admin("other", PASSWORD)
 
 
-@pytest.mark.parametrize(("username", "password", "role"), [
-    ("bob", "short", "admin"),
-    ("bo b", PASSWORD, "admin"),
-    ("", PASSWORD, "admin"),
-    ("bob", PASSWORD, "superuser"),
-])
+@pytest.mark.parametrize(
+    ("username", "password", "role"),
+    [
+        ("bob", "short", "admin"),
+        ("bo b", PASSWORD, "admin"),
+        ("", PASSWORD, "admin"),
+        ("bob", PASSWORD, "superuser"),
+    ],
+)
 def test_bad_users_are_refused_with_one_error(store, username, password, role):
     with pytest.raises(Invalid) as info:
         store.create_user(username, password, role)
@@ -91,8 +94,9 @@ def test_tokens_are_stored_as_hashes_and_shown_once(tmp_path, store):
     store.verify_token(plain)  # within the minute: not written again
     assert store.list_tokens("ci")[0].last_used_at == first_use
     with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:  # as if used 2 minutes ago
-        conn.execute("UPDATE api_tokens SET last_used_at = ?",
-                     ((first_use - timedelta(minutes=2)).isoformat(" "),))
+        conn.execute(
+            "UPDATE api_tokens SET last_used_at = ?", ((first_use - timedelta(minutes=2)).isoformat(" "),)
+        )
     assert store.list_tokens("ci")[0].last_used_at == first_use - timedelta(minutes=2)
     store.verify_token(plain)
     assert store.list_tokens("ci")[0].last_used_at >= first_use  # moved to now

@@ -45,7 +45,7 @@ def test_a_container_stopped_elsewhere_shows_up_in_the_event_stream(live, janito
 def test_logs_are_followed_until_the_container_stops(live, janitor, busybox_image):
     operator = live.login("oper")
     name = janitor.name("logs")
-    script = "for i in 1 2 3; do echo \"line $i <i>\"; sleep 0.3; done"
+    script = 'for i in 1 2 3; do echo "line $i <i>"; sleep 0.3; done'
     run(operator, busybox_image, name, command=["sh", "-c", script])
     lines = []
     with operator.stream("GET", f"/api/containers/{name}/logs/stream?tail=100") as response:

@@ -33,8 +33,12 @@ def test_members_see_only_the_endpoints_granted_to_their_teams(app, admin, opera
     assert admin.post("/api/teams/ops/members", json={"username": "oper"}).status_code == 201
     assert admin.post("/api/teams/ops/members", json={"username": "viewer"}).status_code == 201
     granted = admin.post("/api/teams/ops/endpoints", json={"endpoint": "beta"})
-    assert granted.json() == {"name": "ops", "members": ["oper", "viewer"], "endpoints": ["beta"],
-                              "created_at": granted.json()["created_at"]}
+    assert granted.json() == {
+        "name": "ops",
+        "members": ["oper", "viewer"],
+        "endpoints": ["beta"],
+        "created_at": granted.json()["created_at"],
+    }
     assert names(operator) == ["alpha", "beta"] and names(viewer) == ["beta"]
     assert names(admin) == ["alpha", "beta", "gamma"]
     assert operator.get("/api/endpoints/alpha").json()["name"] == "alpha"
@@ -51,8 +55,11 @@ def test_members_see_only_the_endpoints_granted_to_their_teams(app, admin, opera
     assert names(operator) == ["beta"]
     assert admin.delete("/api/teams/ops").status_code == 200
     assert names(operator) == []
-    audit = [(i["action"], i["target"], i["endpoint"], i["result"])
-             for i in admin.get("/api/audit?per_page=100").json()["items"] if i["action"].startswith("team.")]
+    audit = [
+        (i["action"], i["target"], i["endpoint"], i["result"])
+        for i in admin.get("/api/audit?per_page=100").json()["items"]
+        if i["action"].startswith("team.")
+    ]
     assert ("team.grant", "ops", "beta", "ok") in audit
     assert ("team.member.remove", "ops: viewer", "", "ok") in audit
     assert ("team.revoke", "web", "alpha", "ok") in audit and ("team.delete", "ops", "", "ok") in audit
@@ -62,16 +69,21 @@ def test_team_mistakes_are_one_clear_error(admin):
     add_endpoints(admin, "alpha")
     assert admin.post("/api/teams", json={"name": "web"}).status_code == 201
     for method, path, body, status, words in [
-            ("POST", "/api/teams", {"name": "web"}, 409, "a team named 'web' already exists"),
-            ("POST", "/api/teams", {"name": "<b>x</b>"}, 400,
-             "a team name is 1 to 64 letters, digits, '.', '_' or '-'"),
-            ("POST", "/api/teams/web/members", {"username": "nobody"}, 404, "no user named 'nobody'"),
-            ("POST", "/api/teams/none/members", {"username": "oper"}, 404, "no team named 'none'"),
-            ("POST", "/api/teams/web/endpoints", {"endpoint": "nope"}, 404, "no endpoint named 'nope'"),
-            ("DELETE", "/api/teams/web/members/oper", None, 404, "oper is not in team web"),
-            ("DELETE", "/api/teams/web/endpoints/alpha", None, 404,
-             "team web has no grant for endpoint alpha"),
-            ("DELETE", "/api/teams/none", None, 404, "no team named 'none'")]:
+        ("POST", "/api/teams", {"name": "web"}, 409, "a team named 'web' already exists"),
+        (
+            "POST",
+            "/api/teams",
+            {"name": "<b>x</b>"},
+            400,
+            "a team name is 1 to 64 letters, digits, '.', '_' or '-'",
+        ),
+        ("POST", "/api/teams/web/members", {"username": "nobody"}, 404, "no user named 'nobody'"),
+        ("POST", "/api/teams/none/members", {"username": "oper"}, 404, "no team named 'none'"),
+        ("POST", "/api/teams/web/endpoints", {"endpoint": "nope"}, 404, "no endpoint named 'nope'"),
+        ("DELETE", "/api/teams/web/members/oper", None, 404, "oper is not in team web"),
+        ("DELETE", "/api/teams/web/endpoints/alpha", None, 404, "team web has no grant for endpoint alpha"),
+        ("DELETE", "/api/teams/none", None, 404, "no team named 'none'"),
+    ]:
         answer = admin.request(method, path, json=body)
         assert answer.status_code == status and answer.json()["detail"] == words, (path, answer.text)
     assert admin.post("/api/teams/web/members", json={"username": "oper"}).status_code == 201
@@ -83,10 +95,13 @@ def test_team_mistakes_are_one_clear_error(admin):
 
 def test_only_admins_manage_teams(admin, operator):
     assert admin.post("/api/teams", json={"name": "web"}).status_code == 201
-    for method, path, body in [("GET", "/api/teams", None), ("POST", "/api/teams", {"name": "x"}),
-                               ("POST", "/api/teams/web/members", {"username": "oper"}),
-                               ("POST", "/api/teams/web/endpoints", {"endpoint": "a"}),
-                               ("DELETE", "/api/teams/web", None)]:
+    for method, path, body in [
+        ("GET", "/api/teams", None),
+        ("POST", "/api/teams", {"name": "x"}),
+        ("POST", "/api/teams/web/members", {"username": "oper"}),
+        ("POST", "/api/teams/web/endpoints", {"endpoint": "a"}),
+        ("DELETE", "/api/teams/web", None),
+    ]:
         answer = operator.request(method, path, json=body)
         assert answer.status_code == 403 and "operator users may not" in answer.json()["detail"]
     assert operator.get("/teams").status_code == 403

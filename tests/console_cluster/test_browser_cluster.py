@@ -34,9 +34,14 @@ def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_bus
     for node_id in (swarm.node_a_id, swarm.node_b_id):
         expect(page.locator(f'#swarm-map th[data-node="{node_id}"]')).to_be_visible()
     name = unique_name("sdct-map")
-    service = swarm_cleanup.service(registry_busybox_image, SLEEPER, name=name, endpoint_spec=None,
-                                    labels={OBJECT_LABEL: str(os.getpid())},
-                                    mode={"Replicated": {"Replicas": 2}})
+    service = swarm_cleanup.service(
+        registry_busybox_image,
+        SLEEPER,
+        name=name,
+        endpoint_spec=None,
+        labels={OBJECT_LABEL: str(os.getpid())},
+        mode={"Replicated": {"Replicas": 2}},
+    )
     chips = page.locator("#swarm-map .task.state-running", has_text=name)
     expect(chips).to_have_count(2, timeout=30000)  # drawn from the stream, no reload
     shot(page, "cluster-01-map")
@@ -57,13 +62,20 @@ def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_bus
         node.update(dict(node.attrs["Spec"], Labels={NODE_LABEL: NODE_B_LABEL}))
 
 
-def test_stack_editor_shows_errors_at_their_line_then_deploys(live, page, swarm, swarm_cleanup,  # noqa: F811
-                                                              registry_busybox_image):
+def test_stack_editor_shows_errors_at_their_line_then_deploys(
+    live,
+    page,  # noqa: F811
+    swarm,
+    swarm_cleanup,  # noqa: F811
+    registry_busybox_image,
+):
     log_in(page, live.url, "admin")
     page.expected_failures.append("status of 422 (Unprocessable Entity)")  # the broken file
     name = swarm_cleanup.stack(unique_name("sdct-editor"))
-    good = (f'version: "3.8"\nservices:\n  app:\n    image: {registry_busybox_image}\n'
-            '    command: ["sleep", "3600"]\n    deploy:\n      replicas: 0\n')
+    good = (
+        f'version: "3.8"\nservices:\n  app:\n    image: {registry_busybox_image}\n'
+        '    command: ["sleep", "3600"]\n    deploy:\n      replicas: 0\n'
+    )
     page.goto(live.url + "/stacks")
     page.click("#stack-editor-box summary")
     page.fill("#stack-editor input[name=name]", name)
@@ -74,8 +86,10 @@ def test_stack_editor_shows_errors_at_their_line_then_deploys(live, page, swarm,
     shot(page, "cluster-03-editor-error")
     assert not swarm.manager.services.list(filters={"label": f"com.docker.stack.namespace={name}"})
     # the fixed file comes as an upload: read into the editor, then planned like typed text
-    page.set_input_files("#stack-editor input[name=upload]",
-                         files=[{"name": "app.yml", "mimeType": "text/yaml", "buffer": good.encode()}])
+    page.set_input_files(
+        "#stack-editor input[name=upload]",
+        files=[{"name": "app.yml", "mimeType": "text/yaml", "buffer": good.encode()}],
+    )
     expect(page.locator("#stack-editor textarea[name=compose]")).to_have_value(good)
     expect(page.locator("#stack-editor input[name=name]")).to_have_value(name)  # a typed name stays
     page.click("#stack-editor button[value=plan]")

@@ -36,8 +36,9 @@ from tests.testbed.config import OBJECT_LABEL
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 APP_DIR = Path(__file__).resolve().parents[2] / "apps" / "friendlyhello"
 REPORT_FILE = APP_DIR / "docker-compose.yml"
-MANIFEST_TYPES = ", ".join(["application/vnd.docker.distribution.manifest.v2+json",
-                            "application/vnd.oci.image.manifest.v1+json"])
+MANIFEST_TYPES = ", ".join(
+    ["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"]
+)
 CONVERGE = 120_000  # ms: pulls on node B and friendlyhello's first health check
 
 
@@ -76,7 +77,8 @@ def images(engine, registry) -> Iterator[Images]:
     copy = f"{registry.address}/friendlyhello:{run}-copy"
     with tempfile.TemporaryDirectory() as context:
         (Path(context) / "Dockerfile").write_text(
-            f"FROM {_local_friendlyhello(engine)}\nLABEL swarmdeck.test.walkthrough={run}\n")
+            f"FROM {_local_friendlyhello(engine)}\nLABEL swarmdeck.test.walkthrough={run}\n"
+        )
         build_image(engine, Path(context), web)
     redis_choice = ensure_base_images(engine, ["redis"])["redis"]
     # The bed registry's copy of the redis base, as `swarmdeck up` pushes it (shared: kept).
@@ -110,9 +112,11 @@ def compose_text() -> str:
     # Labelled as the test bed's fixtures label what they make, so that the bed's sweep
     # removes what a killed run of this test left behind.
     owner = f'{OBJECT_LABEL}: "{os.getpid()}"'
-    return (text.replace(ports, "")
-            .replace("    deploy:\n", f"    deploy:\n      labels:\n        {owner}\n")
-            .replace("  webnet: {}\n", f"  webnet:\n    labels:\n      {owner}\n"))
+    return (
+        text.replace(ports, "")
+        .replace("    deploy:\n", f"    deploy:\n      labels:\n        {owner}\n")
+        .replace("  webnet: {}\n", f"  webnet:\n    labels:\n      {owner}\n")
+    )
 
 
 def bed_note(swarm) -> str:
@@ -126,8 +130,15 @@ def web_chips(tab: Page, stack: str, node_id: str):
     return tab.locator(f'#swarm-map td[data-node="{node_id}"] .task.state-running', has_text=f"{stack}_web.")
 
 
-def test_the_reports_walkthrough_in_the_console(live, page, swarm, swarm_cleanup, registry,  # noqa: F811
-                                                 images, engine):
+def test_the_reports_walkthrough_in_the_console(
+    live,
+    page,  # noqa: F811
+    swarm,
+    swarm_cleanup,
+    registry,  # noqa: F811
+    images,
+    engine,
+):
     page.expected_failures.append("status of 422 (Unprocessable Entity)")  # the broken file
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
@@ -177,14 +188,18 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     tab.goto(url + "/stacks")
     tab.click("#stack-editor-box summary")
     tab.fill("#stack-editor input[name=name]", stack)
-    tab.fill("#stack-editor input[name=env]",
-             f'{{"FRIENDLYHELLO_IMAGE": "{images.web}", "REDIS_IMAGE": "{images.redis}"}}')
+    tab.fill(
+        "#stack-editor input[name=env]",
+        f'{{"FRIENDLYHELLO_IMAGE": "{images.web}", "REDIS_IMAGE": "{images.redis}"}}',
+    )
     tab.fill("#stack-editor textarea[name=compose]", text.replace("replicas: 2", "replicas: two"))
     tab.click("#stack-editor button[value=deploy]")
     expect(tab.locator("#stack-problems li")).to_contain_text(
-        f"line {line}, column 17: services.web.deploy.replicas")
-    selected = tab.eval_on_selector("#stack-editor textarea[name=compose]",
-                                    "t => t.value.slice(t.selectionStart, t.selectionEnd)")
+        f"line {line}, column 17: services.web.deploy.replicas"
+    )
+    selected = tab.eval_on_selector(
+        "#stack-editor textarea[name=compose]", "t => t.value.slice(t.selectionStart, t.selectionEnd)"
+    )
     assert selected == "      replicas: two"  # the editor shows the line itself
     shot(tab, "walkthrough-05-broken-file")
     assert not stack_cli.stack_services(swarm.manager, stack)
@@ -215,7 +230,8 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     expect(tab.locator("dd", has_text="replicated")).to_contain_text("/4 running")
     tab.goto(url + "/swarm")
     expect(tab.locator("#swarm-map .task.state-running", has_text=f"{stack}_web.")).to_have_count(
-        4, timeout=CONVERGE)
+        4, timeout=CONVERGE
+    )
     shot(tab, "walkthrough-09-scaled-to-4")
 
     # Drain node B from the nodes view: its web tasks move to node A while the map watches.
@@ -237,8 +253,9 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     shot(tab, "walkthrough-12-shared-digest")
     tab.click("button:text-is('Delete this tag')")
     expect(tab).to_have_url(re.compile(r"/registries/lab/repository\?repository=friendlyhello$"))
-    assert dialogs == [f"Delete friendlyhello:{images.copy_tag}? Tags {images.tags[0]} share its "
-                       "digest and are deleted too."]
+    assert dialogs == [
+        f"Delete friendlyhello:{images.copy_tag}? Tags {images.tags[0]} share its digest and are deleted too."
+    ]
     with registry.client() as client:
         for tag in images.tags:
             answer = client.head(f"/v2/friendlyhello/manifests/{tag}", headers={"Accept": MANIFEST_TYPES})
@@ -249,8 +266,13 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
     shot(tab, "walkthrough-13-tag-deleted")
 
 
-def test_the_editor_ends_a_failed_convergence_with_the_task_error(live, page, swarm, swarm_cleanup,  # noqa: F811
-                                                                   registry):
+def test_the_editor_ends_a_failed_convergence_with_the_task_error(
+    live,
+    page,  # noqa: F811
+    swarm,
+    swarm_cleanup,  # noqa: F811
+    registry,
+):
     """Not the report's path: an image no node can pull. The editor says why it failed."""
     stack = swarm_cleanup.stack(unique_name("sdwt-bad"))
     missing = f"{registry.address}/sdct-missing/{stack}:nope"
@@ -258,13 +280,16 @@ def test_the_editor_ends_a_failed_convergence_with_the_task_error(live, page, sw
     page.goto(live.url + "/stacks")
     page.click("#stack-editor-box summary")
     page.fill("#stack-editor input[name=name]", stack)
-    page.fill("#stack-editor textarea[name=compose]",
-              f'version: "3.8"\nservices:\n  app:\n    image: {missing}\n    command: ["sleep", "600"]\n'
-              f'    deploy:\n      labels:\n        {OBJECT_LABEL}: "{os.getpid()}"\n')
+    page.fill(
+        "#stack-editor textarea[name=compose]",
+        f'version: "3.8"\nservices:\n  app:\n    image: {missing}\n    command: ["sleep", "600"]\n'
+        f'    deploy:\n      labels:\n        {OBJECT_LABEL}: "{os.getpid()}"\n',
+    )
     page.click("#stack-editor button[value=deploy]")
     outcome = page.locator("#stack-outcome")
-    expect(outcome).to_have_text(re.compile(rf"^failed: {stack}_app: 0/1 running \(.*rejected: "),
-                                 timeout=CONVERGE)
+    expect(outcome).to_have_text(
+        re.compile(rf"^failed: {stack}_app: 0/1 running \(.*rejected: "), timeout=CONVERGE
+    )
     expect(outcome).to_contain_text(f"No such image: {missing}")
     row = page.locator(f'#stack-progress tr.failed[data-service="{stack}_app"]')
     expect(row).to_contain_text("rejected: No such image")

@@ -28,9 +28,19 @@ from tests.testbed.config import ENGINE_A_URL
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 LABEL = "com.docker.stack.namespace"
 WORKER = "endpoint 'nodeb' is a swarm worker: only a manager answers this"
-MANAGER_ONLY_READS = ("/api/nodes", "/api/services", "/api/tasks", "/api/stacks", "/api/swarm/map",
-                      "/api/services/x", "/api/services/x/logs", "/api/stacks/x", "/api/swarm/map/stream",
-                      "/api/stacks/x/converge", "/api/swarm/join-tokens")
+MANAGER_ONLY_READS = (
+    "/api/nodes",
+    "/api/services",
+    "/api/tasks",
+    "/api/stacks",
+    "/api/swarm/map",
+    "/api/services/x",
+    "/api/services/x/logs",
+    "/api/stacks/x",
+    "/api/swarm/map/stream",
+    "/api/stacks/x/converge",
+    "/api/swarm/join-tokens",
+)
 
 
 def audit_of(admin: TestClient, action: str) -> list[tuple[str, str, str, str]]:
@@ -65,28 +75,44 @@ def stack(swarm_cleanup) -> str:
     return swarm_cleanup.stack(unique_name("sdendpoint"))
 
 
-def test_node_b_is_a_worker_and_refuses_manager_work_naming_itself(admin, swarm, stack,
-                                                                   registry_busybox_image):
+def test_node_b_is_a_worker_and_refuses_manager_work_naming_itself(
+    admin, swarm, stack, registry_busybox_image
+):
     add_node_b(admin)
     view = admin.get("/api/swarm?endpoint=nodeb")
     assert view.status_code == 200, view.text
-    assert view.json() | {"endpoint": "nodeb", "state": "active", "role": "worker", "is_manager": False,
-                          "node_id": swarm.node_b_id} == view.json()
+    assert (
+        view.json()
+        | {
+            "endpoint": "nodeb",
+            "state": "active",
+            "role": "worker",
+            "is_manager": False,
+            "node_id": swarm.node_b_id,
+        }
+        == view.json()
+    )
     assert "nodes" not in view.json()  # a worker knows nothing of the others
     local = admin.get("/api/swarm").json()  # no endpoint: the console's own engine, as before
     assert (local["endpoint"], local["role"], local["node_id"], local["nodes"]) == (
-        "local", "manager", swarm.node_a_id, 2)
+        "local",
+        "manager",
+        swarm.node_a_id,
+        2,
+    )
     for path in MANAGER_ONLY_READS:
         refused = admin.get(path, params={"endpoint": "nodeb"})
         assert refused.status_code == 409, (path, refused.text)
         assert refused.json()["detail"].startswith(WORKER), (path, refused.text)
 
     name = unique_name("sdendpoint")
-    made = admin.post("/api/services?endpoint=nodeb",
-                      json={"name": name, "image": registry_busybox_image, "replicas": 0})
+    made = admin.post(
+        "/api/services?endpoint=nodeb", json={"name": name, "image": registry_busybox_image, "replicas": 0}
+    )
     assert made.status_code == 409 and made.json()["detail"].startswith(WORKER), made.text
-    deployed = admin.post(f"/api/stacks/{stack}/deploy?endpoint=nodeb",
-                          json={"compose": compose(registry_busybox_image)})
+    deployed = admin.post(
+        f"/api/stacks/{stack}/deploy?endpoint=nodeb", json={"compose": compose(registry_busybox_image)}
+    )
     assert deployed.status_code == 409 and deployed.json()["detail"].startswith(WORKER), deployed.text
     drained = admin.post(f"/api/nodes/{swarm.node_b_id}/drain?endpoint=nodeb")
     assert drained.status_code == 409 and drained.json()["detail"].startswith(WORKER)
@@ -94,8 +120,10 @@ def test_node_b_is_a_worker_and_refuses_manager_work_naming_itself(admin, swarm,
     assert removed.status_code == 409 and removed.json()["detail"].startswith(WORKER)
     rotated = admin.post("/api/swarm/join-tokens/worker/rotate?endpoint=nodeb")
     assert rotated.status_code == 409 and rotated.json()["detail"].startswith(WORKER)
-    joined = admin.post("/api/swarm/join?endpoint=nodeb",
-                        json={"manager_addr": swarm.manager_addr, "token": swarm.worker_token})
+    joined = admin.post(
+        "/api/swarm/join?endpoint=nodeb",
+        json={"manager_addr": swarm.manager_addr, "token": swarm.worker_token},
+    )
     assert joined.status_code == 409
     assert joined.json()["detail"].startswith("endpoint 'nodeb' is already in a swarm (state active)")
     # Nothing changed on the swarm; every refused change is audited under node B's name.
@@ -105,7 +133,8 @@ def test_node_b_is_a_worker_and_refuses_manager_work_naming_itself(admin, swarm,
     [(who, target, endpoint, result)] = audit_of(admin, "service.create")
     assert (who, endpoint) == ("admin", "nodeb") and result.startswith(f"error: {WORKER}")
     assert [e[2:] for e in audit_of(admin, "stack.deploy")] == [
-        ("nodeb", f"error: {deployed.json()['detail']}")]
+        ("nodeb", f"error: {deployed.json()['detail']}")
+    ]
 
 
 def test_a_manager_endpoint_manages_its_swarm(app, admin, live, swarm, stack, registry_busybox_image):
@@ -114,13 +143,20 @@ def test_a_manager_endpoint_manages_its_swarm(app, admin, live, swarm, stack, re
     ``?endpoint=mgr`` and audited as mgr; a change without ``endpoint`` stays audited as local."""
     assert admin.post("/api/endpoints", json={"name": "mgr", "url": ENGINE_A_URL}).status_code == 201
     view = admin.get("/api/swarm?endpoint=mgr").json()
-    assert (view["endpoint"], view["role"], view["node_id"], view["nodes"]) == ("mgr", "manager",
-                                                                               swarm.node_a_id, 2)
-    assert {n["id"] for n in admin.get("/api/nodes?endpoint=mgr").json()} == {swarm.node_a_id,
-                                                                             swarm.node_b_id}
+    assert (view["endpoint"], view["role"], view["node_id"], view["nodes"]) == (
+        "mgr",
+        "manager",
+        swarm.node_a_id,
+        2,
+    )
+    assert {n["id"] for n in admin.get("/api/nodes?endpoint=mgr").json()} == {
+        swarm.node_a_id,
+        swarm.node_b_id,
+    }
     client = live.login("admin")
-    deployed = client.post(f"/api/stacks/{stack}/deploy?endpoint=mgr",
-                           json={"compose": compose(registry_busybox_image, 2)})
+    deployed = client.post(
+        f"/api/stacks/{stack}/deploy?endpoint=mgr", json={"compose": compose(registry_busybox_image, 2)}
+    )
     assert deployed.status_code == 200, deployed.text
     *_, (last_name, last) = events(client, f"/api/stacks/{stack}/converge?endpoint=mgr&timeout=90")
     assert (last_name, last["state"]) == ("end", "converged"), last
@@ -138,40 +174,53 @@ def test_a_manager_endpoint_manages_its_swarm(app, admin, live, swarm, stack, re
 
     service = unique_name("sdendpoint")
     try:
-        made = admin.post("/api/services", json={"name": service, "image": registry_busybox_image,
-                                                 "replicas": 0})
+        made = admin.post(
+            "/api/services", json={"name": service, "image": registry_busybox_image, "replicas": 0}
+        )
         assert made.status_code == 201, made.text
         assert admin.delete(f"/api/services/{service}?endpoint=mgr").status_code == 200
     finally:
         for leftover in swarm.manager.services.list(filters={"name": service}):
             leftover.remove()
     assert ("admin", f"{service} from {registry_busybox_image}", "local", "ok") in audit_of(
-        admin, "service.create")
+        admin, "service.create"
+    )
     assert ("admin", service, "mgr", "ok") in audit_of(admin, "service.remove")
 
 
-def test_grants_decide_who_reaches_node_b_swarm_views(app, admin, operator, viewer, swarm, stack,
-                                                      registry_busybox_image):
+def test_grants_decide_who_reaches_node_b_swarm_views(
+    app, admin, operator, viewer, swarm, stack, registry_busybox_image
+):
     add_node_b(admin)
     for client in (operator, viewer):
-        for path in ("/api/swarm", "/api/services", "/api/nodes", "/api/swarm/map", "/api/stacks",
-                     "/api/swarm/map/stream", f"/api/stacks/{stack}/converge"):
+        for path in (
+            "/api/swarm",
+            "/api/services",
+            "/api/nodes",
+            "/api/swarm/map",
+            "/api/stacks",
+            "/api/swarm/map/stream",
+            f"/api/stacks/{stack}/converge",
+        ):
             refused = client.get(path, params={"endpoint": "nodeb"})
             assert refused.status_code == 403, (path, refused.text)
             assert "'nodeb' is not granted to any of your teams" in refused.json()["detail"]
     name = unique_name("sdendpoint")
-    changes = (("POST", "/api/services", {"name": name, "image": registry_busybox_image, "replicas": 0}),
-               ("POST", f"/api/stacks/{stack}/deploy", {"compose": compose(registry_busybox_image)}),
-               ("POST", f"/api/nodes/{swarm.node_b_id}/drain", None),
-               ("DELETE", f"/api/stacks/{stack}", None))
+    changes = (
+        ("POST", "/api/services", {"name": name, "image": registry_busybox_image, "replicas": 0}),
+        ("POST", f"/api/stacks/{stack}/deploy", {"compose": compose(registry_busybox_image)}),
+        ("POST", f"/api/nodes/{swarm.node_b_id}/drain", None),
+        ("DELETE", f"/api/stacks/{stack}", None),
+    )
     for method, path, body in changes:
         refused = operator.request(method, path, params={"endpoint": "nodeb"}, json=body)
         assert refused.status_code == 403 and "not granted" in refused.json()["detail"], (path, refused.text)
     # Refused means refused: nothing happened on node B's swarm nor, by falling back, on the local one.
     assert not services_named(swarm, name) and not stack_services(swarm, stack)
     assert swarm.manager.nodes.get(swarm.node_b_id).attrs["Spec"]["Availability"] == "active"
-    denied = {(e.username, e.action, e.endpoint) for e in store_of(app).list_audit()[0]
-              if e.result == "denied"}
+    denied = {
+        (e.username, e.action, e.endpoint) for e in store_of(app).list_audit()[0] if e.result == "denied"
+    }
     assert {("oper", f"{m} {p}", "nodeb") for m, p, _ in changes} <= denied
     # Pages: asked for by name it is refused; the selector does not offer it.
     assert operator.get("/swarm?endpoint=nodeb").status_code == 403

@@ -31,13 +31,25 @@ def add(client, name, address, **extra):
 
 
 def test_added_with_credentials_encrypted_and_never_shown(admin, operator, viewer, registry, app, tmp_path):
-    body = {"name": "bed", "address": registry.address, "username": "ci", "password": SECRET,
-            "ca_pem": registry.ca.read_text()}
+    body = {
+        "name": "bed",
+        "address": registry.address,
+        "username": "ci",
+        "password": SECRET,
+        "ca_pem": registry.ca.read_text(),
+    }
     assert viewer.post("/api/registries", json=body).status_code == 403
     assert operator.post("/api/registries", json=body).status_code == 403
     made = add(admin, **body)
-    assert made == {"name": "bed", "address": registry.address, "username": "ci", "has_password": True,
-                    "ca": True, "managed": False, "allowed_realms": []}
+    assert made == {
+        "name": "bed",
+        "address": registry.address,
+        "username": "ci",
+        "has_password": True,
+        "ca": True,
+        "managed": False,
+        "allowed_realms": [],
+    }
     listed = viewer.get("/api/registries")
     assert SECRET not in listed.text and "bed" in [r["name"] for r in listed.json()]
     data_dir = app.state.data_dir
@@ -50,10 +62,12 @@ def test_added_with_credentials_encrypted_and_never_shown(admin, operator, viewe
     audit = app.state.console.store.list_audit(limit=100)[0]
     assert audit and all(SECRET not in f"{e.target} {e.result}" for e in audit)
     # Bad input: one clear error each, nothing stored.
-    for wrong, message in ((dict(body, name="other", address="no-port"), "HOST:PORT"),
-                           (dict(body, name="other", ca_pem="not a cert"), "PEM"),
-                           (dict(body, name="other", password=None), "both a username and a password"),
-                           (dict(body, name="swarmdeck"), "registry swarmdeck manages")):
+    for wrong, message in (
+        (dict(body, name="other", address="no-port"), "HOST:PORT"),
+        (dict(body, name="other", ca_pem="not a cert"), "PEM"),
+        (dict(body, name="other", password=None), "both a username and a password"),
+        (dict(body, name="swarmdeck"), "registry swarmdeck manages"),
+    ):
         refused = admin.post("/api/registries", json=wrong)
         assert refused.status_code in (400, 409) and message in refused.json()["detail"], refused.text
     assert admin.post("/api/registries", json=body).status_code == 409
@@ -61,8 +75,9 @@ def test_added_with_credentials_encrypted_and_never_shown(admin, operator, viewe
     assert operator.post("/api/registries/bed/test").json()["scheme"] == "https"
 
 
-def test_bed_registry_manifest_and_the_services_running_it(admin, viewer, registry, registry_busybox_image,
-                                                           swarm_cleanup):
+def test_bed_registry_manifest_and_the_services_running_it(
+    admin, viewer, registry, registry_busybox_image, swarm_cleanup
+):
     add(admin, "bed", registry.address, ca_pem=registry.ca.read_text())
     repo, tag = registry_busybox_image.removeprefix(registry.address + "/").rsplit(":", 1)
     found = viewer.get("/api/registries/bed/repositories", params={"q": repo}).json()
@@ -72,9 +87,12 @@ def test_bed_registry_manifest_and_the_services_running_it(admin, viewer, regist
     assert m["digest"].startswith("sha256:") and m["layers"]
     assert m["size"] > sum(x["size"] for x in m["layers"])  # plus the config
     assert m["config"]["architecture"] and m["config"]["os"] == "linux" and m["history"]
-    service = swarm_cleanup.service(registry_busybox_image, ["sleep", "60"],
-                                    labels={OBJECT_LABEL: str(os.getpid())},
-                                    mode={"Replicated": {"Replicas": 0}})
+    service = swarm_cleanup.service(
+        registry_busybox_image,
+        ["sleep", "60"],
+        labels={OBJECT_LABEL: str(os.getpid())},
+        mode={"Replicated": {"Replicas": 0}},
+    )
     usage = viewer.get("/api/registries/bed/usage", params={"repository": repo}).json()["services"]
     assert [u["service"] for u in usage if u["id"] == service.id] == [service.name]
     other = viewer.get("/api/registries/bed/usage", params={"repository": "nobody/uses-this"}).json()
@@ -86,8 +104,9 @@ def test_bed_registry_manifest_and_the_services_running_it(admin, viewer, regist
     assert viewer.get("/api/registries/bed/tags", params={"repository": "../v2/_catalog"}).status_code == 400
 
 
-def test_the_services_running_a_repository_are_the_chosen_endpoints(admin, viewer, registry,
-                                                                    registry_busybox_image, swarm):
+def test_the_services_running_a_repository_are_the_chosen_endpoints(
+    admin, viewer, registry, registry_busybox_image, swarm
+):
     """Usage is read on ``?endpoint=`` (node B is a worker: it cannot tell), with its grants."""
     add(admin, "bed", registry.address, ca_pem=registry.ca.read_text())
     add_node_b(admin)
@@ -115,8 +134,9 @@ def test_catalog_paged_and_searched_on_the_server(admin, viewer, own_registry):
     assert len(last["items"]) == 51 and last["items"][-1] == SEED and cached < fetched
     hits = viewer.get("/api/registries/own/repositories", params={"q": "repo0102"}).json()
     assert hits["items"] == [f"many/repo0{1020 + i}" for i in range(10)] and hits["total"] == 10
-    tags = viewer.get("/api/registries/own/tags",
-                      params={"repository": "many/repo00003", "per_page": 1}).json()
+    tags = viewer.get(
+        "/api/registries/own/tags", params={"repository": "many/repo00003", "per_page": 1}
+    ).json()
     assert (tags["items"], tags["total"], tags["pages"]) == (["latest"], 2, 2)
     page = viewer.get("/registries/own", params={"q": "repo0102"})
     assert page.status_code == 200 and "many/repo01025" in page.text and "page 1 of 1" in page.text
@@ -154,12 +174,19 @@ def managed_registry(engine, registry_image):
     private_registry.remove_registry(engine, volumes=True)
 
 
-def test_managed_registry_listed_by_itself_and_garbage_collected(admin, operator, viewer, engine,
-                                                                  busybox_image, managed_registry):
+def test_managed_registry_listed_by_itself_and_garbage_collected(
+    admin, operator, viewer, engine, busybox_image, managed_registry
+):
     listed = viewer.get("/api/registries").json()
-    assert listed[0] == {"name": "swarmdeck", "address": managed_registry, "username": None,
-                         "has_password": False, "ca": False, "managed": True,
-                         "allowed_realms": []}
+    assert listed[0] == {
+        "name": "swarmdeck",
+        "address": managed_registry,
+        "username": None,
+        "has_password": False,
+        "ca": False,
+        "managed": True,
+        "allowed_realms": [],
+    }
     reference = f"{managed_registry}/sdct/gc:1"
     tag_image(engine, busybox_image, reference)
     try:
@@ -182,11 +209,21 @@ def test_an_index_shows_its_platforms(admin, viewer, own_registry):
     with httpx.Client(base_url=f"http://{own_registry}", timeout=30) as http:
         image = http.head(f"/v2/{SEED}/manifests/1", headers={"Accept": DOCKER_MANIFEST})
         digest, size = image.headers["Docker-Content-Digest"], int(image.headers["Content-Length"])
-        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-            {"mediaType": DOCKER_MANIFEST, "digest": digest, "size": size,
-             "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}}]}
-        put = http.put(f"/v2/{SEED}/manifests/multi", content=json.dumps(index),
-                       headers={"Content-Type": OCI_INDEX})
+        index = {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": DOCKER_MANIFEST,
+                    "digest": digest,
+                    "size": size,
+                    "platform": {"os": "linux", "architecture": "arm", "variant": "v7"},
+                }
+            ],
+        }
+        put = http.put(
+            f"/v2/{SEED}/manifests/multi", content=json.dumps(index), headers={"Content-Type": OCI_INDEX}
+        )
         assert put.status_code == 201, put.text
     m = viewer.get("/api/registries/own/manifest", params={"repository": SEED, "reference": "multi"}).json()
     assert m["is_index"] and m["platforms"] == [{"platform": "linux/arm/v7", "digest": digest, "size": size}]

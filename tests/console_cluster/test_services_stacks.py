@@ -37,19 +37,32 @@ def running(client, service_id: str) -> int:
 
 
 def create(client, swarm_cleanup, image, **fields):
-    body = {"name": unique_name("sdct-svc"), "image": image, "command": SLEEPER, "endpoint_mode": "dnsrr",
-            "labels": {OBJECT_LABEL: str(os.getpid())}, **fields}
+    body = {
+        "name": unique_name("sdct-svc"),
+        "image": image,
+        "command": SLEEPER,
+        "endpoint_mode": "dnsrr",
+        "labels": {OBJECT_LABEL: str(os.getpid())},
+        **fields,
+    }
     answer = client.post("/api/services", json=body)
     assert answer.status_code == 201, answer.text
     swarm_cleanup.services.append(answer.json()["id"])
     return answer.json()
 
 
-def test_service_create_scale_update_rollback_logs(operator, viewer, swarm, swarm_cleanup,
-                                                   registry_busybox_image, registry, app):
+def test_service_create_scale_update_rollback_logs(
+    operator, viewer, swarm, swarm_cleanup, registry_busybox_image, registry, app
+):
     assert viewer.post("/api/services", json={}).status_code == 403
-    s = create(operator, swarm_cleanup, registry_busybox_image, replicas=2, env={"GREETING": "<i>hi</i>"},
-               ports=[{"target": 8080, "published": free_port(), "mode": "host"}])
+    s = create(
+        operator,
+        swarm_cleanup,
+        registry_busybox_image,
+        replicas=2,
+        env={"GREETING": "<i>hi</i>"},
+        ports=[{"target": 8080, "published": free_port(), "mode": "host"}],
+    )
     assert s["endpoint_mode"] == "dnsrr" and s["replicas"] == 2 and "GREETING=<i>hi</i>" in s["env"]
     wait(lambda: running(operator, s["id"]) == 2, "two running tasks")
     tasks = operator.get(f"/api/services/{s['id']}").json()["tasks"]
@@ -73,11 +86,17 @@ def test_service_create_scale_update_rollback_logs(operator, viewer, swarm, swar
     assert updated.status_code == 200 and updated.json()["image"] == pinned and updated.json()["has_previous"]
     back = operator.post(f"/api/services/{s['id']}/rollback")
     assert back.status_code == 200, back.text
-    assert swarm.manager.services.get(s["id"]).attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] \
+    assert (
+        swarm.manager.services.get(s["id"]).attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
         == registry_busybox_image
+    )
 
-    lines = wait(lambda: [x for x in operator.get(f"/api/services/{s['id']}/logs").json()["lines"]
-                          if "hello from" in x], "the service's log")
+    lines = wait(
+        lambda: [
+            x for x in operator.get(f"/api/services/{s['id']}/logs").json()["lines"] if "hello from" in x
+        ],
+        "the service's log",
+    )
     assert lines
     page = operator.get(f"/services/{s['id']}")
     assert page.status_code == 200 and "GREETING=&lt;i&gt;hi&lt;/i&gt;" in page.text
@@ -93,8 +112,15 @@ def test_service_create_scale_update_rollback_logs(operator, viewer, swarm, swar
 
 
 def test_bad_service_requests_are_one_clear_error(operator, registry_busybox_image):
-    ingress = operator.post("/api/services", json={"name": "sdct-x", "image": registry_busybox_image,
-                                                   "endpoint_mode": "dnsrr", "ports": [{"target": 80}]})
+    ingress = operator.post(
+        "/api/services",
+        json={
+            "name": "sdct-x",
+            "image": registry_busybox_image,
+            "endpoint_mode": "dnsrr",
+            "ports": [{"target": 80}],
+        },
+    )
     assert ingress.status_code == 400 and "host mode" in ingress.json()["detail"]
     assert operator.post("/api/services/sdct-nothing/scale", json={"replicas": 1}).status_code == 404
     assert operator.post("/api/services/sdct-nothing/rollback").status_code == 404
@@ -107,30 +133,51 @@ def _stack_objects(swarm, swarm_cleanup, namespace, image):
     swarm.manager.configs.create(name=f"{namespace}_conf", data=b"x", labels=label)
     swarm.manager.secrets.create(name=f"{namespace}_secret", data=b"y", labels=label)
     for svc in ("web", "worker"):
-        swarm.manager.services.create(image, SLEEPER, name=f"{namespace}_{svc}", labels=label,
-                                      networks=[net.id], endpoint_spec=None,
-                                      container_labels={STACK_LABEL: namespace})
+        swarm.manager.services.create(
+            image,
+            SLEEPER,
+            name=f"{namespace}_{svc}",
+            labels=label,
+            networks=[net.id],
+            endpoint_spec=None,
+            container_labels={STACK_LABEL: namespace},
+        )
     return label
 
 
-def test_stacks_listed_whoever_deployed_them_and_removed(operator, viewer, swarm, swarm_cleanup,
-                                                        registry_busybox_image):
+def test_stacks_listed_whoever_deployed_them_and_removed(
+    operator, viewer, swarm, swarm_cleanup, registry_busybox_image
+):
     namespace = unique_name("sdct-stack")
     _stack_objects(swarm, swarm_cleanup, namespace, registry_busybox_image)
     stacks = {s["name"]: s for s in viewer.get("/api/stacks").json()}
     assert stacks[namespace]["services"] == 2 and stacks[namespace]["replicas"] == 2
     detail = viewer.get(f"/api/stacks/{namespace}").json()
     assert sorted(s["name"] for s in detail["services"]) == [f"{namespace}_web", f"{namespace}_worker"]
-    wait(lambda: len([t for t in viewer.get(f"/api/stacks/{namespace}").json()["tasks"]
-                      if t["desired"] == "running"]) == 2, "the stack's tasks")
+    wait(
+        lambda: (
+            len(
+                [
+                    t
+                    for t in viewer.get(f"/api/stacks/{namespace}").json()["tasks"]
+                    if t["desired"] == "running"
+                ]
+            )
+            == 2
+        ),
+        "the stack's tasks",
+    )
     assert namespace in viewer.get("/stacks").text
     assert f"{namespace}_web" in viewer.get(f"/stacks/{namespace}").text
     assert viewer.delete(f"/api/stacks/{namespace}").status_code == 403
     removed = operator.delete(f"/api/stacks/{namespace}")
     assert removed.status_code == 200, removed.text
-    assert removed.json()["removed"] == {"services": [f"{namespace}_web", f"{namespace}_worker"],
-                                         "configs": [f"{namespace}_conf"], "secrets": [f"{namespace}_secret"],
-                                         "networks": [f"{namespace}_default"]}
+    assert removed.json()["removed"] == {
+        "services": [f"{namespace}_web", f"{namespace}_worker"],
+        "configs": [f"{namespace}_conf"],
+        "secrets": [f"{namespace}_secret"],
+        "networks": [f"{namespace}_default"],
+    }
     flt = {"label": f"{STACK_LABEL}={namespace}"}
     assert not swarm.manager.services.list(filters=flt)
     # The engine forgets a removed overlay network once this node's tasks on it are gone.

@@ -56,8 +56,9 @@ def stack(swarm):
         service.remove()
 
 
-def test_broken_file_is_shown_at_its_line_and_nothing_is_created(operator, swarm, stack,
-                                                                 registry_busybox_image):
+def test_broken_file_is_shown_at_its_line_and_nothing_is_created(
+    operator, swarm, stack, registry_busybox_image
+):
     text = compose(registry_busybox_image).replace("replicas: 0", "replicas: many")
     answer = operator.post(f"/api/stacks/{stack}/deploy", json={"compose": text})
     assert answer.status_code == 422
@@ -73,16 +74,18 @@ def test_plan_then_deploy_then_nothing_to_update(operator, swarm, stack, registr
     assert any("create" in line.lower() and f"{stack}_app" in line for line in plan.json()["plan"])
     assert not swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})
 
-    first = operator.post(f"/api/stacks/{stack}/deploy",
-                          json={"compose": text, "env": {"GREETING": "hello <b>"}})
+    first = operator.post(
+        f"/api/stacks/{stack}/deploy", json={"compose": text, "env": {"GREETING": "hello <b>"}}
+    )
     assert first.status_code == 200, first.text
     assert first.json()["created"] == [f"{stack}_app"]
     [service] = swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})
     env = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
     assert env == ["GREETING=hello <b>"]  # only the variables sent, not the console's own
 
-    again = operator.post(f"/api/stacks/{stack}/deploy",
-                          json={"compose": text, "env": {"GREETING": "hello <b>"}})
+    again = operator.post(
+        f"/api/stacks/{stack}/deploy", json={"compose": text, "env": {"GREETING": "hello <b>"}}
+    )
     assert again.status_code == 200
     assert again.json()["unchanged"] == [f"{stack}_app"] and again.json()["updated"] == []
     service.reload()
@@ -91,28 +94,36 @@ def test_plan_then_deploy_then_nothing_to_update(operator, swarm, stack, registr
     assert "PreviousSpec" not in service.attrs
 
 
-def test_file_secrets_are_refused_and_viewers_cannot_deploy(operator, viewer, swarm, stack,
-                                                            registry_busybox_image):
+def test_file_secrets_are_refused_and_viewers_cannot_deploy(
+    operator, viewer, swarm, stack, registry_busybox_image
+):
     text = compose(registry_busybox_image) + (
-        "    secrets: [token]\nsecrets:\n  token:\n    file: /etc/shadow\n")
+        "    secrets: [token]\nsecrets:\n  token:\n    file: /etc/shadow\n"
+    )
     answer = operator.post(f"/api/stacks/{stack}/deploy", json={"compose": text})
     assert answer.status_code == 422
     assert "would be read from the console's own disk" in answer.json()["detail"]
-    assert viewer.post(f"/api/stacks/{stack}/deploy",
-                       json={"compose": compose(registry_busybox_image)}).status_code == 403
+    assert (
+        viewer.post(
+            f"/api/stacks/{stack}/deploy", json={"compose": compose(registry_busybox_image)}
+        ).status_code
+        == 403
+    )
     assert not swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})
 
 
 def test_convergence_followed_live_until_converged(live, swarm, stack, registry_busybox_image):
     operator, viewer = live.login("oper"), live.login("viewer")
-    deployed = operator.post(f"/api/stacks/{stack}/deploy",
-                             json={"compose": compose(registry_busybox_image, 2)})
+    deployed = operator.post(
+        f"/api/stacks/{stack}/deploy", json={"compose": compose(registry_busybox_image, 2)}
+    )
     assert deployed.status_code == 200, deployed.text
     received = events(viewer, f"/api/stacks/{stack}/converge?timeout=90")  # watching needs only read
     *progress, (last_name, last) = received
     assert last_name == "end" and last["state"] == "converged", received
-    assert last["services"] == [{"name": f"{stack}_app", "running": 2, "desired": 2, "converged": True,
-                                 "problems": []}]
+    assert last["services"] == [
+        {"name": f"{stack}_app", "running": 2, "desired": 2, "converged": True, "problems": []}
+    ]
     assert progress and all(name == "progress" and data["state"] == "converging" for name, data in progress)
     assert progress[0][1]["services"][0]["desired"] == 2
     assert [p for _, p in progress if p["services"][0]["running"] < 2], "nothing seen before convergence"
@@ -121,7 +132,8 @@ def test_convergence_followed_live_until_converged(live, swarm, stack, registry_
 
 
 def test_convergence_of_an_image_no_node_can_pull_ends_failed_with_the_task_error(
-        live, swarm, stack, registry):
+    live, swarm, stack, registry
+):
     missing = f"{registry.address}/sdct-missing/{stack}:nope"
     operator = live.login("oper")
     deployed = operator.post(f"/api/stacks/{stack}/deploy", json={"compose": compose(missing, 1)})

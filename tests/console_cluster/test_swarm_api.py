@@ -45,8 +45,9 @@ def test_init_and_join_refused_inside_a_swarm(admin, operator, swarm):
     assert operator.post("/api/swarm/init", json={}).status_code == 403
     refused = admin.post("/api/swarm/init", json={"advertise_addr": swarm.addr_a})
     assert refused.status_code == 409 and "already in a swarm" in refused.json()["detail"]
-    joined = admin.post("/api/swarm/join",
-                        json={"manager_addr": swarm.manager_addr, "token": swarm.worker_token})
+    joined = admin.post(
+        "/api/swarm/join", json={"manager_addr": swarm.manager_addr, "token": swarm.worker_token}
+    )
     assert joined.status_code == 409 and "already in a swarm" in joined.json()["detail"]
     bad = admin.post("/api/swarm/join", json={"manager_addr": "x", "token": "not a token"})
     assert bad.status_code == 422

@@ -11,13 +11,29 @@ from tests.console.test_auth import routes
 
 PREFIXES = ("/api/swarm", "/api/nodes", "/api/services", "/api/tasks", "/api/stacks", "/api/registries")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-ADMIN_ONLY = {("POST", "/api/swarm/init"), ("POST", "/api/swarm/join"), ("POST", "/api/swarm/leave"),
-              ("GET", "/api/swarm/join-tokens"), ("POST", "/api/swarm/join-tokens/{role}/rotate"),
-              ("DELETE", "/api/nodes/{node_id}"), ("POST", "/api/registries"),
-              ("DELETE", "/api/registries/{name}"), ("POST", "/api/registries/{name}/gc")}
-PAGES = ("/swarm", "/swarm/nodes/x", "/services", "/services/x", "/stacks", "/stacks/x", "/registries",
-         "/registries/x", "/registries/x/repository?repository=a",
-         "/registries/x/manifest?repository=a&reference=b")
+ADMIN_ONLY = {
+    ("POST", "/api/swarm/init"),
+    ("POST", "/api/swarm/join"),
+    ("POST", "/api/swarm/leave"),
+    ("GET", "/api/swarm/join-tokens"),
+    ("POST", "/api/swarm/join-tokens/{role}/rotate"),
+    ("DELETE", "/api/nodes/{node_id}"),
+    ("POST", "/api/registries"),
+    ("DELETE", "/api/registries/{name}"),
+    ("POST", "/api/registries/{name}/gc"),
+}
+PAGES = (
+    "/swarm",
+    "/swarm/nodes/x",
+    "/services",
+    "/services/x",
+    "/stacks",
+    "/stacks/x",
+    "/registries",
+    "/registries/x",
+    "/registries/x/repository?repository=a",
+    "/registries/x/manifest?repository=a&reference=b",
+)
 
 
 def cluster_routes(app):
@@ -59,9 +75,12 @@ def test_operators_do_not_administer(operator, app):
 
 def test_csrf_needed_on_cluster_changes(operator):
     token = operator.headers.pop("X-CSRF-Token")
-    for method, path in (("POST", "/api/services"), ("DELETE", "/api/stacks/x"),
-                         ("POST", "/api/nodes/x/drain"),
-                         ("DELETE", "/api/registries/x/tags?repository=a&tag=b")):
+    for method, path in (
+        ("POST", "/api/services"),
+        ("DELETE", "/api/stacks/x"),
+        ("POST", "/api/nodes/x/drain"),
+        ("DELETE", "/api/registries/x/tags?repository=a&tag=b"),
+    ):
         answer = operator.request(method, path, json={})
         assert answer.status_code == 403 and "CSRF" in answer.json()["detail"], (method, path)
     operator.headers["X-CSRF-Token"] = token

@@ -29,20 +29,25 @@ LABEL = {"label": f"com.docker.stack.namespace={STACK}"}
 
 
 def swarmdeck(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swarmdeck", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "swarmdeck", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def get(address: str) -> dict:
-    answer = httpx.get(f"http://{address}:{PORT}/",
-                       headers={"Accept": "application/json", "Connection": "close"}, timeout=5)
+    answer = httpx.get(
+        f"http://{address}:{PORT}/", headers={"Accept": "application/json", "Connection": "close"}, timeout=5
+    )
     assert answer.status_code == 200
     return answer.json()
 
 
 def running_tasks(engine, service: str) -> list[dict]:
-    return [t for t in engine.services.get(f"{STACK}_{service}").tasks()
-            if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
+    return [
+        t
+        for t in engine.services.get(f"{STACK}_{service}").tasks()
+        if t["DesiredState"] == "running" and t["Status"]["State"] == "running"
+    ]
 
 
 def test_up_refuses_a_taken_port_and_deploys_nothing(swarm, registry):
@@ -107,8 +112,9 @@ def test_one_web_replica_per_node_and_redis_on_the_manager(deployed, swarm):
 
 
 def test_each_node_reaches_both_replicas(deployed, swarm):
-    replicas = {t["Status"]["ContainerStatus"]["ContainerID"][:12]
-                for t in running_tasks(swarm.manager, "web")}
+    replicas = {
+        t["Status"]["ContainerStatus"]["ContainerID"][:12] for t in running_tasks(swarm.manager, "web")
+    }
     for address in (swarm.addr_a, swarm.addr_b):
         seen = {get(address)["hostname"] for _ in range(20)}
         assert seen == replicas, f"from {address}"
@@ -173,8 +179,9 @@ def test_the_setup_code_printed_by_up_creates_the_first_admin(deployed, swarm, r
 
 def test_second_up_changes_nothing(deployed, swarm, registry):
     def snapshot():
-        services = (swarm.manager.services.list(filters=LABEL)
-                    + swarm.manager.services.list(filters=CONSOLE_LABEL))
+        services = swarm.manager.services.list(filters=LABEL) + swarm.manager.services.list(
+            filters=CONSOLE_LABEL
+        )
         specs = {s.name: s.attrs["Spec"] for s in services}
         tasks = {t["ID"] for s in services for t in s.tasks() if t["DesiredState"] == "running"}
         return specs, tasks
@@ -200,8 +207,10 @@ def test_up_without_the_console_leaves_its_stack_as_it_is(deployed, swarm, regis
     run = swarmdeck("up", "--registry", registry.address, "--requests", "5", "--no-console")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Console image" not in run.stdout and f":{CONSOLE_PORT}/" not in run.stdout
-    after = {s.name: (s.attrs["Spec"], "PreviousSpec" in s.attrs)
-             for s in swarm.manager.services.list(filters=CONSOLE_LABEL)}
+    after = {
+        s.name: (s.attrs["Spec"], "PreviousSpec" in s.attrs)
+        for s in swarm.manager.services.list(filters=CONSOLE_LABEL)
+    }
     assert after == before
 
 

@@ -17,8 +17,9 @@ LABEL = {"label": "com.docker.stack.namespace=friendlyhello"}
 
 
 def swarmdeck(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swarmdeck", *args], capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "swarmdeck", *args], capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.fixture

@@ -47,8 +47,12 @@ def test_first_up_inits_the_swarm_starts_the_registry_and_verifies(host, first_u
     assert "friendlyhello is up (proxy routing, 1 node(s)" in run.stdout
     assert f"http://{host.addr}:6767/" in run.stdout
     services = {s.name for s in host.client.services.list()}
-    assert services == {"friendlyhello_web", "friendlyhello_redis", "friendlyhello_ingress-proxy",
-                        "swarmdeck_console"}
+    assert services == {
+        "friendlyhello_web",
+        "friendlyhello_redis",
+        "friendlyhello_ingress-proxy",
+        "swarmdeck_console",
+    }
     registry = host.client.containers.get("swarmdeck-registry")
     assert registry.attrs["HostConfig"]["PortBindings"]["5000/tcp"][0]["HostIp"] == "127.0.0.1"
     assert "Console image: built swarmdeck-console:" in run.stdout  # on this host, offline
@@ -59,7 +63,10 @@ def test_the_console_answers_and_lists_the_registry_up_started(host, first_up):
     with create_first_admin(host.addr, setup_code_printed(first_up.stdout, host.addr)) as console:
         [registry] = console.get("/api/registries").json()  # the managed one, not added twice
     assert (registry["name"], registry["address"], registry["managed"]) == (
-        "swarmdeck", "127.0.0.1:5000", True)
+        "swarmdeck",
+        "127.0.0.1:5000",
+        True,
+    )
 
 
 def test_second_up_reuses_everything(host):
@@ -76,5 +83,8 @@ def test_down_with_volumes_and_registry_leaves_nothing(host):
     assert run.returncode == 0, run.stdout + run.stderr
     assert not host.client.services.list()
     assert not host.client.containers.list(all=True, filters={"name": "swarmdeck-registry"})
-    assert not [v for v in host.client.volumes.list() if v.name.startswith(("friendlyhello_", "swarmdeck_",
-                                                                            "swarmdeck-registry"))]
+    assert not [
+        v
+        for v in host.client.volumes.list()
+        if v.name.startswith(("friendlyhello_", "swarmdeck_", "swarmdeck-registry"))
+    ]

@@ -146,9 +146,7 @@ def test_a_second_bootstrap_rebuilds_nothing(
     elapsed = time.monotonic() - started
     assert again == base_images
     assert {role: engine.images.get(tag).id for role, tag in again.items()} == before
-    assert sorted(role for role, message in events if "up to date" in message) == sorted(
-        BASE_IMAGES
-    )
+    assert sorted(role for role, message in events if "up to date" in message) == sorted(BASE_IMAGES)
     print(f"warm bootstrap of {len(again)} images: {elapsed:.2f} s")
 
 
@@ -257,13 +255,9 @@ def _host_tagged_wheel(folder: Path) -> str:
     return name
 
 
-def test_python_is_311_with_a_working_venv(
-    engine: docker.DockerClient, base_images: dict[str, str]
-) -> None:
+def test_python_is_311_with_a_working_venv(engine: docker.DockerClient, base_images: dict[str, str]) -> None:
     image = base_images["python"]
-    assert _once(engine, image, ["python3", "-c", "import sys; print(sys.version_info[:2])"]) == (
-        "(3, 11)"
-    )
+    assert _once(engine, image, ["python3", "-c", "import sys; print(sys.version_info[:2])"]) == ("(3, 11)")
     out = _once(
         engine,
         image,
@@ -291,9 +285,7 @@ def test_python_base_builds_the_project_dockerfile_pattern(
     )
     tag = f"{janitor.name('app')}:1"
     janitor.images.append(tag)
-    engine.images.build(
-        path=str(tmp_path), tag=tag, buildargs={"BASE": base_images["python"]}, rm=True
-    )
+    engine.images.build(path=str(tmp_path), tag=tag, buildargs={"BASE": base_images["python"]}, rm=True)
     assert _once(engine, tag, []) == "hello from a host-built wheel app"
 
 
@@ -367,9 +359,7 @@ def test_registry_serves_v2_accepts_a_push_and_deletes_when_enabled_by_env(
 
     path = f"{janitor.prefix}/tiny"
     assert path in httpx.get(f"http://{base}/v2/_catalog").json()["repositories"]
-    assert _exec(registry, ["ls", "/var/lib/registry/docker/registry/v2/repositories"]) == (
-        janitor.prefix
-    )
+    assert _exec(registry, ["ls", "/var/lib/registry/docker/registry/v2/repositories"]) == (janitor.prefix)
     manifest = httpx.head(
         f"http://{base}/v2/{path}/manifests/1",
         headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
@@ -390,9 +380,7 @@ def test_registry_refuses_deletes_without_the_env_override(
 
     def deletion_answer() -> int | None:
         try:
-            return httpx.delete(
-                f"http://{base}/v2/any/manifests/sha256:{'0' * 64}", timeout=2
-            ).status_code
+            return httpx.delete(f"http://{base}/v2/any/manifests/sha256:{'0' * 64}", timeout=2).status_code
         except httpx.TransportError:
             return None
 

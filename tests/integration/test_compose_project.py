@@ -52,12 +52,10 @@ class Project:
         return {name: c.id for name, c in self.containers().items()}
 
     def networks(self) -> set[str]:
-        return {net.name for net in self.client.networks.list(
-            filters={"label": f"{n.PROJECT}={self.name}"})}
+        return {net.name for net in self.client.networks.list(filters={"label": f"{n.PROJECT}={self.name}"})}
 
     def volumes(self) -> set[str]:
-        return {vol.name for vol in self.client.volumes.list(
-            filters={"label": f"{n.PROJECT}={self.name}"})}
+        return {vol.name for vol in self.client.volumes.list(filters={"label": f"{n.PROJECT}={self.name}"})}
 
     def leftovers(self) -> tuple[dict[str, str], set[str], set[str]]:
         return self.ids(), self.networks(), self.volumes()
@@ -114,28 +112,44 @@ def test_up_creates_what_compose_would(project: Project, engine: docker.DockerCl
     project.write(TWO_SERVICES)
     events = project.up()
     name = project.name
-    assert events == [f"Network {name}_back  Created", f"Network {name}_default  Created",
-                      f"Volume {name}_data  Created", f"Container {name}-db-1  Started",
-                      f"Container {name}-web-1  Started", f"Container {name}-web-2  Started"]
+    assert events == [
+        f"Network {name}_back  Created",
+        f"Network {name}_default  Created",
+        f"Volume {name}_data  Created",
+        f"Container {name}-db-1  Started",
+        f"Container {name}-web-1  Started",
+        f"Container {name}-web-2  Started",
+    ]
     containers = project.containers()
     assert set(containers) == {f"{name}-db-1", f"{name}-web-1", f"{name}-web-2"}
     web = containers[f"{name}-web-2"]
     image_id = engine.images.get(project.image).id
     labels = web.labels
     assert {k: labels[k] for k in (n.PROJECT, n.SERVICE, n.NUMBER, n.ONEOFF, n.IMAGE, "team")} == {
-        n.PROJECT: name, n.SERVICE: "web", n.NUMBER: "2", n.ONEOFF: "False", n.IMAGE: image_id,
-        "team": "web"}
+        n.PROJECT: name,
+        n.SERVICE: "web",
+        n.NUMBER: "2",
+        n.ONEOFF: "False",
+        n.IMAGE: image_id,
+        "team": "web",
+    }
     assert labels[n.WORKING_DIR] == str(project.folder)
     assert labels[n.CONFIG_FILES] == str(project.file)
     assert re.fullmatch(r"[0-9a-f]{64}", labels[n.CONFIG_HASH])
     assert labels[n.VERSION].startswith("swarmdeck")
 
     host = web.attrs["HostConfig"]
-    assert (host["NanoCpus"], host["Memory"], host["MemoryReservation"]) == \
-        (500_000_000, 64 * 2**20, 16 * 2**20)
+    assert (host["NanoCpus"], host["Memory"], host["MemoryReservation"]) == (
+        500_000_000,
+        64 * 2**20,
+        16 * 2**20,
+    )
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
     assert web.attrs["Config"]["Healthcheck"] == {
-        "Test": ["CMD", "wget", "-qO-", "http://127.0.0.1/"], "Interval": 2_000_000_000, "Retries": 2}
+        "Test": ["CMD", "wget", "-qO-", "http://127.0.0.1/"],
+        "Interval": 2_000_000_000,
+        "Retries": 2,
+    }
     db = containers[f"{name}-db-1"]
     assert db.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
 
@@ -144,8 +158,9 @@ def test_up_creates_what_compose_would(project: Project, engine: docker.DockerCl
     assert default.attrs["Labels"][n.NETWORK] == "default"
     assert engine.volumes.get(f"{name}_data").attrs["Labels"][n.VOLUME] == "data"
     assert set(db.attrs["NetworkSettings"]["Networks"]) == {f"{name}_default", f"{name}_back"}
-    assert {"db", f"{name}-db-1", "database"} <= \
-        set(db.attrs["NetworkSettings"]["Networks"][f"{name}_back"]["Aliases"])
+    assert {"db", f"{name}-db-1", "database"} <= set(
+        db.attrs["NetworkSettings"]["Networks"][f"{name}_back"]["Aliases"]
+    )
 
     # services reach each other by name; the secret is a read-only file; ports are published
     code, output = db.exec_run(["wget", "-qO-", "http://web/"])
@@ -175,15 +190,21 @@ def test_only_what_changed_is_recreated(project: Project):
     first = project.ids()
     name = project.name
 
-    assert project.up() == [f"Container {name}-db-1  Running", f"Container {name}-web-1  Running",
-                            f"Container {name}-web-2  Running"]
+    assert project.up() == [
+        f"Container {name}-db-1  Running",
+        f"Container {name}-web-1  Running",
+        f"Container {name}-web-2  Running",
+    ]
     assert project.ids() == first
 
     hashes = {c.name: c.labels[n.CONFIG_HASH] for c in project.containers().values()}
     project.write(TWO_SERVICES.replace("GREETING: hi", "GREETING: changed"))
     events = project.up()
-    assert events == [f"Container {name}-db-1  Running", f"Container {name}-web-1  Recreated",
-                      f"Container {name}-web-2  Recreated"]
+    assert events == [
+        f"Container {name}-db-1  Running",
+        f"Container {name}-web-1  Recreated",
+        f"Container {name}-web-2  Recreated",
+    ]
     after = project.ids()
     assert set(after) == set(first)  # same names, replacements renamed
     assert after[f"{name}-db-1"] == first[f"{name}-db-1"]
@@ -197,8 +218,7 @@ def test_only_what_changed_is_recreated(project: Project):
     assert project.up(web=3)[-1] == f"Container {name}-web-3  Started"
     scaled = project.ids()
     assert {k: scaled[k] for k in after} == after
-    assert project.up(web=1)[-2:] == [f"Container {name}-web-2  Removed",
-                                      f"Container {name}-web-3  Removed"]
+    assert project.up(web=1)[-2:] == [f"Container {name}-web-2  Removed", f"Container {name}-web-3  Removed"]
     assert project.ids() == {k: after[k] for k in (f"{name}-db-1", f"{name}-web-1")}
 
 
@@ -209,31 +229,41 @@ def test_orphans_are_reported_and_removed_on_request(project: Project):
     project.up()
     project.write(two.split("  b:")[0])
     name = project.name
-    assert project.up() == [f"Container {name}-a-1  Running",
-                            f"Container {name}-b-1  Orphaned (--remove-orphans removes it)"]
+    assert project.up() == [
+        f"Container {name}-a-1  Running",
+        f"Container {name}-b-1  Orphaned (--remove-orphans removes it)",
+    ]
     assert set(project.ids()) == {f"{name}-a-1", f"{name}-b-1"}
     assert project.up(remove_orphans=True)[-1] == f"Container {name}-b-1  Removed"
     assert set(project.ids()) == {f"{name}-a-1"}
 
 
 def test_ps_lists_running_containers_unless_all(project: Project, engine: docker.DockerClient):
-    project.write("services:\n  a: {image: IMAGE, init: true, command: sleep 600}\n"
-                  "  b: {image: IMAGE, command: 'true', restart: 'no'}\n")
+    project.write(
+        "services:\n  a: {image: IMAGE, init: true, command: sleep 600}\n"
+        "  b: {image: IMAGE, command: 'true', restart: 'no'}\n"
+    )
     project.up()
     engine.containers.get(f"{project.name}-b-1").wait(timeout=10)
     assert [(r.name, r.state) for r in ps(engine, project.name)] == [(f"{project.name}-a-1", "running")]
     assert [(r.name, r.state) for r in ps(engine, project.name, all=True)] == [
-        (f"{project.name}-a-1", "running"), (f"{project.name}-b-1", "exited")]
+        (f"{project.name}-a-1", "running"),
+        (f"{project.name}-b-1", "exited"),
+    ]
     # a stopped container whose config did not change is started again, not recreated
     before = project.ids()
-    assert project.up() == [f"Container {project.name}-a-1  Running",
-                            f"Container {project.name}-b-1  Started"]
+    assert project.up() == [
+        f"Container {project.name}-a-1  Running",
+        f"Container {project.name}-b-1  Started",
+    ]
     assert project.ids() == before
 
 
 def test_a_recreated_container_keeps_its_anonymous_volumes(project: Project):
-    text = ("services:\n  a: {image: IMAGE, init: true, command: sleep 600, volumes: [/cache],"
-            " labels: {v: '1'}}\n")
+    text = (
+        "services:\n  a: {image: IMAGE, init: true, command: sleep 600, volumes: [/cache],"
+        " labels: {v: '1'}}\n"
+    )
     project.write(text)
     project.up()
     container = project.containers()[f"{project.name}-a-1"]
@@ -307,7 +337,9 @@ services:
     existing = project.ids()
     networks = project.networks()
     # db must be recreated (new environment), and a new service cannot start
-    project.write(before.replace('V: "1"', 'V: "2"') + f"""
+    project.write(
+        before.replace('V: "1"', 'V: "2"')
+        + f"""
   web:
     image: IMAGE
     init: true
@@ -317,7 +349,8 @@ services:
     networks: [default, front]
 networks:
   front: {{}}
-""")
+"""
+    )
     with pytest.raises(ProjectError, match="port|address"):
         project.up()
     assert project.ids() == existing
@@ -335,8 +368,9 @@ services:
 volumes:
   data: {}
 """)
-    with pytest.raises(ProjectError, match="swarmdeck-no-such-image:1 is not on the engine and "
-                                           "could not be pulled"):
+    with pytest.raises(
+        ProjectError, match="swarmdeck-no-such-image:1 is not on the engine and could not be pulled"
+    ):
         project.up()
     assert project.leftovers() == ({}, set(), set())
 
@@ -350,15 +384,18 @@ networks:
         project.up()
     assert project.leftovers() == ({}, set(), set())
 
-    project.write('version: "3.8"\nservices:\n  db: {image: IMAGE, command: sleep 600, secrets: [s]}\n'
-                  "secrets:\n  s: {file: ./not-there.txt}\n")
+    project.write(
+        'version: "3.8"\nservices:\n  db: {image: IMAGE, command: sleep 600, secrets: [s]}\n'
+        "secrets:\n  s: {file: ./not-there.txt}\n"
+    )
     with pytest.raises(ProjectError, match="not-there.txt of a secret or config does not exist"):
         project.up()
     assert project.leftovers() == ({}, set(), set())
 
 
-def _role_image(engine: docker.DockerClient, base: str, folder: Path, tag: str,
-                files: dict[str, str], cmd: str) -> str:
+def _role_image(
+    engine: docker.DockerClient, base: str, folder: Path, tag: str, files: dict[str, str], cmd: str
+) -> str:
     folder.mkdir()
     for name, text in files.items():
         (folder / name).write_text(text)
@@ -370,15 +407,27 @@ def _role_image(engine: docker.DockerClient, base: str, folder: Path, tag: str,
 
 
 @pytest.fixture
-def report_images(engine: docker.DockerClient, busybox_image: str,
-                  tmp_path: Path) -> Iterator[dict[str, str]]:
+def report_images(
+    engine: docker.DockerClient, busybox_image: str, tmp_path: Path
+) -> Iterator[dict[str, str]]:
     """Stand-ins for the report's two images: a web server on :80, and a `redis-server`."""
     tag = unique_name("sdcp-role")
-    web = _role_image(engine, busybox_image, tmp_path / "web", f"swarmdeck-test/{tag}-web:1", {},
-                      '["httpd", "-f", "-p", "80"]')
-    redis = _role_image(engine, busybox_image, tmp_path / "redis", f"swarmdeck-test/{tag}-redis:1",
-                        {"redis-server": '#!/bin/sh\necho "redis-server $*" > /data/args\nexec sleep 600\n'},
-                        '["redis-server"]')
+    web = _role_image(
+        engine,
+        busybox_image,
+        tmp_path / "web",
+        f"swarmdeck-test/{tag}-web:1",
+        {},
+        '["httpd", "-f", "-p", "80"]',
+    )
+    redis = _role_image(
+        engine,
+        busybox_image,
+        tmp_path / "redis",
+        f"swarmdeck-test/{tag}-redis:1",
+        {"redis-server": '#!/bin/sh\necho "redis-server $*" > /data/args\nexec sleep 600\n'},
+        '["redis-server"]',
+    )
     yield {"FRIENDLYHELLO_IMAGE": web, "REDIS_IMAGE": redis}
     for image in (web, redis):
         engine.images.remove(image, force=True)
@@ -387,8 +436,11 @@ def report_images(engine: docker.DockerClient, busybox_image: str,
 def test_the_reports_file(engine: docker.DockerClient, report_images: dict[str, str], tmp_path: Path):
     name = unique_name("sdcp-fh")
     # As written, two web replicas share host port 6767: refused before anything is created.
-    with pytest.raises(ComposeError, match=r"docker-compose.yml:19:9: services.web.ports: 2 "
-                                           r"replicas of web cannot all publish host port 6767"):
+    with pytest.raises(
+        ComposeError,
+        match=r"docker-compose.yml:19:9: services.web.ports: 2 "
+        r"replicas of web cannot all publish host port 6767",
+    ):
         load_plan([str(REPORT_FILE)], report_images, name)
     # With the engine picking the host ports, the report's file runs as Compose v2 runs it.
     folder = tmp_path / "friendlyhello"
@@ -398,11 +450,11 @@ def test_the_reports_file(engine: docker.DockerClient, report_images: dict[str, 
     plan = load_plan([str(copy)], report_images, name)
     assert plan.warnings == [
         "Some services use deploy keys that only a swarm applies, which will be ignored (redis: "
-        "deploy.placement). Use `swarmdeck stack deploy` to deploy to a swarm."]
+        "deploy.placement). Use `swarmdeck stack deploy` to deploy to a swarm."
+    ]
     try:
         up(engine, plan)
-        containers = {c.name: c for c in engine.containers.list(
-            filters={"label": f"{n.PROJECT}={name}"})}
+        containers = {c.name: c for c in engine.containers.list(filters={"label": f"{n.PROJECT}={name}"})}
         assert set(containers) == {f"{name}-web-1", f"{name}-web-2", f"{name}-redis-1"}
         for number in (1, 2):
             host = containers[f"{name}-web-{number}"].attrs["HostConfig"]
@@ -411,8 +463,9 @@ def test_the_reports_file(engine: docker.DockerClient, report_images: dict[str, 
         redis = containers[f"{name}-redis-1"]
         assert redis.exec_run(["cat", "/data/args"]).output == b"redis-server --appendonly yes\n"
         mounts = redis.attrs["Mounts"]
-        assert [(m["Type"], m["Name"], m["Destination"]) for m in mounts] == \
-            [("volume", f"{name}_redis-data", "/data")]
+        assert [(m["Type"], m["Name"], m["Destination"]) for m in mounts] == [
+            ("volume", f"{name}_redis-data", "/data")
+        ]
         assert set(redis.attrs["NetworkSettings"]["Networks"]) == {f"{name}_webnet"}
         reached = redis.exec_run(["sh", "-c", "wget -qO- http://web/ 2>&1"]).output
         assert b"404 Not Found" in reached, reached  # web's httpd answered (no index page)

@@ -31,8 +31,7 @@ def managed_registry(engine):
     private_registry.remove_registry(engine, volumes=True)
 
 
-def test_started_then_reused_and_keeps_pushed_images(engine, registry_image, busybox_image,
-                                                     managed_registry):
+def test_started_then_reused_and_keeps_pushed_images(engine, registry_image, busybox_image, managed_registry):
     port = free_port()
     address, what = private_registry.ensure_registry(engine, registry_image, port=port)
     assert address == f"127.0.0.1:{port}"
@@ -55,8 +54,7 @@ def test_started_then_reused_and_keeps_pushed_images(engine, registry_image, bus
     assert what.startswith("reused")
 
 
-def test_port_in_use_is_one_clear_error_and_leaves_nothing(engine, registry_image,
-                                                           managed_registry):
+def test_port_in_use_is_one_clear_error_and_leaves_nothing(engine, registry_image, managed_registry):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -72,8 +70,7 @@ def test_attach_to_a_missing_registry_fails_clearly():
         private_registry.attach_registry(f"127.0.0.1:{port}")
 
 
-def test_garbage_collection_frees_what_a_delete_left(engine, registry_image, busybox_image,
-                                                     managed_registry):
+def test_garbage_collection_frees_what_a_delete_left(engine, registry_image, busybox_image, managed_registry):
     address, _ = private_registry.ensure_registry(engine, registry_image, port=free_port())
     reference = f"{address}/testbed/gc:1"
     tag_image(engine, busybox_image, reference)

@@ -36,21 +36,25 @@ from tests.testbed import unique_name
 
 CORPUS = Path(__file__).parent / "stack_corpus"
 DOCKER = "/usr/local/bin/docker"
-NOTICE = ("Since --detach=false was not specified, tasks will be created in the background.",
-          "In a future release, --detach=false will become the default.")
+NOTICE = (
+    "Since --detach=false was not specified, tasks will be created in the background.",
+    "In a future release, --detach=false will become the default.",
+)
 
 
 def label(ns: str) -> dict[str, str]:
     return {"label": f"com.docker.stack.namespace={ns}"}
 
 
-def cli_deploy(files: list[Path], ns: str, env: dict[str, str], *extra: str,
-               check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli_deploy(
+    files: list[Path], ns: str, env: dict[str, str], *extra: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     args = [DOCKER, "stack", "deploy", *extra]
     for file in files:
         args += ["-c", str(file)]
-    run = subprocess.run([*args, ns], env={**os.environ, **env}, capture_output=True,
-                         text=True, timeout=120, check=False)
+    run = subprocess.run(
+        [*args, ns], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
+    )
     if check:
         assert run.returncode == 0, run.stderr
     return run
@@ -81,13 +85,15 @@ def our_warnings(warnings: list[str]) -> list[str]:
     return lines
 
 
-def sd_deploy(client: docker.DockerClient, files: list[Path], ns: str, env: dict[str, str],
-              **options: Any) -> tuple[list[str], Any]:
+def sd_deploy(
+    client: docker.DockerClient, files: list[Path], ns: str, env: dict[str, str], **options: Any
+) -> tuple[list[str], Any]:
     """swarmdeck's deploy: (warnings, report)."""
     loaded = load(files, env={**os.environ, **env})
     printed: list[str] = []
-    report = deploy(client, loaded, DeployOptions(namespace=ns, **options),
-                    out=printed.append, err=printed.append)
+    report = deploy(
+        client, loaded, DeployOptions(namespace=ns, **options), out=printed.append, err=printed.append
+    )
     return our_warnings(loaded.warnings), report
 
 
@@ -116,20 +122,29 @@ def snapshot(client: docker.DockerClient, ns: str) -> dict[str, Any]:
     networks = {}
     for network in api.networks(filters=label(ns)):
         detail = api.inspect_network(network["Id"])
-        options = {k: v for k, v in (detail.get("Options") or {}).items()
-                   if k != "com.docker.network.driver.overlay.vxlanid_list"}
+        options = {
+            k: v
+            for k, v in (detail.get("Options") or {}).items()
+            if k != "com.docker.network.driver.overlay.vxlanid_list"
+        }
         ipam = detail.get("IPAM") or {}
         networks[detail["Name"]] = {
-            "Driver": detail["Driver"], "Scope": detail["Scope"], "Internal": detail["Internal"],
-            "Attachable": detail["Attachable"], "Labels": detail.get("Labels"),
-            "Options": options, "IPAMDriver": ipam.get("Driver"),
-            "Subnets": sorted(c.get("Subnet", "") for c in ipam.get("Config") or []
-                              if c.get("Subnet", "").startswith("10.77.")),
+            "Driver": detail["Driver"],
+            "Scope": detail["Scope"],
+            "Internal": detail["Internal"],
+            "Attachable": detail["Attachable"],
+            "Labels": detail.get("Labels"),
+            "Options": options,
+            "IPAMDriver": ipam.get("Driver"),
+            "Subnets": sorted(
+                c.get("Subnet", "")
+                for c in ipam.get("Config") or []
+                if c.get("Subnet", "").startswith("10.77.")
+            ),
         }
     secrets = {s["Spec"]["Name"]: s["Spec"] for s in api.secrets(filters=label(ns))}
     configs = {c["Spec"]["Name"]: c["Spec"] for c in api.configs(filters=label(ns))}
-    whole = {"services": services, "networks": networks, "secrets": secrets,
-             "configs": configs}
+    whole = {"services": services, "networks": networks, "secrets": secrets, "configs": configs}
     return _rename(_rename(whole, names), {f"{ns}_": "NS_", ns: "NS"})
 
 
@@ -139,8 +154,10 @@ def versions(client: docker.DockerClient, ns: str) -> dict[str, tuple[str, bool]
     Not the version index: the swarm's allocator bumps it by itself after a create, at a
     time no wait can bound on a loaded machine. An update through the API, even one with an
     identical spec, leaves ``PreviousSpec`` behind."""
-    return {s["Spec"]["Name"]: (json.dumps(s["Spec"], sort_keys=True), "PreviousSpec" in s)
-            for s in client.api.services(filters=label(ns))}
+    return {
+        s["Spec"]["Name"]: (json.dumps(s["Spec"], sort_keys=True), "PreviousSpec" in s)
+        for s in client.api.services(filters=label(ns))
+    }
 
 
 def remove_and_wait(client: docker.DockerClient, ns: str, timeout: float = 60) -> None:
@@ -165,20 +182,30 @@ def wait_gone(client: docker.DockerClient, ns: str, timeout: float = 60) -> None
         for container in node.containers.list(all=True, filters=label(ns)):
             if container.status in ("created", "exited", "dead"):
                 container.remove(force=True)
-    while any((api.services(filters=label(ns)), api.networks(filters=label(ns)),
-               api.secrets(filters=label(ns)), api.configs(filters=label(ns)))):
+    while any(
+        (
+            api.services(filters=label(ns)),
+            api.networks(filters=label(ns)),
+            api.secrets(filters=label(ns)),
+            api.configs(filters=label(ns)),
+        )
+    ):
         assert time.monotonic() < deadline, f"stack {ns} still has objects"
         time.sleep(0.3)
 
 
 def left_behind(client: docker.DockerClient, ns: str) -> list[str]:
     api = client.api
-    return [f"{kind} {item.get('Name') or item['Spec']['Name']}"
-            for kind, items in (("service", api.services(filters=label(ns))),
-                                ("network", api.networks(filters=label(ns))),
-                                ("secret", api.secrets(filters=label(ns))),
-                                ("config", api.configs(filters=label(ns))))
-            for item in items]
+    return [
+        f"{kind} {item.get('Name') or item['Spec']['Name']}"
+        for kind, items in (
+            ("service", api.services(filters=label(ns))),
+            ("network", api.networks(filters=label(ns))),
+            ("secret", api.secrets(filters=label(ns))),
+            ("config", api.configs(filters=label(ns))),
+        )
+        for item in items
+    ]
 
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
@@ -210,10 +237,18 @@ CASES = {
 
 @pytest.fixture
 def case_env(registry_busybox_image: str) -> dict[str, str]:
-    return {"IMAGE": registry_busybox_image, "FRIENDLYHELLO_IMAGE": registry_busybox_image,
-            "REDIS_IMAGE": registry_busybox_image, "GREETING": "hi there", "PLAIN": "plain",
-            "REPLICAS": "0", "APP_VERSION": "1.0", "PUBLISHED": str(free_port()),
-            "HOME_LOOKUP": "looked-up", "EMPTY": "filled-from-env"}
+    return {
+        "IMAGE": registry_busybox_image,
+        "FRIENDLYHELLO_IMAGE": registry_busybox_image,
+        "REDIS_IMAGE": registry_busybox_image,
+        "GREETING": "hi there",
+        "PLAIN": "plain",
+        "REPLICAS": "0",
+        "APP_VERSION": "1.0",
+        "PUBLISHED": str(free_port()),
+        "HOME_LOOKUP": "looked-up",
+        "EMPTY": "filled-from-env",
+    }
 
 
 NODES: list[docker.DockerClient] = []  # both engines of the test bed (fixture `stacks`)
@@ -237,8 +272,7 @@ def _purge_nodes(ns: str, nodes: list[docker.DockerClient]) -> None:
 
 
 @pytest.fixture
-def stacks(engine: docker.DockerClient,
-           node_b_engine: docker.DockerClient) -> Iterator[Callable[[str], str]]:
+def stacks(engine: docker.DockerClient, node_b_engine: docker.DockerClient) -> Iterator[Callable[[str], str]]:
     """Stack names for a test; whatever is left of them is removed afterwards, tasks'
     containers and volumes too."""
     NODES[:] = [engine, node_b_engine]
@@ -255,8 +289,9 @@ def stacks(engine: docker.DockerClient,
         _purge_nodes(ns, [engine, node_b_engine])
 
 
-def _parity(engine: docker.DockerClient, stacks: Callable[[str], str], files: list[Path],
-            env: dict[str, str]) -> None:
+def _parity(
+    engine: docker.DockerClient, stacks: Callable[[str], str], files: list[Path], env: dict[str, str]
+) -> None:
     cli_ns = stacks("pcli")
     sd_ns = stacks("psd")
     run = cli_deploy(files, cli_ns, {**env, "SUFFIX": cli_ns, "VOLNAME": f"{cli_ns}-vol"})
@@ -269,8 +304,7 @@ def _parity(engine: docker.DockerClient, stacks: Callable[[str], str], files: li
     remove_and_wait(engine, cli_ns)
     assert left_behind(engine, cli_ns) == []
 
-    warnings, report = sd_deploy(engine, files, sd_ns,
-                                 {**env, "SUFFIX": sd_ns, "VOLNAME": f"{sd_ns}-vol"})
+    warnings, report = sd_deploy(engine, files, sd_ns, {**env, "SUFFIX": sd_ns, "VOLNAME": f"{sd_ns}-vol"})
     assert warnings == cli_warnings(run.stderr)
     assert snapshot(engine, sd_ns) == cli_snapshot
     created = versions(engine, sd_ns)
@@ -278,8 +312,9 @@ def _parity(engine: docker.DockerClient, stacks: Callable[[str], str], files: li
     assert again.updated == [] and again.created == []
     assert versions(engine, sd_ns) == created
     # The docker CLI removes swarmdeck's stack completely.
-    rm = subprocess.run([DOCKER, "stack", "rm", sd_ns], capture_output=True, text=True,
-                        timeout=60, check=False)
+    rm = subprocess.run(
+        [DOCKER, "stack", "rm", sd_ns], capture_output=True, text=True, timeout=60, check=False
+    )
     assert rm.returncode == 0, rm.stderr
     wait_gone(engine, sd_ns)
 
@@ -300,13 +335,11 @@ def external_objects(engine, swarm_cleanup) -> Iterator[dict[str, str]]:
     config.remove()
 
 
-def test_external_objects_as_docker_stack_deploy(engine, swarm, stacks, case_env,
-                                                 external_objects):
+def test_external_objects_as_docker_stack_deploy(engine, swarm, stacks, case_env, external_objects):
     _parity(engine, stacks, [CORPUS / "external.yml"], {**case_env, **external_objects})
 
 
-def _variant(tmp_path: Path, name: str, replicas: int, label_value: str,
-             extra_service: bool) -> Path:
+def _variant(tmp_path: Path, name: str, replicas: int, label_value: str, extra_service: bool) -> Path:
     text = f"""version: "3.8"
 services:
   app:
@@ -343,8 +376,7 @@ def test_each_tool_updates_the_others_stack(engine, swarm, stacks, case_env, tmp
     assert snapshot(engine, by_sd) == expected
 
 
-def test_prune_removes_only_services_no_longer_in_the_file(engine, swarm, stacks, case_env,
-                                                           tmp_path):
+def test_prune_removes_only_services_no_longer_in_the_file(engine, swarm, stacks, case_env, tmp_path):
     ns = stacks("pprune")
     sd_deploy(engine, [_variant(tmp_path, "both.yml", 0, "x", extra_service=True)], ns, case_env)
     smaller = _variant(tmp_path, "one.yml", 0, "x", extra_service=False)
@@ -368,12 +400,14 @@ def test_plan_lists_changes_and_changes_nothing(engine, swarm, stacks, case_env,
     _, report = sd_deploy(engine, [changed], ns, case_env, plan_only=True)
     assert report.plan.lines() == [
         f"update service {ns}_app: Labels.rev, TaskTemplate.ContainerSpec.Env",
-        f"create service {ns}_extra"]
+        f"create service {ns}_extra",
+    ]
     assert versions(engine, ns) == before
 
 
-def test_detach_false_waits_for_convergence_and_reports_task_errors(engine, swarm, stacks,
-                                                                     case_env, tmp_path):
+def test_detach_false_waits_for_convergence_and_reports_task_errors(
+    engine, swarm, stacks, case_env, tmp_path
+):
     good = tmp_path / "good.yml"
     good.write_text("""version: "3.8"
 services:
@@ -385,8 +419,7 @@ services:
 """)
     ns = stacks("pwait")
     _, report = sd_deploy(engine, [good], ns, case_env, detach=False, timeout=60)
-    running = [t for t in engine.api.tasks(filters=label(ns))
-               if t["Status"]["State"] == "running"]
+    running = [t for t in engine.api.tasks(filters=label(ns)) if t["Status"]["State"] == "running"]
     assert len(running) == 2 and report.created == [f"{ns}_sleeper"]
     bad = tmp_path / "bad.yml"
     bad.write_text("""version: "3.8"
@@ -403,37 +436,49 @@ services:
 
 BAD_FILES = {
     "yaml": ("services:\n  web: [unclosed\n", r"bad.yml:\d+:\d+"),
-    "undefined_network": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
-                          "    networks: [nowhere]\n", 'undefined network "nowhere"'),
-    "undefined_secret": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
-                         "    secrets: [nothing]\n", 'undefined secret "nothing"'),
-    "missing_image": ("version: '3.8'\nservices:\n  web:\n    command: sleep 1\n",
-                      "no image specified"),
-    "forbidden": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
-                  "    cpu_shares: 5\n", "cpu_shares"),
-    "replicas_global": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
-                        "    deploy: {mode: global, replicas: 2}\n",
-                        "replicas can only be used with replicated"),
-    "required_variable": ("version: '3.8'\nservices:\n  web:\n    image: ${NOPE:?set NOPE}\n",
-                          "set NOPE"),
-    "missing_secret_file": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
-                            "    secrets: [s]\nsecrets:\n  s: {file: ./absent.txt}\n",
-                            "absent.txt"),
-    "bad_restart": ("version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
-                    "    restart: sometimes\n", "unknown restart policy: sometimes"),
+    "undefined_network": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [nowhere]\n",
+        'undefined network "nowhere"',
+    ),
+    "undefined_secret": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    secrets: [nothing]\n",
+        'undefined secret "nothing"',
+    ),
+    "missing_image": ("version: '3.8'\nservices:\n  web:\n    command: sleep 1\n", "no image specified"),
+    "forbidden": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    cpu_shares: 5\n",
+        "cpu_shares",
+    ),
+    "replicas_global": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    deploy: {mode: global, replicas: 2}\n",
+        "replicas can only be used with replicated",
+    ),
+    "required_variable": ("version: '3.8'\nservices:\n  web:\n    image: ${NOPE:?set NOPE}\n", "set NOPE"),
+    "missing_secret_file": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n"
+        "    secrets: [s]\nsecrets:\n  s: {file: ./absent.txt}\n",
+        "absent.txt",
+    ),
+    "bad_restart": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    restart: sometimes\n",
+        "unknown restart policy: sometimes",
+    ),
     "external_network_missing": (
         "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [x]\n"
         "networks:\n  x: {external: true, name: no-such-net-4711}\n",
-        'network "no-such-net-4711" is declared as external, but could not be found'),
+        'network "no-such-net-4711" is declared as external, but could not be found',
+    ),
     "external_network_local": (
         "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [x]\n"
-        "networks:\n  x: {external: true, name: \"${LOCAL_NET}\"}\n",
-        "is declared as external, but it is not in the right scope"),
+        'networks:\n  x: {external: true, name: "${LOCAL_NET}"}\n',
+        "is declared as external, but it is not in the right scope",
+    ),
     "external_secret_missing": (
         "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    secrets: [s]\n"
         "    networks: [inner]\nnetworks:\n  inner: {}\n"
         "secrets:\n  s: {external: true, name: no-such-secret-4711}\n",
-        "secret not found: no-such-secret-4711"),
+        "secret not found: no-such-secret-4711",
+    ),
 }
 
 
@@ -445,8 +490,9 @@ def local_network(engine) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_input_is_refused_and_nothing_is_created(case, engine, swarm, stacks, case_env,
-                                                     local_network, tmp_path, monkeypatch):
+def test_bad_input_is_refused_and_nothing_is_created(
+    case, engine, swarm, stacks, case_env, local_network, tmp_path, monkeypatch
+):
     text, message = BAD_FILES[case]
     (tmp_path / "bad.yml").write_text(text)
     ns = stacks("pbad")
@@ -468,8 +514,7 @@ def _stack_cli() -> typer.Typer:
 
 
 @pytest.mark.parametrize("mode", ["never", "changed"])
-def test_resolve_image_modes_as_docker_stack_deploy(mode, engine, swarm, stacks, case_env,
-                                                    tmp_path):
+def test_resolve_image_modes_as_docker_stack_deploy(mode, engine, swarm, stacks, case_env, tmp_path):
     v1 = _variant(tmp_path, "v1.yml", 0, "one", extra_service=False)
     v2 = _variant(tmp_path, "v2.yml", 0, "two", extra_service=False)
     by_cli, by_sd = stacks("pcli"), stacks("psd")
@@ -490,8 +535,9 @@ def test_services_and_ls_print_what_the_cli_prints(engine, swarm, stacks, case_e
     sd_deploy(engine, [_variant(tmp_path, "a.yml", 0, "x", extra_service=True)], ns, case_env)
     runner, app = CliRunner(), _stack_cli()
     ours = runner.invoke(app, ["stack", "services", ns])
-    theirs = subprocess.run([DOCKER, "stack", "services", ns], capture_output=True, text=True,
-                            check=True, timeout=30)
+    theirs = subprocess.run(
+        [DOCKER, "stack", "services", ns], capture_output=True, text=True, check=True, timeout=30
+    )
     assert ours.exit_code == 0 and ours.output == theirs.stdout
     listed = runner.invoke(app, ["stack", "ls"])
     assert listed.output.splitlines()[0].split() == ["NAME", "SERVICES"]
@@ -502,14 +548,12 @@ def test_services_and_ls_print_what_the_cli_prints(engine, swarm, stacks, case_e
     assert missing.exit_code == 0 and "Nothing found in stack" in missing.output
 
 
-def test_cli_plan_from_stdin_creates_nothing(engine, swarm, stacks, case_env, tmp_path,
-                                             monkeypatch):
+def test_cli_plan_from_stdin_creates_nothing(engine, swarm, stacks, case_env, tmp_path, monkeypatch):
     ns = stacks("pstdin")
     for name, value in case_env.items():
         monkeypatch.setenv(name, value)
     text = _variant(tmp_path, "a.yml", 0, "x", extra_service=False).read_text()
-    result = CliRunner().invoke(_stack_cli(), ["stack", "deploy", "-c", "-", "--plan", ns],
-                                input=text)
+    result = CliRunner().invoke(_stack_cli(), ["stack", "deploy", "-c", "-", "--plan", ns], input=text)
     assert result.exit_code == 0, result.output
     assert f"create network {ns}_default\ncreate service {ns}_app\n" in result.output
     assert left_behind(engine, ns) == []

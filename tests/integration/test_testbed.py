@@ -80,9 +80,7 @@ def test_image_loaded_on_node_b_runs_there(
 ) -> None:
     load_on_node_b(engine, node_b_engine, busybox_image)
     assert node_b_engine.images.get(busybox_image).id == engine.images.get(busybox_image).id
-    out = node_b_engine.containers.run(
-        busybox_image, ["sh", "-c", "echo hi from $0", "b"], remove=True
-    )
+    out = node_b_engine.containers.run(busybox_image, ["sh", "-c", "echo hi from $0", "b"], remove=True)
     assert out == b"hi from b\n"
 
 
@@ -129,15 +127,11 @@ def test_dnsrr_service_reaches_replicas_on_both_nodes_over_overlay(
         return text if "DONE" in text else None
 
     lines = poll(output, 90, "the client's answers").splitlines()
-    answered = {
-        line.split()[2] for line in lines if line.startswith("HIT ") and len(line.split()) == 3
-    }
+    answered = {line.split()[2] for line in lines if line.startswith("HIT ") and len(line.split()) == 3}
     assert answered == both, lines
 
 
-def test_push_on_node_a_pull_on_node_b_over_tls(
-    swarm: Swarm, registry: Registry, busybox_image: str
-) -> None:
+def test_push_on_node_a_pull_on_node_b_over_tls(swarm: Swarm, registry: Registry, busybox_image: str) -> None:
     repo, tag = "testbed/pushpull", uuid.uuid4().hex[:12]
     ref = push_to_registry(swarm.manager, busybox_image, registry.address, repo, tag)
     try:

@@ -78,15 +78,20 @@ def test_unknown_names_and_tricks(registry_address):
 
 
 def test_delete_refused_when_not_enabled(engine):
-    with registry_container(engine) as address, RegistryClient(address) as registry, \
-            pytest.raises(RegistryError, match="does not allow deleting"):
+    with (
+        registry_container(engine) as address,
+        RegistryClient(address) as registry,
+        pytest.raises(RegistryError, match="does not allow deleting"),
+    ):
         registry.delete("x", "sha256:" + "0" * 64)
 
 
 def test_nothing_answering_is_one_clear_error():
     port = free_port()
-    with RegistryClient(f"127.0.0.1:{port}") as registry, \
-            pytest.raises(RegistryError, match=f"no registry answers at http://127.0.0.1:{port}/v2/"):
+    with (
+        RegistryClient(f"127.0.0.1:{port}") as registry,
+        pytest.raises(RegistryError, match=f"no registry answers at http://127.0.0.1:{port}/v2/"),
+    ):
         registry.ping()
 
 
@@ -101,8 +106,10 @@ def test_tls_registry_of_the_test_bed(registry, registry_busybox_image):
 def cli(*args: str):
     import subprocess
     import sys
-    return subprocess.run([sys.executable, "-m", "swarmdeck", "registry", *args],
-                          capture_output=True, text=True, timeout=60)
+
+    return subprocess.run(
+        [sys.executable, "-m", "swarmdeck", "registry", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_pages_shows_and_refuses_to_drop_sharing_tags_silently(registry_address):
@@ -136,10 +143,14 @@ def basic_auth_registry(engine, tmp_path_factory):
     secret = "correct horse battery staple"
     hashed = bcrypt.hashpw(secret.encode(), bcrypt.gensalt(rounds=5)).decode()
     (folder / "htpasswd").write_text(f"alice:{hashed}\n")
-    environment = {"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "test",
-                   "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd"}
-    with registry_container(engine, environment, {str(folder): {"bind": "/auth", "mode": "ro"}},
-                            ready_status=401) as address:
+    environment = {
+        "REGISTRY_AUTH": "htpasswd",
+        "REGISTRY_AUTH_HTPASSWD_REALM": "test",
+        "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd",
+    }
+    with registry_container(
+        engine, environment, {str(folder): {"bind": "/auth", "mode": "ro"}}, ready_status=401
+    ) as address:
         yield address, secret
 
 

@@ -31,11 +31,19 @@ def with_users(app: FastAPI) -> FastAPI:
     return app
 
 
-def swarmdeck(*args: str, stdin: str = "",
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def swarmdeck(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The real command line, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "swarmdeck", *args], input=stdin, capture_output=True,
-                          text=True, timeout=120, cwd=REPO, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "swarmdeck", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @contextmanager
@@ -43,9 +51,23 @@ def serve_process(data_dir: Path, *options: str) -> Iterator[tuple[str, subproce
     """``swarmdeck serve`` on a free port until it answers /api/health; yields its URL and the
     process (its output, stdout and stderr together, is read once it has stopped)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "swarmdeck", "serve", "--port", str(port),
-                             "--data-dir", str(data_dir), *options],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swarmdeck",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            *options,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -42,12 +42,23 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
 NOWHERE = "sdsec-nowhere"  # an endpoint that does not exist
 # Routes whose authorised calls would change the whole (shared) swarm: sent to NOWHERE.
-AWAY = {"POST /api/swarm/init", "POST /api/swarm/join", "POST /api/swarm/leave",
-        "POST /api/swarm/join-tokens/worker/rotate", "POST /api/swarm/join-tokens/manager/rotate"}
+AWAY = {
+    "POST /api/swarm/init",
+    "POST /api/swarm/join",
+    "POST /api/swarm/leave",
+    "POST /api/swarm/join-tokens/worker/rotate",
+    "POST /api/swarm/join-tokens/manager/rotate",
+}
 # Harmless values: nothing has these ids or names.
-PATH_VALUES = {"token_id": "999999", "username": "sdsec-nobody", "name": "sdsec-nothing",
-               "endpoint": "sdsec-nothing", "ref": "sdsec-nothing", "node_id": "sdsecnothing",
-               "path": "app.js"}
+PATH_VALUES = {
+    "token_id": "999999",
+    "username": "sdsec-nobody",
+    "name": "sdsec-nothing",
+    "endpoint": "sdsec-nothing",
+    "ref": "sdsec-nothing",
+    "node_id": "sdsecnothing",
+    "path": "app.js",
+}
 QUERY_VALUES = {"repository": "sdsec/nothing", "reference": "latest", "tag": "latest"}
 _TLS = ssl.create_default_context()  # made once: each httpx client would otherwise load its own (~0.2 s)
 
@@ -141,12 +152,23 @@ def grant_node_b(served: Served) -> None:
     admin = served.login("admin")
     tls = engines.NODE_B_CLIENT_TLS
     for method, path, body in [
-            ("POST", "/api/endpoints", {"name": NODE_B, "url": engines.NODE_B_TCP_URL, "tls_ca": str(tls.ca),
-                                        "tls_cert": str(tls.cert), "tls_key": str(tls.key)}),
-            ("POST", "/api/teams", {"name": "red"}), ("POST", "/api/teams", {"name": "blue"}),
-            ("POST", "/api/teams/red/members", {"username": "oper"}),
-            ("POST", "/api/teams/blue/members", {"username": "outsider"}),
-            ("POST", "/api/teams/red/endpoints", {"endpoint": NODE_B})]:
+        (
+            "POST",
+            "/api/endpoints",
+            {
+                "name": NODE_B,
+                "url": engines.NODE_B_TCP_URL,
+                "tls_ca": str(tls.ca),
+                "tls_cert": str(tls.cert),
+                "tls_key": str(tls.key),
+            },
+        ),
+        ("POST", "/api/teams", {"name": "red"}),
+        ("POST", "/api/teams", {"name": "blue"}),
+        ("POST", "/api/teams/red/members", {"username": "oper"}),
+        ("POST", "/api/teams/blue/members", {"username": "outsider"}),
+        ("POST", "/api/teams/red/endpoints", {"endpoint": NODE_B}),
+    ]:
         answer = admin.request(method, path, json=body)
         assert answer.status_code == 201, (path, answer.text)
 
@@ -252,16 +274,21 @@ def query_params(route: RouteInfo) -> dict[str, bool]:
     """name -> required, over the route and all its dependencies."""
     if route.route is None or getattr(route.route, "dependant", None) is None:
         return {}
-    return {p.name: p.field_info.is_required() for d in _dependants(route.route.dependant)
-            for p in d.query_params}
+    return {
+        p.name: p.field_info.is_required() for d in _dependants(route.route.dependant) for p in d.query_params
+    }
 
 
 def text_query_params(route: RouteInfo) -> list[str]:
     """The query parameters that take any text (str, or str | None)."""
     if route.route is None or getattr(route.route, "dependant", None) is None:
         return []
-    return [p.name for d in _dependants(route.route.dependant) for p in d.query_params
-            if p.field_info.annotation in (str, str | None)]
+    return [
+        p.name
+        for d in _dependants(route.route.dependant)
+        for p in d.query_params
+        if p.field_info.annotation in (str, str | None)
+    ]
 
 
 def takes_endpoint(route: RouteInfo) -> bool:

@@ -34,8 +34,9 @@ class Answer:
         return json.loads(self.body)
 
 
-def send(base_url: str, method: str, target: str, token: str, body: Any = None,
-         timeout: float = 30) -> Answer:
+def send(
+    base_url: str, method: str, target: str, token: str, body: Any = None, timeout: float = 30
+) -> Answer:
     """``method`` ``target`` (sent as is) with a Bearer token and an optional JSON body."""
     parts = urlsplit(base_url)
     headers = [(b"Authorization", f"Bearer {token}".encode()), (b"Host", parts.netloc.encode())]
@@ -43,13 +44,17 @@ def send(base_url: str, method: str, target: str, token: str, body: Any = None,
     if body is not None:
         content = json.dumps(body).encode()
         headers.append((b"Content-Type", b"application/json"))
-    url = httpcore.URL(scheme=parts.scheme.encode(), host=parts.hostname.encode(), port=parts.port,
-                       target=target.encode())
+    url = httpcore.URL(
+        scheme=parts.scheme.encode(), host=parts.hostname.encode(), port=parts.port, target=target.encode()
+    )
     extensions = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
     with httpcore.ConnectionPool() as pool:
         response = pool.request(method, url, headers=headers, content=content, extensions=extensions)
-    return Answer(response.status, response.content,
-                  {k.decode().lower(): v.decode("latin-1") for k, v in response.headers})
+    return Answer(
+        response.status,
+        response.content,
+        {k.decode().lower(): v.decode("latin-1") for k, v in response.headers},
+    )
 
 
 def routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
@@ -118,8 +123,9 @@ def _example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     return "x"
 
 
-def example_request(path: str, route: APIRoute, probe_param: str | None, probe: str,
-                    query_probe: str | None = None) -> tuple[str, Any]:
+def example_request(
+    path: str, route: APIRoute, probe_param: str | None, probe: str, query_probe: str | None = None
+) -> tuple[str, Any]:
     """The target (``probe`` put raw into the path parameter ``probe_param``, or into the
     query parameter ``query_probe``; plain values elsewhere, required query parameters
     added) and a JSON body the route accepts (or None)."""
@@ -128,8 +134,11 @@ def example_request(path: str, route: APIRoute, probe_param: str | None, probe: 
     for field in path_fields:
         value = probe if field.name == probe_param else quote(str(_plain(field.field_info.annotation)))
         target = target.replace("{" + field.name + "}", value)
-    query = [f"{q.name}={quote(str(_plain(q.field_info.annotation)))}"
-             for q in query_fields if q.field_info.is_required() and q.name != query_probe]
+    query = [
+        f"{q.name}={quote(str(_plain(q.field_info.annotation)))}"
+        for q in query_fields
+        if q.field_info.is_required() and q.name != query_probe
+    ]
     if query_probe is not None:
         query.append(f"{query_probe}={probe}")
     if query:

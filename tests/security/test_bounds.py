@@ -59,15 +59,19 @@ def _bounded(field) -> bool:
     if kinds <= {int}:
         return any(isinstance(m, Ge) for m in meta) and any(isinstance(m, Le) for m in meta)
     pattern = next((getattr(m, "pattern", None) for m in meta if getattr(m, "pattern", None)), None)
-    bounded_pattern = pattern is not None and pattern.endswith("}$") and "*" not in pattern \
-        and "+" not in pattern
+    bounded_pattern = (
+        pattern is not None and pattern.endswith("}$") and "*" not in pattern and "+" not in pattern
+    )
     return any(isinstance(m, MaxLen) for m in meta) or bounded_pattern
 
 
 def test_every_parameter_is_declared_with_bounds(live):
-    unbounded = [f"{path} {kind} {field.name}: {field.field_info.annotation}"
-                 for path, route in routes(live.app) for kind, field in params(route)
-                 if not _bounded(field)]
+    unbounded = [
+        f"{path} {kind} {field.name}: {field.field_info.annotation}"
+        for path, route in routes(live.app)
+        for kind, field in params(route)
+        if not _bounded(field)
+    ]
     assert unbounded == []
 
 
@@ -101,15 +105,15 @@ def test_every_parameter_refuses_what_is_past_its_bounds(live):
 # --- endpoints whose server is no Docker engine ------------------------------------------
 NOT_ENGINES = {
     "json-list": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-                 b"Connection: close\r\n\r\n[]",
-    "json-string": b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n'
-                   b'Connection: close\r\n\r\n"x"',
-    "json-swarm-string": b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 35\r\n'
-                         b'Connection: close\r\n\r\n{"ApiVersion": "1.41", "Swarm": "x"}',
+    b"Connection: close\r\n\r\n[]",
+    "json-string": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
+    b'Connection: close\r\n\r\n"x"',
+    "json-swarm-string": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 35\r\n"
+    b'Connection: close\r\n\r\n{"ApiVersion": "1.41", "Swarm": "x"}',
     "html": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 14\r\n"
-            b"Connection: close\r\n\r\n<html>hi</html>",
+    b"Connection: close\r\n\r\n<html>hi</html>",
     "html-404": b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 6000\r\n"
-                b"Connection: close\r\n\r\n" + b"<p>" * 2000,
+    b"Connection: close\r\n\r\n" + b"<p>" * 2000,
     "ssh": b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
     "silence-then-close": b"",
     "bad-status": b"HTTP/1.1 999999999999999999999 OK\r\nContent-Length: 2\r\n\r\n{}",

@@ -44,17 +44,28 @@ def users(server) -> set[str]:
 def make_stack_service(swarm_cleanup, image: str, namespace: str):
     """A service in stack NAMESPACE made straight through the engine (no console in between),
     with no replicas: nothing runs, only its labels matter."""
-    return swarm_cleanup.service(image, ["true"], name=unique_name("sdct-trav"),
-                                 labels={STACK_LABEL: namespace}, mode={"Replicated": {"Replicas": 0}})
+    return swarm_cleanup.service(
+        image,
+        ["true"],
+        name=unique_name("sdct-trav"),
+        labels={STACK_LABEL: namespace},
+        mode={"Replicated": {"Replicas": 0}},
+    )
 
 
 def stack_row(tab, name: str):
     return tab.locator("#stacks tbody tr").filter(
-        has=tab.locator("td:first-child a", has_text=re.compile(f"^{re.escape(name)}$")))
+        has=tab.locator("td:first-child a", has_text=re.compile(f"^{re.escape(name)}$"))
+    )
 
 
-def test_removing_a_traversing_stack_name_removes_nothing_else(live, page, swarm, swarm_cleanup,  # noqa: F811
-                                                               registry_busybox_image):
+def test_removing_a_traversing_stack_name_removes_nothing_else(
+    live,  # noqa: F811
+    page,  # noqa: F811
+    swarm,
+    swarm_cleanup,  # noqa: F811
+    registry_busybox_image,
+):
     store = live.app.state.console.store
     store.create_user("x", PASSWORD, Role.READ_ONLY)
     before = users(live)
@@ -73,7 +84,9 @@ def test_removing_a_traversing_stack_name_removes_nothing_else(live, page, swarm
     page.expected_failures.extend(["status of 404 (Not Found)", "status of 422 (Unprocessable Entity)"])
     page.expected_failures.extend(  # htmx reports each refusal on the console
         f"Error Code {code} from /api/stacks/{segment(n)}?endpoint=local, [object HTMLButtonElement]"
-        for n in refused for code in (404, 422))
+        for n in refused
+        for code in (404, 422)
+    )
     log_in(page, live.url, "admin")
     page.goto(live.url + "/stacks")
     for name in [*refused, decoy]:
@@ -130,8 +143,13 @@ def test_removing_a_traversing_stack_name_removes_nothing_else(live, page, swarm
     shot(page, "security-02-stacks-after-removals")
 
 
-def test_hostile_markup_in_a_stack_name_is_shown_as_text(live, page, swarm, swarm_cleanup,  # noqa: F811
-                                                         registry_busybox_image):
+def test_hostile_markup_in_a_stack_name_is_shown_as_text(
+    live,  # noqa: F811
+    page,  # noqa: F811
+    swarm,
+    swarm_cleanup,  # noqa: F811
+    registry_busybox_image,
+):
     for name in XSS:
         make_stack_service(swarm_cleanup, registry_busybox_image, name)
     # their own pages refuse them: 422, or 404 for a name with "/" (no route)
@@ -154,21 +172,26 @@ def test_hostile_markup_in_a_stack_name_is_shown_as_text(live, page, swarm, swar
     shot(page, "security-03-stacks-markup")
 
 
-@pytest.mark.parametrize("path", [
-    "/api/stacks/..%2Fusers%2Fx",
-    "/api/stacks/%2E%2E%2Fusers%2Fx",
-    "/api/stacks/..%2F..%2Fapi%2Fusers%2Fx",
-    "/api/stacks/x%2F..%2F..%2Fusers%2Fx",
-    "/api/stacks/..%5Cusers%5Cx",
-    "/stacks/..%2Fusers%2Fx",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/stacks/..%2Fusers%2Fx",
+        "/api/stacks/%2E%2E%2Fusers%2Fx",
+        "/api/stacks/..%2F..%2Fapi%2Fusers%2Fx",
+        "/api/stacks/x%2F..%2F..%2Fusers%2Fx",
+        "/api/stacks/..%5Cusers%5Cx",
+        "/stacks/..%2Fusers%2Fx",
+    ],
+)
 def test_the_server_refuses_an_encoded_climb(live, path):  # noqa: F811
     """What the page sends (and worse) as raw bytes on the wire: refused with a 4xx, and no
     user is removed; Starlette decodes %2F before routing, so no stack route matches it."""
     live.app.state.console.store.create_user("x", PASSWORD, Role.READ_ONLY)
     client = live.login("admin")
-    headers = {"X-CSRF-Token": client.headers["X-CSRF-Token"],
-               "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+    headers = {
+        "X-CSRF-Token": client.headers["X-CSRF-Token"],
+        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items()),
+    }
     host = urlsplit(live.url)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
     try:

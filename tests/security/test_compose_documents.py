@@ -56,8 +56,9 @@ def oper(live, engine):
 
 
 def deploy(client, text: str, plan: bool = True, env: dict | None = None):
-    return client.post(f"/api/stacks/sdcd{RUN}/deploy",
-                       json={"compose": text, "plan": plan, "env": env or {}})
+    return client.post(
+        f"/api/stacks/sdcd{RUN}/deploy", json={"compose": text, "plan": plan, "env": env or {}}
+    )
 
 
 def web(extra: str, top: str = "", image: str = "busybox:1") -> str:
@@ -79,7 +80,7 @@ def assert_no_file_bytes(text: str) -> None:
 def test_env_file_is_refused_and_never_read(oper, live, host_files, plan, engine):
     for path in (host_files["env"], host_files["key"]):
         answer = deploy(oper, web(f"    env_file: {path}\n"), plan=plan)
-        (line, key, message), = problems(answer)
+        ((line, key, message),) = problems(answer)
         assert (line, key) == (5, "services.web.env_file")
         assert "would be read from the console's own disk" in message
         assert "`environment:`" in message
@@ -92,8 +93,10 @@ def test_env_file_is_refused_and_never_read(oper, live, host_files, plan, engine
 def test_an_existing_path_and_a_missing_one_get_the_same_answer(oper, host_files):
     answers = []
     for path in (host_files["key"], host_files["missing"], "/etc/shadow", "/root/.ssh/id_rsa"):
-        text = web(f"    env_file: {path}\n    secrets: [key]\n",
-                   f"secrets:\n  key:\n    file: {path}\nconfigs:\n  c:\n    file: {path}\n")
+        text = web(
+            f"    env_file: {path}\n    secrets: [key]\n",
+            f"secrets:\n  key:\n    file: {path}\nconfigs:\n  c:\n    file: {path}\n",
+        )
         answer = deploy(oper, text)
         assert answer.status_code == 422
         answers.append(answer.text.replace(path, "PATH"))
@@ -102,9 +105,11 @@ def test_an_existing_path_and_a_missing_one_get_the_same_answer(oper, host_files
 
 
 def test_secret_and_config_files_are_refused_with_what_to_do(oper, host_files):
-    text = web("    secrets: [key]\n    configs: [conf]\n",
-               f"secrets:\n  key:\n    file: {host_files['key']}\n"
-               f"configs:\n  conf:\n    file: {host_files['env']}\n")
+    text = web(
+        "    secrets: [key]\n    configs: [conf]\n",
+        f"secrets:\n  key:\n    file: {host_files['key']}\n"
+        f"configs:\n  conf:\n    file: {host_files['env']}\n",
+    )
     found = problems(deploy(oper, text))
     assert [(line, key) for line, key, _ in found] == [(9, "secrets.key.file"), (12, "configs.conf.file")]
     assert "create the secret first (`docker secret create`) and declare it `external: true`" in found[0][2]
@@ -113,8 +118,9 @@ def test_secret_and_config_files_are_refused_with_what_to_do(oper, host_files):
 
 
 def test_extends_file_is_refused(oper, host_files):
-    (line, key, message), = problems(deploy(oper, web(
-        f"    extends:\n      file: {host_files['env']}\n      service: base\n")))
+    ((line, key, message),) = problems(
+        deploy(oper, web(f"    extends:\n      file: {host_files['env']}\n      service: base\n"))
+    )
     assert (line, key) == (5, "services.web.extends")
     assert "not implemented" in message
 
@@ -122,18 +128,28 @@ def test_extends_file_is_refused(oper, host_files):
 def test_binds_are_not_resolved_against_the_console(oper, tmp_path, monkeypatch):
     """A relative bind would be the console's working directory, '~' the console's home."""
     monkeypatch.chdir(tmp_path)
-    found = problems(deploy(oper, web("    volumes:\n      - ./data:/data\n      - ~/.ssh:/keys\n"
-                                      "      - type: bind\n        source: ../../etc\n"
-                                      "        target: /etc2\n")))
+    found = problems(
+        deploy(
+            oper,
+            web(
+                "    volumes:\n      - ./data:/data\n      - ~/.ssh:/keys\n"
+                "      - type: bind\n        source: ../../etc\n"
+                "        target: /etc2\n"
+            ),
+        )
+    )
     assert [(line, key) for line, key, _ in found] == [
-        (6, "services.web.volumes.0"), (7, "services.web.volumes.1"), (8, "services.web.volumes.2")]
+        (6, "services.web.volumes.0"),
+        (7, "services.web.volumes.1"),
+        (8, "services.web.volumes.2"),
+    ]
     assert "resolved against the console's working directory" in found[0][2]
     assert "expanded from the console's home directory" in found[1][2]
     assert str(tmp_path) not in str(found)
 
 
 def test_a_build_context_is_refused(oper):
-    (line, key, message), = problems(deploy(oper, web("    build: .\n")))
+    ((line, key, message),) = problems(deploy(oper, web("    build: .\n")))
     assert (line, key) == (5, "services.web.build")
     assert "build and push the image first" in message
 
@@ -144,9 +160,12 @@ def test_the_console_dot_env_is_not_read(oper, tmp_path, monkeypatch, busybox_im
     (tmp_path / ".env").write_text(f"LEAK_IMAGE={busybox_image}\n")
     monkeypatch.chdir(tmp_path)
     text = web("", image="${LEAK_IMAGE}")
-    (line, key, message), = problems(deploy(oper, text))
-    assert (line, key, message) == (4, "services.web",
-                                    "invalid image reference for service web: no image specified")
+    ((line, key, message),) = problems(deploy(oper, text))
+    assert (line, key, message) == (
+        4,
+        "services.web",
+        "invalid image reference for service web: no image specified",
+    )
     planned = deploy(oper, text, env={"LEAK_IMAGE": busybox_image})
     assert planned.status_code == 200, planned.text
 

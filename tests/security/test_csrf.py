@@ -47,8 +47,13 @@ from .harness import (
 
 ROUTES = throwaway_app_routes()
 NO_SESSION = {"POST /api/setup", "POST /api/auth/login"}  # they take no session: nothing to forge
-MUTATING = [(route, signature, values) for route in ROUTES if not route.safe
-            for signature, values in expansions(route) if signature not in NO_SESSION]
+MUTATING = [
+    (route, signature, values)
+    for route in ROUTES
+    if not route.safe
+    for signature, values in expansions(route)
+    if signature not in NO_SESSION
+]
 VICTIM = f"{PREFIX}-csrf-victim"  # a container, a network and a volume that must survive
 
 
@@ -60,8 +65,10 @@ def real_requests(busybox_image: str, kept_token: int) -> dict[str, tuple[dict[s
         "POST /api/users": ({}, {"json": {"username": "csrf-victim", "password": PASSWORD, "role": "admin"}}),
         "PATCH /api/users/{username}": ({"username": "viewer"}, {"json": {"role": "admin"}}),
         "DELETE /api/users/{username}": ({"username": "viewer"}, {}),
-        "POST /api/auth/password": ({}, {"json": {"current_password": PASSWORD,
-                                                   "new_password": PASSWORD + "!"}}),
+        "POST /api/auth/password": (
+            {},
+            {"json": {"current_password": PASSWORD, "new_password": PASSWORD + "!"}},
+        ),
         "POST /api/auth/logout": ({}, {}),
         "POST /api/endpoints": ({}, {"json": {"name": "csrf-ep", "url": "unix:///var/run/docker.sock"}}),
         "DELETE /api/endpoints/{name}": ({"name": "green-ep"}, {}),
@@ -73,8 +80,17 @@ def real_requests(busybox_image: str, kept_token: int) -> dict[str, tuple[dict[s
         "DELETE /api/teams/{name}/endpoints/{endpoint}": ({"name": "green", "endpoint": "green-ep"}, {}),
         "POST /api/registries": ({}, {"json": {"name": "csrf-reg", "address": "127.0.0.1:5999"}}),
         "DELETE /api/registries/{name}": ({"name": "green-reg"}, {}),
-        "POST /api/containers": ({}, {"json": {"image": busybox_image, "name": f"{PREFIX}-csrf-box",
-                                               "command": ["sleep", "30"], "init": True}}),
+        "POST /api/containers": (
+            {},
+            {
+                "json": {
+                    "image": busybox_image,
+                    "name": f"{PREFIX}-csrf-box",
+                    "command": ["sleep", "30"],
+                    "init": True,
+                }
+            },
+        ),
         "DELETE /api/containers/{ref}": ({"ref": VICTIM}, {"params": {"force": "true"}}),
         "POST /api/containers/{ref}/stop": ({"ref": VICTIM}, {"params": {"timeout": "0"}}),
         "POST /api/containers/{ref}/kill": ({"ref": VICTIM}, {}),
@@ -94,11 +110,13 @@ def victims(served: Served, engine: docker.DockerClient, busybox_image: str) -> 
     engine.networks.create(VICTIM)
     engine.volumes.create(VICTIM)
     admin = served.session("admin")
-    for path, body in [("/api/endpoints", {"name": "green-ep", "url": "unix:///var/run/docker.sock"}),
-                       ("/api/teams", {"name": "green"}),
-                       ("/api/teams/green/members", {"username": "viewer"}),
-                       ("/api/teams/green/endpoints", {"endpoint": "green-ep"}),
-                       ("/api/registries", {"name": "green-reg", "address": "127.0.0.1:5998"})]:
+    for path, body in [
+        ("/api/endpoints", {"name": "green-ep", "url": "unix:///var/run/docker.sock"}),
+        ("/api/teams", {"name": "green"}),
+        ("/api/teams/green/members", {"username": "viewer"}),
+        ("/api/teams/green/endpoints", {"endpoint": "green-ep"}),
+        ("/api/registries", {"name": "green-reg", "address": "127.0.0.1:5998"}),
+    ]:
         made = admin.post(path, json=body)
         assert made.status_code == 201, made.text
     kept, _ = served.token("admin")
@@ -118,8 +136,9 @@ def snapshot(served: Served, engine: docker.DockerClient) -> dict[str, Any]:
         "endpoints": [e.name for e in store.list_endpoints()],
         "teams": [(t.name, tuple(t.members), tuple(t.endpoints)) for t in Teams(store).list()],
         "registries": sorted(r.name for r in app_registries(served.app).list()),
-        "containers": sorted((c["Names"][0], c["State"])
-                             for c in engine.api.containers(all=True, filters={"name": PREFIX})),
+        "containers": sorted(
+            (c["Names"][0], c["State"]) for c in engine.api.containers(all=True, filters={"name": PREFIX})
+        ),
         "networks": sorted(n.name for n in engine.networks.list(names=[PREFIX]) if n.name.startswith(PREFIX)),
         "volumes": sorted(v.name for v in engine.volumes.list(filters={"name": PREFIX})),
         "tags": sorted(t for i in engine.api.images() for t in i.get("RepoTags") or () if PREFIX in t),
@@ -154,8 +173,9 @@ def test_every_change_route_is_checked():
 
 
 @pytest.mark.parametrize(("route", "signature", "values"), MUTATING, ids=[m[1] for m in MUTATING])
-def test_a_session_without_its_csrf_token_changes_nothing(served, engine, busybox_image, victims,
-                                                          route, signature, values):
+def test_a_session_without_its_csrf_token_changes_nothing(
+    served, engine, busybox_image, victims, route, signature, values
+):
     client, token = cookie_only(served, "admin")
     _, other = cookie_only(served, "admin", 1)  # another session of the same user
     url, kwargs = request_of(route, signature, values, real_requests(busybox_image, victims))

@@ -26,19 +26,31 @@ from tests.testbed.redis import free_port
 
 from .auth_live import serve_process
 
-OWNER_FILES = {"swarmdeck.db", "swarmdeck.db-wal", "swarmdeck.db-shm", "session.key", "registry.key",
-               "registry-ca/local-ca.crt"}
+OWNER_FILES = {
+    "swarmdeck.db",
+    "swarmdeck.db-wal",
+    "swarmdeck.db-shm",
+    "session.key",
+    "registry.key",
+    "registry-ca/local-ca.crt",
+}
 
 
 def a_ca_pem() -> str:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "swarmdeck test CA")])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -55,14 +67,22 @@ def modes(data: Path) -> dict[str, int]:
 def use_the_console(url: str, data: Path) -> None:
     """Set it up and add a registry with a password and a CA: every kind of file gets written."""
     with httpx.Client(base_url=url, timeout=60) as http:
-        made = http.post("/api/setup", json={"username": "root", "password": PASSWORD,
-                                             "setup_code": setup_code_of(data)})
+        made = http.post(
+            "/api/setup", json={"username": "root", "password": PASSWORD, "setup_code": setup_code_of(data)}
+        )
         assert made.status_code == 201, made.text
         session = http.post("/api/auth/login", json={"username": "root", "password": PASSWORD})
         http.headers["X-CSRF-Token"] = session.json()["csrf_token"]
-        added = http.post("/api/registries", json={
-            "name": "local-ca", "address": f"127.0.0.1:{free_port()}", "username": "ci",
-            "password": "registry secret", "ca_pem": a_ca_pem()})
+        added = http.post(
+            "/api/registries",
+            json={
+                "name": "local-ca",
+                "address": f"127.0.0.1:{free_port()}",
+                "username": "ci",
+                "password": "registry secret",
+                "ca_pem": a_ca_pem(),
+            },
+        )
         assert added.status_code == 201, added.text
         http.post("/api/registries/local-ca/test")  # nothing listens there: only the CA file matters
 
@@ -108,8 +128,10 @@ def test_a_loose_data_dir_is_tightened_and_the_console_says_so(tmp_path, engine)
 
     with serve_process(data) as (url, proc):
         with httpx.Client(base_url=url, timeout=60) as http:
-            assert http.post("/api/auth/login", json={"username": "root", "password": PASSWORD}
-                             ).status_code == 200
+            assert (
+                http.post("/api/auth/login", json={"username": "root", "password": PASSWORD}).status_code
+                == 200
+            )
         assert_owner_only(data)
         proc.terminate()
         output = proc.communicate(timeout=30)[0]

@@ -33,8 +33,9 @@ def container(engine, janitor, busybox_image):
 def service(engine, busybox_image):
     assert engine.info()["Swarm"].get("ControlAvailable"), "the test engine must be a swarm manager"
     name = f"sdenv-{uuid.uuid4().hex[:8]}"
-    made = engine.services.create(busybox_image, ["sleep", "600"], name=name, env=ENV,
-                                  constraints=["node.role==manager"])
+    made = engine.services.create(
+        busybox_image, ["sleep", "600"], name=name, env=ENV, constraints=["node.role==manager"]
+    )
     yield name
     made.remove()
 

@@ -44,13 +44,26 @@ from hypothesis import strategies as st
 
 from .harness import PATH_VALUES, PREFIX, Served, fill, remove_prefixed, throwaway_app_routes
 
-SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
-                    phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failure is reported
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failure is reported
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 # Routes that hash a password (argon2, slow on purpose) or plan a stack run fewer examples.
-FEWER = {"POST /api/auth/login": 8, "POST /api/auth/password": 8, "POST /api/setup": 8, "POST /api/users": 10,
-         "POST /api/stacks/{name}/deploy": 10}
+FEWER = {
+    "POST /api/auth/login": 8,
+    "POST /api/auth/password": 8,
+    "POST /api/setup": 8,
+    "POST /api/users": 10,
+    "POST /api/stacks/{name}/deploy": 10,
+}
 UPSTREAM = {"POST /api/images/pull"}  # may answer 502: the registry it names does not answer
 NOIMAGE = f"{PREFIX}-noimage:1"
 
@@ -73,23 +86,54 @@ OPENAPI = _openapi()
 SCHEMAS = OPENAPI["components"]["schemas"]
 JSON_ROUTES = sorted(
     (method.upper(), path, op["requestBody"]["content"]["application/json"]["schema"])
-    for path, ops in OPENAPI["paths"].items() for method, op in ops.items()
-    if "application/json" in op.get("requestBody", {}).get("content", {}))
+    for path, ops in OPENAPI["paths"].items()
+    for method, op in ops.items()
+    if "application/json" in op.get("requestBody", {}).get("content", {})
+)
 ROUTE_IDS = [f"{m} {p}" for m, p, _ in JSON_ROUTES]
 
 # --- bodies from a JSON schema --------------------------------------------------------------
-SPICY = ["", " ", "../../../../etc/passwd", "..%2F..%2Fsecrets", "/", "/var/run/docker.sock", "\x00",
-         "a\x00b", "a" * 5000, "${HOME}", "$(id)", "<script>alert(1)</script>", "'; DROP TABLE users; --",
-         "%s%n%x", "\u202e\u0000", "💥", "C:\\Windows", "\\\\host\\share", "localhost:5000/x:y",
-         "sha256:" + "0" * 64, "99999999999999999999999", "-1", "0", "true", "null", "@", "::", "a/b/../../c",
-         "\n", "\r\n\t"]
+SPICY = [
+    "",
+    " ",
+    "../../../../etc/passwd",
+    "..%2F..%2Fsecrets",
+    "/",
+    "/var/run/docker.sock",
+    "\x00",
+    "a\x00b",
+    "a" * 5000,
+    "${HOME}",
+    "$(id)",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE users; --",
+    "%s%n%x",
+    "\u202e\u0000",
+    "💥",
+    "C:\\Windows",
+    "\\\\host\\share",
+    "localhost:5000/x:y",
+    "sha256:" + "0" * 64,
+    "99999999999999999999999",
+    "-1",
+    "0",
+    "true",
+    "null",
+    "@",
+    "::",
+    "a/b/../../c",
+    "\n",
+    "\r\n\t",
+]
 TEXT = st.one_of(st.text(max_size=30), st.sampled_from(SPICY))
 HUGE = st.sampled_from([2**31, 2**53 + 1, 2**63, 2**64, 10**30, -(2**63) - 1, -1, 0])
 ANY_JSON = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), HUGE, st.floats(allow_nan=False, allow_infinity=False),
-              TEXT),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), HUGE, st.floats(allow_nan=False, allow_infinity=False), TEXT
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
-    max_leaves=10)
+    max_leaves=10,
+)
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
@@ -125,8 +169,10 @@ def valid_of(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         unbounded = HUGE if low is None and high is None else st.nothing()
         return st.one_of(st.integers(low, high), st.sampled_from(ends) if ends else st.nothing(), unbounded)
     if kind == "number":
-        return st.one_of(st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False,
-                                   allow_infinity=False), st.integers(0, 10**6))
+        return st.one_of(
+            st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False, allow_infinity=False),
+            st.integers(0, 10**6),
+        )
     if kind == "boolean":
         return st.booleans()
     if kind == "null":
@@ -139,10 +185,12 @@ def valid_of(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         extra = schema.get("additionalProperties")
         fixed = st.fixed_dictionaries(
             {k: valid_of(v) for k, v in properties.items() if k in required},
-            optional={k: valid_of(v) for k, v in properties.items() if k not in required})
+            optional={k: valid_of(v) for k, v in properties.items() if k not in required},
+        )
         if isinstance(extra, dict):
             return st.tuples(fixed, st.dictionaries(TEXT, valid_of(extra), max_size=3)).map(
-                lambda t: {**t[1], **t[0]})
+                lambda t: {**t[1], **t[0]}
+            )
         return fixed
     return ANY_JSON
 
@@ -219,8 +267,11 @@ def _source(key: str) -> Callable[[dict[str, Any], docker.DockerClient], None]:
 
 
 GUARDS: dict[str, Callable[[dict[str, Any], docker.DockerClient], None]] = {
-    "POST /api/containers": _container, "POST /api/services": _service, "POST /api/networks": _named,
-    "POST /api/volumes": _named, "POST /api/images/tag": _source("source"),
+    "POST /api/containers": _container,
+    "POST /api/services": _service,
+    "POST /api/networks": _named,
+    "POST /api/volumes": _named,
+    "POST /api/images/tag": _source("source"),
     "POST /api/images/push": _source("reference"),
 }
 
@@ -246,8 +297,12 @@ def admin(served: Served, engine: docker.DockerClient, swarm):
 def test_every_json_route_is_fuzzed(served: Served):
     """The routes come from the console's own OpenAPI document (as served)."""
     served_doc = served.client().get("/api/openapi.json").json()
-    live = {(m.upper(), p) for p, ops in served_doc["paths"].items() for m, op in ops.items()
-            if "application/json" in op.get("requestBody", {}).get("content", {})}
+    live = {
+        (m.upper(), p)
+        for p, ops in served_doc["paths"].items()
+        for m, op in ops.items()
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    }
     assert live == {(m, p) for m, p, _ in JSON_ROUTES}
     assert len(live) > 20
     api_routes = {r.key for r in throwaway_app_routes() if r.kind == "api" and not r.safe}
@@ -269,21 +324,44 @@ def test_fuzzed_bodies_never_give_a_5xx(admin, engine, method, path, schema):
         if guard is not None and isinstance(body, dict):
             guard(body, engine)
         sent = json.dumps(body)
-        answer = admin.request(method, url_of(path), content=sent,
-                               headers={"content-type": "application/json"})
+        answer = admin.request(
+            method, url_of(path), content=sent, headers={"content-type": "application/json"}
+        )
         answer_ok(method, path, answer.status_code, answer.text, sent)
 
     one()
 
 
-MALFORMED = ["", "{", "[", "{\"a\":", "NaN", "{\"x\": NaN}", "Infinity", "1e999999", "-1e999999",
-             "[" * 100_000 + "]" * 100_000, "{\"a\":" * 50_000 + "1" + "}" * 50_000, "\"\\ud800\"",
-             "\xff\xfe", "null", "[]", "0", "\"text\"", "{\"a\": 1, \"a\": 2}", "9" * 5000]
+MALFORMED = [
+    "",
+    "{",
+    "[",
+    '{"a":',
+    "NaN",
+    '{"x": NaN}',
+    "Infinity",
+    "1e999999",
+    "-1e999999",
+    "[" * 100_000 + "]" * 100_000,
+    '{"a":' * 50_000 + "1" + "}" * 50_000,
+    '"\\ud800"',
+    "\xff\xfe",
+    "null",
+    "[]",
+    "0",
+    '"text"',
+    '{"a": 1, "a": 2}',
+    "9" * 5000,
+]
 
 
 @pytest.mark.parametrize(("method", "path", "schema"), JSON_ROUTES, ids=ROUTE_IDS)
 def test_malformed_json_never_gives_a_5xx(admin, method, path, schema):
     for text in MALFORMED:
-        answer = admin.request(method, url_of(path), content=text.encode("utf-8", "surrogatepass"),
-                               headers={"content-type": "application/json"})
+        answer = admin.request(
+            method,
+            url_of(path),
+            content=text.encode("utf-8", "surrogatepass"),
+            headers={"content-type": "application/json"},
+        )
         answer_ok(method, path, answer.status_code, answer.text, text)

@@ -32,28 +32,92 @@ from swarmdeck.compose.models import Project
 
 from .harness import PREFIX, Served, remove_prefixed
 
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 API_SETTINGS = settings(SETTINGS, max_examples=40)
 
-WORDS = ["10s", "1m30s", "-5s", "0", "1.5", "0.000000001", "1e3", "100M", "1g", "-1", "80:80",
-         "127.0.0.1:8080:80/udp", "8000-8010:80", "65536:80", "/data:/data:ro", "data:/data", "./rel:/x",
-         "~/x", "${VAR}", "${VAR:-default}", "${VAR:+alt}", "$$", "$VAR",
-         "host:1.2.3.4", "start-first", "any", "on-failure", "node.role==manager", "ingress", "host", "vip",
-         "dnsrr", "global", "replicated", "replicated-job", "global-job", "CMD-SHELL", "NONE", "SYS_ADMIN",
-         "/var/run/docker.sock:/var/run/docker.sock", "bind", "volume", "tmpfs", "npipe", "3", "3.8", "3.13",
-         "true", "no", "KEY=value", "nginx:1.25", "registry:5000/app@sha256:" + "0" * 64, "", " ", "\x00",
-         "é", "a" * 3000]
+WORDS = [
+    "10s",
+    "1m30s",
+    "-5s",
+    "0",
+    "1.5",
+    "0.000000001",
+    "1e3",
+    "100M",
+    "1g",
+    "-1",
+    "80:80",
+    "127.0.0.1:8080:80/udp",
+    "8000-8010:80",
+    "65536:80",
+    "/data:/data:ro",
+    "data:/data",
+    "./rel:/x",
+    "~/x",
+    "${VAR}",
+    "${VAR:-default}",
+    "${VAR:+alt}",
+    "$$",
+    "$VAR",
+    "host:1.2.3.4",
+    "start-first",
+    "any",
+    "on-failure",
+    "node.role==manager",
+    "ingress",
+    "host",
+    "vip",
+    "dnsrr",
+    "global",
+    "replicated",
+    "replicated-job",
+    "global-job",
+    "CMD-SHELL",
+    "NONE",
+    "SYS_ADMIN",
+    "/var/run/docker.sock:/var/run/docker.sock",
+    "bind",
+    "volume",
+    "tmpfs",
+    "npipe",
+    "3",
+    "3.8",
+    "3.13",
+    "true",
+    "no",
+    "KEY=value",
+    "nginx:1.25",
+    "registry:5000/app@sha256:" + "0" * 64,
+    "",
+    " ",
+    "\x00",
+    "é",
+    "a" * 3000,
+]
 # Refused before validation (a bad interpolation): only in the text fuzz, else every document
 # would stop there.
 BAD_WORDS = ["$", "${", "${VAR:?needed}", "${VAR", "$(x)"]
 TEXT = st.text(st.characters(codec="utf-8", max_codepoint=0x17F, exclude_characters="$"), max_size=10)
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.sampled_from([2**63, 2**64, -(2**63) - 1, 10**30]),
-    st.floats(), st.sampled_from(WORDS), TEXT,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.sampled_from([2**63, 2**64, -(2**63) - 1, 10**30]),
+    st.floats(),
+    st.sampled_from(WORDS),
+    TEXT,
 )
-NAMES = st.one_of(st.sampled_from(["web", "db", "default", "x-ext", "a.b_c-d", "", "-x", "ä"]),
-                  st.from_regex(r"[a-z][a-z0-9_.-]{0,8}", fullmatch=True), st.text(max_size=6))
+NAMES = st.one_of(
+    st.sampled_from(["web", "db", "default", "x-ext", "a.b_c-d", "", "-x", "ä"]),
+    st.from_regex(r"[a-z][a-z0-9_.-]{0,8}", fullmatch=True),
+    st.text(max_size=6),
+)
 LEAVES = st.one_of(SCALARS, st.lists(SCALARS, max_size=2), st.dictionaries(TEXT, SCALARS, max_size=2))
 
 
@@ -81,19 +145,26 @@ def keys_of(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def mapping_of(model: type[BaseModel], depth: int) -> st.SearchStrategy[dict[str, Any]]:
-    fields = {k: v for k, v in keys_of(model).items()
-              if model is not Project or k not in ("version", "services")}  # DOCUMENTS adds them
+    fields = {
+        k: v for k, v in keys_of(model).items() if model is not Project or k not in ("version", "services")
+    }  # DOCUMENTS adds them
     extension = st.just({"x-ext": {"a": 1}}) if "services" in fields or "image" in fields else st.just({})
     unknown = st.one_of(st.just({}), st.just({}), st.just({}), st.dictionaries(TEXT, SCALARS, max_size=1))
     chosen = st.lists(st.sampled_from(sorted(fields)), unique=True, min_size=int(depth < 3), max_size=5)
-    return st.tuples(chosen.flatmap(lambda keys: st.fixed_dictionaries(
-        {k: value_of(fields[k], depth) for k in keys})), extension, unknown).map(
-            lambda t: {**t[0], **t[1], **t[2]})
+    return st.tuples(
+        chosen.flatmap(lambda keys: st.fixed_dictionaries({k: value_of(fields[k], depth) for k in keys})),
+        extension,
+        unknown,
+    ).map(lambda t: {**t[0], **t[1], **t[2]})
 
 
 STRINGS = st.one_of(st.sampled_from(WORDS), TEXT)
-TYPED = {str: STRINGS, int: st.one_of(st.integers(), st.sampled_from(WORDS)), bool: st.booleans(),
-         float: st.one_of(st.floats(), st.sampled_from(WORDS))}
+TYPED = {
+    str: STRINGS,
+    int: st.one_of(st.integers(), st.sampled_from(WORDS)),
+    bool: st.booleans(),
+    float: st.one_of(st.floats(), st.sampled_from(WORDS)),
+}
 
 
 def leaf_of(annotation: Any) -> st.SearchStrategy[Any]:
@@ -107,8 +178,11 @@ def leaf_of(annotation: Any) -> st.SearchStrategy[Any]:
     if origin is list:
         return st.one_of(st.lists(STRINGS, max_size=3), STRINGS, LEAVES)
     if origin is dict:
-        return st.one_of(st.dictionaries(STRINGS, STRINGS, max_size=3),
-                         st.lists(STRINGS.map(lambda s: f"K={s}"), max_size=2), LEAVES)
+        return st.one_of(
+            st.dictionaries(STRINGS, STRINGS, max_size=3),
+            st.lists(STRINGS.map(lambda s: f"K={s}"), max_size=2),
+            LEAVES,
+        )
     typed = TYPED.get(annotation, LEAVES)
     return st.one_of(typed, typed, typed, LEAVES)  # mostly the right type, to get past the first check
 
@@ -129,18 +203,51 @@ def value_of(annotation: Any, depth: int) -> st.SearchStrategy[Any]:
 
 
 # Mostly versions the loader takes, so that documents get past the version check.
-VERSIONS = st.sampled_from([None] * 4 + ["3.8"] * 4 + ["3", "3.0", "3.3", "3.13", 3.8, "3.14", "2", "", "4",
-                                                       2, "x", "3.8\n"])
-SERVICES = st.dictionaries(NAMES, st.deferred(lambda: mapping_of(_service_model(), 1)),
-                           min_size=1, max_size=2)
+VERSIONS = st.sampled_from(
+    [None] * 4 + ["3.8"] * 4 + ["3", "3.0", "3.3", "3.13", 3.8, "3.14", "2", "", "4", 2, "x", "3.8\n"]
+)
+SERVICES = st.dictionaries(
+    NAMES, st.deferred(lambda: mapping_of(_service_model(), 1)), min_size=1, max_size=2
+)
 DOCUMENTS = st.tuples(VERSIONS, SERVICES, mapping_of(Project, 0)).map(  # always a service or two
-    lambda t: ({"version": t[0]} if t[0] is not None else {}) | t[2] | {"services": t[1]})
-ENVS = st.dictionaries(st.one_of(st.sampled_from(["VAR", "HOME", "TAG", "X"]), TEXT),
-                       st.one_of(st.sampled_from(WORDS + BAD_WORDS), TEXT), max_size=3)
-TOKENS = st.sampled_from(list("abcxyz019 :-[]{},#&*!|>'\"%@`\n\t$~<.=?/\\") + BAD_WORDS + [
-    "services:\n", "  web:\n", "    image: x\n", "    deploy:\n", "      replicas: ", "\n  ", "- ", "<<: *a",
-    "&a ", "*a", "!!binary ", "!!python/object:os.system ", "!!set ", "? ", "---\n", "...\n", "%YAML 1.2\n",
-    "version: '3.8'\n", "${X}", "\xff", "\ufeff", "0x1F", "0o17", ".inf", "~"])
+    lambda t: ({"version": t[0]} if t[0] is not None else {}) | t[2] | {"services": t[1]}
+)
+ENVS = st.dictionaries(
+    st.one_of(st.sampled_from(["VAR", "HOME", "TAG", "X"]), TEXT),
+    st.one_of(st.sampled_from(WORDS + BAD_WORDS), TEXT),
+    max_size=3,
+)
+TOKENS = st.sampled_from(
+    list("abcxyz019 :-[]{},#&*!|>'\"%@`\n\t$~<.=?/\\")
+    + BAD_WORDS
+    + [
+        "services:\n",
+        "  web:\n",
+        "    image: x\n",
+        "    deploy:\n",
+        "      replicas: ",
+        "\n  ",
+        "- ",
+        "<<: *a",
+        "&a ",
+        "*a",
+        "!!binary ",
+        "!!python/object:os.system ",
+        "!!set ",
+        "? ",
+        "---\n",
+        "...\n",
+        "%YAML 1.2\n",
+        "version: '3.8'\n",
+        "${X}",
+        "\xff",
+        "\ufeff",
+        "0x1F",
+        "0o17",
+        ".inf",
+        "~",
+    ]
+)
 
 
 def _service_model() -> type[BaseModel]:
@@ -207,7 +314,8 @@ def test_the_deploy_route_plans_or_refuses_but_never_fails(planner, document, en
     """``plan: true``: the route loads, checks and plans against the swarm, and changes nothing."""
     if not document.strip():
         return  # the route refuses empty text itself (422 from its schema)
-    answer = planner.post(f"/api/stacks/{PREFIX}-fuzz/deploy", json={"compose": document, "env": env,
-                                                                      "plan": True})
+    answer = planner.post(
+        f"/api/stacks/{PREFIX}-fuzz/deploy", json={"compose": document, "env": env, "plan": True}
+    )
     assert answer.status_code < 500, answer.text
     assert answer.status_code in (200, 400, 404, 409, 422), answer.text

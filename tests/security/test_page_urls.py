@@ -21,10 +21,29 @@ SCRIPTS = sorted((CONSOLE / "static").glob("*.js"))  # our own; static/vendor is
 # Attributes whose value is a URL (htmx verbs, forms, links, SSE), and our data-* attributes
 # that app.js/cluster.js turn into URLs; any other data-* whose value starts with "/" counts too.
 URL_ATTRIBUTES = {
-    "href", "src", "srcset", "action", "formaction", "poster", "cite", "ping",
-    "hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete", "hx-push-url", "hx-replace-url",
-    "sse-connect", "ws-connect",
-    "data-api", "data-cluster-api", "data-then", "data-follow", "data-swarm-map", "data-url",
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "poster",
+    "cite",
+    "ping",
+    "hx-get",
+    "hx-post",
+    "hx-put",
+    "hx-patch",
+    "hx-delete",
+    "hx-push-url",
+    "hx-replace-url",
+    "sse-connect",
+    "ws-connect",
+    "data-api",
+    "data-cluster-api",
+    "data-then",
+    "data-follow",
+    "data-swarm-map",
+    "data-url",
 }
 # Whole URLs that come from the code, never from data: (template, expression).
 CODE_PATHS = {("_endpoint.html", "section")}  # the page's own path, a literal in pages*.py
@@ -83,7 +102,7 @@ def unsafe_urls(text: str, template: str = "") -> list[Unsafe]:
                 if not token.startswith("{{"):
                     continue  # {% if %} blocks choose literal text; only {{ }} writes values
                 expression = token[2:-2].strip("-+ \t\n")
-                in_query = bool(re.search(r"[?#]", PLACEHOLDER.sub("", value[:ph.start()])))
+                in_query = bool(re.search(r"[?#]", PLACEHOLDER.sub("", value[: ph.start()])))
                 encoder = encoder_of(expression)
                 line = text.count("\n", 0, start) + 1
                 if not in_query and ph.start() == 0 and (template, expression) in CODE_PATHS:
@@ -112,50 +131,59 @@ def test_templates_have_no_inline_scripts():
             assert script.group(1).strip() == "", f"{template}: inline script"
 
 
-@pytest.mark.parametrize("snippet", [
-    '<button hx-delete="/api/stacks/{{ st.name }}" hx-swap="none">remove</button>',
-    '<a href="/stacks/{{ st.name|urlencode }}?endpoint={{ ep|urlencode }}">x</a>',
-    '<a href="/stacks/{{ st.name|e }}">x</a>',
-    '<a href="/audit?page={{ page - 1|urlencode }}">',  # the filter binds to 1 only
-    '<a href="/x/{{ a ~ b|segment }}">',
-    '<a href="/x/{{ a|segment ~ "/" ~ b|segment }}">',
-    "<form data-api='/api/users/{{ u.username }}' data-method=PATCH>",
-    '<div\n  sse-connect="/api/{{ kind }}/stream">',
-    '<pre data-follow="/api/containers/{{ c.Id|segment }}/logs?since={{ since }}">',
-    '<p data-anything="/api/x/{{ v }}">',
-    '<button hx-post="/api/{{ "a" if x else "b" }}/go">',
-    "<a href={{ url }}>",
-    '<a href="{{ url }}">',
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<button hx-delete="/api/stacks/{{ st.name }}" hx-swap="none">remove</button>',
+        '<a href="/stacks/{{ st.name|urlencode }}?endpoint={{ ep|urlencode }}">x</a>',
+        '<a href="/stacks/{{ st.name|e }}">x</a>',
+        '<a href="/audit?page={{ page - 1|urlencode }}">',  # the filter binds to 1 only
+        '<a href="/x/{{ a ~ b|segment }}">',
+        '<a href="/x/{{ a|segment ~ "/" ~ b|segment }}">',
+        "<form data-api='/api/users/{{ u.username }}' data-method=PATCH>",
+        '<div\n  sse-connect="/api/{{ kind }}/stream">',
+        '<pre data-follow="/api/containers/{{ c.Id|segment }}/logs?since={{ since }}">',
+        '<p data-anything="/api/x/{{ v }}">',
+        '<button hx-post="/api/{{ "a" if x else "b" }}/go">',
+        "<a href={{ url }}>",
+        '<a href="{{ url }}">',
+    ],
+)
 def test_the_scan_finds_unsafe_urls(snippet):
     assert unsafe_urls(snippet), snippet
 
 
-@pytest.mark.parametrize("snippet", [
-    '<button hx-delete="/api/stacks/{{ st.name|segment }}" hx-confirm="Remove {{ st.name }}?">',
-    '<a href="/stacks/{{ st.name | segment }}?endpoint={{ ep|urlencode }}">{{ st.name }}</a>',
-    '<a href="/r/{{ r|segment }}/repository?{{ {\'repository\': repo}|urlencode }}">',
-    '<a href="/audit?{{ {"page": page - 1}|urlencode }}">',
-    '<form data-api="/api/{{ (\'a\' if x else \'b\')|segment }}" data-then="reload">',
-    '<p data-endpoint="{{ ep }}" data-id="{{ c.id }}" class="{{ cls }}">',
-    '<a href="/x/{{ (a ~ b)|segment }}/{{ c.d[0]|lower|segment }}/{{ f(x, "|")|segment }}">',
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<button hx-delete="/api/stacks/{{ st.name|segment }}" hx-confirm="Remove {{ st.name }}?">',
+        '<a href="/stacks/{{ st.name | segment }}?endpoint={{ ep|urlencode }}">{{ st.name }}</a>',
+        "<a href=\"/r/{{ r|segment }}/repository?{{ {'repository': repo}|urlencode }}\">",
+        '<a href="/audit?{{ {"page": page - 1}|urlencode }}">',
+        "<form data-api=\"/api/{{ ('a' if x else 'b')|segment }}\" data-then=\"reload\">",
+        '<p data-endpoint="{{ ep }}" data-id="{{ c.id }}" class="{{ cls }}">',
+        '<a href="/x/{{ (a ~ b)|segment }}/{{ c.d[0]|lower|segment }}/{{ f(x, "|")|segment }}">',
+    ],
+)
 def test_the_scan_passes_encoded_urls(snippet):
     assert unsafe_urls(snippet) == [], snippet
 
 
-@pytest.mark.parametrize(("value", "encoded"), [
-    ("../users/x", "..%2Fusers%2Fx"),
-    ("..", "%252E%252E"),  # %2E%2E would still be a dot-segment to a browser
-    (".", "%252E"),
-    ("...", "..."),
-    ("a/b?c#d%e f", "a%2Fb%3Fc%23d%25e%20f"),
-    ("registry:5000/app:1", "registry%3A5000%2Fapp%3A1"),
-    ("a\\..\\b", "a%5C..%5Cb"),  # browsers read "\" as "/" in http URLs
-    ("<img src=x onerror=alert(1)>", "%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"),
-    ("x\r\ny", "x%0D%0Ay"),
-    (42, "42"),
-])
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        ("../users/x", "..%2Fusers%2Fx"),
+        ("..", "%252E%252E"),  # %2E%2E would still be a dot-segment to a browser
+        (".", "%252E"),
+        ("...", "..."),
+        ("a/b?c#d%e f", "a%2Fb%3Fc%23d%25e%20f"),
+        ("registry:5000/app:1", "registry%3A5000%2Fapp%3A1"),
+        ("a\\..\\b", "a%5C..%5Cb"),  # browsers read "\" as "/" in http URLs
+        ("<img src=x onerror=alert(1)>", "%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"),
+        ("x\r\ny", "x%0D%0Ay"),
+        (42, "42"),
+    ],
+)
 def test_segment_encodes_one_path_segment(value, encoded):
     assert segment(value) == encoded
     assert TEMPLATES.filters["segment"] is segment
@@ -165,20 +193,31 @@ DOT_SEGMENTS = {".", "..", "%2e", "%2e%2e", ".%2e", "%2e."}
 
 
 def urls_in(html: str) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for m in
-            re.finditer(r'\s((?:hx-[a-z]+|href|action|data-[a-z-]+))="(/[^"]*)"', html)]
+    return [
+        (m.group(1), m.group(2))
+        for m in re.finditer(r'\s((?:hx-[a-z]+|href|action|data-[a-z-]+))="(/[^"]*)"', html)
+    ]
 
 
 def test_a_rendered_stacks_page_never_climbs():
     """stacks.html and stack.html with the attack's names: every URL stays where it was meant."""
     names = ["../users/x", "..", ".", "%2e%2e", "a/../../users/x", '"><script>alert(1)</script>']
-    base = dict(user=None, csrf="", can_operate=True, is_admin=True, ep="local", section="/stacks",
-                endpoint_names=["local"])
+    base = dict(
+        user=None,
+        csrf="",
+        can_operate=True,
+        is_admin=True,
+        ep="local",
+        section="/stacks",
+        endpoint_names=["local"],
+    )
     html = TEMPLATES.get_template("stacks.html").render(
-        **base, stacks=[{"name": n, "services": 1, "running": 0, "replicas": 0} for n in names])
+        **base, stacks=[{"name": n, "services": 1, "running": 0, "replicas": 0} for n in names]
+    )
     for n in names:
         html += TEMPLATES.get_template("stack.html").render(
-            **base, stack={"name": n, "services": [], "tasks": []})
+            **base, stack={"name": n, "services": [], "tasks": []}
+        )
     urls = urls_in(html)
     stack_urls = [u for _, u in urls if u.startswith(("/stacks/", "/api/stacks/"))]
     assert len(stack_urls) == 3 * len(names)  # stacks.html: link and remove; stack.html: remove
@@ -202,7 +241,7 @@ def unsafe_script_urls(source: str) -> list[str]:
     for m in TEMPLATE_LITERAL.finditer(source):
         body = m.group(1)
         for ph in re.finditer(r"\$\{([^}]*)\}", body):
-            before = re.sub(r"\$\{[^}]*\}", "", body[:ph.start()])
+            before = re.sub(r"\$\{[^}]*\}", "", body[: ph.start()])
             if re.search(r"[?#]", before):
                 continue  # query: URLSearchParams or encodeURIComponent are fine there
             if not re.fullmatch(r"\s*segment\(.*\)\s*", ph.group(1)):

@@ -61,12 +61,14 @@ def test_weak_passwords_are_refused_everywhere_over_http(tmp_path, engine):
             session = http.post("/api/auth/login", json={"username": "root", "password": STRONG})
             http.headers["X-CSRF-Token"] = session.json()["csrf_token"]
             for password, why in WEAK.items():
-                refused = http.post("/api/users", json={"username": "dana", "password": password,
-                                                        "role": "operator"})
+                refused = http.post(
+                    "/api/users", json={"username": "dana", "password": password, "role": "operator"}
+                )
                 assert refused.status_code == 400 and why in refused.json()["detail"], refused.text
             assert "dana" not in [u["username"] for u in http.get("/api/users").json()]
-            made = http.post("/api/users", json={"username": "dana", "password": PASSWORD,
-                                                 "role": "operator"})
+            made = http.post(
+                "/api/users", json={"username": "dana", "password": PASSWORD, "role": "operator"}
+            )
             assert made.status_code == 201, made.text
 
             reset = http.patch("/api/users/dana", json={"password": "dana12345678"})  # an admin's reset
@@ -74,30 +76,55 @@ def test_weak_passwords_are_refused_everywhere_over_http(tmp_path, engine):
             reset = http.patch("/api/users/dana", json={"password": "iloveyou1234"})
             assert reset.status_code == 400 and "commonly used password" in reset.json()["detail"]
 
-            own = http.post("/api/auth/password", json={"current_password": STRONG,
-                                                        "new_password": "rootroot1234"})
+            own = http.post(
+                "/api/auth/password", json={"current_password": STRONG, "new_password": "rootroot1234"}
+            )
             assert own.status_code == 400 and "too easy to guess" in own.json()["detail"]
-            own = http.post("/api/auth/password", json={"current_password": STRONG,
-                                                        "new_password": "short"})
+            own = http.post("/api/auth/password", json={"current_password": STRONG, "new_password": "short"})
             assert own.status_code == 400 and "at least 10 characters" in own.json()["detail"]
             # None of it changed a password: the old ones still log in.
             for username, password in (("root", STRONG), ("dana", PASSWORD)):
-                assert httpx.post(f"{url}/api/auth/login", json={"username": username, "password": password}
-                                  ).status_code == 200
+                assert (
+                    httpx.post(
+                        f"{url}/api/auth/login", json={"username": username, "password": password}
+                    ).status_code
+                    == 200
+                )
             audit = [(e["action"], e["result"]) for e in http.get("/api/audit").json()["items"]]
-            assert ("user.update", "error: this password is too easy to guess: this is similar to a "
-                    "commonly used password; add another word or two; uncommon words are better") in audit
+            assert (
+                "user.update",
+                "error: this password is too easy to guess: this is similar to a "
+                "commonly used password; add another word or two; uncommon words are better",
+            ) in audit
     finally:
         app.state.console.close()
 
 
 def test_swarmdeck_user_create_refuses_a_common_password(tmp_path):
     data = tmp_path / "data"
-    refused = swarmdeck("user", "create", "root", "--role", "admin", "--password-stdin", "--data-dir",
-                        str(data), stdin=COMMON + "\n")
+    refused = swarmdeck(
+        "user",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--data-dir",
+        str(data),
+        stdin=COMMON + "\n",
+    )
     assert refused.returncode == 1
     assert "this password is too easy to guess: this is similar to a commonly used password" in refused.stderr
     assert "Traceback" not in refused.stderr and COMMON not in refused.stderr + refused.stdout
-    made = swarmdeck("user", "create", "root", "--role", "admin", "--password-stdin", "--data-dir",
-                     str(data), stdin=STRONG + "\n")
+    made = swarmdeck(
+        "user",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--data-dir",
+        str(data),
+        stdin=STRONG + "\n",
+    )
     assert made.returncode == 0 and "created admin user root" in made.stdout

@@ -58,8 +58,14 @@ def targets(engine):
     secret = engine.secrets.create(name=f"sdpp-{RUN}-secret", data=b"keep me")
     network = engine.networks.create(f"sdpp-{RUN}-net", driver="bridge")
     node = engine.nodes.get(info["NodeID"])
-    yield {"secret": secret.name, "secret_id": secret.id, "network": network.name,
-           "network_id": network.id, "node": node.id, "node_role": node.attrs["Spec"]["Role"]}
+    yield {
+        "secret": secret.name,
+        "secret_id": secret.id,
+        "network": network.name,
+        "network_id": network.id,
+        "node": node.id,
+        "node_role": node.attrs["Spec"]["Role"],
+    }
     secret.remove()
     network.remove()
 
@@ -73,7 +79,7 @@ def _token(live_server, username: str) -> str:
 def _changes_since(admin_client, before: int) -> list[dict]:
     """The audit entries written since there were ``before``, other than logins and tokens."""
     log = admin_client.get("/api/audit?per_page=500").json()
-    new = log["items"][:log["total"] - before]
+    new = log["items"][: log["total"] - before]
     return [e for e in new if e["action"] not in ("login", "token.create")]
 
 
@@ -149,8 +155,13 @@ def test_the_engine_client_refuses_what_the_routes_let_through(engine, targets):
     route, whoever calls it (a route that forgot its check, the CLI)."""
     client = connect()  # the local engine, as the console and the CLI make their clients
     try:
-        for bad in (f"../secrets/{targets['secret']}", f"x/../../secrets/{targets['secret']}",
-                    "..", "a//b", "x\x00"):
+        for bad in (
+            f"../secrets/{targets['secret']}",
+            f"x/../../secrets/{targets['secret']}",
+            "..",
+            "a//b",
+            "x\x00",
+        ):
             with pytest.raises(InvalidName):
                 client.api.remove_image(bad)
     finally:

@@ -78,12 +78,16 @@ def token_registry(engine, realm: str, tmp_path) -> Iterator[str]:
     folder = tmp_path / f"auth-{abs(hash(realm))}"
     folder.mkdir()
     (folder / "root.crt").write_text(a_ca_pem())
-    environment = {"REGISTRY_AUTH": "token", "REGISTRY_AUTH_TOKEN_REALM": realm,
-                   "REGISTRY_AUTH_TOKEN_SERVICE": "swarmdeck-test",
-                   "REGISTRY_AUTH_TOKEN_ISSUER": "swarmdeck-test",
-                   "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": "/auth/root.crt"}
-    with registry_container(engine, environment, {str(folder): {"bind": "/auth", "mode": "ro"}},
-                            ready_status=401) as address:
+    environment = {
+        "REGISTRY_AUTH": "token",
+        "REGISTRY_AUTH_TOKEN_REALM": realm,
+        "REGISTRY_AUTH_TOKEN_SERVICE": "swarmdeck-test",
+        "REGISTRY_AUTH_TOKEN_ISSUER": "swarmdeck-test",
+        "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": "/auth/root.crt",
+    }
+    with registry_container(
+        engine, environment, {str(folder): {"bind": "/auth", "mode": "ro"}}, ready_status=401
+    ) as address:
         challenge = httpx.get(f"http://{address}/v2/", timeout=10).headers["WWW-Authenticate"]
         assert f'realm="{realm}"' in challenge
         yield address
@@ -99,13 +103,16 @@ def hostile(tmp_path, engine) -> Iterator[tuple[str, Recorder]]:
 def test_credentials_never_reach_a_foreign_realm_until_an_admin_allows_it(live, hostile):  # noqa: F811
     address, rec = hostile
     admin = live.login("admin")
-    added = admin.post("/api/registries", json={"name": "hostile", "address": address, "username": "ci",
-                                                "password": SECRET})
+    added = admin.post(
+        "/api/registries", json={"name": "hostile", "address": address, "username": "ci", "password": SECRET}
+    )
     assert added.status_code == 201, added.text
     assert added.json()["allowed_realms"] == []
-    for answer in (admin.post("/api/registries/hostile/test"),
-                   admin.get("/api/registries/hostile/repositories", params={"refresh": "true"}),
-                   admin.get("/api/registries/hostile/tags", params={"repository": "some/app"})):
+    for answer in (
+        admin.post("/api/registries/hostile/test"),
+        admin.get("/api/registries/hostile/repositories", params={"refresh": "true"}),
+        admin.get("/api/registries/hostile/tags", params={"repository": "some/app"}),
+    ):
         assert answer.status_code >= 400
         detail = answer.json()["detail"]
         assert rec.url in detail and "were not sent" in detail and "allowed_realms" in detail, detail
@@ -125,7 +132,8 @@ def test_credentials_never_reach_a_foreign_realm_until_an_admin_allows_it(live, 
     assert tried.status_code >= 400 and "refused the credentials of ci" in tried.json()["detail"]
     assert [r["authorization"] for r in rec.seen] == [BASIC]  # now it was allowed to have them
     assert ("registry.edit", f"hostile: allowed_realms={as_typed}") in [
-        (e["action"], e["target"]) for e in admin.get("/api/audit").json()["items"]]
+        (e["action"], e["target"]) for e in admin.get("/api/audit").json()["items"]
+    ]
 
     # Taken back: nothing more is sent.
     assert admin.patch("/api/registries/hostile", json={"allowed_realms": []}).json()["allowed_realms"] == []
@@ -139,8 +147,14 @@ def test_the_command_line_keeps_them_too(hostile):
     refused = swarmdeck("registry", "ls", address, "--username", "ci", env=env)
     assert refused.returncode == 1 and rec.url in refused.stderr and "were not sent" in refused.stderr
     assert rec.seen == []
-    allowed = swarmdeck("registry", "ls", address, "--username", "ci",
-                        env={**env, "SWARMDECK_REGISTRY_ALLOWED_REALMS": rec.url})
+    allowed = swarmdeck(
+        "registry",
+        "ls",
+        address,
+        "--username",
+        "ci",
+        env={**env, "SWARMDECK_REGISTRY_ALLOWED_REALMS": rec.url},
+    )
     assert allowed.returncode == 1 and "refused the credentials of ci" in allowed.stderr
     assert [r["authorization"] for r in rec.seen] == [BASIC]
 
@@ -148,27 +162,35 @@ def test_the_command_line_keeps_them_too(hostile):
 def test_a_token_service_on_the_registrys_own_host_gets_them(live, tmp_path, engine):  # noqa: F811
     with recorder("127.0.0.1") as rec, token_registry(engine, rec.url, tmp_path) as address:
         admin = live.login("admin")
-        assert admin.post("/api/registries", json={"name": "own", "address": address, "username": "ci",
-                                                   "password": SECRET}).status_code == 201
+        assert (
+            admin.post(
+                "/api/registries",
+                json={"name": "own", "address": address, "username": "ci", "password": SECRET},
+            ).status_code
+            == 201
+        )
         tried = admin.post("/api/registries/own/test")
         assert "refused the credentials of ci" in tried.json()["detail"]  # the recorder's token is no good
         assert rec.seen and all(r["authorization"] == BASIC for r in rec.seen)
         assert rec.seen[0]["path"].startswith("/token?") and "service=swarmdeck-test" in rec.seen[0]["path"]
 
 
-@pytest.mark.parametrize(("realm", "allowed", "sent"), [
-    ("https://auth.example.com/token", [], True),  # HTTPS: encrypted, and the service proves its name
-    ("http://registry.example.com:5001/token", [], True),  # the registry's own host, another port
-    ("HTTP://Registry.Example.com/token", [], True),
-    ("/token", [], True),  # a path: the registry itself
-    ("http://auth.example.com/token", [], False),
-    ("http://auth.example.com/token", ["http://auth.example.com:80/token?x=1"], True),
-    ("http://auth.example.com/token", ["http://auth.example.com/other"], False),
-    ("http://auth.example.com:8080/token", ["http://auth.example.com/token"], False),
-    ("//auth.example.com/token", [], False),
-    ("ftp://auth.example.com/token", [], False),
-    ("http://127.0.0.1:5001/token", [], False),  # loopback, but not the registry's host
-])
+@pytest.mark.parametrize(
+    ("realm", "allowed", "sent"),
+    [
+        ("https://auth.example.com/token", [], True),  # HTTPS: encrypted, and the service proves its name
+        ("http://registry.example.com:5001/token", [], True),  # the registry's own host, another port
+        ("HTTP://Registry.Example.com/token", [], True),
+        ("/token", [], True),  # a path: the registry itself
+        ("http://auth.example.com/token", [], False),
+        ("http://auth.example.com/token", ["http://auth.example.com:80/token?x=1"], True),
+        ("http://auth.example.com/token", ["http://auth.example.com/other"], False),
+        ("http://auth.example.com:8080/token", ["http://auth.example.com/token"], False),
+        ("//auth.example.com/token", [], False),
+        ("ftp://auth.example.com/token", [], False),
+        ("http://127.0.0.1:5001/token", [], False),  # loopback, but not the registry's host
+    ],
+)
 def test_which_realms_may_have_the_credentials(realm, allowed, sent):
     address = "registry.example.com:5000"
     if sent:

@@ -54,71 +54,137 @@ NEEDS = {READ: 1, OPERATE: 2, ADMIN: 3}
 # signature -> least role; "@" = acts on ``?endpoint=`` (team grants apply).
 LEAST: dict[str, str] = {
     # public
-    "GET /api/openapi.json": PUBLIC, "GET /static/{path:path}": PUBLIC, "GET /api/health": PUBLIC,
-    "POST /api/setup": PUBLIC, "POST /api/auth/login": PUBLIC, "GET /setup": PUBLIC, "GET /login": PUBLIC,
+    "GET /api/openapi.json": PUBLIC,
+    "GET /static/{path:path}": PUBLIC,
+    "GET /api/health": PUBLIC,
+    "POST /api/setup": PUBLIC,
+    "POST /api/auth/login": PUBLIC,
+    "GET /setup": PUBLIC,
+    "GET /login": PUBLIC,
     "GET /": PUBLIC,
     # one's own account
-    "POST /api/auth/password": READ, "POST /api/auth/logout": READ, "GET /api/auth/me": READ,
-    "GET /api/tokens": READ, "POST /api/tokens": OPERATE, "DELETE /api/tokens/{token_id}": OPERATE,
+    "POST /api/auth/password": READ,
+    "POST /api/auth/logout": READ,
+    "GET /api/auth/me": READ,
+    "GET /api/tokens": READ,
+    "POST /api/tokens": OPERATE,
+    "DELETE /api/tokens/{token_id}": OPERATE,
     # users, endpoints, teams, audit
-    "GET /api/users": ADMIN, "POST /api/users": ADMIN, "PATCH /api/users/{username}": ADMIN,
+    "GET /api/users": ADMIN,
+    "POST /api/users": ADMIN,
+    "PATCH /api/users/{username}": ADMIN,
     "DELETE /api/users/{username}": ADMIN,
-    "GET /api/endpoints": READ, "GET /api/endpoints/{name}": READ, "POST /api/endpoints": ADMIN,
-    "PATCH /api/endpoints/{name}": ADMIN, "POST /api/endpoints/{name}/test": ADMIN,
+    "GET /api/endpoints": READ,
+    "GET /api/endpoints/{name}": READ,
+    "POST /api/endpoints": ADMIN,
+    "PATCH /api/endpoints/{name}": ADMIN,
+    "POST /api/endpoints/{name}/test": ADMIN,
     "DELETE /api/endpoints/{name}": ADMIN,
-    "GET /api/teams": ADMIN, "POST /api/teams": ADMIN, "GET /api/teams/{name}": ADMIN,
-    "DELETE /api/teams/{name}": ADMIN, "POST /api/teams/{name}/members": ADMIN,
-    "DELETE /api/teams/{name}/members/{username}": ADMIN, "POST /api/teams/{name}/endpoints": ADMIN,
+    "GET /api/teams": ADMIN,
+    "POST /api/teams": ADMIN,
+    "GET /api/teams/{name}": ADMIN,
+    "DELETE /api/teams/{name}": ADMIN,
+    "POST /api/teams/{name}/members": ADMIN,
+    "DELETE /api/teams/{name}/members/{username}": ADMIN,
+    "POST /api/teams/{name}/endpoints": ADMIN,
     "DELETE /api/teams/{name}/endpoints/{endpoint}": ADMIN,
     "GET /api/audit": ADMIN,
     # containers
-    "GET /api/containers": READ_ON, "POST /api/containers": OPERATE_ON,
-    "GET /api/containers/{ref}": READ_ON, "DELETE /api/containers/{ref}": OPERATE_ON,
+    "GET /api/containers": READ_ON,
+    "POST /api/containers": OPERATE_ON,
+    "GET /api/containers/{ref}": READ_ON,
+    "DELETE /api/containers/{ref}": OPERATE_ON,
     **{f"POST /api/containers/{{ref}}/{a}": OPERATE_ON for a in ("start", "stop", "restart", "kill")},
-    "GET /api/containers/{ref}/logs": READ_ON, "GET /api/containers/{ref}/stats": READ_ON,
-    "GET /api/containers/{ref}/logs/stream": READ_ON, "GET /api/events": READ_ON,
+    "GET /api/containers/{ref}/logs": READ_ON,
+    "GET /api/containers/{ref}/stats": READ_ON,
+    "GET /api/containers/{ref}/logs/stream": READ_ON,
+    "GET /api/events": READ_ON,
     # images, networks, volumes
-    "GET /api/images": READ_ON, "POST /api/images/tag": OPERATE_ON, "POST /api/images/pull": OPERATE_ON,
-    "POST /api/images/push": OPERATE_ON, "POST /api/images/build": OPERATE_ON,
-    "GET /api/images/{ref:path}": READ_ON, "DELETE /api/images/{ref:path}": OPERATE_ON,
-    "GET /api/networks": READ_ON, "POST /api/networks": OPERATE_ON,
-    "GET /api/networks/{ref}": READ_ON, "DELETE /api/networks/{ref}": OPERATE_ON,
-    "GET /api/volumes": READ_ON, "POST /api/volumes": OPERATE_ON,
-    "GET /api/volumes/{name}": READ_ON, "DELETE /api/volumes/{name}": OPERATE_ON,
+    "GET /api/images": READ_ON,
+    "POST /api/images/tag": OPERATE_ON,
+    "POST /api/images/pull": OPERATE_ON,
+    "POST /api/images/push": OPERATE_ON,
+    "POST /api/images/build": OPERATE_ON,
+    "GET /api/images/{ref:path}": READ_ON,
+    "DELETE /api/images/{ref:path}": OPERATE_ON,
+    "GET /api/networks": READ_ON,
+    "POST /api/networks": OPERATE_ON,
+    "GET /api/networks/{ref}": READ_ON,
+    "DELETE /api/networks/{ref}": OPERATE_ON,
+    "GET /api/volumes": READ_ON,
+    "POST /api/volumes": OPERATE_ON,
+    "GET /api/volumes/{name}": READ_ON,
+    "DELETE /api/volumes/{name}": OPERATE_ON,
     # the swarm
-    "GET /api/swarm": READ_ON, "POST /api/swarm/init": ADMIN_ON, "POST /api/swarm/join": ADMIN_ON,
-    "POST /api/swarm/leave": ADMIN_ON, "GET /api/swarm/join-tokens": ADMIN_ON,
+    "GET /api/swarm": READ_ON,
+    "POST /api/swarm/init": ADMIN_ON,
+    "POST /api/swarm/join": ADMIN_ON,
+    "POST /api/swarm/leave": ADMIN_ON,
+    "GET /api/swarm/join-tokens": ADMIN_ON,
     "POST /api/swarm/join-tokens/worker/rotate": ADMIN_ON,
     "POST /api/swarm/join-tokens/manager/rotate": ADMIN_ON,
-    "GET /api/nodes": READ_ON, "GET /api/nodes/{node_id}": READ_ON,
+    "GET /api/nodes": READ_ON,
+    "GET /api/nodes/{node_id}": READ_ON,
     **{f"POST /api/nodes/{{node_id}}/{a}": OPERATE_ON for a in ("drain", "pause", "activate")},
     **{f"POST /api/nodes/{{node_id}}/{a}": ADMIN_ON for a in ("promote", "demote")},
-    "PUT /api/nodes/{node_id}/labels": OPERATE_ON, "DELETE /api/nodes/{node_id}": ADMIN_ON,
-    "GET /api/services": READ_ON, "POST /api/services": OPERATE_ON, "GET /api/services/{ref}": READ_ON,
-    "POST /api/services/{ref}/scale": OPERATE_ON, "POST /api/services/{ref}/image": OPERATE_ON,
-    "POST /api/services/{ref}/rollback": OPERATE_ON, "DELETE /api/services/{ref}": OPERATE_ON,
-    "GET /api/services/{ref}/logs": READ_ON, "GET /api/tasks": READ_ON,
-    "GET /api/swarm/map": READ_ON, "GET /api/swarm/map/stream": READ_ON,
-    "GET /api/stacks": READ_ON, "GET /api/stacks/{name}": READ_ON, "DELETE /api/stacks/{name}": OPERATE_ON,
-    "POST /api/stacks/{name}/deploy": OPERATE_ON, "GET /api/stacks/{name}/converge": READ_ON,
+    "PUT /api/nodes/{node_id}/labels": OPERATE_ON,
+    "DELETE /api/nodes/{node_id}": ADMIN_ON,
+    "GET /api/services": READ_ON,
+    "POST /api/services": OPERATE_ON,
+    "GET /api/services/{ref}": READ_ON,
+    "POST /api/services/{ref}/scale": OPERATE_ON,
+    "POST /api/services/{ref}/image": OPERATE_ON,
+    "POST /api/services/{ref}/rollback": OPERATE_ON,
+    "DELETE /api/services/{ref}": OPERATE_ON,
+    "GET /api/services/{ref}/logs": READ_ON,
+    "GET /api/tasks": READ_ON,
+    "GET /api/swarm/map": READ_ON,
+    "GET /api/swarm/map/stream": READ_ON,
+    "GET /api/stacks": READ_ON,
+    "GET /api/stacks/{name}": READ_ON,
+    "DELETE /api/stacks/{name}": OPERATE_ON,
+    "POST /api/stacks/{name}/deploy": OPERATE_ON,
+    "GET /api/stacks/{name}/converge": READ_ON,
     # registries (the console's own, not an endpoint's; usage reads an endpoint's services)
-    "GET /api/registries": READ, "POST /api/registries": ADMIN, "GET /api/registries/{name}": READ,
-    "DELETE /api/registries/{name}": ADMIN, "POST /api/registries/{name}/test": OPERATE,
-    "GET /api/registries/{name}/repositories": READ, "GET /api/registries/{name}/tags": READ,
-    "GET /api/registries/{name}/manifest": READ, "DELETE /api/registries/{name}/tags": OPERATE,
-    "GET /api/registries/{name}/usage": READ_ON, "POST /api/registries/{name}/gc": ADMIN,
+    "GET /api/registries": READ,
+    "POST /api/registries": ADMIN,
+    "GET /api/registries/{name}": READ,
+    "DELETE /api/registries/{name}": ADMIN,
+    "POST /api/registries/{name}/test": OPERATE,
+    "GET /api/registries/{name}/repositories": READ,
+    "GET /api/registries/{name}/tags": READ,
+    "GET /api/registries/{name}/manifest": READ,
+    "DELETE /api/registries/{name}/tags": OPERATE,
+    "GET /api/registries/{name}/usage": READ_ON,
+    "POST /api/registries/{name}/gc": ADMIN,
     "PATCH /api/registries/{name}": ADMIN,
     # settings (admins: the host paths operators may bind under)
-    "GET /api/settings/workloads": ADMIN, "PUT /api/settings/workloads": ADMIN,
+    "GET /api/settings/workloads": ADMIN,
+    "PUT /api/settings/workloads": ADMIN,
     # pages (``on_page`` reads ?endpoint= itself: "@" by reading pages.py)
-    "GET /containers": READ_ON, "GET /containers/{ref}": READ_ON, "GET /containers/{ref}/stats": READ_ON,
-    "GET /images": READ_ON, "GET /networks": READ_ON, "GET /volumes": READ_ON,
-    "GET /audit": ADMIN, "GET /account": READ, "GET /users": ADMIN, "GET /endpoints": READ,
-    "GET /endpoints/{name}/probe": READ, "GET /teams": ADMIN,
-    "GET /swarm": READ_ON, "GET /swarm/nodes/{node_id}": READ_ON, "GET /services": READ_ON,
-    "GET /services/{ref}": READ_ON, "GET /stacks": READ_ON, "GET /stacks/{name}": READ_ON,
-    "GET /registries": READ, "GET /registries/{name}": READ, "GET /registries/{name}/repository": READ_ON,
-    "GET /registries/{name}/manifest": READ, "GET /settings": ADMIN,
+    "GET /containers": READ_ON,
+    "GET /containers/{ref}": READ_ON,
+    "GET /containers/{ref}/stats": READ_ON,
+    "GET /images": READ_ON,
+    "GET /networks": READ_ON,
+    "GET /volumes": READ_ON,
+    "GET /audit": ADMIN,
+    "GET /account": READ,
+    "GET /users": ADMIN,
+    "GET /endpoints": READ,
+    "GET /endpoints/{name}/probe": READ,
+    "GET /teams": ADMIN,
+    "GET /swarm": READ_ON,
+    "GET /swarm/nodes/{node_id}": READ_ON,
+    "GET /services": READ_ON,
+    "GET /services/{ref}": READ_ON,
+    "GET /stacks": READ_ON,
+    "GET /stacks/{name}": READ_ON,
+    "GET /registries": READ,
+    "GET /registries/{name}": READ,
+    "GET /registries/{name}/repository": READ_ON,
+    "GET /registries/{name}/manifest": READ,
+    "GET /settings": ADMIN,
 }
 
 # The registry pages of the bed's registry (added to the console below): the repository page
@@ -139,8 +205,9 @@ def case_ids() -> list[tuple[object, ...]]:
             params.append(pytest.param(route, signature, values, role, None, id=f"{signature} [{role}]"))
         if level.endswith("@"):
             for role in EDGE_ROLES:
-                params.append(pytest.param(route, signature, values, role, NODE_B,
-                                           id=f"{signature} [{role}@{NODE_B}]"))
+                params.append(
+                    pytest.param(route, signature, values, role, NODE_B, id=f"{signature} [{role}@{NODE_B}]")
+                )
     return params
 
 
@@ -161,14 +228,17 @@ def test_the_table_agrees_with_the_routes_endpoint_parameter():
 @pytest.fixture(scope="module")
 def bed(served_b: Served, registry, registry_busybox_image) -> Served:
     admin = served_b.login("admin")
-    added = admin.post("/api/registries", json={"name": BED_REGISTRY, "address": registry.address,
-                                                "ca_pem": registry.ca.read_text()})
+    added = admin.post(
+        "/api/registries",
+        json={"name": BED_REGISTRY, "address": registry.address, "ca_pem": registry.ca.read_text()},
+    )
     assert added.status_code == 201, added.text
     return served_b
 
 
-def request_for(route, signature: str, values: dict[str, str], endpoint: str | None,
-                registry_image: str) -> tuple[str, dict]:
+def request_for(
+    route, signature: str, values: dict[str, str], endpoint: str | None, registry_image: str
+) -> tuple[str, dict]:
     path_values = {**PATH_VALUES, **values}
     query = {name: QUERY_VALUES.get(name, "x") for name, required in query_params(route).items() if required}
     if signature == "GET /registries/{name}/repository":

@@ -25,11 +25,16 @@ from .auth_live import serve_process, swarmdeck, with_users
 FAST = DelaySchedule(free=5, first=0.5, cap=4.0)  # the real schedule's shape, in test-friendly seconds
 
 
-def login(url: str, username: str, password: str, forwarded_for: str | None = None,
-          header: str = "X-Forwarded-For") -> httpx.Response:
+def login(
+    url: str, username: str, password: str, forwarded_for: str | None = None, header: str = "X-Forwarded-For"
+) -> httpx.Response:
     headers = {header: forwarded_for} if forwarded_for else {}
-    return httpx.post(f"{url}/api/auth/login", json={"username": username, "password": password},
-                      headers=headers, timeout=60)
+    return httpx.post(
+        f"{url}/api/auth/login",
+        json={"username": username, "password": password},
+        headers=headers,
+        timeout=60,
+    )
 
 
 def audited_clients(app, result: str | None = None) -> list[str]:
@@ -79,8 +84,9 @@ def test_many_addresses_against_one_account_are_throttled_and_the_owner_gets_in(
 def test_parallel_guesses_as_a_delay_ends_get_one_try(make_app):  # noqa: F811
     """The attempt counts when admitted, before the password is checked: a burst of guesses
     from many addresses at once gets one of them checked, not one per thread."""
-    app = with_users(make_app(trusted_proxies=["127.0.0.1"],
-                              login_delays=DelaySchedule(free=1, first=30, cap=30)))
+    app = with_users(
+        make_app(trusted_proxies=["127.0.0.1"], login_delays=DelaySchedule(free=1, first=30, cap=30))
+    )
     with serve_app(app) as url:
         answers: list[httpx.Response] = []
         start = threading.Barrier(12)
@@ -146,10 +152,18 @@ def test_forwarded_for_from_a_trusted_proxy_is_used(make_app):  # noqa: F811
         # address that is not a trusted proxy is the client.
         assert login(url, "viewer", PASSWORD, "6.6.6.6, 198.51.100.10").status_code == 200
         assert login(url, "viewer", PASSWORD, "6.6.6.6, 198.51.100.11, 10.1.2.3").status_code == 200
-        assert login(url, "viewer", PASSWORD, 'for=6.6.6.6, for="[2001:db8::7]:4711"',
-                     header="Forwarded").status_code == 200
-        assert audited_clients(app, "ok")[::-1] == ["198.51.100.9", "198.51.100.10", "198.51.100.11",
-                                                    "2001:db8::7"]
+        assert (
+            login(
+                url, "viewer", PASSWORD, 'for=6.6.6.6, for="[2001:db8::7]:4711"', header="Forwarded"
+            ).status_code
+            == 200
+        )
+        assert audited_clients(app, "ok")[::-1] == [
+            "198.51.100.9",
+            "198.51.100.10",
+            "198.51.100.11",
+            "2001:db8::7",
+        ]
         # Behind the proxy, one address guessing does not lock out the others.
         for _ in range(5):
             assert login(url, "oper", "wrong guess", "203.0.113.50").status_code == 401
@@ -161,8 +175,17 @@ def test_forwarded_for_from_a_trusted_proxy_is_used(make_app):  # noqa: F811
 
 def test_serve_takes_trusted_proxies(tmp_path):
     data = tmp_path / "data"
-    made = swarmdeck("user", "create", "root", "--role", "admin", "--password-stdin", "--data-dir", str(data),
-                     stdin=PASSWORD + "\n")
+    made = swarmdeck(
+        "user",
+        "create",
+        "root",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--data-dir",
+        str(data),
+        stdin=PASSWORD + "\n",
+    )
     assert made.returncode == 0, made.stderr
     bad = swarmdeck("serve", "--data-dir", str(data), "--trusted-proxy", "not-an-address")
     assert bad.returncode == 1 and "trusted proxy 'not-an-address': not an address" in bad.stderr

@@ -33,16 +33,28 @@ def test_a_read_only_token_reads_and_changes_nothing(live, janitor):  # noqa: F8
     with bearer(live, token["token"]) as ro:
         me = ro.get("/api/auth/me")
         assert me.status_code == 200 and me.json()["role"] == "read-only" and me.json()["via"] == "token"
-        for path in ("/api/containers", "/api/images", "/api/volumes", "/api/networks", "/api/tokens",
-                     "/api/endpoints", "/api/registries"):
+        for path in (
+            "/api/containers",
+            "/api/images",
+            "/api/volumes",
+            "/api/networks",
+            "/api/tokens",
+            "/api/endpoints",
+            "/api/registries",
+        ):
             assert ro.get(path).status_code == 200, path
         volume = janitor.name("vol")
         changes = [
             ro.post("/api/volumes", json={"name": volume}),
             ro.post("/api/tokens", json={"name": "escalate"}),  # no full token minted from it
             ro.delete(f"/api/tokens/{full['id']}"),
-            ro.post("/api/auth/password", json={"current_password": "a long enough password",
-                                                "new_password": "mauve otter ladder quietly"}),
+            ro.post(
+                "/api/auth/password",
+                json={
+                    "current_password": "a long enough password",
+                    "new_password": "mauve otter ladder quietly",
+                },
+            ),
             ro.post("/api/auth/logout"),
         ]
         for answer in changes:
@@ -64,8 +76,13 @@ def test_an_admins_read_only_token_is_a_read_only_user(live):  # noqa: F811
         assert ro.get("/api/users").status_code == 403  # admin-only reads too
         assert ro.get("/api/audit").status_code == 403
         assert ro.get("/api/containers").status_code == 200
-        assert ro.post("/api/users", json={"username": "mallory", "password": "mauve otter ladder quietly",
-                                           "role": "admin"}).status_code == 403
+        assert (
+            ro.post(
+                "/api/users",
+                json={"username": "mallory", "password": "mauve otter ladder quietly", "role": "admin"},
+            ).status_code
+            == 403
+        )
     assert "mallory" not in [u.username for u in store_of(live.app).list_users()]
 
 
@@ -85,8 +102,10 @@ def test_an_expired_token_is_refused(live):  # noqa: F811
     oper.post("/api/tokens", json={"name": "viewer script", "scope": "read", "expires_in_days": 7})
     page = oper.get("/account")
     assert page.status_code == 200
-    rows = {row.split("</td>")[0].rsplit(">", 1)[-1]: row.split("</tr>")[0]
-            for row in page.text.split('<tr data-token="')[1:]}
+    rows = {
+        row.split("</td>")[0].rsplit(">", 1)[-1]: row.split("</tr>")[0]
+        for row in page.text.split('<tr data-token="')[1:]
+    }
 
     def cell(name: str, kind: str) -> str:
         return rows[name].split(f'<td class="{kind}">')[1].split("</td>")[0]
@@ -100,8 +119,12 @@ def test_an_expired_token_is_refused(live):  # noqa: F811
 
 def test_token_options_are_checked(live):  # noqa: F811
     oper = live.login("oper")
-    for body in ({"name": "x", "expires_in_days": 0}, {"name": "x", "expires_in_days": 100000},
-                 {"name": "x", "scope": "write"}, {"name": "x", "expires_in_days": "soon"}):
+    for body in (
+        {"name": "x", "expires_in_days": 0},
+        {"name": "x", "expires_in_days": 100000},
+        {"name": "x", "scope": "write"},
+        {"name": "x", "expires_in_days": "soon"},
+    ):
         assert oper.post("/api/tokens", json=body).status_code == 422, body
     assert oper.get("/api/tokens").json() == []
 
@@ -124,8 +147,11 @@ def test_a_database_made_before_expiry_and_scope_is_brought_up_to_date(tmp_path,
     app_registries(first).add("old", "127.0.0.1:5999", None, None, None)
     first.state.console.close()
     with sqlite3.connect(data / "swarmdeck.db") as db:  # as the previous version made them
-        for table, column in (("api_tokens", "expires_at"), ("api_tokens", "scope"),
-                              ("registries", "allowed_realms")):
+        for table, column in (
+            ("api_tokens", "expires_at"),
+            ("api_tokens", "scope"),
+            ("registries", "allowed_realms"),
+        ):
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     again = create_app(data)
     try:
@@ -135,7 +161,8 @@ def test_a_database_made_before_expiry_and_scope_is_brought_up_to_date(tmp_path,
         listed = upgraded.list_tokens("ci")[0]
         assert listed.expires_at is None and not listed.expired
         assert app_registries(again).get("old").allowed_realms == ()
-        assert app_registries(again).store.set_allowed_realms("old", ["http://a.example/t"]).allowed_realms \
-            == ("http://a.example/t",)
+        assert app_registries(again).store.set_allowed_realms(
+            "old", ["http://a.example/t"]
+        ).allowed_realms == ("http://a.example/t",)
     finally:
         again.state.console.close()

@@ -21,8 +21,12 @@ from tests.testbed import unique_name
 
 # The console tests' fixtures: a console with users admin, oper and viewer on a fresh data
 # directory, served by uvicorn (live), and the cleanup of the engine objects named by janitor.
-app, make_app, live, janitor = (console_fixtures.app, console_fixtures.make_app, console_fixtures.live,
-                                console_fixtures.janitor)
+app, make_app, live, janitor = (
+    console_fixtures.app,
+    console_fixtures.make_app,
+    console_fixtures.live,
+    console_fixtures.janitor,
+)
 browser, page = browser_fixtures.browser, browser_fixtures.page  # headless Chromium
 
 STACK_LABEL = "com.docker.stack.namespace"
@@ -46,8 +50,10 @@ def audit_entries(as_admin: httpx.Client, action: str) -> list[dict]:
 
 
 def run(client: httpx.Client, image: str, name: str, **fields: object) -> httpx.Response:
-    return client.post("/api/containers", json={"image": image, "name": name, "start": False,
-                                                 "command": ["cat", "/host/etc/shadow"], **fields})
+    return client.post(
+        "/api/containers",
+        json={"image": image, "name": name, "start": False, "command": ["cat", "/host/etc/shadow"], **fields},
+    )
 
 
 def containers_named(engine: docker.DockerClient, name: str) -> list:
@@ -65,8 +71,9 @@ def problems(answer: httpx.Response) -> list[tuple[int, str]]:
 
 
 # --- containers -------------------------------------------------------------------------
-def test_the_hosts_root_bound_into_a_container(as_operator, as_admin, janitor: Janitor, engine,
-                                               busybox_image):
+def test_the_hosts_root_bound_into_a_container(
+    as_operator, as_admin, janitor: Janitor, engine, busybox_image
+):
     name = janitor.name("root")
     refused = run(as_operator, busybox_image, name, volumes=[{"source": "/", "target": "/host"}])
     assert refused.status_code == 403, refused.text
@@ -85,16 +92,26 @@ def test_the_hosts_root_bound_into_a_container(as_operator, as_admin, janitor: J
     assert (ok["user"], ok["result"]) == ("admin", "ok") and "mounts: bind:/:/host:ro" in ok["target"]
 
 
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"volumes": [{"source": SOCKET, "target": SOCKET}]}, "volumes[0]", "the Docker engine's socket"),
-    ({"volumes": [{"source": "/srv/../run/", "target": "/r"}]}, "volumes[0]", "host path /run,"),
-    ({"volumes": [{"source": "//etc", "target": "/e"}]}, "volumes[0]", "host path /etc,"),
-    ({"volumes": [{"source": "data", "target": "/d"}, {"source": "/root", "target": "/r"}]}, "volumes[1]",
-     "host path /root"),
-    ({"network": "host"}, "network", "the host's network"),
-    ({"labels": {STACK_LABEL: "../users/x"}}, f"labels.{STACK_LABEL}", "not a stack name"),
-    ({"labels": {"com.docker.compose.project": "a/b"}}, "labels.com.docker.compose.project", "not a stack"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"volumes": [{"source": SOCKET, "target": SOCKET}]}, "volumes[0]", "the Docker engine's socket"),
+        ({"volumes": [{"source": "/srv/../run/", "target": "/r"}]}, "volumes[0]", "host path /run,"),
+        ({"volumes": [{"source": "//etc", "target": "/e"}]}, "volumes[0]", "host path /etc,"),
+        (
+            {"volumes": [{"source": "data", "target": "/d"}, {"source": "/root", "target": "/r"}]},
+            "volumes[1]",
+            "host path /root",
+        ),
+        ({"network": "host"}, "network", "the host's network"),
+        ({"labels": {STACK_LABEL: "../users/x"}}, f"labels.{STACK_LABEL}", "not a stack name"),
+        (
+            {"labels": {"com.docker.compose.project": "a/b"}},
+            "labels.com.docker.compose.project",
+            "not a stack",
+        ),
+    ],
+)
 def test_other_ways_out_of_a_container(as_operator, janitor, engine, busybox_image, fields, field, words):
     name = janitor.name("trick")
     refused = run(as_operator, busybox_image, name, **fields)
@@ -103,8 +120,9 @@ def test_other_ways_out_of_a_container(as_operator, janitor, engine, busybox_ima
     assert not containers_named(engine, name)
 
 
-def test_the_host_network_by_its_id_and_a_volume_an_admin_bound_to_the_host(as_operator, as_admin, janitor,
-                                                                          engine, busybox_image):
+def test_the_host_network_by_its_id_and_a_volume_an_admin_bound_to_the_host(
+    as_operator, as_admin, janitor, engine, busybox_image
+):
     host_id = engine.networks.get("host").id
     name = janitor.name("byid")
     refused = run(as_operator, busybox_image, name, network=host_id[:12])
@@ -124,25 +142,30 @@ def test_stack_labels_of_networks_and_volumes_are_names(as_operator, as_admin, j
         net, vol = janitor.name("net"), janitor.name("vol")
         answer = client.post("/api/networks", json={"name": net, "labels": {STACK_LABEL: "../users/x"}})
         assert answer.status_code == 403 and f"labels.{STACK_LABEL}" in answer.json()["detail"]
-        answer = client.post("/api/volumes",
-                             json={"name": vol, "labels": {"com.docker.compose.project": "../x"}})
+        answer = client.post(
+            "/api/volumes", json={"name": vol, "labels": {"com.docker.compose.project": "../x"}}
+        )
         assert answer.status_code == 403 and "labels.com.docker.compose.project" in answer.json()["detail"]
         assert not engine.networks.list(names=[net])
         assert not [v for v in engine.volumes.list() if v.name == vol]
-    good = as_operator.post("/api/volumes",
-                            json={"name": janitor.name("vol"), "labels": {STACK_LABEL: "web"}})
+    good = as_operator.post(
+        "/api/volumes", json={"name": janitor.name("vol"), "labels": {STACK_LABEL: "web"}}
+    )
     assert good.status_code == 201, good.text
 
 
 # --- allowed host paths -----------------------------------------------------------------
-def test_admins_allow_host_paths_under_which_operators_bind(live, as_operator, as_admin, janitor, engine,
-                                                            busybox_image, tmp_path: Path):
+def test_admins_allow_host_paths_under_which_operators_bind(
+    live, as_operator, as_admin, janitor, engine, busybox_image, tmp_path: Path
+):
     base = tmp_path / "srv"
     (base / "data" / "x").mkdir(parents=True)
     (base / "database").mkdir()
     assert as_operator.get("/api/settings/workloads").status_code == 403
-    assert as_operator.put("/api/settings/workloads",
-                           json={"allowed_host_paths": [str(base)]}).status_code == 403
+    assert (
+        as_operator.put("/api/settings/workloads", json={"allowed_host_paths": [str(base)]}).status_code
+        == 403
+    )
     no_csrf = httpx.Client(base_url=live.url, cookies=as_admin.cookies)
     assert no_csrf.put("/api/settings/workloads", json={"allowed_host_paths": [str(base)]}).status_code == 403
     assert as_admin.get("/api/settings/workloads").json()["allowed_host_paths"] == []
@@ -164,8 +187,12 @@ def test_admins_allow_host_paths_under_which_operators_bind(live, as_operator, a
     made = run(as_operator, busybox_image, name, volumes=[{"source": f"{base}/data/x", "target": "/x"}])
     assert made.status_code == 201, made.text
     assert containers_named(engine, name)[0].attrs["HostConfig"]["Binds"] == [f"{base}/data/x:/x:rw"]
-    for beside in (f"{base}/database", f"{base}/data/../database", f"{base}/data/x/../../../../etc",
-                   str(base)):
+    for beside in (
+        f"{base}/database",
+        f"{base}/data/../database",
+        f"{base}/data/x/../../../../etc",
+        str(base),
+    ):
         other = janitor.name("beside")
         refused = run(as_operator, busybox_image, other, volumes=[{"source": beside, "target": "/x"}])
         assert refused.status_code == 403, (beside, refused.text)
@@ -187,12 +214,16 @@ def test_the_settings_page_saves_allowed_host_paths(live, as_admin, page, tmp_pa
         form.locator("button[type=submit]").click()
     expect(form.locator("textarea")).to_have_value(f"{tmp_path}/a\n{tmp_path}/b")
     assert as_admin.get("/api/settings/workloads").json()["allowed_host_paths"] == [
-        f"{tmp_path}/a", f"{tmp_path}/b"]
+        f"{tmp_path}/a",
+        f"{tmp_path}/b",
+    ]
     form.locator("textarea").fill("/run")
     form.locator("button[type=submit]").click()
     expect(form.locator(".form-error")).to_contain_text("the Docker engine's socket or state")
     assert as_admin.get("/api/settings/workloads").json()["allowed_host_paths"] == [
-        f"{tmp_path}/a", f"{tmp_path}/b"]
+        f"{tmp_path}/a",
+        f"{tmp_path}/b",
+    ]
 
 
 # --- stacks and services (on the swarm) ---------------------------------------------------
@@ -214,8 +245,9 @@ SOCKET_AND_SYS_ADMIN = f"""    volumes:
 """
 
 
-def test_the_socket_and_sys_admin_in_a_stack(as_operator, as_admin, swarm, swarm_cleanup, engine,
-                                             registry_busybox_image):
+def test_the_socket_and_sys_admin_in_a_stack(
+    as_operator, as_admin, swarm, swarm_cleanup, engine, registry_busybox_image
+):
     stack = swarm_cleanup.stack(unique_name("sdpol"))
     text = compose(registry_busybox_image, SOCKET_AND_SYS_ADMIN, "networks:\n  back: {}\n")
     for plan in (True, False):
@@ -239,8 +271,9 @@ def test_the_socket_and_sys_admin_in_a_stack(as_operator, as_admin, swarm, swarm
     assert (ok["user"], ok["result"], ok["target"]) == ("admin", "ok", entry["target"])
 
 
-def test_a_volume_whose_driver_options_bind_the_host(as_operator, swarm, swarm_cleanup, engine,
-                                                     registry_busybox_image):
+def test_a_volume_whose_driver_options_bind_the_host(
+    as_operator, swarm, swarm_cleanup, engine, registry_busybox_image
+):
     stack = swarm_cleanup.stack(unique_name("sdpol"))
     top = "volumes:\n  etc:\n    driver_opts:\n      type: none\n      o: bind\n      device: /etc\n"
     text = compose(registry_busybox_image, "    volumes:\n      - etc:/host-etc\n", top)
@@ -251,28 +284,42 @@ def test_a_volume_whose_driver_options_bind_the_host(as_operator, swarm, swarm_c
     assert not [v for v in engine.volumes.list() if v.name == f"{stack}_etc"]
 
 
-def test_the_host_network_as_an_external_network(as_operator, swarm, swarm_cleanup, engine,
-                                                 registry_busybox_image):
+def test_the_host_network_as_an_external_network(
+    as_operator, swarm, swarm_cleanup, engine, registry_busybox_image
+):
     stack = swarm_cleanup.stack(unique_name("sdpol"))
-    text = compose(registry_busybox_image, "    networks: [outside]\n",
-                   "networks:\n  outside:\n    external: true\n    name: host\n")
+    text = compose(
+        registry_busybox_image,
+        "    networks: [outside]\n",
+        "networks:\n  outside:\n    external: true\n    name: host\n",
+    )
     answer = as_operator.post(f"/api/stacks/{stack}/deploy", json={"compose": text})
     assert problems(answer) == [(5, "services.app.networks.outside")]
     assert "the host's network" in answer.json()["problems"][0]["message"]
     assert stack_objects(engine, stack) == ([], [])
 
     service = unique_name("sdpol-svc")
-    answer = as_operator.post("/api/services", json={"name": service, "image": registry_busybox_image,
-                                                     "replicas": 0, "networks": ["host"]})
+    answer = as_operator.post(
+        "/api/services",
+        json={"name": service, "image": registry_busybox_image, "replicas": 0, "networks": ["host"]},
+    )
     assert answer.status_code == 403 and ": networks[0]: network 'host'" in answer.json()["detail"]
-    answer = as_operator.post("/api/services", json={"name": service, "image": registry_busybox_image,
-                                                     "replicas": 0, "labels": {STACK_LABEL: "../users/x"}})
+    answer = as_operator.post(
+        "/api/services",
+        json={
+            "name": service,
+            "image": registry_busybox_image,
+            "replicas": 0,
+            "labels": {STACK_LABEL: "../users/x"},
+        },
+    )
     assert answer.status_code == 403 and f"labels.{STACK_LABEL}" in answer.json()["detail"]
     assert not [s for s in engine.services.list() if s.name == service]
 
 
-def test_an_admins_socket_service_keeps_its_image(as_operator, as_admin, swarm, swarm_cleanup, engine,
-                                                  registry_busybox_image, busybox_image):
+def test_an_admins_socket_service_keeps_its_image(
+    as_operator, as_admin, swarm, swarm_cleanup, engine, registry_busybox_image, busybox_image
+):
     stack = swarm_cleanup.stack(unique_name("sdpol"))
     text = compose(registry_busybox_image, f"    volumes:\n      - {SOCKET}:{SOCKET}:ro\n")
     assert as_admin.post(f"/api/stacks/{stack}/deploy", json={"compose": text}).status_code == 200
@@ -281,8 +328,10 @@ def test_an_admins_socket_service_keeps_its_image(as_operator, as_admin, swarm, 
 
     refused = as_operator.post(f"/api/services/{service.id}/image", json={"image": busybox_image})
     assert refused.status_code == 403, refused.text
-    assert "TaskTemplate.ContainerSpec.Mounts[0].Source: binds the host path /var/run/docker.sock" in \
-        refused.json()["detail"]
+    assert (
+        "TaskTemplate.ContainerSpec.Mounts[0].Source: binds the host path /var/run/docker.sock"
+        in refused.json()["detail"]
+    )
     service.reload()
     assert service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == before
     assert "PreviousSpec" not in service.attrs
@@ -302,16 +351,20 @@ def test_an_admins_socket_service_keeps_its_image(as_operator, as_admin, swarm, 
     assert service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == busybox_image
 
 
-def test_allowed_host_paths_apply_to_stacks(as_operator, as_admin, swarm, swarm_cleanup, engine,
-                                           registry_busybox_image, tmp_path: Path):
+def test_allowed_host_paths_apply_to_stacks(
+    as_operator, as_admin, swarm, swarm_cleanup, engine, registry_busybox_image, tmp_path: Path
+):
     allowed = tmp_path / "stackdata"
     allowed.mkdir()
-    assert as_admin.put("/api/settings/workloads",
-                        json={"allowed_host_paths": [str(allowed)]}).status_code == 200
+    assert (
+        as_admin.put("/api/settings/workloads", json={"allowed_host_paths": [str(allowed)]}).status_code
+        == 200
+    )
     stack = swarm_cleanup.stack(unique_name("sdpol"))
     beside = compose(registry_busybox_image, f"    volumes:\n      - {allowed}base:/d\n")
     assert problems(as_operator.post(f"/api/stacks/{stack}/deploy", json={"compose": beside})) == [
-        (6, "services.app.volumes.0")]
+        (6, "services.app.volumes.0")
+    ]
     under = compose(registry_busybox_image, f"    volumes:\n      - {allowed}/x:/d\n")
     deployed = as_operator.post(f"/api/stacks/{stack}/deploy", json={"compose": under})
     assert deployed.status_code == 200, deployed.text

@@ -60,10 +60,31 @@ PAYLOADS = (SCRIPT, IMG, SVG, MARKUP, COMBINED)  # never in a page as written
 EVALUATED = ("alert(1)&gt;49", "alert(1)>49")  # the template expression, evaluated
 STACK = "com.docker.stack.namespace"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "hx-get", "hx-post", "hx-put", "hx-patch",
-                  "hx-delete", "data-api", "data-then", "data-follow", "data-swarm-map", "data-cluster-api"}
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "hx-get",
+    "hx-post",
+    "hx-put",
+    "hx-patch",
+    "hx-delete",
+    "data-api",
+    "data-then",
+    "data-follow",
+    "data-swarm-map",
+    "data-cluster-api",
+}
 
 
 # --- the check of one HTML document ---------------------------------------------------------
@@ -90,7 +111,7 @@ def problems_in(html: str) -> list[str]:
     for payload in PAYLOADS:
         at = html.find(payload)
         if at >= 0:
-            found.append(f"raw payload {payload!r} in: …{html[max(0, at - 150):at + 80]}…")
+            found.append(f"raw payload {payload!r} in: …{html[max(0, at - 150) : at + 80]}…")
     for evaluated in EVALUATED:
         if evaluated in html:
             found.append(f"the template expression was evaluated: {evaluated!r}")
@@ -107,8 +128,13 @@ def assert_inert(answer, what: str) -> None:
 
 def test_the_checks_see_an_injection():
     """The HTML checks are not vacuous: each payload, unescaped, is caught."""
-    for raw in (f"<p>{SCRIPT}</p>", f'<input value="{IMG}">', f"<a href='{JS}'>x</a>", f"<b>{SVG}</b>",
-                "<p>alert(1)>49</p>"):
+    for raw in (
+        f"<p>{SCRIPT}</p>",
+        f'<input value="{IMG}">',
+        f"<a href='{JS}'>x</a>",
+        f"<b>{SVG}</b>",
+        "<p>alert(1)>49</p>",
+    ):
         assert problems_in(raw), raw
     escaped = '<p>&lt;script&gt;alert(1)&lt;/script&gt; {{7*7}}</p><script src="/static/app.js"></script>'
     assert problems_in(escaped) == []
@@ -136,19 +162,37 @@ def refused(answer) -> None:
 def build_payload_image(engine: docker.DockerClient, base: str, reference: str) -> None:
     """An image whose labels, env, command and history carry the payloads."""
     quoted = COMBINED.replace("\\", "\\\\").replace('"', '\\"')
-    dockerfile = (f'FROM {base}\nLABEL xss="{quoted}" "{SCRIPT}"="{JS}" run="{RUN}"\nENV XSS="{quoted}"\n'
-                  f'CMD ["sh", "-c", "echo {quoted}"]\n')
+    dockerfile = (
+        f'FROM {base}\nLABEL xss="{quoted}" "{SCRIPT}"="{JS}" run="{RUN}"\nENV XSS="{quoted}"\n'
+        f'CMD ["sh", "-c", "echo {quoted}"]\n'
+    )
     engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=reference, rm=True, pull=False)
 
 
 @pytest.fixture(scope="module")
-def seeded(served: Served, engine: docker.DockerClient, swarm, registry, busybox_image: str,
-           registry_busybox_image: str, tmp_path_factory) -> Iterator[Seeded]:
+def seeded(
+    served: Served,
+    engine: docker.DockerClient,
+    swarm,
+    registry,
+    busybox_image: str,
+    registry_busybox_image: str,
+    tmp_path_factory,
+) -> Iterator[Seeded]:
     s = Seeded(served)
     admin, oper = served.login("admin"), served.login("oper")
     try:
-        _seed(s, admin, oper, engine, swarm, registry, busybox_image, registry_busybox_image,
-              tmp_path_factory.mktemp("xss"))
+        _seed(
+            s,
+            admin,
+            oper,
+            engine,
+            swarm,
+            registry,
+            busybox_image,
+            registry_busybox_image,
+            tmp_path_factory.mktemp("xss"),
+        )
         yield s
     finally:
         for cleanup in reversed(s.cleanups):
@@ -157,27 +201,45 @@ def seeded(served: Served, engine: docker.DockerClient, swarm, registry, busybox
         remove_prefixed(engine)
 
 
-def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, registry_busybox_image,
-          scratch: Path) -> None:
+def _seed(
+    s: Seeded, admin, oper, engine, swarm, registry, busybox_image, registry_busybox_image, scratch: Path
+) -> None:
     pages = s.pages
     # A service that logs the payload (its task must start: created first, looked at last).
-    service = ok(oper.post("/api/services", json={
-        "name": f"{PREFIX}-xss-svc", "image": registry_busybox_image, "replicas": 1, "endpoint_mode": "dnsrr",
-        "command": ["sh", "-c", f"echo '{COMBINED}'; sleep 600"], "env": {"XSS": MARKUP, "JS": JS},
-        "labels": {COMBINED: COMBINED, "js": JS}}), 201)
+    service = ok(
+        oper.post(
+            "/api/services",
+            json={
+                "name": f"{PREFIX}-xss-svc",
+                "image": registry_busybox_image,
+                "replicas": 1,
+                "endpoint_mode": "dnsrr",
+                "command": ["sh", "-c", f"echo '{COMBINED}'; sleep 600"],
+                "env": {"XSS": MARKUP, "JS": JS},
+                "labels": {COMBINED: COMBINED, "js": JS},
+            },
+        ),
+        201,
+    )
     pages[f"/services/{service['id']}"] = "admin"
     # A service whose image is a payload: refused, or its tasks fail naming the image.
-    bad_image = oper.post("/api/services", json={
-        "name": f"{PREFIX}-xss-img", "image": f"sdsec/x{IMG}", "replicas": 1, "endpoint_mode": "dnsrr"})
+    bad_image = oper.post(
+        "/api/services",
+        json={"name": f"{PREFIX}-xss-img", "image": f"sdsec/x{IMG}", "replicas": 1, "endpoint_mode": "dnsrr"},
+    )
     assert bad_image.status_code < 500, bad_image.text
     if bad_image.status_code == 201:
         pages[f"/services/{bad_image.json()['id']}"] = "admin"
     # Stacks named by payloads: the API refuses nothing here, but the engine's labels are free.
     for index, namespace in enumerate((IMG, JS, SCRIPT)):
-        engine.services.create(registry_busybox_image, ["sleep", "600"], name=f"{PREFIX}-xss-stack{index}",
-                               labels={STACK: namespace, COMBINED: COMBINED},
-                               mode=docker.types.ServiceMode("replicated", 0),
-                               endpoint_spec=docker.types.EndpointSpec(mode="dnsrr"))
+        engine.services.create(
+            registry_busybox_image,
+            ["sleep", "600"],
+            name=f"{PREFIX}-xss-stack{index}",
+            labels={STACK: namespace, COMBINED: COMBINED},
+            mode=docker.types.ServiceMode("replicated", 0),
+            endpoint_spec=docker.types.EndpointSpec(mode="dnsrr"),
+        )
     # (Their own pages refuse names outside the stack grammar with a 422: shown on the stacks
     # and services lists only; test_browser_traversal.py checks the refusal.)
     # Networks: payload labels through the API; payload names, which the API refuses, on the
@@ -190,11 +252,22 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
     ok(oper.post("/api/volumes", json={"name": f"{PREFIX}-xss-vol", "labels": {COMBINED: COMBINED}}), 201)
     refused(oper.post("/api/volumes", json={"name": f"{PREFIX}-{IMG}"}))
     # A container with payloads in env, labels, command (so, its logs), on the payload network.
-    box = ok(oper.post("/api/containers", json={
-        "image": busybox_image, "name": f"{PREFIX}-xss-box", "init": True, "network": f"{PREFIX}-{IMG}",
-        "command": ["sh", "-c", f"echo '{COMBINED}'; echo '{JS}'; sleep 600"],
-        "env": {"XSS": COMBINED, "JS": JS}, "labels": {COMBINED: COMBINED, "js": JS},
-        "volumes": [{"source": f"{PREFIX}-xss-vol", "target": "/data"}]}), 201)
+    box = ok(
+        oper.post(
+            "/api/containers",
+            json={
+                "image": busybox_image,
+                "name": f"{PREFIX}-xss-box",
+                "init": True,
+                "network": f"{PREFIX}-{IMG}",
+                "command": ["sh", "-c", f"echo '{COMBINED}'; echo '{JS}'; sleep 600"],
+                "env": {"XSS": COMBINED, "JS": JS},
+                "labels": {COMBINED: COMBINED, "js": JS},
+                "volumes": [{"source": f"{PREFIX}-xss-vol", "target": "/data"}],
+            },
+        ),
+        201,
+    )
     pages[f"/containers/{box['id']}"] = "admin"
     pages[f"/containers/{box['id']}/stats"] = "admin"
     # Names the API (or the engine behind it) refuses; refused strings end up in the audit log.
@@ -215,8 +288,12 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
     ca = scratch / IMG.replace("/", "")
     ca.write_text("not a certificate\n")
     ok(admin.post("/api/endpoints", json={"name": "xss-ssh", "url": f"ssh://{IMG}@sdsec.invalid"}), 201)
-    ok(admin.post("/api/endpoints", json={"name": "xss-tls", "url": "tcp://sdsec.invalid:2376",
-                                          "tls_ca": str(ca)}), 201)
+    ok(
+        admin.post(
+            "/api/endpoints", json={"name": "xss-tls", "url": "tcp://sdsec.invalid:2376", "tls_ca": str(ca)}
+        ),
+        201,
+    )
     ok(admin.post("/api/teams/xss-team/endpoints", json={"endpoint": "xss-ssh"}), 201)
     pages["/endpoints/xss-ssh/probe"] = "admin"
     pages["/endpoints/xss-tls/probe"] = "admin"
@@ -227,15 +304,19 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
     node_a = swarm.node_a_id
     original = dict(engine.api.inspect_node(node_a)["Spec"].get("Labels") or {})
     s.cleanups.append(lambda: restore_node_labels(engine, node_a, [COMBINED, "js"]))
-    ok(oper.put(f"/api/nodes/{node_a}/labels", json={"labels": {**original, COMBINED: COMBINED, "js": JS}}),
-       200)
+    ok(
+        oper.put(f"/api/nodes/{node_a}/labels", json={"labels": {**original, COMBINED: COMBINED, "js": JS}}),
+        200,
+    )
     pages[f"/swarm/nodes/{node_a}"] = "admin"
     # Registries: a user name carrying the payload; an image whose metadata carries them.
     ca_pem = registry.ca.read_text()
     bed = {"address": registry.address, "ca_pem": ca_pem}
     ok(admin.post("/api/registries", json={"name": "bed", **bed}), 201)
-    ok(admin.post("/api/registries", json={"name": "xss-reg", **bed, "username": COMBINED, "password": "x"}),
-       201)
+    ok(
+        admin.post("/api/registries", json={"name": "xss-reg", **bed, "username": COMBINED, "password": "x"}),
+        201,
+    )
     # One repository for every run (the registry keeps a repository's name after its last tag
     # goes); a tag and a label of this run's own, so that runs never share a manifest.
     repository, tag = "sdsec/xss", RUN
@@ -244,17 +325,39 @@ def _seed(s: Seeded, admin, oper, engine, swarm, registry, busybox_image, regist
     s.cleanups.append(lambda: engine.images.remove(reference, force=True))
     for line in engine.images.push(reference, stream=True, decode=True):
         assert "error" not in line, line
-    s.cleanups.append(lambda: admin.delete("/api/registries/bed/tags", params={
-        "repository": repository, "tag": tag, "confirm": "true"}))
+    s.cleanups.append(
+        lambda: admin.delete(
+            "/api/registries/bed/tags", params={"repository": repository, "tag": tag, "confirm": "true"}
+        )
+    )
     pages[f"/registries/bed?q={quote(repository)}"] = "admin"
     pages[f"/registries/bed/repository?repository={quote(repository)}"] = "admin"
     pages[f"/registries/bed/manifest?repository={quote(repository)}&reference={tag}"] = "admin"
-    for page in ("/containers", f"/containers?q={quote(PREFIX)}", "/images", "/networks", "/volumes",
-                 "/services", "/stacks", "/swarm", "/endpoints", "/audit", "/users", "/teams", "/registries"):
+    for page in (
+        "/containers",
+        f"/containers?q={quote(PREFIX)}",
+        "/images",
+        "/networks",
+        "/volumes",
+        "/services",
+        "/stacks",
+        "/swarm",
+        "/endpoints",
+        "/audit",
+        "/users",
+        "/teams",
+        "/registries",
+    ):
         pages[page] = "admin"
     # In the browser: the full pages that show a payload (fragments load inside their page).
-    s.browser = [url for url in pages if not url.endswith(("/stats", "/probe")) and not url.startswith(
-        ("/images", "/users", "/teams", "/registries/bed?", "/registries/bed/repository", "/containers?q"))]
+    s.browser = [
+        url
+        for url in pages
+        if not url.endswith(("/stats", "/probe"))
+        and not url.startswith(
+            ("/images", "/users", "/teams", "/registries/bed?", "/registries/bed/repository", "/containers?q")
+        )
+    ]
     wait_for_task(engine, service["id"])
 
 
@@ -344,16 +447,24 @@ def test_no_payload_runs_in_a_browser(seeded: Seeded):
             assert_the_browser_check_sees_an_injection(browser)
             for user in sorted({seeded.pages[url] for url in seeded.browser}):
                 context = browser.new_context()
-                login = context.request.post(f"{served.url}/api/auth/login",
-                                             data={"username": user, "password": PASSWORD})
+                login = context.request.post(
+                    f"{served.url}/api/auth/login", data={"username": user, "password": PASSWORD}
+                )
                 assert login.ok, login.text()
                 page = context.new_page()
                 seen: list[str] = []
-                page.on("dialog", lambda d, seen=seen: (seen.append(f"dialog {d.type}: {d.message}"),
-                                                        d.dismiss()))
+                page.on(
+                    "dialog", lambda d, seen=seen: (seen.append(f"dialog {d.type}: {d.message}"), d.dismiss())
+                )
                 page.on("pageerror", lambda e, seen=seen: seen.append(f"script error: {e}"))
-                page.on("console", lambda m, seen=seen: seen.append(f"console: {m.text}") if m.type == "error"
-                        and ("Security Policy" in m.text or "Refused to" in m.text) else None)
+                page.on(
+                    "console",
+                    lambda m, seen=seen: (
+                        seen.append(f"console: {m.text}")
+                        if m.type == "error" and ("Security Policy" in m.text or "Refused to" in m.text)
+                        else None
+                    ),
+                )
                 for url in seeded.browser:
                     if seeded.pages[url] != user:
                         continue

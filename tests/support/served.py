@@ -18,8 +18,16 @@ def serve_app(app: FastAPI) -> Iterator[str]:
     Like ``serve``, uvicorn reads no proxy headers: by default it would believe
     X-Forwarded-For from loopback and rewrite the client address before the console's own
     trusted-proxy rule sees it, so a spoofing test would pass for the wrong reason."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                          timeout_graceful_shutdown=2, proxy_headers=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+            proxy_headers=False,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True, name="served-console")
     thread.start()
     deadline = time.monotonic() + 20

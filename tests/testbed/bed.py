@@ -42,9 +42,7 @@ class Testbed:
             data["sessions"].append(os.getpid())
         return data
 
-    def _record(
-        self, data: dict[str, Any], part: str, started_pid: int | None, **extra: Any
-    ) -> None:
+    def _record(self, data: dict[str, Any], part: str, started_pid: int | None, **extra: Any) -> None:
         """Note a part this call started; a CLI `up` also adopts parts a session started."""
         if started_pid is not None:
             data["parts"][part] = {"pid": started_pid, "owner": self.owner, **extra}

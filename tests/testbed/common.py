@@ -24,9 +24,7 @@ def run(cmd: Sequence[str], *, check: bool = True) -> subprocess.CompletedProces
     try:
         proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120)
     except FileNotFoundError as exc:
-        raise TestbedError(
-            f"program not found: {cmd[0]} (is its Debian package installed?)"
-        ) from exc
+        raise TestbedError(f"program not found: {cmd[0]} (is its Debian package installed?)") from exc
     if check and proc.returncode != 0:
         raise TestbedError(f"`{' '.join(cmd)}` failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc
@@ -124,9 +122,7 @@ def spawn(cmd: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        out.write(
-            f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode()
-        )
+        out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
         out.flush()
         try:
             return subprocess.Popen(

@@ -85,9 +85,7 @@ def connect(url: str, *, timeout: int = 120) -> docker.DockerClient | None:
     return client
 
 
-def _wait_answering(
-    url: str, alive: Callable[[], bool], log: Path, what: str
-) -> docker.DockerClient:
+def _wait_answering(url: str, alive: Callable[[], bool], log: Path, what: str) -> docker.DockerClient:
     def probe() -> docker.DockerClient | None:
         if not alive():
             raise TestbedError(f"{what} exited while starting\n{log_tail(log)}")
@@ -129,9 +127,7 @@ def ensure_engine_a() -> Engine:
             "not installed (apt-get install docker.io)"
         )
     proc = spawn(["dockerd"], ENGINE_A_LOG)
-    return Engine(
-        _wait_answering(ENGINE_A_URL, _child_alive(proc), ENGINE_A_LOG, "dockerd"), proc.pid
-    )
+    return Engine(_wait_answering(ENGINE_A_URL, _child_alive(proc), ENGINE_A_LOG, "dockerd"), proc.pid)
 
 
 def node_b_pid() -> int | None:
@@ -192,14 +188,20 @@ def ensure_node_b_pki() -> None:
          "-addext", "basicConstraints=critical,CA:TRUE",
          "-addext", "keyUsage=critical,keyCertSign,cRLSign"])  # fmt: skip
     for files, subject, usage in (
-        (NODE_B_SERVER_TLS, f"/CN={NODE_B_ADDR}",
-         [f"subjectAltName=IP:{NODE_B_ADDR}", "extendedKeyUsage=serverAuth"]),
+        (
+            NODE_B_SERVER_TLS,
+            f"/CN={NODE_B_ADDR}",
+            [f"subjectAltName=IP:{NODE_B_ADDR}", "extendedKeyUsage=serverAuth"],
+        ),
         (NODE_B_CLIENT_TLS, "/CN=swarmdeck console", ["extendedKeyUsage=clientAuth"]),
     ):
         csr, ext = files.cert.with_suffix(".csr"), files.cert.with_suffix(".ext")
         run(["openssl", "req", "-new", *ec, "-keyout", str(files.key), "-out", str(csr), "-subj", subject])
-        ext.write_text("\n".join([*usage, "basicConstraints=critical,CA:FALSE",
-                                  "keyUsage=critical,digitalSignature", ""]))
+        ext.write_text(
+            "\n".join(
+                [*usage, "basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", ""]
+            )
+        )
         run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(files.ca), "-CAkey", str(_CA_KEY),
              "-CAcreateserial", "-days", "825", "-extfile", str(ext), "-out", str(files.cert)])  # fmt: skip
         csr.unlink()

@@ -59,9 +59,7 @@ def ensure_busybox(client: docker.DockerClient) -> str:
     except docker.errors.ImageNotFound:
         pass
     repository, tag = BUSYBOX_IMAGE.rsplit(":", 1)
-    client.api.import_image_from_data(
-        _busybox_tar(), repository=repository, tag=tag, changes=['CMD ["sh"]']
-    )
+    client.api.import_image_from_data(_busybox_tar(), repository=repository, tag=tag, changes=['CMD ["sh"]'])
     client.images.get(BUSYBOX_IMAGE)  # raises if the import did not produce it
     return BUSYBOX_IMAGE
 
@@ -86,9 +84,7 @@ def push_to_registry(
 
     Returns the pushed reference, e.g. "100.77.13.1:5443/swarmdeck-testbed/busybox:1".
     """
-    name, _, own_tag = (
-        image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "latest")
-    )
+    name, _, own_tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "latest")
     repository = f"{registry_addr}/{repository or name}"
     tag = tag or own_tag
     client.images.get(image).tag(repository, tag)

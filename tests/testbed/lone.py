@@ -44,8 +44,13 @@ class LoneHost:
 
     def run_inside(self, cmd: Sequence[str], timeout: float = 900) -> subprocess.CompletedProcess:
         """Run a command in the host's network namespace (and its engine as DOCKER_HOST)."""
-        return subprocess.run(["nsenter", f"--net={NETNS_PATH}", *cmd], capture_output=True,
-                              text=True, timeout=timeout, env=_env(self.url))
+        return subprocess.run(
+            ["nsenter", f"--net={NETNS_PATH}", *cmd],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_env(self.url),
+        )
 
 
 def _env(url: str) -> dict[str, str]:
@@ -83,12 +88,32 @@ def _lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[L
     run_dir = Path(tempfile.mkdtemp(prefix="sdtb-lone-", dir="/run"))
     url = f"unix://{run_dir}/docker.sock"
     LOG.parent.mkdir(parents=True, exist_ok=True)
-    proc = spawn(["nsenter", f"--net={NETNS_PATH}", "unshare", "--uts", "sh", "-c",
-                  'hostname "$0" && exec "$@"', HOSTNAME,
-                  "dockerd", "--data-root", str(root / "data"), "--exec-root", str(run_dir / "exec"),
-                  "-H", url, "--pidfile", str(run_dir / "docker.pid"),
-                  "--containerd-namespace", "sdtb-lone", "--containerd-plugins-namespace",
-                  "sdtb-lone-plugins"], LOG)
+    proc = spawn(
+        [
+            "nsenter",
+            f"--net={NETNS_PATH}",
+            "unshare",
+            "--uts",
+            "sh",
+            "-c",
+            'hostname "$0" && exec "$@"',
+            HOSTNAME,
+            "dockerd",
+            "--data-root",
+            str(root / "data"),
+            "--exec-root",
+            str(run_dir / "exec"),
+            "-H",
+            url,
+            "--pidfile",
+            str(run_dir / "docker.pid"),
+            "--containerd-namespace",
+            "sdtb-lone",
+            "--containerd-plugins-namespace",
+            "sdtb-lone-plugins",
+        ],
+        LOG,
+    )
     try:
         client = _wait_answering(url, _child_alive(proc), LOG, "the lone host's dockerd")
         for image in images:

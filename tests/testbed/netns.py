@@ -16,10 +16,7 @@ def _ip(*args: str, check: bool = True) -> str:
 
 def _netns_usable() -> bool:
     """The namespace file exists and still is a namespace (a stale file after a reboot is not)."""
-    return (
-        NETNS_PATH.exists()
-        and run(["ip", "-n", NETNS, "link", "show", "lo"], check=False).returncode == 0
-    )
+    return NETNS_PATH.exists() and run(["ip", "-n", NETNS, "link", "show", "lo"], check=False).returncode == 0
 
 
 def _peer_in_netns() -> bool:

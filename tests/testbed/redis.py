@@ -85,9 +85,7 @@ class RedisServer:
             if self._fixed_port or attempt == 2:
                 break
             self.port = free_port()  # someone took the port between our pick and the bind
-        raise TestbedError(
-            f"redis-server did not answer on {self.host}:{self.port}\n{log_tail(self.log)}"
-        )
+        raise TestbedError(f"redis-server did not answer on {self.host}:{self.port}\n{log_tail(self.log)}")
 
     def stop(self) -> None:
         """SIGTERM (no persistence, so it exits at once) and wait; a paused server is resumed."""

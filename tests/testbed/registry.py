@@ -51,9 +51,7 @@ class Registry:
 
     def client(self, timeout: float = 30) -> httpx.Client:
         """An httpx client that trusts the bed's CA, with base_url set."""
-        return httpx.Client(
-            base_url=f"https://{self.address}", verify=self.ssl_context(), timeout=timeout
-        )
+        return httpx.Client(base_url=f"https://{self.address}", verify=self.ssl_context(), timeout=timeout)
 
     def ref(self, repository: str, tag: str = "latest") -> str:
         return f"{self.address}/{repository}:{tag}"
@@ -66,9 +64,7 @@ def _certs_valid() -> bool:
     if not all(p.exists() for p in (CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY)):
         return False
     # valid for another day, and signed by the CA we have
-    fresh = run(
-        ["openssl", "x509", "-checkend", "86400", "-noout", "-in", str(SERVER_CERT)], check=False
-    )
+    fresh = run(["openssl", "x509", "-checkend", "86400", "-noout", "-in", str(SERVER_CERT)], check=False)
     chain = run(["openssl", "verify", "-CAfile", str(CA_CERT), str(SERVER_CERT)], check=False)
     return fresh.returncode == 0 and chain.returncode == 0
 
@@ -190,9 +186,7 @@ def start() -> tuple[int, Path]:
 
     def up() -> bool:
         if proc.poll() is not None:
-            raise TestbedError(
-                f"docker-registry exited with {proc.returncode}\n{log_tail(REGISTRY_LOG)}"
-            )
+            raise TestbedError(f"docker-registry exited with {proc.returncode}\n{log_tail(REGISTRY_LOG)}")
         return answers()
 
     try:

@@ -23,17 +23,24 @@ def registry_image(engine: docker.DockerClient) -> str:
 
 
 @contextmanager
-def registry_container(engine: docker.DockerClient, environment: dict[str, str] | None = None,
-                       volumes: dict[str, Any] | None = None, ready_status: int = 200,
-                       ) -> Iterator[str]:
+def registry_container(
+    engine: docker.DockerClient,
+    environment: dict[str, str] | None = None,
+    volumes: dict[str, Any] | None = None,
+    ready_status: int = 200,
+) -> Iterator[str]:
     """Run a registry (configured by REGISTRY_* ``environment``); yield its address.
 
     ``ready_status`` is what ``GET /v2/`` answers once it serves (401 with authentication).
     """
     port = free_port()
-    container = engine.containers.run(registry_image(engine), detach=True,
-                                      ports={"5000/tcp": ("127.0.0.1", port)},
-                                      environment=environment or {}, volumes=volumes or {})
+    container = engine.containers.run(
+        registry_image(engine),
+        detach=True,
+        ports={"5000/tcp": ("127.0.0.1", port)},
+        environment=environment or {},
+        volumes=volumes or {},
+    )
     try:
         address = f"127.0.0.1:{port}"
         wait_answering(address, ready_status)
@@ -69,8 +76,11 @@ def fill(address: str, seed: str, count: int, two_tags: int) -> None:
                 r = http.post(f"/v2/{name}/blobs/uploads/", params={"mount": digest, "from": seed})
                 assert r.status_code == 201, r.text
             for tag in ("v1", "latest") if i < two_tags else ("latest",):
-                r = http.put(f"/v2/{name}/manifests/{tag}", content=manifest.content,
-                             headers={"Content-Type": DOCKER_MANIFEST})
+                r = http.put(
+                    f"/v2/{name}/manifests/{tag}",
+                    content=manifest.content,
+                    headers={"Content-Type": DOCKER_MANIFEST},
+                )
                 assert r.status_code == 201, r.text
 
         with ThreadPoolExecutor(8) as pool:

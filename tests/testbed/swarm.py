@@ -229,6 +229,7 @@ class SwarmCleanup:
         """Remove services first, wait until their containers are gone, then the rest."""
         manager = self.swarm.manager
         problems: list[str] = []
+
         def in_stacks(lister: Any) -> list[Any]:
             # One filter per stack: several label filters in one query must ALL match.
             return [obj for ns in self.stacks for obj in lister(filters={"label": f"{STACK_LABEL}={ns}"})]
@@ -239,9 +240,7 @@ class SwarmCleanup:
         self._wait_containers_gone(service_ids, problems)
         network_ids = list(self.networks) + [n.id for n in in_stacks(manager.networks.list)]
         for nid in network_ids:
-            _remove_retrying(
-                lambda nid=nid: manager.api.remove_network(nid), f"network {nid}", problems
-            )
+            _remove_retrying(lambda nid=nid: manager.api.remove_network(nid), f"network {nid}", problems)
         for secret in in_stacks(manager.secrets.list):
             _remove(secret.remove, f"secret {secret.name}", problems)
         for config in in_stacks(manager.configs.list):

@@ -5,8 +5,9 @@ import sys
 
 
 def swarmdeck(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swarmdeck", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "swarmdeck", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_up_without_an_engine_says_how_to_start_one(tmp_path):
@@ -37,7 +38,16 @@ def test_refused_tcp_endpoint():
 
 
 def test_bad_build_arg_is_refused_before_any_engine_call(tmp_path):
-    run = swarmdeck("image", "build", str(tmp_path), "-t", "x:1", "--build-arg", "NOEQUALS",
-                    "--host", f"unix://{tmp_path}/none.sock")
+    run = swarmdeck(
+        "image",
+        "build",
+        str(tmp_path),
+        "-t",
+        "x:1",
+        "--build-arg",
+        "NOEQUALS",
+        "--host",
+        f"unix://{tmp_path}/none.sock",
+    )
     assert run.returncode == 1
     assert "--build-arg 'NOEQUALS': expected KEY=VALUE" in run.stderr

@@ -12,24 +12,45 @@ from swarmdeck.engine.errors import InvalidName, InvalidReference
 HEX = "0123456789abcdef" * 4
 
 
-@pytest.mark.parametrize("text, name, tag, digest, domain, path", [
-    ("redis", "redis", None, None, "", "library/redis"),
-    ("redis:7", "redis", "7", None, "", "library/redis"),
-    ("library/redis:7-alpine", "library/redis", "7-alpine", None, "", "library/redis"),
-    ("127.0.0.1:5000/friendlyhello:latest", "127.0.0.1:5000/friendlyhello", "latest", None,
-     "127.0.0.1:5000", "friendlyhello"),
-    ("localhost/app", "localhost/app", None, None, "localhost", "app"),
-    ("localhost:5000/a/b/c:v1.2_rc-3", "localhost:5000/a/b/c", "v1.2_rc-3", None,
-     "localhost:5000", "a/b/c"),
-    ("registry.example.com/team/app@sha256:" + HEX, "registry.example.com/team/app", None,
-     "sha256:" + HEX, "registry.example.com", "team/app"),
-    ("app:1@sha256:" + HEX, "app", "1", "sha256:" + HEX, "", "library/app"),
-    ("a.b_c__d-e--f/g0", "a.b_c__d-e--f/g0", None, None, "a.b_c__d-e--f", "g0"),  # '.': a host
-    ("a_b__c-d--e/g0", "a_b__c-d--e/g0", None, None, "", "a_b__c-d--e/g0"),
-    ("[::1]:5000/app", "[::1]:5000/app", None, None, "[::1]:5000", "app"),
-    ("Host.Example/app", "Host.Example/app", None, None, "Host.Example", "app"),
-    ("app:" + "T" * 128, "app", "T" * 128, None, "", "library/app"),
-])
+@pytest.mark.parametrize(
+    "text, name, tag, digest, domain, path",
+    [
+        ("redis", "redis", None, None, "", "library/redis"),
+        ("redis:7", "redis", "7", None, "", "library/redis"),
+        ("library/redis:7-alpine", "library/redis", "7-alpine", None, "", "library/redis"),
+        (
+            "127.0.0.1:5000/friendlyhello:latest",
+            "127.0.0.1:5000/friendlyhello",
+            "latest",
+            None,
+            "127.0.0.1:5000",
+            "friendlyhello",
+        ),
+        ("localhost/app", "localhost/app", None, None, "localhost", "app"),
+        (
+            "localhost:5000/a/b/c:v1.2_rc-3",
+            "localhost:5000/a/b/c",
+            "v1.2_rc-3",
+            None,
+            "localhost:5000",
+            "a/b/c",
+        ),
+        (
+            "registry.example.com/team/app@sha256:" + HEX,
+            "registry.example.com/team/app",
+            None,
+            "sha256:" + HEX,
+            "registry.example.com",
+            "team/app",
+        ),
+        ("app:1@sha256:" + HEX, "app", "1", "sha256:" + HEX, "", "library/app"),
+        ("a.b_c__d-e--f/g0", "a.b_c__d-e--f/g0", None, None, "a.b_c__d-e--f", "g0"),  # '.': a host
+        ("a_b__c-d--e/g0", "a_b__c-d--e/g0", None, None, "", "a_b__c-d--e/g0"),
+        ("[::1]:5000/app", "[::1]:5000/app", None, None, "[::1]:5000", "app"),
+        ("Host.Example/app", "Host.Example/app", None, None, "Host.Example", "app"),
+        ("app:" + "T" * 128, "app", "T" * 128, None, "", "library/app"),
+    ],
+)
 def test_valid_references(text, name, tag, digest, domain, path):
     parsed = ref.parse(text)
     assert (parsed.name, parsed.tag, parsed.digest) == (name, tag, digest)
@@ -39,30 +60,33 @@ def test_valid_references(text, name, tag, digest, domain, path):
     assert ref.check_image(text) == text
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "at least one component"),
-    ("Nginx", "repository name (Nginx) must be lowercase"),
-    ("../secrets/x", "invalid reference format"),
-    ("..%2Fsecrets%2Fx", "invalid reference format"),
-    ("a/../b", "invalid reference format"),
-    ("a//b", "invalid reference format"),
-    ("/abs", "invalid reference format"),
-    ("a/", "invalid reference format"),
-    ("app:", "invalid reference format"),
-    ("app@", "invalid reference format"),
-    ("app:-x", "invalid reference format"),
-    ("app:" + "t" * 129, "invalid reference format"),
-    ("app@sha256:short", "invalid reference format"),
-    ("-lead", "invalid reference format"),
-    ("trail-", "invalid reference format"),
-    ("a?x=1", "invalid reference format"),
-    ("a#frag", "invalid reference format"),
-    ("a b", "invalid reference format"),
-    ("a\x00b", "invalid reference format"),
-    ("app:täg", "invalid reference format"),  # \w is ASCII in the grammar, not Unicode
-    ("x" * 256, "not be more than 255 characters"),
-    ("x" * 600, "longer than 512"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "at least one component"),
+        ("Nginx", "repository name (Nginx) must be lowercase"),
+        ("../secrets/x", "invalid reference format"),
+        ("..%2Fsecrets%2Fx", "invalid reference format"),
+        ("a/../b", "invalid reference format"),
+        ("a//b", "invalid reference format"),
+        ("/abs", "invalid reference format"),
+        ("a/", "invalid reference format"),
+        ("app:", "invalid reference format"),
+        ("app@", "invalid reference format"),
+        ("app:-x", "invalid reference format"),
+        ("app:" + "t" * 129, "invalid reference format"),
+        ("app@sha256:short", "invalid reference format"),
+        ("-lead", "invalid reference format"),
+        ("trail-", "invalid reference format"),
+        ("a?x=1", "invalid reference format"),
+        ("a#frag", "invalid reference format"),
+        ("a b", "invalid reference format"),
+        ("a\x00b", "invalid reference format"),
+        ("app:täg", "invalid reference format"),  # \w is ASCII in the grammar, not Unicode
+        ("x" * 256, "not be more than 255 characters"),
+        ("x" * 600, "longer than 512"),
+    ],
+)
 def test_invalid_references(text, message):
     with pytest.raises(InvalidReference, match=message.replace("(", r"\(").replace(")", r"\)")):
         ref.parse(text)
@@ -103,23 +127,54 @@ def test_no_catastrophic_backtracking():
     assert time.monotonic() - started < 1
 
 
-@pytest.mark.parametrize("kind, value", [
-    ("container", "web-1"), ("container", "a"), ("container", HEX), ("container", "sdct_x.y-z"),
-    ("volume", "redis-data"), ("network", "my net:1"), ("network", "..x"), ("network", "bridge"),
-    ("service", "friendlyhello_web"), ("service", "x1y2z3"), ("node", "nodea.example"),
-    ("secret", "db.password"), ("config", "cfg_1"), ("task", "abc123"), ("stack", "friendlyhello"),
-])
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("container", "web-1"),
+        ("container", "a"),
+        ("container", HEX),
+        ("container", "sdct_x.y-z"),
+        ("volume", "redis-data"),
+        ("network", "my net:1"),
+        ("network", "..x"),
+        ("network", "bridge"),
+        ("service", "friendlyhello_web"),
+        ("service", "x1y2z3"),
+        ("node", "nodea.example"),
+        ("secret", "db.password"),
+        ("config", "cfg_1"),
+        ("task", "abc123"),
+        ("stack", "friendlyhello"),
+    ],
+)
 def test_valid_names(kind, value):
     assert names.check(kind, value) == value
 
 
-@pytest.mark.parametrize("kind, value", [
-    ("container", "../secrets/x"), ("container", ".."), ("container", "-x"), ("container", "a/b"),
-    ("container", "a\x00"), ("container", "x" * 256), ("volume", "a b"), ("network", ".."),
-    ("network", "."), ("network", "a/b"), ("network", "a\nb"), ("network", ""),
-    ("service", "web.1"), ("service", "web-"), ("service", "x" * 64), ("node", "../nodes"),
-    ("secret", "x."), ("task", "ABC"), ("stack", "../users/x"),
-])
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("container", "../secrets/x"),
+        ("container", ".."),
+        ("container", "-x"),
+        ("container", "a/b"),
+        ("container", "a\x00"),
+        ("container", "x" * 256),
+        ("volume", "a b"),
+        ("network", ".."),
+        ("network", "."),
+        ("network", "a/b"),
+        ("network", "a\nb"),
+        ("network", ""),
+        ("service", "web.1"),
+        ("service", "web-"),
+        ("service", "x" * 64),
+        ("node", "../nodes"),
+        ("secret", "x."),
+        ("task", "ABC"),
+        ("stack", "../users/x"),
+    ],
+)
 def test_invalid_names(kind, value):
     with pytest.raises(InvalidName, match=kind):
         names.check(kind, value)

@@ -15,8 +15,12 @@ def report_file():
     return {
         "version": "3",
         "services": {
-            "web": {"image": "reg/friendlyhello", "ports": ["6767:80"], "networks": ["webnet"],
-                    "deploy": {"replicas": 2}},
+            "web": {
+                "image": "reg/friendlyhello",
+                "ports": ["6767:80"],
+                "networks": ["webnet"],
+                "deploy": {"replicas": 2},
+            },
             "redis": {"image": "redis", "networks": ["webnet"], "volumes": ["redis-data:/data"]},
         },
         "networks": {"webnet": {}},
@@ -58,21 +62,30 @@ def test_service_without_networks_is_on_default():
     assert result["services"][PROXY_SERVICE]["networks"] == ["default"]
 
 
-@pytest.mark.parametrize(("port", "expected"), [
-    ("6767:80", (6767, 80)),
-    ("127.0.0.1:6767:80", (6767, 80)),
-    ("6767:80/tcp", (6767, 80)),
-    ({"target": 80, "published": 6767}, (6767, 80)),
-    ({"target": 80, "published": 6767, "mode": "ingress"}, (6767, 80)),
-])
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [
+        ("6767:80", (6767, 80)),
+        ("127.0.0.1:6767:80", (6767, 80)),
+        ("6767:80/tcp", (6767, 80)),
+        ({"target": 80, "published": 6767}, (6767, 80)),
+        ({"target": 80, "published": 6767, "mode": "ingress"}, (6767, 80)),
+    ],
+)
 def test_ingress_ports_are_routed(port, expected):
     [route] = mesh_routes({"web": {"ports": [port]}})
     assert (route.published, route.target) == expected
 
 
-@pytest.mark.parametrize("port", [
-    "80", "53:53/udp", {"target": 80, "published": 8080, "mode": "host"}, {"target": 80},
-])
+@pytest.mark.parametrize(
+    "port",
+    [
+        "80",
+        "53:53/udp",
+        {"target": 80, "published": 8080, "mode": "host"},
+        {"target": 80},
+    ],
+)
 def test_ports_the_mesh_does_not_carry_are_left_alone(port):
     assert mesh_routes({"web": {"ports": [port]}}) == []
     result, config = with_proxy_ingress({"services": {"web": {"image": "x", "ports": [port]}}}, "s", "p")

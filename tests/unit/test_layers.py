@@ -6,8 +6,17 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "swarmdeck"
 # DESIGN.md's order, bottom up: the registry client may use the engine layer's reference parser.
-RANK = {"errors": 0, "engine": 1, "registry": 2, "compose": 3, "images": 3, "store": 3,
-        "platform": 4, "console": 5, "cli": 6}
+RANK = {
+    "errors": 0,
+    "engine": 1,
+    "registry": 2,
+    "compose": 3,
+    "images": 3,
+    "store": 3,
+    "platform": 4,
+    "console": 5,
+    "cli": 6,
+}
 
 
 def imported_layers(path: Path) -> set[str]:

@@ -31,9 +31,10 @@ from swarmdeck.store.workloads import WorkloadSettings
 
 OPERATOR = restricted()
 HOST_NETWORK = {"Id": "f46cb965b96b0123456789abcdef", "Name": "host", "Driver": "host"}
-FACTS = Facts(networks=({"Id": "39dd9487a52c", "Name": "bridge", "Driver": "bridge"}, HOST_NETWORK),
-              volumes={"hostroot": ("local", {"type": "none", "o": "bind", "device": "/"}),
-                       "plain": ("local", {})})
+FACTS = Facts(
+    networks=({"Id": "39dd9487a52c", "Name": "bridge", "Driver": "bridge"}, HOST_NETWORK),
+    volumes={"hostroot": ("local", {"type": "none", "o": "bind", "device": "/"}), "plain": ("local", {})},
+)
 
 
 def container(**host: object) -> dict[str, object]:
@@ -45,10 +46,17 @@ def paths(violations) -> list[str]:
 
 
 # --- host paths -------------------------------------------------------------------------
-@pytest.mark.parametrize(("given", "normal"), [
-    ("/srv/data/", "/srv/data"), ("/srv/data/../database", "/srv/database"), ("//etc//", "/etc"),
-    ("/srv/./data/x/..", "/srv/data"), ("/", "/"), ("/..", "/"),
-])
+@pytest.mark.parametrize(
+    ("given", "normal"),
+    [
+        ("/srv/data/", "/srv/data"),
+        ("/srv/data/../database", "/srv/database"),
+        ("//etc//", "/etc"),
+        ("/srv/./data/x/..", "/srv/data"),
+        ("/", "/"),
+        ("/..", "/"),
+    ],
+)
 def test_host_paths_are_normalised_as_text(given, normal):
     assert normalise_host_path(given) == normal
 
@@ -73,9 +81,19 @@ def test_allowed_prefixes_let_binds_under_them_only():
     assert "operators may bind under /srv/data" in refused[0].message
 
 
-@pytest.mark.parametrize("source", ["/", "/var/run/docker.sock", "/run/docker.sock", "/var/run/",
-                                    "/run", "/var//run/../run/docker.sock", "/var/lib/docker/volumes",
-                                    "/srv/data/engine.sock"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "/",
+        "/var/run/docker.sock",
+        "/run/docker.sock",
+        "/var/run/",
+        "/run",
+        "/var//run/../run/docker.sock",
+        "/var/lib/docker/volumes",
+        "/srv/data/engine.sock",
+    ],
+)
 def test_the_engine_is_never_bindable_whatever_is_allowed(source):
     policy = restricted(["/", "/var", "/run", "/srv/data"])
     [refused] = policy.container(container(Mounts=[{"Type": "bind", "Source": source, "Target": "/x"}]))
@@ -92,20 +110,27 @@ def test_binds_named_volumes_and_bad_specs():
 
 
 # --- volumes with driver options ----------------------------------------------------------
-@pytest.mark.parametrize(("options", "allowed"), [
-    ({"type": "none", "o": "bind", "device": "/etc"}, False),
-    ({"o": "rbind,ro", "device": "/home"}, False),
-    ({"type": "ext4", "device": "/dev/sda1"}, False),
-    ({"type": "overlay", "o": "lowerdir=/etc,upperdir=/tmp/u,workdir=/tmp/w"}, False),
-    ({"type": "nfs", "o": "addr=10.0.0.2,rw", "device": ":/export"}, True),
-    ({"type": "cifs", "device": "//server/share"}, True),
-    ({"type": "nfs", "device": "/export"}, False),
-    ({"type": "tmpfs", "device": "tmpfs", "o": "size=10m"}, True),
-    ({}, True),
-])
+@pytest.mark.parametrize(
+    ("options", "allowed"),
+    [
+        ({"type": "none", "o": "bind", "device": "/etc"}, False),
+        ({"o": "rbind,ro", "device": "/home"}, False),
+        ({"type": "ext4", "device": "/dev/sda1"}, False),
+        ({"type": "overlay", "o": "lowerdir=/etc,upperdir=/tmp/u,workdir=/tmp/w"}, False),
+        ({"type": "nfs", "o": "addr=10.0.0.2,rw", "device": ":/export"}, True),
+        ({"type": "cifs", "device": "//server/share"}, True),
+        ({"type": "nfs", "device": "/export"}, False),
+        ({"type": "tmpfs", "device": "tmpfs", "o": "size=10m"}, True),
+        ({}, True),
+    ],
+)
 def test_volume_driver_options_that_reach_the_host(options, allowed):
-    mount = {"Type": "volume", "Source": "v", "Target": "/v",
-             "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": options}}}
+    mount = {
+        "Type": "volume",
+        "Source": "v",
+        "Target": "/v",
+        "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": options}},
+    }
     spec = {"Name": "s", "TaskTemplate": {"ContainerSpec": {"Image": "busybox", "Mounts": [mount]}}}
     assert (OPERATOR.service(spec) == []) is allowed
     assert (OPERATOR.volume({"Name": "v", "Driver": "local", "DriverOpts": options}) == []) is allowed
@@ -132,23 +157,34 @@ def test_existing_volumes_are_judged_as_they_were_made():
 
 
 # --- namespaces and privileges --------------------------------------------------------
-@pytest.mark.parametrize(("host", "key"), [
-    ({"NetworkMode": "host"}, "NetworkMode"), ({"NetworkMode": "container:db"}, "NetworkMode"),
-    ({"NetworkMode": "f46cb965"}, "NetworkMode"),  # the host network by a prefix of its ID
-    ({"PidMode": "host"}, "PidMode"), ({"IpcMode": "container:db"}, "IpcMode"),
-    ({"UTSMode": "host"}, "UTSMode"), ({"UsernsMode": "host"}, "UsernsMode"),
-    ({"CgroupnsMode": "host"}, "CgroupnsMode"), ({"Privileged": True}, "Privileged"),
-    ({"CapAdd": ["SYS_ADMIN"]}, "CapAdd"), ({"Devices": [{"PathOnHost": "/dev/sda"}]}, "Devices"),
-    ({"DeviceRequests": [{"Count": -1}]}, "DeviceRequests"),
-    ({"SecurityOpt": ["seccomp=unconfined"]}, "SecurityOpt"),
-    ({"SecurityOpt": ["apparmor=unconfined"]}, "SecurityOpt"),
-    ({"SecurityOpt": ["label=disable"]}, "SecurityOpt"),
-    ({"Sysctls": {"kernel.core_pattern": "|/x"}}, "Sysctls.kernel.core_pattern"),
-    ({"VolumesFrom": ["console"]}, "VolumesFrom"), ({"Runtime": "runsc-host"}, "Runtime"),
-    ({"CgroupParent": "/system.slice"}, "CgroupParent"), ({"OomScoreAdj": -1000}, "OomScoreAdj"),
-    ({"MaskedPaths": []}, "MaskedPaths"), ({"InitPath": "/usr/bin/x"}, "InitPath"),
-    ({"SomethingNew": {"a": 1}}, "SomethingNew"),
-])
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ({"NetworkMode": "host"}, "NetworkMode"),
+        ({"NetworkMode": "container:db"}, "NetworkMode"),
+        ({"NetworkMode": "f46cb965"}, "NetworkMode"),  # the host network by a prefix of its ID
+        ({"PidMode": "host"}, "PidMode"),
+        ({"IpcMode": "container:db"}, "IpcMode"),
+        ({"UTSMode": "host"}, "UTSMode"),
+        ({"UsernsMode": "host"}, "UsernsMode"),
+        ({"CgroupnsMode": "host"}, "CgroupnsMode"),
+        ({"Privileged": True}, "Privileged"),
+        ({"CapAdd": ["SYS_ADMIN"]}, "CapAdd"),
+        ({"Devices": [{"PathOnHost": "/dev/sda"}]}, "Devices"),
+        ({"DeviceRequests": [{"Count": -1}]}, "DeviceRequests"),
+        ({"SecurityOpt": ["seccomp=unconfined"]}, "SecurityOpt"),
+        ({"SecurityOpt": ["apparmor=unconfined"]}, "SecurityOpt"),
+        ({"SecurityOpt": ["label=disable"]}, "SecurityOpt"),
+        ({"Sysctls": {"kernel.core_pattern": "|/x"}}, "Sysctls.kernel.core_pattern"),
+        ({"VolumesFrom": ["console"]}, "VolumesFrom"),
+        ({"Runtime": "runsc-host"}, "Runtime"),
+        ({"CgroupParent": "/system.slice"}, "CgroupParent"),
+        ({"OomScoreAdj": -1000}, "OomScoreAdj"),
+        ({"MaskedPaths": []}, "MaskedPaths"),
+        ({"InitPath": "/usr/bin/x"}, "InitPath"),
+        ({"SomethingNew": {"a": 1}}, "SomethingNew"),
+    ],
+)
 def test_container_host_reach_is_refused_for_operators(host, key):
     body = container(**host)
     [refused] = OPERATOR.container(body, FACTS)
@@ -157,10 +193,17 @@ def test_container_host_reach_is_refused_for_operators(host, key):
 
 
 def test_harmless_container_settings_pass():
-    body = container(NetworkMode="bridge", PortBindings={"80/tcp": [{"HostPort": "8080"}]}, Memory=10**8,
-                     SecurityOpt=["no-new-privileges"], Sysctls={"net.core.somaxconn": "1024",
-                                                                 "kernel.shmmax": "1"},
-                     CapDrop=["ALL"], RestartPolicy={"Name": "always"}, Init=True, Tmpfs={"/t": ""})
+    body = container(
+        NetworkMode="bridge",
+        PortBindings={"80/tcp": [{"HostPort": "8080"}]},
+        Memory=10**8,
+        SecurityOpt=["no-new-privileges"],
+        Sysctls={"net.core.somaxconn": "1024", "kernel.shmmax": "1"},
+        CapDrop=["ALL"],
+        RestartPolicy={"Name": "always"},
+        Init=True,
+        Tmpfs={"/t": ""},
+    )
     body["NetworkingConfig"] = {"EndpointsConfig": {"bridge": {}}}
     assert OPERATOR.container(body, FACTS) == []
 
@@ -171,18 +214,31 @@ def test_networking_config_host_is_refused():
 
 
 def test_service_specs():
-    spec = {"Name": "s", "TaskTemplate": {
-        "ContainerSpec": {"Image": "busybox", "CapabilityAdd": ["CAP_NET_ADMIN"],
-                          "Privileges": {"Seccomp": {"Mode": "unconfined"}, "NoNewPrivileges": True},
-                          "Sysctls": {"net.ipv4.ip_forward": "1", "vm.swappiness": "1"},
-                          "Mounts": [{"Type": "npipe", "Source": r"\\.\pipe\docker_engine", "Target": "/p"},
-                                     {"Type": "tmpfs", "Target": "/t"}]},
-        "Networks": [{"Target": "backend"}, {"Target": "f46cb965b96b"}]},
-        "Networks": [{"Target": "host"}]}
+    spec = {
+        "Name": "s",
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": "busybox",
+                "CapabilityAdd": ["CAP_NET_ADMIN"],
+                "Privileges": {"Seccomp": {"Mode": "unconfined"}, "NoNewPrivileges": True},
+                "Sysctls": {"net.ipv4.ip_forward": "1", "vm.swappiness": "1"},
+                "Mounts": [
+                    {"Type": "npipe", "Source": r"\\.\pipe\docker_engine", "Target": "/p"},
+                    {"Type": "tmpfs", "Target": "/t"},
+                ],
+            },
+            "Networks": [{"Target": "backend"}, {"Target": "f46cb965b96b"}],
+        },
+        "Networks": [{"Target": "host"}],
+    }
     assert paths(OPERATOR.service(spec, FACTS)) == [
-        "TaskTemplate.Networks[1].Target", "Networks[0].Target", "TaskTemplate.ContainerSpec.Mounts[0].Type",
-        "TaskTemplate.ContainerSpec.Privileges.Seccomp", "TaskTemplate.ContainerSpec.CapabilityAdd",
-        "TaskTemplate.ContainerSpec.Sysctls.vm.swappiness"]
+        "TaskTemplate.Networks[1].Target",
+        "Networks[0].Target",
+        "TaskTemplate.ContainerSpec.Mounts[0].Type",
+        "TaskTemplate.ContainerSpec.Privileges.Seccomp",
+        "TaskTemplate.ContainerSpec.CapabilityAdd",
+        "TaskTemplate.ContainerSpec.Sysctls.vm.swappiness",
+    ]
     assert ALLOW_ALL.service(spec, FACTS) == []
     plugin = {"Name": "p", "TaskTemplate": {"PluginSpec": {"Name": "x"}, "Runtime": "plugin"}}
     assert paths(OPERATOR.service(plugin)) == ["TaskTemplate.PluginSpec", "TaskTemplate.Runtime"]
@@ -202,7 +258,8 @@ def test_stack_labels_follow_the_stack_name_grammar(value):
     admins = WorkloadPolicy(labels=True)
     assert paths(admins.container({"Labels": labels})) == ["Labels.com.docker.stack.namespace"]
     assert paths(admins.network({"Labels": {"com.docker.compose.project": value}})) == [
-        "Labels.com.docker.compose.project"]
+        "Labels.com.docker.compose.project"
+    ]
     spec = {"TaskTemplate": {"ContainerSpec": {"Labels": labels}}, "Labels": labels}
     assert len(OPERATOR.service(spec)) == 2
     assert ALLOW_ALL.container({"Labels": labels}) == []  # the CLI names its own stacks
@@ -215,16 +272,26 @@ def test_good_stack_labels_pass():
 
 # --- audit ------------------------------------------------------------------------------
 def test_descriptions_name_mounts_and_capabilities():
-    body = container(Binds=["data:/data:rw", "/srv/x:/x:ro"], CapAdd=["NET_ADMIN"], Privileged=True,
-                     NetworkMode="host")
-    assert describe_container(body) == ("mounts: vol:data:/data, bind:/srv/x:/x:ro; cap_add: NET_ADMIN; "
-                                        "host: NetworkMode=host, privileged")
-    spec = {"TaskTemplate": {"ContainerSpec": {
-        "CapabilityAdd": ["CAP_SYS_ADMIN"],
-        "Mounts": [{"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/var/run/docker.sock"},
-                   {"Type": "volume", "Target": "/anon"}]}}}
-    assert describe_service(spec) == ("mounts: bind:/var/run/docker.sock:/var/run/docker.sock, vol:/anon; "
-                                      "cap_add: SYS_ADMIN")
+    body = container(
+        Binds=["data:/data:rw", "/srv/x:/x:ro"], CapAdd=["NET_ADMIN"], Privileged=True, NetworkMode="host"
+    )
+    assert describe_container(body) == (
+        "mounts: vol:data:/data, bind:/srv/x:/x:ro; cap_add: NET_ADMIN; host: NetworkMode=host, privileged"
+    )
+    spec = {
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "CapabilityAdd": ["CAP_SYS_ADMIN"],
+                "Mounts": [
+                    {"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/var/run/docker.sock"},
+                    {"Type": "volume", "Target": "/anon"},
+                ],
+            }
+        }
+    }
+    assert describe_service(spec) == (
+        "mounts: bind:/var/run/docker.sock:/var/run/docker.sock, vol:/anon; cap_add: SYS_ADMIN"
+    )
     assert describe_container(container()) == ""
 
 
@@ -269,8 +336,9 @@ def stack_problems(text: str, policy: WorkloadPolicy) -> list[tuple[int | None, 
     loaded = load([("docker-compose.yml", text)], env={})
     specs = convert.services("st", loaded.project)
     with pytest.raises(ComposeError) as refused:
-        stack_policy.check(policy, loaded.project, "st", specs, convert.networks("st", loaded.project).create,
-                           NO_FACTS)
+        stack_policy.check(
+            policy, loaded.project, "st", specs, convert.networks("st", loaded.project).create, NO_FACTS
+        )
     assert all(p.file == "docker-compose.yml" for p in refused.value.problems)
     return [(p.line, p.path) for p in refused.value.problems]
 
@@ -294,7 +362,8 @@ def test_admins_stacks_only_answer_for_their_labels():
         "services.app.labels.com.docker.compose.project",
         "services.app.deploy.labels.com.docker.compose.project",
         "volumes.data.labels.com.docker.compose.project",
-        "networks.back.labels.com.docker.compose.project"]
+        "networks.back.labels.com.docker.compose.project",
+    ]
 
 
 PROJECT = """version: "3.8"
@@ -344,7 +413,9 @@ def test_allowed_host_paths_are_stored_normalised(tmp_path: Path):
         settings = WorkloadSettings(store)
         assert settings.allowed_host_paths() == []
         assert settings.set_allowed_host_paths(["/srv/data/", "/srv//data", "/opt/x/../y"]) == [
-            "/opt/y", "/srv/data"]
+            "/opt/y",
+            "/srv/data",
+        ]
         assert WorkloadSettings(store).allowed_host_paths() == ["/opt/y", "/srv/data"]
         for bad in ("/", "/var/run", "/run/docker.sock", "/var/lib/docker/volumes", "relative", "/a.sock"):
             with pytest.raises(Invalid):

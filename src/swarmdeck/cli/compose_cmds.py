@@ -16,8 +16,9 @@ from swarmdeck.compose.project.up import engine_call, project_containers
 from swarmdeck.engine.client import connect
 from swarmdeck.errors import SwarmdeckError
 
-compose_app = typer.Typer(no_args_is_help=True,
-                          help="Run a compose project on one engine, as `docker compose` does.")
+compose_app = typer.Typer(
+    no_args_is_help=True, help="Run a compose project on one engine, as `docker compose` does."
+)
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -51,26 +52,42 @@ def _show(event: Event) -> None:
 @compose_app.callback()
 def _options(
     ctx: typer.Context,
-    file: Annotated[list[Path] | None, typer.Option(
-        "--file", "-f", help="Compose file; repeat to merge (default: compose.yaml or "
-                             "docker-compose.yml here).")] = None,
-    project_name: Annotated[str | None, typer.Option(
-        "--project-name", "-p", help="Project name (default: the first file's folder).")] = None,
-    host: Annotated[str | None, typer.Option(
-        "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Compose file; repeat to merge (default: compose.yaml or docker-compose.yml here).",
+        ),
+    ] = None,
+    project_name: Annotated[
+        str | None,
+        typer.Option("--project-name", "-p", help="Project name (default: the first file's folder)."),
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = _Options(file or [], project_name, host)
 
 
 @compose_app.command("up")
-def up_cmd(ctx: typer.Context,
-           detach: Annotated[bool, typer.Option("--detach", "-d",
-                                                help="Start and return (else follow the logs).")] = False,
-           scale: Annotated[list[str] | None, typer.Option(
-               help="SERVICE=NUM: run NUM replicas instead of deploy.replicas; repeatable.")] = None,
-           remove_orphans: Annotated[bool, typer.Option(
-               help="Remove containers of services that are no longer in the files.")] = False,
-           ) -> None:
+def up_cmd(
+    ctx: typer.Context,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Start and return (else follow the logs).")
+    ] = False,
+    scale: Annotated[
+        list[str] | None,
+        typer.Option(help="SERVICE=NUM: run NUM replicas instead of deploy.replicas; repeatable."),
+    ] = None,
+    remove_orphans: Annotated[
+        bool, typer.Option(help="Remove containers of services that are no longer in the files.")
+    ] = False,
+) -> None:
     """Create and start the project's networks, volumes and containers; recreate what changed."""
     try:
         plan = _plan(ctx, warn=True, scale=_scale(scale or []))
@@ -102,12 +119,13 @@ def _scale(items: list[str]) -> dict[str, int]:
 
 
 @compose_app.command("down")
-def down_cmd(ctx: typer.Context,
-             volumes: Annotated[bool, typer.Option("--volumes", "-v",
-                                                   help="Also remove the named volumes.")] = False,
-             timeout: Annotated[int | None, typer.Option(
-                 "--timeout", "-t", help="Seconds to wait for each container to stop.")] = None,
-             ) -> None:
+def down_cmd(
+    ctx: typer.Context,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Also remove the named volumes.")] = False,
+    timeout: Annotated[
+        int | None, typer.Option("--timeout", "-t", help="Seconds to wait for each container to stop.")
+    ] = None,
+) -> None:
     """Stop and remove the project's containers and networks (volumes with -v)."""
     try:
         plan = _plan(ctx)
@@ -115,13 +133,14 @@ def down_cmd(ctx: typer.Context,
     except SwarmdeckError as exc:
         _fail(exc)
     if not events:
-        err.print(f"[yellow]warning:[/] No resource found to remove for project \"{plan.name}\".")
+        err.print(f'[yellow]warning:[/] No resource found to remove for project "{plan.name}".')
 
 
 @compose_app.command("ps")
-def ps_cmd(ctx: typer.Context,
-           all: Annotated[bool, typer.Option("--all", "-a",
-                                             help="Also stopped containers.")] = False) -> None:
+def ps_cmd(
+    ctx: typer.Context,
+    all: Annotated[bool, typer.Option("--all", "-a", help="Also stopped containers.")] = False,
+) -> None:
     """List the project's running containers."""
     try:
         plan = _plan(ctx)
@@ -136,10 +155,11 @@ def ps_cmd(ctx: typer.Context,
 
 
 @compose_app.command("logs")
-def logs_cmd(ctx: typer.Context,
-             services: Annotated[list[str] | None, typer.Argument(help="Only these services.")] = None,
-             follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the output.")] = False,
-             ) -> None:
+def logs_cmd(
+    ctx: typer.Context,
+    services: Annotated[list[str] | None, typer.Argument(help="Only these services.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the output.")] = False,
+) -> None:
     """Show the containers' output, each line prefixed with `service-n |`."""
     try:
         plan = _plan(ctx)

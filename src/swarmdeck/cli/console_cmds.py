@@ -17,12 +17,22 @@ from swarmdeck.store.roles import Role
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
-DataDirOpt = Annotated[Path | None, typer.Option(
-    "--data-dir", envvar="SWARMDECK_DATA_DIR",
-    help="The console's state (default: ~/.local/share/swarmdeck).")]
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database-url", envvar="SWARMDECK_DATABASE_URL",
-    help="A SQLAlchemy URL (e.g. postgresql+psycopg://…) instead of SQLite in the data dir.")]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="SWARMDECK_DATA_DIR",
+        help="The console's state (default: ~/.local/share/swarmdeck).",
+    ),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SWARMDECK_DATABASE_URL",
+        help="A SQLAlchemy URL (e.g. postgresql+psycopg://…) instead of SQLite in the data dir.",
+    ),
+]
 
 
 def _fail(message: object) -> typer.Exit:
@@ -35,19 +45,36 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 9000,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
-    engine: Annotated[str | None, typer.Option(
-        "--engine", envvar="DOCKER_HOST", help="The local endpoint (default: the local socket).")] = None,
-    secure_cookies: Annotated[bool, typer.Option(
-        help="Mark cookies Secure (when the console is reached over HTTPS through a proxy).")] = False,
-    registry: Annotated[list[str] | None, typer.Option(
-        "--registry", envvar="SWARMDECK_REGISTRY", metavar="HOST:PORT",
-        help="A registry to list, added on start unless listed already (`up` passes its own); "
-             "repeatable.")] = None,
-    trusted_proxy: Annotated[list[str] | None, typer.Option(
-        "--trusted-proxy", metavar="ADDR/CIDR",
-        help="A reverse proxy whose X-Forwarded-For (or Forwarded) names the client, for the "
-             "login throttle and the audit log; repeatable. From others those headers are "
-             "ignored.")] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine", envvar="DOCKER_HOST", help="The local endpoint (default: the local socket)."
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(help="Mark cookies Secure (when the console is reached over HTTPS through a proxy)."),
+    ] = False,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--registry",
+            envvar="SWARMDECK_REGISTRY",
+            metavar="HOST:PORT",
+            help="A registry to list, added on start unless listed already (`up` passes its own); "
+            "repeatable.",
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            metavar="ADDR/CIDR",
+            help="A reverse proxy whose X-Forwarded-For (or Forwarded) names the client, for the "
+            "login throttle and the audit log; repeatable. From others those headers are "
+            "ignored.",
+        ),
+    ] = None,
 ) -> None:
     """Run the web console (JSON API under /api, pages at /)."""
     import logging
@@ -62,21 +89,32 @@ def serve(
     logging.basicConfig(format="%(levelname)s:  %(message)s", level=logging.WARNING)
 
     try:
-        app = create_app(data_dir or default_data_dir(), database_url=database_url, engine_url=engine,
-                         secure_cookies=secure_cookies, trusted_proxies=trusted_proxy or ())
+        app = create_app(
+            data_dir or default_data_dir(),
+            database_url=database_url,
+            engine_url=engine,
+            secure_cookies=secure_cookies,
+            trusted_proxies=trusted_proxy or (),
+        )
     except SwarmdeckError as exc:
         raise _fail(exc) from None
     _add_registries(app, registry or [])
     if not _loopback(host):
-        err.print(f"[yellow]warning:[/] listening on {host}: serve it behind a TLS proxy "
-                  "(and use --secure-cookies); plain HTTP exposes passwords and sessions", highlight=False)
+        err.print(
+            f"[yellow]warning:[/] listening on {host}: serve it behind a TLS proxy "
+            "(and use --secure-cookies); plain HTTP exposes passwords and sessions",
+            highlight=False,
+        )
     if not app.state.console.set_up():
         where = app.state.console.store.data_dir
-        out.print(f"No admin yet: open http://{host}:{port}/setup with the one-time setup code "
-                  f"(`swarmdeck console setup-code --data-dir {where}`, or the file {where}/setup-code; "
-                  "for the console service that `swarmdeck up` deployed, run "
-                  "`swarmdeck console setup-code --service` on its host), "
-                  "or run `swarmdeck user create NAME --role admin --password-stdin`.", highlight=False)
+        out.print(
+            f"No admin yet: open http://{host}:{port}/setup with the one-time setup code "
+            f"(`swarmdeck console setup-code --data-dir {where}`, or the file {where}/setup-code; "
+            "for the console service that `swarmdeck up` deployed, run "
+            "`swarmdeck console setup-code --service` on its host), "
+            "or run `swarmdeck user create NAME --role admin --password-stdin`.",
+            highlight=False,
+        )
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
 
@@ -111,15 +149,18 @@ user_app = typer.Typer(no_args_is_help=True, help="Console accounts.")
 def create_user(
     name: Annotated[str, typer.Argument(help="The username.")],
     role: Annotated[Role, typer.Option(help="admin, operator or read-only.")] = Role.READ_ONLY,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from standard input (required).")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (required).")
+    ] = False,
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create a console user (the first admin too: there is no default password)."""
     if not password_stdin:
-        raise _fail("give the password on standard input with --password-stdin "
-                    "(never on the command line, where other users see it)")
+        raise _fail(
+            "give the password on standard input with --password-stdin "
+            "(never on the command line, where other users see it)"
+        )
     password = sys.stdin.readline().rstrip("\r\n")
     from swarmdeck.store import Store, default_data_dir
 
@@ -140,10 +181,17 @@ console_app = typer.Typer(no_args_is_help=True, help="The console's first run.")
 @console_app.command("setup-code")
 def setup_code(
     data_dir: DataDirOpt = None,
-    service: Annotated[bool, typer.Option(
-        "--service", help="Read it from the console service that `swarmdeck up` deployed.")] = False,
-    engine: Annotated[str | None, typer.Option(
-        "--host", "-H", envvar="DOCKER_HOST", help="With --service: the engine (default: the local socket).")
+    service: Annotated[
+        bool, typer.Option("--service", help="Read it from the console service that `swarmdeck up` deployed.")
+    ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            "-H",
+            envvar="DOCKER_HOST",
+            help="With --service: the engine (default: the local socket).",
+        ),
     ] = None,
 ) -> None:
     """Print the one-time code the setup page asks for (it exists until an admin does)."""
@@ -157,12 +205,15 @@ def setup_code(
     try:
         code = read_setup_code(where)
     except OSError as exc:
-        raise _fail(f"cannot read {setup_code_path(where)}: {exc.strerror} "
-                    "(run this as the console's user)") from None
+        raise _fail(
+            f"cannot read {setup_code_path(where)}: {exc.strerror} (run this as the console's user)"
+        ) from None
     if code is None:
-        raise _fail(f"no setup code in {setup_code_path(where)}: either an admin exists already (log in), "
-                    f"or the console has not started with this data directory (`swarmdeck serve "
-                    f"--data-dir {where}` writes it)")
+        raise _fail(
+            f"no setup code in {setup_code_path(where)}: either an admin exists already (log in), "
+            f"or the console has not started with this data directory (`swarmdeck serve "
+            f"--data-dir {where}` writes it)"
+        )
     out.print(code, highlight=False)
 
 

@@ -25,8 +25,11 @@ from swarmdeck.images.build import build_image, push_image
 from swarmdeck.platform import walkthrough
 from swarmdeck.platform.console_service import ConsoleState
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Build, ship and run friendlyhello on Docker and Docker Swarm.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Build, ship and run friendlyhello on Docker and Docker Swarm.",
+)
 image_app = typer.Typer(no_args_is_help=True, help="Build, bootstrap and push images.")
 swarm_app = typer.Typer(no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
@@ -38,8 +41,10 @@ register_stack(app)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-EndpointOpt = Annotated[str | None, typer.Option(
-    "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
+]
 
 
 def _fail(exc: SwarmdeckError, reporter: TerminalReporter | None = None) -> NoReturn:
@@ -56,28 +61,43 @@ def _fail(exc: SwarmdeckError, reporter: TerminalReporter | None = None) -> NoRe
 @app.command()
 def up(
     host: EndpointOpt = None,
-    registry: Annotated[str | None, typer.Option(
-        help="Use this existing registry (HOST:PORT, reachable by every node) "
-             "instead of starting one.")] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            help="Use this existing registry (HOST:PORT, reachable by every node) instead of starting one."
+        ),
+    ] = None,
     registry_port: Annotated[int, typer.Option(help="Port of the registry swarmdeck starts.")] = 5000,
-    routing: Annotated[Routing | None, typer.Option(
-        help="mesh: Swarm's ingress (needs IPVS); proxy: a proxy on every node. "
-             "Default: detect.")] = None,
-    advertise_addr: Annotated[str | None, typer.Option(
-        help="Address to advertise when a new swarm is initialised.")] = None,
+    routing: Annotated[
+        Routing | None,
+        typer.Option(
+            help="mesh: Swarm's ingress (needs IPVS); proxy: a proxy on every node. Default: detect."
+        ),
+    ] = None,
+    advertise_addr: Annotated[
+        str | None, typer.Option(help="Address to advertise when a new swarm is initialised.")
+    ] = None,
     requests: Annotated[int, typer.Option(help="Verification requests per node.")] = 10,
     app_dir: Annotated[Path | None, typer.Option(help="friendlyhello's folder.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the replicas.")] = 300.0,
     console_port: Annotated[int, typer.Option(help="The console's port on this host.")] = 9000,
-    no_console: Annotated[bool, typer.Option(
-        "--no-console", help="Do not deploy the console (the `swarmdeck` stack).")] = False,
+    no_console: Annotated[
+        bool, typer.Option("--no-console", help="Do not deploy the console (the `swarmdeck` stack).")
+    ] = False,
 ) -> None:
     """The report's whole walkthrough: registry, build, push, swarm, stack, verification,
     and the console (the `swarmdeck` stack)."""
     options = walkthrough.UpOptions(
-        endpoint=host, registry=registry, registry_port=registry_port, routing=routing,
-        advertise_addr=advertise_addr, requests_per_node=requests, timeout=timeout,
-        console=not no_console, console_port=console_port)
+        endpoint=host,
+        registry=registry,
+        registry_port=registry_port,
+        routing=routing,
+        advertise_addr=advertise_addr,
+        requests_per_node=requests,
+        timeout=timeout,
+        console=not no_console,
+        console_port=console_port,
+    )
     if app_dir is not None:
         options.app_dir = app_dir
     reporter = TerminalReporter(out)
@@ -86,8 +106,10 @@ def up(
     except SwarmdeckError as exc:
         _fail(exc, reporter)
     out.print()
-    out.print(f"[bold]friendlyhello is up[/] ({summary.routing.value} routing, "
-              f"{len(summary.nodes)} node(s), image {summary.image}).")
+    out.print(
+        f"[bold]friendlyhello is up[/] ({summary.routing.value} routing, "
+        f"{len(summary.nodes)} node(s), image {summary.image})."
+    )
     for url in summary.urls:
         out.print(f"  {url}")
     if summary.console is not None:
@@ -104,20 +126,25 @@ def _print_console(console: ConsoleState) -> None:
     for url in console.urls:
         out.print(f"  {url}", highlight=False)
     if console.setup_code:
-        out.print(f"Create the first admin at {console.urls[0]}setup with setup code "
-                  f"{console.setup_code}", highlight=False)
+        out.print(
+            f"Create the first admin at {console.urls[0]}setup with setup code {console.setup_code}",
+            highlight=False,
+        )
     elif console.setup_required:
-        out.print(f"Create the first admin at {console.urls[0]}setup; its setup code: "
-                  "swarmdeck console setup-code --service", highlight=False)
+        out.print(
+            f"Create the first admin at {console.urls[0]}setup; its setup code: "
+            "swarmdeck console setup-code --service",
+            highlight=False,
+        )
 
 
 @app.command()
 def down(
     host: EndpointOpt = None,
-    volumes: Annotated[bool, typer.Option("--volumes", "-v",
-                                          help="Also remove the data volumes.")] = False,
-    registry: Annotated[bool, typer.Option("--registry",
-                                           help="Also remove the registry swarmdeck started.")] = False,
+    volumes: Annotated[bool, typer.Option("--volumes", "-v", help="Also remove the data volumes.")] = False,
+    registry: Annotated[
+        bool, typer.Option("--registry", help="Also remove the registry swarmdeck started.")
+    ] = False,
 ) -> None:
     """Remove the friendlyhello and swarmdeck stacks; data volumes stay unless --volumes."""
     reporter = TerminalReporter(out)
@@ -130,16 +157,19 @@ def down(
 @image_app.command("bootstrap")
 def image_bootstrap(
     host: EndpointOpt = None,
-    role: Annotated[list[str] | None, typer.Option(
-        help="Only this base image (python, redis, registry, proxy); repeatable.")] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this base image (python, redis, registry, proxy); repeatable."),
+    ] = None,
 ) -> None:
     """Build the base images from the host's Debian mirror (no Docker Hub needed)."""
     reporter = TerminalReporter(out)
     try:
         client = connect(host)
         reporter.step("Bootstrap base images")
-        built = bootstrap_images(client, roles=role or None,
-                                 progress=lambda r, m: reporter.detail(f"{r}: {m}"))
+        built = bootstrap_images(
+            client, roles=role or None, progress=lambda r, m: reporter.detail(f"{r}: {m}")
+        )
         reporter.done(", ".join(f"{r}={tag}" for r, tag in built.items()))
     except SwarmdeckError as exc:
         _fail(exc, reporter)
@@ -182,8 +212,9 @@ def image_push(reference: str, host: EndpointOpt = None) -> None:
 
 
 @swarm_app.command("init")
-def swarm_init(host: EndpointOpt = None,
-               advertise_addr: Annotated[str | None, typer.Option()] = None) -> None:
+def swarm_init(
+    host: EndpointOpt = None, advertise_addr: Annotated[str | None, typer.Option()] = None
+) -> None:
     """`docker swarm init`; prints the join command for workers."""
     try:
         client = connect(host)
@@ -197,10 +228,12 @@ def swarm_init(host: EndpointOpt = None,
 
 
 @swarm_app.command("join")
-def swarm_join(manager: Annotated[str, typer.Argument(help="HOST:PORT of a manager.")],
-               token: Annotated[str, typer.Option(help="Join token.")],
-               host: EndpointOpt = None,
-               advertise_addr: Annotated[str | None, typer.Option()] = None) -> None:
+def swarm_join(
+    manager: Annotated[str, typer.Argument(help="HOST:PORT of a manager.")],
+    token: Annotated[str, typer.Option(help="Join token.")],
+    host: EndpointOpt = None,
+    advertise_addr: Annotated[str | None, typer.Option()] = None,
+) -> None:
     """`docker swarm join`."""
     try:
         state = join_swarm(connect(host), manager, token, advertise_addr)
@@ -210,8 +243,9 @@ def swarm_join(manager: Annotated[str, typer.Argument(help="HOST:PORT of a manag
 
 
 @swarm_app.command("join-token")
-def swarm_join_token(role: Annotated[str, typer.Argument(help="worker or manager")] = "worker",
-                     host: EndpointOpt = None) -> None:
+def swarm_join_token(
+    role: Annotated[str, typer.Argument(help="worker or manager")] = "worker", host: EndpointOpt = None
+) -> None:
     """Print the `swarmdeck swarm join` line for a worker or a manager."""
     if role not in ("worker", "manager"):
         _fail(SwarmdeckError(f"role {role!r}: expected worker or manager"))

@@ -16,8 +16,12 @@ from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.names import split_image
 
 AddressArg = Annotated[str, typer.Argument(help="The registry, HOST:PORT as in image names.")]
-UserOpt = Annotated[str | None, typer.Option("--username", "-u", envvar="SWARMDECK_REGISTRY_USER",
-                                             help="User name, if the registry needs one.")]
+UserOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--username", "-u", envvar="SWARMDECK_REGISTRY_USER", help="User name, if the registry needs one."
+    ),
+]
 
 
 def _client(address: str, username: str | None) -> RegistryClient:
@@ -42,10 +46,12 @@ def register(app: typer.Typer, out: Console, fail) -> None:
     app.add_typer(registry_app, name="registry")
 
     @registry_app.command("ls")
-    def registry_ls(address: AddressArg, username: UserOpt = None,
-                    limit: Annotated[int, typer.Option("-n", help="Repositories per page.")] = 100,
-                    last: Annotated[str, typer.Option(help="Start after this repository.")] = "",
-                    ) -> None:
+    def registry_ls(
+        address: AddressArg,
+        username: UserOpt = None,
+        limit: Annotated[int, typer.Option("-n", help="Repositories per page.")] = 100,
+        last: Annotated[str, typer.Option(help="Start after this repository.")] = "",
+    ) -> None:
         """List repositories, one page at a time (the registry pages, not us)."""
         try:
             with _client(address, username) as registry:
@@ -55,8 +61,9 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         for name in page.items:
             out.print(name, highlight=False)
         if page.next_last:
-            out.print(f"[dim]more: swarmdeck registry ls {address} --last {page.next_last}[/]",
-                      highlight=False)
+            out.print(
+                f"[dim]more: swarmdeck registry ls {address} --last {page.next_last}[/]", highlight=False
+            )
 
     @registry_app.command("tags")
     def registry_tags(address: AddressArg, repository: str, username: UserOpt = None) -> None:
@@ -70,16 +77,19 @@ def register(app: typer.Typer, out: Console, fail) -> None:
             out.print(tag, highlight=False)
 
     @registry_app.command("show")
-    def registry_show(address: AddressArg,
-                      image: Annotated[str, typer.Argument(help="REPOSITORY[:TAG|@DIGEST]")],
-                      username: UserOpt = None) -> None:
+    def registry_show(
+        address: AddressArg,
+        image: Annotated[str, typer.Argument(help="REPOSITORY[:TAG|@DIGEST]")],
+        username: UserOpt = None,
+    ) -> None:
         """A tag's manifest: platforms or layers, sizes, created, history."""
         try:
             repository, reference = split_image(image)
             with _client(address, username) as registry:
                 manifest = registry.manifest(repository, reference)
-                config = ({} if manifest.is_index
-                          else registry.image_config(repository, manifest.config_digest))
+                config = (
+                    {} if manifest.is_index else registry.image_config(repository, manifest.config_digest)
+                )
         except SwarmdeckError as exc:
             fail(exc)
         out.print(f"{address}/{repository}:{reference}", highlight=False)
@@ -90,9 +100,12 @@ def register(app: typer.Typer, out: Console, fail) -> None:
                 table.add_row(str(p), p.digest, _human(p.size))
             out.print(table)
             return
-        out.print(f"platform    {config.get('os', '')}/{config.get('architecture', '')}\n"
-                  f"created     {config.get('created', '')}\n"
-                  f"size        {_human(manifest.image_size)} compressed", highlight=False)
+        out.print(
+            f"platform    {config.get('os', '')}/{config.get('architecture', '')}\n"
+            f"created     {config.get('created', '')}\n"
+            f"size        {_human(manifest.image_size)} compressed",
+            highlight=False,
+        )
         table = Table("LAYER", "SIZE", "CREATED BY")
         steps = [h for h in config.get("history") or [] if not h.get("empty_layer")]
         for i, layer in enumerate(manifest.layers):
@@ -101,37 +114,51 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         out.print(table)
 
     @registry_app.command("rm")
-    def registry_rm(address: AddressArg,
-                    image: Annotated[str, typer.Argument(help="REPOSITORY:TAG or REPOSITORY@DIGEST")],
-                    username: UserOpt = None,
-                    force: Annotated[bool, typer.Option(
-                        "--force", "-f", help="Delete even when other tags share the digest.")] = False,
-                    ) -> None:
+    def registry_rm(
+        address: AddressArg,
+        image: Annotated[str, typer.Argument(help="REPOSITORY:TAG or REPOSITORY@DIGEST")],
+        username: UserOpt = None,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Delete even when other tags share the digest.")
+        ] = False,
+    ) -> None:
         """Delete a tag's manifest (every tag on the same digest goes with it)."""
         try:
             repository, reference = split_image(image)
             with _client(address, username) as registry:
                 digest = registry.digest(repository, reference)
-                sharing = [t for t in registry.tags(repository)
-                           if t != reference and registry.digest(repository, t) == digest]
+                sharing = [
+                    t
+                    for t in registry.tags(repository)
+                    if t != reference and registry.digest(repository, t) == digest
+                ]
                 if sharing and not force:
                     raise SwarmdeckError(
                         f"{repository}@{digest[:19]} is also tagged {', '.join(sharing)}: deleting "
-                        f"removes those tags too; add --force to delete them all")
+                        f"removes those tags too; add --force to delete them all"
+                    )
                 registry.delete(repository, digest)
         except SwarmdeckError as exc:
             fail(exc)
-        out.print(f"deleted {repository}@{digest}" + (f" (also tagged {', '.join(sharing)})"
-                                                      if sharing else ""), highlight=False)
+        out.print(
+            f"deleted {repository}@{digest}" + (f" (also tagged {', '.join(sharing)})" if sharing else ""),
+            highlight=False,
+        )
         out.print("The space returns only after the registry's garbage collection.")
 
     @registry_app.command("gc")
-    def registry_gc(host: Annotated[str | None, typer.Option(
-            "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint.")] = None) -> None:
+    def registry_gc(
+        host: Annotated[
+            str | None, typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint.")
+        ] = None,
+    ) -> None:
         """Garbage-collect the registry swarmdeck started (it pauses for a few seconds)."""
         try:
             collected = garbage_collect(connect(host))
         except SwarmdeckError as exc:
             fail(exc)
-        out.print(f"{collected.blobs_deleted} blob(s) deleted; storage "
-                  f"{_human(collected.bytes_before)} -> {_human(collected.bytes_after)}", highlight=False)
+        out.print(
+            f"{collected.blobs_deleted} blob(s) deleted; storage "
+            f"{_human(collected.bytes_before)} -> {_human(collected.bytes_after)}",
+            highlight=False,
+        )

@@ -15,8 +15,10 @@ from swarmdeck.errors import SwarmdeckError
 
 stack_app = typer.Typer(no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm).")
 
-HostOpt = Annotated[str | None, typer.Option(
-    "--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket).")]
+HostOpt = Annotated[
+    str | None,
+    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
+]
 NameArg = Annotated[str, typer.Argument(help="Stack name.", metavar="STACK")]
 
 
@@ -40,21 +42,37 @@ def _sources(files: list[str]) -> list[str | tuple[str, str]]:
 @stack_app.command("deploy")
 def deploy_cmd(
     name: NameArg,
-    compose_file: Annotated[list[str], typer.Option(
-        "--compose-file", "-c", help="Path to a Compose file, or - to read from stdin.")],
-    prune: Annotated[bool, typer.Option("--prune", help="Prune services that are no longer "
-                                        "referenced.")] = False,
-    resolve_image: Annotated[str, typer.Option(
-        "--resolve-image", help="Query the registry to resolve image digest and supported "
-                                "platforms (always, changed, never).")] = "always",
-    with_registry_auth: Annotated[bool, typer.Option(
-        "--with-registry-auth", help="Send registry authentication details to Swarm agents.")]
-        = False,
-    detach: Annotated[bool | None, typer.Option(
-        "--detach/--no-detach", "-d", help="Exit immediately instead of waiting for the stack "
-                                           "services to converge.")] = None,
-    plan: Annotated[bool, typer.Option("--plan", help="Print what would be created, updated "
-                                       "and removed, and change nothing.")] = False,
+    compose_file: Annotated[
+        list[str],
+        typer.Option("--compose-file", "-c", help="Path to a Compose file, or - to read from stdin."),
+    ],
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Prune services that are no longer referenced.")
+    ] = False,
+    resolve_image: Annotated[
+        str,
+        typer.Option(
+            "--resolve-image",
+            help="Query the registry to resolve image digest and supported "
+            "platforms (always, changed, never).",
+        ),
+    ] = "always",
+    with_registry_auth: Annotated[
+        bool,
+        typer.Option("--with-registry-auth", help="Send registry authentication details to Swarm agents."),
+    ] = False,
+    detach: Annotated[
+        bool | None,
+        typer.Option(
+            "--detach/--no-detach",
+            "-d",
+            help="Exit immediately instead of waiting for the stack services to converge.",
+        ),
+    ] = None,
+    plan: Annotated[
+        bool,
+        typer.Option("--plan", help="Print what would be created, updated and removed, and change nothing."),
+    ] = False,
     host: HostOpt = None,
 ) -> None:
     """Deploy a new stack or update an existing stack."""
@@ -62,12 +80,19 @@ def deploy_cmd(
         loaded = load(_sources(compose_file), env=dict(os.environ))
         for warning in loaded.warnings:
             _err(warning + "\n")
-        options = DeployOptions(namespace=name, prune=prune, resolve_image=resolve_image,
-                                with_registry_auth=with_registry_auth,
-                                detach=True if detach is None else detach, plan_only=plan)
+        options = DeployOptions(
+            namespace=name,
+            prune=prune,
+            resolve_image=resolve_image,
+            with_registry_auth=with_registry_auth,
+            detach=True if detach is None else detach,
+            plan_only=plan,
+        )
         if detach is None and not plan:
-            _err("Since --detach=false was not specified, tasks will be created in the "
-                 "background.\nIn a future release, --detach=false will become the default.")
+            _err(
+                "Since --detach=false was not specified, tasks will be created in the "
+                "background.\nIn a future release, --detach=false will become the default."
+            )
         deploy(connect(host), loaded, options, out=_out, err=_err)
     except SwarmdeckError as exc:
         raise _fail(exc) from None
@@ -108,8 +133,9 @@ def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
 @stack_app.command("rm")
 def rm_cmd(
     names: Annotated[list[str], typer.Argument(help="Stack names.", metavar="STACK...")],
-    detach: Annotated[bool, typer.Option("--detach/--no-detach", "-d",
-                                         help="Do not wait for stack removal.")] = True,
+    detach: Annotated[
+        bool, typer.Option("--detach/--no-detach", "-d", help="Do not wait for stack removal.")
+    ] = True,
     host: HostOpt = None,
 ) -> None:
     """Remove one or more stacks."""

@@ -56,8 +56,9 @@ def _entry_locs(value: Any) -> dict[str, Location | None]:
     if isinstance(value, LocDict):
         return dict(value.key_locs)
     if isinstance(value, LocList):
-        return {str(item): loc for item, loc in zip(value, value.item_locs, strict=True)
-                if isinstance(item, str)}
+        return {
+            str(item): loc for item, loc in zip(value, value.item_locs, strict=True) if isinstance(item, str)
+        }
     return {}
 
 

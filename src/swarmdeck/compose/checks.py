@@ -43,14 +43,21 @@ def check_project(project: Project) -> list[Problem]:
 
 def _image(project: Project, name: str, service: Service) -> list[Problem]:
     if not service.image:
-        loc = service.key_loc("image") if service.image is not None else \
-            project.entry_loc("services", name)
-        return [Problem.at(loc, ["services", name],
-                           f"invalid image reference for service {name}: no image specified")]
+        loc = service.key_loc("image") if service.image is not None else project.entry_loc("services", name)
+        return [
+            Problem.at(
+                loc, ["services", name], f"invalid image reference for service {name}: no image specified"
+            )
+        ]
     error = reference_error(service.image)
     if error:
-        return [Problem.at(service.key_loc("image"), ["services", name, "image"],
-                           f"invalid image reference for service {name}: {error}")]
+        return [
+            Problem.at(
+                service.key_loc("image"),
+                ["services", name, "image"],
+                f"invalid image reference for service {name}: {error}",
+            )
+        ]
     return []
 
 
@@ -60,18 +67,27 @@ def _mode(name: str, service: Service) -> list[Problem]:
         return []
     mode = deploy.mode or ""
     if mode not in _MODES:
-        return [Problem.at(deploy.key_loc("mode"), ["services", name, "deploy", "mode"],
-                           f"Unknown mode: {mode}")]
+        return [
+            Problem.at(deploy.key_loc("mode"), ["services", name, "deploy", "mode"], f"Unknown mode: {mode}")
+        ]
     if mode in ("global", "global-job") and deploy.replicas is not None:
-        return [Problem.at(deploy.key_loc("replicas"), ["services", name, "deploy", "replicas"],
-                           "replicas can only be used with replicated or replicated-job mode")]
+        return [
+            Problem.at(
+                deploy.key_loc("replicas"),
+                ["services", name, "deploy", "replicas"],
+                "replicas can only be used with replicated or replicated-job mode",
+            )
+        ]
     return []
 
 
 def _networks(project: Project, name: str, service: Service) -> list[Problem]:
     return [
-        Problem.at(service.entry_loc("networks", network), ["services", name, "networks", network],
-                   f'undefined network "{network}"')
+        Problem.at(
+            service.entry_loc("networks", network),
+            ["services", name, "networks", network],
+            f'undefined network "{network}"',
+        )
         for network in service.networks or {}
         if network not in project.networks and network != "default"
     ]
@@ -107,17 +123,26 @@ def _file_references(project: Project, name: str, service: Service) -> list[Prob
     for section, declared in (("secrets", project.secrets), ("configs", project.configs)):
         for index, reference in enumerate(getattr(service, section) or []):
             if reference.source not in declared:
-                problems.append(Problem.at(
-                    reference.loc, ["services", name, section, index],
-                    f'undefined {section[:-1]} "{reference.source or ""}"'))
+                problems.append(
+                    Problem.at(
+                        reference.loc,
+                        ["services", name, section, index],
+                        f'undefined {section[:-1]} "{reference.source or ""}"',
+                    )
+                )
     return problems
 
 
 def _healthcheck(name: str, service: Service) -> list[Problem]:
     check = service.healthcheck
     if check is not None and check.disable and check.test:
-        return [Problem.at(check.key_loc("disable"), ["services", name, "healthcheck"],
-                           "test and disable can't be set at the same time")]
+        return [
+            Problem.at(
+                check.key_loc("disable"),
+                ["services", name, "healthcheck"],
+                "test and disable can't be set at the same time",
+            )
+        ]
     return []
 
 
@@ -126,17 +151,28 @@ def _credential_spec(project: Project, name: str, service: Service) -> list[Prob
     if spec is None:
         return []
     path = ["services", name, "credential_spec"]
-    given = [f'"{label}"' for label, value in
-             (("Config", spec.config), ("File", spec.file), ("Registry", spec.registry)) if value]
+    given = [
+        f'"{label}"'
+        for label, value in (("Config", spec.config), ("File", spec.file), ("Registry", spec.registry))
+        if value
+    ]
     if len(given) > 1:
         listed = ", ".join(given[:-1]) + ("," if len(given) > 2 else "")
-        return [Problem.at(spec.loc, path, f"invalid credential spec: cannot specify both "
-                                           f"{listed} and {given[-1]}")]
+        return [
+            Problem.at(
+                spec.loc, path, f"invalid credential spec: cannot specify both {listed} and {given[-1]}"
+            )
+        ]
     if spec.config:
         used = {ref.source for ref in service.configs or []}
         names = {config.name or key for key, config in project.configs.items() if key in used}
         if spec.config not in names:
-            return [Problem.at(spec.key_loc("config"), [*path, "config"],
-                               f"invalid credential spec: spec specifies config {spec.config}, "
-                               "but no such config can be found")]
+            return [
+                Problem.at(
+                    spec.key_loc("config"),
+                    [*path, "config"],
+                    f"invalid credential spec: spec specifies config {spec.config}, "
+                    "but no such config can be found",
+                )
+            ]
     return []

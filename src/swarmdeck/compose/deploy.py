@@ -37,8 +37,7 @@ class UpdateConfig(ComposeModel):
     failure_action: Str = None
     monitor: Nanoseconds = None
     max_failure_ratio: Number = None
-    order: Annotated[Literal["start-first", "stop-first"] | None,
-                     BeforeValidator(_order)] = None
+    order: Annotated[Literal["start-first", "stop-first"] | None, BeforeValidator(_order)] = None
 
 
 class Limits(ComposeModel):

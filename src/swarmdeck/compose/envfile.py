@@ -37,19 +37,18 @@ def parse_env_file(path: Path, env: Mapping[str, str]) -> list[tuple[str, str]]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise EnvFileError(f"env file {path} contains invalid utf8 bytes at line "
-                               f"{number}: {list(raw)}") from None
+            raise EnvFileError(
+                f"env file {path} contains invalid utf8 bytes at line {number}: {list(raw)}"
+            ) from None
         line = text.lstrip()
         if not line or line.startswith("#"):
             continue
         key, has_value, value = line.partition("=")
         key = key.lstrip(" \t")
         if " " in key or "\t" in key:
-            raise EnvFileError(f"poorly formatted environment: variable '{key}' "
-                               "contains whitespaces")
+            raise EnvFileError(f"poorly formatted environment: variable '{key}' contains whitespaces")
         if not key:
-            raise EnvFileError(f"poorly formatted environment: no variable name on line "
-                               f"'{line}'")
+            raise EnvFileError(f"poorly formatted environment: no variable name on line '{line}'")
         if has_value:
             pairs.append((key, value))
         elif line in env:

@@ -32,8 +32,9 @@ class Problem:
     path: str = ""
 
     @classmethod
-    def at(cls, loc: Location | None, path: Sequence[str | int] | str, message: str,
-           file: str | None = None) -> Problem:
+    def at(
+        cls, loc: Location | None, path: Sequence[str | int] | str, message: str, file: str | None = None
+    ) -> Problem:
         """A problem at ``loc`` (or only in ``file`` when the location is unknown)."""
         text = path if isinstance(path, str) else format_path(path)
         if loc is None:
@@ -58,8 +59,7 @@ class ComposeError(SwarmdeckError):
     list, as the docker CLI does for forbidden options.
     """
 
-    def __init__(self, problems: Problem | str | Sequence[Problem],
-                 headline: str | None = None) -> None:
+    def __init__(self, problems: Problem | str | Sequence[Problem], headline: str | None = None) -> None:
         if isinstance(problems, str):
             problems = [Problem(problems)]
         elif isinstance(problems, Problem):

@@ -237,8 +237,7 @@ def _extra_hosts(value: Any) -> list[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             _scalar_text(item, key, allow_null=True)
-        pairs = sorted(f"{key}:{_go_percent_s(item)}" for key, item in value.items()
-                       if item is not None)
+        pairs = sorted(f"{key}:{_go_percent_s(item)}" for key, item in value.items() if item is not None)
     elif isinstance(value, list):
         pairs = []
         for entry in strings(distinct=True)(value):
@@ -289,8 +288,7 @@ StringsOrNumbers = Annotated[list[str] | None, BeforeValidator(_strings_or_numbe
 ShellCommand = Annotated[list[str] | None, BeforeValidator(_shell_command)]
 HealthTest = Annotated[list[str] | None, BeforeValidator(_health_test)]
 Labels = Annotated[dict[str, str] | None, BeforeValidator(list_or_dict(allow_nil=False))]
-Environment = Annotated[dict[str, str | None] | None,
-                        BeforeValidator(list_or_dict(allow_nil=True))]
+Environment = Annotated[dict[str, str | None] | None, BeforeValidator(list_or_dict(allow_nil=True))]
 DriverOpts = Annotated[dict[str, str] | None, BeforeValidator(_options(allow_null=False))]
 LogOptions = Annotated[dict[str, str] | None, BeforeValidator(_options(allow_null=True))]
 ExtraHosts = Annotated[list[str] | None, BeforeValidator(_extra_hosts)]

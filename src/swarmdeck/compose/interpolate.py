@@ -28,9 +28,7 @@ from swarmdeck.compose.located import Location, LocDict, LocList, LocStr
 from swarmdeck.compose.units import parse_go_float, parse_go_int
 
 _SUBST = r"[_a-z][_a-z0-9]*(?::?[-?][^}]*)?"
-_PATTERN = re.compile(
-    rf"\$(?i:(?P<escaped>\$)|(?P<named>{_SUBST})|\{{(?P<braced>{_SUBST})\}}|(?P<invalid>))"
-)
+_PATTERN = re.compile(rf"\$(?i:(?P<escaped>\$)|(?P<named>{_SUBST})|\{{(?P<braced>{_SUBST})\}}|(?P<invalid>))")
 
 
 class TemplateError(ValueError):
@@ -75,9 +73,12 @@ _CASTS: list[tuple[list[str], Callable[[str], Any]]] = [
     (f"services.*.{path}".split("."), cast) for path, cast in _SERVICE_CASTS.items()
 ] + [
     (f"{section}.*.{key}".split("."), _BOOL)
-    for section, keys in (("networks", ("external", "internal", "attachable")),
-                          ("volumes", ("external",)), ("secrets", ("external",)),
-                          ("configs", ("external",)))
+    for section, keys in (
+        ("networks", ("external", "internal", "attachable")),
+        ("volumes", ("external",)),
+        ("secrets", ("external",)),
+        ("configs", ("external",)),
+    )
     for key in keys
 ]
 
@@ -122,8 +123,10 @@ def substitute(template: str, env: Mapping[str, str], unset: dict[str, None]) ->
             return "$"
         substitution = match.group("named") or match.group("braced")
         if not substitution:
-            raise TemplateError(f"invalid interpolation format: {quote(template)}; "
-                                "you may need to escape any $ with another $")
+            raise TemplateError(
+                f"invalid interpolation format: {quote(template)}; "
+                "you may need to escape any $ with another $"
+            )
         value = _apply(substitution, env)
         if value is not None:
             return value
@@ -144,33 +147,35 @@ class Interpolator:
         self.unset: dict[str, None] = {}
 
     def warnings(self) -> list[str]:
-        return [f'The "{name}" variable is not set. Defaulting to a blank string.'
-                for name in self.unset]
+        return [f'The "{name}" variable is not set. Defaulting to a blank string.' for name in self.unset]
 
     def run(self, data: LocDict) -> LocDict:
         result = self._walk(data, [], [], data.loc)
         assert isinstance(result, LocDict)
         return result
 
-    def _walk(self, value: Any, parts: list[str], path: list[str | int],
-              loc: Location | None) -> Any:
+    def _walk(self, value: Any, parts: list[str], path: list[str | int], loc: Location | None) -> Any:
         if isinstance(value, LocDict):
             out = LocDict(value.loc)
             for key, item in value.items():
-                out.put(key, self._walk(item, [*parts, key], [*path, key],
-                                        value.value_locs.get(key)),
-                        value.key_locs.get(key), value.value_locs.get(key))
+                out.put(
+                    key,
+                    self._walk(item, [*parts, key], [*path, key], value.value_locs.get(key)),
+                    value.key_locs.get(key),
+                    value.value_locs.get(key),
+                )
             return out
         if isinstance(value, LocList):
-            items = [self._walk(item, [*parts, "[]"], [*path, i], value.item_locs[i])
-                     for i, item in enumerate(value)]
+            items = [
+                self._walk(item, [*parts, "[]"], [*path, i], value.item_locs[i])
+                for i, item in enumerate(value)
+            ]
             return LocList(items, value.loc, value.item_locs)
         if isinstance(value, str):
             return self._string(value, parts, path, loc)
         return value
 
-    def _string(self, value: str, parts: list[str], path: list[str | int],
-                loc: Location | None) -> Any:
+    def _string(self, value: str, parts: list[str], path: list[str | int], loc: Location | None) -> Any:
         try:
             new = substitute(value, self.env, self.unset)
         except TemplateError as exc:

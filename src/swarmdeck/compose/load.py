@@ -62,13 +62,19 @@ def _read(source: Source) -> tuple[str, str | bytes, str | None]:
         content = Path(name).read_bytes()
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise ComposeError(Problem(f"open {name}: {reason[:1].lower()}{reason[1:]}",
-                                   name)) from None
+        raise ComposeError(Problem(f"open {name}: {reason[:1].lower()}{reason[1:]}", name)) from None
     return name, content, os.path.dirname(os.path.abspath(name))
 
 
-def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
-               working_dir: str, warnings: list[str], filesystem: bool) -> Project:
+def _load_file(
+    name: str,
+    data: LocDict,
+    version: str,
+    env: Mapping[str, str],
+    working_dir: str,
+    warnings: list[str],
+    filesystem: bool,
+) -> Project:
     forbidden = forbidden_problems(data)  # sorted by key, as the CLI lists them
     if forbidden:
         raise ComposeError(forbidden, FORBIDDEN_HEADLINE)
@@ -90,8 +96,13 @@ def _load_file(name: str, data: LocDict, version: str, env: Mapping[str, str],
     return project
 
 
-def load(sources: Sequence[Source], env: Mapping[str, str],
-         working_dir: str | os.PathLike[str] | None = None, *, filesystem: bool = True) -> LoadResult:
+def load(
+    sources: Sequence[Source],
+    env: Mapping[str, str],
+    working_dir: str | os.PathLike[str] | None = None,
+    *,
+    filesystem: bool = True,
+) -> LoadResult:
     """Load compose files as ``docker stack deploy -c A -c B ...`` would.
 
     ``sources``: file paths, or ``(name, text)`` pairs for text from stdin or an editor.
@@ -126,10 +137,14 @@ def load(sources: Sequence[Source], env: Mapping[str, str],
         if not version:
             version = file_version
         elif file_version != version:
-            raise ComposeError(Problem.at(
-                locate(data, ["version"]) if "version" in data else None, "version",
-                f"version mismatched between two composefiles : {version} and {file_version}",
-                file=name))
+            raise ComposeError(
+                Problem.at(
+                    locate(data, ["version"]) if "version" in data else None,
+                    "version",
+                    f"version mismatched between two composefiles : {version} and {file_version}",
+                    file=name,
+                )
+            )
         projects.append(_load_file(name, data, version, env, base, warnings, filesystem))
         raw.append(data)
     project = merge_projects(projects)

@@ -153,8 +153,7 @@ _RULES: dict[type[BaseModel], dict[str, Rule]] = {
     },
     BuildConfig: {"args": _environment},
     Deploy: {"replicas": _pointer},
-    Healthcheck: {name: _pointer_value for name in
-                  ("interval", "timeout", "start_period", "start_interval")}
+    Healthcheck: {name: _pointer_value for name in ("interval", "timeout", "start_period", "start_interval")}
     | {"retries": _pointer},
     UpdateConfig: {"parallelism": _pointer},
     RestartPolicy: {"max_attempts": _pointer, "delay": _pointer_value, "window": _pointer_value},

@@ -59,12 +59,37 @@ from swarmdeck.compose.service import (
 )
 
 __all__ = [
-    "BindOptions", "BuildConfig", "ComposeModel", "Config", "CredentialSpec", "Deploy",
-    "DiscreteResourceSpec", "FileReference", "GenericResource", "Healthcheck", "Ipam",
-    "IpamPool", "Limits", "Logging", "Network", "Placement", "PlacementPreference",
-    "PortConfig", "Project", "Reservations", "Resources", "RestartPolicy", "Secret",
-    "Service", "ServiceNetwork", "ServiceVolume", "TmpfsOptions", "Ulimit", "UpdateConfig",
-    "Volume", "VolumeOptions",
+    "BindOptions",
+    "BuildConfig",
+    "ComposeModel",
+    "Config",
+    "CredentialSpec",
+    "Deploy",
+    "DiscreteResourceSpec",
+    "FileReference",
+    "GenericResource",
+    "Healthcheck",
+    "Ipam",
+    "IpamPool",
+    "Limits",
+    "Logging",
+    "Network",
+    "Placement",
+    "PlacementPreference",
+    "PortConfig",
+    "Project",
+    "Reservations",
+    "Resources",
+    "RestartPolicy",
+    "Secret",
+    "Service",
+    "ServiceNetwork",
+    "ServiceVolume",
+    "TmpfsOptions",
+    "Ulimit",
+    "UpdateConfig",
+    "Volume",
+    "VolumeOptions",
 ]
 
 
@@ -93,10 +118,12 @@ class _ExternalModel(ComposeModel):
                     external_name = str(value)
                 elif cls.strict_external:
                     fail(f"Additional property {key} is not allowed", "external", key)
-            data = data.derive({**data, "external": True}) if isinstance(data, LocDict) \
+            data = (
+                data.derive({**data, "external": True})
+                if isinstance(data, LocDict)
                 else {**data, "external": True}
-        elif isinstance(data, dict) and "external" in data and \
-                not isinstance(data["external"], bool):
+            )
+        elif isinstance(data, dict) and "external" in data and not isinstance(data["external"], bool):
             fail("must be a boolean or mapping", "external")
         model = handler(data)
         if external_name is not None:

@@ -31,18 +31,28 @@ from swarmdeck.compose.versions import minor
 
 _WINDOWS_ABS = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)")
 _DOCUMENT = "compose sent to the console is a document: "
-DOCUMENT_ENV_FILE = (_DOCUMENT + "an env_file would be read from the console's own disk; put the "
-                     "variables under `environment:` instead (values may use ${VARIABLES} sent "
-                     "with the deploy)")
-DOCUMENT_FILE = (_DOCUMENT + "`file:` would be read from the console's own disk; create the "
-                 "{kind} first (`docker {kind} create`) and declare it `external: true`")
-DOCUMENT_BIND = (_DOCUMENT + "a relative bind source would be resolved against the console's "
-                 "working directory; give an absolute path on the nodes, or use a named volume")
-DOCUMENT_HOME = (_DOCUMENT + "'~' would be expanded from the console's home directory; give an "
-                 "absolute path on the nodes, or use a named volume")
-DOCUMENT_BUILD = (_DOCUMENT + "a build context would be read from the console's own disk; build "
-                  "and push the image first (`swarmdeck image build/push` or the Images page) "
-                  "and keep only `image:`")
+DOCUMENT_ENV_FILE = (
+    _DOCUMENT + "an env_file would be read from the console's own disk; put the "
+    "variables under `environment:` instead (values may use ${VARIABLES} sent "
+    "with the deploy)"
+)
+DOCUMENT_FILE = (
+    _DOCUMENT + "`file:` would be read from the console's own disk; create the "
+    "{kind} first (`docker {kind} create`) and declare it `external: true`"
+)
+DOCUMENT_BIND = (
+    _DOCUMENT + "a relative bind source would be resolved against the console's "
+    "working directory; give an absolute path on the nodes, or use a named volume"
+)
+DOCUMENT_HOME = (
+    _DOCUMENT + "'~' would be expanded from the console's home directory; give an "
+    "absolute path on the nodes, or use a named volume"
+)
+DOCUMENT_BUILD = (
+    _DOCUMENT + "a build context would be read from the console's own disk; build "
+    "and push the image first (`swarmdeck image build/push` or the Images page) "
+    "and keep only `image:`"
+)
 
 
 def clean_join(directory: str, path: str) -> str:
@@ -61,8 +71,14 @@ def abs_path(working_dir: str, path: str) -> str:
 class Normalizer:
     """Normalises one validated file in place; collects problems and warnings."""
 
-    def __init__(self, env: Mapping[str, str], working_dir: str, version: str,
-                 warnings: list[str], filesystem: bool = True) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        working_dir: str,
+        version: str,
+        warnings: list[str],
+        filesystem: bool = True,
+    ) -> None:
         self.env = env
         self.working_dir = working_dir
         self.filesystem = filesystem
@@ -86,12 +102,16 @@ class Normalizer:
         for key, config in project.configs.items():
             self._file_object(key, config, "config")
 
-    def _problem(self, loc_owner: Service | Network | Volume | Secret | Config, key: str,
-                 path: list[str | int], message: str) -> None:
+    def _problem(
+        self,
+        loc_owner: Service | Network | Volume | Secret | Config,
+        key: str,
+        path: list[str | int],
+        message: str,
+    ) -> None:
         self.problems.append(Problem.at(loc_owner.key_loc(key), path, message))
 
-    def _update(self, target: dict[str, str | None],
-                values: Mapping[str, str | None]) -> None:
+    def _update(self, target: dict[str, str | None], values: Mapping[str, str | None]) -> None:
         for key, value in values.items():
             target[key] = self.env[key] if not value and key in self.env else value
 
@@ -105,11 +125,18 @@ class Normalizer:
             self._problem(service, "build", ["services", name, "build"], DOCUMENT_BUILD)
         for index, volume in enumerate(service.volumes or []):
             source = volume.source or ""
-            if volume.type == "bind" and source and not (posixpath.isabs(source)
-                                                         or _WINDOWS_ABS.match(source)):
-                self.problems.append(Problem.at(
-                    volume.loc, ["services", name, "volumes", index],
-                    DOCUMENT_HOME if source.startswith("~") else DOCUMENT_BIND))
+            if (
+                volume.type == "bind"
+                and source
+                and not (posixpath.isabs(source) or _WINDOWS_ABS.match(source))
+            ):
+                self.problems.append(
+                    Problem.at(
+                        volume.loc,
+                        ["services", name, "volumes", index],
+                        DOCUMENT_HOME if source.startswith("~") else DOCUMENT_BIND,
+                    )
+                )
 
     def _environment(self, name: str, service: Service) -> None:
         result: dict[str, str | None] = {}
@@ -119,8 +146,7 @@ class Normalizer:
                 try:
                     pairs = parse_env_file(Path(abs_path(self.working_dir, file)), self.env)
                 except EnvFileError as exc:
-                    self._problem(service, "env_file", ["services", name, "env_file", index],
-                                  str(exc))
+                    self._problem(service, "env_file", ["services", name, "env_file", index], str(exc))
                     continue
                 from_files.update(pairs)
             self._update(result, from_files)
@@ -132,9 +158,13 @@ class Normalizer:
             if volume.type != "bind":
                 continue
             if not volume.source:
-                self.problems.append(Problem.at(
-                    volume.loc, ["services", name, "volumes", index],
-                    'invalid mount config for type "bind": field Source must not be empty'))
+                self.problems.append(
+                    Problem.at(
+                        volume.loc,
+                        ["services", name, "volumes", index],
+                        'invalid mount config for type "bind": field Source must not be empty',
+                    )
+                )
                 continue
             source = volume.source
             if source.startswith("~"):
@@ -146,18 +176,23 @@ class Normalizer:
                 source = clean_join(self.working_dir, source)
             volume.source = source
 
-    def _external(self, key: str, obj: Network | Volume | Secret | Config, kind: str,
-                  deprecated_from: int) -> None:
+    def _external(
+        self, key: str, obj: Network | Volume | Secret | Config, kind: str, deprecated_from: int
+    ) -> None:
         """The name of an external object (callers check ``external`` first)."""
         if obj.external_name:
             if obj.name:
-                self._problem(obj, "name", [f"{kind}s", key, "name"],
-                              f"{kind} {key}: {kind}.external.name and {kind}.name conflict; "
-                              f"only use {kind}.name")
+                self._problem(
+                    obj,
+                    "name",
+                    [f"{kind}s", key, "name"],
+                    f"{kind} {key}: {kind}.external.name and {kind}.name conflict; only use {kind}.name",
+                )
                 return
             if self.version >= deprecated_from:
-                self.warnings.append(f"{kind} {key}: {kind}.external.name is deprecated in "
-                                     f"favor of {kind}.name")
+                self.warnings.append(
+                    f"{kind} {key}: {kind}.external.name is deprecated in favor of {kind}.name"
+                )
             obj.name = obj.external_name
         elif not obj.name:
             obj.name = key
@@ -165,12 +200,18 @@ class Normalizer:
     def _external_volume(self, key: str, volume: Volume) -> None:
         if not volume.external:
             return
-        for option, value in (("driver", volume.driver), ("driver_opts", volume.driver_opts),
-                              ("labels", volume.labels)):
+        for option, value in (
+            ("driver", volume.driver),
+            ("driver_opts", volume.driver_opts),
+            ("labels", volume.labels),
+        ):
             if value:
-                self._problem(volume, option, ["volumes", key, option],
-                              f'conflicting parameters "external" and "{option}" specified '
-                              f'for volume "{key}"')
+                self._problem(
+                    volume,
+                    option,
+                    ["volumes", key, option],
+                    f'conflicting parameters "external" and "{option}" specified for volume "{key}"',
+                )
                 return
         self._external(key, volume, "volume", deprecated_from=4)
 
@@ -180,13 +221,17 @@ class Normalizer:
             self._external(key, obj, kind, deprecated_from=5)
         elif isinstance(obj, Secret) and obj.driver:
             if obj.file:
-                self._problem(obj, "file", [section, key, "file"],
-                              f"{kind} {key}: {kind}.driver and {kind}.file conflict; "
-                              f"only use {kind}.driver")
+                self._problem(
+                    obj,
+                    "file",
+                    [section, key, "file"],
+                    f"{kind} {key}: {kind}.driver and {kind}.file conflict; only use {kind}.driver",
+                )
         elif not obj.file:
             needs = "file, driver or external" if isinstance(obj, Secret) else "file or external"
-            self.problems.append(Problem.at(obj.loc, [section, key],
-                                            f"{kind} {key}: one of {needs} must be set"))
+            self.problems.append(
+                Problem.at(obj.loc, [section, key], f"{kind} {key}: one of {needs} must be set")
+            )
         elif not self.filesystem:
             self._problem(obj, "file", [section, key, "file"], DOCUMENT_FILE.format(kind=kind))
         else:

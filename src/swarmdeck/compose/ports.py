@@ -99,8 +99,9 @@ def _mappings(raw: str) -> list[tuple[str, int, str, str]]:
         except ValueError:
             raise PortError(f"invalid hostPort: {host_port}") from None
         if end - start != host_end - host_start and end != start:
-            raise PortError("invalid ranges specified for container and host Ports: "
-                            f"{container} and {host_port}")
+            raise PortError(
+                f"invalid ranges specified for container and host Ports: {container} and {host_port}"
+            )
     if proto.lower() not in ("tcp", "udp", "sctp"):
         raise PortError(f"invalid proto: {proto}")
     out = []
@@ -124,15 +125,22 @@ def short_syntax(raw: str, warnings: list[str]) -> list[dict[str, Any]]:
             address = _ip(ip)
             if address is not None and not address.is_unspecified:
                 host = f"[{ip}]" if ":" in ip else ip
-                warnings.append(f"ignoring IP-address ({host}:{host_port}:{key}) "
-                                "service will listen on '0.0.0.0'")
+                warnings.append(
+                    f"ignoring IP-address ({host}:{host_port}:{key}) service will listen on '0.0.0.0'"
+                )
             try:
                 first, last = _port_range(host_port) if host_port else (0, 0)
             except ValueError:
-                raise PortError(f"invalid hostport binding ({host_port}) for port ({target})"
-                                ) from None
-            out.extend({"mode": "ingress", "target": int(target), "published": published,
-                        "protocol": key.split("/")[1]} for published in range(first, last + 1))
+                raise PortError(f"invalid hostport binding ({host_port}) for port ({target})") from None
+            out.extend(
+                {
+                    "mode": "ingress",
+                    "target": int(target),
+                    "published": published,
+                    "protocol": key.split("/")[1],
+                }
+                for published in range(first, last + 1)
+            )
     return out
 
 

@@ -22,10 +22,10 @@ _RESOURCES_HINT = "Set resource limits using deploy.resources"
 FORBIDDEN = {
     "extends": "Support for `extends` is not implemented yet.",
     "volume_driver": "Instead of setting the volume driver on the service, define a volume "
-                     "using the top-level `volumes` option and specify the driver there.",
+    "using the top-level `volumes` option and specify the driver there.",
     "volumes_from": "To share a volume between services, define it using the top-level "
-                    "`volumes` option and reference it from each service that shares it "
-                    "using the service-level `volumes` option.",
+    "`volumes` option and reference it from each service that shares it "
+    "using the service-level `volumes` option.",
     "cpu_quota": _RESOURCES_HINT,
     "cpu_shares": _RESOURCES_HINT,
     "cpuset": _RESOURCES_HINT,
@@ -34,15 +34,28 @@ FORBIDDEN = {
 }
 
 UNSUPPORTED = (
-    "build", "cgroupns_mode", "cgroup_parent", "devices", "domainname", "external_links",
-    "ipc", "links", "mac_address", "network_mode", "pid", "privileged", "restart",
-    "security_opt", "shm_size", "userns_mode",
+    "build",
+    "cgroupns_mode",
+    "cgroup_parent",
+    "devices",
+    "domainname",
+    "external_links",
+    "ipc",
+    "links",
+    "mac_address",
+    "network_mode",
+    "pid",
+    "privileged",
+    "restart",
+    "security_opt",
+    "shm_size",
+    "userns_mode",
 )
 
 DEPRECATED = {
     "container_name": "Setting the container name is not supported.",
     "expose": "Exposing ports is unnecessary - services on the same network can access "
-              "each other's containers on any port.",
+    "each other's containers on any port.",
 }
 
 

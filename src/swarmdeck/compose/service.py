@@ -225,8 +225,9 @@ class Service(ComposeModel):
     cgroupns_mode: Str = None
     cgroup_parent: Str = None
     command: ShellCommand = None
-    configs: Annotated[list[FileReference] | None,
-                       BeforeValidator(lambda v: list_items(v, _source, unique_items=False))] = None
+    configs: Annotated[
+        list[FileReference] | None, BeforeValidator(lambda v: list_items(v, _source, unique_items=False))
+    ] = None
     container_name: Str = None
     credential_spec: Annotated[CredentialSpec | None, Mapping] = None
     depends_on: UniqueStrings = None
@@ -253,16 +254,16 @@ class Service(ComposeModel):
     logging: Annotated[Logging | None, Mapping] = None
     mac_address: Str = None
     network_mode: Str = None
-    networks: Annotated[dict[str, ServiceNetwork | None] | None,
-                        BeforeValidator(_service_networks)] = None
+    networks: Annotated[dict[str, ServiceNetwork | None] | None, BeforeValidator(_service_networks)] = None
     oom_score_adj: Int64 = None
     pid: NullableStr = None
     ports: Annotated[list[PortConfig] | None, BeforeValidator(_ports)] = None
     privileged: Bool = None
     read_only: Bool = None
     restart: Str = None
-    secrets: Annotated[list[FileReference] | None,
-                       BeforeValidator(lambda v: list_items(v, _source, unique_items=False))] = None
+    secrets: Annotated[
+        list[FileReference] | None, BeforeValidator(lambda v: list_items(v, _source, unique_items=False))
+    ] = None
     security_opt: UniqueStrings = None
     shm_size: Annotated[str | None, BeforeValidator(_text)] = None
     stdin_open: Bool = None
@@ -274,8 +275,9 @@ class Service(ComposeModel):
     ulimits: Annotated[dict[str, Ulimit] | None, BeforeValidator(_ulimits)] = None
     user: Str = None
     userns_mode: Str = None
-    volumes: Annotated[list[ServiceVolume] | None,
-                       BeforeValidator(lambda v: list_items(v, parse_volume))] = None
+    volumes: Annotated[list[ServiceVolume] | None, BeforeValidator(lambda v: list_items(v, parse_volume))] = (
+        None
+    )
     working_dir: Str = None
 
 

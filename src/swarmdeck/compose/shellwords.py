@@ -42,7 +42,7 @@ def _word(text: str, i: int) -> tuple[str, int]:
             end = text.find("'", i + 1)
             if end == -1:
                 raise ValueError("EOF found when expecting closing quote")
-            out.append(text[i + 1:end])
+            out.append(text[i + 1 : end])
             i = end + 1
         elif ch == '"':
             i += 1

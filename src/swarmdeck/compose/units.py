@@ -155,9 +155,9 @@ def ram_in_bytes(text: str) -> int:
     if sep == -1:
         raise ValueError(f"invalid size: '{text}'")
     if text[sep] == " ":
-        number, suffix = text[:sep], text[sep + 1:]
+        number, suffix = text[:sep], text[sep + 1 :]
     else:
-        number, suffix = text[: sep + 1], text[sep + 1:]
+        number, suffix = text[: sep + 1], text[sep + 1 :]
     size = parse_go_float(number)
     if math.isnan(size) or size < 0:
         raise ValueError(f"invalid size: '{text}'")

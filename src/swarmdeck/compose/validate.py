@@ -45,11 +45,11 @@ def _problem(data: LocDict, error: ErrorDetails) -> Problem:
         path += list(context.get("subpath", ()))
         message = str(context.get("message", error["msg"]))
         at_key = message.startswith("Additional property")
-        return Problem.at(locate(data, path, key=at_key),
-                          path[:-1] if at_key else path, message)
+        return Problem.at(locate(data, path, key=at_key), path[:-1] if at_key else path, message)
     if kind == "extra_forbidden":
-        return Problem.at(locate(data, path, key=True), path[:-1],
-                          f"Additional property {path[-1]} is not allowed")
+        return Problem.at(
+            locate(data, path, key=True), path[:-1], f"Additional property {path[-1]} is not allowed"
+        )
     if kind == "missing":
         return Problem.at(locate(data, path[:-1]), path[:-1], f"{path[-1]} is required")
     return Problem.at(locate(data, path), path, _TYPE_MESSAGES.get(kind, error["msg"]))

@@ -95,8 +95,7 @@ def version_problem(data: LocDict, version: str) -> Problem | None:
     """A problem when the declared version is not one of 3.0-3.13."""
     if version in SUPPORTED:
         return None
-    return Problem.at(locate(data, ["version"]), "version",
-                      f"unsupported Compose file version: {version}")
+    return Problem.at(locate(data, ["version"]), "version", f"unsupported Compose file version: {version}")
 
 
 def minor(version: str) -> int:
@@ -134,10 +133,14 @@ def gate_problems(data: LocDict, version: str) -> list[Problem]:
             gated = False
             for pattern, need, what in _PATTERNS:
                 if need > have and _matches(pattern, here, child):
-                    problems.append(Problem.at(
-                        locate(data, here, key=isinstance(step, str)), here,
-                        f"{what} needs compose file version 3.{need} or later "
-                        f"(the file declares version {version})"))
+                    problems.append(
+                        Problem.at(
+                            locate(data, here, key=isinstance(step, str)),
+                            here,
+                            f"{what} needs compose file version 3.{need} or later "
+                            f"(the file declares version {version})",
+                        )
+                    )
                     gated = True
                     break
             if not gated and not is_extension(here):

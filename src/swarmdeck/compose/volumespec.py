@@ -48,7 +48,7 @@ def parse_volume(spec: str) -> dict[str, Any]:
         volume["target"] = sections[0]
     else:
         volume["source"], volume["target"] = sections[0], sections[1]
-    for option in (sections[2].split(",") if len(sections) > 2 else []):
+    for option in sections[2].split(",") if len(sections) > 2 else []:
         if option == "ro":
             volume["read_only"] = True
         elif option == "rw":

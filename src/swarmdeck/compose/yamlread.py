@@ -133,13 +133,11 @@ def read_yaml(text: str | bytes, file: str) -> LocDict:
         raise ComposeError(_syntax_problem(exc, file)) from None
     except yaml.reader.ReaderError as exc:
         line, column = _position(text, exc.position)
-        raise ComposeError(Problem(f"invalid YAML: {_reader_reason(exc)}",
-                                   file, line, column)) from None
+        raise ComposeError(Problem(f"invalid YAML: {_reader_reason(exc)}", file, line, column)) from None
     except yaml.YAMLError as exc:
         raise ComposeError(Problem(f"invalid YAML: {exc}", file)) from None
     except RecursionError:
-        raise ComposeError(Problem("invalid YAML: the document is nested too deeply",
-                                   file)) from None
+        raise ComposeError(Problem("invalid YAML: the document is nested too deeply", file)) from None
     if not isinstance(node, MappingNode):
         loc = _loc(node, file) if node is not None else None
         raise ComposeError(Problem.at(loc, "", "top-level object must be a mapping", file))
@@ -149,8 +147,7 @@ def read_yaml(text: str | bytes, file: str) -> LocDict:
             raise ComposeError(Problem("document contains excessive aliasing", file))
         data = converter.convert(node, [], 0)
     except RecursionError:
-        raise ComposeError(Problem("invalid YAML: the document is nested too deeply",
-                                   file)) from None
+        raise ComposeError(Problem("invalid YAML: the document is nested too deeply", file)) from None
     if converter.problems:
         raise ComposeError(sorted(converter.problems, key=Problem.sort_key))
     assert isinstance(data, LocDict)
@@ -165,8 +162,9 @@ def _expanded_size(node: Node, sizes: dict[int, int], active: set[int]) -> int:
     if isinstance(node, ScalarNode) or key in active:
         return 1
     active.add(key)
-    children = [child for pair in node.value for child in pair] \
-        if isinstance(node, MappingNode) else node.value
+    children = (
+        [child for pair in node.value for child in pair] if isinstance(node, MappingNode) else node.value
+    )
     total = 1 + sum(_expanded_size(child, sizes, active) for child in children)
     active.discard(key)
     sizes[key] = total
@@ -227,8 +225,7 @@ class _Converter:
 
     def convert(self, node: Node, path: list[str | int], depth: int) -> Any:
         if depth > _MAX_DEPTH:
-            raise ComposeError(Problem.at(_loc(node, self.file), "",
-                                          "document is nested too deeply"))
+            raise ComposeError(Problem.at(_loc(node, self.file), "", "document is nested too deeply"))
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.active:
@@ -237,10 +234,8 @@ class _Converter:
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
-                items = [self.convert(child, [*path, i], depth + 1)
-                         for i, child in enumerate(node.value)]
-                return LocList(items, _loc(node, self.file),
-                               [_loc(child, self.file) for child in node.value])
+                items = [self.convert(child, [*path, i], depth + 1) for i, child in enumerate(node.value)]
+                return LocList(items, _loc(node, self.file), [_loc(child, self.file) for child in node.value])
             return self.mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
@@ -258,7 +253,7 @@ class _Converter:
                 self.fail(node, path, f"cannot decode !!binary {text!r}")
                 return None
         else:
-            value = self.tagged(node, path, tag[len(_YAML):], text)
+            value = self.tagged(node, path, tag[len(_YAML) :], text)
         return LocStr(value, _loc(node, self.file)) if isinstance(value, str) else value
 
     def tagged(self, node: ScalarNode, path: list[str | int], kind: str, text: str) -> Any:
@@ -284,9 +279,11 @@ class _Converter:
                 raw = (key_node.tag, key_node.value)
                 first_line = seen.get((type(key_node).__name__, key_node.value))
                 if first_line is not None:
-                    self.fail(key_node, [*path, key_node.value],
-                              f'mapping key "{key_node.value}" already defined at line '
-                              f"{first_line}")
+                    self.fail(
+                        key_node,
+                        [*path, key_node.value],
+                        f'mapping key "{key_node.value}" already defined at line {first_line}',
+                    )
                     continue
                 seen[(type(key_node).__name__, key_node.value)] = key_node.start_mark.line + 1
                 if raw in ((_PLAIN, "<<"), (_YAML + "merge", "<<")):

@@ -54,8 +54,10 @@ from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, TokenRecord
 from swarmdeck.store.setupcode import setup_code_matches
 
 router = APIRouter(prefix="/api")
-SETUP_CODE_HINT = ("run `swarmdeck console setup-code --data-dir DIR` on the console's host, or read "
-                   "the file setup-code in its data directory")
+SETUP_CODE_HINT = (
+    "run `swarmdeck console setup-code --data-dir DIR` on the console's host, or read "
+    "the file setup-code in its data directory"
+)
 SETUP_THROTTLE_KEY = " setup"  # not a valid username: setup attempts never share a login's count
 
 
@@ -66,8 +68,10 @@ class Credentials(BaseModel):
 
 
 class SetupIn(Credentials):
-    setup_code: str = Field(max_length=128, description=(
-        "the one-time code in <data dir>/setup-code (`swarmdeck console setup-code`)"))
+    setup_code: str = Field(
+        max_length=128,
+        description=("the one-time code in <data dir>/setup-code (`swarmdeck console setup-code`)"),
+    )
 
 
 class NewUser(Credentials):
@@ -86,10 +90,13 @@ class PasswordChange(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(max_length=64)
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650,
-                                        description="refused from then on (default: until revoked)")
-    scope: TokenScope = Field(default=TokenScope.ALL, description=(
-        "all: what its owner may do; read: acts as a read-only user whatever the owner's role"))
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="refused from then on (default: until revoked)"
+    )
+    scope: TokenScope = Field(
+        default=TokenScope.ALL,
+        description=("all: what its owner may do; read: acts as a read-only user whatever the owner's role"),
+    )
 
 
 class EndpointIn(BaseModel):
@@ -193,8 +200,9 @@ def setup(request: Request, body: SetupIn) -> dict[str, Any]:
     wait = ctx.throttle.admit(SETUP_THROTTLE_KEY, client)
     if wait:
         audit(request, None, "setup", "throttled", target=body.username, endpoint="")
-        raise ConsoleError(f"too many wrong setup codes: try again in {wait} s", 429,
-                           {"Retry-After": str(wait)})
+        raise ConsoleError(
+            f"too many wrong setup codes: try again in {wait} s", 429, {"Retry-After": str(wait)}
+        )
     if not setup_code_matches(ctx.store.data_dir, body.setup_code):
         ctx.throttle.failed(SETUP_THROTTLE_KEY, client)
         audit(request, None, "setup", "error: wrong setup code", target=body.username, endpoint="")
@@ -230,14 +238,22 @@ def _start_session(request: Request, response: Response, user: UserRecord) -> di
     """A new session for ``user``: its signed cookie on ``response``; its CSRF token answered."""
     ctx = console(request)
     session_id, record = ctx.store.create_session(user.username, timedelta(seconds=ctx.auth.session_seconds))
-    response.set_cookie(SESSION_COOKIE, ctx.auth.sign(session_id), max_age=ctx.auth.session_seconds,
-                        httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        ctx.auth.sign(session_id),
+        max_age=ctx.auth.session_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.secure_cookies,
+        path="/",
+    )
     return {**_user(user), "csrf_token": record.csrf_token, "expires_at": record.expires_at.isoformat()}
 
 
 @router.post("/auth/password", tags=["auth"])
-def change_password(request: Request, response: Response, body: PasswordChange,
-                    who: Principal = READ) -> dict[str, Any]:
+def change_password(
+    request: Request, response: Response, body: PasswordChange, who: Principal = READ
+) -> dict[str, Any]:
     """Change one's own password (every role may). It ends every browser session of the user;
     a browser that asked gets a new session (new cookie, new CSRF token) in this answer. API
     tokens stay valid: revoke them on their own."""
@@ -246,8 +262,9 @@ def change_password(request: Request, response: Response, body: PasswordChange,
     wait = ctx.throttle.admit(name, client)
     if wait:
         audit(request, who, "password.change", "throttled", target=name, endpoint="")
-        raise ConsoleError(f"too many failed attempts: try again in {wait} s", 429,
-                           {"Retry-After": str(wait)})
+        raise ConsoleError(
+            f"too many failed attempts: try again in {wait} s", 429, {"Retry-After": str(wait)}
+        )
     if ctx.store.authenticate(name, body.current_password) is None:
         ctx.throttle.failed(name, client)
         audit(request, who, "password.change", "error: wrong current password", target=name, endpoint="")
@@ -277,10 +294,16 @@ def me(who: Principal = READ) -> dict[str, Any]:
 
 
 def _token(t: TokenRecord) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "prefix": t.prefix, "scope": t.scope.value,
-            "created_at": t.created_at.isoformat(),
-            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
-            "expires_at": t.expires_at.isoformat() if t.expires_at else None, "expired": t.expired}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "prefix": t.prefix,
+        "scope": t.scope.value,
+        "created_at": t.created_at.isoformat(),
+        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+        "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+        "expired": t.expired,
+    }
 
 
 @router.get("/tokens", tags=["auth"])
@@ -295,8 +318,9 @@ def create_token(request: Request, body: NewToken, who: Principal = OPERATE) -> 
     lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
     target = f"{body.name} ({body.scope.value}" + (f", {body.expires_in_days} days)" if lifetime else ")")
     with audited(request, who, "token.create", target=target, endpoint=""):
-        record, plain = console(request).store.create_token(who.user.username, body.name, lifetime,
-                                                            body.scope)
+        record, plain = console(request).store.create_token(
+            who.user.username, body.name, lifetime, body.scope
+        )
     return {**_token(record), "token": plain, "note": "store it now: it is not shown again"}
 
 
@@ -320,8 +344,9 @@ def create_user(request: Request, body: NewUser, who: Principal = ADMIN) -> dict
 
 
 @router.patch("/users/{username}", tags=["users"])
-def update_user(request: Request, username: UserName, body: UserPatch,
-                who: Principal = ADMIN) -> dict[str, Any]:
+def update_user(
+    request: Request, username: UserName, body: UserPatch, who: Principal = ADMIN
+) -> dict[str, Any]:
     changes = ", ".join(k for k, v in body.model_dump().items() if v is not None)
     with audited(request, who, "user.update", target=f"{username}: {changes}", endpoint=""):
         return _user(console(request).store.update_user(username, body.role, body.password))
@@ -354,8 +379,9 @@ def visible_endpoint(request: Request, who: Principal, name: str) -> EndpointRec
 def list_endpoints(request: Request, who: Principal = READ) -> list[dict[str, Any]]:
     """Every endpoint for admins; for other users, those granted to their teams."""
     visible = visible_endpoints(request, who)
-    return [describe(e) for e in console(request).store.list_endpoints()
-            if visible is None or e.name in visible]
+    return [
+        describe(e) for e in console(request).store.list_endpoints() if visible is None or e.name in visible
+    ]
 
 
 @router.post("/endpoints", status_code=201, tags=["endpoints"])
@@ -363,8 +389,9 @@ def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> 
     if body.name == console(request).endpoint_name:
         raise ConsoleError(f"{body.name!r} names the console's own engine: choose another name", 409)
     with audited(request, who, "endpoint.add", target=f"{body.name} {body.url}", endpoint=body.name):
-        record = console(request).store.add_endpoint(body.name, body.url, body.tls_ca, body.tls_cert,
-                                                     body.tls_key)
+        record = console(request).store.add_endpoint(
+            body.name, body.url, body.tls_ca, body.tls_cert, body.tls_key
+        )
     return describe(record)
 
 
@@ -374,11 +401,13 @@ def get_endpoint(request: Request, name: EndpointName, who: Principal = READ) ->
 
 
 @router.patch("/endpoints/{name}", tags=["endpoints"])
-def edit_endpoint(request: Request, name: EndpointName, body: EndpointPatch,
-                  who: Principal = ADMIN) -> dict[str, Any]:
+def edit_endpoint(
+    request: Request, name: EndpointName, body: EndpointPatch, who: Principal = ADMIN
+) -> dict[str, Any]:
     with audited(request, who, "endpoint.edit", target=name, endpoint=name):
-        record = console(request).store.update_endpoint(name, body.url, body.tls_ca, body.tls_cert,
-                                                        body.tls_key)
+        record = console(request).store.update_endpoint(
+            name, body.url, body.tls_ca, body.tls_cert, body.tls_key
+        )
     return describe(record)
 
 
@@ -398,8 +427,12 @@ def remove_endpoint(request: Request, name: EndpointName, who: Principal = ADMIN
 
 # --- teams (admin): members and the endpoints they may see ------------------------------
 def _team(team: TeamRecord) -> dict[str, Any]:
-    return {"name": team.name, "members": list(team.members), "endpoints": list(team.endpoints),
-            "created_at": team.created_at.isoformat()}
+    return {
+        "name": team.name,
+        "members": list(team.members),
+        "endpoints": list(team.endpoints),
+        "created_at": team.created_at.isoformat(),
+    }
 
 
 @router.get("/teams", tags=["teams"])
@@ -426,15 +459,17 @@ def delete_team(request: Request, name: TeamName, who: Principal = ADMIN) -> dic
 
 
 @router.post("/teams/{name}/members", status_code=201, tags=["teams"])
-def add_team_member(request: Request, name: TeamName, body: MemberIn,
-                    who: Principal = ADMIN) -> dict[str, Any]:
+def add_team_member(
+    request: Request, name: TeamName, body: MemberIn, who: Principal = ADMIN
+) -> dict[str, Any]:
     with audited(request, who, "team.member.add", target=f"{name}: {body.username}", endpoint=""):
         return _team(Teams(console(request).store).add_member(name, body.username))
 
 
 @router.delete("/teams/{name}/members/{username}", tags=["teams"])
-def remove_team_member(request: Request, name: TeamName, username: UserName,
-                       who: Principal = ADMIN) -> dict[str, Any]:
+def remove_team_member(
+    request: Request, name: TeamName, username: UserName, who: Principal = ADMIN
+) -> dict[str, Any]:
     with audited(request, who, "team.member.remove", target=f"{name}: {username}", endpoint=""):
         return _team(Teams(console(request).store).remove_member(name, username))
 
@@ -447,37 +482,76 @@ def grant_endpoint(request: Request, name: TeamName, body: GrantIn, who: Princip
 
 
 @router.delete("/teams/{name}/endpoints/{endpoint}", tags=["teams"])
-def revoke_endpoint(request: Request, name: TeamName, endpoint: EndpointName,
-                    who: Principal = ADMIN) -> dict[str, Any]:
+def revoke_endpoint(
+    request: Request, name: TeamName, endpoint: EndpointName, who: Principal = ADMIN
+) -> dict[str, Any]:
     with audited(request, who, "team.revoke", target=name, endpoint=endpoint):
         return _team(Teams(console(request).store).revoke(name, endpoint))
 
 
 @router.get("/audit", tags=["audit"])
-def audit_log(request: Request, _: Principal = ADMIN, page: Page = 1,
-              per_page: Annotated[int, Query(ge=1, le=500)] = 50,
-              action: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
+def audit_log(
+    request: Request,
+    _: Principal = ADMIN,
+    page: Page = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
     entries, total = console(request).store.list_audit((page - 1) * per_page, per_page, action)
-    return {"total": total, "page": page, "per_page": per_page,
-            "items": [{"at": e.at.isoformat(), "user": e.username, "action": e.action, "target": e.target,
-                       "endpoint": e.endpoint, "result": e.result, "client": e.client} for e in entries]}
+    return {
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "items": [
+            {
+                "at": e.at.isoformat(),
+                "user": e.username,
+                "action": e.action,
+                "target": e.target,
+                "endpoint": e.endpoint,
+                "result": e.result,
+                "client": e.client,
+            }
+            for e in entries
+        ],
+    }
 
 
 # --- containers -----------------------------------------------------------------------
 def _container(row: res.ContainerRow) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "image": row.image, "state": row.state, "status": row.status,
-            "created": row.created, "ports": row.ports, "stack": row.stack, "service": row.service,
-            "labels": row.labels, "networks": row.networks, "volumes": row.volumes}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "image": row.image,
+        "state": row.state,
+        "status": row.status,
+        "created": row.created,
+        "ports": row.ports,
+        "stack": row.stack,
+        "service": row.service,
+        "labels": row.labels,
+        "networks": row.networks,
+        "volumes": row.volumes,
+    }
 
 
 @router.get("/containers", tags=["containers"])
-def list_containers(request: Request, t: Target = READ_ON, q: Search = "", state: Filter = "",
-                    page: Page = 1,
-                    per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+def list_containers(
+    request: Request,
+    t: Target = READ_ON,
+    q: Search = "",
+    state: Filter = "",
+    page: Page = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
     """Filtered (state on the engine, ``q`` over name, image, stack, service, ID) and paged here."""
     found = res.list_containers(t.client, q, state, page, per_page)
-    return {"total": found.total, "page": found.page, "per_page": found.per_page,
-            "items": [_container(r) for r in found.items]}
+    return {
+        "total": found.total,
+        "page": found.page,
+        "per_page": found.per_page,
+        "items": [_container(r) for r in found.items],
+    }
 
 
 @router.post("/containers", status_code=201, tags=["containers"])
@@ -496,19 +570,36 @@ def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -
             raise ConsoleError(f"memory {body.memory!r}: {exc}") from exc
         command = body.command.split() if isinstance(body.command, str) else body.command
         spec = res.ContainerSpec(
-            image=body.image, name=body.name, command=command, env=body.env,
-            ports=[(p.container if "/" in p.container else f"{p.container}/tcp", p.host_ip, p.host_port)
-                   for p in body.ports],
-            volumes=[(v.source, v.target, v.read_only) for v in body.volumes], network=body.network,
-            restart_policy=body.restart_policy, max_retries=body.max_retries, memory=memory,
-            cpus=body.cpus, labels=body.labels, init=body.init)
+            image=body.image,
+            name=body.name,
+            command=command,
+            env=body.env,
+            ports=[
+                (p.container if "/" in p.container else f"{p.container}/tcp", p.host_ip, p.host_port)
+                for p in body.ports
+            ],
+            volumes=[(v.source, v.target, v.read_only) for v in body.volumes],
+            network=body.network,
+            restart_policy=body.restart_policy,
+            max_retries=body.max_retries,
+            memory=memory,
+            cpus=body.cpus,
+            labels=body.labels,
+            init=body.init,
+        )
         return spec, res.container_request(t.client, spec)
 
     spec, create = prepare(request, t, "container.run", target, request_body)
-    with audited(request, t.who, "container.run", target=audit_target(target, describe_container(create)),
-                 endpoint=t.endpoint):
-        return _container(res.create_container(t.client, spec.name, create, policy_for(request, t.who),
-                                               start=body.start))
+    with audited(
+        request,
+        t.who,
+        "container.run",
+        target=audit_target(target, describe_container(create)),
+        endpoint=t.endpoint,
+    ):
+        return _container(
+            res.create_container(t.client, spec.name, create, policy_for(request, t.who), start=body.start)
+        )
 
 
 @router.get("/containers/{ref}", tags=["containers"])
@@ -518,9 +609,13 @@ def inspect_container(request: Request, ref: ContainerRef, t: Target = READ_ON) 
 
 
 @router.post("/containers/{ref}/{action}", tags=["containers"])
-def container_action(request: Request, ref: ContainerRef, action: Literal["start", "stop", "restart", "kill"],
-                     t: Target = OPERATE_ON,
-                     timeout: Annotated[int | None, Query(ge=0, le=600)] = None) -> dict[str, str]:
+def container_action(
+    request: Request,
+    ref: ContainerRef,
+    action: Literal["start", "stop", "restart", "kill"],
+    t: Target = OPERATE_ON,
+    timeout: Annotated[int | None, Query(ge=0, le=600)] = None,
+) -> dict[str, str]:
     """start, stop, restart or kill; ``timeout`` is the grace period before SIGKILL."""
     with audited(request, t.who, f"container.{action}", target=ref, endpoint=t.endpoint):
         res.container_action(t.client, ref, action, timeout=timeout)
@@ -528,16 +623,21 @@ def container_action(request: Request, ref: ContainerRef, action: Literal["start
 
 
 @router.delete("/containers/{ref}", tags=["containers"])
-def remove_container(request: Request, ref: ContainerRef, t: Target = OPERATE_ON,
-                     force: bool = False) -> dict[str, str]:
+def remove_container(
+    request: Request, ref: ContainerRef, t: Target = OPERATE_ON, force: bool = False
+) -> dict[str, str]:
     with audited(request, t.who, "container.remove", target=ref, endpoint=t.endpoint):
         res.container_action(t.client, ref, "remove", force=force)
     return {"status": "removed"}
 
 
 @router.get("/containers/{ref}/logs", tags=["containers"])
-def container_logs(request: Request, ref: ContainerRef, t: Target = READ_ON,
-                   tail: Annotated[int, Query(ge=0, le=10000)] = 100) -> dict[str, Any]:
+def container_logs(
+    request: Request,
+    ref: ContainerRef,
+    t: Target = READ_ON,
+    tail: Annotated[int, Query(ge=0, le=10000)] = 100,
+) -> dict[str, Any]:
     return {"lines": res.container_logs(t.client, ref, tail)}
 
 
@@ -547,11 +647,18 @@ def container_stats(request: Request, ref: ContainerRef, t: Target = READ_ON) ->
     return res.container_stats(t.client, ref)
 
 
-@router.get("/containers/{ref}/logs/stream", tags=["containers"],
-            response_description="text/event-stream: one message per log line")
-async def follow_logs(request: Request, ref: ContainerRef, t: Target = READ_ON,
-                      tail: Annotated[int, Query(ge=0, le=10000)] = 0,
-                      since: Timestamp = None) -> Any:
+@router.get(
+    "/containers/{ref}/logs/stream",
+    tags=["containers"],
+    response_description="text/event-stream: one message per log line",
+)
+async def follow_logs(
+    request: Request,
+    ref: ContainerRef,
+    t: Target = READ_ON,
+    tail: Annotated[int, Query(ge=0, le=10000)] = 0,
+    since: Timestamp = None,
+) -> Any:
     """Follow the log as server-sent events (``data`` is the line as a JSON string)."""
     lines = await run_in_threadpool(res.LineStream, t.client, ref, tail, since)
 
@@ -563,8 +670,11 @@ async def follow_logs(request: Request, ref: ContainerRef, t: Target = READ_ON,
     return sse.stream(body())
 
 
-@router.get("/events", tags=["containers"],
-            response_description="text/event-stream: {id, name, state, status} per change")
+@router.get(
+    "/events",
+    tags=["containers"],
+    response_description="text/event-stream: {id, name, state, status} per change",
+)
 async def container_events(request: Request, t: Target = READ_ON) -> Any:
     """Container state changes from the engine's event stream, as server-sent events."""
     client = t.client
@@ -585,8 +695,10 @@ async def container_events(request: Request, t: Target = READ_ON) -> Any:
 # --- images ---------------------------------------------------------------------------
 @router.get("/images", tags=["images"])
 def list_images(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
-    return [{"id": i.id, "tags": i.tags, "size": i.size, "created": i.created, "containers": i.containers}
-            for i in res.list_images(t.client)]
+    return [
+        {"id": i.id, "tags": i.tags, "size": i.size, "created": i.created, "containers": i.containers}
+        for i in res.list_images(t.client)
+    ]
 
 
 @router.post("/images/tag", status_code=201, tags=["images"])
@@ -596,9 +708,16 @@ def tag_image(request: Request, body: TagIn, t: Target = OPERATE_ON) -> dict[str
     return {"status": "tagged", "target": body.target}
 
 
-def _progress(request: Request, t: Target, action: str, target: str, failure: str,
-              items: Iterator[dict[str, Any]], show: Callable[[dict[str, Any]], dict[str, Any] | None],
-              done: Callable[[], dict[str, Any]]) -> Any:
+def _progress(
+    request: Request,
+    t: Target,
+    action: str,
+    target: str,
+    failure: str,
+    items: Iterator[dict[str, Any]],
+    show: Callable[[dict[str, Any]], dict[str, Any] | None],
+    done: Callable[[], dict[str, Any]],
+) -> Any:
     """An engine progress stream (pull, push, build) as server-sent events: ``progress``
     messages (what ``show`` makes of each item, if anything), then ``done`` or ``error``;
     the result goes to the audit log, also when the client leaves before the end."""
@@ -625,12 +744,22 @@ def _progress(request: Request, t: Target, action: str, target: str, failure: st
 
 
 def _layer_progress(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item.get("id", ""), "status": item.get("status", ""), "progress": item.get("progress", ""),
-            **(item.get("progressDetail") or {})}
+    return {
+        "id": item.get("id", ""),
+        "status": item.get("status", ""),
+        "progress": item.get("progress", ""),
+        **(item.get("progressDetail") or {}),
+    }
 
 
-async def _start(request: Request, t: Target, action: str, target: str,
-                 start: Callable[..., Iterator[dict[str, Any]]], *args: Any) -> Iterator[dict[str, Any]]:
+async def _start(
+    request: Request,
+    t: Target,
+    action: str,
+    target: str,
+    start: Callable[..., Iterator[dict[str, Any]]],
+    *args: Any,
+) -> Iterator[dict[str, Any]]:
     """Start an engine stream in the thread pool; a refusal at once is a JSON error, audited."""
     try:
         return await run_in_threadpool(start, t.client, *args)
@@ -639,18 +768,32 @@ async def _start(request: Request, t: Target, action: str, target: str,
         raise
 
 
-@router.post("/images/pull", tags=["images"],
-             response_description="text/event-stream: progress, then `done` or `error`")
+@router.post(
+    "/images/pull",
+    tags=["images"],
+    response_description="text/event-stream: progress, then `done` or `error`",
+)
 async def pull_image(request: Request, body: PullIn, t: Target = OPERATE_ON) -> Any:
     """Pull with live progress (server-sent events). A pull the engine refuses at once (no
     registry, no such image) is a plain JSON error instead."""
     progress = await _start(request, t, "image.pull", body.reference, res.start_pull, body.reference)
-    return _progress(request, t, "image.pull", body.reference, f"pulling {body.reference} failed",
-                     progress, _layer_progress, lambda: {"reference": body.reference})
+    return _progress(
+        request,
+        t,
+        "image.pull",
+        body.reference,
+        f"pulling {body.reference} failed",
+        progress,
+        _layer_progress,
+        lambda: {"reference": body.reference},
+    )
 
 
-@router.post("/images/push", tags=["images"],
-             response_description="text/event-stream: progress, then `done` (with the digest) or `error`")
+@router.post(
+    "/images/push",
+    tags=["images"],
+    response_description="text/event-stream: progress, then `done` (with the digest) or `error`",
+)
 async def push_image(request: Request, body: PullIn, t: Target = OPERATE_ON) -> Any:
     """Push a local image to its registry with live progress (server-sent events). An image
     that is not on the engine is a plain JSON 404 instead."""
@@ -663,17 +806,33 @@ async def push_image(request: Request, body: PullIn, t: Target = OPERATE_ON) -> 
             return None
         return _layer_progress(item)
 
-    return _progress(request, t, "image.push", body.reference, f"pushing {body.reference} failed",
-                     progress, show, lambda: {"reference": body.reference, **digest})
+    return _progress(
+        request,
+        t,
+        "image.push",
+        body.reference,
+        f"pushing {body.reference} failed",
+        progress,
+        show,
+        lambda: {"reference": body.reference, **digest},
+    )
 
 
-@router.post("/images/build", tags=["images"],
-             response_description="text/event-stream: the build's output, then `done` (with the "
-                                  "image ID) or `error`")
-async def build_image(request: Request, context: Annotated[UploadFile, File(description=(
-        "the build context: a tar archive, plain or gzipped, with the Dockerfile inside"))],
-        tag: Annotated[str, Form()], t: Target = OPERATE_ON,
-        dockerfile: Annotated[str, Form()] = "Dockerfile") -> Any:
+@router.post(
+    "/images/build",
+    tags=["images"],
+    response_description="text/event-stream: the build's output, then `done` (with the image ID) or `error`",
+)
+async def build_image(
+    request: Request,
+    context: Annotated[
+        UploadFile,
+        File(description=("the build context: a tar archive, plain or gzipped, with the Dockerfile inside")),
+    ],
+    tag: Annotated[str, Form()],
+    t: Target = OPERATE_ON,
+    dockerfile: Annotated[str, Form()] = "Dockerfile",
+) -> Any:
     """Build an image from an uploaded context (multipart), streaming the build's output."""
     progress = await _start(request, t, "image.build", tag, res.start_build, context.file, tag, dockerfile)
     image = {"id": ""}
@@ -684,8 +843,16 @@ async def build_image(request: Request, context: Annotated[UploadFile, File(desc
         line = (item.get("stream") or item.get("status") or "").rstrip()
         return {"status": line} if line else None
 
-    return _progress(request, t, "image.build", tag, f"building {tag} failed", progress, show,
-                     lambda: {"reference": tag, **image})
+    return _progress(
+        request,
+        t,
+        "image.build",
+        tag,
+        f"building {tag} failed",
+        progress,
+        show,
+        lambda: {"reference": tag, **image},
+    )
 
 
 @router.get("/images/{ref:path}", tags=["images"])
@@ -694,8 +861,9 @@ def inspect_image(request: Request, ref: ImageRef, t: Target = READ_ON) -> dict[
 
 
 @router.delete("/images/{ref:path}", tags=["images"])
-def remove_image(request: Request, ref: ImageRef, t: Target = OPERATE_ON,
-                 force: bool = False) -> dict[str, str]:
+def remove_image(
+    request: Request, ref: ImageRef, t: Target = OPERATE_ON, force: bool = False
+) -> dict[str, str]:
     with audited(request, t.who, "image.remove", target=ref, endpoint=t.endpoint):
         res.remove_image(t.client, ref, force)
     return {"status": "removed"}
@@ -710,8 +878,15 @@ def list_networks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]
 @router.post("/networks", status_code=201, tags=["networks"])
 def create_network(request: Request, body: NetworkIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     with audited(request, t.who, "network.create", target=body.name, endpoint=t.endpoint):
-        return res.create_network(t.client, body.name, policy_for(request, t.who), body.driver,
-                                  body.internal, body.attachable, body.labels)
+        return res.create_network(
+            t.client,
+            body.name,
+            policy_for(request, t.who),
+            body.driver,
+            body.internal,
+            body.attachable,
+            body.labels,
+        )
 
 
 @router.get("/networks/{ref}", tags=["networks"])
@@ -743,10 +918,9 @@ def inspect_volume(request: Request, name: VolumeName, t: Target = READ_ON) -> d
 
 
 @router.delete("/volumes/{name}", tags=["volumes"])
-def remove_volume(request: Request, name: VolumeName, t: Target = OPERATE_ON,
-                  force: bool = False) -> dict[str, str]:
+def remove_volume(
+    request: Request, name: VolumeName, t: Target = OPERATE_ON, force: bool = False
+) -> dict[str, str]:
     with audited(request, t.who, "volume.remove", target=name, endpoint=t.endpoint):
         res.remove_volume(t.client, name, force)
     return {"status": "removed"}
-
-

@@ -30,15 +30,24 @@ class RegistryIn(BaseModel):
     username: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, max_length=1024)
     ca_pem: str | None = Field(default=None, max_length=20000, description="the registry's CA (PEM)")
-    allowed_realms: list[Realm] = Field(default=[], max_length=20, description=(
-        "token services (realm URLs) that may receive the credentials although they are plain "
-        "HTTP on another host than the registry's"))
+    allowed_realms: list[Realm] = Field(
+        default=[],
+        max_length=20,
+        description=(
+            "token services (realm URLs) that may receive the credentials although they are plain "
+            "HTTP on another host than the registry's"
+        ),
+    )
 
 
 class RegistryPatch(BaseModel):
-    allowed_realms: list[Realm] = Field(max_length=20, description=(
-        "replaces the realms allowed to receive the credentials ([]: none beyond HTTPS ones and "
-        "those on the registry's host)"))
+    allowed_realms: list[Realm] = Field(
+        max_length=20,
+        description=(
+            "replaces the realms allowed to receive the credentials ([]: none beyond HTTPS ones and "
+            "those on the registry's host)"
+        ),
+    )
 
 
 def registries(request: Request) -> Registries:
@@ -78,8 +87,9 @@ def list_registries(request: Request, _: Principal = READ) -> list[dict[str, Any
 def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> dict[str, Any]:
     reg = registries(request)
     with audited(request, who, "registry.add", target=f"{body.name} {body.address}", endpoint=""):
-        record = reg.add(body.name, body.address, body.username, body.password, body.ca_pem,
-                         body.allowed_realms)
+        record = reg.add(
+            body.name, body.address, body.username, body.password, body.ca_pem, body.allowed_realms
+        )
     reg.prefetch_catalogs([record])  # its catalog page is likely next
     return describe(record)
 
@@ -90,8 +100,9 @@ def get_registry(request: Request, name: RegistryName, _: Principal = READ) -> d
 
 
 @router.patch("/registries/{name}", tags=["registries"])
-def edit_registry(request: Request, name: RegistryName, body: RegistryPatch,
-                  who: Principal = ADMIN) -> dict[str, Any]:
+def edit_registry(
+    request: Request, name: RegistryName, body: RegistryPatch, who: Principal = ADMIN
+) -> dict[str, Any]:
     """Which token services may receive the registry's credentials (``allowed_realms``)."""
     target = f"{name}: allowed_realms={','.join(body.allowed_realms) or '-'}"
     with audited(request, who, "registry.edit", target=target, endpoint=""):
@@ -148,8 +159,12 @@ def get_manifest(
 
 @router.delete("/registries/{name}/tags", tags=["registries"])
 def delete_tag(
-    request: Request, name: RegistryName, repository: Repository, tag: TagOrDigest,
-    who: Principal = OPERATE, confirm: bool = False,
+    request: Request,
+    name: RegistryName,
+    repository: Repository,
+    tag: TagOrDigest,
+    who: Principal = OPERATE,
+    confirm: bool = False,
 ) -> dict[str, Any]:
     """Delete the manifest ``tag`` names. Other tags on the same digest go too: then this
     answers 409 naming them unless ``confirm`` is true. Space returns after garbage collection."""
@@ -158,12 +173,16 @@ def delete_tag(
 
 
 @router.get("/registries/{name}/usage", tags=["registries"])
-def repository_usage(request: Request, name: RegistryName, repository: Repository,
-                     t: Target = READ_ON) -> dict[str, Any]:
+def repository_usage(
+    request: Request, name: RegistryName, repository: Repository, t: Target = READ_ON
+) -> dict[str, Any]:
     """The services of the chosen endpoint's swarm running an image (tag or digest) of this
     repository."""
-    return {"repository": repository, "endpoint": t.endpoint,
-            "services": registries(request).usage(name, repository, t.client)}
+    return {
+        "repository": repository,
+        "endpoint": t.endpoint,
+        "services": registries(request).usage(name, repository, t.client),
+    }
 
 
 @router.post("/registries/{name}/gc", tags=["registries"])

@@ -68,8 +68,7 @@ def _audit_target(name: str, loaded: Any) -> str:
 
 
 @router.post("/stacks/{name}/deploy", tags=["stacks"])
-def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
-                 t: Target = OPERATE_ON) -> Any:
+def deploy_stack(request: Request, name: StackName, body: StackDeployIn, t: Target = OPERATE_ON) -> Any:
     """Deploy or update stack NAME from compose text, like `docker stack deploy`; or, with
     ``plan``, only say what would be created, updated and removed."""
     action = "stack.plan" if body.plan else "stack.deploy"
@@ -77,48 +76,72 @@ def deploy_stack(request: Request, name: StackName, body: StackDeployIn,
         loaded = load([(EDITOR_FILE, body.compose)], env=body.env, filesystem=False)
     except ComposeError as exc:
         audit(request, t.who, action, f"error: {exc}", name, t.endpoint)
-        return JSONResponse({"detail": str(exc), "problems": [_problem(p) for p in exc.problems]},
-                            status_code=422)
+        return JSONResponse(
+            {"detail": str(exc), "problems": [_problem(p) for p in exc.problems]}, status_code=422
+        )
     output: list[str] = []
     target = prepare(request, t, action, name, lambda: _audit_target(name, loaded))
-    options = DeployOptions(namespace=name, prune=body.prune, plan_only=body.plan,
-                            policy=policy_for(request, t.who))
+    options = DeployOptions(
+        namespace=name, prune=body.prune, plan_only=body.plan, policy=policy_for(request, t.who)
+    )
     try:
         with audited(request, t.who, action, target=target, endpoint=t.endpoint):
             with cluster.naming(t.endpoint):
                 cluster.require_manager(t.client)  # the compose engine's own refusal names no endpoint
             report = deploy(t.client, loaded, options, out=output.append, err=output.append)
     except ComposeError as exc:  # the workload policy refused keys of the file: at their lines
-        return JSONResponse({"detail": str(exc), "problems": [_problem(p) for p in exc.problems]},
-                            status_code=422)
-    return {"stack": name, "plan": report.plan.lines(), "created": report.created,
-            "updated": report.updated, "unchanged": report.unchanged,
-            "warnings": loaded.warnings, "output": output}
+        return JSONResponse(
+            {"detail": str(exc), "problems": [_problem(p) for p in exc.problems]}, status_code=422
+        )
+    return {
+        "stack": name,
+        "plan": report.plan.lines(),
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "warnings": loaded.warnings,
+        "output": output,
+    }
 
 
 def _snapshot(snapshot: converge.Snapshot) -> dict[str, Any]:
-    return {"state": snapshot.state, "reason": snapshot.reason,
-            "services": [{"name": p.name, "running": max(p.running, 0), "desired": p.desired,
-                          "converged": p.converged, "problems": p.problems}
-                         for p in sorted(snapshot.services, key=lambda p: p.name)]}
+    return {
+        "state": snapshot.state,
+        "reason": snapshot.reason,
+        "services": [
+            {
+                "name": p.name,
+                "running": max(p.running, 0),
+                "desired": p.desired,
+                "converged": p.converged,
+                "problems": p.problems,
+            }
+            for p in sorted(snapshot.services, key=lambda p: p.name)
+        ],
+    }
 
 
 @router.get(
     "/stacks/{name}/converge",
     tags=["stacks"],
     response_description="text/event-stream: `progress` {state, reason, services: [{name, running, "
-                         "desired, converged, problems}]} at each change, then `end` with state "
-                         "converged or failed and the reason",
+    "desired, converged, problems}]} at each change, then `end` with state "
+    "converged or failed and the reason",
 )
-async def converge_stream(request: Request, name: StackName, t: Target = READ_ON,
-                          timeout: Annotated[int, Query(ge=1, le=3600)] = 300) -> Any:
+async def converge_stream(
+    request: Request,
+    name: StackName,
+    t: Target = READ_ON,
+    timeout: Annotated[int, Query(ge=1, le=3600)] = 300,
+) -> Any:
     """Follow stack NAME until every service runs all its tasks (and still does a second
     later), a service fails (3 failed or rejected tasks since it last changed, or its update
     paused or rolled back; the swarm keeps retrying), or ``timeout`` seconds pass."""
     client = t.client
     with cluster.naming(t.endpoint):
-        services = await run_in_threadpool(cluster.manager_read, client, f"stack {name}",
-                                           lambda: stack_services(client, name))
+        services = await run_in_threadpool(
+            cluster.manager_read, client, f"stack {name}", lambda: stack_services(client, name)
+        )
     if not services:
         raise ConsoleError(f"no stack {name} on this swarm (no service carries its label)", 404)
     stop = threading.Event()

@@ -247,18 +247,21 @@ def update_service_image(
     caller's workload policy: an operator cannot update an admin's service that mounts the
     engine's socket, even if only the image changes."""
     target = f"{ref} to {body.image}"
-    service, spec = prepare(request, t, "service.update-image", target,
-                            lambda: named(t, cluster.image_update, ref, body.image))
-    with changing(request, t, "service.update-image",
-                  target=audit_target(target, describe_service(spec))) as client:
+    service, spec = prepare(
+        request, t, "service.update-image", target, lambda: named(t, cluster.image_update, ref, body.image)
+    )
+    with changing(
+        request, t, "service.update-image", target=audit_target(target, describe_service(spec))
+    ) as client:
         return cluster.update_image(client, service, spec, policy_for(request, t.who))
 
 
 @router.post("/services/{ref}/rollback", tags=["swarm"])
 def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Back to the previous spec, which must pass the caller's workload policy."""
-    service, spec = prepare(request, t, "service.rollback", ref,
-                            lambda: named(t, cluster.rollback_target, ref))
+    service, spec = prepare(
+        request, t, "service.rollback", ref, lambda: named(t, cluster.rollback_target, ref)
+    )
     with changing(request, t, "service.rollback", target=audit_target(ref, describe_service(spec))) as client:
         return cluster.rollback(client, service, policy_for(request, t.who))
 

@@ -37,22 +37,33 @@ log = logging.getLogger("swarmdeck.console")
 # What answers before the first admin exists: the setup page and route, and public documents.
 OPEN_BEFORE_SETUP = ("/setup", "/api/setup", "/api/health", "/api/openapi.json", "/static/")
 SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-SETUP_MESSAGE = ("swarmdeck is not set up yet: create the first admin at /setup (with the one-time code "
-                 "from `swarmdeck console setup-code`), or with "
-                 "`swarmdeck user create NAME --role admin --password-stdin`")
+SETUP_MESSAGE = (
+    "swarmdeck is not set up yet: create the first admin at /setup (with the one-time code "
+    "from `swarmdeck console setup-code`), or with "
+    "`swarmdeck user create NAME --role admin --password-stdin`"
+)
 
 
-def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_url: str | None = None,
-               session_hours: float = 8.0, secure_cookies: bool = False,
-               endpoint_name: str = "local", trusted_proxies: Iterable[str] = (),
-               login_delays: DelaySchedule | None = None) -> FastAPI:
+def create_app(
+    data_dir: Path | str,
+    *,
+    database_url: str | None = None,
+    engine_url: str | None = None,
+    session_hours: float = 8.0,
+    secure_cookies: bool = False,
+    endpoint_name: str = "local",
+    trusted_proxies: Iterable[str] = (),
+    login_delays: DelaySchedule | None = None,
+) -> FastAPI:
     """The console for the engine at ``engine_url`` (default: DOCKER_HOST or the local socket).
 
     ``data_dir`` holds the SQLite database (unless ``database_url`` names another) and the
@@ -70,13 +81,23 @@ def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_
     store = Store(data_dir, database_url)
     for loose in store.loose:
         log.warning("the data directory was readable by others: %s", loose)
-    ctx = Console(store=store,
-                  auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
-                  throttle=LoginThrottle(store, delays=login_delays), engine_url=engine_url,
-                  endpoint_name=endpoint_name, secure_cookies=secure_cookies, trusted_proxies=proxies)
+    ctx = Console(
+        store=store,
+        auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
+        throttle=LoginThrottle(store, delays=login_delays),
+        engine_url=engine_url,
+        endpoint_name=endpoint_name,
+        secure_cookies=secure_cookies,
+        trusted_proxies=proxies,
+    )
     ctx.set_up()  # without an admin yet, this writes the one-time setup code
-    app = FastAPI(title="swarmdeck console", version="0.1.0", openapi_url="/api/openapi.json",
-                  docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="swarmdeck console",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.console = ctx
     app.state.data_dir = data_dir
     app.state.loose_data_dir = list(store.loose)
@@ -104,13 +125,15 @@ def create_app(data_dir: Path | str, *, database_url: str | None = None, engine_
     async def unreachable(request: Request, exc: requests.exceptions.RequestException) -> Any:
         """An engine that does not answer (down, refused, TLS or ssh failure): 502, its error."""
         name = getattr(request.state, "endpoint", ctx.endpoint_name)
-        return await swarmdeck_error(request, ConsoleError(
-            str(api_error(f"endpoint {name!r} does not answer", exc)), 502))
+        return await swarmdeck_error(
+            request, ConsoleError(str(api_error(f"endpoint {name!r} does not answer", exc)), 502)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
         return JSONResponse({"detail": f"invalid request: {problems}"}, status_code=422)
 
     app.add_middleware(Guard, ctx=ctx)
@@ -132,11 +155,19 @@ class Guard:
         path = request.url.path
         refusal: ASGIApp | None = None
         if URL_TOKEN_PARAMS & {k.lower() for k in request.query_params}:
-            refusal = JSONResponse({"detail": "credentials in URLs are refused (they end up in logs and "
-                                              "history): send 'Authorization: Bearer <token>'"}, 400)
+            refusal = JSONResponse(
+                {
+                    "detail": "credentials in URLs are refused (they end up in logs and "
+                    "history): send 'Authorization: Bearer <token>'"
+                },
+                400,
+            )
         elif not path.startswith(OPEN_BEFORE_SETUP) and not self.ctx.set_up():
-            refusal = (JSONResponse({"detail": SETUP_MESSAGE}, 503) if path.startswith("/api/")
-                       else RedirectResponse("/setup", 303))
+            refusal = (
+                JSONResponse({"detail": SETUP_MESSAGE}, 503)
+                if path.startswith("/api/")
+                else RedirectResponse("/setup", 303)
+            )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

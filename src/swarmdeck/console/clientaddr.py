@@ -35,8 +35,9 @@ def parse_proxies(values: Iterable[str]) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(value.strip(), strict=False))
         except ValueError:
-            raise ConsoleError(f"trusted proxy {value!r}: not an address or a network "
-                               "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+            raise ConsoleError(
+                f"trusted proxy {value!r}: not an address or a network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
     return tuple(networks)
 
 

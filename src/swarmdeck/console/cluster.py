@@ -413,8 +413,9 @@ def _service_field(path: tuple[str | int, ...]) -> str:
     return format_path(path)
 
 
-def create_service(client: docker.DockerClient, body: dict[str, Any],
-                   policy: WorkloadPolicy) -> dict[str, Any]:
+def create_service(
+    client: docker.DockerClient, body: dict[str, Any], policy: WorkloadPolicy
+) -> dict[str, Any]:
     """Create the service ``body`` (from ``service_request``) once ``policy`` allows it."""
     require_manager(client)
     refuse(policy.service(body, facts_for(policy, client)), _service_field)
@@ -424,7 +425,10 @@ def create_service(client: docker.DockerClient, body: dict[str, Any],
     service_id = _engine(
         f"creating service {body['Name']}",
         lambda: client.api.create_service(
-            body["TaskTemplate"], name=body["Name"], labels=body["Labels"], mode=body["Mode"],
+            body["TaskTemplate"],
+            name=body["Name"],
+            labels=body["Labels"],
+            mode=body["Mode"],
             endpoint_spec=body["EndpointSpec"],
         ),
     )
@@ -458,20 +462,29 @@ def image_update(client: docker.DockerClient, ref: str, image: str) -> tuple[Any
     return service, spec
 
 
-def update_image(client: docker.DockerClient, service: Any, spec: dict[str, Any],
-                 policy: WorkloadPolicy) -> dict[str, Any]:
+def update_image(
+    client: docker.DockerClient, service: Any, spec: dict[str, Any], policy: WorkloadPolicy
+) -> dict[str, Any]:
     """A rolling update of ``service`` to ``spec`` (from ``image_update``) once ``policy``
     allows the spec the service will have: a non-admin cannot update a service that reaches
     into the host, even when only its image changes."""
-    refuse(policy.service(spec, facts_for(policy, client)),
-           what=f"service {service.name} after the update would have")
+    refuse(
+        policy.service(spec, facts_for(policy, client)),
+        what=f"service {service.name} after the update would have",
+    )
     api = client.api
     _engine(
         f"updating {service.name}",
         lambda: api.update_service(
-            service.id, service.version, task_template=spec["TaskTemplate"], name=spec["Name"],
-            labels=spec.get("Labels"), mode=spec.get("Mode"), update_config=spec.get("UpdateConfig"),
-            rollback_config=spec.get("RollbackConfig"), endpoint_spec=spec.get("EndpointSpec"),
+            service.id,
+            service.version,
+            task_template=spec["TaskTemplate"],
+            name=spec["Name"],
+            labels=spec.get("Labels"),
+            mode=spec.get("Mode"),
+            update_config=spec.get("UpdateConfig"),
+            rollback_config=spec.get("RollbackConfig"),
+            endpoint_spec=spec.get("EndpointSpec"),
         ),
     )
     return get_service(client, service.id)
@@ -488,8 +501,10 @@ def rollback_target(client: docker.DockerClient, ref: str) -> tuple[Any, dict[st
 def rollback(client: docker.DockerClient, service: Any, policy: WorkloadPolicy) -> dict[str, Any]:
     """`docker service rollback`: back to the spec before the last update, once ``policy``
     allows that spec."""
-    refuse(policy.service(service.attrs["PreviousSpec"], facts_for(policy, client)),
-           what=f"service {service.name} after the rollback would have")
+    refuse(
+        policy.service(service.attrs["PreviousSpec"], facts_for(policy, client)),
+        what=f"service {service.name} after the rollback would have",
+    )
     api = client.api
 
     # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.

@@ -120,8 +120,12 @@ def client_address(request: Request) -> str:
 
 def identify(request: Request) -> Principal | None:
     ctx = console(request)
-    return ctx.auth.identify(request.method, request.headers.get("authorization"),
-                             request.cookies.get(SESSION_COOKIE), request.headers.get(CSRF_HEADER))
+    return ctx.auth.identify(
+        request.method,
+        request.headers.get("authorization"),
+        request.cookies.get(SESSION_COOKIE),
+        request.headers.get(CSRF_HEADER),
+    )
 
 
 def need(role: Role):  # type: ignore[no-untyped-def]
@@ -132,13 +136,21 @@ def need(role: Role):  # type: ignore[no-untyped-def]
         if principal is None:
             raise ConsoleError("log in first (POST /api/auth/login), or send an API token", 401)
         if principal.read_only and request.method not in SAFE_METHODS:
-            console(request).store.audit(principal.user.username, f"{request.method} {request.url.path}",
-                                         "denied: read-only token", client=client_address(request))
+            console(request).store.audit(
+                principal.user.username,
+                f"{request.method} {request.url.path}",
+                "denied: read-only token",
+                client=client_address(request),
+            )
             raise ConsoleError("this API token is read-only (scope read): it may not change anything", 403)
         if not principal.role.allows(role):
             if request.method not in SAFE_METHODS:
-                console(request).store.audit(principal.user.username, f"{request.method} {request.url.path}",
-                                             "denied", client=client_address(request))
+                console(request).store.audit(
+                    principal.user.username,
+                    f"{request.method} {request.url.path}",
+                    "denied",
+                    client=client_address(request),
+                )
             raise ConsoleError(f"{principal.role.value} users may not do this (needs {role.value})", 403)
         return principal
 
@@ -168,9 +180,11 @@ def on_endpoint(role: Role):  # type: ignore[no-untyped-def]
 
     caller = need(role)
 
-    def dependency(request: Request, who: Principal = caller,
-                   endpoint: Annotated[str | None, Query(max_length=64, description=ENDPOINT_HELP)] = None,
-                   ) -> Target:
+    def dependency(
+        request: Request,
+        who: Principal = caller,
+        endpoint: Annotated[str | None, Query(max_length=64, description=ENDPOINT_HELP)] = None,
+    ) -> Target:
         ctx = console(request)
         name = endpoint or ctx.endpoint_name
         request.state.endpoint = name  # for the 502 of an engine that does not answer
@@ -190,17 +204,29 @@ OPERATE_ON = on_endpoint(Role.OPERATOR)
 ADMIN_ON = on_endpoint(Role.ADMIN)
 
 
-def audit(request: Request, principal: Principal | None, action: str, result: str, target: str = "",
-          endpoint: str | None = None) -> None:
+def audit(
+    request: Request,
+    principal: Principal | None,
+    action: str,
+    result: str,
+    target: str = "",
+    endpoint: str | None = None,
+) -> None:
     ctx = console(request)
-    ctx.store.audit(principal.user.username if principal else "-", action, result, target=target,
-                    endpoint=ctx.endpoint_name if endpoint is None else endpoint,
-                    client=client_address(request))
+    ctx.store.audit(
+        principal.user.username if principal else "-",
+        action,
+        result,
+        target=target,
+        endpoint=ctx.endpoint_name if endpoint is None else endpoint,
+        client=client_address(request),
+    )
 
 
 @contextmanager
-def audited(request: Request, principal: Principal | None, action: str, target: str = "",
-            endpoint: str | None = None) -> Iterator[None]:
+def audited(
+    request: Request, principal: Principal | None, action: str, target: str = "", endpoint: str | None = None
+) -> Iterator[None]:
     """Run a change and write its result to the audit log, whether it worked or not."""
 
     def record(result: str) -> None:

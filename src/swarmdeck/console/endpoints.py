@@ -21,19 +21,27 @@ from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
     "plain TCP without TLS: anyone who can reach this port controls the engine and the host "
-    "(use TLS client certificates, or ssh://)")
+    "(use TLS client certificates, or ssh://)"
+)
 
 MAX_ERROR = 300  # characters of a failed probe's error: the far end's words are not ours to echo
 
-SSH_HINT = ("ssh runs as the console's user: its key must be accepted there, the host's key must be "
-            "in its known_hosts, and the far end needs the docker CLI; ssh's own message is in the "
-            "console's log")
+SSH_HINT = (
+    "ssh runs as the console's user: its key must be accepted there, the host's key must be "
+    "in its known_hosts, and the far end needs the docker CLI; ssh's own message is in the "
+    "console's log"
+)
 
 
 def describe(endpoint: EndpointRecord) -> dict[str, Any]:
     answer: dict[str, Any] = {
-        "name": endpoint.name, "url": endpoint.url, "kind": endpoint.kind.value, "tls": endpoint.tls,
-        "tls_ca": endpoint.tls_ca, "tls_cert": endpoint.tls_cert, "tls_key": endpoint.tls_key,
+        "name": endpoint.name,
+        "url": endpoint.url,
+        "kind": endpoint.kind.value,
+        "tls": endpoint.tls,
+        "tls_ca": endpoint.tls_ca,
+        "tls_cert": endpoint.tls_cert,
+        "tls_key": endpoint.tls_key,
         "insecure": endpoint.insecure,
     }
     if endpoint.insecure:
@@ -46,10 +54,14 @@ def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerCl
     tls = None
     if endpoint.tls:
         cert = (endpoint.tls_cert, endpoint.tls_key) if endpoint.tls_cert and endpoint.tls_key else None
-        tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca,
-                                   verify=endpoint.tls_ca or False)
-    client = new_client(base_url=endpoint.url, tls=tls, version=MIN_API_VERSION, timeout=timeout,
-                        use_ssh_client=endpoint.kind is EndpointKind.SSH)
+        tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca, verify=endpoint.tls_ca or False)
+    client = new_client(
+        base_url=endpoint.url,
+        tls=tls,
+        version=MIN_API_VERSION,
+        timeout=timeout,
+        use_ssh_client=endpoint.kind is EndpointKind.SSH,
+    )
     # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the endpoint's own CA, and
     # HTTPS_PROXY reroute the engine's traffic: neither may apply to an engine connection.
     client.api.trust_env = False
@@ -64,8 +76,7 @@ def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
         client = open_client(endpoint, timeout)
         version = client.version()
         info = client.info()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError,
-            ValueError) as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
         error = str(api_error(f"no engine answers at {endpoint.url}", exc))[:MAX_ERROR]
         if endpoint.kind is EndpointKind.SSH:
             error += f" ({SSH_HINT})"
@@ -73,14 +84,22 @@ def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
     finally:
         if client is not None:
             client.close()
-    if not (isinstance(version, dict) and isinstance(version.get("ApiVersion"), str)
-            and isinstance(info, dict)):
-        return {"healthy": False, "error": f"what answers at {endpoint.url} is not a Docker engine "
-                                           "(its /version and /info are not the engine's)"}
+    if not (
+        isinstance(version, dict) and isinstance(version.get("ApiVersion"), str) and isinstance(info, dict)
+    ):
+        return {
+            "healthy": False,
+            "error": f"what answers at {endpoint.url} is not a Docker engine "
+            "(its /version and /info are not the engine's)",
+        }
     swarm = info.get("Swarm") if isinstance(info.get("Swarm"), dict) else {}
     if swarm.get("LocalNodeState") != "active":
         role = "none"
     else:
         role = "manager" if swarm.get("ControlAvailable") else "worker"
-    return {"healthy": True, "engine_version": str(version.get("Version", "")),
-            "api_version": version["ApiVersion"], "swarm_role": role}
+    return {
+        "healthy": True,
+        "engine_version": str(version.get("Version", "")),
+        "api_version": version["ApiVersion"],
+        "swarm_role": role,
+    }

@@ -66,9 +66,12 @@ TEMPLATES.filters["segment"] = segment
 
 def render(template: str, who: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
     html = TEMPLATES.get_template(template).render(
-        user=who.user if who else None, csrf=who.csrf_token if who else "",
+        user=who.user if who else None,
+        csrf=who.csrf_token if who else "",
         can_operate=bool(who and who.role.allows(Role.OPERATOR)),
-        is_admin=bool(who and who.role.allows(Role.ADMIN)), **context)
+        is_admin=bool(who and who.role.allows(Role.ADMIN)),
+        **context,
+    )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -111,22 +114,40 @@ def on_page(request: Request, who: Principal) -> Target:
 
 def render_on(template: str, request: Request, t: Target, section: str, **context: Any) -> HTMLResponse:
     """A resource page with its endpoint selector; an endpoint chosen in the URL is remembered."""
-    response = render(template, t.who, ep=t.endpoint, section=section,
-                      endpoint_names=console(request).endpoint_names(t.who), **context)
+    response = render(
+        template,
+        t.who,
+        ep=t.endpoint,
+        section=section,
+        endpoint_names=console(request).endpoint_names(t.who),
+        **context,
+    )
     if request.query_params.get(ENDPOINT_PARAM):
-        response.set_cookie(ENDPOINT_COOKIE, t.endpoint, httponly=True, samesite="strict",
-                            secure=console(request).secure_cookies, path="/")
+        response.set_cookie(
+            ENDPOINT_COOKIE,
+            t.endpoint,
+            httponly=True,
+            samesite="strict",
+            secure=console(request).secure_cookies,
+            path="/",
+        )
     return response
 
 
 @router.get("/containers")
-def containers_page(request: Request, who: Principal = READ, q: Search = "", state: Filter = "",
-                    page: Page = 1,
-                    per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> HTMLResponse:
+def containers_page(
+    request: Request,
+    who: Principal = READ,
+    q: Search = "",
+    state: Filter = "",
+    page: Page = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> HTMLResponse:
     t = on_page(request, who)
     found = res.list_containers(t.client, q, state, page, per_page)
-    return render_on("containers.html", request, t, "/containers", page=found, q=q, state=state,
-                     states=res.STATES)
+    return render_on(
+        "containers.html", request, t, "/containers", page=found, q=q, state=state, states=res.STATES
+    )
 
 
 @router.get("/containers/{ref}")
@@ -135,9 +156,18 @@ def container_page(request: Request, ref: ContainerRef, who: Principal = READ) -
     info = res.inspect_container(t.client, ref, reveal_env=envmask.reveals(who))
     now = int(time.time())
     logs = res.container_logs(t.client, ref, tail=200)
-    return render_on("container.html", request, t, "/containers", c=info, name=info["Name"].lstrip("/"),
-                     logs=logs, since=now, env=info["Config"].get("Env") or [],
-                     labels=info["Config"].get("Labels") or {})
+    return render_on(
+        "container.html",
+        request,
+        t,
+        "/containers",
+        c=info,
+        name=info["Name"].lstrip("/"),
+        logs=logs,
+        since=now,
+        env=info["Config"].get("Env") or [],
+        labels=info["Config"].get("Labels") or {},
+    )
 
 
 @router.get("/containers/{ref}/stats")
@@ -168,8 +198,7 @@ def volumes_page(request: Request, who: Principal = READ) -> HTMLResponse:
 @router.get("/audit")
 def audit_page(request: Request, who: Principal = ADMIN, page: Page = 1) -> HTMLResponse:
     entries, total = console(request).store.list_audit((page - 1) * 100, 100)
-    return render("audit.html", who, entries=entries, total=total, page=page,
-                  pages=max(1, -(-total // 100)))
+    return render("audit.html", who, entries=entries, total=total, page=page, pages=max(1, -(-total // 100)))
 
 
 @router.get("/account")
@@ -189,8 +218,13 @@ def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
     ctx = console(request)
     visible = visible_endpoints(request, who)
     shown = [describe(e) for e in ctx.store.list_endpoints() if visible is None or e.name in visible]
-    return render("endpoints.html", who, local=endpoint_url(ctx.engine_url), local_name=ctx.endpoint_name,
-                  endpoints=shown)
+    return render(
+        "endpoints.html",
+        who,
+        local=endpoint_url(ctx.engine_url),
+        local_name=ctx.endpoint_name,
+        endpoints=shown,
+    )
 
 
 @router.get("/endpoints/{name}/probe")
@@ -202,6 +236,10 @@ def endpoint_probe_fragment(request: Request, name: EndpointName, who: Principal
 @router.get("/teams")
 def teams_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
     store = console(request).store
-    return render("teams.html", who, teams=Teams(store).list(),
-                  usernames=[u.username for u in store.list_users()],
-                  endpoint_names=[e.name for e in store.list_endpoints()])
+    return render(
+        "teams.html",
+        who,
+        teams=Teams(store).list(),
+        usernames=[u.username for u in store.list_users()],
+        endpoint_names=[e.name for e in store.list_endpoints()],
+    )

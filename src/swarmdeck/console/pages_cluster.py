@@ -31,8 +31,9 @@ router = APIRouter(include_in_schema=False)
 SHARED_TAGS_CHECKED = 200  # the manifest page looks for other tags on the digest among this many
 
 
-def _swarm_page(request: Request, who: Principal, template: str, section: str,
-                read: Callable[[Target], dict[str, Any]]) -> HTMLResponse:
+def _swarm_page(
+    request: Request, who: Principal, template: str, section: str, read: Callable[[Target], dict[str, Any]]
+) -> HTMLResponse:
     """A page of the chosen endpoint's swarm; off a manager, the refusal (409) with the
     selector, so that another endpoint can be chosen from there."""
     t = on_page(request, who)
@@ -57,14 +58,16 @@ def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 @router.get("/swarm/nodes/{node_id}")
 def node_page(request: Request, node_id: NodeRef, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(request, who, "swarm_node.html", "/swarm",
-                       lambda t: {"node": cluster.get_node(t.client, node_id)})
+    return _swarm_page(
+        request, who, "swarm_node.html", "/swarm", lambda t: {"node": cluster.get_node(t.client, node_id)}
+    )
 
 
 @router.get("/services")
 def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(request, who, "services.html", "/services",
-                       lambda t: {"services": cluster.list_services(t.client)})
+    return _swarm_page(
+        request, who, "services.html", "/services", lambda t: {"services": cluster.list_services(t.client)}
+    )
 
 
 @router.get("/services/{ref}")
@@ -78,14 +81,16 @@ def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HT
 
 @router.get("/stacks")
 def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(request, who, "stacks.html", "/stacks",
-                       lambda t: {"stacks": cluster.list_stacks(t.client)})
+    return _swarm_page(
+        request, who, "stacks.html", "/stacks", lambda t: {"stacks": cluster.list_stacks(t.client)}
+    )
 
 
 @router.get("/stacks/{name}")
 def stack_page(request: Request, name: StackName, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(request, who, "stack.html", "/stacks",
-                       lambda t: {"stack": cluster.get_stack(t.client, name)})
+    return _swarm_page(
+        request, who, "stack.html", "/stacks", lambda t: {"stack": cluster.get_stack(t.client, name)}
+    )
 
 
 @router.get("/registries")
@@ -97,8 +102,9 @@ def registries_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 
 @router.get("/registries/{name}")
-def catalog_page(request: Request, name: RegistryName, paging: PagingQuery,
-                 who: Principal = READ) -> HTMLResponse:
+def catalog_page(
+    request: Request, name: RegistryName, paging: PagingQuery, who: Principal = READ
+) -> HTMLResponse:
     reg = registries(request)
     record = describe(reg.get(name))
     found = reg.repositories(name, paging, refresh=False)
@@ -118,14 +124,23 @@ def repository_page(
     found = reg.tags(name, repository, paging, refresh=False)
     t = on_page(request, who)
     return render(
-        "registry_repository.html", who, reg=record, repository=repository, found=found, q=paging.q,
-        usage=_usage(reg, name, repository, t), ep=t.endpoint,
+        "registry_repository.html",
+        who,
+        reg=record,
+        repository=repository,
+        found=found,
+        q=paging.q,
+        usage=_usage(reg, name, repository, t),
+        ep=t.endpoint,
     )
 
 
 @router.get("/registries/{name}/manifest")
 def manifest_page(
-    request: Request, name: RegistryName, repository: Repository, reference: TagOrDigest,
+    request: Request,
+    name: RegistryName,
+    repository: Repository,
+    reference: TagOrDigest,
     who: Principal = READ,
 ) -> HTMLResponse:
     reg = registries(request)

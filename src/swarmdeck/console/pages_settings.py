@@ -17,5 +17,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/settings")
 def settings_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
-    return render("settings.html", who, allowed_host_paths=settings_of(request.app).allowed_host_paths(),
-                  never_allowed=ENGINE_PATHS)
+    return render(
+        "settings.html",
+        who,
+        allowed_host_paths=settings_of(request.app).allowed_host_paths(),
+        never_allowed=ENGINE_PATHS,
+    )

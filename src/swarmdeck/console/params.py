@@ -44,17 +44,24 @@ StackName = Annotated[str, _path("stack", "the stack"), _checked("stack")]
 # The same grammars for names inside request bodies (a service's networks: the engine answers
 # an empty or unknown one with a 500, or the SDK with an error of its own).
 NetworkName = Annotated[str, _checked("network")]
-ImageRef = Annotated[str, Path(min_length=1, max_length=MAX_REFERENCE, description=(
-    "the image: a reference (registry:5000/repo:tag, repo@sha256:…) or an image ID")),
-    AfterValidator(check_image)]
+ImageRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_REFERENCE,
+        description=("the image: a reference (registry:5000/repo:tag, repo@sha256:…) or an image ID"),
+    ),
+    AfterValidator(check_image),
+]
 
 # The store's rules for its names (store.repository and store.teams).
 _NAME = r"^[A-Za-z0-9._-]{1,64}$"
 UserName = Annotated[str, Path(pattern=_NAME, description="1 to 64 letters, digits, '.', '_' or '-'")]
 TeamName = Annotated[str, Path(pattern=_NAME, description="1 to 64 letters, digits, '.', '_' or '-'")]
 EndpointName = Annotated[str, Path(pattern=_NAME, description="1 to 64 letters, digits, '.', '_' or '-'")]
-RegistryName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
-                                   description="the registry's name in the console")]
+RegistryName = Annotated[
+    str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$", description="the registry's name in the console")
+]
 TokenId = Annotated[int, Path(ge=1, le=MAX_INT, description="the token's id")]
 
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]

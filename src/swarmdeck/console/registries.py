@@ -120,8 +120,9 @@ class _Cache:
         self, key: tuple[str, ...], fetch: Callable[[], list[str]], lock: threading.Lock
     ) -> None:
         if lock.acquire(blocking=False):  # else a fetch of this key is under way
-            threading.Thread(target=self._renew, args=(key, fetch, lock), daemon=True,
-                             name="registry-cache").start()
+            threading.Thread(
+                target=self._renew, args=(key, fetch, lock), daemon=True, name="registry-cache"
+            ).start()
 
     def _renew(self, key: tuple[str, ...], fetch: Callable[[], list[str]], lock: threading.Lock) -> None:
         try:
@@ -200,7 +201,12 @@ class Registries:
         return self.store.get(name)
 
     def add(
-        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None,
+        self,
+        name: str,
+        address: str,
+        username: str | None,
+        password: str | None,
+        ca_pem: str | None,
         allowed_realms: list[str] | None = None,
     ) -> RegistryRecord:
         if name == MANAGED_NAME:

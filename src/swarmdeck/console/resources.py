@@ -38,8 +38,9 @@ _DOCKERFILE = re.compile(r"^[A-Za-z0-9_./-]{1,255}$")
 
 def check_name(kind: str, name: str) -> str:
     if not _NAME.match(name):
-        raise ConsoleError(f"{kind} name {name!r}: use letters, digits, '_', '.' or '-' "
-                           "(starting with a letter or digit)")
+        raise ConsoleError(
+            f"{kind} name {name!r}: use letters, digits, '_', '.' or '-' (starting with a letter or digit)"
+        )
     return name
 
 
@@ -54,8 +55,9 @@ def check_target(image: str, digest: bool = True) -> str:
     try:
         (imageref.parse if digest else imageref.parse_tagged)(image)
     except InvalidReference as exc:
-        raise ConsoleError(f"{shown(image)} is not an image reference ({exc}): like "
-                           "registry:5000/repo:tag") from None
+        raise ConsoleError(
+            f"{shown(image)} is not an image reference ({exc}): like registry:5000/repo:tag"
+        ) from None
     return image
 
 
@@ -136,14 +138,18 @@ def _all_containers(client: docker.DockerClient, state: str | None = None) -> li
 
 def _matches(raw: dict[str, Any], needle: str) -> bool:
     labels = raw.get("Labels") or {}
-    return (needle in _name(raw).lower() or needle in str(raw.get("Image", "")).lower()
-            or needle in _first(labels, STACK_LABELS).lower()
-            or needle in _first(labels, SERVICE_LABELS).lower()
-            or str(raw.get("Id", "")).startswith(needle))
+    return (
+        needle in _name(raw).lower()
+        or needle in str(raw.get("Image", "")).lower()
+        or needle in _first(labels, STACK_LABELS).lower()
+        or needle in _first(labels, SERVICE_LABELS).lower()
+        or str(raw.get("Id", "")).startswith(needle)
+    )
 
 
-def list_containers(client: docker.DockerClient, q: str = "", state: str = "", page: int = 1,
-                    per_page: int = 50) -> Page:
+def list_containers(
+    client: docker.DockerClient, q: str = "", state: str = "", page: int = 1, per_page: int = 50
+) -> Page:
     """Filter by state (on the engine), search names/images/stacks/services/IDs, then page."""
     if state and state not in STATES:
         raise ConsoleError(f"unknown state {state!r} (one of {', '.join(STATES)})")
@@ -155,7 +161,7 @@ def list_containers(client: docker.DockerClient, q: str = "", state: str = "", p
         found = [r for r in found if _matches(r, needle)]
     start = (page - 1) * per_page
     # Rows are made for the page only: on a big host that is most of the console's own work.
-    return Page([_row(r) for r in found[start:start + per_page]], len(found), page, per_page)
+    return Page([_row(r) for r in found[start : start + per_page]], len(found), page, per_page)
 
 
 def inspect_container(client: docker.DockerClient, ref: str, reveal_env: bool = True) -> dict[str, Any]:
@@ -167,8 +173,9 @@ def inspect_container(client: docker.DockerClient, ref: str, reveal_env: bool = 
     return envmask.container(info, reveal_env)
 
 
-def container_action(client: docker.DockerClient, ref: str, action: str, timeout: int | None = None,
-                     force: bool = False) -> None:
+def container_action(
+    client: docker.DockerClient, ref: str, action: str, timeout: int | None = None, force: bool = False
+) -> None:
     api = client.api
     calls = {
         "start": lambda: api.start(ref),
@@ -196,8 +203,9 @@ class LineStream:
 
     def __init__(self, client: docker.DockerClient, ref: str, tail: int, since: int | None = None) -> None:
         try:
-            self._stream = client.api.logs(ref, stdout=True, stderr=True, stream=True, follow=True,
-                                           tail=tail, since=since)
+            self._stream = client.api.logs(
+                ref, stdout=True, stderr=True, stream=True, follow=True, tail=tail, since=since
+            )
         except docker.errors.DockerException as exc:
             raise engine_error(f"logs of {ref}", exc) from exc
         self._lines = self._split()
@@ -230,8 +238,11 @@ def container_stats(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     them); a container that is not running has no figures, only ``running: false``.
     """
     info = inspect_container(client, ref)
-    answer: dict[str, Any] = {"id": info["Id"], "name": info["Name"].lstrip("/"),
-                              "running": bool(info["State"].get("Running"))}
+    answer: dict[str, Any] = {
+        "id": info["Id"],
+        "name": info["Name"].lstrip("/"),
+        "running": bool(info["State"].get("Running")),
+    }
     if not answer["running"]:
         return answer
     try:
@@ -239,8 +250,9 @@ def container_stats(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     except docker.errors.DockerException as exc:
         raise engine_error(f"stats of {ref}", exc) from exc
     cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
-    cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - \
-        (pre.get("cpu_usage") or {}).get("total_usage", 0)
+    cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (pre.get("cpu_usage") or {}).get(
+        "total_usage", 0
+    )
     system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
     cpus = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or []) or 1
     memory = raw.get("memory_stats") or {}
@@ -251,16 +263,19 @@ def container_stats(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     limit = memory.get("limit", 0)
     networks = (raw.get("networks") or {}).values()
     block = (raw.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
-    return {**answer,
-            "cpu_percent": round(cpu_delta / system_delta * cpus * 100, 2) if system_delta > 0 else 0.0,
-            "online_cpus": cpus,
-            "memory_usage": used, "memory_limit": limit,
-            "memory_percent": round(used / limit * 100, 2) if limit else 0.0,
-            "net_rx": sum(n.get("rx_bytes", 0) for n in networks),
-            "net_tx": sum(n.get("tx_bytes", 0) for n in networks),
-            "block_read": sum(b.get("value", 0) for b in block if str(b.get("op")).lower() == "read"),
-            "block_write": sum(b.get("value", 0) for b in block if str(b.get("op")).lower() == "write"),
-            "pids": (raw.get("pids_stats") or {}).get("current", 0)}
+    return {
+        **answer,
+        "cpu_percent": round(cpu_delta / system_delta * cpus * 100, 2) if system_delta > 0 else 0.0,
+        "online_cpus": cpus,
+        "memory_usage": used,
+        "memory_limit": limit,
+        "memory_percent": round(used / limit * 100, 2) if limit else 0.0,
+        "net_rx": sum(n.get("rx_bytes", 0) for n in networks),
+        "net_tx": sum(n.get("tx_bytes", 0) for n in networks),
+        "block_read": sum(b.get("value", 0) for b in block if str(b.get("op")).lower() == "read"),
+        "block_write": sum(b.get("value", 0) for b in block if str(b.get("op")).lower() == "write"),
+        "pids": (raw.get("pids_stats") or {}).get("current", 0),
+    }
 
 
 @dataclass
@@ -305,16 +320,31 @@ def container_request(client: docker.DockerClient, spec: ContainerSpec) -> dict[
     try:
         host_config = api.create_host_config(
             binds=[f"{src}:{dst}:{'ro' if ro else 'rw'}" for src, dst, ro in spec.volumes] or None,
-            port_bindings=bindings or None, network_mode=spec.network, restart_policy=policy,
-            mem_limit=spec.memory, nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
-            init=spec.init or None)
-        networking = api.create_networking_config({spec.network: api.create_endpoint_config()}) \
-            if spec.network else None
-        return dict(api.create_container_config(
-            spec.image, spec.command, detach=True, environment=spec.env or None,
-            ports=[tuple(p.split("/", 1)) for p in sorted(bindings)] or None,
-            volumes=[dst for _, dst, _ in spec.volumes] or None, labels=spec.labels or None,
-            host_config=host_config, networking_config=networking))
+            port_bindings=bindings or None,
+            network_mode=spec.network,
+            restart_policy=policy,
+            mem_limit=spec.memory,
+            nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+            init=spec.init or None,
+        )
+        networking = (
+            api.create_networking_config({spec.network: api.create_endpoint_config()})
+            if spec.network
+            else None
+        )
+        return dict(
+            api.create_container_config(
+                spec.image,
+                spec.command,
+                detach=True,
+                environment=spec.env or None,
+                ports=[tuple(p.split("/", 1)) for p in sorted(bindings)] or None,
+                volumes=[dst for _, dst, _ in spec.volumes] or None,
+                labels=spec.labels or None,
+                host_config=host_config,
+                networking_config=networking,
+            )
+        )
     except docker.errors.DockerException as exc:  # the SDK's own refusals of a value
         raise ConsoleError(f"the container's settings: {exc}") from exc
 
@@ -330,8 +360,13 @@ def _container_field(path: tuple[str | int, ...]) -> str:
     return format_path(path)
 
 
-def create_container(client: docker.DockerClient, name: str | None, body: dict[str, Any],
-                     policy: WorkloadPolicy, start: bool = True) -> ContainerRow:
+def create_container(
+    client: docker.DockerClient,
+    name: str | None,
+    body: dict[str, Any],
+    policy: WorkloadPolicy,
+    start: bool = True,
+) -> ContainerRow:
     """Create (and start) the container ``body`` describes once ``policy`` allows it; a
     container that fails to start is removed again."""
     refuse(policy.container(body, facts_for(policy, client)), _container_field)
@@ -354,8 +389,9 @@ def create_container(client: docker.DockerClient, name: str | None, body: dict[s
     return _row(api.containers(all=True, filters={"id": container_id})[0])
 
 
-def run_container(client: docker.DockerClient, spec: ContainerSpec, policy: WorkloadPolicy,
-                  start: bool = True) -> ContainerRow:
+def run_container(
+    client: docker.DockerClient, spec: ContainerSpec, policy: WorkloadPolicy, start: bool = True
+) -> ContainerRow:
     """``docker run -d``: create (and start) a container from ``spec``, as ``policy`` allows."""
     return create_container(client, spec.name, container_request(client, spec), policy, start)
 
@@ -382,8 +418,16 @@ def list_images(client: docker.DockerClient) -> list[ImageRow]:
         images = client.api.images()
     except docker.errors.DockerException as exc:
         raise engine_error("listing images failed", exc) from exc
-    rows = [ImageRow(i["Id"], [t for t in i.get("RepoTags") or [] if t != "<none>:<none>"],
-                     i.get("Size", 0), i.get("Created", 0), users.get(i["Id"], 0)) for i in images]
+    rows = [
+        ImageRow(
+            i["Id"],
+            [t for t in i.get("RepoTags") or [] if t != "<none>:<none>"],
+            i.get("Size", 0),
+            i.get("Created", 0),
+            users.get(i["Id"], 0),
+        )
+        for i in images
+    ]
     return sorted(rows, key=lambda r: (not r.tags, r.tags[:1], r.id))
 
 
@@ -447,16 +491,26 @@ def check_context(upload: BinaryIO, dockerfile: str) -> str:
     return "gzip" if magic == b"\x1f\x8b" else ""
 
 
-def start_build(client: docker.DockerClient, upload: BinaryIO, tag: str,
-                dockerfile: str = "Dockerfile") -> Iterator[dict[str, Any]]:
+def start_build(
+    client: docker.DockerClient, upload: BinaryIO, tag: str, dockerfile: str = "Dockerfile"
+) -> Iterator[dict[str, Any]]:
     """Start ``docker build -t TAG -`` from an uploaded context; build errors (a failing RUN)
     arrive as events with an ``error`` key."""
     check_target(tag, digest=False)
     encoding = check_context(upload, dockerfile)
     try:
-        return _whole_lines(client.api.build(fileobj=upload, custom_context=True, encoding=encoding or None,
-                                             tag=tag, dockerfile=dockerfile, rm=True, forcerm=True,
-                                             decode=True))
+        return _whole_lines(
+            client.api.build(
+                fileobj=upload,
+                custom_context=True,
+                encoding=encoding or None,
+                tag=tag,
+                dockerfile=dockerfile,
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+        )
     except docker.errors.DockerException as exc:
         raise engine_error(f"building {tag} failed", exc) from exc
 
@@ -497,10 +551,21 @@ def list_networks(client: docker.DockerClient) -> list[dict[str, Any]]:
         raw = client.api.networks()
     except docker.errors.DockerException as exc:
         raise engine_error("listing networks failed", exc) from exc
-    return sorted(({"id": n["Id"], "name": n["Name"], "driver": n.get("Driver", ""),
-                    "scope": n.get("Scope", ""), "internal": n.get("Internal", False),
-                    "labels": n.get("Labels") or {}, "containers": sorted(users.get(n["Name"], []))}
-                   for n in raw), key=lambda n: n["name"])
+    return sorted(
+        (
+            {
+                "id": n["Id"],
+                "name": n["Name"],
+                "driver": n.get("Driver", ""),
+                "scope": n.get("Scope", ""),
+                "internal": n.get("Internal", False),
+                "labels": n.get("Labels") or {},
+                "containers": sorted(users.get(n["Name"], [])),
+            }
+            for n in raw
+        ),
+        key=lambda n: n["name"],
+    )
 
 
 def inspect_network(client: docker.DockerClient, ref: str) -> dict[str, Any]:
@@ -510,14 +575,26 @@ def inspect_network(client: docker.DockerClient, ref: str) -> dict[str, Any]:
         raise engine_error(f"network {ref}", exc) from exc
 
 
-def create_network(client: docker.DockerClient, name: str, policy: WorkloadPolicy, driver: str = "bridge",
-                   internal: bool = False, attachable: bool = False,
-                   labels: dict[str, str] | None = None) -> dict[str, Any]:
+def create_network(
+    client: docker.DockerClient,
+    name: str,
+    policy: WorkloadPolicy,
+    driver: str = "bridge",
+    internal: bool = False,
+    attachable: bool = False,
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
     check_name("network", name)
     refuse(policy.network({"Name": name, "Driver": driver, "Labels": labels or {}}), _body_field)
     try:
-        created = client.api.create_network(name, driver=driver, internal=internal, check_duplicate=True,
-                                             attachable=attachable or None, labels=labels or None)
+        created = client.api.create_network(
+            name,
+            driver=driver,
+            internal=internal,
+            check_duplicate=True,
+            attachable=attachable or None,
+            labels=labels or None,
+        )
     except docker.errors.DockerException as exc:
         raise engine_error(f"creating network {name} failed", exc) from exc
     return inspect_network(client, created["Id"])
@@ -536,9 +613,19 @@ def list_volumes(client: docker.DockerClient) -> list[dict[str, Any]]:
         raw = client.api.volumes().get("Volumes") or []
     except docker.errors.DockerException as exc:
         raise engine_error("listing volumes failed", exc) from exc
-    return sorted(({"name": v["Name"], "driver": v.get("Driver", ""), "mountpoint": v.get("Mountpoint", ""),
-                    "labels": v.get("Labels") or {}, "containers": sorted(users.get(v["Name"], []))}
-                   for v in raw), key=lambda v: v["name"])
+    return sorted(
+        (
+            {
+                "name": v["Name"],
+                "driver": v.get("Driver", ""),
+                "mountpoint": v.get("Mountpoint", ""),
+                "labels": v.get("Labels") or {},
+                "containers": sorted(users.get(v["Name"], [])),
+            }
+            for v in raw
+        ),
+        key=lambda v: v["name"],
+    )
 
 
 def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any]:
@@ -548,8 +635,13 @@ def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any]:
         raise engine_error(f"volume {name}", exc) from exc
 
 
-def create_volume(client: docker.DockerClient, name: str, policy: WorkloadPolicy, driver: str = "local",
-                  labels: dict[str, str] | None = None) -> dict[str, Any]:
+def create_volume(
+    client: docker.DockerClient,
+    name: str,
+    policy: WorkloadPolicy,
+    driver: str = "local",
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
     check_name("volume", name)
     refuse(policy.volume({"Name": name, "Driver": driver, "Labels": labels or {}}), _body_field)
     try:
@@ -568,9 +660,17 @@ def remove_volume(client: docker.DockerClient, name: str, force: bool = False) -
 
 
 # --- live state -----------------------------------------------------------------------
-_EVENT_STATES = {"start": "running", "unpause": "running", "restart": "running", "die": "exited",
-                 "stop": "exited", "kill": None, "pause": "paused", "create": "created",
-                 "destroy": "removed"}
+_EVENT_STATES = {
+    "start": "running",
+    "unpause": "running",
+    "restart": "running",
+    "die": "exited",
+    "stop": "exited",
+    "kill": None,
+    "pause": "paused",
+    "create": "created",
+    "destroy": "removed",
+}
 
 
 def container_event(client: docker.DockerClient, event: dict[str, Any]) -> dict[str, Any] | None:

@@ -94,8 +94,9 @@ class Authenticator:
         record = self.store.get_session(session_id)
         return (session_id, record) if record else None
 
-    def identify(self, method: str, authorization: str | None, cookie: str | None,
-                 csrf_header: str | None) -> Principal | None:
+    def identify(
+        self, method: str, authorization: str | None, cookie: str | None, csrf_header: str | None
+    ) -> Principal | None:
         """The caller, or None when anonymous; a bad token or a missing CSRF token refuses."""
         if authorization:
             scheme, _, value = authorization.partition(" ")
@@ -112,9 +113,9 @@ class Authenticator:
             return None
         session_id, record = found
         if method not in SAFE_METHODS and not (
-                csrf_header and hmac.compare_digest(csrf_header, record.csrf_token)):
-            raise ConsoleError(f"missing or wrong CSRF token: send the session's token in {CSRF_HEADER}",
-                               403)
+            csrf_header and hmac.compare_digest(csrf_header, record.csrf_token)
+        ):
+            raise ConsoleError(f"missing or wrong CSRF token: send the session's token in {CSRF_HEADER}", 403)
         return Principal(record.user, "session", session_id, record.csrf_token)
 
 
@@ -122,8 +123,9 @@ class LoginThrottle:
     """Failed logins: at most ``limit`` per (username, client) within ``window`` seconds, and
     per account a delay that grows with its failures in a row (``delays``)."""
 
-    def __init__(self, store: Store, limit: int = 5, window: float = 300.0,
-                 delays: DelaySchedule | None = None) -> None:
+    def __init__(
+        self, store: Store, limit: int = 5, window: float = 300.0, delays: DelaySchedule | None = None
+    ) -> None:
         self.failures = LoginFailures(store)
         self.accounts = AccountDelays(store, delays)
         self.limit = limit

@@ -32,8 +32,9 @@ def event(data: Any, name: str | None = None) -> str:
     return f"{head}data: {json.dumps(data)}\n\n"
 
 
-async def pump(items: Iterable[Any], close: Callable[[], None],
-               keepalive: float = 15.0) -> AsyncIterator[Any]:
+async def pump(
+    items: Iterable[Any], close: Callable[[], None], keepalive: float = 15.0
+) -> AsyncIterator[Any]:
     """Yield the items of a blocking iterable; ``None`` now and then means "no news yet"."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -69,5 +70,6 @@ async def pump(items: Iterable[Any], close: Callable[[], None],
 
 
 def stream(body: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(body, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        body, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

@@ -67,13 +67,18 @@ def facts_for(policy: WorkloadPolicy, client: docker.DockerClient) -> Facts:
         raise ConsoleError(str(exc), 502) from exc
 
 
-def refuse(violations: Sequence[Violation], field: Callable[[Path], str] = format_path,
-           what: str = "") -> None:
+def refuse(
+    violations: Sequence[Violation], field: Callable[[Path], str] = format_path, what: str = ""
+) -> None:
     """A 403 naming each refused key (``field`` says it in the request's words)."""
     if violations:
         lead = f"{what}: " if what else ""
-        raise ConsoleError("refused by the workload policy: " + lead
-                           + "; ".join(f"{field(v.path)}: {v.message}" for v in violations), 403)
+        raise ConsoleError(
+            "refused by the workload policy: "
+            + lead
+            + "; ".join(f"{field(v.path)}: {v.message}" for v in violations),
+            403,
+        )
 
 
 def prepare(request: Request, t: Target, action: str, target: str, make: Callable[[], T]) -> T:
@@ -94,14 +99,20 @@ def audit_target(base: str, description: str) -> str:
 # --- settings -------------------------------------------------------------------------
 class WorkloadSettingsIn(BaseModel):
     allowed_host_paths: list[str] = Field(
-        max_length=MAX_PATHS, description=(
+        max_length=MAX_PATHS,
+        description=(
             "host directories under which non-admins may bind (absolute paths, normalised; "
-            "the engine's socket and state directories are never allowed)"))
+            "the engine's socket and state directories are never allowed)"
+        ),
+    )
 
 
 def _settings(paths: list[str]) -> dict[str, Any]:
-    return {"allowed_host_paths": paths, "never_allowed": list(ENGINE_PATHS),
-            "note": "symlinks are not resolved: allow directories non-admins cannot plant links in"}
+    return {
+        "allowed_host_paths": paths,
+        "never_allowed": list(ENGINE_PATHS),
+        "note": "symlinks are not resolved: allow directories non-admins cannot plant links in",
+    }
 
 
 @router.get("/settings/workloads", tags=["settings"])
@@ -111,12 +122,12 @@ def get_workload_settings(request: Request, _: Principal = ADMIN) -> dict[str, A
 
 
 @router.put("/settings/workloads", tags=["settings"])
-def put_workload_settings(request: Request, body: WorkloadSettingsIn,
-                          who: Principal = ADMIN) -> dict[str, Any]:
+def put_workload_settings(
+    request: Request, body: WorkloadSettingsIn, who: Principal = ADMIN
+) -> dict[str, Any]:
     """Replace the host paths non-admins may bind under (an empty list allows none)."""
     if any(len(p) > MAX_PATH_LENGTH for p in body.allowed_host_paths):
         raise ConsoleError(f"a host path is at most {MAX_PATH_LENGTH} characters")
     target = "allowed host paths: " + (", ".join(body.allowed_host_paths) or "none")
     with audited(request, who, "settings.workloads", target=target, endpoint=""):
         return _settings(settings_of(request.app).set_allowed_host_paths(body.allowed_host_paths))
-

@@ -42,14 +42,26 @@ GRAMMARS: dict[str, Grammar] = {
     "container": Grammar(_RESTRICTED, 255, f"a container name ({_RESTRICTED_HINT}) or ID"),
     "volume": Grammar(_RESTRICTED, 255, f"a volume name ({_RESTRICTED_HINT})"),
     "node": Grammar(_RESTRICTED, 253, f"a node ID or hostname ({_RESTRICTED_HINT})"),
-    "network": Grammar(re.compile(r"(?!\.\.?\Z)[^/\x00-\x1f\x7f]+"), 255,
-                       "a network name or ID (no '/' or control characters, not '.' or '..')"),
-    "service": Grammar(re.compile(r"[a-zA-Z0-9]+(?:[-_]+[a-zA-Z0-9]+)*"), 63,
-                       "a service name or ID (letters and digits, joined by '-' or '_')"),
-    "secret": Grammar(re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?"), 64,
-                      "a secret name or ID (letters, digits, and '_', '.' or '-' inside)"),
-    "config": Grammar(re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?"), 64,
-                      "a config name or ID (letters, digits, and '_', '.' or '-' inside)"),
+    "network": Grammar(
+        re.compile(r"(?!\.\.?\Z)[^/\x00-\x1f\x7f]+"),
+        255,
+        "a network name or ID (no '/' or control characters, not '.' or '..')",
+    ),
+    "service": Grammar(
+        re.compile(r"[a-zA-Z0-9]+(?:[-_]+[a-zA-Z0-9]+)*"),
+        63,
+        "a service name or ID (letters and digits, joined by '-' or '_')",
+    ),
+    "secret": Grammar(
+        re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?"),
+        64,
+        "a secret name or ID (letters, digits, and '_', '.' or '-' inside)",
+    ),
+    "config": Grammar(
+        re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?"),
+        64,
+        "a config name or ID (letters, digits, and '_', '.' or '-' inside)",
+    ),
     "task": Grammar(re.compile(r"[a-z0-9]+"), 25, "a task ID (lower-case letters and digits)"),
     "stack": Grammar(_RESTRICTED, 63, f"a stack name ({_RESTRICTED_HINT})"),
 }
@@ -85,8 +97,10 @@ def segment(value: str, *, slashes: bool = False) -> str:
     if "/" in value and not slashes:
         raise InvalidName(f"{shown(value)}: a '/' would leave the engine route it is meant for")
     if any(part in ("", ".", "..") for part in parts) or _CONTROL.search(value):
-        raise InvalidName(f"{shown(value)}: an empty part, '.', '..' or a control character "
-                          "would leave the engine route it is meant for")
+        raise InvalidName(
+            f"{shown(value)}: an empty part, '.', '..' or a control character "
+            "would leave the engine route it is meant for"
+        )
     return urllib.parse.quote(value, safe="/:" if slashes else ":")
 
 

@@ -74,7 +74,7 @@ class Reference:
     def path(self) -> str:
         """The repository path within its registry (``library/redis`` for ``redis``)."""
         if self.domain:
-            return self.name[len(self.domain) + 1:]
+            return self.name[len(self.domain) + 1 :]
         return self.name if "/" in self.name else f"library/{self.name}"
 
     @property
@@ -83,8 +83,11 @@ class Reference:
         return familiar(self.name)
 
     def __str__(self) -> str:
-        return (self.name + (f":{self.tag}" if self.tag is not None else "")
-                + (f"@{self.digest}" if self.digest is not None else ""))
+        return (
+            self.name
+            + (f":{self.tag}" if self.tag is not None else "")
+            + (f"@{self.digest}" if self.digest is not None else "")
+        )
 
 
 def _is_domain(first: str) -> bool:
@@ -108,7 +111,7 @@ def familiar(image: str) -> str:
     domain, remainder = split_docker_domain(image)
     if domain == DOCKER_HUB:
         if remainder.startswith("library/") and remainder.count("/") == 1:
-            return remainder[len("library/"):]
+            return remainder[len("library/") :]
         return remainder
     return f"{domain}/{remainder}"
 
@@ -128,16 +131,13 @@ def reference_error(text: str) -> str | None:
 def parse(text: str) -> Reference:
     """``text`` as a named reference, or ``InvalidReference`` saying why not."""
     if not text:
-        raise InvalidReference("invalid reference format: repository name must have at least "
-                               "one component")
+        raise InvalidReference("invalid reference format: repository name must have at least one component")
     if len(text) > MAX_REFERENCE:
-        raise InvalidReference(f"invalid reference format: longer than {MAX_REFERENCE} "
-                               "characters")
+        raise InvalidReference(f"invalid reference format: longer than {MAX_REFERENCE} characters")
     _, remainder = split_docker_domain(text)
     remote = remainder.split(":", 1)[0]  # as the CLI cuts it (a digest stays on)
     if remote.lower() != remote:
-        raise InvalidReference(f"invalid reference format: repository name ({remote}) "
-                               "must be lowercase")
+        raise InvalidReference(f"invalid reference format: repository name ({remote}) must be lowercase")
     match = _REFERENCE.fullmatch(text)
     if match is None:
         raise InvalidReference("invalid reference format")
@@ -169,9 +169,11 @@ def check_image(text: str) -> str:
     try:
         parse(text)
     except InvalidReference as exc:
-        raise InvalidReference(f"{text[:100]!r} is not an image reference or ID ({exc}); "
-                               "like registry:5000/repo:tag, repo@sha256:<hex> or an image "
-                               "ID") from None
+        raise InvalidReference(
+            f"{text[:100]!r} is not an image reference or ID ({exc}); "
+            "like registry:5000/repo:tag, repo@sha256:<hex> or an image "
+            "ID"
+        ) from None
     return text
 
 

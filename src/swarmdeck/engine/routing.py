@@ -45,4 +45,5 @@ def detect_routing(client: docker.DockerClient) -> tuple[Routing, str]:
         return Routing.MESH, "this kernel has IPVS: using Swarm's ingress routing mesh"
     return Routing.PROXY, (
         "this kernel has no IPVS, so Swarm's routing mesh cannot work here: "
-        "publishing through a proxy on every node instead")
+        "publishing through a proxy on every node instead"
+    )

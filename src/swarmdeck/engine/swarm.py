@@ -77,12 +77,23 @@ def default_route_address() -> str | None:
     if ip is None:
         return None
     try:
-        routes = json.loads(subprocess.run([ip, "-j", "route", "show", "default"], capture_output=True,
-                                           text=True, check=True, timeout=5).stdout or "[]")
+        routes = json.loads(
+            subprocess.run(
+                [ip, "-j", "route", "show", "default"], capture_output=True, text=True, check=True, timeout=5
+            ).stdout
+            or "[]"
+        )
         if not routes:
             return None
-        addrs = json.loads(subprocess.run([ip, "-j", "-4", "addr", "show", "dev", routes[0]["dev"]],
-                                          capture_output=True, text=True, check=True, timeout=5).stdout)
+        addrs = json.loads(
+            subprocess.run(
+                [ip, "-j", "-4", "addr", "show", "dev", routes[0]["dev"]],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=5,
+            ).stdout
+        )
     except (subprocess.SubprocessError, ValueError, KeyError):
         return None
     for link in addrs:
@@ -92,12 +103,12 @@ def default_route_address() -> str | None:
     return None
 
 
-def join_swarm(client: docker.DockerClient, manager_addr: str, token: str,
-               advertise_addr: str | None = None) -> SwarmState:
+def join_swarm(
+    client: docker.DockerClient, manager_addr: str, token: str, advertise_addr: str | None = None
+) -> SwarmState:
     """`docker swarm join --token TOKEN MANAGER`."""
     try:
-        client.swarm.join(remote_addrs=[manager_addr], join_token=token,
-                          advertise_addr=advertise_addr)
+        client.swarm.join(remote_addrs=[manager_addr], join_token=token, advertise_addr=advertise_addr)
     except docker.errors.APIError as exc:
         raise api_error(f"joining the swarm at {manager_addr} failed", exc) from exc
     return swarm_state(client)
@@ -116,8 +127,8 @@ def require_manager(client: docker.DockerClient) -> SwarmState:
         raise EngineError("this engine is not part of a swarm (run `swarmdeck swarm init`)")
     if not state.is_manager:
         raise EngineError(
-            f"this engine is a swarm worker (node {state.node_id[:12]}); "
-            "run the command against a manager")
+            f"this engine is a swarm worker (node {state.node_id[:12]}); run the command against a manager"
+        )
     client.swarm.reload()
     return state
 
@@ -127,15 +138,17 @@ def list_nodes(client: docker.DockerClient) -> list[NodeView]:
     views = []
     for node in client.nodes.list():
         spec, status = node.attrs["Spec"], node.attrs["Status"]
-        views.append(NodeView(
-            id=node.id,
-            hostname=node.attrs["Description"]["Hostname"],
-            role=spec.get("Role", ""),
-            availability=spec.get("Availability", ""),
-            state=status.get("State", ""),
-            addr=_node_addr(node.attrs),
-            labels=dict(spec.get("Labels") or {}),
-        ))
+        views.append(
+            NodeView(
+                id=node.id,
+                hostname=node.attrs["Description"]["Hostname"],
+                role=spec.get("Role", ""),
+                availability=spec.get("Availability", ""),
+                state=status.get("State", ""),
+                addr=_node_addr(node.attrs),
+                labels=dict(spec.get("Labels") or {}),
+            )
+        )
     return sorted(views, key=lambda n: (n.role != "manager", n.hostname, n.id))
 
 

@@ -112,9 +112,7 @@ class BaseImage:
             "suite": SUITE,
             "variant": VARIANT,
             "packages": sorted(self.packages),
-            "files": [
-                [f.path, f.mode, hashlib.sha256(f.content()).hexdigest()] for f in self.files
-            ],
+            "files": [[f.path, f.mode, hashlib.sha256(f.content()).hexdigest()] for f in self.files],
             "dirs": sorted(self.dirs),
             "symlinks": sorted(self.symlinks),
             "changes": list(self.changes),
@@ -183,9 +181,7 @@ BASE_IMAGES: dict[str, BaseImage] = {
             repository="swarmdeck-base/haproxy",
             tag="2.6",
             packages=("haproxy",),
-            files=(
-                RecipeFile("usr/local/bin/docker-entrypoint.sh", "haproxy-entrypoint.sh", 0o755),
-            ),
+            files=(RecipeFile("usr/local/bin/docker-entrypoint.sh", "haproxy-entrypoint.sh", 0o755),),
             dirs=("usr/local/etc/haproxy",),
             # The official image also sets STOPSIGNAL SIGUSR1 (soft stop); `docker import`
             # does not accept STOPSIGNAL, so this one stops on SIGTERM (hard stop).
@@ -325,8 +321,7 @@ def check_host() -> None:
     """Raise :class:`ImageError` unless this process can run debootstrap."""
     if shutil.which("debootstrap") is None:
         raise ImageError(
-            "debootstrap is not installed: run `apt-get install debootstrap` "
-            "to build base images offline"
+            "debootstrap is not installed: run `apt-get install debootstrap` to build base images offline"
         )
     if shutil.which("tar") is None:
         raise ImageError("tar is not installed: it is needed to import base images")
@@ -428,8 +423,7 @@ def _run_debootstrap(
         if log_tail:
             details += ["--- debootstrap.log (last lines) ---", *log_tail]
         raise ImageError(
-            f"debootstrap failed for {recipe.image} (exit {process.returncode}):\n"
-            + "\n".join(details)
+            f"debootstrap failed for {recipe.image} (exit {process.returncode}):\n" + "\n".join(details)
         )
 
 
@@ -598,9 +592,7 @@ def _select(roles: Sequence[str] | None) -> list[BaseImage]:
         return list(BASE_IMAGES.values())
     unknown = [role for role in roles if role not in BASE_IMAGES]
     if unknown:
-        raise ImageError(
-            f"unknown base image role(s) {', '.join(unknown)}; known: {', '.join(BASE_IMAGES)}"
-        )
+        raise ImageError(f"unknown base image role(s) {', '.join(unknown)}; known: {', '.join(BASE_IMAGES)}")
     return [BASE_IMAGES[role] for role in dict.fromkeys(roles)]
 
 

@@ -25,8 +25,14 @@ Progress = Callable[[str], None]
 
 # The Python of the base images (python:3.11-slim, Debian bookworm's python3).
 IMAGE_PYTHON = "3.11"
-_GLIBC_TAGS = ("manylinux2014", "manylinux_2_17", "manylinux_2_28", "manylinux_2_31",
-               "manylinux_2_34", "manylinux_2_36")
+_GLIBC_TAGS = (
+    "manylinux2014",
+    "manylinux_2_17",
+    "manylinux_2_28",
+    "manylinux_2_31",
+    "manylinux_2_34",
+    "manylinux_2_36",
+)
 _ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 WHEELHOUSE = "wheels"
 _STAMP = ".source-hash"
@@ -76,14 +82,29 @@ def build_wheel(project: Path, wheels: Path) -> None:
     _pip(["wheel", "--no-deps", "--wheel-dir", str(wheels), str(project)], project)
 
 
-def download_wheels(requirements: list[str], wheels: Path, arch: str, cwd: Path,
-                    constraints: Path | None = None) -> None:
+def download_wheels(
+    requirements: list[str], wheels: Path, arch: str, cwd: Path, constraints: Path | None = None
+) -> None:
     """``pip download`` binary wheels of ``requirements`` (and what they need) for the
     image's Python and ``arch`` into ``wheels``."""
     platforms = [arg for tag in _GLIBC_TAGS for arg in ("--platform", f"{tag}_{arch}")]
     pinned = ["--constraint", str(constraints)] if constraints else []
-    _pip(["download", "--only-binary=:all:", "--python-version", IMAGE_PYTHON,
-          "--implementation", "cp", *platforms, *pinned, "--dest", str(wheels), *requirements], cwd)
+    _pip(
+        [
+            "download",
+            "--only-binary=:all:",
+            "--python-version",
+            IMAGE_PYTHON,
+            "--implementation",
+            "cp",
+            *platforms,
+            *pinned,
+            "--dest",
+            str(wheels),
+            *requirements,
+        ],
+        cwd,
+    )
 
 
 def project_dependencies(app_dir: Path) -> list[str]:
@@ -104,19 +125,30 @@ def _source_hash(app_dir: Path, arch: str) -> str:
 
 
 def _pip(args: list[str], cwd: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
-                         cwd=cwd, capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if run.returncode != 0:
         tail = "\n".join((run.stderr or run.stdout).strip().splitlines()[-5:])
         raise ImageError(f"pip {args[0]} failed for {cwd}:\n{tail}")
 
 
-def build_image(client: docker.DockerClient, context: Path, tag: str,
-                buildargs: dict[str, str] | None = None, progress: Progress = _noop) -> str:
+def build_image(
+    client: docker.DockerClient,
+    context: Path,
+    tag: str,
+    buildargs: dict[str, str] | None = None,
+    progress: Progress = _noop,
+) -> str:
     """``docker build -t TAG --build-arg … CONTEXT``; returns the image ID."""
     try:
-        stream = client.api.build(path=str(context), tag=tag, buildargs=buildargs or {},
-                                  rm=True, forcerm=True, decode=True)
+        stream = client.api.build(
+            path=str(context), tag=tag, buildargs=buildargs or {}, rm=True, forcerm=True, decode=True
+        )
         image_id = ""
         for event in _events(stream, f"building {tag}"):
             line = (event.get("stream") or "").strip()

@@ -46,8 +46,10 @@ DATA_DIR = "/data"
 REQUIRED_FILES = ("swarmdeck/console/static/vendor/htmx.min.js", "swarmdeck/console/templates/base.html")
 _STAMP = ".source-hash"
 
-HEALTH_PROBE = ("import sys, urllib.request; "
-                "urllib.request.urlopen('http://127.0.0.1:%s/api/health' % sys.argv[1], timeout=2)")
+HEALTH_PROBE = (
+    "import sys, urllib.request; "
+    "urllib.request.urlopen('http://127.0.0.1:%s/api/health' % sys.argv[1], timeout=2)"
+)
 
 DOCKERFILE = f"""\
 # swarmdeck's console (made by swarmdeck.images.console_image; BASE: a Python 3.11 image
@@ -91,9 +93,11 @@ def source_root() -> Path:
     """swarmdeck's source tree (the checkout this package runs from)."""
     root = Path(__file__).resolve().parents[3]
     if not (root / "pyproject.toml").is_file() or not (root / "src" / "swarmdeck").is_dir():
-        raise ImageError(f"the console image is built from swarmdeck's source tree, and {root} is not "
-                         "one (run swarmdeck from its checkout, installed with `pip install -e`; "
-                         "`swarmdeck up --no-console` goes without the console)")
+        raise ImageError(
+            f"the console image is built from swarmdeck's source tree, and {root} is not "
+            "one (run swarmdeck from its checkout, installed with `pip install -e`; "
+            "`swarmdeck up --no-console` goes without the console)"
+        )
     return root
 
 
@@ -110,8 +114,10 @@ def prepare_context(machine: str, progress: Progress, root: Path | None = None) 
     arch = image_arch(machine)
     vendor = root / "src" / "swarmdeck" / "console" / "static" / "vendor" / "htmx.min.js"
     if not vendor.is_file():
-        raise ImageError(f"{vendor} is missing: run `npm ci && bash scripts/build-static.sh` "
-                         "(scripts/setup.sh does) before building the console image")
+        raise ImageError(
+            f"{vendor} is missing: run `npm ci && bash scripts/build-static.sh` "
+            "(scripts/setup.sh does) before building the console image"
+        )
     context = context_dir(root)
     wheels = context / "wheels"
     constraints = _pins()
@@ -139,8 +145,9 @@ def prepare_context(machine: str, progress: Progress, root: Path | None = None) 
     return context
 
 
-def ensure_console_image(client: docker.DockerClient, base: str, progress: Progress,
-                         root: Path | None = None) -> ConsoleImage:
+def ensure_console_image(
+    client: docker.DockerClient, base: str, progress: Progress, root: Path | None = None
+) -> ConsoleImage:
     """``swarmdeck-console:<version>`` on ``base``, built only when its sources changed."""
     root = root or source_root()
     tag = image_tag()
@@ -173,8 +180,11 @@ def _pins() -> str:
 
 def _source_files(root: Path) -> list[Path]:
     files = [root / "pyproject.toml", root / "README.md"]
-    files += sorted(p for p in (root / "src" / "swarmdeck").rglob("*")
-                    if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    files += sorted(
+        p
+        for p in (root / "src" / "swarmdeck").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
     return files
 
 
@@ -205,5 +215,6 @@ def _check_wheel(wheels: Path) -> None:
     with zipfile.ZipFile(built[-1]) as wheel:
         missing = [f for f in REQUIRED_FILES if f not in wheel.namelist()]
     if missing:
-        raise ImageError(f"{built[-1].name} lacks {', '.join(missing)}: check the package data "
-                         "in pyproject.toml")
+        raise ImageError(
+            f"{built[-1].name} lacks {', '.join(missing)}: check the package data in pyproject.toml"
+        )

@@ -59,8 +59,9 @@ def engine_socket(endpoint: str | None) -> str:
     return url.removeprefix("unix://") if url.startswith("unix://") else ENGINE_SOCKET
 
 
-def compose_file(image: str, node_id: str, port: int, socket_path: str, registries: list[str],
-                 certs_dir: Path | None) -> dict:
+def compose_file(
+    image: str, node_id: str, port: int, socket_path: str, registries: list[str], certs_dir: Path | None
+) -> dict:
     """The stack's compose file (a dict, as ``docker stack deploy`` would read it)."""
     command = ["serve", "--host", "0.0.0.0", "--port", str(port), "--data-dir", DATA_DIR]
     for address in registries:
@@ -70,20 +71,30 @@ def compose_file(image: str, node_id: str, port: int, socket_path: str, registri
         {"type": "volume", "source": VOLUME, "target": DATA_DIR},
     ]
     if certs_dir is not None:
-        volumes.append({"type": "bind", "source": str(certs_dir), "target": str(CERTS_DIR),
-                        "read_only": True})
+        volumes.append(
+            {"type": "bind", "source": str(certs_dir), "target": str(CERTS_DIR), "read_only": True}
+        )
     return {
         "version": "3.8",
-        "services": {SERVICE: {
-            "image": image,
-            "command": command,
-            "volumes": volumes,
-            "networks": ["hostnet"],
-            "healthcheck": {"test": ["CMD", "python3", "-c", HEALTH_PROBE, str(port)],
-                            "interval": "5s", "timeout": "3s", "retries": 3, "start_period": "10s"},
-            "deploy": {"placement": {"constraints": [f"node.id == {node_id}"]},
-                       "restart_policy": {"condition": "any"}},
-        }},
+        "services": {
+            SERVICE: {
+                "image": image,
+                "command": command,
+                "volumes": volumes,
+                "networks": ["hostnet"],
+                "healthcheck": {
+                    "test": ["CMD", "python3", "-c", HEALTH_PROBE, str(port)],
+                    "interval": "5s",
+                    "timeout": "3s",
+                    "retries": 3,
+                    "start_period": "10s",
+                },
+                "deploy": {
+                    "placement": {"constraints": [f"node.id == {node_id}"]},
+                    "restart_policy": {"condition": "any"},
+                },
+            }
+        },
         "volumes": {VOLUME: {}},
         "networks": {"hostnet": {"external": True, "name": "host"}},
     }
@@ -107,11 +118,13 @@ def check_port_free(client: docker.DockerClient, port: int) -> None:
         raise PlatformError(
             f"port {port} is already in use on this host ({refusal}), so the console "
             f"cannot listen there; stop what holds it (`ss -ltnp 'sport = :{port}'`), give "
-            f"--console-port PORT, or --no-console")
+            f"--console-port PORT, or --no-console"
+        )
 
 
-def deploy(client: docker.DockerClient, image: str, port: int, registries: list[str],
-           endpoint: str | None) -> list[str]:
+def deploy(
+    client: docker.DockerClient, image: str, port: int, registries: list[str], endpoint: str | None
+) -> list[str]:
     """Deploy (or update, or leave unchanged) the `swarmdeck` stack; returns what it printed."""
     node_id = swarm_state(client).node_id
     certs = CERTS_DIR if CERTS_DIR.is_dir() else None
@@ -152,8 +165,10 @@ def running_container(client: docker.DockerClient):
                 return client.containers.get(container_id)
             except docker.errors.NotFound:
                 continue
-    raise PlatformError(f"the service {STACK}_{SERVICE} has no running task on this engine "
-                        "(`swarmdeck stack ps swarmdeck` shows why)")
+    raise PlatformError(
+        f"the service {STACK}_{SERVICE} has no running task on this engine "
+        "(`swarmdeck stack ps swarmdeck` shows why)"
+    )
 
 
 def read_setup_code(client: docker.DockerClient) -> str | None:

@@ -69,35 +69,66 @@ def service_progress(client: docker.DockerClient, service) -> ServiceProgress:
     mode = service.attrs["Spec"].get("Mode", {})
     # global: one task per eligible node, which is what the orchestrator created
     desired = int(mode["Replicated"].get("Replicas", 1)) if "Replicated" in mode else len(current)
-    problems = sorted({
-        _error(t) for t in tasks
-        if t["Status"]["State"] in FAILED_STATES
-        or (t.get("DesiredState") == "running" and t["Status"]["State"] == "pending"
-            and t["Status"].get("Err"))
-    })
+    problems = sorted(
+        {
+            _error(t)
+            for t in tasks
+            if t["Status"]["State"] in FAILED_STATES
+            or (
+                t.get("DesiredState") == "running"
+                and t["Status"]["State"] == "pending"
+                and t["Status"].get("Err")
+            )
+        }
+    )
     changed_at = service.attrs.get("UpdatedAt", "")
     changed = _stamp(changed_at)
-    failures = {t["ID"]: _error(t) for t in tasks if t["Status"]["State"] in FAILED_STATES
-                and (changed is None or (_stamp(t.get("CreatedAt")) or changed) >= changed)}
+    failures = {
+        t["ID"]: _error(t)
+        for t in tasks
+        if t["Status"]["State"] in FAILED_STATES
+        and (changed is None or (_stamp(t.get("CreatedAt")) or changed) >= changed)
+    }
     status = service.attrs.get("UpdateStatus") or {}
     update = status.get("State")
     if update in ("updating", "rollback_started"):
         running = min(running, desired - 1)
     halted = f"update {update}: {status.get('Message', '')}" if update in HALTED_UPDATES else ""
-    return ServiceProgress(service.name, running, desired, problems, running_ids,
-                           "Replicated" in mode, failures, halted, changed_at)
+    return ServiceProgress(
+        service.name,
+        running,
+        desired,
+        problems,
+        running_ids,
+        "Replicated" in mode,
+        failures,
+        halted,
+        changed_at,
+    )
 
 
 def _lagging(progress: list[ServiceProgress]) -> str:
-    lines = [f"{p.name}: {p.running}/{p.desired} running"
-             + (f" ({'; '.join(([p.halted] if p.halted else []) + p.problems[:3])})"
-                if p.problems or p.halted else "")
-             for p in progress if not p.converged or p.halted]
+    lines = [
+        f"{p.name}: {p.running}/{p.desired} running"
+        + (
+            f" ({'; '.join(([p.halted] if p.halted else []) + p.problems[:3])})"
+            if p.problems or p.halted
+            else ""
+        )
+        for p in progress
+        if not p.converged or p.halted
+    ]
     return ", ".join(lines or ["no services"])
 
 
-def watch(client: docker.DockerClient, stack: str, timeout: float, poll: float = STABLE_POLL,
-          fail_after: int | None = None, stop: threading.Event | None = None) -> Iterator[Snapshot]:
+def watch(
+    client: docker.DockerClient,
+    stack: str,
+    timeout: float,
+    poll: float = STABLE_POLL,
+    fail_after: int | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[Snapshot]:
     """Look at ``stack`` every ``poll`` seconds until it converges, fails or ``timeout`` passes.
 
     Converged means: all tasks running, and the same tasks still running a poll later — a
@@ -127,23 +158,30 @@ def watch(client: docker.DockerClient, stack: str, timeout: float, poll: float =
             previous = tasks
         else:
             previous = None
-        failing = [p for p in progress if fail_after and (
-            p.halted or (not p.converged and len(p.failures) >= fail_after))]
+        failing = [
+            p
+            for p in progress
+            if fail_after and (p.halted or (not p.converged and len(p.failures) >= fail_after))
+        ]
         if failing:
             yield Snapshot(progress, "failed", _lagging(failing))
             return
         if time.monotonic() > deadline:
-            yield Snapshot(progress, "failed",
-                           f"did not converge within {timeout:.0f} s: {_lagging(progress)}")
+            yield Snapshot(
+                progress, "failed", f"did not converge within {timeout:.0f} s: {_lagging(progress)}"
+            )
             return
         yield Snapshot(progress)
         if stop.wait(poll):
             return
 
 
-def wait_converged(client: docker.DockerClient, stack: str, timeout: float,
-                   on_progress: Callable[[list[ServiceProgress]], None] | None = None,
-                   ) -> list[ServiceProgress]:
+def wait_converged(
+    client: docker.DockerClient,
+    stack: str,
+    timeout: float,
+    on_progress: Callable[[list[ServiceProgress]], None] | None = None,
+) -> list[ServiceProgress]:
     """Poll until every service of ``stack`` runs all its tasks; raise with task errors."""
     for snapshot in watch(client, stack, timeout):
         if on_progress:

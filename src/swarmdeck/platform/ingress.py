@@ -71,8 +71,11 @@ def _ingress_route(service: str, port: Any) -> Route | None:
     return Route(service, published, target)
 
 
-def with_proxy_ingress(compose: dict[str, Any], stack: str, proxy_image: str,
-                       ) -> tuple[dict[str, Any], str]:
+def with_proxy_ingress(
+    compose: dict[str, Any],
+    stack: str,
+    proxy_image: str,
+) -> tuple[dict[str, Any], str]:
     """Return the compose file rewritten for proxy routing, and the HAProxy config text."""
     result = copy.deepcopy(compose)
     services: dict[str, Any] = result.get("services") or {}
@@ -97,15 +100,18 @@ def with_proxy_ingress(compose: dict[str, Any], stack: str, proxy_image: str,
     services[PROXY_SERVICE] = {
         "image": proxy_image,
         "networks": networks,
-        "ports": [{"target": r.published, "published": r.published, "protocol": "tcp",
-                   "mode": "host"} for r in routes],
+        "ports": [
+            {"target": r.published, "published": r.published, "protocol": "tcp", "mode": "host"}
+            for r in routes
+        ],
         "configs": [{"source": PROXY_CONFIG_KEY, "target": PROXY_CONFIG_TARGET}],
-        "deploy": {"mode": "global", "endpoint_mode": "dnsrr",
-                   "restart_policy": {"condition": "any"}},
+        "deploy": {"mode": "global", "endpoint_mode": "dnsrr", "restart_policy": {"condition": "any"}},
     }
     # Swarm configs cannot change: a new text gets a new name (hence the digest).
     result.setdefault("configs", {})[PROXY_CONFIG_KEY] = {
-        "file": "haproxy.cfg", "name": f"{stack}_ingress-proxy-{digest}"}
+        "file": "haproxy.cfg",
+        "name": f"{stack}_ingress-proxy-{digest}",
+    }
     result["version"] = _at_least(str(result.get("version", "3")), (3, 5))  # `name:` needs 3.5
     return result, config
 

@@ -19,8 +19,9 @@ VOLUME = "swarmdeck-registry-data"
 LABEL = "io.swarmdeck.role"
 
 
-def ensure_registry(client: docker.DockerClient, image: str, bind: str = "127.0.0.1",
-                    port: int = 5000, timeout: float = 30.0) -> tuple[str, str]:
+def ensure_registry(
+    client: docker.DockerClient, image: str, bind: str = "127.0.0.1", port: int = 5000, timeout: float = 30.0
+) -> tuple[str, str]:
     """Start (or reuse) the managed registry container; returns (address, what was done).
 
     It binds to loopback by default: a registry without credentials should not listen on
@@ -45,7 +46,9 @@ def ensure_registry(client: docker.DockerClient, image: str, bind: str = "127.0.
 def _create(client: docker.DockerClient, image: str, bind: str, port: int):
     try:
         return client.containers.run(
-            image, name=CONTAINER, detach=True,
+            image,
+            name=CONTAINER,
+            detach=True,
             ports={"5000/tcp": (bind, port)},
             environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"},
             volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
@@ -60,7 +63,8 @@ def _create(client: docker.DockerClient, image: str, bind: str, port: int):
         if "address already in use" in detail or "port is already allocated" in detail:
             raise PlatformError(
                 f"port {port} on {bind} is already in use, so the registry cannot start there; "
-                f"free it, or give --registry HOST:PORT to use an existing registry") from exc
+                f"free it, or give --registry HOST:PORT to use an existing registry"
+            ) from exc
         raise PlatformError(f"starting the registry container {CONTAINER}: {detail}") from exc
 
 
@@ -129,15 +133,20 @@ def garbage_collect(client: docker.DockerClient, timeout: float = 30.0) -> Colle
         raise PlatformError(f"no registry managed by swarmdeck ({CONTAINER}) on this engine") from exc
     image = registry.attrs["Config"]["Image"]
     config = "/etc/docker/registry/config.yml"
-    script = (f"du -sb /var/lib/registry | cut -f1; registry garbage-collect --delete-untagged {config}"
-              " >/tmp/gc.log 2>&1; status=$?; grep -c 'blob eligible for deletion' /tmp/gc.log;"
-              " du -sb /var/lib/registry | cut -f1; [ $status = 0 ] || tail -3 /tmp/gc.log; exit $status")
+    script = (
+        f"du -sb /var/lib/registry | cut -f1; registry garbage-collect --delete-untagged {config}"
+        " >/tmp/gc.log 2>&1; status=$?; grep -c 'blob eligible for deletion' /tmp/gc.log;"
+        " du -sb /var/lib/registry | cut -f1; [ $status = 0 ] || tail -3 /tmp/gc.log; exit $status"
+    )
     was_running = registry.status == "running"
     registry.stop(timeout=10)
     try:
         output = client.containers.run(
-            image, entrypoint=["sh", "-c", script], remove=True,
-            volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}}).decode()
+            image,
+            entrypoint=["sh", "-c", script],
+            remove=True,
+            volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
+        ).decode()
     except docker.errors.ContainerError as exc:
         raise PlatformError(f"garbage collection failed: {exc.stderr or exc}") from exc
     finally:

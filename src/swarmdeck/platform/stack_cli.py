@@ -22,14 +22,18 @@ from swarmdeck.platform.errors import PlatformError
 NAMESPACE_LABEL = "com.docker.stack.namespace"
 
 
-def deploy(client: docker.DockerClient, compose_file: Path, stack: str,
-           env: dict[str, str]) -> list[str]:
+def deploy(client: docker.DockerClient, compose_file: Path, stack: str, env: dict[str, str]) -> list[str]:
     """`stack deploy -c FILE --resolve-image always STACK`; returns what it printed."""
     printed: list[str] = []
     try:
         loaded = load([compose_file], env={**os.environ, **env})
-        deploy_stack(client, loaded, DeployOptions(namespace=stack, resolve_image="always"),
-                     out=printed.append, err=printed.append)
+        deploy_stack(
+            client,
+            loaded,
+            DeployOptions(namespace=stack, resolve_image="always"),
+            out=printed.append,
+            err=printed.append,
+        )
     except SwarmdeckError as exc:
         raise PlatformError(f"stack deploy {stack} failed: {exc}") from exc
     return printed
@@ -52,8 +56,9 @@ def remove(client: docker.DockerClient, stack: str, timeout: float = 120.0) -> l
     _wait(lambda: not stack_services(client, stack), timeout, f"services of {stack} to go")
     # Tasks hold configs and networks for a while after their service is gone.
     # The low-level list: the high-level one inspects each container, racing their removal.
-    _wait(lambda: not client.api.containers(all=True, filters=label), timeout,
-          f"containers of {stack} to stop")
+    _wait(
+        lambda: not client.api.containers(all=True, filters=label), timeout, f"containers of {stack} to stop"
+    )
     for kind in (client.configs, client.secrets):
         for obj in kind.list(filters=label):
             obj.remove()

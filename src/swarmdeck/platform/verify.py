@@ -22,8 +22,9 @@ class Verification:
         return set().union(*self.hostnames_by_node.values()) if self.hostnames_by_node else set()
 
 
-def verify_counter(addresses: list[str], port: int, requests_per_node: int,
-                   timeout: float = 5.0) -> Verification:
+def verify_counter(
+    addresses: list[str], port: int, requests_per_node: int, timeout: float = 5.0
+) -> Verification:
     """Send requests on fresh connections to every address; check the visit numbers.
 
     Fresh connections, because the mesh and the proxy both balance connections, not requests.
@@ -37,20 +38,23 @@ def verify_counter(addresses: list[str], port: int, requests_per_node: int,
         by_node[address] = set()
         for _ in range(requests_per_node):
             try:
-                answer = httpx.get(url, headers={"Accept": "application/json", "Connection": "close"},
-                                   timeout=timeout)
+                answer = httpx.get(
+                    url, headers={"Accept": "application/json", "Connection": "close"}, timeout=timeout
+                )
                 body = answer.json()
             except (httpx.HTTPError, ValueError) as exc:
                 raise PlatformError(f"GET {url} failed: {exc}") from exc
             if answer.status_code != 200 or body.get("visits") is None:
                 raise PlatformError(
                     f"GET {url} answered {answer.status_code} without a visit number: "
-                    f"{body.get('error') or body}")
+                    f"{body.get('error') or body}"
+                )
             visits.append(int(body["visits"]))
             by_node[address].add(str(body["hostname"]))
     total = len(visits)
     if len(set(visits)) != total or max(visits) - min(visits) + 1 != total:
         raise PlatformError(
             f"the counter is inconsistent: {total} requests got numbers {min(visits)}..{max(visits)} "
-            f"with {total - len(set(visits))} repeated")
+            f"with {total - len(set(visits))} repeated"
+        )
     return Verification(total, min(visits), max(visits), by_node)

@@ -69,14 +69,17 @@ class UpSummary:
 def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     compose_file = options.app_dir / "docker-compose.yml"
     if not (options.app_dir / "Dockerfile").is_file() or not compose_file.is_file():
-        raise PlatformError(f"friendlyhello's Dockerfile and docker-compose.yml are not in "
-                            f"{options.app_dir}; give --app-dir")
+        raise PlatformError(
+            f"friendlyhello's Dockerfile and docker-compose.yml are not in {options.app_dir}; give --app-dir"
+        )
 
     reporter.step("Docker engine")
     client = connect(options.endpoint)
     version = client.version()
-    reporter.done(f"Docker Engine {version.get('Version')} (API {version.get('ApiVersion')}) "
-                  f"at {endpoint_url(options.endpoint)}")
+    reporter.done(
+        f"Docker Engine {version.get('Version')} (API {version.get('ApiVersion')}) "
+        f"at {endpoint_url(options.endpoint)}"
+    )
 
     reporter.step("Routing")
     if options.routing is None:
@@ -97,8 +100,9 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
         roles.append("registry")
     if routing is Routing.PROXY:
         roles.append("proxy")
-    choices = ensure_base_images(client, roles=roles,
-                                 progress=lambda role, msg: reporter.detail(f"{role}: {msg}"))
+    choices = ensure_base_images(
+        client, roles=roles, progress=lambda role, msg: reporter.detail(f"{role}: {msg}")
+    )
     for role in roles:
         reporter.note(f"{role}: {choices[role].image} ({choices[role].source})")
     reporter.done("base images: " + ", ".join(f"{r}={choices[r].image}" for r in roles))
@@ -112,21 +116,31 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
             raise PlatformError(
                 f"this swarm has {len(nodes)} nodes, and the other nodes cannot pull from a "
                 f"registry on this host's loopback; give --registry HOST:PORT, a registry every "
-                f"node can pull from")
+                f"node can pull from"
+            )
         registry, what = private_registry.ensure_registry(
-            client, choices["registry"].image, port=options.registry_port)
+            client, choices["registry"].image, port=options.registry_port
+        )
         reporter.done(what)
 
     reporter.step("Build, tag and push friendlyhello")
     arch = client.info().get("Architecture", "x86_64")
     prepare_wheelhouse(options.app_dir, arch, progress=reporter.detail)
-    build_image(client, options.app_dir, f"{APP_IMAGE}:latest",
-                buildargs={"BASE": choices["python"].image}, progress=reporter.detail)
+    build_image(
+        client,
+        options.app_dir,
+        f"{APP_IMAGE}:latest",
+        buildargs={"BASE": choices["python"].image},
+        progress=reporter.detail,
+    )
     image = f"{registry}/{APP_IMAGE}:latest"
     tag_image(client, f"{APP_IMAGE}:latest", image)
     digest = push_image(client, image, progress=reporter.detail)
-    runtime = {role: _shareable(client, registry, choices[role], reporter)
-               for role in ("redis", "proxy") if role in choices}
+    runtime = {
+        role: _shareable(client, registry, choices[role], reporter)
+        for role in ("redis", "proxy")
+        if role in choices
+    }
     reporter.done(f"pushed {image}@{digest}")
 
     reporter.step(f"Deploy stack {options.stack}")
@@ -135,9 +149,11 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
 
     reporter.step("Wait for every replica")
     services = converge.wait_converged(
-        client, options.stack, options.timeout,
-        on_progress=lambda ps: reporter.detail(
-            ", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)))
+        client,
+        options.stack,
+        options.timeout,
+        on_progress=lambda ps: reporter.detail(", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)),
+    )
     reporter.done(", ".join(f"{p.name} {p.running}/{p.desired}" for p in services))
 
     reporter.step("Verify")
@@ -145,18 +161,22 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     service, port = _published_port(compose_file)
     replicas = next(p.running for p in services if p.name == f"{options.stack}_{service}")
     check = _verify_until_spread(addresses, port, replicas, options)
-    reporter.done(f"{check.requests} requests over {len(addresses)} node(s): visits "
-                  f"{check.first}..{check.last}, none repeated or lost; "
-                  f"{len(check.hostnames)} replica(s) answered")
+    reporter.done(
+        f"{check.requests} requests over {len(addresses)} node(s): visits "
+        f"{check.first}..{check.last}, none repeated or lost; "
+        f"{len(check.hostnames)} replica(s) answered"
+    )
     console = None
     if options.console:
         console = _console(client, options, choices["python"].image, registry, reporter)
-    return UpSummary([f"http://{a}:{port}/" for a in addresses], registry, image, routing,
-                     nodes, check, console)
+    return UpSummary(
+        [f"http://{a}:{port}/" for a in addresses], registry, image, routing, nodes, check, console
+    )
 
 
-def _console(client: docker.DockerClient, options: UpOptions, base: str, registry: str,
-             reporter: Reporter) -> console_service.ConsoleState:
+def _console(
+    client: docker.DockerClient, options: UpOptions, base: str, registry: str, reporter: Reporter
+) -> console_service.ConsoleState:
     """Build (if its sources changed) and push the console's image, deploy the `swarmdeck`
     stack, wait for it, and check that the console answers; read its setup code if any."""
     reporter.step("Console image")
@@ -169,20 +189,26 @@ def _console(client: docker.DockerClient, options: UpOptions, base: str, registr
     reporter.step(f"Deploy stack {console_service.STACK}")
     console_service.deploy(client, image, options.console_port, [registry], options.endpoint)
     services = converge.wait_converged(
-        client, console_service.STACK, options.timeout,
-        on_progress=lambda ps: reporter.detail(
-            ", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)))
+        client,
+        console_service.STACK,
+        options.timeout,
+        on_progress=lambda ps: reporter.detail(", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)),
+    )
     address = swarm_state(client).node_addr
     setup_required = console_service.wait_healthy(address, options.console_port, timeout=60.0)
     url = f"http://{address}:{options.console_port}/"
-    reporter.done(", ".join(f"{p.name} {p.running}/{p.desired}" for p in services)
-                  + f"; {url}api/health answers")
+    reporter.done(
+        ", ".join(f"{p.name} {p.running}/{p.desired}" for p in services) + f"; {url}api/health answers"
+    )
     code = console_service.read_setup_code(client) if setup_required else None
     return console_service.ConsoleState([url], setup_required, code)
 
 
-def _ensure_swarm(client: docker.DockerClient, options: UpOptions, reporter: Reporter,
-                  ) -> list[NodeView]:
+def _ensure_swarm(
+    client: docker.DockerClient,
+    options: UpOptions,
+    reporter: Reporter,
+) -> list[NodeView]:
     state = swarm_state(client)
     if state.local_state == "inactive":
         init_swarm(client, options.advertise_addr)
@@ -191,8 +217,9 @@ def _ensure_swarm(client: docker.DockerClient, options: UpOptions, reporter: Rep
         require_manager(client)
         what = "this engine already manages a swarm"
     nodes = [n for n in list_nodes(client) if n.state == "ready"]
-    reporter.done(f"{what}: {len(nodes)} ready node(s) " +
-                  ", ".join(f"{n.hostname}@{n.addr} ({n.role})" for n in nodes))
+    reporter.done(
+        f"{what}: {len(nodes)} ready node(s) " + ", ".join(f"{n.hostname}@{n.addr} ({n.role})" for n in nodes)
+    )
     return nodes
 
 
@@ -210,8 +237,14 @@ def _shareable(client: docker.DockerClient, registry: str, choice, reporter: Rep
     return reference
 
 
-def _deploy(client: docker.DockerClient, options: UpOptions, routing: Routing,
-            compose_file: Path, image: str, runtime: dict[str, str]) -> Path:
+def _deploy(
+    client: docker.DockerClient,
+    options: UpOptions,
+    routing: Routing,
+    compose_file: Path,
+    image: str,
+    runtime: dict[str, str],
+) -> Path:
     compose = yaml.safe_load(compose_file.read_text())
     workdir = Path(tempfile.mkdtemp(prefix=f"swarmdeck-{options.stack}-"))
     if routing is Routing.PROXY:
@@ -220,8 +253,9 @@ def _deploy(client: docker.DockerClient, options: UpOptions, routing: Routing,
     _check_ports_free(client, options.stack, compose)
     stack_file = workdir / "docker-compose.yml"
     stack_file.write_text(yaml.safe_dump(compose, sort_keys=False))
-    stack_cli.deploy(client, stack_file, options.stack,
-                     env={"FRIENDLYHELLO_IMAGE": image, "REDIS_IMAGE": runtime["redis"]})
+    stack_cli.deploy(
+        client, stack_file, options.stack, env={"FRIENDLYHELLO_IMAGE": image, "REDIS_IMAGE": runtime["redis"]}
+    )
     return stack_file
 
 
@@ -231,8 +265,11 @@ def _check_ports_free(client: docker.DockerClient, stack: str, compose: dict) ->
     Ports this stack already publishes are its own (a second `up`); any other holder would
     leave the stack's tasks pending with 'port already in use' long after deploy returned.
     """
-    ours = {int(p["PublishedPort"]) for s in stack_cli.stack_services(client, stack)
-            for p in (s.attrs.get("Endpoint") or {}).get("Ports") or []}
+    ours = {
+        int(p["PublishedPort"])
+        for s in stack_cli.stack_services(client, stack)
+        for p in (s.attrs.get("Endpoint") or {}).get("Ports") or []
+    }
     for port in _all_published(compose):
         if port in ours:
             continue
@@ -240,7 +277,8 @@ def _check_ports_free(client: docker.DockerClient, stack: str, compose: dict) ->
         if refusal:
             raise PlatformError(
                 f"port {port} is already in use on this host ({refusal}); "
-                f"stop what holds it (`ss -ltnp 'sport = :{port}'`) and run up again")
+                f"stop what holds it (`ss -ltnp 'sport = :{port}'`) and run up again"
+            )
 
 
 def _all_published(compose: dict) -> list[int]:
@@ -265,8 +303,9 @@ def _published_port(compose_file: Path) -> tuple[str, int]:
     raise PlatformError(f"{compose_file}: no service publishes a port")
 
 
-def _verify_until_spread(addresses: list[str], port: int, replicas: int,
-                         options: UpOptions) -> verify.Verification:
+def _verify_until_spread(
+    addresses: list[str], port: int, replicas: int, options: UpOptions
+) -> verify.Verification:
     """Verify, and require every replica to have answered.
 
     Right after a deploy the proxy may still be learning the tasks' addresses, so a few
@@ -278,11 +317,11 @@ def _verify_until_spread(addresses: list[str], port: int, replicas: int,
             return check
     raise PlatformError(
         f"only {len(check.hostnames)} of {replicas} replicas answered {check.requests} requests "
-        f"at {', '.join(addresses)} port {port}: the routing does not reach every replica")
+        f"at {', '.join(addresses)} port {port}: the routing does not reach every replica"
+    )
 
 
-def down(stack: str, endpoint: str | None, volumes: bool, registry: bool,
-         reporter: Reporter) -> list[str]:
+def down(stack: str, endpoint: str | None, volumes: bool, registry: bool, reporter: Reporter) -> list[str]:
     """Remove the stack and the console's `swarmdeck` stack (and with ``volumes`` their
     volumes on this node; with ``registry`` the managed registry container too)."""
     reporter.step("Docker engine")

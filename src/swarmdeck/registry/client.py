@@ -58,8 +58,15 @@ class RegistryClient:
     (``realms.py``).
     """
 
-    def __init__(self, address: str, username: str | None = None, password: str | None = None,
-                 ca: Path | None = None, timeout: float = 10.0, allowed_realms: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        address: str,
+        username: str | None = None,
+        password: str | None = None,
+        ca: Path | None = None,
+        timeout: float = 10.0,
+        allowed_realms: tuple[str, ...] = (),
+    ) -> None:
         self.address = address
         self.allowed_realms = allowed_realms
         ca = ca or DOCKER_CERTS_D / address / "ca.crt"
@@ -68,8 +75,7 @@ class RegistryClient:
         self._tokens: dict[str, str] = {}
         self._basic = False
         verify = ssl.create_default_context(cafile=str(ca)) if ca.exists() else True
-        self._http = httpx.Client(base_url=f"{self.scheme}://{address}", verify=verify,
-                                  timeout=timeout)
+        self._http = httpx.Client(base_url=f"{self.scheme}://{address}", verify=verify, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -107,8 +113,9 @@ class RegistryClient:
     def tags_page(self, repository: str, n: int = 100, last: str = "") -> Page:
         check_name(repository)
         params = {"n": str(n), **({"last": last} if last else {})}
-        answer = self._request("GET", f"/v2/{repository}/tags/list", scope=_pull(repository),
-                               params=params, allow={200, 404})
+        answer = self._request(
+            "GET", f"/v2/{repository}/tags/list", scope=_pull(repository), params=params, allow={200, 404}
+        )
         if answer.status_code == 404:
             return Page([], "")
         return Page(list(self._json(answer).get("tags") or []), _next_last(answer))
@@ -127,13 +134,15 @@ class RegistryClient:
         check_name(repository)
         check_reference(reference)
         path = f"/v2/{repository}/manifests/{reference}"
-        answer = self._request("GET", path, scope=_pull(repository), headers={"Accept": ACCEPT},
-                               allow={200, 404})
+        answer = self._request(
+            "GET", path, scope=_pull(repository), headers={"Accept": ACCEPT}, allow={200, 404}
+        )
         if answer.status_code == 404:
             raise RegistryError(f"{self.address}/{repository}:{reference}: no such manifest")
         digest = answer.headers.get("Docker-Content-Digest", "")
-        return parse_manifest(self._json(answer), digest, len(answer.content),
-                              answer.headers.get("Content-Type", ""))
+        return parse_manifest(
+            self._json(answer), digest, len(answer.content), answer.headers.get("Content-Type", "")
+        )
 
     def digest(self, repository: str, reference: str) -> str:
         """The digest a tag points at (HEAD, as the engine does)."""
@@ -141,8 +150,13 @@ class RegistryClient:
             return reference
         check_name(repository)
         check_reference(reference)
-        answer = self._request("HEAD", f"/v2/{repository}/manifests/{reference}",
-                               scope=_pull(repository), headers={"Accept": ACCEPT}, allow={200, 404})
+        answer = self._request(
+            "HEAD",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=_pull(repository),
+            headers={"Accept": ACCEPT},
+            allow={200, 404},
+        )
         if answer.status_code == 404:
             raise RegistryError(f"{self.address}/{repository}:{reference}: no such tag")
         return answer.headers["Docker-Content-Digest"]
@@ -151,8 +165,9 @@ class RegistryClient:
         """An image's config blob: created, os/architecture, history, env, labels…"""
         check_name(repository)
         check_reference(config_digest)
-        answer = self._request("GET", f"/v2/{repository}/blobs/{config_digest}",
-                               scope=_pull(repository), follow=True)
+        answer = self._request(
+            "GET", f"/v2/{repository}/blobs/{config_digest}", scope=_pull(repository), follow=True
+        )
         return self._json(answer)
 
     def delete(self, repository: str, reference: str) -> str:
@@ -161,20 +176,32 @@ class RegistryClient:
         The registry deletes by digest only. Space returns after garbage collection.
         """
         digest = self.digest(repository, reference)
-        answer = self._request("DELETE", f"/v2/{repository}/manifests/{digest}",
-                               scope=f"repository:{repository}:delete", allow={202, 404, 405})
+        answer = self._request(
+            "DELETE",
+            f"/v2/{repository}/manifests/{digest}",
+            scope=f"repository:{repository}:delete",
+            allow={202, 404, 405},
+        )
         if answer.status_code == 405:
-            raise RegistryError(f"{self.address} does not allow deleting (start it with "
-                                "REGISTRY_STORAGE_DELETE_ENABLED=true)")
+            raise RegistryError(
+                f"{self.address} does not allow deleting (start it with REGISTRY_STORAGE_DELETE_ENABLED=true)"
+            )
         if answer.status_code == 404:
             raise RegistryError(f"{self.address}/{repository}@{digest}: no such manifest")
         return digest
 
     # -- transport and authentication -----------------------------------------------------
 
-    def _request(self, method: str, path: str, scope: str, params: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, allow: set[int] | None = None,
-                 follow: bool = False) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        allow: set[int] | None = None,
+        follow: bool = False,
+    ) -> httpx.Response:
         allow = allow or {200}
         headers = dict(headers or {})
         answer = self._send(method, path, params, headers, scope, follow)
@@ -184,21 +211,32 @@ class RegistryClient:
             self._authenticate(answer, scope)
             answer = self._send(method, path, params, headers, scope, follow)
             if answer.status_code == 401:
-                raise RegistryError(f"{self.address} refused the credentials"
-                                    + (f" of {self._credentials[0]}" if self._credentials else ""))
+                raise RegistryError(
+                    f"{self.address} refused the credentials"
+                    + (f" of {self._credentials[0]}" if self._credentials else "")
+                )
         if answer.status_code not in allow:
-            raise RegistryError(f"{method} {self._where(path)} answered {answer.status_code}"
-                                f"{_error_text(answer)}")
+            raise RegistryError(
+                f"{method} {self._where(path)} answered {answer.status_code}{_error_text(answer)}"
+            )
         return answer
 
-    def _send(self, method: str, path: str, params: dict[str, str] | None,
-              headers: dict[str, str], scope: str, follow: bool) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+        scope: str,
+        follow: bool,
+    ) -> httpx.Response:
         if scope in self._tokens:
             headers["Authorization"] = f"Bearer {self._tokens[scope]}"
         auth = httpx.BasicAuth(*self._credentials) if self._basic and self._credentials else None
         try:
-            return self._http.request(method, path, params=params, headers=headers, auth=auth,
-                                      follow_redirects=follow)
+            return self._http.request(
+                method, path, params=params, headers=headers, auth=auth, follow_redirects=follow
+            )
         except httpx.HTTPError as exc:
             raise RegistryError(f"no registry answers at {self._where(path)}: {exc}") from exc
 
@@ -214,8 +252,11 @@ class RegistryClient:
             raise RegistryError(f"{self.address} asks for an unknown authentication {kind!r}")
         fields = dict(_CHALLENGE.findall(challenge))
         realm = fields.get("realm", "")
-        params = {k: v for k, v in (("service", fields.get("service", "")),
-                                    ("scope", fields.get("scope", scope))) if v}
+        params = {
+            k: v
+            for k, v in (("service", fields.get("service", "")), ("scope", fields.get("scope", scope)))
+            if v
+        }
         if self._credentials:
             check_realm(self.address, realm, self.allowed_realms)
         auth = httpx.BasicAuth(*self._credentials) if self._credentials else None
@@ -224,8 +265,10 @@ class RegistryClient:
         except httpx.HTTPError as exc:
             raise RegistryError(f"{self.address}: the token service at {realm} failed: {exc}") from exc
         if token_answer.status_code in (401, 403):
-            raise RegistryError(f"{self.address} refused the credentials"
-                                + (f" of {self._credentials[0]}" if self._credentials else ""))
+            raise RegistryError(
+                f"{self.address} refused the credentials"
+                + (f" of {self._credentials[0]}" if self._credentials else "")
+            )
         token = self._json(token_answer)
         self._tokens[scope] = token.get("token") or token.get("access_token") or ""
 

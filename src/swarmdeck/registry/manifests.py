@@ -62,19 +62,25 @@ def parse_manifest(body: dict[str, Any], digest: str, size: int, content_type: s
     try:
         if media_type in INDEX_TYPES or "manifests" in body:
             platforms = tuple(
-                Platform(os=(m.get("platform") or {}).get("os", ""),
-                         architecture=(m.get("platform") or {}).get("architecture", ""),
-                         variant=(m.get("platform") or {}).get("variant", ""),
-                         digest=m["digest"], size=int(m["size"]))
-                for m in body["manifests"])
+                Platform(
+                    os=(m.get("platform") or {}).get("os", ""),
+                    architecture=(m.get("platform") or {}).get("architecture", ""),
+                    variant=(m.get("platform") or {}).get("variant", ""),
+                    digest=m["digest"],
+                    size=int(m["size"]),
+                )
+                for m in body["manifests"]
+            )
             return Manifest(media_type or OCI_INDEX, digest, size, platforms=platforms)
         if media_type in IMAGE_TYPES or "layers" in body:
-            layers = tuple(Layer(x["digest"], int(x["size"]), x.get("mediaType", ""))
-                           for x in body["layers"])
+            layers = tuple(Layer(x["digest"], int(x["size"]), x.get("mediaType", "")) for x in body["layers"])
             config = body["config"]
-            return Manifest(media_type or OCI_MANIFEST, digest, size, config["digest"],
-                            int(config["size"]), layers)
+            return Manifest(
+                media_type or OCI_MANIFEST, digest, size, config["digest"], int(config["size"]), layers
+            )
     except (KeyError, TypeError, ValueError) as exc:
         raise RegistryError(f"manifest {digest} is malformed: {exc!r}") from exc
-    raise RegistryError(f"manifest {digest} has an unsupported media type {media_type!r} "
-                        "(Docker schema 1 manifests are not supported)")
+    raise RegistryError(
+        f"manifest {digest} has an unsupported media type {media_type!r} "
+        "(Docker schema 1 manifests are not supported)"
+    )

@@ -17,8 +17,10 @@ MAX_NAME = ref.MAX_NAME
 
 def check_name(name: str) -> str:
     if not ref.is_path(name):
-        raise RegistryError(f"{name[:300]!r} is not a valid repository name "
-                            "(lowercase letters, digits and . _ - separators, parts joined by /)")
+        raise RegistryError(
+            f"{name[:300]!r} is not a valid repository name "
+            "(lowercase letters, digits and . _ - separators, parts joined by /)"
+        )
     return name
 
 

@@ -53,8 +53,10 @@ def check_realm(address: str, realm: str, allowed: Iterable[str] = ()) -> None:
     try:
         normal = normalize_realm(realm)
     except RegistryError as exc:
-        raise RegistryError(f"{address} names a token service that is not a web address ({realm!r}): "
-                            "its credentials were not sent") from exc
+        raise RegistryError(
+            f"{address} names a token service that is not a web address ({realm!r}): "
+            "its credentials were not sent"
+        ) from exc
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     if scheme == "https" or host == registry_host(address):
         return
@@ -64,4 +66,5 @@ def check_realm(address: str, realm: str, allowed: Iterable[str] = ()) -> None:
         f"{address} asks for its credentials to be sent to the token service {normal}, which is "
         f"neither HTTPS nor on the registry's host ({registry_host(address)}): they were not sent. "
         "If that service is the registry's, an admin can allow this realm for the registry "
-        "(allowed_realms)")
+        "(allowed_realms)"
+    )

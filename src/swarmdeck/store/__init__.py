@@ -11,14 +11,27 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "default_data_dir": "db", "ensure_data_dir": "db",
-    "Conflict": "errors", "Invalid": "errors", "NotFound": "errors", "StoreError": "errors",
-    "EndpointKind": "models", "TokenScope": "models", "Role": "roles",
-    "AuditRecord": "repository", "EndpointRecord": "repository", "SessionRecord": "repository",
-    "Store": "repository", "TokenRecord": "repository", "TokenUse": "repository",
+    "default_data_dir": "db",
+    "ensure_data_dir": "db",
+    "Conflict": "errors",
+    "Invalid": "errors",
+    "NotFound": "errors",
+    "StoreError": "errors",
+    "EndpointKind": "models",
+    "TokenScope": "models",
+    "Role": "roles",
+    "AuditRecord": "repository",
+    "EndpointRecord": "repository",
+    "SessionRecord": "repository",
+    "Store": "repository",
+    "TokenRecord": "repository",
+    "TokenUse": "repository",
     "UserRecord": "repository",
-    "TeamRecord": "teams", "Teams": "teams", "LoginFailures": "throttle",
-    "AccountDelays": "throttle", "DelaySchedule": "throttle",
+    "TeamRecord": "teams",
+    "Teams": "teams",
+    "LoginFailures": "throttle",
+    "AccountDelays": "throttle",
+    "DelaySchedule": "throttle",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -38,8 +38,9 @@ def open_engine(data_dir: Path, url: str | None = None) -> Engine:
     if url is None:
         ensure_data_dir(data_dir)
         owner_only_file(data_dir / DB_FILE)  # 0600 before SQLite makes it (its -wal/-shm follow)
-        engine = create_engine(f"sqlite:///{data_dir / DB_FILE}",
-                               connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            f"sqlite:///{data_dir / DB_FILE}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         try:
@@ -49,8 +50,10 @@ def open_engine(data_dir: Path, url: str | None = None) -> Engine:
     try:
         Base.metadata.create_all(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the console's database: {exc.__class__.__name__}: "
-                         f"{str(exc.orig) if hasattr(exc, 'orig') else exc}") from exc
+        raise StoreError(
+            f"cannot open the console's database: {exc.__class__.__name__}: "
+            f"{str(exc.orig) if hasattr(exc, 'orig') else exc}"
+        ) from exc
     add_missing_columns(engine, Base.metadata.sorted_tables)
     return engine
 

@@ -55,8 +55,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(Enum(Role, values_callable=lambda e: [m.value for m in e],
-                                            native_enum=False, length=16))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -79,7 +80,9 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     scope: Mapped[TokenScope] = mapped_column(
         Enum(TokenScope, values_callable=lambda e: [m.value for m in e], native_enum=False, length=8),
-        default=TokenScope.ALL, server_default=TokenScope.ALL.value)
+        default=TokenScope.ALL,
+        server_default=TokenScope.ALL.value,
+    )
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -105,8 +108,8 @@ class Endpoint(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     url: Mapped[str] = mapped_column(String(512))
     kind: Mapped[EndpointKind] = mapped_column(
-        Enum(EndpointKind, values_callable=lambda e: [m.value for m in e], native_enum=False,
-             length=8))
+        Enum(EndpointKind, values_callable=lambda e: [m.value for m in e], native_enum=False, length=8)
+    )
     tls_ca: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     tls_cert: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     tls_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
@@ -116,13 +119,17 @@ class Endpoint(Base):
 # A team's members and the endpoints it is granted; rows go with their user, endpoint or team
 # (ON DELETE CASCADE: SQLite enforces it with PRAGMA foreign_keys=ON, see db.py).
 team_members = Table(
-    "team_members", Base.metadata,
+    "team_members",
+    Base.metadata,
     Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True))
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 team_endpoints = Table(
-    "team_endpoints", Base.metadata,
+    "team_endpoints",
+    Base.metadata,
     Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
-    Column("endpoint_id", ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True, index=True))
+    Column("endpoint_id", ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Team(Base):
@@ -134,10 +141,12 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    members: Mapped[list[User]] = relationship(secondary=team_members, order_by=User.username,
-                                               passive_deletes=True)
-    endpoints: Mapped[list[Endpoint]] = relationship(secondary=team_endpoints, order_by=Endpoint.name,
-                                                     passive_deletes=True)
+    members: Mapped[list[User]] = relationship(
+        secondary=team_members, order_by=User.username, passive_deletes=True
+    )
+    endpoints: Mapped[list[Endpoint]] = relationship(
+        secondary=team_endpoints, order_by=Endpoint.name, passive_deletes=True
+    )
 
 
 class AuditEntry(Base):

@@ -116,7 +116,12 @@ class RegistryStore:
         return self._sessions.begin()
 
     def add(
-        self, name: str, address: str, username: str | None, password: str | None, ca_pem: str | None,
+        self,
+        name: str,
+        address: str,
+        username: str | None,
+        password: str | None,
+        ca_pem: str | None,
         allowed_realms: list[str] | None = None,
     ) -> RegistryRecord:
         if not _NAME.fullmatch(name):
@@ -190,5 +195,6 @@ class RegistryStore:
 
 def _record(row: Registry) -> RegistryRecord:
     realms = tuple(json.loads(row.allowed_realms)) if row.allowed_realms else ()
-    return RegistryRecord(row.name, row.address, row.username, row.password is not None, row.ca_pem,
-                          allowed_realms=realms)
+    return RegistryRecord(
+        row.name, row.address, row.username, row.password is not None, row.ca_pem, allowed_realms=realms
+    )

@@ -152,8 +152,7 @@ class Store:
     # --- users ----------------------------------------------------------------------
     def has_admin(self) -> bool:
         with self._tx() as s:
-            return bool(s.scalar(select(func.count()).select_from(m.User)
-                                 .where(m.User.role == Role.ADMIN)))
+            return bool(s.scalar(select(func.count()).select_from(m.User).where(m.User.role == Role.ADMIN)))
 
     def create_user(self, username: str, password: str, role: Role | str) -> UserRecord:
         role = _role(role)
@@ -198,8 +197,9 @@ class Store:
         with self._tx() as s:
             return [_user(r) for r in s.scalars(select(m.User).order_by(m.User.username))]
 
-    def update_user(self, username: str, role: Role | str | None = None,
-                    password: str | None = None) -> UserRecord:
+    def update_user(
+        self, username: str, role: Role | str | None = None, password: str | None = None
+    ) -> UserRecord:
         with self._tx() as s:
             row = self._user_row(s, username)
             if role is not None:
@@ -234,8 +234,13 @@ class Store:
         return row
 
     # --- API tokens -----------------------------------------------------------------
-    def create_token(self, username: str, name: str, expires_in: timedelta | None = None,
-                     scope: TokenScope | str = TokenScope.ALL) -> tuple[TokenRecord, str]:
+    def create_token(
+        self,
+        username: str,
+        name: str,
+        expires_in: timedelta | None = None,
+        scope: TokenScope | str = TokenScope.ALL,
+    ) -> tuple[TokenRecord, str]:
         """A new token for ``username``; the plain token is returned here and never again.
 
         ``expires_in``: refused from then on (None: valid until revoked). ``scope`` "read": the
@@ -246,16 +251,22 @@ class Store:
         try:
             scope = TokenScope(scope)
         except ValueError:
-            raise Invalid(f"unknown token scope {scope!r} (scopes: "
-                          f"{', '.join(s.value for s in TokenScope)})") from None
+            raise Invalid(
+                f"unknown token scope {scope!r} (scopes: {', '.join(s.value for s in TokenScope)})"
+            ) from None
         if expires_in is not None and expires_in <= timedelta(0):
             raise Invalid("a token's lifetime must be positive")
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._tx() as s:
             user = self._user_row(s, username)
-            row = m.ApiToken(user_id=user.id, name=name.strip(), token_hash=_sha256(plain),
-                             prefix=plain[:10], scope=scope,
-                             expires_at=utcnow() + expires_in if expires_in is not None else None)
+            row = m.ApiToken(
+                user_id=user.id,
+                name=name.strip(),
+                token_hash=_sha256(plain),
+                prefix=plain[:10],
+                scope=scope,
+                expires_at=utcnow() + expires_in if expires_in is not None else None,
+            )
             s.add(row)
             s.flush()
             return self._token(row, user.username), plain
@@ -295,8 +306,16 @@ class Store:
 
     @staticmethod
     def _token(row: m.ApiToken, username: str) -> TokenRecord:
-        return TokenRecord(row.id, row.name, row.prefix, username, row.created_at, row.last_used_at,
-                           row.expires_at, row.scope)
+        return TokenRecord(
+            row.id,
+            row.name,
+            row.prefix,
+            username,
+            row.created_at,
+            row.last_used_at,
+            row.expires_at,
+            row.scope,
+        )
 
     # --- sessions -------------------------------------------------------------------
     def create_session(self, username: str, ttl: timedelta) -> tuple[str, SessionRecord]:
@@ -304,8 +323,12 @@ class Store:
         session_id = secrets.token_urlsafe(32)
         with self._tx() as s:
             user = self._user_row(s, username)
-            row = m.Session(id_hash=_sha256(session_id), user_id=user.id,
-                            csrf_token=secrets.token_urlsafe(32), expires_at=utcnow() + ttl)
+            row = m.Session(
+                id_hash=_sha256(session_id),
+                user_id=user.id,
+                csrf_token=secrets.token_urlsafe(32),
+                expires_at=utcnow() + ttl,
+            )
             s.add(row)
             s.flush()
             return session_id, SessionRecord(_user(user), row.csrf_token, row.expires_at)
@@ -334,20 +357,38 @@ class Store:
             return len(rows)
 
     # --- endpoints ------------------------------------------------------------------
-    def add_endpoint(self, name: str, url: str, tls_ca: str | None = None,
-                     tls_cert: str | None = None, tls_key: str | None = None) -> EndpointRecord:
+    def add_endpoint(
+        self,
+        name: str,
+        url: str,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+    ) -> EndpointRecord:
         kind = _check_endpoint(name, url, tls_ca, tls_cert, tls_key)
         with self._tx() as s:
             if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
                 raise Conflict(f"an endpoint named {name!r} already exists")
-            row = m.Endpoint(name=name, url=url, kind=kind, tls_ca=tls_ca or None,
-                             tls_cert=tls_cert or None, tls_key=tls_key or None)
+            row = m.Endpoint(
+                name=name,
+                url=url,
+                kind=kind,
+                tls_ca=tls_ca or None,
+                tls_cert=tls_cert or None,
+                tls_key=tls_key or None,
+            )
             s.add(row)
             s.flush()
             return _endpoint(row)
 
-    def update_endpoint(self, name: str, url: str | None = None, tls_ca: str | None = None,
-                        tls_cert: str | None = None, tls_key: str | None = None) -> EndpointRecord:
+    def update_endpoint(
+        self,
+        name: str,
+        url: str | None = None,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+    ) -> EndpointRecord:
         """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path."""
         with self._tx() as s:
             row = self._endpoint_row(s, name)
@@ -382,14 +423,24 @@ class Store:
         return row
 
     # --- audit log ------------------------------------------------------------------
-    def audit(self, username: str, action: str, result: str, target: str = "",
-              endpoint: str = "", client: str = "") -> None:
+    def audit(
+        self, username: str, action: str, result: str, target: str = "", endpoint: str = "", client: str = ""
+    ) -> None:
         with self._tx() as s:
-            s.add(m.AuditEntry(username=username, action=action, target=target[:512],
-                               endpoint=endpoint, result=result, client=client[:64]))
+            s.add(
+                m.AuditEntry(
+                    username=username,
+                    action=action,
+                    target=target[:512],
+                    endpoint=endpoint,
+                    result=result,
+                    client=client[:64],
+                )
+            )
 
-    def list_audit(self, offset: int = 0, limit: int = 50,
-                   action: str | None = None) -> tuple[list[AuditRecord], int]:
+    def list_audit(
+        self, offset: int = 0, limit: int = 50, action: str | None = None
+    ) -> tuple[list[AuditRecord], int]:
         """The newest entries first, and how many there are in all."""
         query = select(m.AuditEntry)
         count = select(func.count()).select_from(m.AuditEntry)
@@ -399,8 +450,10 @@ class Store:
         with self._tx() as s:
             rows = s.scalars(query.order_by(m.AuditEntry.id.desc()).offset(offset).limit(limit))
             total = s.scalar(count) or 0
-            return [AuditRecord(r.id, r.at, r.username, r.action, r.target, r.endpoint, r.result,
-                                r.client) for r in rows], total
+            return [
+                AuditRecord(r.id, r.at, r.username, r.action, r.target, r.endpoint, r.result, r.client)
+                for r in rows
+            ], total
 
 
 def _role(value: Role | str) -> Role:
@@ -415,8 +468,9 @@ def _check_username(username: str) -> None:
         raise Invalid("a username is 1 to 64 letters, digits, '.', '_' or '-'")
 
 
-def _check_endpoint(name: str, url: str, tls_ca: str | None, tls_cert: str | None,
-                    tls_key: str | None) -> EndpointKind:
+def _check_endpoint(
+    name: str, url: str, tls_ca: str | None, tls_cert: str | None, tls_key: str | None
+) -> EndpointKind:
     """Validate an endpoint and return its kind; TLS files must exist and be readable."""
     if not 1 <= len(name) <= 64 or not set(name) <= _USERNAME_CHARS:
         raise Invalid("an endpoint name is 1 to 64 letters, digits, '.', '_' or '-'")
@@ -424,8 +478,7 @@ def _check_endpoint(name: str, url: str, tls_ca: str | None, tls_cert: str | Non
     try:
         kind = EndpointKind(parts.scheme)
     except ValueError:
-        raise Invalid(f"endpoint URL {url!r}: use unix:///path, tcp://host:port or "
-                      "ssh://user@host") from None
+        raise Invalid(f"endpoint URL {url!r}: use unix:///path, tcp://host:port or ssh://user@host") from None
     if kind is EndpointKind.UNIX:
         if not parts.path.startswith("/") or parts.netloc:
             raise Invalid(f"endpoint URL {url!r}: a socket URL looks like unix:///var/run/docker.sock")

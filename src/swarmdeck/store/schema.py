@@ -31,8 +31,10 @@ def add_missing_columns(engine: Engine, tables: Iterable[Table]) -> list[str]:
                 if column.name in present:
                     continue
                 if not column.nullable and column.server_default is None:
-                    raise StoreError(f"the database's table {table.name} lacks column {column.name}, "
-                                     "which cannot be added in place (no default): migrate it first")
+                    raise StoreError(
+                        f"the database's table {table.name} lacks column {column.name}, "
+                        "which cannot be added in place (no default): migrate it first"
+                    )
                 ddl = CreateColumn(column).compile(dialect=engine.dialect)
                 name = engine.dialect.identifier_preparer.format_table(table)
                 try:
@@ -44,6 +46,8 @@ def add_missing_columns(engine: Engine, tables: Iterable[Table]) -> list[str]:
                         raise
                 added.append(f"{table.name}.{column.name}")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot bring the console's database up to date: {exc.__class__.__name__}: "
-                         f"{getattr(exc, 'orig', None) or exc}") from exc
+        raise StoreError(
+            f"cannot bring the console's database up to date: {exc.__class__.__name__}: "
+            f"{getattr(exc, 'orig', None) or exc}"
+        ) from exc
     return added

@@ -24,7 +24,7 @@ def setup_code_path(data_dir: Path) -> Path:
 def _new_code() -> bytes:
     """80 random bits as four groups of five hex digits: easy to copy, read out or type."""
     digits = secrets.token_hex(10)
-    return "-".join(digits[i:i + 5] for i in range(0, 20, 5)).encode()
+    return "-".join(digits[i : i + 5] for i in range(0, 20, 5)).encode()
 
 
 def issue_setup_code(data_dir: Path) -> str:

@@ -30,8 +30,9 @@ class TeamRecord:
 
 
 def _team(row: m.Team) -> TeamRecord:
-    return TeamRecord(row.name, tuple(u.username for u in row.members),
-                      tuple(e.name for e in row.endpoints), row.created_at)
+    return TeamRecord(
+        row.name, tuple(u.username for u in row.members), tuple(e.name for e in row.endpoints), row.created_at
+    )
 
 
 class Teams:
@@ -98,10 +99,13 @@ class Teams:
     def endpoints_of(self, username: str) -> set[str]:
         """Names of the endpoints granted to any team ``username`` is in."""
         with self.store.transaction() as s:
-            query = (select(m.Endpoint.name).join(m.team_endpoints)
-                     .join(m.team_members, m.team_members.c.team_id == m.team_endpoints.c.team_id)
-                     .join(m.User, m.User.id == m.team_members.c.user_id)
-                     .where(m.User.username == username))
+            query = (
+                select(m.Endpoint.name)
+                .join(m.team_endpoints)
+                .join(m.team_members, m.team_members.c.team_id == m.team_endpoints.c.team_id)
+                .join(m.User, m.User.id == m.team_members.c.user_id)
+                .where(m.User.username == username)
+            )
             return set(s.scalars(query))
 
     @staticmethod

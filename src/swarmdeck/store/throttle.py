@@ -37,15 +37,21 @@ class LoginFailures:
         """How many failures the pair had after ``since``, and when the oldest of them was."""
         with self.store.transaction() as s:
             count, oldest = s.execute(
-                select(func.count(), func.min(m.LoginFailure.at))
-                .where(m.LoginFailure.username == _key(username),
-                       m.LoginFailure.client == client[:64], m.LoginFailure.at > since)).one()
+                select(func.count(), func.min(m.LoginFailure.at)).where(
+                    m.LoginFailure.username == _key(username),
+                    m.LoginFailure.client == client[:64],
+                    m.LoginFailure.at > since,
+                )
+            ).one()
         return count, oldest
 
     def clear(self, username: str, client: str) -> None:
         with self.store.transaction() as s:
-            s.execute(delete(m.LoginFailure).where(m.LoginFailure.username == _key(username),
-                                                   m.LoginFailure.client == client[:64]))
+            s.execute(
+                delete(m.LoginFailure).where(
+                    m.LoginFailure.username == _key(username), m.LoginFailure.client == client[:64]
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -88,14 +94,20 @@ class AccountDelays:
         forget = timedelta(seconds=self.schedule.forget)
         for _ in range(self.CLAIM_TRIES):
             with self.store.transaction() as s:
-                row = s.execute(select(m.LoginDelay.failures, m.LoginDelay.attempts, m.LoginDelay.last_at,
-                                       m.LoginDelay.until).where(m.LoginDelay.username == key)).first()
+                row = s.execute(
+                    select(
+                        m.LoginDelay.failures, m.LoginDelay.attempts, m.LoginDelay.last_at, m.LoginDelay.until
+                    ).where(m.LoginDelay.username == key)
+                ).first()
             if row is None:
                 try:
                     with self.store.transaction() as s:
                         s.execute(delete(m.LoginDelay).where(m.LoginDelay.last_at < now - forget))
-                        s.add(m.LoginDelay(username=key, failures=1, attempts=1, last_at=now,
-                                           until=now + self._delay(1)))
+                        s.add(
+                            m.LoginDelay(
+                                username=key, failures=1, attempts=1, last_at=now, until=now + self._delay(1)
+                            )
+                        )
                 except Conflict:
                     continue  # another request made the row meanwhile: read it
                 return 0.0
@@ -104,10 +116,16 @@ class AccountDelays:
                 return (until - now).total_seconds()
             failures = 1 if now - last_at >= forget else failures + 1
             with self.store.transaction() as s:
-                done = s.execute(update(m.LoginDelay)
-                                 .where(m.LoginDelay.username == key, m.LoginDelay.attempts == attempts)
-                                 .values(failures=failures, attempts=attempts + 1, last_at=now,
-                                         until=now + self._delay(failures)))
+                done = s.execute(
+                    update(m.LoginDelay)
+                    .where(m.LoginDelay.username == key, m.LoginDelay.attempts == attempts)
+                    .values(
+                        failures=failures,
+                        attempts=attempts + 1,
+                        last_at=now,
+                        until=now + self._delay(failures),
+                    )
+                )
             if done.rowcount == 1:  # type: ignore[attr-defined]
                 return 0.0
         return max(self.schedule.first, 1.0)

@@ -46,8 +46,10 @@ def check_host_path(path: str) -> str:
         raise Invalid("/ would allow every host path: allow the directories operators need")
     engine_path = touches_engine(normal)
     if engine_path is not None:
-        raise Invalid(f"{normal} is, holds or lies in the Docker engine's socket or state "
-                      f"({engine_path}): that is never allowed")
+        raise Invalid(
+            f"{normal} is, holds or lies in the Docker engine's socket or state "
+            f"({engine_path}): that is never allowed"
+        )
     return normal
 
 

@@ -13,44 +13,142 @@ from swarmdeck.compose import ComposeError, LoadResult, load
 
 from .util import CORPUS
 
-CORPUS_FILES = ["full.yml", "jobs.yml", "merge-base.yml", "interpolation.yml", "legacy-3.0.yml",
-                "external-3.5.yml"]
+CORPUS_FILES = [
+    "full.yml",
+    "jobs.yml",
+    "merge-base.yml",
+    "interpolation.yml",
+    "legacy-3.0.yml",
+    "external-3.5.yml",
+]
 TEXTS = {name: (CORPUS / name).read_text() for name in CORPUS_FILES}
-ENV = {"HOME": "/home/user", "REGISTRY": "r", "PLAIN_VALUE": "p", "REPLICAS": "2", "RATIO": "1",
-       "PORT": "80", "TTY": "true", "EMPTY_VALUE": ""}
-SETTINGS = settings(max_examples=150, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+ENV = {
+    "HOME": "/home/user",
+    "REGISTRY": "r",
+    "PLAIN_VALUE": "p",
+    "REPLICAS": "2",
+    "RATIO": "1",
+    "PORT": "80",
+    "TTY": "true",
+    "EMPTY_VALUE": "",
+}
+SETTINGS = settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Keys the models know, so that random documents reach deep into validation.
 KEYS = [
-    "version", "services", "networks", "volumes", "secrets", "configs", "x-ext", "image",
-    "deploy", "mode", "replicas", "resources", "limits", "reservations", "cpus", "memory",
-    "pids", "ports", "target", "published", "protocol", "environment", "env_file", "labels",
-    "command", "entrypoint", "healthcheck", "test", "interval", "disable", "logging", "driver",
-    "options", "external", "name", "file", "source", "type", "bind", "tmpfs", "size",
-    "ulimits", "soft", "hard", "extra_hosts", "restart_policy", "placement", "constraints",
-    "update_config", "order", "delay", "credential_spec", "config", "aliases", "ipam",
-    "stop_grace_period", "tty", "init", "sysctls", "generic_resources", "<<", "extends", "web",
+    "version",
+    "services",
+    "networks",
+    "volumes",
+    "secrets",
+    "configs",
+    "x-ext",
+    "image",
+    "deploy",
+    "mode",
+    "replicas",
+    "resources",
+    "limits",
+    "reservations",
+    "cpus",
+    "memory",
+    "pids",
+    "ports",
+    "target",
+    "published",
+    "protocol",
+    "environment",
+    "env_file",
+    "labels",
+    "command",
+    "entrypoint",
+    "healthcheck",
+    "test",
+    "interval",
+    "disable",
+    "logging",
+    "driver",
+    "options",
+    "external",
+    "name",
+    "file",
+    "source",
+    "type",
+    "bind",
+    "tmpfs",
+    "size",
+    "ulimits",
+    "soft",
+    "hard",
+    "extra_hosts",
+    "restart_policy",
+    "placement",
+    "constraints",
+    "update_config",
+    "order",
+    "delay",
+    "credential_spec",
+    "config",
+    "aliases",
+    "ipam",
+    "stop_grace_period",
+    "tty",
+    "init",
+    "sysctls",
+    "generic_resources",
+    "<<",
+    "extends",
+    "web",
 ]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["3", "3.0", "3.7", "nginx", "0.5", "100M", "10s", "80:80", "${X}", "$",
-                     "global", "replicated-job", "./a", "~/b", "a:/b:ro", "true", "start-first",
-                     "tmpfs", "bind", "volume", "KEY=v", "", "${REQ?missing}", "1/3"]),
+    st.sampled_from(
+        [
+            "3",
+            "3.0",
+            "3.7",
+            "nginx",
+            "0.5",
+            "100M",
+            "10s",
+            "80:80",
+            "${X}",
+            "$",
+            "global",
+            "replicated-job",
+            "./a",
+            "~/b",
+            "a:/b:ro",
+            "true",
+            "start-first",
+            "tmpfs",
+            "bind",
+            "volume",
+            "KEY=v",
+            "",
+            "${REQ?missing}",
+            "1/3",
+        ]
+    ),
     st.text(max_size=12),
 )
 DOCUMENTS = st.recursive(
     SCALARS,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), children,
-                        max_size=5),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), children, max_size=5),
     ),
     max_leaves=40,
 )
-YAML_ALPHABET = st.sampled_from(list("abcxyz019 :-[]{},#&*!|>'\"%@`\n\t$~<.=?/\\") +
-                                ["services:", "image: ", "\n  ", "- ", "<<: *a", "&a ", "\xff"])
+YAML_ALPHABET = st.sampled_from(
+    list("abcxyz019 :-[]{},#&*!|>'\"%@`\n\t$~<.=?/\\")
+    + ["services:", "image: ", "\n  ", "- ", "<<: *a", "&a ", "\xff"]
+)
 
 
 def _load_only_compose_errors(sources: list, working_dir=CORPUS) -> LoadResult | None:

@@ -7,10 +7,17 @@ from .util import error_of, load_text
 SERVICE = "services:\n  web:\n    image: nginx\n"
 
 
-@pytest.mark.parametrize(("header", "version"), [
-    ("", "3.13"), ('version: ""\n', "3.13"), ('version: "3"\n', "3.13"),
-    ('version: "3.0"\n', "3.0"), ("version: '3.7'\n", "3.7"), ('version: "3.13"\n', "3.13"),
-])
+@pytest.mark.parametrize(
+    ("header", "version"),
+    [
+        ("", "3.13"),
+        ('version: ""\n', "3.13"),
+        ('version: "3"\n', "3.13"),
+        ('version: "3.0"\n', "3.0"),
+        ("version: '3.7'\n", "3.7"),
+        ('version: "3.13"\n', "3.13"),
+    ],
+)
 def test_declared_versions(header, version):
     assert load_text(header + SERVICE).project.version == version
 
@@ -55,8 +62,9 @@ def test_keys_need_their_version(minor, service, top):
     load_text(f'version: "3.{minor}"\n' + text)
     load_text(text)  # no version: the latest
     error = error_of(f'version: "3.{minor - 1}"\n' + text)
-    assert error.message.endswith(f"needs compose file version 3.{minor} or later "
-                                  f"(the file declares version 3.{minor - 1})")
+    assert error.message.endswith(
+        f"needs compose file version 3.{minor} or later (the file declares version 3.{minor - 1})"
+    )
 
 
 def test_a_service_named_like_an_extension_is_still_a_service():
@@ -65,9 +73,12 @@ def test_a_service_named_like_an_extension_is_still_a_service():
 
 
 def test_extension_fields_are_dropped_and_free_form():
-    result = load_text("x-anything:\n  - [1, {a: b}]\nservices:\n  web:\n    image: nginx\n"
-                       "    x-tags: {whatever: [1, 2]}\n")
+    result = load_text(
+        "x-anything:\n  - [1, {a: b}]\nservices:\n  web:\n    image: nginx\n    x-tags: {whatever: [1, 2]}\n"
+    )
     assert "x-tags" not in result.project.services["web"].model_dump()
     error = error_of(SERVICE + "    deploy: {x-not-here: 1}\n")
-    assert str(error) == \
-        "docker-compose.yml:4:14: services.web.deploy: Additional property x-not-here is not allowed"
+    assert (
+        str(error)
+        == "docker-compose.yml:4:14: services.web.deploy: Additional property x-not-here is not allowed"
+    )

@@ -19,15 +19,18 @@ def spec_of(text: str, service: str = "web", number: int = 1, tmp_path=None):
     return plan, container_spec(plan, plan.service(service), number, "sha256:abc", API)
 
 
-@pytest.mark.parametrize(("restart", "deploy", "expected"), [
-    (None, None, ("no", 0)),
-    ("always", None, ("always", 0)),
-    ("on-failure:3", None, ("on-failure", 3)),
-    ("unless-stopped", None, ("unless-stopped", 0)),
-    ("always", "{condition: on-failure, max_attempts: 2}", ("on-failure", 2)),
-    (None, "{condition: any}", ("always", 0)),
-    (None, "{condition: none}", ("no", 0)),
-])
+@pytest.mark.parametrize(
+    ("restart", "deploy", "expected"),
+    [
+        (None, None, ("no", 0)),
+        ("always", None, ("always", 0)),
+        ("on-failure:3", None, ("on-failure", 3)),
+        ("unless-stopped", None, ("unless-stopped", 0)),
+        ("always", "{condition: on-failure, max_attempts: 2}", ("on-failure", 2)),
+        (None, "{condition: any}", ("always", 0)),
+        (None, "{condition: none}", ("no", 0)),
+    ],
+)
 def test_restart_policy_as_compose_maps_it(restart, deploy, expected):
     text = 'version: "3.8"\nservices:\n  web:\n    image: x\n'
     if restart:
@@ -59,7 +62,8 @@ services:
 
 
 def test_names_labels_aliases_and_networks():
-    plan, spec = spec_of("""
+    plan, spec = spec_of(
+        """
 services:
   web:
     image: x
@@ -70,7 +74,9 @@ services:
       back:
   db: {image: x}
 networks: {front: {}, back: {}}
-""", number=3)
+""",
+        number=3,
+    )
     assert spec.name == "proj-web-3"
     labels = spec.create["labels"]
     assert labels["mine"] == "1"
@@ -81,8 +87,10 @@ networks: {front: {}, back: {}}
     assert labels[n.DEPENDS_ON] == "db:service_started:false"
     # the first network by name is attached at create time, the others before start
     assert spec.create["host_config"]["NetworkMode"] == "proj_back"
-    assert spec.create["networking_config"]["EndpointsConfig"]["proj_back"]["Aliases"] == \
-        ["proj-web-3", "web"]
+    assert spec.create["networking_config"]["EndpointsConfig"]["proj_back"]["Aliases"] == [
+        "proj-web-3",
+        "web",
+    ]
     assert spec.connect == [("proj_front", {"aliases": ["proj-web-3", "web", "www"]})]
 
 
@@ -104,18 +112,23 @@ services:
     assert create["entrypoint"] == ["/bin/sh", "-c"]
     assert create["environment"] == ["A=1"]
     assert create["stop_timeout"] == 3
-    assert create["healthcheck"] == {"test": ["CMD-SHELL", "wget -q localhost"],
-                                     "interval": 2_000_000_000, "retries": 3}
+    assert create["healthcheck"] == {
+        "test": ["CMD-SHELL", "wget -q localhost"],
+        "interval": 2_000_000_000,
+        "retries": 3,
+    }
     assert create["host_config"]["PortBindings"] == {
         "80/tcp": [{"HostIp": "", "HostPort": "6767"}],
         "81/tcp": [{"HostIp": "", "HostPort": ""}],
-        "53/udp": [{"HostIp": "", "HostPort": "53"}]}
+        "53/udp": [{"HostIp": "", "HostPort": "53"}],
+    }
     assert set(create["ports"]) == {(80, "tcp"), (81, "tcp"), (53, "udp"), (9000, "tcp")}
 
 
 def test_volumes_binds_tmpfs_and_file_secrets(tmp_path):
     (tmp_path / "s.txt").write_text("x")
-    _, spec = spec_of("""
+    _, spec = spec_of(
+        """
 version: "3.8"
 services:
   web:
@@ -128,10 +141,15 @@ services:
     secrets: [s]
 volumes: {data: {}}
 secrets: {s: {file: ./s.txt}}
-""", tmp_path=tmp_path)
+""",
+        tmp_path=tmp_path,
+    )
     host = spec.create["host_config"]
     assert host["Binds"] == [f"{tmp_path}/site:/www:ro", f"{tmp_path}/s.txt:/run/secrets/s:ro"]
     mounts = [(m["Type"], m.get("Source"), m["Target"]) for m in host["Mounts"]]
-    assert mounts == [("volume", "proj_data", "/data"), ("volume", None, "/anonymous"),
-                      ("tmpfs", None, "/scratch")]
+    assert mounts == [
+        ("volume", "proj_data", "/data"),
+        ("volume", None, "/anonymous"),
+        ("tmpfs", None, "/scratch"),
+    ]
     assert host["Mounts"][2]["TmpfsOptions"] == {"SizeBytes": 1048576}

@@ -14,10 +14,15 @@ def plan_of(text: str, name: str = "proj", scale: dict[str, int] | None = None, 
     return plan_project(load([("docker-compose.yml", text)], env=env or {}), name, scale)
 
 
-@pytest.mark.parametrize(("folder", "expected"), [
-    ("My App", "myapp"), ("friendly.hello", "friendlyhello"), ("__x-Y_1", "x-y_1"),
-    ("Ünïcode-9", "ncode-9"),
-])
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("My App", "myapp"),
+        ("friendly.hello", "friendlyhello"),
+        ("__x-Y_1", "x-y_1"),
+        ("Ünïcode-9", "ncode-9"),
+    ],
+)
 def test_folder_names_are_normalised_like_compose(folder, expected):
     assert normalize_project_name(folder) == expected
     assert project_name(None, f"/srv/{folder}") == expected
@@ -57,12 +62,15 @@ def test_an_undefined_dependency_is_refused_at_its_line():
 
 
 def test_replicas_global_mode_and_scale():
-    plan = plan_of("""
+    plan = plan_of(
+        """
 services:
   a: {image: x, deploy: {replicas: 3}}
   b: {image: x, deploy: {mode: global}}
   c: {image: x}
-""", scale={"c": 4})
+""",
+        scale={"c": 4},
+    )
     assert {s.name: s.replicas for s in plan.services} == {"a": 3, "b": 1, "c": 4}
 
 
@@ -91,8 +99,9 @@ def test_the_config_hash_ignores_replicas_and_build_but_not_the_environment():
     assert plan_of(base).services[0].config_hash == first
     assert plan_of(base.replace("replicas: 1", "replicas: 5")).services[0].config_hash == first
     assert plan_of(base.replace("A: '1'", "A: '2'")).services[0].config_hash != first
-    assert len(first) == 64 and first == config_hash(load(
-        [("docker-compose.yml", base)], env={}).project.services["a"])
+    assert len(first) == 64 and first == config_hash(
+        load([("docker-compose.yml", base)], env={}).project.services["a"]
+    )
 
 
 def test_networks_and_volumes_get_project_scoped_or_declared_names():
@@ -110,10 +119,17 @@ volumes:
   outside: {external: true}
 """)
     assert {k: n.name for k, n in plan.networks.items()} == {
-        "back": "proj_back", "named": "exactly-this", "ext": "shared-net", "default": "proj_default"}
+        "back": "proj_back",
+        "named": "exactly-this",
+        "ext": "shared-net",
+        "default": "proj_default",
+    }
     assert plan.networks["ext"].external and not plan.networks["back"].external
     assert {k: v.name for k, v in plan.volumes.items()} == {
-        "data": "proj_data", "keep": "kept-volume", "outside": "outside"}
+        "data": "proj_data",
+        "keep": "kept-volume",
+        "outside": "outside",
+    }
     assert plan.service("a").networks == [("default", None)]
     assert [key for key, _ in plan.service("b").networks] == ["back", "ext"]
 
@@ -124,7 +140,12 @@ def test_no_default_network_when_no_service_uses_it():
 
 
 def test_secrets_and_configs_are_bound_from_their_files(tmp_path):
-    plan = plan_project(load([("docker-compose.yml", """
+    plan = plan_project(
+        load(
+            [
+                (
+                    "docker-compose.yml",
+                    """
 version: "3.8"
 services:
   a:
@@ -133,12 +154,22 @@ services:
     configs: [c, {source: c, target: /etc/app.conf}, {source: c, target: rel}]
 secrets: {s: {file: ./s.txt}}
 configs: {c: {file: conf/c.txt}}
-""")], env={}, working_dir=tmp_path), "p")
+""",
+                )
+            ],
+            env={},
+            working_dir=tmp_path,
+        ),
+        "p",
+    )
     mounts = [(m.source, m.target) for m in plan.services[0].files]
     assert mounts == [
-        (f"{tmp_path}/s.txt", "/run/secrets/s"), (f"{tmp_path}/s.txt", "/run/secrets/other"),
-        (f"{tmp_path}/conf/c.txt", "/c"), (f"{tmp_path}/conf/c.txt", "/etc/app.conf"),
-        (f"{tmp_path}/conf/c.txt", "/rel")]
+        (f"{tmp_path}/s.txt", "/run/secrets/s"),
+        (f"{tmp_path}/s.txt", "/run/secrets/other"),
+        (f"{tmp_path}/conf/c.txt", "/c"),
+        (f"{tmp_path}/conf/c.txt", "/etc/app.conf"),
+        (f"{tmp_path}/conf/c.txt", "/rel"),
+    ]
 
 
 def test_an_external_secret_is_refused_without_a_swarm():
@@ -174,12 +205,12 @@ def test_the_reports_file_warns_about_placement_only():
     from pathlib import Path
 
     file = Path(__file__).resolve().parents[3] / "apps" / "friendlyhello" / "docker-compose.yml"
-    plan = load_plan([str(file)], {"FRIENDLYHELLO_IMAGE": "w:1", "REDIS_IMAGE": "r:1"},
-                     scale={"web": 1})
+    plan = load_plan([str(file)], {"FRIENDLYHELLO_IMAGE": "w:1", "REDIS_IMAGE": "r:1"}, scale={"web": 1})
     assert plan.name == "friendlyhello"
     assert [w for w in plan.warnings if "deploy keys" in w] == [
         "Some services use deploy keys that only a swarm applies, which will be ignored (redis: "
-        "deploy.placement). Use `swarmdeck stack deploy` to deploy to a swarm."]
+        "deploy.placement). Use `swarmdeck stack deploy` to deploy to a swarm."
+    ]
     assert [s.image for s in plan.services] == ["r:1", "w:1"]
 
 

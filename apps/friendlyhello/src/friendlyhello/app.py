@@ -63,9 +63,7 @@ class App:
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.settings = settings = Settings.from_env()
         self.hostname = socket.gethostname()
-        self.redis = RedisLink(
-            settings.redis_host, settings.redis_port, settings.redis_db, REDIS_TIMEOUT
-        )
+        self.redis = RedisLink(settings.redis_host, settings.redis_port, settings.redis_db, REDIS_TIMEOUT)
         # Everything before the number is the same for every request of this worker.
         self._page_head = PAGE.format(name=settings.name, hostname=self.hostname, visits="")
 

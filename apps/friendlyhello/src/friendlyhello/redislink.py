@@ -179,9 +179,7 @@ class RedisLink:
         remaining = max(deadline - time.monotonic(), 0.0)
         try:
             async with asyncio.timeout(remaining):
-                _, conn = await loop.create_connection(
-                    lambda: _Connection(self._lost), self.host, self.port
-                )
+                _, conn = await loop.create_connection(lambda: _Connection(self._lost), self.host, self.port)
                 if self.db:
                     # Wait for SELECT before any INCR: a failed SELECT must not let an
                     # INCR run in database 0.
@@ -196,9 +194,7 @@ class RedisLink:
                         raise
                     if reply != b"+OK":
                         conn.abort("SELECT refused")
-                        raise RedisUnavailable(
-                            f"SELECT {self.db}: {reply[1:].decode(errors='replace')}"
-                        )
+                        raise RedisUnavailable(f"SELECT {self.db}: {reply[1:].decode(errors='replace')}")
         except TimeoutError:
             raise RedisUnavailable(f"timed out connecting to {self.host}:{self.port}") from None
         except OSError as error:

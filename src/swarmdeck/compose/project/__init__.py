@@ -22,5 +22,15 @@ from swarmdeck.compose.project.plan import ProjectPlan, load_plan, plan_project
 from swarmdeck.compose.project.query import Row, logs, ps
 from swarmdeck.compose.project.up import Event, up
 
-__all__ = ["Event", "ProjectError", "ProjectPlan", "Row", "down", "load_plan", "logs",
-           "plan_project", "ps", "up"]
+__all__ = [
+    "Event",
+    "ProjectError",
+    "ProjectPlan",
+    "Row",
+    "down",
+    "load_plan",
+    "logs",
+    "plan_project",
+    "ps",
+    "up",
+]

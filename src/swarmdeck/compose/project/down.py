@@ -17,8 +17,13 @@ from swarmdeck.compose.project import names
 from swarmdeck.compose.project.up import Event, Progress, engine_call
 
 
-def down(client: docker.DockerClient, project: str, volumes: bool = False,
-         timeout: int | None = None, progress: Progress | None = None) -> list[Event]:
+def down(
+    client: docker.DockerClient,
+    project: str,
+    volumes: bool = False,
+    timeout: int | None = None,
+    progress: Progress | None = None,
+) -> list[Event]:
     """Remove the project's containers and networks (and volumes); returns what was removed."""
     events: list[Event] = []
 
@@ -32,10 +37,8 @@ def down(client: docker.DockerClient, project: str, volumes: bool = False,
 
     def remove(container: Container) -> None:
         if container.status in ("running", "restarting", "paused"):
-            engine_call(f"stop container {container.name}",
-                        lambda: container.stop(timeout=timeout))
-        engine_call(f"remove container {container.name}",
-                    lambda: container.remove(force=True, v=volumes))
+            engine_call(f"stop container {container.name}", lambda: container.stop(timeout=timeout))
+        engine_call(f"remove container {container.name}", lambda: container.remove(force=True, v=volumes))
 
     if containers:
         with ThreadPoolExecutor(max_workers=min(8, len(containers))) as pool:

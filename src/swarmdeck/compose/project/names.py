@@ -46,7 +46,8 @@ def project_name(explicit: str | None, project_dir: str) -> str:
         if not _VALID.fullmatch(explicit):
             raise ProjectError(
                 f'invalid project name "{explicit}": must consist only of lowercase alphanumeric '
-                "characters, hyphens, and underscores as well as start with a letter or number")
+                "characters, hyphens, and underscores as well as start with a letter or number"
+            )
         return explicit
     folder = project_dir.rstrip("/").rsplit("/", 1)[-1]
     name = normalize_project_name(folder)

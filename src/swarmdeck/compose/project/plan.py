@@ -26,15 +26,57 @@ from swarmdeck.compose.project import names
 from swarmdeck.compose.project.errors import ProjectError
 
 # Service keys this back end applies to containers; any other key that is set is warned about.
-SUPPORTED_KEYS = frozenset({
-    "cap_add", "cap_drop", "cgroup_parent", "command", "configs", "container_name", "depends_on",
-    "deploy", "devices", "dns", "dns_search", "domainname", "entrypoint", "env_file",
-    "environment", "expose", "extra_hosts", "group_add", "healthcheck", "hostname", "image",
-    "init", "ipc", "labels", "logging", "mac_address", "networks", "oom_score_adj", "pid", "ports",
-    "privileged", "read_only", "restart", "secrets", "security_opt", "shm_size",
-    "stdin_open", "stop_grace_period", "stop_signal", "sysctls", "tmpfs", "tty", "ulimits",
-    "user", "userns_mode", "volumes", "working_dir",
-})
+SUPPORTED_KEYS = frozenset(
+    {
+        "cap_add",
+        "cap_drop",
+        "cgroup_parent",
+        "command",
+        "configs",
+        "container_name",
+        "depends_on",
+        "deploy",
+        "devices",
+        "dns",
+        "dns_search",
+        "domainname",
+        "entrypoint",
+        "env_file",
+        "environment",
+        "expose",
+        "extra_hosts",
+        "group_add",
+        "healthcheck",
+        "hostname",
+        "image",
+        "init",
+        "ipc",
+        "labels",
+        "logging",
+        "mac_address",
+        "networks",
+        "oom_score_adj",
+        "pid",
+        "ports",
+        "privileged",
+        "read_only",
+        "restart",
+        "secrets",
+        "security_opt",
+        "shm_size",
+        "stdin_open",
+        "stop_grace_period",
+        "stop_signal",
+        "sysctls",
+        "tmpfs",
+        "tty",
+        "ulimits",
+        "user",
+        "userns_mode",
+        "volumes",
+        "working_dir",
+    }
+)
 # deploy keys Compose v2 applies to containers; the rest only mean something to a swarm.
 _DEPLOY_HONOURED = frozenset({"replicas", "resources", "restart_policy"})
 _STACK_ONLY_WARNINGS = ("Ignoring unsupported options:", "Ignoring deprecated options:")
@@ -106,8 +148,9 @@ def default_files(directory: str) -> list[str]:
         path = os.path.join(directory, candidate)
         if os.path.exists(path):
             return [path]
-    raise ProjectError(f"no configuration file provided: none of {', '.join(DEFAULT_FILES)} "
-                       f"in {directory}; use -f FILE")
+    raise ProjectError(
+        f"no configuration file provided: none of {', '.join(DEFAULT_FILES)} in {directory}; use -f FILE"
+    )
 
 
 def project_env(project_dir: str, env: Mapping[str, str]) -> dict[str, str]:
@@ -122,8 +165,12 @@ def project_env(project_dir: str, env: Mapping[str, str]) -> dict[str, str]:
     return {**dict(pairs), **env}
 
 
-def load_plan(files: Sequence[str], env: Mapping[str, str], name: str | None = None,
-              scale: Mapping[str, int] | None = None) -> ProjectPlan:
+def load_plan(
+    files: Sequence[str],
+    env: Mapping[str, str],
+    name: str | None = None,
+    scale: Mapping[str, int] | None = None,
+) -> ProjectPlan:
     """Load compose files (``.env`` of the first file's folder included) and plan them."""
     project_dir = os.path.dirname(os.path.abspath(files[0])) if files else os.getcwd()
     result = load(list(files), project_env(project_dir, env))
@@ -139,8 +186,7 @@ def config_hash(service: Service) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def plan_project(result: LoadResult, name: str,
-                 scale: Mapping[str, int] | None = None) -> ProjectPlan:
+def plan_project(result: LoadResult, name: str, scale: Mapping[str, int] | None = None) -> ProjectPlan:
     """The plan of a loaded project; ``scale`` overrides replica counts (``up --scale``)."""
     project = result.project
     scale = dict(scale or {})
@@ -152,16 +198,25 @@ def plan_project(result: LoadResult, name: str,
     services = [_service_plan(project, key, project.services[key], scale.get(key)) for key in order]
 
     used = {key for plan in services for key, _ in plan.networks}
-    networks = {key: NetworkPlan(key, _object_name(name, key, net), net)
-                for key, net in project.networks.items()}
+    networks = {
+        key: NetworkPlan(key, _object_name(name, key, net), net) for key, net in project.networks.items()
+    }
     if "default" in used and "default" not in networks:
         networks["default"] = NetworkPlan("default", f"{name}_default", Network())
-    volumes = {key: VolumePlan(key, _object_name(name, key, vol), vol)
-               for key, vol in project.volumes.items()}
+    volumes = {
+        key: VolumePlan(key, _object_name(name, key, vol), vol) for key, vol in project.volumes.items()
+    }
 
     warnings += _key_warnings(project.services)
-    return ProjectPlan(name, result.working_dir, [os.path.abspath(f) for f in result.files],
-                       networks, volumes, services, warnings)
+    return ProjectPlan(
+        name,
+        result.working_dir,
+        [os.path.abspath(f) for f in result.files],
+        networks,
+        volumes,
+        services,
+        warnings,
+    )
 
 
 def _object_name(project: str, key: str, definition: Network | Volume) -> str:
@@ -179,15 +234,19 @@ def start_order(services: Mapping[str, Service]) -> list[str]:
         if state.get(key) == "done":
             return
         if state.get(key) == "visiting":
-            cycle = " -> ".join([*path[path.index(key):], key])
+            cycle = " -> ".join([*path[path.index(key) :], key])
             raise ProjectError(f"dependency cycle detected: {cycle}")
         state[key] = "visiting"
         service = services[key]
         for dep in sorted(service.depends_on or []):
             if dep not in services:
-                raise ComposeError(Problem.at(service.entry_loc("depends_on", dep),
-                                              ["services", key, "depends_on"],
-                                              f'service "{key}" depends on undefined service "{dep}"'))
+                raise ComposeError(
+                    Problem.at(
+                        service.entry_loc("depends_on", dep),
+                        ["services", key, "depends_on"],
+                        f'service "{key}" depends on undefined service "{dep}"',
+                    )
+                )
             visit(dep, [*path, key])
         state[key] = "done"
         order.append(key)
@@ -210,17 +269,24 @@ def _replicas(key: str, service: Service, scale: int | None) -> int:
     if scale is not None:
         replicas = scale
     if service.container_name and replicas > 1:
-        raise ComposeError(Problem.at(
-            service.key_loc("container_name"), ["services", key, "container_name"],
-            f'services.{key}: can\'t set container_name and {key} as container name must be '
-            "unique"))
+        raise ComposeError(
+            Problem.at(
+                service.key_loc("container_name"),
+                ["services", key, "container_name"],
+                f"services.{key}: can't set container_name and {key} as container name must be unique",
+            )
+        )
     fixed = [port for port in service.ports or [] if port.published]
     if replicas > 1 and fixed:
-        raise ComposeError(Problem.at(
-            fixed[0].loc or service.key_loc("ports"), ["services", key, "ports"],
-            f"{replicas} replicas of {key} cannot all publish host port {fixed[0].published} on "
-            f"one engine: use --scale {key}=1, or publish without a host port "
-            f'("{fixed[0].target}") so that the engine picks one per replica'))
+        raise ComposeError(
+            Problem.at(
+                fixed[0].loc or service.key_loc("ports"),
+                ["services", key, "ports"],
+                f"{replicas} replicas of {key} cannot all publish host port {fixed[0].published} on "
+                f"one engine: use --scale {key}=1, or publish without a host port "
+                f'("{fixed[0].target}") so that the engine picks one per replica',
+            )
+        )
     return replicas
 
 
@@ -228,8 +294,14 @@ def _service_plan(project: Project, key: str, service: Service, scale: int | Non
     networks = service.networks or {"default": None}
     # Compose v2 attaches networks by priority, then name; 3.x files have no priority.
     ordered = sorted(networks.items())
-    return ServicePlan(key, service, _replicas(key, service, scale), config_hash(service), ordered,
-                       _file_mounts(project, key, service))
+    return ServicePlan(
+        key,
+        service,
+        _replicas(key, service, scale),
+        config_hash(service),
+        ordered,
+        _file_mounts(project, key, service),
+    )
 
 
 def _file_mounts(project: Project, key: str, service: Service) -> list[FileMount]:
@@ -241,10 +313,14 @@ def _file_mounts(project: Project, key: str, service: Service) -> list[FileMount
             definition = declared[ref.source]
             if not definition.file:
                 how = "external" if definition.external else "driver-based"
-                raise ComposeError(Problem.at(
-                    ref.loc, ["services", key, section, index],
-                    f"unsupported {how} {section[:-1]} {definition.name or ref.source}: "
-                    "only file-based ones can be used without a swarm"))
+                raise ComposeError(
+                    Problem.at(
+                        ref.loc,
+                        ["services", key, section, index],
+                        f"unsupported {how} {section[:-1]} {definition.name or ref.source}: "
+                        "only file-based ones can be used without a swarm",
+                    )
+                )
             target = ref.target or ref.source
             mounts.append(FileMount(definition.file, target if target.startswith("/") else base + target))
     return mounts
@@ -261,12 +337,16 @@ def _key_warnings(services: Mapping[str, Service]) -> list[str]:
             swarm_only.setdefault(key, []).append(path)
     warnings = []
     if unsupported:
-        warnings.append("Ignoring unsupported options: " + ", ".join(
-            f"{option} ({', '.join(keys)})" for option, keys in unsupported.items()))
+        warnings.append(
+            "Ignoring unsupported options: "
+            + ", ".join(f"{option} ({', '.join(keys)})" for option, keys in unsupported.items())
+        )
     if swarm_only:
         listed = "; ".join(f"{key}: {', '.join(paths)}" for key, paths in swarm_only.items())
-        warnings.append(f"Some services use deploy keys that only a swarm applies, which will be "
-                        f"ignored ({listed}). Use `swarmdeck stack deploy` to deploy to a swarm.")
+        warnings.append(
+            f"Some services use deploy keys that only a swarm applies, which will be "
+            f"ignored ({listed}). Use `swarmdeck stack deploy` to deploy to a swarm."
+        )
     return warnings
 
 
@@ -274,14 +354,21 @@ def _ignored_deploy_keys(service: Service) -> list[str]:
     deploy = service.deploy
     if deploy is None:
         return []
-    ignored = [f"deploy.{k}" for k in sorted(type(deploy).model_fields)
-               if getattr(deploy, k) is not None and k not in _DEPLOY_HONOURED]
+    ignored = [
+        f"deploy.{k}"
+        for k in sorted(type(deploy).model_fields)
+        if getattr(deploy, k) is not None and k not in _DEPLOY_HONOURED
+    ]
     reservations = deploy.resources.reservations if deploy.resources else None
     if reservations is not None:
-        ignored += [f"deploy.resources.reservations.{k}" for k in ("nano_cpus", "generic_resources")
-                    if getattr(reservations, k) is not None]
+        ignored += [
+            f"deploy.resources.reservations.{k}"
+            for k in ("nano_cpus", "generic_resources")
+            if getattr(reservations, k) is not None
+        ]
     policy = deploy.restart_policy
     if policy is not None:
-        ignored += [f"deploy.restart_policy.{k}" for k in ("delay", "window")
-                    if getattr(policy, k) is not None]
+        ignored += [
+            f"deploy.restart_policy.{k}" for k in ("delay", "window") if getattr(policy, k) is not None
+        ]
     return [path.replace("nano_cpus", "cpus") for path in ignored]

@@ -51,11 +51,16 @@ def ps(client: docker.DockerClient, project: str, all: bool = False) -> list[Row
         if not all and status != "running":
             continue
         health = (state.get("Health") or {}).get("Status")
-        rows.append(Row(
-            name=container.name, image=attrs.get("Config", {}).get("Image", ""),
-            service=container.labels.get(names.SERVICE, ""), state=status,
-            status=status + (f" ({health})" if health else ""),
-            ports=format_ports(attrs.get("NetworkSettings", {}).get("Ports"))))
+        rows.append(
+            Row(
+                name=container.name,
+                image=attrs.get("Config", {}).get("Image", ""),
+                service=container.labels.get(names.SERVICE, ""),
+                state=status,
+                status=status + (f" ({health})" if health else ""),
+                ports=format_ports(attrs.get("NetworkSettings", {}).get("Ports")),
+            )
+        )
     return rows
 
 
@@ -82,8 +87,13 @@ def _selected(client: docker.DockerClient, project: str, services: Sequence[str]
     return [c for c in containers if not services or c.labels.get(names.SERVICE) in services]
 
 
-def logs(client: docker.DockerClient, project: str, write: Callable[[str], None],
-         services: Sequence[str] = (), follow: bool = False) -> None:
+def logs(
+    client: docker.DockerClient,
+    project: str,
+    write: Callable[[str], None],
+    services: Sequence[str] = (),
+    follow: bool = False,
+) -> None:
     """Write each log line as ``service-n  | line``.
 
     Without ``follow``, lines of all containers are merged in time order. With ``follow``,
@@ -95,11 +105,12 @@ def logs(client: docker.DockerClient, project: str, write: Callable[[str], None]
     if not follow:
         lines = []
         for container in containers:
-            raw: bytes = engine_call(f"logs of {container.name}",
-                                     partial(container.logs, timestamps=True))
+            raw: bytes = engine_call(f"logs of {container.name}", partial(container.logs, timestamps=True))
             text = raw.decode(errors="replace")
-            lines += [(_sort_key(line), prefixes[container.id] + line.split(" ", 1)[-1])
-                      for line in text.splitlines()]
+            lines += [
+                (_sort_key(line), prefixes[container.id] + line.split(" ", 1)[-1])
+                for line in text.splitlines()
+            ]
         for _, line in sorted(lines, key=lambda item: item[0]):
             write(line)
         return

@@ -56,8 +56,9 @@ Progress = Callable[[Event], None]
 
 def project_containers(client: docker.DockerClient, project: str) -> list[Container]:
     """The project's containers (running or not), by Compose's labels, sorted by name."""
-    found = client.containers.list(all=True, filters={
-        "label": [f"{names.PROJECT}={project}", f"{names.ONEOFF}=False"]})
+    found = client.containers.list(
+        all=True, filters={"label": [f"{names.PROJECT}={project}", f"{names.ONEOFF}=False"]}
+    )
     return sorted(found, key=lambda c: (c.labels.get(names.SERVICE, ""), _number(c)))
 
 
@@ -77,9 +78,14 @@ def engine_call(action: str, call: Callable[[], T]) -> T:
 
 
 class _Up:
-    def __init__(self, client: docker.DockerClient, plan: ProjectPlan,
-                 progress: Progress | None, remove_orphans: bool,
-                 policy: WorkloadPolicy = ALLOW_ALL) -> None:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        plan: ProjectPlan,
+        progress: Progress | None,
+        remove_orphans: bool,
+        policy: WorkloadPolicy = ALLOW_ALL,
+    ) -> None:
         self.client = client
         self.plan = plan
         self.policy = policy
@@ -119,8 +125,10 @@ class _Up:
             for service in self.plan.services:
                 for mount in service.files:
                     if not os.path.isfile(mount.source):
-                        raise ProjectError(f"service {service.name}: file {mount.source} of a "
-                                           f"secret or config does not exist")
+                        raise ProjectError(
+                            f"service {service.name}: file {mount.source} of a "
+                            f"secret or config does not exist"
+                        )
         for service in self.plan.services:
             if service.image not in self.images:
                 self.images[service.image] = self._image_id(service)
@@ -136,8 +144,7 @@ class _Up:
 
     def _network_exists(self, name: str) -> bool:
         """By exact name (a lookup by name also matches IDs that start with it)."""
-        found = engine_call(f"look up network {name}",
-                            lambda: self.client.networks.list(names=[name]))
+        found = engine_call(f"look up network {name}", lambda: self.client.networks.list(names=[name]))
         return any(net.name == name for net in found)
 
     def _image_id(self, service: ServicePlan) -> str:
@@ -153,8 +160,10 @@ class _Up:
             self.client.api.pull(repo, tag=tag)
             return str(self.client.images.get(ref).id)
         except _ENGINE_ERRORS as exc:
-            raise ProjectError(f"service {service.name}: image {ref} is not on the engine and "
-                               f"could not be pulled: {api_error('pull', exc)}") from exc
+            raise ProjectError(
+                f"service {service.name}: image {ref} is not on the engine and "
+                f"could not be pulled: {api_error('pull', exc)}"
+            ) from exc
 
     # -- apply ------------------------------------------------------------------------------
 
@@ -186,12 +195,25 @@ class _Up:
         if d.ipam is not None:
             pools = [IPAMPool(subnet=p.subnet) for p in d.ipam.config or []]
             ipam = IPAMConfig(driver=d.ipam.driver or "default", pool_configs=pools)
-        labels = {**(d.labels or {}), names.PROJECT: self.plan.name, names.NETWORK: net.key,
-                  names.VERSION: names.tool_version()}
-        created = engine_call(f"create network {net.name}", lambda: self.client.networks.create(
-            net.name, driver=d.driver or "bridge", options=d.driver_opts, ipam=ipam,
-            internal=bool(d.internal), attachable=bool(d.attachable), labels=labels,
-            check_duplicate=True))
+        labels = {
+            **(d.labels or {}),
+            names.PROJECT: self.plan.name,
+            names.NETWORK: net.key,
+            names.VERSION: names.tool_version(),
+        }
+        created = engine_call(
+            f"create network {net.name}",
+            lambda: self.client.networks.create(
+                net.name,
+                driver=d.driver or "bridge",
+                options=d.driver_opts,
+                ipam=ipam,
+                internal=bool(d.internal),
+                attachable=bool(d.attachable),
+                labels=labels,
+                check_duplicate=True,
+            ),
+        )
         self.created_networks.append(created)
         self.emit("Network", net.name, "Created")
 
@@ -199,20 +221,30 @@ class _Up:
         if self._volume_exists(vol.name):
             return
         d = vol.definition
-        labels = {**(d.labels or {}), names.PROJECT: self.plan.name, names.VOLUME: vol.key,
-                  names.VERSION: names.tool_version()}
-        created = engine_call(f"create volume {vol.name}", lambda: self.client.volumes.create(
-            vol.name, driver=d.driver or "local", driver_opts=d.driver_opts or {}, labels=labels))
+        labels = {
+            **(d.labels or {}),
+            names.PROJECT: self.plan.name,
+            names.VOLUME: vol.key,
+            names.VERSION: names.tool_version(),
+        }
+        created = engine_call(
+            f"create volume {vol.name}",
+            lambda: self.client.volumes.create(
+                vol.name, driver=d.driver or "local", driver_opts=d.driver_opts or {}, labels=labels
+            ),
+        )
         self.created_volumes.append(created)
         self.emit("Volume", vol.name, "Created")
 
     def _service(self, service: ServicePlan, current: list[Container]) -> None:
         image_id = self.images[service.image]
-        keep = current[:service.replicas]
-        self.extras += current[service.replicas:]
+        keep = current[: service.replicas]
+        self.extras += current[service.replicas :]
         for container in keep:
-            if container.labels.get(names.CONFIG_HASH) != service.config_hash or \
-                    container.labels.get(names.IMAGE) != image_id:
+            if (
+                container.labels.get(names.CONFIG_HASH) != service.config_hash
+                or container.labels.get(names.IMAGE) != image_id
+            ):
                 self._recreate(service, container, image_id)
             elif container.status != "running":
                 engine_call(f"start container {container.name}", container.start)
@@ -224,23 +256,27 @@ class _Up:
         for number in range(following, following + service.replicas - len(keep)):
             self._create(service, number, image_id)
 
-    def _create(self, service: ServicePlan, number: int, image_id: str,
-                replacing: Container | None = None) -> str:
+    def _create(
+        self, service: ServicePlan, number: int, image_id: str, replacing: Container | None = None
+    ) -> str:
         spec = container_spec(self.plan, service, number, image_id, self.client.api)
         name = spec.name
         if replacing is not None:
             name = f"{replacing.id[:12]}_{spec.name}"  # renamed once the old one is removed
             self._inherit_anonymous_volumes(spec.create["host_config"], replacing)
-        created = engine_call(f"create container {spec.name}",
-                              lambda: self.client.api.create_container(name=name, **spec.create))
+        created = engine_call(
+            f"create container {spec.name}",
+            lambda: self.client.api.create_container(name=name, **spec.create),
+        )
         container_id = str(created["Id"])
         self.created_containers.append(container_id)
         if replacing is not None:
             self.replacements.add(container_id)
         for network, endpoint in spec.connect:
-            engine_call(f"connect container {spec.name} to network {network}",
-                        partial(self.client.api.connect_container_to_network, container_id,
-                                network, **endpoint))
+            engine_call(
+                f"connect container {spec.name} to network {network}",
+                partial(self.client.api.connect_container_to_network, container_id, network, **endpoint),
+            )
         engine_call(f"start container {spec.name}", lambda: self.client.api.start(container_id))
         if replacing is None:
             self.emit("Container", spec.name, "Started")
@@ -249,11 +285,17 @@ class _Up:
     def _inherit_anonymous_volumes(self, host_config: dict[str, Any], old: Container) -> None:
         """A replacement keeps the old container's anonymous volumes, as Compose does."""
         named = {vol.name for vol in self.plan.volumes.values()}
-        previous = {m.get("Destination"): m.get("Name") for m in old.attrs.get("Mounts", [])
-                    if m.get("Type") == "volume" and m.get("Name") not in named}
+        previous = {
+            m.get("Destination"): m.get("Name")
+            for m in old.attrs.get("Mounts", [])
+            if m.get("Type") == "volume" and m.get("Name") not in named
+        }
         for mount in host_config.get("Mounts") or []:
-            if mount.get("Type") == "volume" and not mount.get("Source") and \
-                    previous.get(mount.get("Target")):
+            if (
+                mount.get("Type") == "volume"
+                and not mount.get("Source")
+                and previous.get(mount.get("Target"))
+            ):
                 mount["Source"] = previous[mount["Target"]]
 
     def _recreate(self, service: ServicePlan, old: Container, image_id: str) -> None:
@@ -289,9 +331,15 @@ class _Up:
 
         for container_id in reversed(self.created_containers):
             # a replacement shares the old container's anonymous volumes: keep those
-            attempt(f"remove container {container_id[:12]}",
-                    partial(self.client.api.remove_container, container_id, force=True,
-                            v=container_id not in self.replacements))
+            attempt(
+                f"remove container {container_id[:12]}",
+                partial(
+                    self.client.api.remove_container,
+                    container_id,
+                    force=True,
+                    v=container_id not in self.replacements,
+                ),
+            )
         for container in self.stopped:
             attempt(f"start container {container.name}", container.start)
         for container in self.started:
@@ -303,8 +351,13 @@ class _Up:
         return failures
 
 
-def up(client: docker.DockerClient, plan: ProjectPlan, progress: Progress | None = None,
-       remove_orphans: bool = False, policy: WorkloadPolicy = ALLOW_ALL) -> list[Event]:
+def up(
+    client: docker.DockerClient,
+    plan: ProjectPlan,
+    progress: Progress | None = None,
+    remove_orphans: bool = False,
+    policy: WorkloadPolicy = ALLOW_ALL,
+) -> list[Event]:
     """Converge the engine to ``plan``; on failure undo this run and raise ProjectError.
 
     Containers of services that are no longer in the files are reported as orphaned, or
@@ -320,7 +373,8 @@ def up(client: docker.DockerClient, plan: ProjectPlan, progress: Progress | None
         raise
     except ProjectError as exc:
         failures = run.rollback()
-        undone = "; could not undo: " + "; ".join(failures) if failures else \
-            "; what this run had done was undone"
+        undone = (
+            "; could not undo: " + "; ".join(failures) if failures else "; what this run had done was undone"
+        )
         raise ProjectError(f"{exc}{undone}") from None
     return run.events

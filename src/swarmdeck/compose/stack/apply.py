@@ -50,8 +50,13 @@ class DeployReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _post(client: docker.DockerClient, path: str, body: dict[str, Any],
-          params: dict[str, Any] | None = None, auth: str | None = None) -> Any:
+def _post(
+    client: docker.DockerClient,
+    path: str,
+    body: dict[str, Any],
+    params: dict[str, Any] | None = None,
+    auth: str | None = None,
+) -> Any:
     """POST ``path`` (made with ``engine_path``: its parts are encoded) with a JSON body."""
     api = client.api
     headers = {"X-Registry-Auth": auth} if auth else {}
@@ -63,25 +68,42 @@ def _api_error(what: str, exc: docker.errors.APIError) -> StackError:
     return StackError(f"{what}: {exc.explanation or exc}")
 
 
-def _send(client: docker.DockerClient, change: ServiceChange,
-          ) -> tuple[Any, docker.errors.APIError | None]:
+def _send(
+    client: docker.DockerClient,
+    change: ServiceChange,
+) -> tuple[Any, docker.errors.APIError | None]:
     """Create or update one service: (the engine's answer, or the error)."""
     try:
         if change.action == "update":
-            return _post(client, engine_path("/services/{}/update", change.service_id),
-                         change.spec or {}, params={"version": change.version},
-                         auth=change.auth_header), None
+            return _post(
+                client,
+                engine_path("/services/{}/update", change.service_id),
+                change.spec or {},
+                params={"version": change.version},
+                auth=change.auth_header,
+            ), None
         return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
     except docker.errors.APIError as exc:
         return None, exc
 
 
-def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptions,
-           out: Printer = print, err: Printer = print) -> DeployReport:
+def deploy(
+    client: docker.DockerClient,
+    loaded: LoadResult,
+    options: DeployOptions,
+    out: Printer = print,
+    err: Printer = print,
+) -> DeployReport:
     """Deploy (or with ``plan_only`` only plan) ``loaded`` as stack ``options.namespace``."""
-    plan = make_plan(client, loaded, options.namespace, prune=options.prune,
-                     resolve_image=options.resolve_image,
-                     with_registry_auth=options.with_registry_auth, policy=options.policy)
+    plan = make_plan(
+        client,
+        loaded,
+        options.namespace,
+        prune=options.prune,
+        resolve_image=options.resolve_image,
+        with_registry_auth=options.with_registry_auth,
+        policy=options.policy,
+    )
     report = DeployReport(plan)
     if options.plan_only:
         for line in plan.lines() or ["nothing to do"]:
@@ -108,10 +130,15 @@ def deploy(client: docker.DockerClient, loaded: LoadResult, options: DeployOptio
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
             else:
-                version = client.api._result(client.api._get(client.api._url(
-                    engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True)["Version"]
-                _post(client, engine_path(f"/{obj.kind}s/{{}}/update", object_id), spec,
-                      params={"version": version["Index"]})
+                version = client.api._result(
+                    client.api._get(client.api._url(engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True
+                )["Version"]
+                _post(
+                    client,
+                    engine_path(f"/{obj.kind}s/{{}}/update", object_id),
+                    spec,
+                    params={"version": version["Index"]},
+                )
         except docker.errors.APIError as exc:
             raise _api_error(f"failed to {action} {obj.kind} {obj.name}", exc) from None
     ids = object_ids(client) if plan.objects else None

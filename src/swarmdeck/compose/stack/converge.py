@@ -26,18 +26,26 @@ def _progress(service: dict[str, Any], tasks: list[dict[str, Any]]) -> tuple[int
     mode = service["Spec"].get("Mode", {})
     if "ReplicatedJob" in mode or "GlobalJob" in mode:
         done = sum(t["Status"]["State"] == "complete" for t in tasks)
-        wanted = (mode.get("ReplicatedJob") or {}).get("TotalCompletions", 1) \
-            if "ReplicatedJob" in mode else max(len({t.get("NodeID") for t in tasks}), 1)
+        wanted = (
+            (mode.get("ReplicatedJob") or {}).get("TotalCompletions", 1)
+            if "ReplicatedJob" in mode
+            else max(len({t.get("NodeID") for t in tasks}), 1)
+        )
         return done, wanted
     running = [t for t in tasks if t["DesiredState"] == "running"]
     done = sum(t["Status"]["State"] == "running" for t in running)
-    wanted = (mode.get("Replicated") or {}).get("Replicas", 1) if "Replicated" in mode \
-        else len(running)
+    wanted = (mode.get("Replicated") or {}).get("Replicas", 1) if "Replicated" in mode else len(running)
     return done, wanted
 
 
-def wait(client: docker.DockerClient, service_ids: list[str], timeout: float,
-         out: Callable[[str], None], poll: float = 0.5, stable: float = 5.0) -> None:
+def wait(
+    client: docker.DockerClient,
+    service_ids: list[str],
+    timeout: float,
+    out: Callable[[str], None],
+    poll: float = 0.5,
+    stable: float = 5.0,
+) -> None:
     """Block until every service converges; ``StackError`` with the tasks' errors if not."""
     started = time.time()
     deadline = time.monotonic() + timeout
@@ -48,16 +56,21 @@ def wait(client: docker.DockerClient, service_ids: list[str], timeout: float,
         for service_id in list(pending):
             service = client.api.inspect_service(service_id)
             name = service["Spec"]["Name"]
-            tasks = [t for t in client.api.tasks(filters={"service": service_id})
-                     if _created_after(t, started) or t["DesiredState"] == "running"]
+            tasks = [
+                t
+                for t in client.api.tasks(filters={"service": service_id})
+                if _created_after(t, started) or t["DesiredState"] == "running"
+            ]
             done, wanted = _progress(service, tasks)
             line = f"{name}: {done}/{wanted}"
             if shown.get(service_id) != line:
                 out(line)
                 shown[service_id] = line
-            failed = [f"{t['ID'][:12]}: {t['Status'].get('Err') or t['Status']['State']}"
-                      for t in tasks if t["Status"]["State"] in _FAILED
-                      and _created_after(t, started)]
+            failed = [
+                f"{t['ID'][:12]}: {t['Status'].get('Err') or t['Status']['State']}"
+                for t in tasks
+                if t["Status"]["State"] in _FAILED and _created_after(t, started)
+            ]
             if failed:
                 raise StackError(f"service {name} failed to converge:\n  " + "\n  ".join(failed))
             job = any(k in service["Spec"].get("Mode", {}) for k in ("ReplicatedJob", "GlobalJob"))
@@ -67,8 +80,9 @@ def wait(client: docker.DockerClient, service_ids: list[str], timeout: float,
                 out(f"{name}: converged")
                 pending.remove(service_id)
         if pending and time.monotonic() > deadline:
-            raise StackError(f"timed out after {timeout:.0f} s waiting for "
-                             f"{len(pending)} service(s) to converge")
+            raise StackError(
+                f"timed out after {timeout:.0f} s waiting for {len(pending)} service(s) to converge"
+            )
         if pending:
             time.sleep(poll)
 

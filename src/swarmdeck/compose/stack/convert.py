@@ -87,8 +87,8 @@ def with_digest(image: str, digest: str) -> str:
     return image if has_digest(image) else f"{tagged(image)}@{digest}"
 
 
-
 # --- top-level objects -----------------------------------------------------------------
+
 
 def used_networks(project: Project) -> list[str]:
     """The networks the services use (``default`` for a service without networks)."""
@@ -126,10 +126,12 @@ def networks(namespace: str, project: Project) -> NetworkPlan:
         }
         ipam = network.ipam if network else None
         if ipam is not None and (ipam.driver or ipam.config):
-            body["IPAM"] = _compact({
-                "Driver": ipam.driver or "",
-                "Config": [{"Subnet": pool.subnet or ""} for pool in ipam.config or []] or None,
-            })
+            body["IPAM"] = _compact(
+                {
+                    "Driver": ipam.driver or "",
+                    "Config": [{"Subnet": pool.subnet or ""} for pool in ipam.config or []] or None,
+                }
+            )
         name = (network.name if network else None) or scope(namespace, key)
         result.create[name] = body
     return result
@@ -170,8 +172,11 @@ def file_objects(namespace: str, project: Project) -> list[FileObject]:
         if config.external:
             continue
         name = config.name or scope(namespace, key)
-        spec = {"Name": name, "Labels": stack_labels(namespace, config.labels),
-                "Data": _read(config.file or "", "config", key)}
+        spec = {
+            "Name": name,
+            "Labels": stack_labels(namespace, config.labels),
+            "Data": _read(config.file or "", "config", key),
+        }
         if config.template_driver:
             spec["Templating"] = {"Name": config.template_driver}
         result.append(FileObject("config", name, spec))
@@ -180,6 +185,7 @@ def file_objects(namespace: str, project: Project) -> list[FileObject]:
 
 # --- services ------------------------------------------------------------------------
 
+
 def _mode(service: Service) -> dict[str, Any]:
     deploy = service.deploy
     mode = (deploy.mode if deploy else None) or ""
@@ -187,39 +193,44 @@ def _mode(service: Service) -> dict[str, Any]:
     if mode in ("", "replicated"):
         return {"Replicated": _compact({"Replicas": replicas})}
     if mode == "replicated-job":
-        return {"ReplicatedJob": _compact({"MaxConcurrent": replicas,
-                                           "TotalCompletions": replicas})}
+        return {"ReplicatedJob": _compact({"MaxConcurrent": replicas, "TotalCompletions": replicas})}
     return {"Global": {}} if mode == "global" else {"GlobalJob": {}}
 
 
 def _update_config(source: Any) -> dict[str, Any] | None:
     if source is None:
         return None
-    return _compact({
-        "Parallelism": 1 if source.parallelism is None else source.parallelism,
-        "Delay": _or_none(source.delay),
-        "FailureAction": _or_none(source.failure_action),
-        "Monitor": _or_none(source.monitor),
-        "MaxFailureRatio": source.max_failure_ratio or 0,
-        "Order": source.order or "",
-    })
+    return _compact(
+        {
+            "Parallelism": 1 if source.parallelism is None else source.parallelism,
+            "Delay": _or_none(source.delay),
+            "FailureAction": _or_none(source.failure_action),
+            "Monitor": _or_none(source.monitor),
+            "MaxFailureRatio": source.max_failure_ratio or 0,
+            "Order": source.order or "",
+        }
+    )
 
 
 def _restart_policy(service: Service) -> dict[str, Any] | None:
     policy = service.deploy.restart_policy if service.deploy else None
     if policy is not None:
-        return _compact({"Condition": _or_none(policy.condition), "Delay": policy.delay,
-                         "MaxAttempts": policy.max_attempts, "Window": policy.window})
+        return _compact(
+            {
+                "Condition": _or_none(policy.condition),
+                "Delay": policy.delay,
+                "MaxAttempts": policy.max_attempts,
+                "Window": policy.window,
+            }
+        )
     restart = service.restart or ""
     name, colon, count = restart.partition(":")
     if colon and not name:
-        raise StackError("invalid restart policy format: "
-                         "no policy provided before colon")
+        raise StackError("invalid restart policy format: no policy provided before colon")
     attempts = 0
     if count:
         if not re.fullmatch(r"[+-]?\d+", count):
-            raise StackError("invalid restart policy "
-                             "format: maximum retry count must be an integer")
+            raise StackError("invalid restart policy format: maximum retry count must be an integer")
         attempts = int(count)
     if name in ("", "no"):
         return None
@@ -237,19 +248,34 @@ def _resources(service: Service) -> dict[str, Any]:
         return result
     if resources.limits is not None:
         limits = resources.limits
-        result["Limits"] = _compact({"NanoCPUs": _or_none(limits.nano_cpus),
-                                     "MemoryBytes": _or_none(limits.memory_bytes),
-                                     "Pids": _or_none(limits.pids)})
+        result["Limits"] = _compact(
+            {
+                "NanoCPUs": _or_none(limits.nano_cpus),
+                "MemoryBytes": _or_none(limits.memory_bytes),
+                "Pids": _or_none(limits.pids),
+            }
+        )
     if resources.reservations is not None:
         reservations = resources.reservations
         generic = []
         for item in reservations.generic_resources or []:
             spec = item.discrete_resource_spec
-            generic.append({} if spec is None else {"DiscreteResourceSpec": _compact({
-                "Kind": _or_none(spec.kind), "Value": _or_none(spec.value)})})
-        result["Reservations"] = _compact({"NanoCPUs": _or_none(reservations.nano_cpus),
-                                           "MemoryBytes": _or_none(reservations.memory_bytes),
-                                           "GenericResources": generic or None})
+            generic.append(
+                {}
+                if spec is None
+                else {
+                    "DiscreteResourceSpec": _compact(
+                        {"Kind": _or_none(spec.kind), "Value": _or_none(spec.value)}
+                    )
+                }
+            )
+        result["Reservations"] = _compact(
+            {
+                "NanoCPUs": _or_none(reservations.nano_cpus),
+                "MemoryBytes": _or_none(reservations.memory_bytes),
+                "GenericResources": generic or None,
+            }
+        )
     return result
 
 
@@ -257,25 +283,35 @@ def _placement(service: Service) -> dict[str, Any]:
     placement = service.deploy.placement if service.deploy else None
     if placement is None:
         return {}
-    return _compact({
-        "Constraints": _or_none(placement.constraints),
-        "Preferences": _or_none([{"Spread": {"SpreadDescriptor": p.spread or ""}}
-                                 for p in placement.preferences or []]),
-        "MaxReplicas": _or_none(placement.max_replicas_per_node),
-    })
+    return _compact(
+        {
+            "Constraints": _or_none(placement.constraints),
+            "Preferences": _or_none(
+                [{"Spread": {"SpreadDescriptor": p.spread or ""}} for p in placement.preferences or []]
+            ),
+            "MaxReplicas": _or_none(placement.max_replicas_per_node),
+        }
+    )
 
 
 def _endpoint_spec(service: Service) -> dict[str, Any]:
     mode = (service.deploy.endpoint_mode if service.deploy else None) or ""
-    ports = [_compact({"Protocol": _or_none(p.protocol), "TargetPort": _or_none(p.target),
-                       "PublishedPort": _or_none(p.published), "PublishMode": _or_none(p.mode)})
-             for p in service.ports or []]
+    ports = [
+        _compact(
+            {
+                "Protocol": _or_none(p.protocol),
+                "TargetPort": _or_none(p.target),
+                "PublishedPort": _or_none(p.published),
+                "PublishMode": _or_none(p.mode),
+            }
+        )
+        for p in service.ports or []
+    ]
     ports.sort(key=lambda p: p.get("PublishedPort", 0))
     return _compact({"Mode": _or_none(mode.lower()), "Ports": _or_none(ports)})
 
 
-def _service_networks(namespace: str, name: str, service: Service,
-                      project: Project) -> list[dict[str, Any]]:
+def _service_networks(namespace: str, name: str, service: Service, project: Project) -> list[dict[str, Any]]:
     result = []
     for key, options in (service.networks or {DEFAULT_NETWORK: None}).items():
         network = project.networks.get(key)
@@ -283,8 +319,15 @@ def _service_networks(namespace: str, name: str, service: Service,
         aliases = list(options.aliases or []) if options else []
         if user_defined_network(target):
             aliases.append(name)
-        result.append(_compact({"Target": target, "Aliases": _or_none(aliases),
-                                "DriverOpts": _or_none(options.driver_opts if options else None)}))
+        result.append(
+            _compact(
+                {
+                    "Target": target,
+                    "Aliases": _or_none(aliases),
+                    "DriverOpts": _or_none(options.driver_opts if options else None),
+                }
+            )
+        )
     result.sort(key=lambda n: n["Target"])
     return result
 
@@ -294,20 +337,23 @@ def _mounts(namespace: str, service: Service, project: Project) -> list[dict[str
 
 
 def _mount(namespace: str, volume: ServiceVolume, project: Project) -> dict[str, Any]:
-    mount: dict[str, Any] = {"Type": volume.type, "Source": _or_none(volume.source),
-                             "Target": _or_none(volume.target),
-                             "ReadOnly": _or_none(volume.read_only),
-                             "Consistency": _or_none(volume.consistency)}
+    mount: dict[str, Any] = {
+        "Type": volume.type,
+        "Source": _or_none(volume.source),
+        "Target": _or_none(volume.target),
+        "ReadOnly": _or_none(volume.read_only),
+        "Consistency": _or_none(volume.consistency),
+    }
     if volume.type == "volume" and volume.source:
         declared = project.volumes[volume.source]
-        options: dict[str, Any] = {"NoCopy": _or_none(volume.volume.nocopy if volume.volume
-                                                      else None)}
+        options: dict[str, Any] = {"NoCopy": _or_none(volume.volume.nocopy if volume.volume else None)}
         mount["Source"] = declared.name or scope(namespace, volume.source)
         if not declared.external:
             options["Labels"] = stack_labels(namespace, declared.labels)
             if declared.driver or declared.driver_opts is not None:
-                options["DriverConfig"] = _compact({"Name": _or_none(declared.driver),
-                                                    "Options": declared.driver_opts})
+                options["DriverConfig"] = _compact(
+                    {"Name": _or_none(declared.driver), "Options": declared.driver_opts}
+                )
         mount["VolumeOptions"] = options
     elif volume.type in ("bind", "npipe") and volume.bind is not None:
         mount["BindOptions"] = _compact({"Propagation": _or_none(volume.bind.propagation)})
@@ -322,11 +368,16 @@ def _healthcheck(service: Service) -> dict[str, Any] | None:
         return None
     if check.disable:
         return {"Test": ["NONE"]}
-    return _compact({"Test": _or_none(check.test), "Interval": _or_none(check.interval),
-                     "Timeout": _or_none(check.timeout),
-                     "StartPeriod": _or_none(check.start_period),
-                     "StartInterval": _or_none(check.start_interval),
-                     "Retries": _or_none(check.retries)})
+    return _compact(
+        {
+            "Test": _or_none(check.test),
+            "Interval": _or_none(check.interval),
+            "Timeout": _or_none(check.timeout),
+            "StartPeriod": _or_none(check.start_period),
+            "StartInterval": _or_none(check.start_interval),
+            "Retries": _or_none(check.retries),
+        }
+    )
 
 
 def _capability(name: str) -> str:
@@ -360,8 +411,7 @@ def _hosts(extra_hosts: list[str] | None) -> list[str]:
     return hosts
 
 
-def _file_references(namespace: str, service: Service, project: Project,
-                     kind: str) -> list[dict[str, Any]]:
+def _file_references(namespace: str, service: Service, project: Project, kind: str) -> list[dict[str, Any]]:
     """Secret or config references (``SecretName``/``ConfigName``; IDs come later)."""
     declared = project.secrets if kind == "Secret" else project.configs
     result = []
@@ -374,10 +424,18 @@ def _file_references(namespace: str, service: Service, project: Project,
         if target in targets:
             raise StackError(f"duplicate {kind.lower()} target for {name} not allowed")
         targets.add(target)
-        result.append({"File": {"Name": target, "UID": reference.uid or "0",
-                                "GID": reference.gid or "0",
-                                "Mode": 0o444 if reference.mode is None else reference.mode},
-                       f"{kind}ID": "", f"{kind}Name": name})
+        result.append(
+            {
+                "File": {
+                    "Name": target,
+                    "UID": reference.uid or "0",
+                    "GID": reference.gid or "0",
+                    "Mode": 0o444 if reference.mode is None else reference.mode,
+                },
+                f"{kind}ID": "",
+                f"{kind}Name": name,
+            }
+        )
     if kind == "Config" and service.credential_spec and service.credential_spec.config:
         source = service.credential_spec.config
         obj = declared.get(source)
@@ -405,8 +463,10 @@ def service_spec(namespace: str, key: str, service: Service, project: Project) -
     dns = None
     if service.dns is not None or service.dns_search is not None:
         dns = _compact({"Nameservers": _or_none(service.dns), "Search": _or_none(service.dns_search)})
-    ulimits = sorted(({"Name": name, "Hard": u.hard, "Soft": u.soft}
-                      for name, u in (service.ulimits or {}).items()), key=lambda u: u["Name"])
+    ulimits = sorted(
+        ({"Name": name, "Hard": u.hard, "Soft": u.soft} for name, u in (service.ulimits or {}).items()),
+        key=lambda u: u["Name"],
+    )
     container = {
         "Image": service.image or "",
         "Labels": stack_labels(namespace, service.labels),
@@ -416,8 +476,11 @@ def service_spec(namespace: str, key: str, service: Service, project: Project) -
         "Env": _or_none(_sorted_env(service.environment)),
         "Dir": _or_none(service.working_dir),
         "User": _or_none(service.user),
-        "Privileges": {"CredentialSpec": _credential_spec(service), "SELinuxContext": None,
-                       "NoNewPrivileges": False},
+        "Privileges": {
+            "CredentialSpec": _credential_spec(service),
+            "SELinuxContext": None,
+            "NoNewPrivileges": False,
+        },
         "Init": service.init,
         "StopSignal": _or_none(service.stop_signal),
         "TTY": _or_none(service.tty),
@@ -439,8 +502,7 @@ def service_spec(namespace: str, key: str, service: Service, project: Project) -
     }
     logging = None
     if service.logging is not None:
-        logging = _compact({"Name": service.logging.driver or "",
-                            "Options": service.logging.options})
+        logging = _compact({"Name": service.logging.driver or "", "Options": service.logging.options})
     task = {
         "ContainerSpec": container,
         "Resources": _resources(service),

@@ -54,8 +54,9 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return not (self.prune or self.networks or self.objects
-                    or any(s.action != "unchanged" for s in self.services))
+        return not (
+            self.prune or self.networks or self.objects or any(s.action != "unchanged" for s in self.services)
+        )
 
     def lines(self) -> list[str]:
         """The plan, one line per change (``--plan``)."""
@@ -79,8 +80,10 @@ def _label_filter(namespace: str) -> dict[str, str]:
 
 def require_manager(client: docker.DockerClient) -> None:
     if not client.api.info().get("Swarm", {}).get("ControlAvailable"):
-        raise StackError('this node is not a swarm manager. Use "docker swarm init" or '
-                         '"docker swarm join" to connect this node to swarm and try again')
+        raise StackError(
+            'this node is not a swarm manager. Use "docker swarm init" or '
+            '"docker swarm join" to connect this node to swarm and try again'
+        )
 
 
 class _Resolver:
@@ -97,8 +100,7 @@ class _Resolver:
             return None
         registry, _ = auth.resolve_repository_name(convert.tagged(image))
         config = auth.resolve_authconfig(self.client.api._auth_configs, registry) or {}
-        return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() \
-            if config else None
+        return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
 
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
         """(image pinned to its digest, platforms), or None when the registry can't say."""
@@ -109,9 +111,15 @@ class _Resolver:
             except docker.errors.APIError:
                 self.cache[image] = None
             else:
-                platforms = [{"Architecture": "" if p.get("architecture", "").lower() == "arm"
-                              else p.get("architecture", ""), "OS": p.get("os", "")}
-                             for p in found.get("Platforms") or []]
+                platforms = [
+                    {
+                        "Architecture": ""
+                        if p.get("architecture", "").lower() == "arm"
+                        else p.get("architecture", ""),
+                        "OS": p.get("os", ""),
+                    }
+                    for p in found.get("Platforms") or []
+                ]
                 platforms = [{k: v for k, v in p.items() if v} for p in platforms]
                 digest = found["Descriptor"]["digest"]
                 self.cache[image] = (convert.with_digest(image, digest), platforms)
@@ -123,10 +131,12 @@ def _pin(spec: dict[str, Any], resolver: _Resolver) -> str | None:
     image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
     resolved = resolver.resolve(image)
     if resolved is None:
-        return (f"image {image} could not be accessed on a registry to record\n"
-                f"its digest. Each node will access {image} independently,\n"
-                "possibly leading to different nodes running\n"
-                "different versions of the image.\n")
+        return (
+            f"image {image} could not be accessed on a registry to record\n"
+            f"its digest. Each node will access {image} independently,\n"
+            "possibly leading to different nodes running\n"
+            "different versions of the image.\n"
+        )
     image, platforms = resolved
     spec["TaskTemplate"]["ContainerSpec"]["Image"] = image
     if platforms:
@@ -138,8 +148,12 @@ def _by_name(items: list[dict[str, Any]], spec_key: str = "Spec") -> dict[str, d
     return {item[spec_key]["Name"]: item for item in items}
 
 
-def _check_networks(client: docker.DockerClient, namespace: str, wanted: convert.NetworkPlan,
-                    all_networks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _check_networks(
+    client: docker.DockerClient,
+    namespace: str,
+    wanted: convert.NetworkPlan,
+    all_networks: list[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
     by_name: dict[str, list[dict[str, Any]]] = {}
     for network in all_networks:
         by_name.setdefault(network["Name"], []).append(network)
@@ -148,27 +162,30 @@ def _check_networks(client: docker.DockerClient, namespace: str, wanted: convert
             continue
         found = by_name.get(name) or [n for n in all_networks if n["Id"].startswith(name)]
         if not found:
-            raise StackError(f'network "{name}" is declared as external, but could not be '
-                             "found. You need to create a swarm-scoped network before the "
-                             "stack is deployed")
+            raise StackError(
+                f'network "{name}" is declared as external, but could not be '
+                "found. You need to create a swarm-scoped network before the "
+                "stack is deployed"
+            )
         if found[0].get("Scope") != "swarm":
-            raise StackError(f'network "{name}" is declared as external, but it is not in '
-                             f'the right scope: "{found[0].get("Scope")}" instead of "swarm"')
+            raise StackError(
+                f'network "{name}" is declared as external, but it is not in '
+                f'the right scope: "{found[0].get("Scope")}" instead of "swarm"'
+            )
     to_create = {}
     for name, body in wanted.create.items():
         existing = by_name.get(name, [])
-        if any((n.get("Labels") or {}).get(convert.LABEL_NAMESPACE) == namespace
-               for n in existing):
+        if any((n.get("Labels") or {}).get(convert.LABEL_NAMESPACE) == namespace for n in existing):
             continue
         if existing:
-            raise StackError(f"failed to create network {name}: network with name {name} "
-                             "already exists")
+            raise StackError(f"failed to create network {name}: network with name {name} already exists")
         to_create[name] = body
     return to_create
 
 
-def _objects(client: docker.DockerClient, namespace: str, project_objects:
-             list[convert.FileObject]) -> list[tuple[str, convert.FileObject, str | None]]:
+def _objects(
+    client: docker.DockerClient, namespace: str, project_objects: list[convert.FileObject]
+) -> list[tuple[str, convert.FileObject, str | None]]:
     """(action, object, id of the existing one): create, or update when labels differ."""
     result = []
     existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(client.api.configs())}
@@ -177,17 +194,23 @@ def _objects(client: docker.DockerClient, namespace: str, project_objects:
         if found is None:
             result.append(("create", obj, None))
             continue
-        if obj.kind == "config" and "Data" in obj.spec and \
-                base64.b64decode(found["Spec"].get("Data") or "") != obj.spec["Data"]:
-            raise StackError(f"failed to update config {obj.name}: only updates to Labels are "
-                             "allowed (its content changed: give the new content a new name)")
+        if (
+            obj.kind == "config"
+            and "Data" in obj.spec
+            and base64.b64decode(found["Spec"].get("Data") or "") != obj.spec["Data"]
+        ):
+            raise StackError(
+                f"failed to update config {obj.name}: only updates to Labels are "
+                "allowed (its content changed: give the new content a new name)"
+            )
         if (found["Spec"].get("Labels") or {}) != obj.spec["Labels"]:
             result.append(("update", obj, found["ID"]))
     return result
 
 
-def _resolve_ids(client: docker.DockerClient, specs: dict[str, dict[str, Any]],
-                 created: set[tuple[str, str]]) -> None:
+def _resolve_ids(
+    client: docker.DockerClient, specs: dict[str, dict[str, Any]], created: set[tuple[str, str]]
+) -> None:
     """Fill SecretID/ConfigID from the engine; objects still to create keep a placeholder."""
     ids = object_ids(client)
     for key, spec in specs.items():
@@ -203,8 +226,10 @@ def _resolve_ids(client: docker.DockerClient, specs: dict[str, dict[str, Any]],
 
 def object_ids(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     """Secret and config IDs by name ({"Secret": {...}, "Config": {...}})."""
-    return {"Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
-            "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()}}
+    return {
+        "Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
+        "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()},
+    }
 
 
 def fill_ids(spec: dict[str, Any], ids: dict[str, dict[str, str]]) -> None:
@@ -217,15 +242,24 @@ def fill_ids(spec: dict[str, Any], ids: dict[str, dict[str, str]]) -> None:
     if credential and credential.get("Config"):
         namespace = spec["Labels"][convert.LABEL_NAMESPACE]
         for reference in container.get("Configs") or []:
-            if reference["ConfigName"] in (credential["Config"],
-                                           convert.scope(namespace, credential["Config"])):
+            if reference["ConfigName"] in (
+                credential["Config"],
+                convert.scope(namespace, credential["Config"]),
+            ):
                 credential["Config"] = reference["ConfigID"]
                 break
 
 
-def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *,
-              prune: bool = False, resolve_image: str = "always",
-              with_registry_auth: bool = False, policy: WorkloadPolicy = ALLOW_ALL) -> Plan:
+def make_plan(
+    client: docker.DockerClient,
+    loaded: LoadResult,
+    namespace: str,
+    *,
+    prune: bool = False,
+    resolve_image: str = "always",
+    with_registry_auth: bool = False,
+    policy: WorkloadPolicy = ALLOW_ALL,
+) -> Plan:
     """What deploying ``loaded`` as stack ``namespace`` would do; raises ``StackError``, or
     ``ComposeError`` at the compose keys ``policy`` refuses (before anything is created)."""
     if resolve_image not in RESOLVE_MODES:
@@ -246,8 +280,11 @@ def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *
     existing = _by_name(client.api.services(filters=_label_filter(namespace)))
     if prune:
         wanted = {convert.scope(namespace, key) for key in specs}
-        plan.prune = [ServiceChange("remove", name, service_id=s["ID"])
-                      for name, s in sorted(existing.items()) if name not in wanted]
+        plan.prune = [
+            ServiceChange("remove", name, service_id=s["ID"])
+            for name, s in sorted(existing.items())
+            if name not in wanted
+        ]
     network_names = {n["Id"]: n["Name"] for n in all_networks}
     resolver = _Resolver(client, with_registry_auth)
     for spec in specs.values():
@@ -263,8 +300,9 @@ def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *
             change.action = "update"
             change.service_id, change.version = old["ID"], old["Version"]["Index"]
             same_image = raw_image == (old["Spec"].get("Labels") or {}).get(convert.LABEL_IMAGE)
-            change.query_registry = resolve_image == "always" or \
-                (resolve_image == "changed" and not same_image)
+            change.query_registry = resolve_image == "always" or (
+                resolve_image == "changed" and not same_image
+            )
             if not change.query_registry and same_image:
                 container["Image"] = old["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
             spec["TaskTemplate"]["ForceUpdate"] = old["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
@@ -272,8 +310,9 @@ def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *
             change.warning = _pin(spec, resolver)
         if old is not None:
             api = client.api.api_version
-            change.fields = changes(normalise(spec, network_names, api),
-                                    normalise(old["Spec"], network_names, api))
+            change.fields = changes(
+                normalise(spec, network_names, api), normalise(old["Spec"], network_names, api)
+            )
             if not change.fields and not _uses_new_objects(spec, created):
                 change.action = "unchanged"
         plan.services.append(change)
@@ -282,5 +321,6 @@ def make_plan(client: docker.DockerClient, loaded: LoadResult, namespace: str, *
 
 def _uses_new_objects(spec: dict[str, Any], created: set[tuple[str, str]]) -> bool:
     container = spec["TaskTemplate"]["ContainerSpec"]
-    return any(("secret", r["SecretName"]) in created for r in container.get("Secrets") or []) \
-        or any(("config", r["ConfigName"]) in created for r in container.get("Configs") or [])
+    return any(("secret", r["SecretName"]) in created for r in container.get("Secrets") or []) or any(
+        ("config", r["ConfigName"]) in created for r in container.get("Configs") or []
+    )

@@ -20,8 +20,12 @@ from swarmdeck.compose.stack import convert
 from swarmdeck.engine.policy import Facts, Violation, WorkloadPolicy
 
 HEADLINE = "refused by the workload policy:"
-_CONTAINER_KEYS = {"CapabilityAdd": "cap_add", "OomScoreAdj": "oom_score_adj",
-                   "Privileges": "credential_spec", "Isolation": "isolation"}
+_CONTAINER_KEYS = {
+    "CapabilityAdd": "cap_add",
+    "OomScoreAdj": "oom_score_adj",
+    "Privileges": "credential_spec",
+    "Isolation": "isolation",
+}
 
 
 def _network_key(namespace: str, service: Service, project: Project, target: str) -> str | None:
@@ -33,15 +37,17 @@ def _network_key(namespace: str, service: Service, project: Project, target: str
     return None
 
 
-def _mount_problem(project: Project, name: str, service: Service, v: Violation,
-                   rest: tuple[Any, ...]) -> Problem:
+def _mount_problem(
+    project: Project, name: str, service: Service, v: Violation, rest: tuple[Any, ...]
+) -> Problem:
     index = rest[1]
     volume = (service.volumes or [])[index]
     declared = project.volumes.get(volume.source or "") if volume.type == "volume" else None
     if "Labels" in rest and declared is not None and declared.labels:
         label = str(rest[-1])
-        return Problem.at(declared.entry_loc("labels", label),
-                          ["volumes", volume.source or "", "labels", label], v.message)
+        return Problem.at(
+            declared.entry_loc("labels", label), ["volumes", volume.source or "", "labels", label], v.message
+        )
     if "DriverConfig" in rest and declared is not None and declared.driver_opts:
         option = rest[-1] if rest[-1] in declared.driver_opts else None
         loc = declared.entry_loc("driver_opts", option) if option else declared.key_loc("driver_opts")
@@ -50,8 +56,9 @@ def _mount_problem(project: Project, name: str, service: Service, v: Violation,
     return Problem.at(volume.loc, ["services", name, "volumes", index], v.message)
 
 
-def service_problem(project: Project, namespace: str, name: str, spec: Mapping[str, Any],
-                    v: Violation) -> Problem:
+def service_problem(
+    project: Project, namespace: str, name: str, spec: Mapping[str, Any], v: Violation
+) -> Problem:
     """Where a violation in service ``name``'s spec was written."""
     service = project.services[name]
     here = ["services", name]
@@ -72,14 +79,14 @@ def service_problem(project: Project, namespace: str, name: str, spec: Mapping[s
         key = _network_key(namespace, service, project, target)
         if key is not None:
             declared = project.networks.get(key)
-            where = f" (networks.{key} is the network {declared.name})" if declared and declared.name \
-                else ""
+            where = f" (networks.{key} is the network {declared.name})" if declared and declared.name else ""
             loc = service.entry_loc("networks", key) if service.networks else service.loc
             return Problem.at(loc, [*here, "networks", key], v.message + where)
     if path[:1] == ("Labels",) and len(path) > 1 and service.deploy is not None:
         label = str(path[1])
-        return Problem.at(service.deploy.entry_loc("labels", label), [*here, "deploy", "labels", label],
-                          v.message)
+        return Problem.at(
+            service.deploy.entry_loc("labels", label), [*here, "deploy", "labels", label], v.message
+        )
     return Problem.at(service.loc, here, v.message)
 
 
@@ -89,20 +96,33 @@ def network_problem(project: Project, namespace: str, name: str, v: Violation) -
         if (network.name or convert.scope(namespace, key)) == name:
             if v.path[:1] == ("Labels",) and len(v.path) > 1:
                 label = str(v.path[1])
-                return Problem.at(network.entry_loc("labels", label), ["networks", key, "labels", label],
-                                  v.message)
+                return Problem.at(
+                    network.entry_loc("labels", label), ["networks", key, "labels", label], v.message
+                )
             return Problem.at(network.loc, ["networks", key], v.message)
     return Problem(f"network {name}: {v.message}", path=f"networks.{name}")
 
 
-def check(policy: WorkloadPolicy, project: Project, namespace: str, specs: Mapping[str, Mapping[str, Any]],
-          networks: Mapping[str, Mapping[str, Any]], facts: Facts) -> None:
+def check(
+    policy: WorkloadPolicy,
+    project: Project,
+    namespace: str,
+    specs: Mapping[str, Mapping[str, Any]],
+    networks: Mapping[str, Mapping[str, Any]],
+    facts: Facts,
+) -> None:
     """Raise one ``ComposeError`` listing every refusal (``specs``: by compose service key;
     ``networks``: the networks to create, by name)."""
-    problems = [service_problem(project, namespace, key, spec, v)
-                for key, spec in specs.items() for v in policy.service(spec, facts)]
-    problems += [network_problem(project, namespace, name, v)
-                 for name, body in networks.items() for v in policy.network(body)]
+    problems = [
+        service_problem(project, namespace, key, spec, v)
+        for key, spec in specs.items()
+        for v in policy.service(spec, facts)
+    ]
+    problems += [
+        network_problem(project, namespace, name, v)
+        for name, body in networks.items()
+        for v in policy.network(body)
+    ]
     if problems:
         # one problem per key: a primary network is both NetworkMode and an endpoint
         raise ComposeError(sorted(dict.fromkeys(problems), key=Problem.sort_key), HEADLINE)

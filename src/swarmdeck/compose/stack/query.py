@@ -34,8 +34,10 @@ def natural_key(text: str) -> list[Any]:
 def table(rows: list[list[str]]) -> list[str]:
     """Go ``tabwriter`` (minwidth 10, padding 3) as the CLI's formatter uses it."""
     widths = [max(10, max(len(r[i]) for r in rows) + 3) for i in range(len(rows[0]))]
-    return ["".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False))
-            + row[-1] for row in rows]
+    return [
+        "".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)) + row[-1]
+        for row in rows
+    ]
 
 
 def stacks(client: docker.DockerClient) -> list[tuple[str, int]]:
@@ -53,8 +55,12 @@ def ls_lines(client: docker.DockerClient) -> list[str]:
 
 def _mode(spec: dict[str, Any]) -> str:
     mode = spec.get("Mode", {})
-    for key, text in (("Replicated", "replicated"), ("Global", "global"),
-                      ("ReplicatedJob", "replicated job"), ("GlobalJob", "global job")):
+    for key, text in (
+        ("Replicated", "replicated"),
+        ("Global", "global"),
+        ("ReplicatedJob", "replicated job"),
+        ("GlobalJob", "global job"),
+    ):
         if key in mode:
             return text
     return ""
@@ -62,9 +68,11 @@ def _mode(spec: dict[str, Any]) -> str:
 
 def _ports(service: dict[str, Any]) -> str:
     ports = (service.get("Endpoint") or {}).get("Ports") or []
-    return ", ".join(f"*:{p.get('PublishedPort', 0)}->{p.get('TargetPort', 0)}/"
-                     f"{p.get('Protocol', 'tcp')}" for p in ports if p.get("PublishMode")
-                     != "host" or p.get("PublishedPort"))
+    return ", ".join(
+        f"*:{p.get('PublishedPort', 0)}->{p.get('TargetPort', 0)}/{p.get('Protocol', 'tcp')}"
+        for p in ports
+        if p.get("PublishMode") != "host" or p.get("PublishedPort")
+    )
 
 
 def _image(image: str) -> str:
@@ -78,10 +86,16 @@ def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     rows = [["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]]
     for service in sorted(found, key=lambda s: natural_key(s["Spec"]["Name"])):
         status = service.get("ServiceStatus") or {}
-        rows.append([service["ID"][:12], service["Spec"]["Name"], _mode(service["Spec"]),
-                     f"{status.get('RunningTasks', 0)}/{status.get('DesiredTasks', 0)}",
-                     _image(service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]),
-                     _ports(service)])
+        rows.append(
+            [
+                service["ID"][:12],
+                service["Spec"]["Name"],
+                _mode(service["Spec"]),
+                f"{status.get('RunningTasks', 0)}/{status.get('DesiredTasks', 0)}",
+                _image(service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]),
+                _ports(service),
+            ]
+        )
     return table(rows)
 
 
@@ -105,24 +119,37 @@ def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     names = {s["ID"]: s["Spec"]["Name"] for s in client.api.services(filters=_filter(namespace))}
     nodes = {n["ID"]: n["Description"]["Hostname"] for n in client.api.nodes()}
     rows = [["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]]
-    tasks.sort(key=lambda t: (names.get(t["ServiceID"], ""), t.get("Slot", 0),
-                              t["Status"].get("Timestamp", "")), reverse=False)
+    tasks.sort(
+        key=lambda t: (names.get(t["ServiceID"], ""), t.get("Slot", 0), t["Status"].get("Timestamp", "")),
+        reverse=False,
+    )
     for task in tasks:
         service = names.get(task["ServiceID"], task["ServiceID"])
-        name = f"{service}.{task['Slot']}" if task.get("Slot") else \
-            f"{service}.{task.get('NodeID', '')}"
+        name = f"{service}.{task['Slot']}" if task.get("Slot") else f"{service}.{task.get('NodeID', '')}"
         state = task["Status"]["State"]
-        rows.append([task["ID"][:12], name,
-                     _image(task["Spec"]["ContainerSpec"]["Image"]),
-                     nodes.get(task.get("NodeID", ""), ""),
-                     task["DesiredState"].capitalize(),
-                     f"{state.capitalize()} {_ago(task['Status'].get('Timestamp', ''))}",
-                     task["Status"].get("Err", ""), ""])
+        rows.append(
+            [
+                task["ID"][:12],
+                name,
+                _image(task["Spec"]["ContainerSpec"]["Image"]),
+                nodes.get(task.get("NodeID", ""), ""),
+                task["DesiredState"].capitalize(),
+                f"{state.capitalize()} {_ago(task['Status'].get('Timestamp', ''))}",
+                task["Status"].get("Err", ""),
+                "",
+            ]
+        )
     return table(rows)
 
 
-def remove(client: docker.DockerClient, namespace: str, out: Printer, err: Printer,
-           detach: bool = True, timeout: float = 120.0) -> None:
+def remove(
+    client: docker.DockerClient,
+    namespace: str,
+    out: Printer,
+    err: Printer,
+    detach: bool = True,
+    timeout: float = 120.0,
+) -> None:
     """``docker stack rm``: services (by name), secrets, configs, networks; not volumes."""
     labels = _filter(namespace)
     services = sorted(client.api.services(filters=labels), key=lambda s: s["Spec"]["Name"])
@@ -142,9 +169,11 @@ def remove(client: docker.DockerClient, namespace: str, out: Printer, err: Print
     # A removed service lets go of its secrets, configs and networks only once its tasks
     # are gone (the engine keeps it pending deletion till then): retry while "in use".
     deadline = time.monotonic() + timeout
-    for kind, items, action in (("secret", secrets, client.api.remove_secret),
-                                ("config", configs, client.api.remove_config),
-                                ("network", networks, client.api.remove_network)):
+    for kind, items, action in (
+        ("secret", secrets, client.api.remove_secret),
+        ("config", configs, client.api.remove_config),
+        ("network", networks, client.api.remove_network),
+    ):
         for item in items:
             name = item["Name"] if kind == "network" else item["Spec"]["Name"]
             out(f"Removing {kind} {name}")
@@ -176,12 +205,10 @@ def _remove_retrying(action: Callable[[], Any], deadline: float) -> str | None:
             time.sleep(0.3)
 
 
-def _wait_tasks_gone(client: docker.DockerClient, namespace: str, timeout: float,
-                     out: Printer) -> None:
+def _wait_tasks_gone(client: docker.DockerClient, namespace: str, timeout: float, out: Printer) -> None:
     out("Waiting for resources to be removed...")
     deadline = time.monotonic() + timeout
     while client.api.tasks(filters=_filter(namespace)):
         if time.monotonic() > deadline:
-            raise StackError(f"timed out after {timeout:.0f} s waiting for the tasks of "
-                             f"{namespace} to go")
+            raise StackError(f"timed out after {timeout:.0f} s waiting for the tasks of {namespace} to go")
         time.sleep(0.5)

@@ -13,13 +13,17 @@ import copy
 from typing import Any
 
 SECOND = 1_000_000_000
-_UPDATE_DEFAULTS = {"Parallelism": 1, "FailureAction": "pause", "Monitor": 5 * SECOND,
-                    "MaxFailureRatio": 0, "Order": "stop-first"}
+_UPDATE_DEFAULTS = {
+    "Parallelism": 1,
+    "FailureAction": "pause",
+    "Monitor": 5 * SECOND,
+    "MaxFailureRatio": 0,
+    "Order": "stop-first",
+}
 
 
 def _zero(value: Any) -> bool:
-    return value is None or value == 0 or value == "" or value is False or value == [] \
-        or value == {}
+    return value is None or value == 0 or value == "" or value is False or value == [] or value == {}
 
 
 def _drop_zeros(value: Any) -> Any:
@@ -39,8 +43,10 @@ def _defaults(target: dict[str, Any], defaults: dict[str, Any], zero: bool = Fal
 
 
 # Fields the engine drops when the request's API version predates them.
-_SINCE = [(("TaskTemplate", "ContainerSpec", "Healthcheck", "StartInterval"), (1, 44)),
-          (("TaskTemplate", "ContainerSpec", "OomScoreAdj"), (1, 46))]
+_SINCE = [
+    (("TaskTemplate", "ContainerSpec", "Healthcheck", "StartInterval"), (1, 44)),
+    (("TaskTemplate", "ContainerSpec", "OomScoreAdj"), (1, 46)),
+]
 
 
 def _api(version: str) -> tuple[int, int]:
@@ -59,8 +65,9 @@ def _drop_newer(spec: dict[str, Any], api_version: str) -> None:
             parent.pop(path[-1], None)
 
 
-def normalise(spec: dict[str, Any], network_names: dict[str, str],
-              api_version: str = "1.41") -> dict[str, Any]:
+def normalise(
+    spec: dict[str, Any], network_names: dict[str, str], api_version: str = "1.41"
+) -> dict[str, Any]:
     """``spec`` as the engine stores it for a request of ``api_version``: defaults filled
     in, fields it does not know dropped, IDs replaced by names, zero values dropped."""
     spec = copy.deepcopy(spec)
@@ -92,8 +99,11 @@ def normalise(spec: dict[str, Any], network_names: dict[str, str],
         if spec.get(key) is None:
             spec[key] = dict(_UPDATE_DEFAULTS)
         else:
-            _defaults(spec[key], {k: v for k, v in _UPDATE_DEFAULTS.items()
-                                  if k in ("FailureAction", "Monitor", "Order")}, zero=True)
+            _defaults(
+                spec[key],
+                {k: v for k, v in _UPDATE_DEFAULTS.items() if k in ("FailureAction", "Monitor", "Order")},
+                zero=True,
+            )
     if any(k in mode for k in ("ReplicatedJob", "GlobalJob")):
         spec.pop("UpdateConfig", None)
         spec.pop("RollbackConfig", None)

@@ -75,7 +75,22 @@ from swarmdeck.engine.policy.rules import (
 )
 
 __all__ = [
-    "ALLOW_ALL", "ENGINE_PATHS", "NAMESPACE_LABELS", "NO_FACTS", "STACK_NAME", "Path", "Facts", "Violation",
-    "WorkloadPolicy", "WorkloadRefused", "describe_container", "describe_service", "format_path",
-    "normalise_host_path", "require", "restricted", "touches_engine", "within",
+    "ALLOW_ALL",
+    "ENGINE_PATHS",
+    "NAMESPACE_LABELS",
+    "NO_FACTS",
+    "STACK_NAME",
+    "Path",
+    "Facts",
+    "Violation",
+    "WorkloadPolicy",
+    "WorkloadRefused",
+    "describe_container",
+    "describe_service",
+    "format_path",
+    "normalise_host_path",
+    "require",
+    "restricted",
+    "touches_engine",
+    "within",
 ]

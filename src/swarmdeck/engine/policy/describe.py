@@ -16,8 +16,15 @@ def _mount_text(kind: str, source: str, target: str, read_only: bool) -> str:
 
 
 def _mounts_of(mounts: Iterable[Mapping[str, Any]]) -> list[str]:
-    return [_mount_text(m.get("Type") or "volume", str(m.get("Source") or ""), str(m.get("Target") or ""),
-                        bool(m.get("ReadOnly"))) for m in mounts]
+    return [
+        _mount_text(
+            m.get("Type") or "volume",
+            str(m.get("Source") or ""),
+            str(m.get("Target") or ""),
+            bool(m.get("ReadOnly")),
+        )
+        for m in mounts
+    ]
 
 
 def _summary(mounts: list[str], caps: list[str], host: list[str]) -> str:
@@ -39,11 +46,17 @@ def describe_container(body: Mapping[str, Any]) -> str:
     for spec in host.get("Binds") or []:
         source, _, rest = str(spec).partition(":")
         target, _, mode = rest.partition(":")
-        mounts.append(_mount_text("bind" if source.startswith("/") else "volume", source, target,
-                                  "ro" in mode.split(",")))
+        mounts.append(
+            _mount_text(
+                "bind" if source.startswith("/") else "volume", source, target, "ro" in mode.split(",")
+            )
+        )
     mounts += _mounts_of(host.get("Mounts") or [])
-    extra = [f"{key}={host[key]}" for key in ("NetworkMode", *NAMESPACE_KEYS)
-             if str(host.get(key) or "") == "host" or str(host.get(key) or "").startswith("container:")]
+    extra = [
+        f"{key}={host[key]}"
+        for key in ("NetworkMode", *NAMESPACE_KEYS)
+        if str(host.get(key) or "") == "host" or str(host.get(key) or "").startswith("container:")
+    ]
     extra += ["privileged"] if host.get("Privileged") else []
     extra += [f"devices={len(host['Devices'])}"] if host.get("Devices") else []
     extra += [f"security_opt={','.join(host['SecurityOpt'])}"] if host.get("SecurityOpt") else []
@@ -55,6 +68,7 @@ def describe_service(spec: Mapping[str, Any]) -> str:
     task = spec.get("TaskTemplate") or {}
     container = task.get("ContainerSpec") or {}
     caps = [c.removeprefix("CAP_") for c in container.get("CapabilityAdd") or []]
-    extra = [f"network={n.get('Target')}" for n in task.get("Networks") or []
-             if (n or {}).get("Target") == "host"]
+    extra = [
+        f"network={n.get('Target')}" for n in task.get("Networks") or [] if (n or {}).get("Target") == "host"
+    ]
     return _summary(_mounts_of(container.get("Mounts") or []), caps, extra)

@@ -29,10 +29,10 @@ class Facts:
             networks = client.api.networks()
             volumes = client.api.volumes().get("Volumes") or []
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise api_error("reading the engine's networks and volumes for the workload policy",
-                            exc) from exc
-        return cls(tuple(networks), {v["Name"]: (v.get("Driver") or "", v.get("Options") or {})
-                                     for v in volumes})
+            raise api_error("reading the engine's networks and volumes for the workload policy", exc) from exc
+        return cls(
+            tuple(networks), {v["Name"]: (v.get("Driver") or "", v.get("Options") or {}) for v in volumes}
+        )
 
     def host_network(self, ref: str) -> bool:
         """Whether the network ``ref`` (a name, an ID or an ID's prefix, as the engine looks
@@ -41,8 +41,9 @@ class Facts:
             return True
         if any(n.get("Name") == ref for n in self.networks):
             return any(n.get("Name") == ref and n.get("Driver") == "host" for n in self.networks)
-        return bool(ref) and any(n.get("Driver") == "host" and str(n.get("Id", "")).startswith(ref)
-                                 for n in self.networks)
+        return bool(ref) and any(
+            n.get("Driver") == "host" and str(n.get("Id", "")).startswith(ref) for n in self.networks
+        )
 
 
 NO_FACTS = Facts()

@@ -8,8 +8,14 @@ import posixpath
 # The engine's socket, state and configuration (TLS keys): binding them, anything inside or
 # any directory above them owns the engine. /var/run is /run on current systems; both listed.
 ENGINE_PATHS = (
-    "/var/run/docker.sock", "/run/docker.sock", "/var/run/docker", "/run/docker",
-    "/var/run/containerd", "/run/containerd", "/var/lib/docker", "/var/lib/containerd",
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/var/run/docker",
+    "/run/docker",
+    "/var/run/containerd",
+    "/run/containerd",
+    "/var/lib/docker",
+    "/var/lib/containerd",
     "/etc/docker",
 )
 

@@ -17,44 +17,141 @@ Path = tuple[str | int, ...]
 NAMESPACE_LABELS = ("com.docker.stack.namespace", "com.docker.compose.project")
 STACK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
 _VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_NAMESPACED_SYSCTLS = frozenset({
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
-    "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", "kernel.domainname",
-    "kernel.hostname",
-})
+_NAMESPACED_SYSCTLS = frozenset(
+    {
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+        "kernel.domainname",
+        "kernel.hostname",
+    }
+)
 _NAMESPACED_SYSCTL_PREFIXES = ("fs.mqueue.", "net.")
 _REMOTE_FILESYSTEMS = ("nfs", "nfs4", "cifs", "smb3")
 _SAFE_SECURITY_OPTS = ("no-new-privileges", "no-new-privileges:true", "no-new-privileges=true")
-NAMESPACE_KEYS = {"PidMode": "PID", "IpcMode": "IPC", "UTSMode": "UTS", "UsernsMode": "user",
-                   "CgroupnsMode": "cgroup"}
+NAMESPACE_KEYS = {
+    "PidMode": "PID",
+    "IpcMode": "IPC",
+    "UTSMode": "UTS",
+    "UsernsMode": "user",
+    "CgroupnsMode": "cgroup",
+}
 # HostConfig keys that reach nothing outside the container (limits, DNS, ports, logging…).
-_SAFE_HOST_CONFIG = frozenset({
-    "AutoRemove", "BlkioDeviceReadBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteBps",
-    "BlkioDeviceWriteIOps", "BlkioWeight", "BlkioWeightDevice", "CapDrop", "ConsoleSize",
-    "ContainerIDFile", "CPURealtimePeriod", "CPURealtimeRuntime", "CpuCount", "CpuPercent",
-    "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpuShares", "CpusetCpus",
-    "CpusetMems", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd", "Init",
-    "IOMaximumBandwidth", "IOMaximumIOps", "Isolation", "KernelMemory", "KernelMemoryTCP",
-    "Links", "LogConfig", "Memory", "MemoryReservation", "MemorySwap", "MemorySwappiness",
-    "NanoCpus", "NanoCPUs", "OomKillDisable", "PidsLimit", "PortBindings", "PublishAllPorts",
-    "ReadonlyRootfs", "RestartPolicy", "ShmSize", "StorageOpt", "Tmpfs", "Ulimits",
-})
+_SAFE_HOST_CONFIG = frozenset(
+    {
+        "AutoRemove",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceWriteIOps",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "CapDrop",
+        "ConsoleSize",
+        "ContainerIDFile",
+        "CPURealtimePeriod",
+        "CPURealtimeRuntime",
+        "CpuCount",
+        "CpuPercent",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpuShares",
+        "CpusetCpus",
+        "CpusetMems",
+        "Dns",
+        "DnsOptions",
+        "DnsSearch",
+        "ExtraHosts",
+        "GroupAdd",
+        "Init",
+        "IOMaximumBandwidth",
+        "IOMaximumIOps",
+        "Isolation",
+        "KernelMemory",
+        "KernelMemoryTCP",
+        "Links",
+        "LogConfig",
+        "Memory",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "NanoCPUs",
+        "OomKillDisable",
+        "PidsLimit",
+        "PortBindings",
+        "PublishAllPorts",
+        "ReadonlyRootfs",
+        "RestartPolicy",
+        "ShmSize",
+        "StorageOpt",
+        "Tmpfs",
+        "Ulimits",
+    }
+)
 # HostConfig keys with a rule below.
-_CHECKED_HOST_CONFIG = frozenset({
-    "Binds", "Mounts", "NetworkMode", "Privileged", "CapAdd", "Capabilities", "Devices",
-    "DeviceRequests", "DeviceCgroupRules", "SecurityOpt", "Sysctls", "VolumesFrom",
-    "VolumeDriver", "Runtime", "CgroupParent", "Cgroup", "OomScoreAdj", "MaskedPaths",
-    "ReadonlyPaths", "InitPath", *NAMESPACE_KEYS,
-})
+_CHECKED_HOST_CONFIG = frozenset(
+    {
+        "Binds",
+        "Mounts",
+        "NetworkMode",
+        "Privileged",
+        "CapAdd",
+        "Capabilities",
+        "Devices",
+        "DeviceRequests",
+        "DeviceCgroupRules",
+        "SecurityOpt",
+        "Sysctls",
+        "VolumesFrom",
+        "VolumeDriver",
+        "Runtime",
+        "CgroupParent",
+        "Cgroup",
+        "OomScoreAdj",
+        "MaskedPaths",
+        "ReadonlyPaths",
+        "InitPath",
+        *NAMESPACE_KEYS,
+    }
+)
 # ContainerSpec keys (services) that reach nothing outside the container.
-_SAFE_CONTAINER_SPEC = frozenset({
-    "Image", "Labels", "Command", "Args", "Hostname", "Env", "Dir", "User", "Groups", "TTY",
-    "OpenStdin", "ReadOnly", "StopSignal", "StopGracePeriod", "Healthcheck", "HealthCheck",
-    "Hosts", "DNSConfig", "Secrets", "Configs", "Isolation", "Init", "CapabilityDrop",
-    "Ulimits",
-})
-_CHECKED_CONTAINER_SPEC = frozenset({"Mounts", "Privileges", "CapabilityAdd", "Sysctls",
-                                     "OomScoreAdj"})
+_SAFE_CONTAINER_SPEC = frozenset(
+    {
+        "Image",
+        "Labels",
+        "Command",
+        "Args",
+        "Hostname",
+        "Env",
+        "Dir",
+        "User",
+        "Groups",
+        "TTY",
+        "OpenStdin",
+        "ReadOnly",
+        "StopSignal",
+        "StopGracePeriod",
+        "Healthcheck",
+        "HealthCheck",
+        "Hosts",
+        "DNSConfig",
+        "Secrets",
+        "Configs",
+        "Isolation",
+        "Init",
+        "CapabilityDrop",
+        "Ulimits",
+    }
+)
+_CHECKED_CONTAINER_SPEC = frozenset({"Mounts", "Privileges", "CapabilityAdd", "Sysctls", "OomScoreAdj"})
 
 
 # --- results --------------------------------------------------------------------------
@@ -86,7 +183,6 @@ class WorkloadRefused(EngineError):
         super().__init__(lead + "; ".join(str(v) for v in self.violations))
 
 
-
 # --- the policy -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class WorkloadPolicy:
@@ -104,12 +200,14 @@ class WorkloadPolicy:
         found = self._labels(body.get("Labels"), ("Labels",))
         host = body.get("HostConfig") or {}
         for index, mount in enumerate(host.get("Mounts") or []):
-            found += self._labels(((mount.get("VolumeOptions") or {}).get("Labels")),
-                                  ("HostConfig", "Mounts", index, "VolumeOptions", "Labels"))
+            found += self._labels(
+                ((mount.get("VolumeOptions") or {}).get("Labels")),
+                ("HostConfig", "Mounts", index, "VolumeOptions", "Labels"),
+            )
         if not self.restricted:
             return found
         found += self._host_config(host, facts)
-        networks = ((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
+        networks = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
         for name in networks:
             found += self._network_ref(name, ("NetworkingConfig", "EndpointsConfig", name), facts)
         return found
@@ -122,20 +220,32 @@ class WorkloadPolicy:
         base: Path = ("TaskTemplate", "ContainerSpec")
         found += self._labels(container.get("Labels"), (*base, "Labels"))
         for index, mount in enumerate(container.get("Mounts") or []):
-            found += self._labels(((mount.get("VolumeOptions") or {}).get("Labels")),
-                                  (*base, "Mounts", index, "VolumeOptions", "Labels"))
+            found += self._labels(
+                ((mount.get("VolumeOptions") or {}).get("Labels")),
+                (*base, "Mounts", index, "VolumeOptions", "Labels"),
+            )
         if not self.restricted:
             return found
         if task.get("PluginSpec"):
-            found.append(Violation(("TaskTemplate", "PluginSpec"),
-                                   "a plugin service installs an engine plugin on every node: only "
-                                   "admins may create one"))
+            found.append(
+                Violation(
+                    ("TaskTemplate", "PluginSpec"),
+                    "a plugin service installs an engine plugin on every node: only admins may create one",
+                )
+            )
         if task.get("NetworkAttachmentSpec"):
-            found.append(Violation(("TaskTemplate", "NetworkAttachmentSpec"),
-                                   "network attachment tasks are the engine's own"))
+            found.append(
+                Violation(
+                    ("TaskTemplate", "NetworkAttachmentSpec"), "network attachment tasks are the engine's own"
+                )
+            )
         if task.get("Runtime") not in (None, "", "container"):
-            found.append(Violation(("TaskTemplate", "Runtime"),
-                                   f"runtime {task['Runtime']!r}: only container tasks are allowed"))
+            found.append(
+                Violation(
+                    ("TaskTemplate", "Runtime"),
+                    f"runtime {task['Runtime']!r}: only container tasks are allowed",
+                )
+            )
         # TaskTemplate.Networks, and the spec's own Networks (deprecated, still honoured)
         for where, holder in ((("TaskTemplate",), task), ((), spec)):
             for index, attachment in enumerate(holder.get("Networks") or []):
@@ -148,8 +258,12 @@ class WorkloadPolicy:
         """A ``/volumes/create`` body (``Name``, ``Driver``, ``DriverOpts``, ``Labels``)."""
         found = self._labels(body.get("Labels"), ("Labels",))
         if self.restricted:
-            found += self._volume_driver(body.get("Driver") or "", body.get("DriverOpts") or {},
-                                         ("DriverOpts",), f"volume {body.get('Name', '')}")
+            found += self._volume_driver(
+                body.get("Driver") or "",
+                body.get("DriverOpts") or {},
+                ("DriverOpts",),
+                f"volume {body.get('Name', '')}",
+            )
         return found
 
     def network(self, body: Mapping[str, Any]) -> list[Violation]:
@@ -161,11 +275,16 @@ class WorkloadPolicy:
     def _labels(self, labels: Mapping[str, str] | None, path: Path) -> list[Violation]:
         if not self.labels or not labels:
             return []
-        return [Violation((*path, key), f"{labels[key]!r} is not a stack name (letters, digits, '_', "
-                                        "'.' or '-', starting with a letter or digit, at most 63): "
-                                        "the console's pages would take it for a path")
-                for key in NAMESPACE_LABELS
-                if key in labels and not STACK_NAME.match(str(labels[key]))]
+        return [
+            Violation(
+                (*path, key),
+                f"{labels[key]!r} is not a stack name (letters, digits, '_', "
+                "'.' or '-', starting with a letter or digit, at most 63): "
+                "the console's pages would take it for a path",
+            )
+            for key in NAMESPACE_LABELS
+            if key in labels and not STACK_NAME.match(str(labels[key]))
+        ]
 
     def host_path(self, source: str, path: Path, what: str = "binds") -> list[Violation]:
         """A host path given to a workload: allowed only under an allowed host path, and
@@ -176,24 +295,41 @@ class WorkloadPolicy:
             return [Violation(path, f"{what} {source!r}, which is not an absolute host path")]
         engine_path = touches_engine(normal)
         if engine_path is not None:
-            return [Violation(path, f"{what} the host path {normal}, which is or holds the Docker "
-                                    f"engine's socket or state ({engine_path}): never allowed "
-                                    "for non-admins")]
+            return [
+                Violation(
+                    path,
+                    f"{what} the host path {normal}, which is or holds the Docker "
+                    f"engine's socket or state ({engine_path}): never allowed "
+                    "for non-admins",
+                )
+            ]
         if any(within(normal, allowed) for allowed in self.allowed_host_paths):
             return []
-        hint = (f"operators may bind under {', '.join(self.allowed_host_paths)}"
-                if self.allowed_host_paths else "an admin may allow host paths in the console's settings")
-        return [Violation(path, f"{what} the host path {normal}: only admins may give a workload "
-                                f"host paths ({hint})")]
+        hint = (
+            f"operators may bind under {', '.join(self.allowed_host_paths)}"
+            if self.allowed_host_paths
+            else "an admin may allow host paths in the console's settings"
+        )
+        return [
+            Violation(
+                path, f"{what} the host path {normal}: only admins may give a workload host paths ({hint})"
+            )
+        ]
 
-    def _volume_driver(self, driver: str, options: Mapping[str, str], path: Path,
-                       what: str) -> list[Violation]:
+    def _volume_driver(
+        self, driver: str, options: Mapping[str, str], path: Path, what: str
+    ) -> list[Violation]:
         """A volume made with ``driver`` and ``options``: does it reach into the host?"""
         if not options:
             return []
         if driver not in ("", "local"):
-            return [Violation(path, f"{what}: options of the volume driver {driver!r} (a plugin) "
-                                    "cannot be checked here: only admins may pass them")]
+            return [
+                Violation(
+                    path,
+                    f"{what}: options of the volume driver {driver!r} (a plugin) "
+                    "cannot be checked here: only admins may pass them",
+                )
+            ]
         kind = str(options.get("type", ""))
         device = str(options.get("device", ""))
         flags = [f.strip() for f in str(options.get("o", "")).split(",")]
@@ -201,16 +337,32 @@ class WorkloadPolicy:
             return self.host_path(device, (*path, "device"), f"{what} binds")
         if kind in _REMOTE_FILESYSTEMS:
             if device.startswith("/") and not device.startswith("//"):
-                return [Violation((*path, "device"), f"{what}: a {kind} device is remote "
-                                                     f"(server:/path), not the host path {device}")]
+                return [
+                    Violation(
+                        (*path, "device"),
+                        f"{what}: a {kind} device is remote (server:/path), not the host path {device}",
+                    )
+                ]
             return []
         if kind == "tmpfs" or not (kind or device):
             return []
-        return [Violation((*path, "type"), f"{what} mounts a filesystem of the host (type "
-                                           f"{kind or '?'}, device {device or '?'}): only admins may")]
+        return [
+            Violation(
+                (*path, "type"),
+                f"{what} mounts a filesystem of the host (type "
+                f"{kind or '?'}, device {device or '?'}): only admins may",
+            )
+        ]
 
-    def _named_volume(self, name: str, driver: str, options: Mapping[str, str], source_path: Path,
-                      options_path: Path, facts: Facts) -> list[Violation]:
+    def _named_volume(
+        self,
+        name: str,
+        driver: str,
+        options: Mapping[str, str],
+        source_path: Path,
+        options_path: Path,
+        facts: Facts,
+    ) -> list[Violation]:
         """A volume a mount names: an existing one is used as it was made (refused at the mount's
         source), a new one is made with ``driver`` and ``options`` (refused at the options)."""
         existing = facts.volumes.get(name) if name else None
@@ -227,19 +379,33 @@ class WorkloadPolicy:
             found = self.host_path(source, (*path, "Source"))
             propagation = (mount.get("BindOptions") or {}).get("Propagation") or ""
             if propagation in ("shared", "rshared"):
-                found.append(Violation((*path, "BindOptions", "Propagation"),
-                                       f"propagation {propagation} passes mounts back to the host"))
+                found.append(
+                    Violation(
+                        (*path, "BindOptions", "Propagation"),
+                        f"propagation {propagation} passes mounts back to the host",
+                    )
+                )
             return found
         if kind == "volume":
             config = (mount.get("VolumeOptions") or {}).get("DriverConfig") or {}
-            return self._named_volume(source, config.get("Name") or "", config.get("Options") or {},
-                                      (*path, "Source"), (*path, "VolumeOptions", "DriverConfig", "Options"),
-                                      facts)
+            return self._named_volume(
+                source,
+                config.get("Name") or "",
+                config.get("Options") or {},
+                (*path, "Source"),
+                (*path, "VolumeOptions", "DriverConfig", "Options"),
+                facts,
+            )
         if kind == "tmpfs":
             return []
         if kind == "npipe":
-            return [Violation((*path, "Type"), f"named pipe {source}: a pipe of the host (the engine "
-                                               "listens on one): only admins may mount one")]
+            return [
+                Violation(
+                    (*path, "Type"),
+                    f"named pipe {source}: a pipe of the host (the engine "
+                    "listens on one): only admins may mount one",
+                )
+            ]
         return [Violation((*path, "Type"), f"mount type {kind!r}: only admins may use it")]
 
     def _bind_spec(self, spec: str, driver: str, path: Path, facts: Facts) -> list[Violation]:
@@ -257,11 +423,17 @@ class WorkloadPolicy:
 
     def _network_ref(self, ref: str, path: Path, facts: Facts) -> list[Violation]:
         if ref.startswith("container:"):
-            return [Violation(path, f"{ref}: joining another container's network namespace is "
-                                    "only for admins")]
+            return [
+                Violation(path, f"{ref}: joining another container's network namespace is only for admins")
+            ]
         if facts.host_network(ref):
-            return [Violation(path, f"network {ref!r} is the host's network: only admins may use "
-                                    "the host's network namespace")]
+            return [
+                Violation(
+                    path,
+                    f"network {ref!r} is the host's network: only admins may use "
+                    "the host's network namespace",
+                )
+            ]
         return []
 
     def _sysctls(self, sysctls: Mapping[str, str] | None, path: Path) -> list[Violation]:
@@ -269,8 +441,11 @@ class WorkloadPolicy:
         for name in sysctls or {}:
             dotted = name.replace("/", ".")
             if dotted not in _NAMESPACED_SYSCTLS and not dotted.startswith(_NAMESPACED_SYSCTL_PREFIXES):
-                found.append(Violation((*path, name), f"sysctl {name} is not namespaced: it would "
-                                                      "change the host's kernel"))
+                found.append(
+                    Violation(
+                        (*path, name), f"sysctl {name} is not namespaced: it would change the host's kernel"
+                    )
+                )
         return found
 
     def _host_config(self, host: Mapping[str, Any], facts: Facts) -> list[Violation]:
@@ -282,8 +457,11 @@ class WorkloadPolicy:
         for index, mount in enumerate(host.get("Mounts") or []):
             found += self._mount(mount, (*base, "Mounts", index), facts)
         if driver not in ("", "local"):
-            found.append(Violation((*base, "VolumeDriver"), f"volume driver {driver!r} (a plugin): "
-                                                             "only admins may use it"))
+            found.append(
+                Violation(
+                    (*base, "VolumeDriver"), f"volume driver {driver!r} (a plugin): only admins may use it"
+                )
+            )
         network = str(host.get("NetworkMode") or "")
         if network:
             found += self._network_ref(network, (*base, "NetworkMode"), facts)
@@ -291,50 +469,87 @@ class WorkloadPolicy:
             mode = str(host.get(key) or "")
             if mode == "host" or mode.startswith("container:"):
                 owner = "the host's" if mode == "host" else f"container {mode.partition(':')[2]}'s"
-                found.append(Violation((*base, key), f"{mode}: sharing {owner} {name} namespace is "
-                                                     "only for admins"))
+                found.append(
+                    Violation((*base, key), f"{mode}: sharing {owner} {name} namespace is only for admins")
+                )
         if host.get("Cgroup"):
-            found.append(Violation((*base, "Cgroup"), "sharing another container's cgroup is only "
-                                                      "for admins"))
+            found.append(
+                Violation((*base, "Cgroup"), "sharing another container's cgroup is only for admins")
+            )
         if host.get("Privileged"):
-            found.append(Violation((*base, "Privileged"), "a privileged container is root on the host: "
-                                                          "only admins may run one"))
+            found.append(
+                Violation(
+                    (*base, "Privileged"),
+                    "a privileged container is root on the host: only admins may run one",
+                )
+            )
         for key in ("CapAdd", "Capabilities"):
             if host.get(key):
-                found.append(Violation((*base, key), f"added capabilities ({', '.join(host[key])}): "
-                                                     "only admins may add capabilities"))
+                found.append(
+                    Violation(
+                        (*base, key),
+                        f"added capabilities ({', '.join(host[key])}): only admins may add capabilities",
+                    )
+                )
         for key in ("Devices", "DeviceRequests", "DeviceCgroupRules"):
             if host.get(key):
-                found.append(Violation((*base, key), "devices of the host: only admins may give "
-                                                     "a container devices"))
+                found.append(
+                    Violation((*base, key), "devices of the host: only admins may give a container devices")
+                )
         options = [str(o) for o in host.get("SecurityOpt") or [] if str(o) not in _SAFE_SECURITY_OPTS]
         if options:
-            found.append(Violation((*base, "SecurityOpt"), f"security options ({', '.join(options)}) "
-                                                           "change seccomp, AppArmor or SELinux "
-                                                           "confinement: only admins may"))
+            found.append(
+                Violation(
+                    (*base, "SecurityOpt"),
+                    f"security options ({', '.join(options)}) "
+                    "change seccomp, AppArmor or SELinux "
+                    "confinement: only admins may",
+                )
+            )
         found += self._sysctls(host.get("Sysctls"), (*base, "Sysctls"))
         if host.get("VolumesFrom"):
-            found.append(Violation((*base, "VolumesFrom"), "another container's mounts may include "
-                                                           "host paths: only admins may take them"))
+            found.append(
+                Violation(
+                    (*base, "VolumesFrom"),
+                    "another container's mounts may include host paths: only admins may take them",
+                )
+            )
         if host.get("Runtime") not in (None, "", "runc"):
-            found.append(Violation((*base, "Runtime"), f"runtime {host['Runtime']!r}: only admins "
-                                                       "may choose another OCI runtime"))
+            found.append(
+                Violation(
+                    (*base, "Runtime"),
+                    f"runtime {host['Runtime']!r}: only admins may choose another OCI runtime",
+                )
+            )
         if host.get("CgroupParent"):
-            found.append(Violation((*base, "CgroupParent"), "a cgroup parent places the container "
-                                                            "in the host's cgroups: only admins may"))
+            found.append(
+                Violation(
+                    (*base, "CgroupParent"),
+                    "a cgroup parent places the container in the host's cgroups: only admins may",
+                )
+            )
         if (host.get("OomScoreAdj") or 0) < 0:
-            found.append(Violation((*base, "OomScoreAdj"), "a negative OOM score makes the host's "
-                                                           "processes die first: only admins may"))
+            found.append(
+                Violation(
+                    (*base, "OomScoreAdj"),
+                    "a negative OOM score makes the host's processes die first: only admins may",
+                )
+            )
         for key in ("MaskedPaths", "ReadonlyPaths"):
             if host.get(key) is not None:
-                found.append(Violation((*base, key), "changes which /proc paths are hidden from the "
-                                                     "container: only admins may"))
+                found.append(
+                    Violation(
+                        (*base, key),
+                        "changes which /proc paths are hidden from the container: only admins may",
+                    )
+                )
         if host.get("InitPath"):
             found.append(Violation((*base, "InitPath"), "an init binary from the host: only admins may"))
         for key, value in host.items():
             if key not in _SAFE_HOST_CONFIG and key not in _CHECKED_HOST_CONFIG and value:
-                found.append(Violation((*base, key), "not a key the workload policy knows: only "
-                                                     "admins may set it"))
+                found.append(
+                    Violation((*base, key), "not a key the workload policy knows: only admins may set it")
+                )
         return found
 
     def _container_spec(self, spec: Mapping[str, Any], facts: Facts) -> list[Violation]:
@@ -344,30 +559,53 @@ class WorkloadPolicy:
             found += self._mount(mount, (*base, "Mounts", index), facts)
         privileges = spec.get("Privileges") or {}
         if privileges.get("SELinuxContext"):
-            found.append(Violation((*base, "Privileges", "SELinuxContext"),
-                                   "SELinux labels change the container's confinement: only admins may"))
+            found.append(
+                Violation(
+                    (*base, "Privileges", "SELinuxContext"),
+                    "SELinux labels change the container's confinement: only admins may",
+                )
+            )
         for key in ("Seccomp", "AppArmor"):
             mode = (privileges.get(key) or {}).get("Mode") or "default"
             if mode != "default":
-                found.append(Violation((*base, "Privileges", key),
-                                       f"{key} mode {mode}: only admins may change the confinement"))
+                found.append(
+                    Violation(
+                        (*base, "Privileges", key),
+                        f"{key} mode {mode}: only admins may change the confinement",
+                    )
+                )
         for key, value in privileges.items():
-            if key not in ("CredentialSpec", "SELinuxContext", "Seccomp", "AppArmor",
-                           "NoNewPrivileges") and value:
-                found.append(Violation((*base, "Privileges", key), "not a key the workload policy "
-                                                                   "knows: only admins may set it"))
+            if (
+                key not in ("CredentialSpec", "SELinuxContext", "Seccomp", "AppArmor", "NoNewPrivileges")
+                and value
+            ):
+                found.append(
+                    Violation(
+                        (*base, "Privileges", key),
+                        "not a key the workload policy knows: only admins may set it",
+                    )
+                )
         if spec.get("CapabilityAdd"):
-            found.append(Violation((*base, "CapabilityAdd"),
-                                   f"added capabilities ({', '.join(spec['CapabilityAdd'])}): only "
-                                   "admins may add capabilities"))
+            found.append(
+                Violation(
+                    (*base, "CapabilityAdd"),
+                    f"added capabilities ({', '.join(spec['CapabilityAdd'])}): only "
+                    "admins may add capabilities",
+                )
+            )
         found += self._sysctls(spec.get("Sysctls"), (*base, "Sysctls"))
         if (spec.get("OomScoreAdj") or 0) < 0:
-            found.append(Violation((*base, "OomScoreAdj"), "a negative OOM score makes the host's "
-                                                           "processes die first: only admins may"))
+            found.append(
+                Violation(
+                    (*base, "OomScoreAdj"),
+                    "a negative OOM score makes the host's processes die first: only admins may",
+                )
+            )
         for key, value in spec.items():
             if key not in _SAFE_CONTAINER_SPEC and key not in _CHECKED_CONTAINER_SPEC and value:
-                found.append(Violation((*base, key), "not a key the workload policy knows: only "
-                                                     "admins may set it"))
+                found.append(
+                    Violation((*base, key), "not a key the workload policy knows: only admins may set it")
+                )
         return found
 
 
