@@ -29,6 +29,7 @@ from swarmdeck.console.context import Console
 from swarmdeck.console.errors import ConsoleError, status_of
 from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThrottle, load_secret
 from swarmdeck.engine.client import api_error
+from swarmdeck.engine.errors import EngineUnreachable
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import DelaySchedule, Store, ensure_data_dir
 
@@ -113,6 +114,9 @@ def create_app(
 
     @app.exception_handler(SwarmdeckError)
     async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Any:
+        if isinstance(exc, EngineUnreachable) and not exc.where:
+            name = getattr(request.state, "endpoint", ctx.endpoint_name)
+            exc = ConsoleError(f"endpoint {name!r} does not answer: {exc.reason or exc}", 502)
         status = status_of(exc)
         if not request.url.path.startswith("/api/"):
             if status == 401:

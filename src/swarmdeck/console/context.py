@@ -31,6 +31,7 @@ from swarmdeck.console.security import (
     Principal,
 )
 from swarmdeck.engine.client import api_error, connect
+from swarmdeck.engine.errors import EngineUnreachable
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import EndpointRecord, NotFound, Role, Store, Teams
 from swarmdeck.store.setupcode import issue_setup_code, retire_setup_code
@@ -234,6 +235,9 @@ def audited(
 
     try:
         yield
+    except EngineUnreachable as exc:
+        record(f"error: the endpoint does not answer: {exc.reason or exc}")
+        raise
     except SwarmdeckError as exc:
         record(f"error: {exc}")
         raise

@@ -9,11 +9,14 @@ turn a call into another of the engine's routes (``../secrets/x`` in an image na
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import docker
 import docker.errors
+import requests
 import requests.exceptions
 
+from swarmdeck.engine.errormap import plain, refused
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import segment
 
@@ -32,12 +35,25 @@ def endpoint_url(url: str | None = None) -> str:
 
 
 class _CheckedAPIClient(docker.APIClient):
-    """The SDK's low-level client; the parts of every URL path it builds are checked first."""
+    """The SDK's low-level client: the parts of every URL path it builds are checked first,
+    and every error answer or transport failure is raised as an ``engine.errors`` type."""
 
     def _url(self, pathfmt: str, *args: str, **kwargs: bool) -> str:
         for arg in args:
             segment(arg, slashes=True)  # InvalidName for '..', empty parts, control characters
         return super()._url(pathfmt, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def _raise_for_status(self, response: requests.Response) -> None:
+        try:
+            super()._raise_for_status(response)
+        except docker.errors.APIError as exc:
+            raise refused(exc) from None
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # every call goes through here
+        try:
+            return super().request(*args, **kwargs)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise EngineUnreachable.because(plain(exc)) from exc
 
 
 class _CheckedClient(docker.DockerClient):
@@ -58,7 +74,9 @@ def connect(url: str | None = None, timeout: int = 120) -> docker.DockerClient:
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
         hint = f"; {START_HINT}" if target == DEFAULT_ENDPOINT else ""
-        raise EngineUnreachable(f"no Docker engine answers at {target} ({_short(exc)}){hint}") from exc
+        reason = exc.reason if isinstance(exc, EngineUnreachable) else plain(exc)
+        message = f"no Docker engine answers at {target} ({reason}){hint}"
+        raise EngineUnreachable.because(reason, target, message) from exc
     return client
 
 
@@ -68,25 +86,5 @@ def is_local(client: docker.DockerClient) -> bool:
 
 
 def api_error(action: str, exc: Exception) -> EngineError:
-    """Turn an SDK exception into one readable EngineError."""
-    return EngineError(f"{action}: {_short(exc)}")
-
-
-def _short(exc: BaseException) -> str:
-    if isinstance(exc, docker.errors.APIError):
-        return str(exc.explanation or exc)
-    text = str(exc).strip() or type(exc).__name__
-    for needle, plain in _PLAIN_CAUSES:
-        if needle in text:
-            return plain
-    return text.splitlines()[0][:300]
-
-
-# Connection failures arrive wrapped three layers deep (requests → urllib3 → OSError).
-_PLAIN_CAUSES = (
-    ("FileNotFoundError", "no such socket"),
-    ("Connection refused", "connection refused"),
-    ("PermissionError", "permission denied on the socket"),
-    ("timed out", "timed out"),
-    ("Name or service not known", "unknown host"),
-)
+    """Turn an SDK exception into one readable EngineError (prefer ``errormap.doing``)."""
+    return EngineError(f"{action}: {plain(exc)}")

@@ -1,14 +1,67 @@
-"""The engine layer's exception root."""
+"""The engine layer's exceptions: every failure of a Docker engine call, as swarmdeck's own types.
+
+The tree (each is an ``EngineError``, so a ``SwarmdeckError``)::
+
+    EngineError            the engine refused, failed, or could not be reached
+    ├── EngineUnreachable  nothing answers at the endpoint (refused, timed out, no socket)
+    ├── InvalidName        a user's string refused before it reached an engine URL
+    │   └── InvalidReference   not an image reference
+    └── EngineRefused      the engine answered with an error status (``status``, ``explanation``)
+        ├── EngineInvalid      400: the request's values
+        ├── EngineNotFound     404: no such object
+        │   └── EngineImageNotFound
+        ├── EngineConflict     409, and 403 ("in use", "has active endpoints")
+        └── EngineUnavailable  503: e.g. "this node is not a swarm manager"
+
+Where they come from: the clients of ``engine.client.new_client`` raise them from every HTTP
+answer and transport failure themselves (``engine.errormap``, the one place where the SDK's
+and requests' exceptions are translated), and ``engine.errormap.doing(action)`` maps what the
+SDK raises on its own side (a build's ``BuildError``, a stream cut) and names the action in
+the message. Layers above ``engine`` never import ``docker.errors``.
+
+The ``EngineRefused`` family also derives from the docker SDK's matching classes, so that the
+SDK's own code, which catches ``docker.errors.NotFound`` inside its models (``containers.run``
+pulls on ``ImageNotFound``), keeps working with them.
+"""
+
+from __future__ import annotations
+
+import docker.errors
+import requests.exceptions
 
 from swarmdeck.errors import SwarmdeckError
+
+__all__ = [
+    "EngineConflict",
+    "EngineError",
+    "EngineImageNotFound",
+    "EngineInvalid",
+    "EngineNotFound",
+    "EngineRefused",
+    "EngineUnavailable",
+    "EngineUnreachable",
+    "InvalidName",
+    "InvalidReference",
+]
 
 
 class EngineError(SwarmdeckError):
     """The Docker engine refused, failed, or could not be reached."""
 
 
-class EngineUnreachable(EngineError):
-    """No engine answers at the endpoint."""
+class EngineUnreachable(EngineError, requests.exceptions.ConnectionError):
+    """No engine answers at the endpoint (also a requests ``ConnectionError``, as the SDK's
+    callers knew it). ``reason`` is the short cause ("connection refused"); ``where`` the
+    endpoint's URL when the message names it already."""
+
+    reason: str = ""
+    where: str = ""
+
+    @classmethod
+    def because(cls, reason: str, where: str = "", message: str = "") -> EngineUnreachable:
+        exc = cls(message or f"the engine does not answer ({reason})")
+        exc.reason, exc.where = reason, where
+        return exc
 
 
 class InvalidName(EngineError, ValueError):
@@ -19,3 +72,38 @@ class InvalidName(EngineError, ValueError):
 
 class InvalidReference(InvalidName):
     """A string that is not an image reference (``engine.reference``)."""
+
+
+class EngineRefused(EngineError, docker.errors.APIError):
+    """The engine answered with an error status. ``status`` is that status, ``explanation``
+    the engine's own message, ``action`` what swarmdeck was doing (set by ``doing``)."""
+
+    action: str = ""
+
+    @property
+    def status(self) -> int:
+        return int(self.status_code or 500)
+
+    def __str__(self) -> str:
+        detail = str(self.explanation or "").strip() or f"the engine answered {self.status}"
+        return f"{self.action}: {detail}" if self.action else detail
+
+
+class EngineInvalid(EngineRefused):
+    """400: the engine refused the request's values."""
+
+
+class EngineNotFound(EngineRefused, docker.errors.NotFound):
+    """404: no such container, image, service, node, network, volume, secret or config."""
+
+
+class EngineImageNotFound(EngineNotFound, docker.errors.ImageNotFound):
+    """404 about an image (the SDK pulls on it in ``containers.run``)."""
+
+
+class EngineConflict(EngineRefused):
+    """409, or 403 which the engine uses for "in use" (a network with endpoints)."""
+
+
+class EngineUnavailable(EngineRefused):
+    """503: the engine cannot do this in its place (not a swarm manager, swarm not ready)."""
