@@ -25,8 +25,15 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+# Asserts in the shared builders explain their failures like asserts in tests do.
+pytest.register_assert_rewrite("tests.support")
+
 from tests.testbed import Registry, Swarm, SwarmCleanup, Testbed, TestbedError  # noqa: E402
 from tests.testbed.bed import SESSION  # noqa: E402
+
+# The fixtures every folder shares (consoles, browsers, a filled registry) live in
+# tests/support, so that no test module imports another.
+pytest_plugins = ["tests.support.console", "tests.support.browser", "tests.support.registries"]
 
 T = TypeVar("T")
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from swarmdeck.console.security import SESSION_COOKIE
-
-from .conftest import PASSWORD, login, store_of
-from .test_resources import assert_escaped
+from tests.support.api import assert_escaped
+from tests.support.console import PASSWORD, login, store_of
 
 NEW_PASSWORD = "another long password"
 MARKUP = "<script>alert('x')</script>"

@@ -12,32 +12,12 @@ from fastapi.testclient import TestClient
 from swarmdeck.console import create_app
 from swarmdeck.console.security import SESSION_COOKIE, LoginThrottle
 from swarmdeck.store import Role
-
-from .conftest import PASSWORD, login, setup_code_of, store_of
+from tests.support.api import routes
+from tests.support.console import PASSWORD, login, setup_code_of, store_of
 
 PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 OWN = {"/api/auth/logout", "/api/auth/password"}  # every role may end its session, change its password
-
-
-def routes(app):
-    """Every (method, concrete path) of the OpenAPI document, path parameters filled in."""
-    doc = app.openapi()
-    for path, item in doc["paths"].items():
-        for method, op in item.items():
-            concrete = path
-            for param in op.get("parameters", []):
-                if param["in"] == "path":
-                    schema = param["schema"]
-                    value = (
-                        "1"
-                        if schema.get("type") == "integer"
-                        else (schema.get("enum") or ["stop"])[0]
-                        if param["name"] == "action"
-                        else "sdct-nothing"
-                    )
-                    concrete = concrete.replace("{" + param["name"] + "}", value)
-            yield method.upper(), path, concrete
 
 
 def test_openapi_is_public_and_lists_the_api(app):

@@ -6,57 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from .conftest import PASSWORD, add_node_b, setup_code_of
-from .test_resources import run
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    # Failed loads a test provokes on purpose (a test adds its own, e.g. a refused form's 422).
-    p.expected_failures = ["status of 401 (Unauthorized)"]  # type: ignore[attr-defined]
-    yield p
-    p.goto("about:blank")  # close the page's event streams while the server still runs
-    context.close()
-    # No script errors and no CSP violations; only the expected failed loads.
-    expected = p.expected_failures  # type: ignore[attr-defined]
-    assert [e for e in errors if not any(e.endswith(x) for x in expected)] == [], errors
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+from tests.support.api import run
+from tests.support.browser import shot
+from tests.support.console import PASSWORD, add_node_b, setup_code_of
 
 
 def test_first_run_setup_then_login(make_app, page):

@@ -9,13 +9,13 @@ import tarfile
 
 from playwright.sync_api import Page, expect
 
-from .conftest import PASSWORD, PREFIX
-from .test_browser import browser, page, shot  # noqa: F401  (fixtures)
+from tests.support.browser import shot
+from tests.support.console import PASSWORD, PREFIX
 
 NEW_PASSWORD = "a brand new password"
 
 
-def log_in(page: Page, url: str, username: str, password: str = PASSWORD) -> None:  # noqa: F811
+def log_in(page: Page, url: str, username: str, password: str = PASSWORD) -> None:
     page.goto(url + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
@@ -23,7 +23,7 @@ def log_in(page: Page, url: str, username: str, password: str = PASSWORD) -> Non
     expect(page).to_have_url(url + "/containers")
 
 
-def test_users_endpoints_tokens_and_password_pages(live, browser, page):  # noqa: F811
+def test_users_endpoints_tokens_and_password_pages(live, browser, page):
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, live.url, "admin")
     page.click("nav >> text=Users")
@@ -83,7 +83,7 @@ def test_users_endpoints_tokens_and_password_pages(live, browser, page):  # noqa
     other.close()
 
 
-def test_build_from_an_uploaded_context_on_the_images_page(live, janitor, busybox_image, page, tmp_path):  # noqa: F811
+def test_build_from_an_uploaded_context_on_the_images_page(live, janitor, busybox_image, page, tmp_path):
     context = tmp_path / "context.tar.gz"
     with tarfile.open(context, "w:gz") as tar:
         data = f"FROM {busybox_image}\nRUN echo 'page build {PREFIX}'\n".encode()
@@ -104,7 +104,7 @@ def test_build_from_an_uploaded_context_on_the_images_page(live, janitor, busybo
     assert any(tag in i.tags for i in janitor.engine.images.list())
 
 
-def test_pull_and_push_with_progress_on_the_images_page(live, janitor, registry_busybox_image, page):  # noqa: F811
+def test_pull_and_push_with_progress_on_the_images_page(live, janitor, registry_busybox_image, page):
     log_in(page, live.url, "oper")
     page.goto(live.url + "/images")
     pull = page.locator("form[data-api='/api/images/pull']")

@@ -14,8 +14,7 @@ from typer.testing import CliRunner
 from swarmdeck.cli.console_cmds import register
 from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
-
-from .conftest import PASSWORD, setup_code_of
+from tests.support.console import PASSWORD, setup_code_of
 
 # The lead wires register() into cli/main.py; until then a Typer app of its own runs it.
 CLI = "import typer; from swarmdeck.cli.console_cmds import register; a = typer.Typer(); register(a); a()"

@@ -11,10 +11,9 @@ from docker.models.containers import Container
 from fastapi.testclient import TestClient
 
 from swarmdeck.console.pages import ENDPOINT_COOKIE
+from tests.support.console import PREFIX, add_node_b, store_of
 from tests.testbed import ssh
 from tests.testbed.config import NODE_B_ADDR
-
-from .conftest import PREFIX, add_node_b, store_of
 
 
 @pytest.fixture(scope="module")

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 from swarmdeck.store import Role
-
-from .conftest import PASSWORD, PREFIX, login, store_of
+from tests.support.api import assert_escaped, audit_results, run, sse_events
+from tests.support.console import PASSWORD, PREFIX, login, store_of
 
 LABEL_XSS = "<script>alert('label')</script>"
 ENV_XSS = "<img src=x onerror=alert('env')>"
 LOG_XSS = "<b>log</b><script>alert('log')</script>"
-
-
-def run(client, busybox_image, name, **extra):
-    body = {"image": busybox_image, "name": name, "command": ["sleep", "300"], "init": True, **extra}
-    answer = client.post("/api/containers", json=body)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def audit_results(admin, action):
-    return [(i["target"], i["result"]) for i in admin.get(f"/api/audit?action={action}").json()["items"]]
-
-
-def assert_escaped(page: str, raw: str) -> None:
-    assert raw not in page
-    assert raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;") in page
 
 
 def test_run_a_container_with_every_option(operator, admin, janitor, engine, busybox_image):
@@ -165,20 +148,6 @@ def test_pull_without_docker_hub_is_one_clear_error(operator, admin):
     detail = answer.json()["detail"]
     assert detail.startswith("pulling alpine:3 failed:") and "\n" not in detail
     assert audit_results(admin, "image.pull")[0] == ("alpine:3", f"error: {detail}")
-
-
-def sse_events(text: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in text.split("\n\n"):
-        name, data = "message", None
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-        if data is not None:
-            events.append((name, data))
-    return events
 
 
 def test_pull_from_the_registry_streams_progress(operator, admin, registry_busybox_image):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import tarfile
 
-from .conftest import PREFIX
-from .test_resources import audit_results, run, sse_events
+from tests.support.api import audit_results, run, sse_events
+from tests.support.console import PREFIX
 
 
 def test_stats_of_a_busy_container(operator, janitor, busybox_image):

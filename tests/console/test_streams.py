@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from .test_resources import run
+from tests.support.api import run
 
 
 def messages(response: httpx.Response):

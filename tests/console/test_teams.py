@@ -6,8 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from swarmdeck.store import Role, Teams
-
-from .conftest import PASSWORD, store_of
+from tests.support.console import PASSWORD, store_of
 
 
 def names(client: TestClient) -> list[str]:

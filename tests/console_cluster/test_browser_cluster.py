@@ -11,8 +11,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from tests.console.conftest import PASSWORD
-from tests.console.test_browser import browser, page, shot  # noqa: F401  (fixtures)
+from tests.support.browser import log_in, shot
 from tests.testbed import unique_name
 from tests.testbed.config import NODE_B_LABEL, NODE_LABEL, OBJECT_LABEL
 
@@ -20,15 +19,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 
 
-def log_in(tab, url: str, username: str) -> None:
-    tab.goto(url + "/login")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("button[type=submit]")
-    expect(tab).to_have_url(url + "/containers")
-
-
-def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_busybox_image):  # noqa: F811
+def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_busybox_image):
     log_in(page, live.url, "admin")
     page.goto(live.url + "/swarm")
     for node_id in (swarm.node_a_id, swarm.node_b_id):
@@ -64,9 +55,9 @@ def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_bus
 
 def test_stack_editor_shows_errors_at_their_line_then_deploys(
     live,
-    page,  # noqa: F811
+    page,
     swarm,
-    swarm_cleanup,  # noqa: F811
+    swarm_cleanup,
     registry_busybox_image,
 ):
     log_in(page, live.url, "admin")

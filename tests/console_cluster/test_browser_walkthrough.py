@@ -28,8 +28,7 @@ from playwright.sync_api import Page, expect
 from swarmdeck.images.bootstrap import ensure_base_images
 from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, tag_image
 from swarmdeck.platform import stack_cli
-from tests.console.test_browser import browser, page, shot  # noqa: F401  (fixtures)
-from tests.console_cluster.test_browser_cluster import log_in
+from tests.support.browser import log_in, shot
 from tests.testbed import unique_name
 from tests.testbed.config import OBJECT_LABEL
 
@@ -132,10 +131,10 @@ def web_chips(tab: Page, stack: str, node_id: str):
 
 def test_the_reports_walkthrough_in_the_console(
     live,
-    page,  # noqa: F811
+    page,
     swarm,
     swarm_cleanup,
-    registry,  # noqa: F811
+    registry,
     images,
     engine,
 ):
@@ -268,9 +267,9 @@ def walk(tab: Page, url: str, swarm, registry, images: Images, stack: str, dialo
 
 def test_the_editor_ends_a_failed_convergence_with_the_task_error(
     live,
-    page,  # noqa: F811
+    page,
     swarm,
-    swarm_cleanup,  # noqa: F811
+    swarm_cleanup,
     registry,
 ):
     """Not the report's path: an image no node can pull. The editor says why it failed."""

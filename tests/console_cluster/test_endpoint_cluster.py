@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from swarmdeck.console.pages import ENDPOINT_COOKIE
-from tests.console.conftest import add_node_b, store_of
-from tests.console.test_browser import browser, page, shot  # noqa: F401  (fixtures)
-from tests.console_cluster.test_browser_cluster import log_in
-from tests.console_cluster.test_stack_deploy import compose, events
+from tests.support.api import events
+from tests.support.browser import log_in, shot
+from tests.support.console import add_node_b, store_of
+from tests.support.stacks import compose
 from tests.testbed import unique_name
 from tests.testbed.config import ENGINE_A_URL
 
@@ -273,7 +273,7 @@ def test_swarm_pages_show_the_chosen_endpoint_and_say_when_it_is_a_worker(admin,
 
 
 @pytest.mark.slow
-def test_browser_swarm_pages_follow_the_selector(live, page, swarm, stack, registry_busybox_image):  # noqa: F811
+def test_browser_swarm_pages_follow_the_selector(live, page, swarm, stack, registry_busybox_image):
     """In Chromium: node B chosen in the selector says it is a worker, and its services page
     refuses naming it; the manager endpoint chosen there draws the live map and deploys a stack
     from the editor, followed to convergence, then removes it: every call the pages make went

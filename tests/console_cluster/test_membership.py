@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from swarmdeck.store import Role
-from tests.console.conftest import PASSWORD, login
+from tests.support.console import PASSWORD, login
 from tests.testbed.lone import lone_host
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]

@@ -15,10 +15,10 @@ import pytest
 from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.platform import private_registry
 from swarmdeck.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
-from tests.console.conftest import add_node_b
+from tests.support.console import add_node_b
+from tests.support.registries import REPOSITORIES, SEED
 from tests.testbed.config import OBJECT_LABEL
-
-from .conftest import REPOSITORIES, SEED, free_port
+from tests.testbed.redis import free_port
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 SECRET = "correct horse battery staple"

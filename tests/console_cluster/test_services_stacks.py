@@ -13,8 +13,7 @@ import pytest
 from swarmdeck.registry.client import RegistryClient
 from tests.testbed import unique_name
 from tests.testbed.config import OBJECT_LABEL
-
-from .conftest import free_port
+from tests.testbed.redis import free_port
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 STACK_LABEL = "com.docker.stack.namespace"

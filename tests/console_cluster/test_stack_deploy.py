@@ -5,47 +5,17 @@ converged, or failed with the task error of an image no node can pull."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
 import pytest
 
+from tests.support.api import events
+from tests.support.stacks import compose
 from tests.testbed import unique_name
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 LABEL = "com.docker.stack.namespace"
-
-
-def compose(image: str, replicas: int = 0) -> str:
-    return f"""version: "3.8"
-services:
-  app:
-    image: {image}
-    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
-    environment:
-      GREETING: ${{GREETING:-none}}
-    deploy:
-      replicas: {replicas}
-"""
-
-
-def events(client: httpx.Client, url: str, limit: float = 120) -> list[tuple[str, dict]]:
-    """Read a server-sent event stream to its end: [(event name, data)]."""
-    received: list[tuple[str, dict]] = []
-    started = time.monotonic()
-    with client.stream("GET", url, timeout=limit) as answer:
-        assert answer.status_code == 200, answer.read()
-        assert answer.headers["content-type"].startswith("text/event-stream")
-        name = "message"
-        for line in answer.iter_lines():
-            assert time.monotonic() - started < limit, received
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                received.append((name, json.loads(line.removeprefix("data: "))))
-                name = "message"
-    return received
 
 
 @pytest.fixture

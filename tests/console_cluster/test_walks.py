@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.console.test_auth import routes
+from tests.support.api import routes
 
 PREFIXES = ("/api/swarm", "/api/nodes", "/api/services", "/api/tasks", "/api/stacks", "/api/registries")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

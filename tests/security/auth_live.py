@@ -16,7 +16,7 @@ import httpx
 from fastapi import FastAPI
 
 from swarmdeck.store import Role
-from tests.console.conftest import PASSWORD, store_of
+from tests.support.console import PASSWORD, store_of
 from tests.testbed.redis import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,10 +18,7 @@ from collections.abc import Iterator
 import pytest
 from annotated_types import Ge, Le, MaxLen
 
-from tests.console import conftest as console_fixtures
 from tests.security.rawhttp import example_request, params, routes, send
-
-make_app, app, live = console_fixtures.make_app, console_fixtures.app, console_fixtures.live
 
 HUGE = "99999999999999999999999"
 INT64_MAX = 2**63 - 1

@@ -16,14 +16,8 @@ from playwright.sync_api import expect
 
 from swarmdeck.console.pages import segment
 from swarmdeck.store import Role
-from tests.console.conftest import (  # noqa: F401  (fixtures used by the tests here)
-    PASSWORD,
-    app,
-    live,
-    make_app,
-)
-from tests.console.test_browser import browser, page, shot  # noqa: F401  (fixtures)
-from tests.console_cluster.test_browser_cluster import log_in
+from tests.support.browser import log_in, shot
+from tests.support.console import PASSWORD
 from tests.testbed import unique_name
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -60,10 +54,10 @@ def stack_row(tab, name: str):
 
 
 def test_removing_a_traversing_stack_name_removes_nothing_else(
-    live,  # noqa: F811
-    page,  # noqa: F811
+    live,
+    page,
     swarm,
-    swarm_cleanup,  # noqa: F811
+    swarm_cleanup,
     registry_busybox_image,
 ):
     store = live.app.state.console.store
@@ -144,10 +138,10 @@ def test_removing_a_traversing_stack_name_removes_nothing_else(
 
 
 def test_hostile_markup_in_a_stack_name_is_shown_as_text(
-    live,  # noqa: F811
-    page,  # noqa: F811
+    live,
+    page,
     swarm,
-    swarm_cleanup,  # noqa: F811
+    swarm_cleanup,
     registry_busybox_image,
 ):
     for name in XSS:
@@ -183,7 +177,7 @@ def test_hostile_markup_in_a_stack_name_is_shown_as_text(
         "/stacks/..%2Fusers%2Fx",
     ],
 )
-def test_the_server_refuses_an_encoded_climb(live, path):  # noqa: F811
+def test_the_server_refuses_an_encoded_climb(live, path):
     """What the page sends (and worse) as raw bytes on the wire: refused with a 4xx, and no
     user is removed; Starlette decodes %2F before routing, so no stack route matches it."""
     live.app.state.console.store.create_user("x", PASSWORD, Role.READ_ONLY)

@@ -17,9 +17,6 @@ import docker.errors
 import pytest
 
 from swarmdeck.compose import load
-from tests.console import conftest as console_fixtures
-
-make_app, app, live = console_fixtures.make_app, console_fixtures.app, console_fixtures.live
 
 RUN = uuid.uuid4().hex[:8]
 SECRET_LINE = f"API_TOKEN=console-secret-{RUN}"

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from swarmdeck.console import create_app
-from tests.console.conftest import PASSWORD, setup_code_of
+from tests.support.console import PASSWORD, setup_code_of
+from tests.support.pki import a_ca_pem
 from tests.support.served import serve_app
 from tests.testbed.redis import free_port
 
@@ -34,24 +30,6 @@ OWNER_FILES = {
     "registry.key",
     "registry-ca/local-ca.crt",
 }
-
-
-def a_ca_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "swarmdeck test CA")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def modes(data: Path) -> dict[str, int]:

@@ -13,10 +13,6 @@ import uuid
 import pytest
 
 from swarmdeck.console.envmask import MASK
-from tests.console import conftest as console_fixtures
-
-make_app, app, live = console_fixtures.make_app, console_fixtures.app, console_fixtures.live
-janitor = console_fixtures.janitor
 
 VALUE = f"hunter2-{uuid.uuid4().hex}"
 ENV = [f"DB_PASSWORD={VALUE}", "EMPTY=", "PLAIN_NAME_ONLY"]

@@ -10,7 +10,7 @@ import pytest
 from swarmdeck.console import create_app
 from swarmdeck.store import Invalid
 from swarmdeck.store.passwords import check_password
-from tests.console.conftest import PASSWORD, setup_code_of
+from tests.support.console import PASSWORD, setup_code_of
 from tests.support.served import serve_app
 
 from .auth_live import swarmdeck

@@ -17,11 +17,9 @@ import pytest
 
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.errors import InvalidName
-from tests.console import conftest as console_fixtures
 from tests.security.rawhttp import example_request, path_params, routes, send
 
 # The console fixtures (a console with admin, oper and viewer, served by uvicorn).
-make_app, app, live = console_fixtures.make_app, console_fixtures.app, console_fixtures.live
 
 RUN = uuid.uuid4().hex[:8]
 

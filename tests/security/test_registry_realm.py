@@ -23,11 +23,10 @@ import pytest
 
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.realms import check_realm, normalize_realm
-from tests.console.conftest import app, live, make_app  # noqa: F401  (fixtures)
+from tests.support.pki import a_ca_pem
 from tests.testbed.registry_containers import registry_container
 
 from .auth_live import swarmdeck
-from .test_data_dir_modes import a_ca_pem
 
 SECRET = "registry secret 7f3a"
 BASIC = "Basic " + base64.b64encode(f"ci:{SECRET}".encode()).decode()
@@ -100,7 +99,7 @@ def hostile(tmp_path, engine) -> Iterator[tuple[str, Recorder]]:
         yield address, rec
 
 
-def test_credentials_never_reach_a_foreign_realm_until_an_admin_allows_it(live, hostile):  # noqa: F811
+def test_credentials_never_reach_a_foreign_realm_until_an_admin_allows_it(live, hostile):
     address, rec = hostile
     admin = live.login("admin")
     added = admin.post(
@@ -159,7 +158,7 @@ def test_the_command_line_keeps_them_too(hostile):
     assert [r["authorization"] for r in rec.seen] == [BASIC]
 
 
-def test_a_token_service_on_the_registrys_own_host_gets_them(live, tmp_path, engine):  # noqa: F811
+def test_a_token_service_on_the_registrys_own_host_gets_them(live, tmp_path, engine):
     with recorder("127.0.0.1") as rec, token_registry(engine, rec.url, tmp_path) as address:
         admin = live.login("admin")
         assert (

@@ -17,7 +17,7 @@ import pytest
 
 from swarmdeck.console.security import LoginThrottle
 from swarmdeck.store import AccountDelays, DelaySchedule
-from tests.console.conftest import PASSWORD, make_app, store_of  # noqa: F401  (make_app: a fixture)
+from tests.support.console import PASSWORD, store_of
 from tests.support.served import serve_app
 
 from .auth_live import serve_process, swarmdeck, with_users
@@ -50,7 +50,7 @@ def most_admitted(schedule: DelaySchedule, seconds: float) -> int:
     return admitted
 
 
-def test_many_addresses_against_one_account_are_throttled_and_the_owner_gets_in(make_app):  # noqa: F811
+def test_many_addresses_against_one_account_are_throttled_and_the_owner_gets_in(make_app):
     app = with_users(make_app(trusted_proxies=["127.0.0.1"], login_delays=FAST))
     with serve_app(app) as url:
         # 7 addresses x 5 guesses: each address stays under the per-address limit (5).
@@ -81,7 +81,7 @@ def test_many_addresses_against_one_account_are_throttled_and_the_owner_gets_in(
         assert login(url, "viewer", PASSWORD, "203.0.113.1").status_code == 200
 
 
-def test_parallel_guesses_as_a_delay_ends_get_one_try(make_app):  # noqa: F811
+def test_parallel_guesses_as_a_delay_ends_get_one_try(make_app):
     """The attempt counts when admitted, before the password is checked: a burst of guesses
     from many addresses at once gets one of them checked, not one per thread."""
     app = with_users(
@@ -104,7 +104,7 @@ def test_parallel_guesses_as_a_delay_ends_get_one_try(make_app):  # noqa: F811
         assert statuses == [401] + [429] * 11, statuses
 
 
-def test_the_delay_doubles_from_one_second_to_five_minutes(make_app):  # noqa: F811
+def test_the_delay_doubles_from_one_second_to_five_minutes(make_app):
     """The real default schedule, through the real store, at given instants (no sleeping)."""
     app = make_app()
     delays = AccountDelays(store_of(app))
@@ -133,7 +133,7 @@ def test_the_delay_doubles_from_one_second_to_five_minutes(make_app):  # noqa: F
 
 
 @pytest.mark.parametrize("trusted", [[], ["10.9.9.9", "192.168.0.0/16"]], ids=["no proxies", "other proxies"])
-def test_forwarded_for_from_an_untrusted_client_is_ignored(make_app, trusted):  # noqa: F811
+def test_forwarded_for_from_an_untrusted_client_is_ignored(make_app, trusted):
     app = with_users(make_app(trusted_proxies=trusted))
     with serve_app(app) as url:
         for i in range(5):  # a new made-up address each time, in both headers
@@ -144,7 +144,7 @@ def test_forwarded_for_from_an_untrusted_client_is_ignored(make_app, trusted):  
         assert set(audited_clients(app)) == {"127.0.0.1"}  # the socket's address, every time
 
 
-def test_forwarded_for_from_a_trusted_proxy_is_used(make_app):  # noqa: F811
+def test_forwarded_for_from_a_trusted_proxy_is_used(make_app):
     app = with_users(make_app(trusted_proxies=["127.0.0.1", "10.0.0.0/8"], login_delays=FAST))
     with serve_app(app) as url:
         assert login(url, "viewer", PASSWORD, "198.51.100.9").status_code == 200
@@ -204,7 +204,7 @@ def test_serve_takes_trusted_proxies(tmp_path):
     assert clients == [("failed", "198.51.100.30"), ("ok", "198.51.100.31"), ("ok", "127.0.0.1")]
 
 
-def test_the_pair_limit_and_its_window_still_apply(make_app):  # noqa: F811
+def test_the_pair_limit_and_its_window_still_apply(make_app):
     throttle = LoginThrottle(store_of(make_app()), limit=2, window=1.0, delays=DelaySchedule(free=100))
     for _ in range(2):
         assert throttle.admit("dana", "10.0.0.1") == 0

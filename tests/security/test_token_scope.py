@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.console.conftest import app, janitor, live, make_app, store_of  # noqa: F401  (fixtures)
+from tests.support.console import store_of
 
 
-def bearer(live, token: str) -> httpx.Client:  # noqa: F811
+def bearer(live, token: str) -> httpx.Client:
     return httpx.Client(base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {token}"})
 
 
-def test_a_read_only_token_reads_and_changes_nothing(live, janitor):  # noqa: F811
+def test_a_read_only_token_reads_and_changes_nothing(live, janitor):
     oper = live.login("oper")
     made = oper.post("/api/tokens", json={"name": "dashboard", "scope": "read", "expires_in_days": 30})
     assert made.status_code == 201, made.text
@@ -69,7 +69,7 @@ def test_a_read_only_token_reads_and_changes_nothing(live, janitor):  # noqa: F8
     assert len(denied) == len(changes) and {e.username for e in denied} == {"oper"}
 
 
-def test_an_admins_read_only_token_is_a_read_only_user(live):  # noqa: F811
+def test_an_admins_read_only_token_is_a_read_only_user(live):
     admin = live.login("admin")
     token = admin.post("/api/tokens", json={"name": "audit reader", "scope": "read"}).json()["token"]
     with bearer(live, token) as ro:
@@ -86,7 +86,7 @@ def test_an_admins_read_only_token_is_a_read_only_user(live):  # noqa: F811
     assert "mallory" not in [u.username for u in store_of(live.app).list_users()]
 
 
-def test_an_expired_token_is_refused(live):  # noqa: F811
+def test_an_expired_token_is_refused(live):
     store = store_of(live.app)
     _, plain = store.create_token("oper", "one second", expires_in=timedelta(seconds=2))
     with bearer(live, plain) as client:
@@ -117,7 +117,7 @@ def test_an_expired_token_is_refused(live):  # noqa: F811
     assert "expired" not in cell("viewer script", "expires")
 
 
-def test_token_options_are_checked(live):  # noqa: F811
+def test_token_options_are_checked(live):
     oper = live.login("oper")
     for body in (
         {"name": "x", "expires_in_days": 0},
@@ -129,7 +129,7 @@ def test_token_options_are_checked(live):  # noqa: F811
     assert oper.get("/api/tokens").json() == []
 
 
-def test_a_database_made_before_expiry_and_scope_is_brought_up_to_date(tmp_path, engine):  # noqa: F811
+def test_a_database_made_before_expiry_and_scope_is_brought_up_to_date(tmp_path, engine):
     """The columns added for this (tokens' expiry and scope, registries' allowed realms) are
     added in place to a database that lacks them; its tokens keep working, as 'all' scope."""
     import sqlite3

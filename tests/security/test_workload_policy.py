@@ -14,20 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.console import conftest as console_fixtures
-from tests.console import test_browser as browser_fixtures
-from tests.console.conftest import PASSWORD, Janitor, LiveServer
+from tests.support.console import PASSWORD, Janitor, LiveServer
 from tests.testbed import unique_name
-
-# The console tests' fixtures: a console with users admin, oper and viewer on a fresh data
-# directory, served by uvicorn (live), and the cleanup of the engine objects named by janitor.
-app, make_app, live, janitor = (
-    console_fixtures.app,
-    console_fixtures.make_app,
-    console_fixtures.live,
-    console_fixtures.janitor,
-)
-browser, page = browser_fixtures.browser, browser_fixtures.page  # headless Chromium
 
 STACK_LABEL = "com.docker.stack.namespace"
 SOCKET = "/var/run/docker.sock"

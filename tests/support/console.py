@@ -1,5 +1,6 @@
-"""Fixtures for the console tests: a console on a fresh data dir, logged-in clients of each
-role, a live server for streams, and cleanup of every engine object the tests create."""
+"""The console fixtures every test folder shares (a pytest plugin, registered in
+tests/conftest.py): a console on a fresh data dir, logged-in clients of each role, a live
+server for streams and browsers, and cleanup of every engine object the tests create."""
 
 from __future__ import annotations
 

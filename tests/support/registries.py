@@ -1,6 +1,5 @@
-"""Fixtures for the cluster pages and API: the console fixtures of tests/console (a console
-with an admin, an operator and a read-only user, logged-in clients, a live server), and a
-registry of our own with deletion enabled, filled cheaply."""
+"""A registry of our own with deletion enabled, filled cheaply (1,050 repositories, more than
+one page of the registry's catalog): a pytest plugin, registered in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,16 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from swarmdeck.images.build import push_image, tag_image
-from tests.console.conftest import (  # noqa: F401  (fixtures used by the tests here)
-    admin,
-    app,
-    janitor,
-    live,
-    make_app,
-    operator,
-    viewer,
-)
-from tests.testbed.redis import free_port  # noqa: F401  (the tests here import it from this module)
 from tests.testbed.registry_containers import fill, registry_container
 from tests.testbed.registry_containers import registry_image as base_registry_image
 
