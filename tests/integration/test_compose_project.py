@@ -19,10 +19,11 @@ from swarmdeck.cli.compose_cmds import register
 from swarmdeck.compose import ComposeError
 from swarmdeck.compose.project import ProjectError, down, load_plan, logs, ps, up
 from swarmdeck.compose.project import names as n
+from tests.support.paths import REPO
 from tests.testbed import unique_name
 
 pytestmark = pytest.mark.engine
-REPORT_FILE = Path(__file__).resolve().parents[2] / "apps" / "friendlyhello" / "docker-compose.yml"
+REPORT_FILE = REPO / "apps" / "friendlyhello" / "docker-compose.yml"
 
 
 class Project:

@@ -32,6 +32,7 @@ from swarmdeck.compose import load
 from swarmdeck.compose.stack import DeployOptions, deploy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.query import remove
+from tests.support.paths import REPO
 from tests.testbed import unique_name
 
 CORPUS = Path(__file__).parent / "stack_corpus"
@@ -219,7 +220,7 @@ def free_port() -> int:
 
 def friendlyhello(tmp_path: Path) -> list[Path]:
     """The report's own file, its published port moved to a free one (shared swarm)."""
-    source = Path(__file__).resolve().parents[2] / "apps/friendlyhello/docker-compose.yml"
+    source = REPO / "apps/friendlyhello/docker-compose.yml"
     copy = tmp_path / "docker-compose.yml"
     copy.write_text(source.read_text().replace('"6767:80"', f'"{free_port()}:80"'))
     return [copy]

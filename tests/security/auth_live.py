@@ -1,5 +1,5 @@
 """Consoles served for real for the auth tests of this folder: uvicorn in a thread (as the
-``live`` fixture of tests/console/conftest.py, for apps made with options of their own), and
+``live`` fixture of tests/support/console.py, for apps made with options of their own), and
 ``swarmdeck serve`` as a process."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from fastapi import FastAPI
 
 from swarmdeck.store import Role
 from tests.support.console import PASSWORD, store_of
+from tests.support.paths import REPO
 from tests.testbed.redis import free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO
 
 
 def with_users(app: FastAPI) -> FastAPI:

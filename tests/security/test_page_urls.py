@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from swarmdeck.console.pages import TEMPLATES, segment
+from tests.support.paths import REPO
 
-CONSOLE = Path(__file__).resolve().parents[2] / "src" / "swarmdeck" / "console"
+CONSOLE = REPO / "src" / "swarmdeck" / "console"
 TEMPLATE_DIR = CONSOLE / "templates"
 SCRIPTS = sorted((CONSOLE / "static").glob("*.js"))  # our own; static/vendor is htmx
 

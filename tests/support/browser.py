@@ -6,12 +6,12 @@ A pytest plugin, registered in tests/conftest.py."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.console import PASSWORD
+from tests.support.paths import REPO
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -23,7 +23,7 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
+ARTIFACTS = REPO / "artifacts" / "console"
 
 
 @pytest.fixture(scope="module")

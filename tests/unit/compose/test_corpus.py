@@ -1,12 +1,11 @@
 """Good files: every key group, both syntaxes, jobs, external objects, the report's file."""
 
-from pathlib import Path
-
 from swarmdeck.compose import Location, load
+from tests.support.paths import REPO
 
 from .util import CORPUS, load_text
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = REPO
 ENV = {"HOME": "/home/user", "FROM_CALLER": "from caller", "CALLER_ONLY": "caller only", "EMPTY": ""}
 
 

@@ -8,6 +8,7 @@ from swarmdeck.compose import ComposeError, load
 from swarmdeck.compose.project import ProjectError, load_plan, plan_project
 from swarmdeck.compose.project.names import normalize_project_name, project_name
 from swarmdeck.compose.project.plan import config_hash, default_files
+from tests.support.paths import REPO
 
 
 def plan_of(text: str, name: str = "proj", scale: dict[str, int] | None = None, env=None):
@@ -202,9 +203,8 @@ services:
 
 
 def test_the_reports_file_warns_about_placement_only():
-    from pathlib import Path
 
-    file = Path(__file__).resolve().parents[3] / "apps" / "friendlyhello" / "docker-compose.yml"
+    file = REPO / "apps" / "friendlyhello" / "docker-compose.yml"
     plan = load_plan([str(file)], {"FRIENDLYHELLO_IMAGE": "w:1", "REDIS_IMAGE": "r:1"}, scale={"web": 1})
     assert plan.name == "friendlyhello"
     assert [w for w in plan.warnings if "deploy keys" in w] == [

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "friendlyhello.py"
+from tests.support.paths import REPO
+
+BENCH = REPO / "bench" / "friendlyhello.py"
 
 
 def run_bench(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import docker
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.support.paths import REPO
+
+BENCH = REPO / "bench"
 ROW = r"\s+[\d.]+\s+[\d.]+\s+3$"  # p50, p99, 3 requests
 
 

@@ -13,17 +13,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import httpx
 import pytest
 
 from swarmdeck.images.bootstrap import ensure_base_images
+from tests.support.paths import REPO
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
-APP_DIR = Path(__file__).resolve().parents[2] / "apps" / "friendlyhello"
+APP_DIR = REPO / "apps" / "friendlyhello"
 DISABLED = "<i>cannot connect to Redis, counter disabled</i>"
 
 

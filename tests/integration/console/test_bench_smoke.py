@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import docker
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "console_containers.py"
+from tests.support.paths import REPO
+
+BENCH = REPO / "bench" / "console_containers.py"
 TARGETS = (
     "engine /containers/json?all=1",
     "docker ps -a",

@@ -29,11 +29,12 @@ from swarmdeck.images.bootstrap import ensure_base_images
 from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, tag_image
 from swarmdeck.platform import stack_cli
 from tests.support.browser import log_in, shot
+from tests.support.paths import REPO
 from tests.testbed import unique_name
 from tests.testbed.config import OBJECT_LABEL
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
-APP_DIR = Path(__file__).resolve().parents[2] / "apps" / "friendlyhello"
+APP_DIR = REPO / "apps" / "friendlyhello"
 REPORT_FILE = APP_DIR / "docker-compose.yml"
 MANIFEST_TYPES = ", ".join(
     ["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"]

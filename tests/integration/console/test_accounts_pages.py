@@ -123,7 +123,9 @@ def test_endpoints_page_warns_about_plain_tcp_and_probes(app, admin, operator):
     assert "unreachable" in dead and "connection refused" in dead.lower()
     assert_escaped(admin.get("/endpoints/odd/probe").text, odd)
     assert admin.get("/endpoints/nope/probe").status_code == 404
-    mine = operator.get("/endpoints")  # no team grants this operator anything (tests/console/test_teams.py)
+    mine = operator.get(
+        "/endpoints"
+    )  # no team grants this operator anything (tests/integration/console/test_teams.py)
     assert mine.status_code == 200 and "No endpoint is granted to your teams." in mine.text
     assert 'id="new-endpoint"' not in mine.text
     assert operator.get("/endpoints/here/probe").status_code == 404

@@ -1,4 +1,4 @@
-"""The walks of tests/console/test_auth.py (which cover every route of the OpenAPI document),
+"""The walks of tests/integration/console/test_auth.py (which cover every route of the OpenAPI document),
 made explicit for the cluster routes: none answers without a session, read-only users change
 nothing, operators do not administer the swarm's membership or the registries, and the
 pages send strangers to the login page."""
