@@ -15,12 +15,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from swarmdeck.console import envmask
 from swarmdeck.console import resources as res
-from swarmdeck.console.api import visible_endpoint, visible_endpoints
+from swarmdeck.console.api.audit import audit_page as audit_entries
 from swarmdeck.console.context import ADMIN, ENDPOINT_PARAM, READ, Target, console
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import ContainerRef, EndpointName, Filter, Page, Search
 from swarmdeck.console.security import Principal
+from swarmdeck.console.visibility import visible_endpoint, visible_endpoints
 from swarmdeck.engine.client import endpoint_url
 from swarmdeck.store import Role, Teams
 from swarmdeck.store.setupcode import setup_code_path
@@ -197,8 +198,15 @@ def volumes_page(request: Request, who: Principal = READ) -> HTMLResponse:
 
 @router.get("/audit")
 def audit_page(request: Request, who: Principal = ADMIN, page: Page = 1) -> HTMLResponse:
-    entries, total = console(request).store.list_audit((page - 1) * 100, 100)
-    return render("audit.html", who, entries=entries, total=total, page=page, pages=max(1, -(-total // 100)))
+    entries = audit_entries(request, page, 100)
+    return render(
+        "audit.html",
+        who,
+        entries=entries.items,
+        total=entries.total,
+        page=page,
+        pages=max(1, -(-entries.total // 100)),
+    )
 
 
 @router.get("/account")

@@ -1,0 +1,18 @@
+"""The JSON API under /api, one router per resource (auth and tokens, users, endpoints,
+teams, audit, containers, images, networks and volumes).
+
+Every route names the least role it needs (READ, OPERATE, ADMIN) and declares its answer's
+model (``models``), so ``/api/openapi.json`` documents every answer; every change runs inside
+``audited``. Blocking engine calls run in FastAPI's thread pool (plain ``def`` routes);
+streams go out as server-sent events.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from swarmdeck.console.api import audit, auth, containers, endpoints, images, networks, teams, users
+
+router = APIRouter(prefix="/api")
+for _part in (auth, users, endpoints, teams, audit, containers, images, networks):
+    router.include_router(_part.router)

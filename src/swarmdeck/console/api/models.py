@@ -1,0 +1,198 @@
+"""The console API's answers as typed models: what ``/api/openapi.json`` documents for every
+route, so a client can be generated from it, and what the routes build their answers from.
+
+Engine objects that the API hands through unchanged (inspect answers) are ``EngineDocument``:
+their schema is the Engine API's own, which the console does not restate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, RootModel
+
+from swarmdeck.store import Role, TokenScope
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class Status(BaseModel):
+    """A change that has nothing more to say than that it was done."""
+
+    status: str = Field(description="what was done, e.g. removed")
+
+
+class Health(BaseModel):
+    status: str
+    setup_required: bool = Field(description="true until the first admin exists")
+
+
+class EngineDocument(RootModel[dict[str, Any]]):
+    """The engine's own answer, unchanged (see the Docker Engine API for its fields);
+    environment values are masked for read-only users."""
+
+
+# --- accounts -------------------------------------------------------------------------
+class User(BaseModel):
+    username: str
+    role: Role
+    created_at: str = Field(description="ISO 8601")
+
+
+class Session(User):
+    """A browser session just started: the cookie is set; send this CSRF token with changes."""
+
+    csrf_token: str
+    expires_at: str
+
+
+class PasswordChanged(User):
+    status: str
+    csrf_token: str | None = Field(default=None, exclude_if=_absent, description="the new session's")
+    expires_at: str | None = Field(default=None, exclude_if=_absent)
+
+
+class Me(User):
+    via: str = Field(description="session or token")
+    csrf_token: str | None
+
+
+class Token(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="the token's first characters, to recognise it")
+    scope: TokenScope
+    created_at: str
+    last_used_at: str | None
+    expires_at: str | None
+    expired: bool
+
+
+class NewToken(Token):
+    token: str = Field(description="the secret itself: shown in this answer only")
+    note: str
+
+
+class Team(BaseModel):
+    name: str
+    members: list[str]
+    endpoints: list[str]
+    created_at: str
+
+
+class AuditEntry(BaseModel):
+    at: str
+    user: str
+    action: str
+    target: str
+    endpoint: str
+    result: str
+    client: str
+
+
+class AuditPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[AuditEntry]
+
+
+# --- endpoints ------------------------------------------------------------------------
+class Endpoint(BaseModel):
+    name: str
+    url: str
+    kind: str = Field(description="unix, tcp or ssh")
+    tls: bool
+    tls_ca: str | None
+    tls_cert: str | None
+    tls_key: str | None
+    insecure: bool = Field(description="plain TCP: anyone on the network may drive the engine")
+    warning: str | None = Field(default=None, exclude_if=_absent)
+
+
+class EndpointProbe(Endpoint):
+    """The endpoint and what answered when the console connected just now."""
+
+    healthy: bool
+    error: str | None = Field(default=None, exclude_if=_absent)
+    engine_version: str | None = Field(default=None, exclude_if=_absent)
+    api_version: str | None = Field(default=None, exclude_if=_absent)
+    swarm_role: str | None = Field(default=None, exclude_if=_absent, description="manager, worker or none")
+
+
+# --- containers -----------------------------------------------------------------------
+class Container(BaseModel):
+    id: str
+    name: str
+    image: str
+    state: str
+    status: str
+    created: int = Field(description="Unix time")
+    ports: list[str]
+    stack: str
+    service: str
+    labels: dict[str, str]
+    networks: list[str]
+    volumes: list[str]
+
+
+class ContainerPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[Container]
+
+
+class ContainerLogs(BaseModel):
+    lines: list[str]
+
+
+class ContainerStats(BaseModel):
+    """One sample of what ``docker stats`` shows; a stopped container has only its state."""
+
+    id: str
+    name: str
+    running: bool
+    cpu_percent: float | None = Field(default=None, exclude_if=_absent)
+    online_cpus: int | None = Field(default=None, exclude_if=_absent)
+    memory_usage: int | None = Field(default=None, exclude_if=_absent)
+    memory_limit: int | None = Field(default=None, exclude_if=_absent)
+    memory_percent: float | None = Field(default=None, exclude_if=_absent)
+    net_rx: int | None = Field(default=None, exclude_if=_absent)
+    net_tx: int | None = Field(default=None, exclude_if=_absent)
+    block_read: int | None = Field(default=None, exclude_if=_absent)
+    block_write: int | None = Field(default=None, exclude_if=_absent)
+    pids: int | None = Field(default=None, exclude_if=_absent)
+
+
+# --- images, networks, volumes --------------------------------------------------------
+class Image(BaseModel):
+    id: str
+    tags: list[str]
+    size: int
+    created: int
+    containers: int = Field(description="containers (running or not) that use it")
+
+
+class Tagged(Status):
+    target: str
+
+
+class Network(BaseModel):
+    id: str
+    name: str
+    driver: str
+    scope: str
+    internal: bool
+    labels: dict[str, str]
+    containers: list[str]
+
+
+class Volume(BaseModel):
+    name: str
+    driver: str
+    mountpoint: str
+    labels: dict[str, str]
+    containers: list[str]
