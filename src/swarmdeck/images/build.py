@@ -13,6 +13,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -159,7 +160,7 @@ def build_image(
     except docker.errors.APIError as exc:
         raise ImageError(f"building {tag} from {context} failed: {exc.explanation}") from exc
     if not image_id:
-        image_id = client.images.get(tag).id
+        image_id = client.images.get(tag).id or ""
     return image_id
 
 
@@ -189,7 +190,7 @@ def push_image(client: docker.DockerClient, reference: str, progress: Progress =
     return digest
 
 
-def _events(stream: Iterable[dict], failure: str) -> Iterator[dict]:
+def _events(stream: Iterable[dict[str, Any]], failure: str) -> Iterator[dict[str, Any]]:
     for event in stream:
         if "error" in event:
             detail = (event.get("errorDetail") or {}).get("message") or event["error"]

@@ -152,7 +152,7 @@ def ensure_console_image(
     root = root or source_root()
     tag = image_tag()
     try:
-        base_id = client.images.get(base).id
+        base_id = str(client.images.get(base).id)
     except docker.errors.ImageNotFound as exc:
         raise ImageError(f"the base image {base} is not on the engine") from exc
     machine = client.info().get("Architecture", "x86_64")

@@ -27,8 +27,9 @@ from swarmdeck.store import models as m
 from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
-from swarmdeck.store.models import EndpointKind, Role, TokenScope, utcnow
+from swarmdeck.store.models import EndpointKind, TokenScope, utcnow
 from swarmdeck.store.passwords import check_password
+from swarmdeck.store.roles import Role
 from swarmdeck.store.setupcode import retire_setup_code
 
 TOKEN_PREFIX = "sdk_"
@@ -392,14 +393,14 @@ class Store:
         """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path."""
         with self._tx() as s:
             row = self._endpoint_row(s, name)
-            new = {
-                "url": row.url if url is None else url,
+            url = row.url if url is None else url
+            tls = {
                 "tls_ca": row.tls_ca if tls_ca is None else (tls_ca or None),
                 "tls_cert": row.tls_cert if tls_cert is None else (tls_cert or None),
                 "tls_key": row.tls_key if tls_key is None else (tls_key or None),
             }
-            row.kind = _check_endpoint(name, **new)
-            for key, value in new.items():
+            row.kind = _check_endpoint(name, url, **tls)
+            for key, value in {"url": url, **tls}.items():
                 setattr(row, key, value)
             return _endpoint(row)
 
