@@ -32,7 +32,6 @@ OVER_THE_CAP = {
     "console/cluster.py": "660 lines: the console's swarm services, nodes and tasks",
     "engine/policy/rules.py": "623 lines: every workload policy rule (mounts, capabilities, devices…)",
     "compose/stack/convert.py": "537 lines: compose service keys to swarm service specs, key by key",
-    "store/repository.py": "503 lines: users, sessions, tokens and endpoints in one repository class",
 }
 
 
