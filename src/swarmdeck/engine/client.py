@@ -41,11 +41,11 @@ class _CheckedAPIClient(docker.APIClient):
     def _url(self, pathfmt: str, *args: str, **kwargs: bool) -> str:
         for arg in args:
             segment(arg, slashes=True)  # InvalidName for '..', empty parts, control characters
-        return super()._url(pathfmt, *args, **kwargs)  # type: ignore[no-any-return]
+        return super()._url(pathfmt, *args, **kwargs)  # type: ignore[misc,no-any-return]  # private: not in the stubs
 
     def _raise_for_status(self, response: requests.Response) -> None:
         try:
-            super()._raise_for_status(response)
+            super()._raise_for_status(response)  # type: ignore[misc]  # private: not in the stubs
         except docker.errors.APIError as exc:
             raise refused(exc) from None
 
@@ -57,7 +57,7 @@ class _CheckedAPIClient(docker.APIClient):
 
 
 class _CheckedClient(docker.DockerClient):
-    def __init__(self, *args: object, **kwargs: object) -> None:  # the SDK's own does only this
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # the SDK's own does only this
         self.api = _CheckedAPIClient(*args, **kwargs)
 
 

@@ -13,10 +13,12 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
-import docker.errors
 
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineNotFound, EngineRefused
 from swarmdeck.engine.reference import parse_tagged
 from swarmdeck.engine.reference import split_tag as _split_tag
 from swarmdeck.images.errors import ImageError
@@ -146,20 +148,21 @@ def build_image(
 ) -> str:
     """``docker build -t TAG --build-arg … CONTEXT``; returns the image ID."""
     try:
-        stream = client.api.build(
-            path=str(context), tag=tag, buildargs=buildargs or {}, rm=True, forcerm=True, decode=True
-        )
-        image_id = ""
-        for event in _events(stream, f"building {tag}"):
-            line = (event.get("stream") or "").strip()
-            if line:
-                progress(line)
-            if "aux" in event and "ID" in event["aux"]:
-                image_id = event["aux"]["ID"]
-    except docker.errors.APIError as exc:
+        with doing(f"building {tag}"):
+            stream = client.api.build(
+                path=str(context), tag=tag, buildargs=buildargs or {}, rm=True, forcerm=True, decode=True
+            )
+            image_id = ""
+            for event in _events(stream, f"building {tag}"):
+                line = (event.get("stream") or "").strip()
+                if line:
+                    progress(line)
+                if "aux" in event and "ID" in event["aux"]:
+                    image_id = event["aux"]["ID"]
+    except EngineRefused as exc:
         raise ImageError(f"building {tag} from {context} failed: {exc.explanation}") from exc
     if not image_id:
-        image_id = client.images.get(tag).id
+        image_id = client.images.get(tag).id or ""
     return image_id
 
 
@@ -167,8 +170,9 @@ def tag_image(client: docker.DockerClient, source: str, target: str) -> None:
     parsed = parse_tagged(target)
     repository, tag = parsed.name, parsed.tag or "latest"
     try:
-        client.images.get(source).tag(repository, tag=tag)
-    except docker.errors.ImageNotFound as exc:
+        with doing(f"tagging {source} as {target}"):
+            client.images.get(source).tag(repository, tag=tag)
+    except EngineNotFound as exc:
         raise ImageError(f"no image {source} to tag as {target}") from exc
 
 
@@ -177,19 +181,20 @@ def push_image(client: docker.DockerClient, reference: str, progress: Progress =
     repository, tag = _split_tag(reference)
     digest = ""
     try:
-        stream = client.api.push(repository, tag=tag, stream=True, decode=True)
-        for event in _events(stream, f"the registry refused the push of {reference}"):
-            status = event.get("status")
-            if status and event.get("id"):
-                progress(f"{event['id']}: {status}")
-            aux = event.get("aux") or {}
-            digest = aux.get("Digest", digest)
-    except docker.errors.APIError as exc:
+        with doing(f"pushing {reference}"):
+            stream = client.api.push(repository, tag=tag, stream=True, decode=True)
+            for event in _events(stream, f"the registry refused the push of {reference}"):
+                status = event.get("status")
+                if status and event.get("id"):
+                    progress(f"{event['id']}: {status}")
+                aux = event.get("aux") or {}
+                digest = aux.get("Digest", digest)
+    except EngineRefused as exc:
         raise ImageError(f"pushing {reference} failed: {exc.explanation}") from exc
     return digest
 
 
-def _events(stream: Iterable[dict], failure: str) -> Iterator[dict]:
+def _events(stream: Iterable[dict[str, Any]], failure: str) -> Iterator[dict[str, Any]]:
     for event in stream:
         if "error" in event:
             detail = (event.get("errorDetail") or {}).get("message") or event["error"]

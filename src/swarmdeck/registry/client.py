@@ -71,7 +71,8 @@ class RegistryClient:
         self.allowed_realms = allowed_realms
         ca = ca or DOCKER_CERTS_D / address / "ca.crt"
         self.scheme = "http" if is_loopback(address) and not ca.exists() else "https"
-        self._credentials = (username, password) if username else None
+        # A username without a password is an empty one (the store accepts both or neither).
+        self._credentials = (username, password or "") if username else None
         self._tokens: dict[str, str] = {}
         self._basic = False
         verify = ssl.create_default_context(cafile=str(ca)) if ca.exists() else True

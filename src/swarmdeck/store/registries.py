@@ -11,15 +11,17 @@ may receive its credentials all the same (see ``swarmdeck.registry.realms``); no
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Integer, LargeBinary, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.realms import normalize_realm
@@ -112,7 +114,7 @@ class RegistryStore:
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)
         self._fernet = Fernet(load_key(data_dir))
 
-    def _tx(self):  # type: ignore[no-untyped-def]
+    def _tx(self) -> AbstractContextManager[Session]:
         return self._sessions.begin()
 
     def add(
@@ -158,7 +160,7 @@ class RegistryStore:
         with self._tx() as s:
             return _record(self._row(s, name))
 
-    def set_allowed_realms(self, name: str, realms: list[str]) -> RegistryRecord:
+    def set_allowed_realms(self, name: str, realms: builtins.list[str]) -> RegistryRecord:
         """Replace the realms that may receive the registry's credentials ([]: none)."""
         normal = check_realms(realms)
         with self._tx() as s:
@@ -186,7 +188,7 @@ class RegistryStore:
             s.delete(self._row(s, name))
 
     @staticmethod
-    def _row(s, name: str) -> Registry:  # type: ignore[no-untyped-def]
+    def _row(s: Session, name: str) -> Registry:
         row = s.scalar(select(Registry).where(Registry.name == name))
         if row is None:
             raise NotFound(f"no registry named {name!r}")

@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,14 +25,15 @@ from sqlalchemy.orm import sessionmaker
 from swarmdeck.store import models as m
 from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
+from swarmdeck.store.endpoints import NAME_CHARS, check_endpoint
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
-from swarmdeck.store.models import EndpointKind, Role, TokenScope, utcnow
+from swarmdeck.store.models import EndpointKind, TokenScope, utcnow
 from swarmdeck.store.passwords import check_password
+from swarmdeck.store.roles import Role
 from swarmdeck.store.setupcode import retire_setup_code
 
 TOKEN_PREFIX = "sdk_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how precisely a token's last use is kept
-_USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,7 @@ class Store:
         tls_cert: str | None = None,
         tls_key: str | None = None,
     ) -> EndpointRecord:
-        kind = _check_endpoint(name, url, tls_ca, tls_cert, tls_key)
+        kind = check_endpoint(name, url, tls_ca, tls_cert, tls_key)
         with self._tx() as s:
             if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
                 raise Conflict(f"an endpoint named {name!r} already exists")
@@ -392,14 +392,14 @@ class Store:
         """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path."""
         with self._tx() as s:
             row = self._endpoint_row(s, name)
-            new = {
-                "url": row.url if url is None else url,
+            url = row.url if url is None else url
+            tls = {
                 "tls_ca": row.tls_ca if tls_ca is None else (tls_ca or None),
                 "tls_cert": row.tls_cert if tls_cert is None else (tls_cert or None),
                 "tls_key": row.tls_key if tls_key is None else (tls_key or None),
             }
-            row.kind = _check_endpoint(name, **new)
-            for key, value in new.items():
+            row.kind = check_endpoint(name, url, **tls)
+            for key, value in {"url": url, **tls}.items():
                 setattr(row, key, value)
             return _endpoint(row)
 
@@ -464,39 +464,5 @@ def _role(value: Role | str) -> Role:
 
 
 def _check_username(username: str) -> None:
-    if not 1 <= len(username) <= 64 or not set(username) <= _USERNAME_CHARS:
+    if not 1 <= len(username) <= 64 or not set(username) <= NAME_CHARS:
         raise Invalid("a username is 1 to 64 letters, digits, '.', '_' or '-'")
-
-
-def _check_endpoint(
-    name: str, url: str, tls_ca: str | None, tls_cert: str | None, tls_key: str | None
-) -> EndpointKind:
-    """Validate an endpoint and return its kind; TLS files must exist and be readable."""
-    if not 1 <= len(name) <= 64 or not set(name) <= _USERNAME_CHARS:
-        raise Invalid("an endpoint name is 1 to 64 letters, digits, '.', '_' or '-'")
-    parts = urlsplit(url)
-    try:
-        kind = EndpointKind(parts.scheme)
-    except ValueError:
-        raise Invalid(f"endpoint URL {url!r}: use unix:///path, tcp://host:port or ssh://user@host") from None
-    if kind is EndpointKind.UNIX:
-        if not parts.path.startswith("/") or parts.netloc:
-            raise Invalid(f"endpoint URL {url!r}: a socket URL looks like unix:///var/run/docker.sock")
-    else:
-        try:
-            port = parts.port
-        except ValueError:
-            raise Invalid(f"endpoint URL {url!r}: the port is not a number") from None
-        if not parts.hostname:
-            raise Invalid(f"endpoint URL {url!r}: no host")
-        if kind is EndpointKind.TCP and port is None:
-            raise Invalid(f"endpoint URL {url!r}: give the port (2376 for TLS)")
-    tls = [tls_ca, tls_cert, tls_key]
-    if any(tls) and kind is not EndpointKind.TCP:
-        raise Invalid("TLS certificates only apply to tcp:// endpoints")
-    if bool(tls_cert) != bool(tls_key):
-        raise Invalid("a TLS client certificate needs its key, and the key its certificate")
-    for path in filter(None, tls):
-        if not Path(path).is_file():
-            raise Invalid(f"TLS file {path} does not exist")
-    return kind
