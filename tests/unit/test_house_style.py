@@ -27,7 +27,6 @@ MAX_LINES = 500
 # Modules still over the cap, with their length when listed and why. Split one, then remove it
 # here: the test fails while a listed module is back under the cap, so the list only shrinks.
 OVER_THE_CAP = {
-    "console/api.py": "926 lines: the JSON API's routes for accounts, endpoints, audit and resources",
     "console/resources.py": "691 lines: containers, images, networks and volumes as the console shows them",
     "console/cluster.py": "660 lines: the swarm's overview, nodes, services, tasks and stacks, for pages",
     "engine/policy/rules.py": "623 lines: every rule of the workload policy over the Engine API's bodies",
