@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-import docker.errors
 import docker.utils
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
@@ -49,7 +48,9 @@ from swarmdeck.console.params import (
 )
 from swarmdeck.console.security import SESSION_COOKIE, Principal
 from swarmdeck.console.workloads import audit_target, policy_for, prepare
+from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.policy import describe_container
+from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import EndpointRecord, Role, TeamRecord, Teams, TokenRecord, TokenScope, UserRecord
 from swarmdeck.store.setupcode import setup_code_matches
 
@@ -564,10 +565,8 @@ def run_container(request: Request, body: ContainerIn, t: Target = OPERATE_ON) -
     target = f"{body.name or '?'} from {body.image}"
 
     def request_body() -> tuple[res.ContainerSpec, dict[str, Any]]:
-        try:
+        with doing(f"memory {body.memory!r}"):  # the SDK's own check of the value: a 400
             memory = docker.utils.parse_bytes(body.memory) if body.memory else None
-        except docker.errors.DockerException as exc:
-            raise ConsoleError(f"memory {body.memory!r}: {exc}") from exc
         command = body.command.split() if isinstance(body.command, str) else body.command
         spec = res.ContainerSpec(
             image=body.image,
@@ -678,10 +677,8 @@ async def follow_logs(
 async def container_events(request: Request, t: Target = READ_ON) -> Any:
     """Container state changes from the engine's event stream, as server-sent events."""
     client = t.client
-    try:
+    with doing("the engine's event stream"):
         events = await run_in_threadpool(client.events, decode=True, filters={"type": "container"})
-    except docker.errors.DockerException as exc:
-        raise ConsoleError(f"the engine's event stream: {exc}", 502) from exc
     changes = (c for c in (res.container_event(client, e) for e in events) if c is not None)
 
     async def body():  # type: ignore[no-untyped-def]
@@ -763,7 +760,7 @@ async def _start(
     """Start an engine stream in the thread pool; a refusal at once is a JSON error, audited."""
     try:
         return await run_in_threadpool(start, t.client, *args)
-    except ConsoleError as exc:
+    except SwarmdeckError as exc:
         audit(request, t.who, action, f"error: {exc}", target, t.endpoint)
         raise
 

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import docker
-import docker.errors
 
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineImageNotFound
 from swarmdeck.engine.reference import parse_tagged
 from swarmdeck.engine.reference import split_tag as _split_tag
 from swarmdeck.images.errors import ImageError
@@ -145,7 +146,7 @@ def build_image(
     progress: Progress = _noop,
 ) -> str:
     """``docker build -t TAG --build-arg … CONTEXT``; returns the image ID."""
-    try:
+    with doing(f"building {tag} from {context} failed"):
         stream = client.api.build(
             path=str(context), tag=tag, buildargs=buildargs or {}, rm=True, forcerm=True, decode=True
         )
@@ -156,8 +157,6 @@ def build_image(
                 progress(line)
             if "aux" in event and "ID" in event["aux"]:
                 image_id = event["aux"]["ID"]
-    except docker.errors.APIError as exc:
-        raise ImageError(f"building {tag} from {context} failed: {exc.explanation}") from exc
     if not image_id:
         image_id = client.images.get(tag).id
     return image_id
@@ -167,8 +166,9 @@ def tag_image(client: docker.DockerClient, source: str, target: str) -> None:
     parsed = parse_tagged(target)
     repository, tag = parsed.name, parsed.tag or "latest"
     try:
-        client.images.get(source).tag(repository, tag=tag)
-    except docker.errors.ImageNotFound as exc:
+        with doing(f"tagging {source} as {target}"):
+            client.images.get(source).tag(repository, tag=tag)
+    except EngineImageNotFound as exc:
         raise ImageError(f"no image {source} to tag as {target}") from exc
 
 
@@ -176,7 +176,7 @@ def push_image(client: docker.DockerClient, reference: str, progress: Progress =
     """``docker push REFERENCE``; returns the pushed manifest's digest."""
     repository, tag = _split_tag(reference)
     digest = ""
-    try:
+    with doing(f"pushing {reference} failed"):
         stream = client.api.push(repository, tag=tag, stream=True, decode=True)
         for event in _events(stream, f"the registry refused the push of {reference}"):
             status = event.get("status")
@@ -184,8 +184,6 @@ def push_image(client: docker.DockerClient, reference: str, progress: Progress =
                 progress(f"{event['id']}: {status}")
             aux = event.get("aux") or {}
             digest = aux.get("Digest", digest)
-    except docker.errors.APIError as exc:
-        raise ImageError(f"pushing {reference} failed: {exc.explanation}") from exc
     return digest
 
 

@@ -24,9 +24,10 @@ from importlib import metadata
 from pathlib import Path
 
 import docker
-import docker.errors
 
 from swarmdeck import __version__
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineImageNotFound
 from swarmdeck.images.build import (
     IMAGE_PYTHON,
     Progress,
@@ -152,16 +153,19 @@ def ensure_console_image(
     root = root or source_root()
     tag = image_tag()
     try:
-        base_id = client.images.get(base).id
-    except docker.errors.ImageNotFound as exc:
+        with doing(f"looking for the base image {base}"):
+            base_id = client.images.get(base).id
+    except EngineImageNotFound as exc:
         raise ImageError(f"the base image {base} is not on the engine") from exc
     machine = client.info().get("Architecture", "x86_64")
     wanted = _image_hash(_source_hash(root, image_arch(machine), _pins()), base_id)
     try:
-        if client.images.get(tag).labels.get(SOURCE_LABEL) == wanted:
+        with doing(f"looking for {tag}"):
+            current = client.images.get(tag).labels.get(SOURCE_LABEL)
+        if current == wanted:
             progress(f"{tag} is up to date")
             return ConsoleImage(tag, built=False)
-    except docker.errors.ImageNotFound:
+    except EngineImageNotFound:
         pass
     context = prepare_context(machine, progress, root)
     build_image(client, context, tag, buildargs={"BASE": base, "SOURCE": wanted}, progress=progress)

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import docker
-import docker.errors
 
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 
@@ -64,14 +64,14 @@ def _post(
     return api._result(response, json=True) if response.content else None
 
 
-def _api_error(what: str, exc: docker.errors.APIError) -> StackError:
+def _api_error(what: str, exc: EngineRefused) -> StackError:
     return StackError(f"{what}: {exc.explanation or exc}")
 
 
 def _send(
     client: docker.DockerClient,
     change: ServiceChange,
-) -> tuple[Any, docker.errors.APIError | None]:
+) -> tuple[Any, EngineRefused | None]:
     """Create or update one service: (the engine's answer, or the error)."""
     try:
         if change.action == "update":
@@ -83,7 +83,7 @@ def _send(
                 auth=change.auth_header,
             ), None
         return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
-    except docker.errors.APIError as exc:
+    except EngineRefused as exc:
         return None, exc
 
 
@@ -113,13 +113,13 @@ def deploy(
         out(f"Removing service {change.name}")
         try:
             client.api.remove_service(change.service_id)
-        except docker.errors.APIError as exc:
+        except EngineRefused as exc:
             err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
     for name, body in plan.networks.items():
         out(f"Creating network {name}")
         try:
             _post(client, "/networks/create", {"Name": name, **body})
-        except docker.errors.APIError as exc:
+        except EngineRefused as exc:
             raise _api_error(f"failed to create network {name}", exc) from None
     for action, obj, object_id in plan.objects:
         spec = dict(obj.spec)
@@ -139,7 +139,7 @@ def deploy(
                     spec,
                     params={"version": version["Index"]},
                 )
-        except docker.errors.APIError as exc:
+        except EngineRefused as exc:
             raise _api_error(f"failed to {action} {obj.kind} {obj.name}", exc) from None
     ids = object_ids(client) if plan.objects else None
     jobs = []

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import docker
-import docker.errors
 from docker import auth
 
 from swarmdeck.compose.load import LoadResult
@@ -26,6 +25,7 @@ from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.specdiff import changes, normalise
+from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 
 RESOLVE_MODES = ("always", "changed", "never")
@@ -108,7 +108,7 @@ class _Resolver:
         if image not in self.cache:
             try:
                 found = self.client.api.inspect_distribution(image)
-            except docker.errors.APIError:
+            except EngineRefused:
                 self.cache[image] = None
             else:
                 platforms = [
