@@ -13,7 +13,7 @@ from swarmdeck.cli.main import app as cli
 from swarmdeck.compose.errors import ComposeError
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.stack.errors import StackError
-from tests.console.conftest import app, make_app, operator  # noqa: F401  (fixtures)
+from tests.console.conftest import app, janitor, make_app, operator  # noqa: F401  (fixtures)
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "swarmdeck"
 # Being rewritten on other branches at the same time (the swarm package and the bootstrap split).
@@ -98,3 +98,13 @@ def test_the_console_maps_the_engines_answers_once(app, operator):  # noqa: F811
     assert gone.status_code == 404 and "sdct-no-such-volume-for-the-boundary" in gone.json()["detail"]
     page = operator.get(f"/containers/{missing}")
     assert page.status_code == 404 and "No such container" in page.text
+
+
+@pytest.mark.engine
+def test_the_console_answers_the_engines_conflict_with_409(operator, janitor, engine, busybox_image):  # noqa: F811
+    name = janitor.name("boundary")
+    engine.containers.create(busybox_image, name=name, command=["true"])
+    answer = operator.post("/api/containers", json={"image": busybox_image, "name": name, "start": False})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["detail"].startswith("creating the container failed: ")
+    assert name in answer.json()["detail"]
