@@ -25,6 +25,7 @@ from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.specdiff import changes, normalise
+from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 
@@ -107,7 +108,8 @@ class _Resolver:
         image = convert.tagged(image)
         if image not in self.cache:
             try:
-                found = self.client.api.inspect_distribution(image)
+                with doing(f"asking the registry about {image}"):
+                    found = self.client.api.inspect_distribution(image)
             except EngineRefused:
                 self.cache[image] = None
             else:
