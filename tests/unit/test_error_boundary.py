@@ -29,7 +29,15 @@ NOT_YET = {
 
 
 def _imports_docker_errors(tree: ast.AST) -> bool:
+    """True when the module imports the SDK's errors or reaches them as ``docker.errors``."""
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "errors"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "docker"
+        ):
+            return True
         if isinstance(node, ast.Import) and any(a.name == "docker.errors" for a in node.names):
             return True
         if isinstance(node, ast.ImportFrom):
@@ -52,7 +60,13 @@ def test_only_the_engine_layer_imports_the_sdks_errors():
 
 
 def test_the_scan_sees_every_spelling_of_the_import():
-    for text in ("import docker.errors", "from docker import errors", "from docker.errors import NotFound"):
+    spellings = (
+        "import docker.errors",
+        "from docker import errors",
+        "from docker.errors import NotFound",
+        "import docker\ntry:\n    pass\nexcept docker.errors.APIError:\n    pass",
+    )
+    for text in spellings:
         assert _imports_docker_errors(ast.parse(text)), text
     assert not _imports_docker_errors(ast.parse("import docker\nfrom docker.types import Mount"))
 
