@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from swarmdeck.cli.failing import FailingGroup, refuse
 from swarmdeck.compose.project import Event, ProjectPlan, down, load_plan, logs, ps, up
 from swarmdeck.compose.project.plan import default_files
 from swarmdeck.compose.project.up import engine_call, project_containers
 from swarmdeck.engine.client import connect
-from swarmdeck.errors import SwarmdeckError
 
 compose_app = typer.Typer(
-    no_args_is_help=True, help="Run a compose project on one engine, as `docker compose` does."
+    cls=FailingGroup,
+    no_args_is_help=True,
+    help="Run a compose project on one engine, as `docker compose` does.",
 )
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -28,11 +30,6 @@ class _Options:
     files: list[Path]
     project_name: str | None
     host: str | None
-
-
-def _fail(exc: SwarmdeckError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(1)
 
 
 def _plan(ctx: typer.Context, warn: bool = False, scale: dict[str, int] | None = None) -> ProjectPlan:
@@ -89,12 +86,9 @@ def up_cmd(
     ] = False,
 ) -> None:
     """Create and start the project's networks, volumes and containers; recreate what changed."""
-    try:
-        plan = _plan(ctx, warn=True, scale=_scale(scale or []))
-        client = connect(ctx.obj.host)
-        up(client, plan, progress=_show, remove_orphans=remove_orphans)
-    except SwarmdeckError as exc:
-        _fail(exc)
+    plan = _plan(ctx, warn=True, scale=_scale(scale or []))
+    client = connect(ctx.obj.host)
+    up(client, plan, progress=_show, remove_orphans=remove_orphans)
     if detach:
         return
     try:
@@ -104,8 +98,6 @@ def up_cmd(
         for container in project_containers(client, plan.name):
             engine_call(f"stop container {container.name}", container.stop)
             _show(Event("Container", container.name, "Stopped"))
-    except SwarmdeckError as exc:
-        _fail(exc)
 
 
 def _scale(items: list[str]) -> dict[str, int]:
@@ -113,7 +105,7 @@ def _scale(items: list[str]) -> dict[str, int]:
     for item in items:
         service, sep, count = item.partition("=")
         if not sep or not count.isdigit():
-            raise SwarmdeckError(f"--scale {item}: expected SERVICE=NUM")
+            refuse(f"--scale {item}: expected SERVICE=NUM")
         out[service] = int(count)
     return out
 
@@ -127,11 +119,8 @@ def down_cmd(
     ] = None,
 ) -> None:
     """Stop and remove the project's containers and networks (volumes with -v)."""
-    try:
-        plan = _plan(ctx)
-        events = down(connect(ctx.obj.host), plan.name, volumes, timeout, progress=_show)
-    except SwarmdeckError as exc:
-        _fail(exc)
+    plan = _plan(ctx)
+    events = down(connect(ctx.obj.host), plan.name, volumes, timeout, progress=_show)
     if not events:
         err.print(f'[yellow]warning:[/] No resource found to remove for project "{plan.name}".')
 
@@ -142,11 +131,8 @@ def ps_cmd(
     all: Annotated[bool, typer.Option("--all", "-a", help="Also stopped containers.")] = False,
 ) -> None:
     """List the project's running containers."""
-    try:
-        plan = _plan(ctx)
-        rows = ps(connect(ctx.obj.host), plan.name, all)
-    except SwarmdeckError as exc:
-        _fail(exc)
+    plan = _plan(ctx)
+    rows = ps(connect(ctx.obj.host), plan.name, all)
     lines = [("NAME", "IMAGE", "SERVICE", "STATUS", "PORTS")]
     lines += [(r.name, r.image, r.service, r.status, r.ports) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
@@ -161,11 +147,9 @@ def logs_cmd(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the output.")] = False,
 ) -> None:
     """Show the containers' output, each line prefixed with `service-n |`."""
+    plan = _plan(ctx)
     try:
-        plan = _plan(ctx)
         logs(connect(ctx.obj.host), plan.name, typer.echo, services or (), follow)
-    except SwarmdeckError as exc:
-        _fail(exc)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from swarmdeck.cli.failing import FailingGroup, Refused, refuse
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store.roles import Role
 
@@ -33,11 +34,6 @@ DatabaseOpt = Annotated[
         help="A SQLAlchemy URL (e.g. postgresql+psycopg://…) instead of SQLite in the data dir.",
     ),
 ]
-
-
-def _fail(message: object) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 def serve(
@@ -88,16 +84,13 @@ def serve(
     # uvicorn's format; uvicorn configures only its own loggers.
     logging.basicConfig(format="%(levelname)s:  %(message)s", level=logging.WARNING)
 
-    try:
-        app = create_app(
-            data_dir or default_data_dir(),
-            database_url=database_url,
-            engine_url=engine,
-            secure_cookies=secure_cookies,
-            trusted_proxies=trusted_proxy or (),
-        )
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    app = create_app(
+        data_dir or default_data_dir(),
+        database_url=database_url,
+        engine_url=engine,
+        secure_cookies=secure_cookies,
+        trusted_proxies=trusted_proxy or (),
+    )
     _add_registries(app, registry or [])
     if not _loopback(host):
         err.print(
@@ -131,7 +124,7 @@ def _add_registries(app, addresses: list[str]) -> None:  # type: ignore[no-untyp
             name = re.sub(r"[^a-z0-9._-]+", "-", address.lower()).strip("-._")[:64]
             added = registries.add(name, address, None, None, None)
         except SwarmdeckError as exc:
-            raise _fail(f"--registry {address}: {exc}") from None
+            raise Refused(f"--registry {address}: {exc}") from exc
         out.print(f"added registry {added.name} at {added.address}", highlight=False)
 
 
@@ -142,7 +135,7 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
-user_app = typer.Typer(no_args_is_help=True, help="Console accounts.")
+user_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Console accounts.")
 
 
 @user_app.command("create")
@@ -157,25 +150,22 @@ def create_user(
 ) -> None:
     """Create a console user (the first admin too: there is no default password)."""
     if not password_stdin:
-        raise _fail(
+        refuse(
             "give the password on standard input with --password-stdin "
             "(never on the command line, where other users see it)"
         )
     password = sys.stdin.readline().rstrip("\r\n")
     from swarmdeck.store import Store, default_data_dir
 
+    store = Store(data_dir or default_data_dir(), database_url)
     try:
-        store = Store(data_dir or default_data_dir(), database_url)
-        try:
-            user = store.create_user(name, password, role)
-        finally:
-            store.close()
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+        user = store.create_user(name, password, role)
+    finally:
+        store.close()
     out.print(f"created {user.role.value} user {user.username}", highlight=False)
 
 
-console_app = typer.Typer(no_args_is_help=True, help="The console's first run.")
+console_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="The console's first run.")
 
 
 @console_app.command("setup-code")
@@ -205,11 +195,9 @@ def setup_code(
     try:
         code = read_setup_code(where)
     except OSError as exc:
-        raise _fail(
-            f"cannot read {setup_code_path(where)}: {exc.strerror} (run this as the console's user)"
-        ) from None
+        refuse(f"cannot read {setup_code_path(where)}: {exc.strerror} (run this as the console's user)")
     if code is None:
-        raise _fail(
+        refuse(
             f"no setup code in {setup_code_path(where)}: either an admin exists already (log in), "
             f"or the console has not started with this data directory (`swarmdeck serve "
             f"--data-dir {where}` writes it)"
@@ -221,12 +209,9 @@ def _service_setup_code(engine: str | None) -> None:
     from swarmdeck.engine.client import connect
     from swarmdeck.platform import console_service
 
-    try:
-        code = console_service.read_setup_code(connect(engine))
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    code = console_service.read_setup_code(connect(engine))
     if code is None:
-        raise _fail("the console service has no setup code: an admin exists already (log in)")
+        refuse("the console service has no setup code: an admin exists already (log in)")
     out.print(code, highlight=False)
 
 

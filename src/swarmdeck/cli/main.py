@@ -4,34 +4,34 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-import docker.errors
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
+from swarmdeck.cli.failing import FailingGroup, refuse, watch
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
 from swarmdeck.engine.swarm import init_swarm, join_swarm, join_tokens, list_nodes
-from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
 from swarmdeck.images.build import build_image, push_image
 from swarmdeck.platform import walkthrough
 from swarmdeck.platform.console_service import ConsoleState
 
 app = typer.Typer(
+    cls=FailingGroup,
     no_args_is_help=True,
     add_completion=False,
     help="Build, ship and run friendlyhello on Docker and Docker Swarm.",
 )
-image_app = typer.Typer(no_args_is_help=True, help="Build, bootstrap and push images.")
-swarm_app = typer.Typer(no_args_is_help=True, help="Create and join a swarm.")
+image_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Build, bootstrap and push images.")
+swarm_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
 app.add_typer(swarm_app, name="swarm")
 register_console(app)
@@ -45,17 +45,6 @@ EndpointOpt = Annotated[
     str | None,
     typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
 ]
-
-
-def _fail(exc: SwarmdeckError, reporter: TerminalReporter | None = None) -> NoReturn:
-    if reporter is not None:
-        reporter.fail()
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    if reporter is not None and reporter.finished:
-        err.print("done before the error:", highlight=False)
-        for line in reporter.finished:
-            err.print(f"  - {line}", highlight=False)
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -100,11 +89,8 @@ def up(
     )
     if app_dir is not None:
         options.app_dir = app_dir
-    reporter = TerminalReporter(out)
-    try:
-        summary = walkthrough.up(options, reporter)
-    except SwarmdeckError as exc:
-        _fail(exc, reporter)
+    reporter = watch(TerminalReporter(out))
+    summary = walkthrough.up(options, reporter)
     out.print()
     out.print(
         f"[bold]friendlyhello is up[/] ({summary.routing.value} routing, "
@@ -147,11 +133,8 @@ def down(
     ] = False,
 ) -> None:
     """Remove the friendlyhello and swarmdeck stacks; data volumes stay unless --volumes."""
-    reporter = TerminalReporter(out)
-    try:
-        walkthrough.down("friendlyhello", host, volumes, registry, reporter)
-    except SwarmdeckError as exc:
-        _fail(exc, reporter)
+    reporter = watch(TerminalReporter(out))
+    walkthrough.down("friendlyhello", host, volumes, registry, reporter)
 
 
 @image_app.command("bootstrap")
@@ -163,16 +146,11 @@ def image_bootstrap(
     ] = None,
 ) -> None:
     """Build the base images from the host's Debian mirror (no Docker Hub needed)."""
-    reporter = TerminalReporter(out)
-    try:
-        client = connect(host)
-        reporter.step("Bootstrap base images")
-        built = bootstrap_images(
-            client, roles=role or None, progress=lambda r, m: reporter.detail(f"{r}: {m}")
-        )
-        reporter.done(", ".join(f"{r}={tag}" for r, tag in built.items()))
-    except SwarmdeckError as exc:
-        _fail(exc, reporter)
+    reporter = watch(TerminalReporter(out))
+    client = connect(host)
+    reporter.step("Bootstrap base images")
+    built = bootstrap_images(client, roles=role or None, progress=lambda r, m: reporter.detail(f"{r}: {m}"))
+    reporter.done(", ".join(f"{r}={tag}" for r, tag in built.items()))
 
 
 @image_app.command("build")
@@ -187,28 +165,22 @@ def image_build(
     for item in build_arg or []:
         key, sep, value = item.partition("=")
         if not sep:
-            _fail(SwarmdeckError(f"--build-arg {item!r}: expected KEY=VALUE"))
+            refuse(f"--build-arg {item!r}: expected KEY=VALUE")
         args[key] = value
-    reporter = TerminalReporter(out)
-    try:
-        client = connect(host)
-        reporter.step(f"Build {tag}")
-        image_id = build_image(client, context, tag, args, progress=reporter.detail)
-        reporter.done(image_id)
-    except SwarmdeckError as exc:
-        _fail(exc, reporter)
+    reporter = watch(TerminalReporter(out))
+    client = connect(host)
+    reporter.step(f"Build {tag}")
+    image_id = build_image(client, context, tag, args, progress=reporter.detail)
+    reporter.done(image_id)
 
 
 @image_app.command("push")
 def image_push(reference: str, host: EndpointOpt = None) -> None:
     """`docker push`, with progress."""
-    reporter = TerminalReporter(out)
-    try:
-        client = connect(host)
-        reporter.step(f"Push {reference}")
-        reporter.done(push_image(client, reference, progress=reporter.detail))
-    except SwarmdeckError as exc:
-        _fail(exc, reporter)
+    reporter = watch(TerminalReporter(out))
+    client = connect(host)
+    reporter.step(f"Push {reference}")
+    reporter.done(push_image(client, reference, progress=reporter.detail))
 
 
 @swarm_app.command("init")
@@ -216,12 +188,9 @@ def swarm_init(
     host: EndpointOpt = None, advertise_addr: Annotated[str | None, typer.Option()] = None
 ) -> None:
     """`docker swarm init`; prints the join command for workers."""
-    try:
-        client = connect(host)
-        state = init_swarm(client, advertise_addr)
-        token = join_tokens(client)["worker"]
-    except SwarmdeckError as exc:
-        _fail(exc)
+    client = connect(host)
+    state = init_swarm(client, advertise_addr)
+    token = join_tokens(client)["worker"]
     out.print(f"Swarm initialised: node {state.node_id} is now a manager.")
     out.print("To add a worker to this swarm, run:")
     out.print(f"  swarmdeck swarm join --token {token} {state.node_addr}:2377", highlight=False)
@@ -235,10 +204,7 @@ def swarm_join(
     advertise_addr: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """`docker swarm join`."""
-    try:
-        state = join_swarm(connect(host), manager, token, advertise_addr)
-    except SwarmdeckError as exc:
-        _fail(exc)
+    state = join_swarm(connect(host), manager, token, advertise_addr)
     out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
 
 
@@ -248,30 +214,24 @@ def swarm_join_token(
 ) -> None:
     """Print the `swarmdeck swarm join` line for a worker or a manager."""
     if role not in ("worker", "manager"):
-        _fail(SwarmdeckError(f"role {role!r}: expected worker or manager"))
-    try:
-        client = connect(host)
-        token = join_tokens(client)[role]
-        addr = client.info()["Swarm"]["NodeAddr"]
-    except SwarmdeckError as exc:
-        _fail(exc)
+        refuse(f"role {role!r}: expected worker or manager")
+    client = connect(host)
+    token = join_tokens(client)[role]
+    addr = client.info()["Swarm"]["NodeAddr"]
     out.print(f"swarmdeck swarm join --token {token} {addr}:2377", highlight=False)
 
 
 @swarm_app.command("nodes")
 def swarm_nodes(host: EndpointOpt = None) -> None:
     """`docker node ls`."""
-    try:
-        nodes = list_nodes(connect(host))
-    except SwarmdeckError as exc:
-        _fail(exc)
+    nodes = list_nodes(connect(host))
     table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
     for n in nodes:
         table.add_row(n.id[:12], n.hostname, n.addr, n.state, n.availability, n.role)
     out.print(table)
 
 
-register_registry(app, out, _fail)
+register_registry(app, out)
 
 
 def main() -> None:
@@ -280,7 +240,3 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except docker.errors.DockerException as exc:
-        # A layer let an engine error through untranslated: still one line, never a traceback.
-        err.print(f"[bold red]error:[/] the Docker engine refused: {exc}", highlight=False)
-        sys.exit(1)

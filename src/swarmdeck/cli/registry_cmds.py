@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from swarmdeck.cli.failing import FailingGroup, refuse
 from swarmdeck.engine.client import connect
-from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform.private_registry import garbage_collect
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.names import split_image
@@ -41,8 +41,10 @@ def _human(size: int) -> str:
     return f"{size} B"
 
 
-def register(app: typer.Typer, out: Console, fail) -> None:
-    registry_app = typer.Typer(no_args_is_help=True, help="Browse and clean an image registry.")
+def register(app: typer.Typer, out: Console) -> None:
+    registry_app = typer.Typer(
+        cls=FailingGroup, no_args_is_help=True, help="Browse and clean an image registry."
+    )
     app.add_typer(registry_app, name="registry")
 
     @registry_app.command("ls")
@@ -53,11 +55,8 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         last: Annotated[str, typer.Option(help="Start after this repository.")] = "",
     ) -> None:
         """List repositories, one page at a time (the registry pages, not us)."""
-        try:
-            with _client(address, username) as registry:
-                page = registry.catalog(limit, last)
-        except SwarmdeckError as exc:
-            fail(exc)
+        with _client(address, username) as registry:
+            page = registry.catalog(limit, last)
         for name in page.items:
             out.print(name, highlight=False)
         if page.next_last:
@@ -68,11 +67,8 @@ def register(app: typer.Typer, out: Console, fail) -> None:
     @registry_app.command("tags")
     def registry_tags(address: AddressArg, repository: str, username: UserOpt = None) -> None:
         """List a repository's tags."""
-        try:
-            with _client(address, username) as registry:
-                tags = registry.tags(repository)
-        except SwarmdeckError as exc:
-            fail(exc)
+        with _client(address, username) as registry:
+            tags = registry.tags(repository)
         for tag in tags:
             out.print(tag, highlight=False)
 
@@ -83,15 +79,10 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         username: UserOpt = None,
     ) -> None:
         """A tag's manifest: platforms or layers, sizes, created, history."""
-        try:
-            repository, reference = split_image(image)
-            with _client(address, username) as registry:
-                manifest = registry.manifest(repository, reference)
-                config = (
-                    {} if manifest.is_index else registry.image_config(repository, manifest.config_digest)
-                )
-        except SwarmdeckError as exc:
-            fail(exc)
+        repository, reference = split_image(image)
+        with _client(address, username) as registry:
+            manifest = registry.manifest(repository, reference)
+            config = {} if manifest.is_index else registry.image_config(repository, manifest.config_digest)
         out.print(f"{address}/{repository}:{reference}", highlight=False)
         out.print(f"digest      {manifest.digest}\nmedia type  {manifest.media_type}", highlight=False)
         if manifest.is_index:
@@ -123,23 +114,20 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         ] = False,
     ) -> None:
         """Delete a tag's manifest (every tag on the same digest goes with it)."""
-        try:
-            repository, reference = split_image(image)
-            with _client(address, username) as registry:
-                digest = registry.digest(repository, reference)
-                sharing = [
-                    t
-                    for t in registry.tags(repository)
-                    if t != reference and registry.digest(repository, t) == digest
-                ]
-                if sharing and not force:
-                    raise SwarmdeckError(
-                        f"{repository}@{digest[:19]} is also tagged {', '.join(sharing)}: deleting "
-                        f"removes those tags too; add --force to delete them all"
-                    )
-                registry.delete(repository, digest)
-        except SwarmdeckError as exc:
-            fail(exc)
+        repository, reference = split_image(image)
+        with _client(address, username) as registry:
+            digest = registry.digest(repository, reference)
+            sharing = [
+                t
+                for t in registry.tags(repository)
+                if t != reference and registry.digest(repository, t) == digest
+            ]
+            if sharing and not force:
+                refuse(
+                    f"{repository}@{digest[:19]} is also tagged {', '.join(sharing)}: deleting "
+                    f"removes those tags too; add --force to delete them all"
+                )
+            registry.delete(repository, digest)
         out.print(
             f"deleted {repository}@{digest}" + (f" (also tagged {', '.join(sharing)})" if sharing else ""),
             highlight=False,
@@ -153,10 +141,7 @@ def register(app: typer.Typer, out: Console, fail) -> None:
         ] = None,
     ) -> None:
         """Garbage-collect the registry swarmdeck started (it pauses for a few seconds)."""
-        try:
-            collected = garbage_collect(connect(host))
-        except SwarmdeckError as exc:
-            fail(exc)
+        collected = garbage_collect(connect(host))
         out.print(
             f"{collected.blobs_deleted} blob(s) deleted; storage "
             f"{_human(collected.bytes_before)} -> {_human(collected.bytes_after)}",

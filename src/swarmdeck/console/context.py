@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import docker
-import docker.errors
 import requests.exceptions
 from fastapi import Depends, Query, Request
 
@@ -31,6 +30,7 @@ from swarmdeck.console.security import (
     Principal,
 )
 from swarmdeck.engine.client import api_error, connect
+from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineUnreachable
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import EndpointRecord, NotFound, Role, Store, Teams
@@ -79,10 +79,8 @@ class Console:
             cached = self._clients.get(name)
             if cached is not None and cached[0] == record:
                 return cached[1]
-            try:
+            with doing(f"endpoint {name!r}"):  # the SDK's refusal of its settings (TLS files)
                 client = open_client(record)
-            except docker.errors.DockerException as exc:
-                raise ConsoleError(f"endpoint {name!r}: {exc}", 502) from exc
             if cached is not None:
                 cached[1].close()  # edited (maybe by another console process): settings changed
             self._clients[name] = (record, client)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import docker
-import docker.errors
 import docker.tls
-import requests.exceptions
 
 from swarmdeck.engine.client import MIN_API_VERSION, api_error, new_client
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineError
 from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
@@ -73,11 +73,15 @@ def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
     so is a server that answers but is no Docker engine (its answer is not repeated)."""
     client = None
     try:
-        client = open_client(endpoint, timeout)
-        version = client.version()
-        info = client.info()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
-        error = str(api_error(f"no engine answers at {endpoint.url}", exc))[:MAX_ERROR]
+        with doing(f"no engine answers at {endpoint.url}"):  # the SDK's own failures too (TLS files)
+            client = open_client(endpoint, timeout)
+            version = client.version()
+            info = client.info()
+    except (EngineError, OSError, ValueError) as exc:  # a dead endpoint is this answer
+        failure = (
+            exc if isinstance(exc, EngineError) else api_error(f"no engine answers at {endpoint.url}", exc)
+        )
+        error = str(failure)[:MAX_ERROR]
         if endpoint.kind is EndpointKind.SSH:
             error += f" ({SSH_HINT})"
         return {"healthy": False, "error": error}

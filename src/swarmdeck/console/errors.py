@@ -1,10 +1,23 @@
-"""The console's exception root and how every expected failure becomes an HTTP status."""
+"""The console's exception root and how every expected failure becomes an HTTP status.
+
+``status_of`` is the one mapping from swarmdeck's domain errors to HTTP statuses; the
+handler in ``console.app`` applies it to everything a route lets through. Routes do not
+catch engine errors: they name what they were doing with ``engine.errormap.doing`` and let
+the typed error travel here.
+"""
 
 from __future__ import annotations
 
-import docker.errors
-
-from swarmdeck.engine.errors import EngineError, EngineUnreachable
+from swarmdeck.engine.errormap import translate
+from swarmdeck.engine.errors import (
+    EngineConflict,
+    EngineError,
+    EngineInvalid,
+    EngineNotFound,
+    EngineRefused,
+    EngineUnreachable,
+    InvalidName,
+)
 from swarmdeck.engine.policy import WorkloadRefused
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.errors import ImageError
@@ -20,28 +33,25 @@ class ConsoleError(SwarmdeckError):
         self.headers = headers or {}
 
 
-def engine_error(action: str, exc: docker.errors.DockerException) -> ConsoleError:
-    """One readable error for a failed engine call, keeping the engine's 404/409 meaning."""
-    if isinstance(exc, docker.errors.APIError):
-        detail = str(exc.explanation or exc)
-        code = exc.status_code or 502
-        # The engine answers 403 for "in use" (a network with endpoints): a conflict to us.
-        status = 409 if code == 403 else code if code in (400, 404, 409) else 502
-        return ConsoleError(f"{action}: {detail}", status)
-    return ConsoleError(f"{action}: {exc}", 502)
+def engine_error(action: str, exc: Exception) -> ConsoleError:
+    """One readable error for a failed engine call (prefer ``engine.errormap.doing``)."""
+    mapped = translate(exc) or EngineError(str(exc))
+    detail = str(mapped.explanation or mapped) if isinstance(mapped, EngineRefused) else str(mapped)
+    status = status_of(mapped) if isinstance(mapped, EngineRefused) else 502
+    return ConsoleError(f"{action}: {detail}", status)
 
 
 def status_of(exc: SwarmdeckError) -> int:
     match exc:
         case ConsoleError():
             return exc.status
-        case NotFound():
+        case NotFound() | EngineNotFound():
             return 404
-        case Conflict():
+        case Conflict() | EngineConflict():
             return 409
-        case Invalid():
+        case Invalid() | EngineInvalid() | InvalidName():
             return 400
-        case EngineUnreachable():
+        case EngineUnreachable() | EngineRefused():
             return 502
         case WorkloadRefused():
             return 403

@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import docker.errors
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.paging import Paging
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineNotFound, EngineRefused
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import private_registry
 from swarmdeck.registry.client import RegistryClient
@@ -161,11 +162,10 @@ def _page(items: list[str], q: str, paging: Paging) -> Paged:
 def managed_address(client: docker.DockerClient) -> str | None:
     """Where the registry container `swarmdeck up` starts publishes its port, if it runs here."""
     try:
-        container = client.containers.get(private_registry.CONTAINER)
-    except docker.errors.NotFound:
+        with doing(f"looking for {private_registry.CONTAINER}"):
+            container = client.containers.get(private_registry.CONTAINER)
+    except EngineNotFound:
         return None
-    except docker.errors.DockerException as exc:
-        raise ConsoleError(f"looking for {private_registry.CONTAINER}: {exc}", 502) from exc
     bindings = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5000/tcp") or []
     if not bindings:
         return None
@@ -346,7 +346,7 @@ class Registries:
             hosts.add("localhost:" + address.split(":", 1)[1])
         try:
             services = engine.api.services()
-        except docker.errors.APIError as exc:  # not a manager: no services to show
+        except EngineRefused as exc:  # not a manager: no services to show
             raise ConsoleError(f"listing services: {exc.explanation or exc}", 409) from exc
         found = []
         for s in services:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import docker
-import docker.errors
 
 from swarmdeck.console import envmask
-from swarmdeck.console.errors import ConsoleError, engine_error
+from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.workloads import facts_for, refuse
 from swarmdeck.engine import reference as imageref
-from swarmdeck.engine.errors import InvalidReference
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineError, EngineImageNotFound, InvalidReference
 from swarmdeck.engine.names import shown
 from swarmdeck.engine.policy import WorkloadPolicy, format_path
 from swarmdeck.engine.reference import split_tag
@@ -126,10 +126,8 @@ def _row(raw: dict[str, Any]) -> ContainerRow:
 
 def _raw_containers(client: docker.DockerClient, state: str | None = None) -> list[dict[str, Any]]:
     filters = {"status": state} if state else None
-    try:
+    with doing("listing containers failed"):
         return client.api.containers(all=True, filters=filters)  # type: ignore[no-any-return]
-    except docker.errors.DockerException as exc:
-        raise engine_error("listing containers failed", exc) from exc
 
 
 def _all_containers(client: docker.DockerClient, state: str | None = None) -> list[ContainerRow]:
@@ -166,10 +164,8 @@ def list_containers(
 
 def inspect_container(client: docker.DockerClient, ref: str, reveal_env: bool = True) -> dict[str, Any]:
     """The engine's inspect answer; environment values masked unless ``reveal_env``."""
-    try:
+    with doing(f"container {ref}"):
         info = client.api.inspect_container(ref)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"container {ref}", exc) from exc
     return envmask.container(info, reveal_env)
 
 
@@ -184,17 +180,13 @@ def container_action(
         "kill": lambda: api.kill(ref),
         "remove": lambda: api.remove_container(ref, force=force, v=False),
     }
-    try:
+    with doing(f"{action} {ref} failed"):
         calls[action]()
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"{action} {ref} failed", exc) from exc
 
 
 def container_logs(client: docker.DockerClient, ref: str, tail: int = 100) -> list[str]:
-    try:
+    with doing(f"logs of {ref}"):
         raw = client.api.logs(ref, stdout=True, stderr=True, tail=tail)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"logs of {ref}", exc) from exc
     return raw.decode("utf-8", "replace").splitlines()
 
 
@@ -202,12 +194,10 @@ class LineStream:
     """A followed log as lines; ``close()`` from another thread ends a blocked read."""
 
     def __init__(self, client: docker.DockerClient, ref: str, tail: int, since: int | None = None) -> None:
-        try:
+        with doing(f"logs of {ref}"):
             self._stream = client.api.logs(
                 ref, stdout=True, stderr=True, stream=True, follow=True, tail=tail, since=since
             )
-        except docker.errors.DockerException as exc:
-            raise engine_error(f"logs of {ref}", exc) from exc
         self._lines = self._split()
 
     def _split(self) -> Iterator[str]:
@@ -245,10 +235,8 @@ def container_stats(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     }
     if not answer["running"]:
         return answer
-    try:
+    with doing(f"stats of {ref}"):
         raw = client.api.stats(info["Id"], stream=False)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"stats of {ref}", exc) from exc
     cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
     cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (pre.get("cpu_usage") or {}).get(
         "total_usage", 0
@@ -317,7 +305,7 @@ def container_request(client: docker.DockerClient, spec: ContainerSpec) -> dict[
         policy["MaximumRetryCount"] = spec.max_retries
     api = client.api
     bindings = {inner: (ip, port) if ip else port for inner, ip, port in spec.ports}
-    try:
+    with doing("the container's settings"):  # the SDK's own refusals of a value
         host_config = api.create_host_config(
             binds=[f"{src}:{dst}:{'ro' if ro else 'rw'}" for src, dst, ro in spec.volumes] or None,
             port_bindings=bindings or None,
@@ -345,8 +333,6 @@ def container_request(client: docker.DockerClient, spec: ContainerSpec) -> dict[
                 networking_config=networking,
             )
         )
-    except docker.errors.DockerException as exc:  # the SDK's own refusals of a value
-        raise ConsoleError(f"the container's settings: {exc}") from exc
 
 
 def _container_field(path: tuple[str | int, ...]) -> str:
@@ -372,20 +358,20 @@ def create_container(
     refuse(policy.container(body, facts_for(policy, client)), _container_field)
     api = client.api
     image = body.get("Image", "")
-    try:
-        created = api.create_container_from_config(body, name)
-    except docker.errors.ImageNotFound as exc:
-        raise ConsoleError(f"no image {image} on this engine: pull it first", 404) from exc
-    except docker.errors.DockerException as exc:
-        raise engine_error("creating the container failed", exc) from exc
+    with doing("creating the container failed"):
+        try:
+            created = api.create_container_from_config(body, name)
+        except EngineImageNotFound as exc:
+            raise ConsoleError(f"no image {image} on this engine: pull it first", 404) from exc
     container_id = created["Id"]
     if start:
-        try:
-            api.start(container_id)
-        except docker.errors.DockerException as exc:
-            with contextlib.suppress(docker.errors.DockerException):  # the start error is the news
-                api.remove_container(container_id, force=True)
-            raise engine_error("the container was created but did not start (removed again)", exc) from exc
+        with doing("the container was created but did not start (removed again)"):
+            try:
+                api.start(container_id)
+            except EngineError:
+                with contextlib.suppress(EngineError):  # the start error is the news
+                    api.remove_container(container_id, force=True)
+                raise
     return _row(api.containers(all=True, filters={"id": container_id})[0])
 
 
@@ -412,12 +398,10 @@ class ImageRow:
 
 def list_images(client: docker.DockerClient) -> list[ImageRow]:
     users: dict[str, int] = {}
-    try:
+    with doing("listing images failed"):
         for raw in client.api.containers(all=True):
             users[raw.get("ImageID", "")] = users.get(raw.get("ImageID", ""), 0) + 1
         images = client.api.images()
-    except docker.errors.DockerException as exc:
-        raise engine_error("listing images failed", exc) from exc
     rows = [
         ImageRow(
             i["Id"],
@@ -432,10 +416,8 @@ def list_images(client: docker.DockerClient) -> list[ImageRow]:
 
 
 def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any]:
-    try:
+    with doing(f"image {ref}"):
         return client.api.inspect_image(ref)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"image {ref}", exc) from exc
 
 
 def tag(client: docker.DockerClient, source: str, target: str) -> None:
@@ -443,20 +425,16 @@ def tag(client: docker.DockerClient, source: str, target: str) -> None:
 
 
 def remove_image(client: docker.DockerClient, ref: str, force: bool = False) -> None:
-    try:
+    with doing(f"removing image {ref} failed"):
         client.api.remove_image(ref, force=force)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"removing image {ref} failed", exc) from exc
 
 
 def start_pull(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
     """Start ``docker pull``; failures the engine knows at once (no registry, no such image)
     raise here, later ones arrive as events with an ``error`` key."""
     check_target(reference)
-    try:
+    with doing(f"pulling {reference} failed"):
         return iter(client.api.pull(reference, stream=True, decode=True))
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"pulling {reference} failed", exc) from exc
 
 
 def start_push(client: docker.DockerClient, reference: str) -> Iterator[dict[str, Any]]:
@@ -465,10 +443,8 @@ def start_push(client: docker.DockerClient, reference: str) -> Iterator[dict[str
     check_target(reference, digest=False)
     inspect_image(client, reference)  # 404 with the engine's words when it is not here
     repository, tag = split_tag(reference)
-    try:
+    with doing(f"pushing {reference} failed"):
         return iter(client.api.push(repository, tag=tag, stream=True, decode=True))
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"pushing {reference} failed", exc) from exc
 
 
 def check_context(upload: BinaryIO, dockerfile: str) -> str:
@@ -498,7 +474,7 @@ def start_build(
     arrive as events with an ``error`` key."""
     check_target(tag, digest=False)
     encoding = check_context(upload, dockerfile)
-    try:
+    with doing(f"building {tag} failed"):
         return _whole_lines(
             client.api.build(
                 fileobj=upload,
@@ -511,8 +487,6 @@ def start_build(
                 decode=True,
             )
         )
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"building {tag} failed", exc) from exc
 
 
 def _whole_lines(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -547,10 +521,8 @@ def _body_field(path: tuple[str | int, ...]) -> str:
 
 def list_networks(client: docker.DockerClient) -> list[dict[str, Any]]:
     users = _users_by(client, "networks")
-    try:
+    with doing("listing networks failed"):
         raw = client.api.networks()
-    except docker.errors.DockerException as exc:
-        raise engine_error("listing networks failed", exc) from exc
     return sorted(
         (
             {
@@ -569,10 +541,8 @@ def list_networks(client: docker.DockerClient) -> list[dict[str, Any]]:
 
 
 def inspect_network(client: docker.DockerClient, ref: str) -> dict[str, Any]:
-    try:
+    with doing(f"network {ref}"):
         return client.api.inspect_network(ref)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"network {ref}", exc) from exc
 
 
 def create_network(
@@ -586,7 +556,7 @@ def create_network(
 ) -> dict[str, Any]:
     check_name("network", name)
     refuse(policy.network({"Name": name, "Driver": driver, "Labels": labels or {}}), _body_field)
-    try:
+    with doing(f"creating network {name} failed"):
         created = client.api.create_network(
             name,
             driver=driver,
@@ -595,24 +565,18 @@ def create_network(
             attachable=attachable or None,
             labels=labels or None,
         )
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"creating network {name} failed", exc) from exc
     return inspect_network(client, created["Id"])
 
 
 def remove_network(client: docker.DockerClient, ref: str) -> None:
-    try:
+    with doing(f"removing network {ref} failed"):
         client.api.remove_network(ref)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"removing network {ref} failed", exc) from exc
 
 
 def list_volumes(client: docker.DockerClient) -> list[dict[str, Any]]:
     users = _users_by(client, "volumes")
-    try:
+    with doing("listing volumes failed"):
         raw = client.api.volumes().get("Volumes") or []
-    except docker.errors.DockerException as exc:
-        raise engine_error("listing volumes failed", exc) from exc
     return sorted(
         (
             {
@@ -629,10 +593,8 @@ def list_volumes(client: docker.DockerClient) -> list[dict[str, Any]]:
 
 
 def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any]:
-    try:
+    with doing(f"volume {name}"):
         return client.api.inspect_volume(name)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"volume {name}", exc) from exc
 
 
 def create_volume(
@@ -644,19 +606,15 @@ def create_volume(
 ) -> dict[str, Any]:
     check_name("volume", name)
     refuse(policy.volume({"Name": name, "Driver": driver, "Labels": labels or {}}), _body_field)
-    try:
+    with doing(f"creating volume {name} failed"):
         if any(v["Name"] == name for v in client.api.volumes().get("Volumes") or []):
             raise ConsoleError(f"a volume named {name} already exists", 409)
         return client.api.create_volume(name, driver=driver, labels=labels or None)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"creating volume {name} failed", exc) from exc
 
 
 def remove_volume(client: docker.DockerClient, name: str, force: bool = False) -> None:
-    try:
+    with doing(f"removing volume {name} failed"):
         client.api.remove_volume(name, force=force)
-    except docker.errors.DockerException as exc:
-        raise engine_error(f"removing volume {name} failed", exc) from exc
 
 
 # --- live state -----------------------------------------------------------------------
@@ -683,7 +641,7 @@ def container_event(client: docker.DockerClient, event: dict[str, Any]) -> dict[
         return {"id": cid, "name": name, "state": "removed", "status": "removed"}
     try:
         found = client.api.containers(all=True, filters={"id": cid})
-    except docker.errors.DockerException:
+    except EngineError:
         return None
     if not found:
         return None

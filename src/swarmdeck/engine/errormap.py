@@ -97,7 +97,9 @@ def doing(action: str) -> Iterator[None]:
     except EngineError as exc:
         if str(exc).startswith(action):
             raise
-        raise type(exc)(f"{action}: {exc}") from exc
+        named = type(exc)(f"{action}: {exc}")
+        named.__dict__.update(vars(exc))  # an EngineUnreachable keeps its reason and endpoint
+        raise named from exc
     except Exception as exc:
         mapped = translate(exc)
         if mapped is None:

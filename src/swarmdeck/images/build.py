@@ -18,7 +18,7 @@ from typing import Any
 import docker
 
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineNotFound, EngineRefused
+from swarmdeck.engine.errors import EngineImageNotFound
 from swarmdeck.engine.reference import parse_tagged
 from swarmdeck.engine.reference import split_tag as _split_tag
 from swarmdeck.images.errors import ImageError
@@ -147,20 +147,17 @@ def build_image(
     progress: Progress = _noop,
 ) -> str:
     """``docker build -t TAG --build-arg … CONTEXT``; returns the image ID."""
-    try:
-        with doing(f"building {tag}"):
-            stream = client.api.build(
-                path=str(context), tag=tag, buildargs=buildargs or {}, rm=True, forcerm=True, decode=True
-            )
-            image_id = ""
-            for event in _events(stream, f"building {tag}"):
-                line = (event.get("stream") or "").strip()
-                if line:
-                    progress(line)
-                if "aux" in event and "ID" in event["aux"]:
-                    image_id = event["aux"]["ID"]
-    except EngineRefused as exc:
-        raise ImageError(f"building {tag} from {context} failed: {exc.explanation}") from exc
+    with doing(f"building {tag} from {context} failed"):
+        stream = client.api.build(
+            path=str(context), tag=tag, buildargs=buildargs or {}, rm=True, forcerm=True, decode=True
+        )
+        image_id = ""
+        for event in _events(stream, f"building {tag}"):
+            line = (event.get("stream") or "").strip()
+            if line:
+                progress(line)
+            if "aux" in event and "ID" in event["aux"]:
+                image_id = event["aux"]["ID"]
     if not image_id:
         image_id = client.images.get(tag).id or ""
     return image_id
@@ -172,7 +169,7 @@ def tag_image(client: docker.DockerClient, source: str, target: str) -> None:
     try:
         with doing(f"tagging {source} as {target}"):
             client.images.get(source).tag(repository, tag=tag)
-    except EngineNotFound as exc:
+    except EngineImageNotFound as exc:
         raise ImageError(f"no image {source} to tag as {target}") from exc
 
 
@@ -180,17 +177,14 @@ def push_image(client: docker.DockerClient, reference: str, progress: Progress =
     """``docker push REFERENCE``; returns the pushed manifest's digest."""
     repository, tag = _split_tag(reference)
     digest = ""
-    try:
-        with doing(f"pushing {reference}"):
-            stream = client.api.push(repository, tag=tag, stream=True, decode=True)
-            for event in _events(stream, f"the registry refused the push of {reference}"):
-                status = event.get("status")
-                if status and event.get("id"):
-                    progress(f"{event['id']}: {status}")
-                aux = event.get("aux") or {}
-                digest = aux.get("Digest", digest)
-    except EngineRefused as exc:
-        raise ImageError(f"pushing {reference} failed: {exc.explanation}") from exc
+    with doing(f"pushing {reference} failed"):
+        stream = client.api.push(repository, tag=tag, stream=True, decode=True)
+        for event in _events(stream, f"the registry refused the push of {reference}"):
+            status = event.get("status")
+            if status and event.get("id"):
+                progress(f"{event['id']}: {status}")
+            aux = event.get("aux") or {}
+            digest = aux.get("Digest", digest)
     return digest
 
 

@@ -27,7 +27,7 @@ import docker
 
 from swarmdeck import __version__
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineNotFound
+from swarmdeck.engine.errors import EngineImageNotFound
 from swarmdeck.images.build import (
     IMAGE_PYTHON,
     Progress,
@@ -153,19 +153,19 @@ def ensure_console_image(
     root = root or source_root()
     tag = image_tag()
     try:
-        with doing(f"looking up the base image {base}"):
+        with doing(f"looking for the base image {base}"):
             base_id = str(client.images.get(base).id)
-    except EngineNotFound as exc:
+    except EngineImageNotFound as exc:
         raise ImageError(f"the base image {base} is not on the engine") from exc
     machine = client.info().get("Architecture", "x86_64")
     wanted = _image_hash(_source_hash(root, image_arch(machine), _pins()), base_id)
     try:
-        with doing(f"looking up {tag}"):
+        with doing(f"looking for {tag}"):
             current = client.images.get(tag).labels.get(SOURCE_LABEL)
         if current == wanted:
             progress(f"{tag} is up to date")
             return ConsoleImage(tag, built=False)
-    except EngineNotFound:
+    except EngineImageNotFound:
         pass
     context = prepare_context(machine, progress, root)
     build_image(client, context, tag, buildargs={"BASE": base, "SOURCE": wanted}, progress=progress)

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker
-import docker.errors
 import httpx
 import yaml
 
 from swarmdeck.engine.client import endpoint_url
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineNotFound
 from swarmdeck.engine.swarm import swarm_state
 from swarmdeck.images.console_image import DATA_DIR, HEALTH_PROBE, PORT
 from swarmdeck.platform import hostports, stack_cli
@@ -155,15 +156,17 @@ def wait_healthy(address: str, port: int, timeout: float) -> bool:
 def running_container(client: docker.DockerClient):
     """The console's running container on this engine."""
     try:
-        service = client.services.get(f"{STACK}_{SERVICE}")
-    except docker.errors.NotFound as exc:
+        with doing(f"looking for the service {STACK}_{SERVICE}"):
+            service = client.services.get(f"{STACK}_{SERVICE}")
+    except EngineNotFound as exc:
         raise PlatformError(f"no service {STACK}_{SERVICE} on this swarm: run `swarmdeck up`") from exc
     for task in service.tasks(filters={"desired-state": "running"}):
         container_id = (task["Status"].get("ContainerStatus") or {}).get("ContainerID")
         if task["Status"]["State"] == "running" and container_id:
             try:
-                return client.containers.get(container_id)
-            except docker.errors.NotFound:
+                with doing(f"looking for the container {container_id[:12]}"):
+                    return client.containers.get(container_id)
+            except EngineNotFound:
                 continue
     raise PlatformError(
         f"the service {STACK}_{SERVICE} has no running task on this engine "
@@ -177,10 +180,8 @@ def read_setup_code(client: docker.DockerClient) -> str | None:
     Read with the engine's exec API, as ``cat`` in the container: no shell, no quoting.
     """
     container = running_container(client)
-    try:
+    with doing(f"reading {SETUP_CODE_FILE} in {container.name}"):
         result = container.exec_run(["cat", SETUP_CODE_FILE], stdout=True, stderr=False)
-    except docker.errors.APIError as exc:
-        raise PlatformError(f"reading {SETUP_CODE_FILE} in {container.name}: {exc.explanation}") from exc
     if result.exit_code != 0:
         return None
     return result.output.decode().strip() or None

@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 
 import docker
-import docker.errors
 
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineNotFound, EngineRefused
 from swarmdeck.platform.errors import PlatformError
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.errors import RegistryError
@@ -29,33 +30,36 @@ def ensure_registry(
     """
     address = f"{'127.0.0.1' if bind in ('0.0.0.0', '::') else bind}:{port}"
     action = "reused"
+    starting = f"starting the registry container {CONTAINER}"
     try:
-        container = client.containers.get(CONTAINER)
-        if container.status != "running":
-            container.start()
-            action = "restarted"
-    except docker.errors.NotFound:
-        container = _create(client, image, bind, port)
+        with doing(starting):
+            container = client.containers.get(CONTAINER)
+    except EngineNotFound:
+        _create(client, image, bind, port, starting)
         action = "started"
-    except docker.errors.APIError as exc:
-        raise PlatformError(f"starting the registry container {CONTAINER}: {exc.explanation}") from exc
+    else:
+        if container.status != "running":
+            with doing(starting):
+                container.start()
+            action = "restarted"
     _wait_answering(address, timeout)
     return address, f"{action} {CONTAINER} ({image}) at {address}, data on volume {VOLUME}"
 
 
-def _create(client: docker.DockerClient, image: str, bind: str, port: int):
+def _create(client: docker.DockerClient, image: str, bind: str, port: int, starting: str) -> None:
     try:
-        return client.containers.run(
-            image,
-            name=CONTAINER,
-            detach=True,
-            ports={"5000/tcp": (bind, port)},
-            environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"},
-            volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
-            restart_policy={"Name": "always"},
-            labels={LABEL: "registry"},
-        )
-    except docker.errors.APIError as exc:
+        with doing(starting):
+            client.containers.run(
+                image,
+                name=CONTAINER,
+                detach=True,
+                ports={"5000/tcp": (bind, port)},
+                environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"},
+                volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
+                restart_policy={"Name": "always"},
+                labels={LABEL: "registry"},
+            )
+    except EngineRefused as exc:
         # The engine creates the container before it fails to bind the port: remove it,
         # so that a refused start leaves nothing behind.
         _remove_quietly(client)
@@ -65,11 +69,11 @@ def _create(client: docker.DockerClient, image: str, bind: str, port: int):
                 f"port {port} on {bind} is already in use, so the registry cannot start there; "
                 f"free it, or give --registry HOST:PORT to use an existing registry"
             ) from exc
-        raise PlatformError(f"starting the registry container {CONTAINER}: {detail}") from exc
+        raise
 
 
 def _remove_quietly(client: docker.DockerClient) -> None:
-    with contextlib.suppress(docker.errors.NotFound):
+    with contextlib.suppress(EngineNotFound), doing(f"removing {CONTAINER}"):
         client.containers.get(CONTAINER).remove(force=True)
 
 
@@ -98,17 +102,13 @@ def attach_registry(address: str) -> str:
 
 def remove_registry(client: docker.DockerClient, volumes: bool) -> list[str]:
     removed = []
-    try:
+    with contextlib.suppress(EngineNotFound), doing(f"removing container {CONTAINER}"):
         client.containers.get(CONTAINER).remove(force=True)
         removed.append(f"container {CONTAINER}")
-    except docker.errors.NotFound:
-        pass
     if volumes:
-        try:
+        with contextlib.suppress(EngineNotFound), doing(f"removing volume {VOLUME}"):
             client.volumes.get(VOLUME).remove()
             removed.append(f"volume {VOLUME}")
-        except docker.errors.NotFound:
-            pass
     return removed
 
 
@@ -128,8 +128,9 @@ def garbage_collect(client: docker.DockerClient, timeout: float = 30.0) -> Colle
     starts again (also when collecting fails).
     """
     try:
-        registry = client.containers.get(CONTAINER)
-    except docker.errors.NotFound as exc:
+        with doing(f"looking for {CONTAINER}"):
+            registry = client.containers.get(CONTAINER)
+    except EngineNotFound as exc:
         raise PlatformError(f"no registry managed by swarmdeck ({CONTAINER}) on this engine") from exc
     image = registry.attrs["Config"]["Image"]
     config = "/etc/docker/registry/config.yml"
@@ -141,14 +142,13 @@ def garbage_collect(client: docker.DockerClient, timeout: float = 30.0) -> Colle
     was_running = registry.status == "running"
     registry.stop(timeout=10)
     try:
-        output = client.containers.run(
-            image,
-            entrypoint=["sh", "-c", script],
-            remove=True,
-            volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
-        ).decode()
-    except docker.errors.ContainerError as exc:
-        raise PlatformError(f"garbage collection failed: {exc.stderr or exc}") from exc
+        with doing("garbage collection failed"):  # the SDK raises its ContainerError on exit != 0
+            output = client.containers.run(
+                image,
+                entrypoint=["sh", "-c", script],
+                remove=True,
+                volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
+            ).decode()
     finally:
         if was_running:
             registry.start()

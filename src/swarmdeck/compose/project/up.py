@@ -21,8 +21,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import docker
-import docker.errors
-import requests.exceptions
 from docker.models.containers import Container
 from docker.types import IPAMConfig, IPAMPool
 
@@ -32,11 +30,12 @@ from swarmdeck.compose.project.containers import container_spec
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.project.plan import NetworkPlan, ProjectPlan, ServicePlan, VolumePlan
 from swarmdeck.engine.client import api_error, is_local
+from swarmdeck.engine.errormap import translate
+from swarmdeck.engine.errors import EngineError, EngineImageNotFound, EngineNotFound
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 from swarmdeck.engine.reference import split_tag
 
 T = TypeVar("T")
-_ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,18 @@ def engine_call(action: str, call: Callable[[], T]) -> T:
     """Run one engine call; a failure becomes a ProjectError naming the action."""
     try:
         return call()
-    except _ENGINE_ERRORS as exc:
-        raise ProjectError(str(api_error(action, exc))) from exc
+    except Exception as exc:
+        failure = _engine_failure(exc)
+        raise ProjectError(str(api_error(action, failure))) from failure
+
+
+def _engine_failure(exc: Exception) -> EngineError:
+    """``exc`` as the engine's typed error (whichever client raised it); anything that is not
+    the engine's is re-raised."""
+    failure = translate(exc)
+    if failure is None:
+        raise exc
+    return failure
 
 
 class _Up:
@@ -137,7 +146,7 @@ class _Up:
         try:
             engine_call(f"look up volume {name}", lambda: self.client.volumes.get(name))
         except ProjectError as exc:
-            if isinstance(exc.__cause__, docker.errors.NotFound):
+            if isinstance(exc.__cause__, EngineNotFound):
                 return False
             raise
         return True
@@ -150,20 +159,20 @@ class _Up:
     def _image_id(self, service: ServicePlan) -> str:
         ref = service.image
         try:
-            return str(self.client.images.get(ref).id)
-        except docker.errors.ImageNotFound:
-            pass
-        except _ENGINE_ERRORS as exc:
-            raise ProjectError(str(api_error(f"look up image {ref}", exc))) from exc
+            return str(engine_call(f"look up image {ref}", lambda: self.client.images.get(ref)).id)
+        except ProjectError as exc:
+            if not isinstance(exc.__cause__, EngineImageNotFound):
+                raise
         repo, tag = split_tag(ref)  # a valid reference: the loader checked every image
         try:
             self.client.api.pull(repo, tag=tag)
             return str(self.client.images.get(ref).id)
-        except _ENGINE_ERRORS as exc:
+        except Exception as exc:
+            failure = _engine_failure(exc)
             raise ProjectError(
                 f"service {service.name}: image {ref} is not on the engine and "
-                f"could not be pulled: {api_error('pull', exc)}"
-            ) from exc
+                f"could not be pulled: {api_error('pull', failure)}"
+            ) from failure
 
     # -- apply ------------------------------------------------------------------------------
 
@@ -325,9 +334,10 @@ class _Up:
         def attempt(what: str, call: Callable[[], Any]) -> None:
             try:
                 call()
-            except _ENGINE_ERRORS as exc:
-                if not isinstance(exc, docker.errors.NotFound):
-                    failures.append(str(api_error(what, exc)))
+            except Exception as exc:
+                failure = _engine_failure(exc)
+                if not isinstance(failure, EngineNotFound):
+                    failures.append(str(api_error(what, failure)))
 
         for container_id in reversed(self.created_containers):
             # a replacement shares the old container's anonymous volumes: keep those

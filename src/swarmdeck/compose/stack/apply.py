@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import docker
-import docker.errors
 
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
-from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 
@@ -64,26 +64,23 @@ def _post(
     return api._result(response, json=True) if response.content else None
 
 
-def _api_error(what: str, exc: docker.errors.APIError) -> StackError:
-    return StackError(f"{what}: {exc.explanation or exc}")
-
-
 def _send(
     client: docker.DockerClient,
     change: ServiceChange,
-) -> tuple[Any, docker.errors.APIError | None]:
+) -> tuple[Any, EngineRefused | None]:
     """Create or update one service: (the engine's answer, or the error)."""
     try:
-        if change.action == "update":
-            return _post(
-                client,
-                engine_path("/services/{}/update", change.service_id),
-                change.spec or {},
-                params={"version": change.version},
-                auth=change.auth_header,
-            ), None
-        return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
-    except docker.errors.APIError as exc:
+        with doing(f"failed to {change.action} service {change.name}"):
+            if change.action == "update":
+                return _post(
+                    client,
+                    engine_path("/services/{}/update", change.service_id),
+                    change.spec or {},
+                    params={"version": change.version},
+                    auth=change.auth_header,
+                ), None
+            return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
+    except EngineRefused as exc:
         return None, exc
 
 
@@ -112,20 +109,19 @@ def deploy(
     for change in plan.prune:
         out(f"Removing service {change.name}")
         try:
-            client.api.remove_service(change.service_id)
-        except docker.errors.APIError as exc:
+            with doing(f"removing service {change.name}"):
+                client.api.remove_service(change.service_id)
+        except EngineRefused as exc:
             err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
     for name, body in plan.networks.items():
         out(f"Creating network {name}")
-        try:
+        with doing(f"failed to create network {name}"):
             _post(client, "/networks/create", {"Name": name, **body})
-        except docker.errors.APIError as exc:
-            raise _api_error(f"failed to create network {name}", exc) from None
     for action, obj, object_id in plan.objects:
         spec = dict(obj.spec)
         if "Data" in spec:
             spec["Data"] = base64.b64encode(spec["Data"]).decode()
-        try:
+        with doing(f"failed to {action} {obj.kind} {obj.name}"):
             if action == "create":
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
@@ -139,8 +135,6 @@ def deploy(
                     spec,
                     params={"version": version["Index"]},
                 )
-        except docker.errors.APIError as exc:
-            raise _api_error(f"failed to {action} {obj.kind} {obj.name}", exc) from None
     ids = object_ids(client) if plan.objects else None
     jobs = []
     for change in plan.services:
@@ -162,7 +156,7 @@ def deploy(
         answers = list(pool.map(lambda c: _send(client, c), jobs))
     for change, (answer, error) in zip(jobs, answers, strict=True):
         if error is not None:
-            raise _api_error(f"failed to {change.action} service {change.name}", error)
+            raise error
         if change.action == "update":
             for warning in (answer or {}).get("Warnings") or []:
                 err(warning)

@@ -1,7 +1,7 @@
-"""The swarm back end's one error type."""
+"""The swarm back end's one error type, a ``ComposeError`` like every compose refusal."""
 
-from swarmdeck.errors import SwarmdeckError
+from swarmdeck.compose.errors import ComposeError
 
 
-class StackError(SwarmdeckError):
+class StackError(ComposeError):
     """A stack operation was refused or failed; the message is meant for the user."""

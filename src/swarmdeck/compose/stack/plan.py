@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import docker
-import docker.errors
 from docker import auth
 
 from swarmdeck.compose.load import LoadResult
@@ -26,6 +25,8 @@ from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.specdiff import changes, normalise
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 
 RESOLVE_MODES = ("always", "changed", "never")
@@ -107,8 +108,9 @@ class _Resolver:
         image = convert.tagged(image)
         if image not in self.cache:
             try:
-                found = self.client.api.inspect_distribution(image)
-            except docker.errors.APIError:
+                with doing(f"asking the registry about {image}"):
+                    found = self.client.api.inspect_distribution(image)
+            except EngineRefused:
                 self.cache[image] = None
             else:
                 platforms = [

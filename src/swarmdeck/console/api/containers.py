@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import docker.errors
 import docker.utils
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -21,9 +20,9 @@ from swarmdeck.console import resources as res
 from swarmdeck.console.api import models
 from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audited
-from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import ContainerRef, Filter, Page, Search, Timestamp
 from swarmdeck.console.workloads import audit_target, policy_for, prepare
+from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.policy import describe_container
 
 router = APIRouter(tags=["containers"])
@@ -86,10 +85,8 @@ def list_containers(
 
 
 def _spec(body: ContainerIn) -> res.ContainerSpec:
-    try:
+    with doing(f"memory {body.memory!r}"):  # the SDK's own check of the value: a 400
         memory = docker.utils.parse_bytes(body.memory) if body.memory else None
-    except docker.errors.DockerException as exc:
-        raise ConsoleError(f"memory {body.memory!r}: {exc}") from exc
     command = body.command.split() if isinstance(body.command, str) else body.command
     return res.ContainerSpec(
         image=body.image,
@@ -207,10 +204,8 @@ async def follow_logs(
 async def container_events(request: Request, t: Target = READ_ON) -> StreamingResponse:
     """Container state changes from the engine's event stream, as server-sent events."""
     client = t.client
-    try:
+    with doing("the engine's event stream"):
         events = await run_in_threadpool(client.events, decode=True, filters={"type": "container"})
-    except docker.errors.DockerException as exc:
-        raise ConsoleError(f"the engine's event stream: {exc}", 502) from exc
     changes = (c for c in (res.container_event(client, e) for e in events) if c is not None)
 
     async def body():  # type: ignore[no-untyped-def]

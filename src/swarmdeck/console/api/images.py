@@ -20,8 +20,8 @@ from swarmdeck.console import sse
 from swarmdeck.console.api import models
 from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited
-from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import ImageRef
+from swarmdeck.errors import SwarmdeckError
 
 router = APIRouter(tags=["images"])
 
@@ -106,7 +106,7 @@ async def _start(
     """Start an engine stream in the thread pool; a refusal at once is a JSON error, audited."""
     try:
         return await run_in_threadpool(start, t.client, *args)
-    except ConsoleError as exc:
+    except SwarmdeckError as exc:
         audit(request, t.who, action, f"error: {exc}", target, t.endpoint)
         raise
 

@@ -1,0 +1,71 @@
+"""The command line's one error boundary: an expected failure is one ``error:`` line, exit 1.
+
+Commands do not catch swarmdeck's errors. ``FailingGroup``, the ``cls`` of every Typer app in
+``cli/``, catches each ``SwarmdeckError`` a command lets through (an engine error, a compose
+file's problems, one ``file:line:col: key: message`` a line, a registry, store, image or
+platform error), and an SDK error that escaped its layer untranslated, and prints it as
+``error: MESSAGE`` on stderr with exit code 1. A workflow's reporter (``watch``) stops first,
+and the steps it finished are listed after the error. Usage errors stay Click's (exit 2);
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, NoReturn
+
+import click
+import typer
+import typer.core
+from rich.console import Console
+from rich.text import Text
+
+from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.engine.errormap import translate
+from swarmdeck.errors import SwarmdeckError
+
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
+_watched: ContextVar[TerminalReporter | None] = ContextVar("watched", default=None)
+
+
+class Refused(SwarmdeckError):
+    """A command's own refusal of its arguments, before any work (``--build-arg NOEQUALS``)."""
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop the command with ``error: message`` (exit 1)."""
+    raise Refused(message)
+
+
+def watch(reporter: TerminalReporter) -> TerminalReporter:
+    """``reporter``, whose finished steps a failure lists as what was done before it."""
+    _watched.set(reporter)
+    return reporter
+
+
+def report(exc: BaseException) -> None:
+    """Print ``exc`` as the ``error:`` line (its further lines after it), then what was done."""
+    reporter = _watched.get()
+    if reporter is not None:
+        reporter.fail()
+    _err.print(Text.assemble(("error:", "bold red"), " ", str(exc)))
+    if reporter is not None and reporter.finished:
+        _err.print("done before the error:")
+        for line in reporter.finished:
+            _err.print(Text(f"  - {line}"))
+
+
+class FailingGroup(typer.core.TyperGroup):
+    """A Typer group whose commands' expected failures end as ``report`` says, with exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if ctx.parent is None:
+            _watched.set(None)  # a reporter of an earlier run in this process is not this one's
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            failure = exc if isinstance(exc, SwarmdeckError) else translate(exc)
+            if failure is None:  # Click's own exits and usage errors, or a bug
+                raise
+            report(failure)
+            raise typer.Exit(1) from None
