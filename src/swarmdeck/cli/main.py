@@ -18,12 +18,13 @@ from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
-from swarmdeck.engine.swarm import init_swarm, join_swarm, join_tokens, list_nodes
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
 from swarmdeck.images.build import build_image, push_image
 from swarmdeck.platform import walkthrough
 from swarmdeck.platform.console_service import ConsoleState
+from swarmdeck.swarm import membership, nodes
+from swarmdeck.swarm.views import token_role
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -218,8 +219,8 @@ def swarm_init(
     """`docker swarm init`; prints the join command for workers."""
     try:
         client = connect(host)
-        state = init_swarm(client, advertise_addr)
-        token = join_tokens(client)["worker"]
+        state = membership.init(client, advertise_addr)
+        token = membership.join_tokens(client, state)["worker"]["token"]
     except SwarmdeckError as exc:
         _fail(exc)
     out.print(f"Swarm initialised: node {state.node_id} is now a manager.")
@@ -236,7 +237,7 @@ def swarm_join(
 ) -> None:
     """`docker swarm join`."""
     try:
-        state = join_swarm(connect(host), manager, token, advertise_addr)
+        state = membership.join(connect(host), manager, token, advertise_addr)
     except SwarmdeckError as exc:
         _fail(exc)
     out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
@@ -247,27 +248,25 @@ def swarm_join_token(
     role: Annotated[str, typer.Argument(help="worker or manager")] = "worker", host: EndpointOpt = None
 ) -> None:
     """Print the `swarmdeck swarm join` line for a worker or a manager."""
-    if role not in ("worker", "manager"):
-        _fail(SwarmdeckError(f"role {role!r}: expected worker or manager"))
     try:
-        client = connect(host)
-        token = join_tokens(client)[role]
-        addr = client.info()["Swarm"]["NodeAddr"]
+        chosen = token_role(role)
+        tokens = membership.join_tokens(connect(host))
+        token = tokens[chosen]["token"]
     except SwarmdeckError as exc:
         _fail(exc)
-    out.print(f"swarmdeck swarm join --token {token} {addr}:2377", highlight=False)
+    out.print(f"swarmdeck swarm join --token {token} {tokens['manager_addr']}", highlight=False)
 
 
 @swarm_app.command("nodes")
 def swarm_nodes(host: EndpointOpt = None) -> None:
     """`docker node ls`."""
     try:
-        nodes = list_nodes(connect(host))
+        found = nodes.list_nodes(connect(host))
     except SwarmdeckError as exc:
         _fail(exc)
     table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
-    for n in nodes:
-        table.add_row(n.id[:12], n.hostname, n.addr, n.state, n.availability, n.role)
+    for n in found:
+        table.add_row(n["id"][:12], n["hostname"], n["addr"], n["state"], n["availability"], n["role"])
     out.print(table)
 
 

@@ -1,4 +1,9 @@
-"""`swarmdeck stack deploy|ls|services|ps|rm`: the docker CLI's stack commands, natively."""
+"""`swarmdeck stack deploy|ls|services|ps|rm`: the docker CLI's stack commands, natively.
+
+Deploying is the compose layer's stack back end; listing and removing the swarm layer's
+(``swarm.stack_tables``, ``swarm.stacks``). Here: the options, the output, and the docker
+CLI's answers to a stack that is not there ("Nothing found in stack", exit status 0).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from typing import Annotated
 import typer
 
 from swarmdeck.compose import load
-from swarmdeck.compose.stack import DeployOptions, deploy, query
+from swarmdeck.compose.stack import DeployOptions, deploy
 from swarmdeck.engine.client import connect
 from swarmdeck.errors import SwarmdeckError
+from swarmdeck.swarm import stack_tables, stacks
+from swarmdeck.swarm.errors import NoSuchStack
 
 stack_app = typer.Typer(no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm).")
 
@@ -30,9 +37,13 @@ def _err(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: SwarmdeckError) -> typer.Exit:
     _err(f"error: {exc}")
     return typer.Exit(1)
+
+
+def _nothing(exc: NoSuchStack) -> str:
+    return f"Nothing found in stack: {exc.name}"
 
 
 def _sources(files: list[str]) -> list[str | tuple[str, str]]:
@@ -102,7 +113,7 @@ def deploy_cmd(
 def ls_cmd(host: HostOpt = None) -> None:
     """List stacks."""
     try:
-        for line in query.ls_lines(connect(host)):
+        for line in stack_tables.ls_lines(connect(host)):
             _out(line)
     except SwarmdeckError as exc:
         raise _fail(exc) from None
@@ -112,10 +123,10 @@ def ls_cmd(host: HostOpt = None) -> None:
 def services_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the services in the stack."""
     try:
-        for line in query.services_lines(connect(host), name):
+        for line in stack_tables.services_lines(connect(host), name):
             _out(line)
-    except LookupError as exc:
-        _err(str(exc.args[0]))
+    except NoSuchStack as exc:
+        _err(_nothing(exc))
     except SwarmdeckError as exc:
         raise _fail(exc) from None
 
@@ -124,7 +135,7 @@ def services_cmd(name: NameArg, host: HostOpt = None) -> None:
 def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the tasks in the stack."""
     try:
-        for line in query.ps_lines(connect(host), name):
+        for line in stack_tables.ps_lines(connect(host), name):
             _out(line)
     except SwarmdeckError as exc:
         raise _fail(exc) from None
@@ -143,9 +154,9 @@ def rm_cmd(
         client = connect(host)
         for name in names:
             try:
-                query.remove(client, name, _out, _err, detach=detach)
-            except LookupError as exc:
-                _err(str(exc.args[0]))
+                stacks.remove(client, name, out=_out, err=_err, wait=not detach)
+            except NoSuchStack as exc:
+                _err(_nothing(exc))
     except SwarmdeckError as exc:
         raise _fail(exc) from None
 

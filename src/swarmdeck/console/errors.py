@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import docker.errors
 
-from swarmdeck.engine.errors import EngineError, EngineUnreachable
+from swarmdeck.engine.errors import EngineError, EngineRefused, EngineUnreachable
 from swarmdeck.engine.policy import WorkloadRefused
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.errors import ImageError
 from swarmdeck.store import Conflict, Invalid, NotFound, StoreError
+from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, Refused, SwarmRefusal
 
 
 class ConsoleError(SwarmdeckError):
@@ -35,6 +36,15 @@ def status_of(exc: SwarmdeckError) -> int:
     match exc:
         case ConsoleError():
             return exc.status
+        case SwarmRefusal() | Refused():
+            return 409
+        case NoSuchStack():
+            return 404
+        case InvalidAction():
+            return 400
+        case EngineRefused():
+            # 403 is the engine's "in use" (a network with endpoints): a conflict to us.
+            return 409 if exc.status == 403 else exc.status if exc.status in (400, 404, 409) else 502
         case NotFound():
             return 404
         case Conflict():
