@@ -65,7 +65,7 @@ class NoSuchStack(SwarmError):
     """No service, network, config or secret carries the stack's label."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"no stack named {name!r} on this swarm")
+        super().__init__(f"no stack {name} on this swarm (nothing carries its label)")
         self.name = name
 
 
