@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -111,6 +111,11 @@ def named(t: Target, call: Callable[..., T], *args: Any) -> T:
         return call(t.client, *args)
 
 
+def plain(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The swarm layer's views as the JSON answer's rows."""
+    return [dict(row) for row in rows]
+
+
 def shown_service(service: dict[str, Any], who: Principal) -> dict[str, Any]:
     """The service as ``who`` sees it: environment values masked unless they may see them."""
     return service if envmask.reveals(who) else {**service, "env": envmask.masked(service["env"])}
@@ -191,7 +196,7 @@ def rotate_join_token(
 @router.get("/nodes", tags=["swarm"])
 def list_nodes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
     with naming(t.endpoint):
-        return list(nodes.list_nodes(t.client))
+        return plain(nodes.list_nodes(t.client))
 
 
 @router.get("/nodes/{node_id}", tags=["swarm"])
@@ -237,7 +242,7 @@ def remove_node(
 @router.get("/services", tags=["swarm"])
 def list_services(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
     with naming(t.endpoint):
-        return list(services.list_services(t.client))
+        return plain(services.list_services(t.client))
 
 
 @router.post("/services", status_code=201, tags=["swarm"])
@@ -329,7 +334,7 @@ def list_tasks(
 ) -> list[dict[str, Any]]:
     filters = {k: v for k, v in (("service", service), ("node", node)) if v}
     with naming(t.endpoint):
-        return list(services.list_tasks(t.client, filters))
+        return plain(services.list_tasks(t.client, filters))
 
 
 @router.get("/swarm/map", tags=["swarm"])
@@ -364,7 +369,7 @@ async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
             for _event in iterating("the engine's event stream", events):
                 wake.set()
         except EngineError:
-            pass  # closed on the way out, or cut: the map is still looked at every few seconds
+            pass  # the stream was cut (closing it ends it cleanly): the map is still polled
         finally:
             wake.set()
 
@@ -398,7 +403,7 @@ async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
 def list_stacks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
     """Every stack on the swarm, whoever deployed it (label com.docker.stack.namespace)."""
     with naming(t.endpoint):
-        return list(stacks.list_stacks(t.client))
+        return plain(stacks.list_stacks(t.client))
 
 
 @router.get("/stacks/{name}", tags=["stacks"])

@@ -63,7 +63,7 @@ def _update(
 ) -> NodeView:
     require_manager(client)
     attrs = _inspect(client, node_id)
-    spec = dict(attrs["Spec"])
+    spec: Any = dict(attrs["Spec"])
     change(spec)
     with doing(f"{action} node {node_id}"):
         client.api.update_node(attrs["ID"], attrs["Version"]["Index"], spec)

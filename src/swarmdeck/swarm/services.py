@@ -89,7 +89,7 @@ def scale(client: docker.DockerClient, ref: str, replicas: int) -> dict[str, Any
         raise Refused(f"service {service.name} is global: it runs one task per node and does not scale")
     with doing(f"scaling {service.name}"):
         service.scale(replicas)
-    return get_service(client, service.id)
+    return get_service(client, str(service.id))
 
 
 def image_update(client: docker.DockerClient, ref: str, image: str) -> tuple[Service, dict[str, Any]]:
@@ -111,7 +111,7 @@ def update_image(
     check(spec)
     with doing(f"updating {service.name}"):
         client.api.update_service(
-            service.id,
+            str(service.id),
             service.version,
             task_template=spec["TaskTemplate"],
             name=spec["Name"],
@@ -121,7 +121,7 @@ def update_image(
             rollback_config=spec.get("RollbackConfig"),
             endpoint_spec=spec.get("EndpointSpec"),
         )
-    return get_service(client, service.id)
+    return get_service(client, str(service.id))
 
 
 def rollback_target(client: docker.DockerClient, ref: str) -> tuple[Service, dict[str, Any]]:
@@ -136,16 +136,16 @@ def rollback(client: docker.DockerClient, service: Service, check: Check) -> dic
     """`docker service rollback`: back to the spec before the last update, once ``check``
     allows that spec."""
     check(service.attrs["PreviousSpec"])
-    api = client.api
+    api: Any = client.api  # the private helpers below are the SDK's own way to call
     # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.
     with doing(f"rolling back {service.name}"):
         answer = api._post_json(
-            api._url(engine_path("/services/{}/update", service.id)),
+            api._url(engine_path("/services/{}/update", str(service.id))),
             data=service.attrs["Spec"],
             params={"version": service.version, "rollback": "previous"},
         )
         api._raise_for_status(answer)
-    return get_service(client, service.id)
+    return get_service(client, str(service.id))
 
 
 def remove(client: docker.DockerClient, ref: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import docker
@@ -122,9 +123,7 @@ def remove(
         for item in sorted(items, key=lambda i: _name(kind, i)):
             item_name = _name(kind, item)
             out(f"Removing {kind} {item_name}")
-            refusal = _remove_retrying(
-                lambda a=action, i=item, k=kind: a(i["Id" if k == "network" else "ID"]), deadline
-            )
+            refusal = _remove_retrying(partial(action, item["Id" if kind == "network" else "ID"]), deadline)
             if refusal is None:
                 done.append(item_name)
             else:

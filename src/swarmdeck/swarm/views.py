@@ -232,7 +232,7 @@ def service_request(spec: ServiceSpec) -> dict[str, Any]:
     workload policy checks it). ``spec.networks[i]`` is ``TaskTemplate.Networks[i]``."""
     if spec.mode not in ("replicated", "global"):
         raise InvalidAction(f"unknown service mode {spec.mode!r} (replicated or global)")
-    ports = [
+    ports: list[Any] = [
         {"PublishedPort": p, "TargetPort": t, "Protocol": proto, "PublishMode": mode}
         for p, t, proto, mode in spec.ports
     ]
