@@ -36,7 +36,10 @@ def require_manager(client: docker.DockerClient) -> SwarmState:
     if not found.active:
         raise NotInSwarm("{engine} is not part of a swarm: initialise one (swarmdeck swarm init) or join one")
     if not found.is_manager:
-        raise NotManager("{engine} is a swarm worker: only a manager answers this; choose a manager endpoint")
+        raise NotManager(
+            "{engine} is a swarm worker: only a manager answers this; "
+            "run the command against a manager endpoint"
+        )
     return found
 
 
