@@ -12,6 +12,11 @@ changes who may run what on the cluster. Everyday operations (drain, scale, upda
 back, create and remove services and stacks) need an operator; what a service may reach on
 its hosts follows the caller's workload policy (``workloads``). Every change is audited with
 its endpoint (a service's with its mounts and added capabilities).
+
+The routes are adapters: the work is the swarm layer's (``swarmdeck.swarm``), whose domain
+errors reach the console's one mapping (``errors.status_of``); here are the bodies, the
+roles, the audit, the endpoint's name in refusals (``naming``), the workload policy as a
+check (``workload_check``) and the environment masking (``shown_service``).
 """
 
 from __future__ import annotations
