@@ -31,7 +31,8 @@ from swarmdeck.cli.stack_cmds import register
 from swarmdeck.compose import load
 from swarmdeck.compose.stack import DeployOptions, deploy
 from swarmdeck.compose.stack.errors import StackError
-from swarmdeck.compose.stack.query import remove
+from swarmdeck.swarm.errors import SwarmError
+from swarmdeck.swarm.stacks import remove
 from tests.support.paths import REPO
 from tests.testbed import unique_name
 
@@ -166,7 +167,7 @@ def remove_and_wait(client: docker.DockerClient, ns: str, timeout: float = 60) -
     errors: list[str] = []
     try:
         remove(client, ns, out=lambda _: None, err=errors.append)
-    except StackError as exc:
+    except SwarmError as exc:
         raise AssertionError(f"{exc}: {errors}") from None
     wait_gone(client, ns, timeout)
 

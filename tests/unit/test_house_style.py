@@ -21,14 +21,13 @@ LINTED = ["src", "tests", "bench", "apps"]
 
 # The layers whose types are clean: mypy checks them (strictly for engine, registry and store,
 # as pyproject's [tool.mypy] says) and must find nothing.
-TYPED_LAYERS = ["engine", "registry", "store", "images"]
+TYPED_LAYERS = ["engine", "registry", "store", "images", "swarm"]
 
 MAX_LINES = 500
 # Modules still over the cap, with their length when listed and why. Split one, then remove it
 # here: the test fails while a listed module is back under the cap, so the list only shrinks.
 OVER_THE_CAP = {
     "console/resources.py": "691 lines: containers, images, networks and volumes as the console shows them",
-    "console/cluster.py": "660 lines: the swarm's overview, nodes, services, tasks and stacks, for pages",
     "engine/policy/rules.py": "623 lines: every rule of the workload policy over the Engine API's bodies",
     "compose/stack/convert.py": "537 lines: a compose project to Swarm API bodies, as `docker stack deploy`",
 }
@@ -64,7 +63,7 @@ def test_mypy_finds_nothing_in_the_typed_layers() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="mypy finds 82 errors in 23 modules of console, compose, cli and platform (none in the "
+    reason="mypy finds 72 errors in 24 modules of console, compose, cli and platform (none in the "
     "typed layers); when it finds none this test passes, strict xfail fails it: remove this marker",
 )
 def test_mypy_finds_nothing_in_the_whole_tree() -> None:

@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "swarmdeck"
-# DESIGN.md's order, bottom up: the registry client may use the engine layer's reference parser.
+# DESIGN.md's order, bottom up: the registry client may use the engine layer's reference parser;
+# the swarm layer uses the compose layer's stack back end and is used by platform, console, cli.
 RANK = {
     "errors": 0,
     "engine": 1,
@@ -13,9 +14,10 @@ RANK = {
     "compose": 3,
     "images": 3,
     "store": 3,
-    "platform": 4,
-    "console": 5,
-    "cli": 6,
+    "swarm": 4,
+    "platform": 5,
+    "console": 6,
+    "cli": 7,
 }
 
 

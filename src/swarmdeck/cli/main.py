@@ -18,11 +18,12 @@ from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
-from swarmdeck.engine.swarm import init_swarm, join_swarm, join_tokens, list_nodes
 from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
 from swarmdeck.images.build import build_image, push_image
 from swarmdeck.platform import walkthrough
 from swarmdeck.platform.console_service import ConsoleState
+from swarmdeck.swarm import membership, nodes
+from swarmdeck.swarm.views import token_role
 
 app = typer.Typer(
     cls=FailingGroup,
@@ -189,8 +190,8 @@ def swarm_init(
 ) -> None:
     """`docker swarm init`; prints the join command for workers."""
     client = connect(host)
-    state = init_swarm(client, advertise_addr)
-    token = join_tokens(client)["worker"]
+    state = membership.init(client, advertise_addr)
+    token = membership.join_tokens(client, state)["worker"]["token"]
     out.print(f"Swarm initialised: node {state.node_id} is now a manager.")
     out.print("To add a worker to this swarm, run:")
     out.print(f"  swarmdeck swarm join --token {token} {state.node_addr}:2377", highlight=False)
@@ -204,7 +205,7 @@ def swarm_join(
     advertise_addr: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """`docker swarm join`."""
-    state = join_swarm(connect(host), manager, token, advertise_addr)
+    state = membership.join(connect(host), manager, token, advertise_addr)
     out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
 
 
@@ -213,21 +214,19 @@ def swarm_join_token(
     role: Annotated[str, typer.Argument(help="worker or manager")] = "worker", host: EndpointOpt = None
 ) -> None:
     """Print the `swarmdeck swarm join` line for a worker or a manager."""
-    if role not in ("worker", "manager"):
-        refuse(f"role {role!r}: expected worker or manager")
-    client = connect(host)
-    token = join_tokens(client)[role]
-    addr = client.info()["Swarm"]["NodeAddr"]
-    out.print(f"swarmdeck swarm join --token {token} {addr}:2377", highlight=False)
+    chosen = token_role(role)
+    tokens = membership.join_tokens(connect(host))
+    token = tokens[chosen]["token"]
+    out.print(f"swarmdeck swarm join --token {token} {tokens['manager_addr']}", highlight=False)
 
 
 @swarm_app.command("nodes")
 def swarm_nodes(host: EndpointOpt = None) -> None:
     """`docker node ls`."""
-    nodes = list_nodes(connect(host))
+    found = nodes.list_nodes(connect(host))
     table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
-    for n in nodes:
-        table.add_row(n.id[:12], n.hostname, n.addr, n.state, n.availability, n.role)
+    for n in found:
+        table.add_row(n["id"][:12], n["hostname"], n["addr"], n["state"], n["availability"], n["role"])
     out.print(table)
 
 

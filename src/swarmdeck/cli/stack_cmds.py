@@ -1,4 +1,9 @@
-"""`swarmdeck stack deploy|ls|services|ps|rm`: the docker CLI's stack commands, natively."""
+"""`swarmdeck stack deploy|ls|services|ps|rm`: the docker CLI's stack commands, natively.
+
+Deploying is the compose layer's stack back end; listing and removing the swarm layer's
+(``swarm.stack_tables``, ``swarm.stacks``). Here: the options, the output, and the docker
+CLI's answers to a stack that is not there ("Nothing found in stack", exit status 0).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ from typing import Annotated
 
 import typer
 
+from swarmdeck.cli.failing import FailingGroup
 from swarmdeck.compose import load
-from swarmdeck.compose.stack import DeployOptions, deploy, query
+from swarmdeck.compose.stack import DeployOptions, deploy
 from swarmdeck.engine.client import connect
-from swarmdeck.errors import SwarmdeckError
+from swarmdeck.swarm import stack_tables, stacks
+from swarmdeck.swarm.errors import NoSuchStack
 
-stack_app = typer.Typer(no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm).")
+stack_app = typer.Typer(
+    cls=FailingGroup, no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm)."
+)
 
 HostOpt = Annotated[
     str | None,
@@ -30,9 +39,8 @@ def _err(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    _err(f"error: {exc}")
-    return typer.Exit(1)
+def _nothing(exc: NoSuchStack) -> str:
+    return f"Nothing found in stack: {exc.name}"
 
 
 def _sources(files: list[str]) -> list[str | tuple[str, str]]:
@@ -76,58 +84,47 @@ def deploy_cmd(
     host: HostOpt = None,
 ) -> None:
     """Deploy a new stack or update an existing stack."""
-    try:
-        loaded = load(_sources(compose_file), env=dict(os.environ))
-        for warning in loaded.warnings:
-            _err(warning + "\n")
-        options = DeployOptions(
-            namespace=name,
-            prune=prune,
-            resolve_image=resolve_image,
-            with_registry_auth=with_registry_auth,
-            detach=True if detach is None else detach,
-            plan_only=plan,
+    loaded = load(_sources(compose_file), env=dict(os.environ))
+    for warning in loaded.warnings:
+        _err(warning + "\n")
+    options = DeployOptions(
+        namespace=name,
+        prune=prune,
+        resolve_image=resolve_image,
+        with_registry_auth=with_registry_auth,
+        detach=True if detach is None else detach,
+        plan_only=plan,
+    )
+    if detach is None and not plan:
+        _err(
+            "Since --detach=false was not specified, tasks will be created in the "
+            "background.\nIn a future release, --detach=false will become the default."
         )
-        if detach is None and not plan:
-            _err(
-                "Since --detach=false was not specified, tasks will be created in the "
-                "background.\nIn a future release, --detach=false will become the default."
-            )
-        deploy(connect(host), loaded, options, out=_out, err=_err)
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    deploy(connect(host), loaded, options, out=_out, err=_err)
 
 
 @stack_app.command("ls")
 def ls_cmd(host: HostOpt = None) -> None:
     """List stacks."""
-    try:
-        for line in query.ls_lines(connect(host)):
-            _out(line)
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    for line in stack_tables.ls_lines(connect(host)):
+        _out(line)
 
 
 @stack_app.command("services")
 def services_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the services in the stack."""
     try:
-        for line in query.services_lines(connect(host), name):
+        for line in stack_tables.services_lines(connect(host), name):
             _out(line)
-    except LookupError as exc:
-        _err(str(exc.args[0]))
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    except NoSuchStack as exc:  # the docker CLI's answer: a message, and exit status 0
+        _err(_nothing(exc))
 
 
 @stack_app.command("ps")
 def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the tasks in the stack."""
-    try:
-        for line in query.ps_lines(connect(host), name):
-            _out(line)
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    for line in stack_tables.ps_lines(connect(host), name):
+        _out(line)
 
 
 @stack_app.command("rm")
@@ -139,15 +136,12 @@ def rm_cmd(
     host: HostOpt = None,
 ) -> None:
     """Remove one or more stacks."""
-    try:
-        client = connect(host)
-        for name in names:
-            try:
-                query.remove(client, name, _out, _err, detach=detach)
-            except LookupError as exc:
-                _err(str(exc.args[0]))
-    except SwarmdeckError as exc:
-        raise _fail(exc) from None
+    client = connect(host)
+    for name in names:
+        try:
+            stacks.remove(client, name, out=_out, err=_err, wait=not detach)
+        except NoSuchStack as exc:  # the docker CLI's answer: a message, and exit status 0
+            _err(_nothing(exc))
 
 
 for _alias in ("remove", "down"):  # the docker CLI's aliases of `stack rm`

@@ -24,7 +24,6 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-import docker.errors
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -32,14 +31,16 @@ from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.compose import ComposeError, Problem, load
 from swarmdeck.compose.stack import DeployOptions, convert, deploy
-from swarmdeck.console import cluster, sse
+from swarmdeck.console import sse
+from swarmdeck.console.api_swarm import naming
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited
-from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.workloads import policy_for, prepare
 from swarmdeck.engine.policy import describe_service
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import converge
-from swarmdeck.platform.stack_cli import stack_services
+from swarmdeck.swarm.errors import NoSuchStack
+from swarmdeck.swarm.membership import require_manager
+from swarmdeck.swarm.stacks import stack_services
 
 router = APIRouter(prefix="/api")
 EDITOR_FILE = "docker-compose.yml"
@@ -86,8 +87,8 @@ def deploy_stack(request: Request, name: StackName, body: StackDeployIn, t: Targ
     )
     try:
         with audited(request, t.who, action, target=target, endpoint=t.endpoint):
-            with cluster.naming(t.endpoint):
-                cluster.require_manager(t.client)  # the compose engine's own refusal names no endpoint
+            with naming(t.endpoint):
+                require_manager(t.client)  # the compose engine's own refusal names no endpoint
             report = deploy(t.client, loaded, options, out=output.append, err=output.append)
     except ComposeError as exc:  # the workload policy refused keys of the file: at their lines
         return JSONResponse(
@@ -138,12 +139,10 @@ async def converge_stream(
     later), a service fails (3 failed or rejected tasks since it last changed, or its update
     paused or rolled back; the swarm keeps retrying), or ``timeout`` seconds pass."""
     client = t.client
-    with cluster.naming(t.endpoint):
-        services = await run_in_threadpool(
-            cluster.manager_read, client, f"stack {name}", lambda: stack_services(client, name)
-        )
+    with naming(t.endpoint):
+        services = await run_in_threadpool(stack_services, client, name)
     if not services:
-        raise ConsoleError(f"no stack {name} on this swarm (no service carries its label)", 404)
+        raise NoSuchStack(name)
     stop = threading.Event()
     snapshots = converge.watch(client, name, timeout, poll=WATCH_POLL, fail_after=FAIL_AFTER, stop=stop)
 
@@ -162,7 +161,7 @@ async def converge_stream(
                 if shown != last:
                     last = shown
                     yield sse.event(shown, "progress")
-        except (docker.errors.DockerException, SwarmdeckError) as exc:
+        except SwarmdeckError as exc:
             yield sse.event({"state": "failed", "reason": f"the engine: {exc}", "services": []}, "end")
 
     return sse.stream(body())

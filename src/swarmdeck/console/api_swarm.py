@@ -12,32 +12,45 @@ changes who may run what on the cluster. Everyday operations (drain, scale, upda
 back, create and remove services and stacks) need an operator; what a service may reach on
 its hosts follows the caller's workload policy (``workloads``). Every change is audited with
 its endpoint (a service's with its mounts and added capabilities).
+
+The routes are adapters: the work is the swarm layer's (``swarmdeck.swarm``), whose domain
+errors reach the console's one mapping (``errors.status_of``); here are the bodies, the
+roles, the audit, the endpoint's name in refusals (``naming``), the workload policy as a
+check (``workload_check``) and the environment masking (``shown_service``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal, TypeVar
 
-import docker.errors
+import docker
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from swarmdeck.console import cluster, envmask, sse
+from swarmdeck.console import envmask, sse
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import Filter, NetworkName, NodeRef, ServiceRef, StackName
-from swarmdeck.console.workloads import audit_target, policy_for, prepare
-from swarmdeck.engine.policy import describe_service
+from swarmdeck.console.security import Principal
+from swarmdeck.console.workloads import audit_target, facts_for, policy_for, prepare, refuse
+from swarmdeck.engine.errormap import doing, iterating
+from swarmdeck.engine.errors import EngineError
+from swarmdeck.engine.policy import Path, describe_service, format_path
 from swarmdeck.store import Role
+from swarmdeck.swarm import errors as swarm_errors
+from swarmdeck.swarm import membership, nodes, overview, services, stacks
+from swarmdeck.swarm.views import ServiceSpec, service_request
 
 router = APIRouter(prefix="/api")
 MAP_EVENT_TYPES = ["service", "node", "container"]
 MAP_POLL_SECONDS = 2.0  # tasks on other nodes raise no event here: look again at least this often
+STACK_RM_SECONDS = 30.0  # how long a stack's networks may stay in use by its going tasks
 T = TypeVar("T")
 
 
@@ -83,22 +96,59 @@ class ImageIn(BaseModel):
     image: str = Field(min_length=1, max_length=512)
 
 
+def naming(endpoint: str) -> contextlib.AbstractContextManager[None]:
+    """The swarm refusals raised inside name ``endpoint``: the caller chose it, and may
+    choose another (a manager)."""
+    return swarm_errors.naming(f"endpoint {endpoint!r}")
+
+
 @contextmanager
 def changing(request: Request, t: Target, action: str, target: str = "") -> Iterator[docker.DockerClient]:
     """A change on the chosen endpoint: audited with the endpoint's name, which its swarm
     refusals name too. Yields the endpoint's client."""
-    with audited(request, t.who, action, target=target, endpoint=t.endpoint), cluster.naming(t.endpoint):
+    with audited(request, t.who, action, target=target, endpoint=t.endpoint), naming(t.endpoint):
         yield t.client
 
 
 def named(t: Target, call: Callable[..., T], *args: Any) -> T:
     """``call(client, *args)`` on the chosen endpoint, its swarm refusals naming it."""
-    with cluster.naming(t.endpoint):
+    with naming(t.endpoint):
         return call(t.client, *args)
 
 
+def plain(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The swarm layer's views as the JSON answer's rows."""
+    return [dict(row) for row in rows]
+
+
+def shown_service(service: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """The service as ``who`` sees it: environment values masked unless they may see them."""
+    return service if envmask.reveals(who) else {**service, "env": envmask.masked(service["env"])}
+
+
+def workload_check(
+    request: Request, t: Target, field: Callable[[Path], str] = format_path, what: str = ""
+) -> services.Check:
+    """The caller's workload policy on a service spec, refusing (403) in the request's words."""
+    policy = policy_for(request, t.who)
+
+    def check(spec: dict[str, Any]) -> None:
+        refuse(policy.service(spec, facts_for(policy, t.client)), field, what)
+
+    return check
+
+
+def _service_field(path: tuple[str | int, ...]) -> str:
+    """A policy violation's place in the create body, said in ``ServiceIn``'s words."""
+    if path[:2] == ("TaskTemplate", "Networks") and len(path) > 2:
+        return f"networks[{path[2]}]"
+    if path[:1] == ("Labels",) and len(path) > 1:
+        return f"labels.{path[1]}"
+    return format_path(path)
+
+
 def _overview(t: Target) -> dict[str, Any]:
-    return {"endpoint": t.endpoint, **cluster.overview(t.client)}
+    return {"endpoint": t.endpoint, **overview.overview(t.client)}
 
 
 # --- the swarm ------------------------------------------------------------------------
@@ -112,14 +162,14 @@ def swarm_overview(request: Request, t: Target = READ_ON) -> dict[str, Any]:
 @router.post("/swarm/init", tags=["swarm"])
 def swarm_init(request: Request, body: InitIn, t: Target = ADMIN_ON) -> dict[str, Any]:
     with changing(request, t, "swarm.init", target=body.advertise_addr or "") as client:
-        cluster.init(client, body.advertise_addr)
+        membership.init(client, body.advertise_addr)
     return _overview(t)
 
 
 @router.post("/swarm/join", tags=["swarm"])
 def swarm_join(request: Request, body: JoinIn, t: Target = ADMIN_ON) -> dict[str, Any]:
     with changing(request, t, "swarm.join", target=body.manager_addr) as client:  # never the token
-        cluster.join(client, body.manager_addr, body.token, body.advertise_addr)
+        membership.join(client, body.manager_addr, body.token, body.advertise_addr)
     return _overview(t)
 
 
@@ -127,7 +177,7 @@ def swarm_join(request: Request, body: JoinIn, t: Target = ADMIN_ON) -> dict[str
 def swarm_leave(request: Request, t: Target = ADMIN_ON, force: bool = False) -> dict[str, Any]:
     """`docker swarm leave`; a manager leaves only with ``force`` (it may break the quorum)."""
     with changing(request, t, "swarm.leave", target="force" if force else "") as client:
-        cluster.leave(client, force)
+        membership.leave(client, force)
     return _overview(t)
 
 
@@ -135,8 +185,8 @@ def swarm_leave(request: Request, t: Target = ADMIN_ON, force: bool = False) -> 
 def join_tokens(request: Request, t: Target = ADMIN_ON) -> dict[str, Any]:
     """The worker and manager tokens with their `docker swarm join` lines (admins only: a
     manager token lets a machine take part in running the cluster)."""
-    with cluster.naming(t.endpoint):
-        return cluster.join_tokens(t.client)
+    with naming(t.endpoint):
+        return membership.join_tokens(t.client)
 
 
 @router.post("/swarm/join-tokens/{role}/rotate", tags=["swarm"])
@@ -144,20 +194,20 @@ def rotate_join_token(
     request: Request, role: Literal["worker", "manager"], t: Target = ADMIN_ON
 ) -> dict[str, Any]:
     with changing(request, t, "swarm.rotate-token", target=role) as client:
-        return cluster.rotate_token(client, role)
+        return membership.rotate_token(client, role)
 
 
 # --- nodes ----------------------------------------------------------------------------
 @router.get("/nodes", tags=["swarm"])
 def list_nodes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
-    with cluster.naming(t.endpoint):
-        return cluster.list_nodes(t.client)
+    with naming(t.endpoint):
+        return plain(nodes.list_nodes(t.client))
 
 
 @router.get("/nodes/{node_id}", tags=["swarm"])
 def get_node(request: Request, node_id: NodeRef, t: Target = READ_ON) -> dict[str, Any]:
-    with cluster.naming(t.endpoint):
-        return cluster.get_node(t.client, node_id)
+    with naming(t.endpoint):
+        return dict(nodes.get_node(t.client, node_id))
 
 
 @router.post("/nodes/{node_id}/{action}", tags=["swarm"])
@@ -172,7 +222,7 @@ def node_action(
         audit(request, t.who, f"node.{action}", "denied", target=node_id, endpoint=t.endpoint)
         raise ConsoleError(f"{t.who.role.value} users may not {action} nodes (needs admin)", 403)
     with changing(request, t, f"node.{action}", target=node_id) as client:
-        return cluster.node_action(client, node_id, action)
+        return dict(nodes.node_action(client, node_id, action))
 
 
 @router.put("/nodes/{node_id}/labels", tags=["swarm"])
@@ -181,7 +231,7 @@ def set_node_labels(
 ) -> dict[str, Any]:
     """Replace the node's labels (placement constraints read them)."""
     with changing(request, t, "node.labels", target=f"{node_id}: {', '.join(sorted(body.labels))}") as client:
-        return cluster.set_node_labels(client, node_id, body.labels)
+        return dict(nodes.set_labels(client, node_id, body.labels))
 
 
 @router.delete("/nodes/{node_id}", tags=["swarm"])
@@ -189,15 +239,15 @@ def remove_node(
     request: Request, node_id: NodeRef, t: Target = ADMIN_ON, force: bool = False
 ) -> dict[str, str]:
     with changing(request, t, "node.remove", target=node_id) as client:
-        cluster.remove_node(client, node_id, force)
+        nodes.remove(client, node_id, force)
     return {"status": "removed"}
 
 
 # --- services and tasks ---------------------------------------------------------------
 @router.get("/services", tags=["swarm"])
 def list_services(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
-    with cluster.naming(t.endpoint):
-        return cluster.list_services(t.client)
+    with naming(t.endpoint):
+        return plain(services.list_services(t.client))
 
 
 @router.post("/services", status_code=201, tags=["swarm"])
@@ -207,7 +257,7 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
             raise ConsoleError(
                 "ports in ingress mode need endpoint_mode vip: publish them in host mode with dnsrr", 400
             )
-    spec = cluster.ServiceSpec(
+    spec = ServiceSpec(
         name=body.name,
         image=body.image,
         replicas=body.replicas,
@@ -219,24 +269,24 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
         labels=body.labels,
         networks=body.networks,
     )
-    request_body = cluster.service_request(spec)
+    request_body = service_request(spec)
     target = audit_target(f"{body.name} from {body.image}", describe_service(request_body))
     with changing(request, t, "service.create", target=target) as client:
-        return cluster.create_service(client, request_body, policy_for(request, t.who))
+        return services.create(client, request_body, workload_check(request, t, _service_field))
 
 
 @router.get("/services/{ref}", tags=["swarm"])
 def get_service(request: Request, ref: ServiceRef, t: Target = READ_ON) -> dict[str, Any]:
     """The service with its tasks (each with its node); environment values are masked for
     read-only users."""
-    with cluster.naming(t.endpoint):
-        return cluster.get_service(t.client, ref, reveal_env=envmask.reveals(t.who))
+    with naming(t.endpoint):
+        return shown_service(services.get_service(t.client, ref), t.who)
 
 
 @router.post("/services/{ref}/scale", tags=["swarm"])
 def scale_service(request: Request, ref: ServiceRef, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
     with changing(request, t, "service.scale", target=f"{ref} to {body.replicas}") as client:
-        return cluster.scale(client, ref, body.replicas)
+        return services.scale(client, ref, body.replicas)
 
 
 @router.post("/services/{ref}/image", tags=["swarm"])
@@ -248,28 +298,30 @@ def update_service_image(
     engine's socket, even if only the image changes."""
     target = f"{ref} to {body.image}"
     service, spec = prepare(
-        request, t, "service.update-image", target, lambda: named(t, cluster.image_update, ref, body.image)
+        request, t, "service.update-image", target, lambda: named(t, services.image_update, ref, body.image)
     )
     with changing(
         request, t, "service.update-image", target=audit_target(target, describe_service(spec))
     ) as client:
-        return cluster.update_image(client, service, spec, policy_for(request, t.who))
+        what = f"service {service.name} after the update would have"
+        return services.update_image(client, service, spec, workload_check(request, t, what=what))
 
 
 @router.post("/services/{ref}/rollback", tags=["swarm"])
 def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Back to the previous spec, which must pass the caller's workload policy."""
     service, spec = prepare(
-        request, t, "service.rollback", ref, lambda: named(t, cluster.rollback_target, ref)
+        request, t, "service.rollback", ref, lambda: named(t, services.rollback_target, ref)
     )
     with changing(request, t, "service.rollback", target=audit_target(ref, describe_service(spec))) as client:
-        return cluster.rollback(client, service, policy_for(request, t.who))
+        what = f"service {service.name} after the rollback would have"
+        return services.rollback(client, service, workload_check(request, t, what=what))
 
 
 @router.delete("/services/{ref}", tags=["swarm"])
 def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, str]:
     with changing(request, t, "service.remove", target=ref) as client:
-        cluster.remove_service(client, ref)
+        services.remove(client, ref)
     return {"status": "removed"}
 
 
@@ -277,8 +329,8 @@ def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) ->
 def service_logs(
     request: Request, ref: ServiceRef, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
 ) -> dict[str, Any]:
-    with cluster.naming(t.endpoint):
-        return {"lines": cluster.service_logs(t.client, ref, tail)}
+    with naming(t.endpoint):
+        return {"lines": services.logs(t.client, ref, tail)}
 
 
 @router.get("/tasks", tags=["swarm"])
@@ -286,15 +338,15 @@ def list_tasks(
     request: Request, t: Target = READ_ON, service: Filter = "", node: Filter = ""
 ) -> list[dict[str, Any]]:
     filters = {k: v for k, v in (("service", service), ("node", node)) if v}
-    with cluster.naming(t.endpoint):
-        return cluster.list_tasks(t.client, filters)
+    with naming(t.endpoint):
+        return plain(services.list_tasks(t.client, filters))
 
 
 @router.get("/swarm/map", tags=["swarm"])
 def task_map(request: Request, t: Target = READ_ON) -> dict[str, Any]:
     """Nodes × tasks meant to run, once (the stream below keeps it current)."""
-    with cluster.naming(t.endpoint):
-        return cluster.task_map(t.client)
+    with naming(t.endpoint):
+        return overview.task_map(t.client)
 
 
 @router.get(
@@ -306,28 +358,30 @@ async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
     """The map now, then again whenever it changes: woken by the engine's service, node and
     container events, and looked at every few seconds for task moves on other nodes."""
     client = t.client
-    with cluster.naming(t.endpoint):
-        await run_in_threadpool(cluster.require_manager, client)
-    try:
-        events = await run_in_threadpool(client.events, decode=True, filters={"type": MAP_EVENT_TYPES})
-    except docker.errors.DockerException as exc:
-        raise ConsoleError(f"the engine's event stream: {exc}", 502) from exc
+    with naming(t.endpoint):
+        await run_in_threadpool(membership.require_manager, client)
+
+    def subscribe() -> Any:
+        with doing("the engine's event stream"):
+            return client.events(decode=True, filters={"type": MAP_EVENT_TYPES})
+
+    events = await run_in_threadpool(subscribe)
     wake = threading.Event()
     stop = threading.Event()
 
     def watch() -> None:
         try:
-            for _event in events:
+            for _event in iterating("the engine's event stream", events):
                 wake.set()
-        except Exception:  # the stream was closed on the way out
-            pass
+        except EngineError:
+            pass  # the stream was cut (closing it ends it cleanly): the map is still polled
         finally:
             wake.set()
 
     def maps() -> Iterator[dict[str, Any]]:
         last = ""
         while not stop.is_set():
-            current = cluster.task_map(client)
+            current = overview.task_map(client)
             text = json.dumps(current, sort_keys=True)
             if text != last:
                 last = text
@@ -353,18 +407,18 @@ async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
 @router.get("/stacks", tags=["stacks"])
 def list_stacks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
     """Every stack on the swarm, whoever deployed it (label com.docker.stack.namespace)."""
-    with cluster.naming(t.endpoint):
-        return cluster.list_stacks(t.client)
+    with naming(t.endpoint):
+        return plain(stacks.list_stacks(t.client))
 
 
 @router.get("/stacks/{name}", tags=["stacks"])
 def get_stack(request: Request, name: StackName, t: Target = READ_ON) -> dict[str, Any]:
-    with cluster.naming(t.endpoint):
-        return cluster.get_stack(t.client, name)
+    with naming(t.endpoint):
+        return stacks.get_stack(t.client, name)
 
 
 @router.delete("/stacks/{name}", tags=["stacks"])
 def remove_stack(request: Request, name: StackName, t: Target = OPERATE_ON) -> dict[str, Any]:
     """Like `docker stack rm`: services, configs, secrets, then networks; volumes stay."""
     with changing(request, t, "stack.remove", target=name) as client:
-        return {"removed": cluster.remove_stack(client, name)}
+        return {"removed": stacks.remove(client, name, timeout=STACK_RM_SECONDS).by_kind()}

@@ -8,7 +8,6 @@ the typed error travel here.
 
 from __future__ import annotations
 
-from swarmdeck.engine.errormap import translate
 from swarmdeck.engine.errors import (
     EngineConflict,
     EngineError,
@@ -22,6 +21,7 @@ from swarmdeck.engine.policy import WorkloadRefused
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.errors import ImageError
 from swarmdeck.store import Conflict, Invalid, NotFound, StoreError
+from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, Refused, SwarmRefusal
 
 
 class ConsoleError(SwarmdeckError):
@@ -33,18 +33,16 @@ class ConsoleError(SwarmdeckError):
         self.headers = headers or {}
 
 
-def engine_error(action: str, exc: Exception) -> ConsoleError:
-    """One readable error for a failed engine call (prefer ``engine.errormap.doing``)."""
-    mapped = translate(exc) or EngineError(str(exc))
-    detail = str(mapped.explanation or mapped) if isinstance(mapped, EngineRefused) else str(mapped)
-    status = status_of(mapped) if isinstance(mapped, EngineRefused) else 502
-    return ConsoleError(f"{action}: {detail}", status)
-
-
 def status_of(exc: SwarmdeckError) -> int:
     match exc:
         case ConsoleError():
             return exc.status
+        case SwarmRefusal() | Refused():
+            return 409
+        case NoSuchStack():
+            return 404
+        case InvalidAction():
+            return 400
         case NotFound() | EngineNotFound():
             return 404
         case Conflict() | EngineConflict():

@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from swarmdeck.console import cluster, envmask
 from swarmdeck.console.api_registries import describe, registries
+from swarmdeck.console.api_swarm import naming, shown_service
 from swarmdeck.console.context import READ, Target
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import on_page, render, render_on
@@ -26,6 +26,8 @@ from swarmdeck.console.registries import GC_NOTE
 from swarmdeck.console.security import Principal
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.store import Role
+from swarmdeck.swarm import membership, nodes, overview, services, stacks
+from swarmdeck.swarm.errors import SwarmRefusal
 
 router = APIRouter(include_in_schema=False)
 SHARED_TAGS_CHECKED = 200  # the manifest page looks for other tags on the digest among this many
@@ -38,9 +40,9 @@ def _swarm_page(
     selector, so that another endpoint can be chosen from there."""
     t = on_page(request, who)
     try:
-        with cluster.naming(t.endpoint):
+        with naming(t.endpoint):
             context = read(t)
-    except cluster.SwarmRefusal as exc:
+    except SwarmRefusal as exc:
         return render_on("swarm_refused.html", request, t, section, status=409, message=str(exc))
     return render_on(template, request, t, section, **context)
 
@@ -48,10 +50,14 @@ def _swarm_page(
 @router.get("/swarm")
 def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
-        view, nodes = cluster.overview_and_nodes(t.client)
+        view, found = overview.overview_and_nodes(t.client)
         managing = view["state"] == "active" and view["is_manager"]
-        tokens = cluster.join_tokens(t.client, view) if managing and who.role.allows(Role.ADMIN) else None
-        return {"swarm": view, "nodes": nodes, "tokens": tokens, "managing": managing}
+        tokens = (
+            membership.join_tokens(t.client, overview.state_of(view))
+            if managing and who.role.allows(Role.ADMIN)
+            else None
+        )
+        return {"swarm": view, "nodes": found, "tokens": tokens, "managing": managing}
 
     return _swarm_page(request, who, "swarm.html", "/swarm", read)
 
@@ -59,22 +65,22 @@ def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
 @router.get("/swarm/nodes/{node_id}")
 def node_page(request: Request, node_id: NodeRef, who: Principal = READ) -> HTMLResponse:
     return _swarm_page(
-        request, who, "swarm_node.html", "/swarm", lambda t: {"node": cluster.get_node(t.client, node_id)}
+        request, who, "swarm_node.html", "/swarm", lambda t: {"node": nodes.get_node(t.client, node_id)}
     )
 
 
 @router.get("/services")
 def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
     return _swarm_page(
-        request, who, "services.html", "/services", lambda t: {"services": cluster.list_services(t.client)}
+        request, who, "services.html", "/services", lambda t: {"services": services.list_services(t.client)}
     )
 
 
 @router.get("/services/{ref}")
 def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
-        service = cluster.get_service(t.client, ref, reveal_env=envmask.reveals(who))
-        return {"s": service, "logs": cluster.service_logs(t.client, service["id"], 200)}
+        service = shown_service(services.get_service(t.client, ref), who)
+        return {"s": service, "logs": services.logs(t.client, service["id"], 200)}
 
     return _swarm_page(request, who, "service.html", "/services", read)
 
@@ -82,14 +88,14 @@ def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HT
 @router.get("/stacks")
 def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
     return _swarm_page(
-        request, who, "stacks.html", "/stacks", lambda t: {"stacks": cluster.list_stacks(t.client)}
+        request, who, "stacks.html", "/stacks", lambda t: {"stacks": stacks.list_stacks(t.client)}
     )
 
 
 @router.get("/stacks/{name}")
 def stack_page(request: Request, name: StackName, who: Principal = READ) -> HTMLResponse:
     return _swarm_page(
-        request, who, "stack.html", "/stacks", lambda t: {"stack": cluster.get_stack(t.client, name)}
+        request, who, "stack.html", "/stacks", lambda t: {"stack": stacks.get_stack(t.client, name)}
     )
 
 

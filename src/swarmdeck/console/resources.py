@@ -23,14 +23,14 @@ from swarmdeck.console.workloads import facts_for, refuse
 from swarmdeck.engine import reference as imageref
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError, EngineImageNotFound, InvalidReference
+from swarmdeck.engine.labels import NAMESPACE_LABELS as STACK_LABELS
+from swarmdeck.engine.labels import SERVICE_NAME_LABELS as SERVICE_LABELS
 from swarmdeck.engine.names import shown
 from swarmdeck.engine.policy import WorkloadPolicy, format_path
 from swarmdeck.engine.reference import split_tag
 from swarmdeck.images.build import tag_image
 
 STATES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
-STACK_LABELS = ("com.docker.stack.namespace", "com.docker.compose.project")
-SERVICE_LABELS = ("com.docker.swarm.service.name", "com.docker.compose.service")
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 _DOCKERFILE = re.compile(r"^[A-Za-z0-9_./-]{1,255}$")

@@ -5,8 +5,9 @@ the API's words, and the settings admins choose (``/api/settings/workloads``; th
 The rules themselves are ``swarmdeck.engine.policy``'s. Here the caller's role picks the
 policy: admins get the allow-all one, everyone else the restricted one with the host paths
 admins allowed. Both check the stack labels (every workload made through the console). The
-functions that make workloads (``resources``, ``cluster``, the compose stack back end) take
-the policy as an argument and check it on the request body they are about to send.
+functions that make workloads (``resources``, the compose stack back end) take the policy as
+an argument and check it on the request body they are about to send; ``swarm.services`` takes
+it as a check function (``api_swarm.workload_check``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 `deploy` loads the compose file as `docker stack deploy` would and deploys it through the
 engine API (`swarmdeck.compose.stack`): same objects as the docker CLI makes, and a second
-deploy of an unchanged file updates no service. No docker CLI is needed.
+deploy of an unchanged file updates no service. No docker CLI is needed. `remove` is the
+swarm layer's one `stack rm` (`swarmdeck.swarm.stacks`), waiting for this engine's task
+containers as `down` needs before it removes volumes. ``stack_services`` is the swarm
+layer's, re-exported for this layer's modules.
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ import docker
 from swarmdeck.compose import load
 from swarmdeck.compose.stack import DeployOptions
 from swarmdeck.compose.stack import deploy as deploy_stack
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.labels import STACK_NAMESPACE as NAMESPACE_LABEL
+from swarmdeck.engine.labels import stack_filter
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform.errors import PlatformError
+from swarmdeck.swarm import stacks
+from swarmdeck.swarm.errors import NoSuchStack
+from swarmdeck.swarm.stacks import stack_services
 
-NAMESPACE_LABEL = "com.docker.stack.namespace"
+__all__ = ["NAMESPACE_LABEL", "deploy", "remove", "stack_services"]
 
 
 def deploy(client: docker.DockerClient, compose_file: Path, stack: str, env: dict[str, str]) -> list[str]:
@@ -39,51 +48,23 @@ def deploy(client: docker.DockerClient, compose_file: Path, stack: str, env: dic
     return printed
 
 
-def stack_services(client: docker.DockerClient, stack: str):
-    return client.services.list(filters={"label": f"{NAMESPACE_LABEL}={stack}"})
-
-
 def remove(client: docker.DockerClient, stack: str, timeout: float = 120.0) -> list[str]:
-    """Remove the stack's services, then its configs, secrets and networks, and wait.
+    """`docker stack rm STACK` (``swarm.stacks.remove``), then wait until the stack's task
+    containers on this engine are gone too, so that its volumes here can be removed.
 
+    Returns what was removed (``service web_app``...); nothing when there is no such stack.
     Volumes stay, as with `docker stack rm`.
     """
-    label = {"label": f"{NAMESPACE_LABEL}={stack}"}
-    removed = []
-    for service in sorted(stack_services(client, stack), key=lambda s: s.name):
-        service.remove()
-        removed.append(f"service {service.name}")
-    _wait(lambda: not stack_services(client, stack), timeout, f"services of {stack} to go")
-    # Tasks hold configs and networks for a while after their service is gone.
-    # The low-level list: the high-level one inspects each container, racing their removal.
-    _wait(
-        lambda: not client.api.containers(all=True, filters=label), timeout, f"containers of {stack} to stop"
-    )
-    for kind in (client.configs, client.secrets):
-        for obj in kind.list(filters=label):
-            obj.remove()
-            removed.append(f"{type(obj).__name__.lower()} {obj.name}")
-    for network in client.networks.list(filters=label):
-        _retry(network.remove, timeout)
-        removed.append(f"network {network.name}")
-    return removed
-
-
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise PlatformError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
-
-
-def _retry(action, timeout: float) -> None:
+    try:
+        removed = stacks.remove(client, stack, wait=True, timeout=timeout).lines()
+    except NoSuchStack:
+        return []
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            action()
-            return
-        except docker.errors.APIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+        # The low-level list: the high-level one inspects each container, racing their removal.
+        with doing(f"listing the containers of {stack}"):
+            if not client.api.containers(all=True, filters=stack_filter(stack)):
+                return removed
+        if time.monotonic() > deadline:
+            raise PlatformError(f"timed out after {timeout:.0f} s waiting for containers of {stack} to stop")
+        time.sleep(0.5)

@@ -17,7 +17,7 @@ import yaml
 
 from swarmdeck.engine.client import connect, endpoint_url
 from swarmdeck.engine.routing import Routing, detect_routing
-from swarmdeck.engine.swarm import NodeView, init_swarm, list_nodes, require_manager, swarm_state
+from swarmdeck.engine.swarm import swarm_state
 from swarmdeck.images.bootstrap import ensure_base_images
 from swarmdeck.images.build import build_image, prepare_wheelhouse, push_image, tag_image
 from swarmdeck.images.console_image import ensure_console_image
@@ -32,6 +32,9 @@ from swarmdeck.platform import (
 )
 from swarmdeck.platform.errors import PlatformError
 from swarmdeck.platform.progress import Reporter
+from swarmdeck.swarm import membership
+from swarmdeck.swarm.nodes import list_nodes
+from swarmdeck.swarm.views import NodeView
 
 APP_IMAGE = "friendlyhello"
 
@@ -157,7 +160,7 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     reporter.done(", ".join(f"{p.name} {p.running}/{p.desired}" for p in services))
 
     reporter.step("Verify")
-    addresses = [n.addr for n in nodes]
+    addresses = [n["addr"] for n in nodes]
     service, port = _published_port(compose_file)
     replicas = next(p.running for p in services if p.name == f"{options.stack}_{service}")
     check = _verify_until_spread(addresses, port, replicas, options)
@@ -211,14 +214,15 @@ def _ensure_swarm(
 ) -> list[NodeView]:
     state = swarm_state(client)
     if state.local_state == "inactive":
-        init_swarm(client, options.advertise_addr)
+        membership.init(client, options.advertise_addr)
         what = "initialised a new swarm; this engine is its manager"
     else:
-        require_manager(client)
+        membership.require_manager(client)
         what = "this engine already manages a swarm"
-    nodes = [n for n in list_nodes(client) if n.state == "ready"]
+    nodes = [n for n in list_nodes(client) if n["state"] == "ready"]
     reporter.done(
-        f"{what}: {len(nodes)} ready node(s) " + ", ".join(f"{n.hostname}@{n.addr} ({n.role})" for n in nodes)
+        f"{what}: {len(nodes)} ready node(s) "
+        + ", ".join(f"{n['hostname']}@{n['addr']} ({n['role']})" for n in nodes)
     )
     return nodes
 
@@ -332,7 +336,7 @@ def down(stack: str, endpoint: str | None, volumes: bool, registry: bool, report
     reporter.step(f"Remove stacks {' and '.join(stacks)}")
     active = swarm_state(client).active
     if active:
-        require_manager(client)
+        membership.require_manager(client)
     for name in stacks:
         if active:
             removed += stack_cli.remove(client, name)

@@ -10,19 +10,22 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 
 from swarmdeck.compose.project.errors import ProjectError
+from swarmdeck.engine import labels
 
-PROJECT = "com.docker.compose.project"
-SERVICE = "com.docker.compose.service"
-NUMBER = "com.docker.compose.container-number"
-ONEOFF = "com.docker.compose.oneoff"
-WORKING_DIR = "com.docker.compose.project.working_dir"
-CONFIG_FILES = "com.docker.compose.project.config_files"
-CONFIG_HASH = "com.docker.compose.config-hash"
-IMAGE = "com.docker.compose.image"
-DEPENDS_ON = "com.docker.compose.depends_on"
-VERSION = "com.docker.compose.version"
-NETWORK = "com.docker.compose.network"
-VOLUME = "com.docker.compose.volume"
+# the keys themselves are engine.labels' (one home for every tool's labels)
+PROJECT = labels.COMPOSE_PROJECT
+SERVICE = labels.COMPOSE_SERVICE
+NUMBER = labels.COMPOSE_NUMBER
+ONEOFF = labels.COMPOSE_ONEOFF
+WORKING_DIR = labels.COMPOSE_WORKING_DIR
+CONFIG_FILES = labels.COMPOSE_CONFIG_FILES
+CONFIG_HASH = labels.COMPOSE_CONFIG_HASH
+IMAGE = labels.COMPOSE_IMAGE
+DEPENDS_ON = labels.COMPOSE_DEPENDS_ON
+VERSION = labels.COMPOSE_VERSION
+NETWORK = labels.COMPOSE_NETWORK
+VOLUME = labels.COMPOSE_VOLUME
+
 
 _VALID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 

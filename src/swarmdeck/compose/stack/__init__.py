@@ -2,8 +2,8 @@
 
 Modules: ``convert`` (Project -> API bodies, the CLI's exact wire format), ``plan`` (desired
 vs existing: create / update / remove, with changed fields), ``apply`` (the API calls in the
-CLI's order, ``--resolve-image``, ``--prune``, registry auth), ``query`` (``ls``,
-``services``, ``ps``, ``rm``), ``converge`` (``--detach=false``).
+CLI's order, ``--resolve-image``, ``--prune``, registry auth), ``converge``
+(``--detach=false``). Listing and removing stacks is the swarm layer's (``swarm.stacks``).
 
 Entry point for callers::
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from swarmdeck.compose.models import Project, Service, ServiceVolume
 from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.engine import labels
 from swarmdeck.engine import reference as imageref
 
-LABEL_NAMESPACE = "com.docker.stack.namespace"
-LABEL_IMAGE = "com.docker.stack.image"
+LABEL_NAMESPACE = labels.STACK_NAMESPACE
+LABEL_IMAGE = labels.STACK_IMAGE
 DEFAULT_NETWORK = "default"
 DEFAULT_NETWORK_DRIVER = "overlay"
 _NOT_USER_DEFINED = ("default", "bridge", "host", "none")

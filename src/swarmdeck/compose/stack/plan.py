@@ -28,6 +28,7 @@ from swarmdeck.compose.stack.specdiff import changes, normalise
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
+from swarmdeck.engine.swarm import swarm_state
 
 RESOLVE_MODES = ("always", "changed", "never")
 
@@ -79,8 +80,10 @@ def _label_filter(namespace: str) -> dict[str, str]:
     return {"label": f"{convert.LABEL_NAMESPACE}={namespace}"}
 
 
-def require_manager(client: docker.DockerClient) -> None:
-    if not client.api.info().get("Swarm", {}).get("ControlAvailable"):
+def _refuse_off_manager(client: docker.DockerClient) -> None:
+    """`docker stack deploy`'s own refusal off a manager, in its words (parity). The check
+    every edge makes first is the swarm layer's ``require_manager``, above this layer."""
+    if not swarm_state(client).is_manager:
         raise StackError(
             'this node is not a swarm manager. Use "docker swarm init" or '
             '"docker swarm join" to connect this node to swarm and try again'
@@ -268,7 +271,7 @@ def make_plan(
         raise StackError(f"Invalid option {resolve_image} for flag --resolve-image")
     project = loaded.project
     specs = convert.services(namespace, project)  # conversion errors first: nothing needed
-    require_manager(client)
+    _refuse_off_manager(client)
     plan = Plan(namespace)
     wanted_networks = convert.networks(namespace, project)
     if policy.restricted or policy.labels:

@@ -58,12 +58,12 @@ looked up on the engine the request goes to; for a swarm service that means the 
 own volumes, not those of other nodes.
 """
 
+from swarmdeck.engine.labels import NAMESPACE_LABELS
 from swarmdeck.engine.policy.describe import describe_container, describe_service
 from swarmdeck.engine.policy.facts import NO_FACTS, Facts
 from swarmdeck.engine.policy.paths import ENGINE_PATHS, normalise_host_path, touches_engine, within
 from swarmdeck.engine.policy.rules import (
     ALLOW_ALL,
-    NAMESPACE_LABELS,
     STACK_NAME,
     Path,
     Violation,

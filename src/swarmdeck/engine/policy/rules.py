@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmdeck.engine.errors import EngineError
+from swarmdeck.engine.labels import NAMESPACE_LABELS
 from swarmdeck.engine.policy.facts import NO_FACTS, Facts
 from swarmdeck.engine.policy.paths import normalise_host_path, touches_engine, within
 
 Path = tuple[str | int, ...]
 
-NAMESPACE_LABELS = ("com.docker.stack.namespace", "com.docker.compose.project")
 STACK_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
 _VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _NAMESPACED_SYSCTLS = frozenset(

@@ -1,29 +1,21 @@
-"""``stack ls``, ``services``, ``ps`` and ``rm``, with the docker CLI's filters and messages.
+"""The docker CLI's stack tables: ``stack ls``, ``stack services`` and ``stack ps``, with its
+filters, column widths, sort orders and messages (``swarmdeck stack``).
 
-Stacks are found by the label ``com.docker.stack.namespace`` only, so stacks deployed by
-the docker CLI and by swarmdeck are the same thing to both tools.
+Stacks are found by the label ``com.docker.stack.namespace`` only (``stacks``), so stacks
+deployed by the docker CLI and by swarmdeck are the same thing to both tools.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import docker
-import docker.errors
 
-from swarmdeck.compose.stack.convert import LABEL_NAMESPACE
-from swarmdeck.compose.stack.errors import StackError
-
-Printer = Callable[[str], None]
-
-
-def _filter(namespace: str) -> dict[str, str]:
-    return {"label": f"{LABEL_NAMESPACE}={namespace}"}
+from swarmdeck.engine.labels import STACK_NAMESPACE as LABEL_NAMESPACE
+from swarmdeck.engine.labels import stack_filter as _filter
+from swarmdeck.swarm.errors import NoSuchStack, SwarmError
 
 
 def natural_key(text: str) -> list[Any]:
@@ -82,7 +74,7 @@ def _image(image: str) -> str:
 def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     found = client.api.services(filters=_filter(namespace), status=True)
     if not found:
-        raise LookupError(f"Nothing found in stack: {namespace}")
+        raise NoSuchStack(namespace)
     rows = [["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]]
     for service in sorted(found, key=lambda s: natural_key(s["Spec"]["Name"])):
         status = service.get("ServiceStatus") or {}
@@ -115,7 +107,7 @@ def _ago(stamp: str) -> str:
 def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     tasks = client.api.tasks(filters=_filter(namespace))
     if not tasks:
-        raise StackError(f"nothing found in stack: {namespace}")
+        raise SwarmError(f"nothing found in stack: {namespace}")
     names = {s["ID"]: s["Spec"]["Name"] for s in client.api.services(filters=_filter(namespace))}
     nodes = {n["ID"]: n["Description"]["Hostname"] for n in client.api.nodes()}
     rows = [["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]]
@@ -140,75 +132,3 @@ def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
             ]
         )
     return table(rows)
-
-
-def remove(
-    client: docker.DockerClient,
-    namespace: str,
-    out: Printer,
-    err: Printer,
-    detach: bool = True,
-    timeout: float = 120.0,
-) -> None:
-    """``docker stack rm``: services (by name), secrets, configs, networks; not volumes."""
-    labels = _filter(namespace)
-    services = sorted(client.api.services(filters=labels), key=lambda s: s["Spec"]["Name"])
-    secrets = client.api.secrets(filters=labels)
-    configs = client.api.configs(filters=labels)
-    networks = client.api.networks(filters=labels)
-    if not (services or secrets or configs or networks):
-        raise LookupError(f"Nothing found in stack: {namespace}")
-    failed = False
-    for service in services:
-        out(f"Removing service {service['Spec']['Name']}")
-        try:
-            client.api.remove_service(service["ID"])
-        except docker.errors.APIError as exc:
-            err(f"Failed to remove service {service['ID']}: {exc.explanation or exc}")
-            failed = True
-    # A removed service lets go of its secrets, configs and networks only once its tasks
-    # are gone (the engine keeps it pending deletion till then): retry while "in use".
-    deadline = time.monotonic() + timeout
-    for kind, items, action in (
-        ("secret", secrets, client.api.remove_secret),
-        ("config", configs, client.api.remove_config),
-        ("network", networks, client.api.remove_network),
-    ):
-        for item in items:
-            name = item["Name"] if kind == "network" else item["Spec"]["Name"]
-            out(f"Removing {kind} {name}")
-            key = "Id" if kind == "network" else "ID"
-            error = _remove_retrying(partial(action, item[key]), deadline)
-            if error is not None:
-                err(f"Failed to remove {kind} {name}: {error}")
-                failed = True
-    if failed:
-        raise StackError(f"failed to remove some resources from stack: {namespace}")
-    if not detach:
-        _wait_tasks_gone(client, namespace, timeout, out)
-
-
-def _remove_retrying(action: Callable[[], Any], deadline: float) -> str | None:
-    """None once removed (or already gone), else the engine's last refusal."""
-    while True:
-        try:
-            action()
-            return None
-        except docker.errors.NotFound:
-            return None
-        except docker.errors.APIError as exc:
-            message = str(exc.explanation or exc)
-            if "not found" in message:  # removed meanwhile
-                return None
-            if "in use" not in message or time.monotonic() > deadline:
-                return message
-            time.sleep(0.3)
-
-
-def _wait_tasks_gone(client: docker.DockerClient, namespace: str, timeout: float, out: Printer) -> None:
-    out("Waiting for resources to be removed...")
-    deadline = time.monotonic() + timeout
-    while client.api.tasks(filters=_filter(namespace)):
-        if time.monotonic() > deadline:
-            raise StackError(f"timed out after {timeout:.0f} s waiting for the tasks of {namespace} to go")
-        time.sleep(0.5)

@@ -1,0 +1,139 @@
+"""An engine's membership in a swarm: its state, init, join, leave, the join tokens, and
+``require_manager``, the one check that an engine manages the swarm it is asked about.
+
+Every engine call goes through ``engine.errormap.doing`` (the engine's refusals keep their
+type and say what was being done); the engine's place in the swarm is refused here as a
+``SwarmRefusal`` (``NotInSwarm``, ``NotManager``, ``AlreadyInSwarm``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import docker
+
+from swarmdeck.engine.client import is_local
+from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineRefused, EngineUnavailable
+from swarmdeck.engine.swarm import SwarmState, default_route_address, swarm_state
+from swarmdeck.swarm.errors import AlreadyInSwarm, NotInSwarm, NotManager
+from swarmdeck.swarm.views import token_role
+
+SWARM_PORT = 2377
+T = TypeVar("T")
+
+
+def state(client: docker.DockerClient) -> SwarmState:
+    """What the engine says of its membership (one ``/info``)."""
+    with doing("reading the engine's swarm state"):
+        return swarm_state(client)
+
+
+def require_manager(client: docker.DockerClient) -> SwarmState:
+    """The engine's state, once it is sure to be an active manager."""
+    found = state(client)
+    if not found.active:
+        raise NotInSwarm("{engine} is not part of a swarm: initialise one (swarmdeck swarm init) or join one")
+    if not found.is_manager:
+        raise NotManager(
+            "{engine} is a swarm worker: only a manager answers this; "
+            "run the command against a manager endpoint"
+        )
+    return found
+
+
+def manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
+    """A read that only a manager answers, without asking first: the engine refuses it with
+    503 off a manager, and only then does ``require_manager`` find out why (one /info less
+    per view: it costs about as much as listing the tasks)."""
+    try:
+        with doing(action):
+            return call()
+    except EngineUnavailable:
+        require_manager(client)
+        raise
+
+
+def _refuse_member(client: docker.DockerClient) -> None:
+    local = state(client).local_state
+    if local != "inactive":
+        raise AlreadyInSwarm(f"{{engine}} is already in a swarm (state {local}): leave it first")
+
+
+def init(client: docker.DockerClient, advertise_addr: str | None = None) -> SwarmState:
+    """`docker swarm init`.
+
+    Without an address the engine picks one, and refuses when the host has several
+    ("could not choose an IP address to advertise"). For a local engine the address of the
+    default route's interface is then the one other hosts most likely reach, so it is used.
+    """
+    _refuse_member(client)
+    try:
+        with doing("swarm init"):
+            client.swarm.init(advertise_addr=advertise_addr or None)
+    except EngineRefused as exc:
+        fallback = default_route_address() if is_local(client) else None
+        if advertise_addr or not fallback or "could not choose an IP address" not in str(exc):
+            raise
+        with doing(f"swarm init --advertise-addr {fallback}"):
+            client.swarm.init(advertise_addr=fallback)
+    return state(client)
+
+
+def join(
+    client: docker.DockerClient, manager_addr: str, token: str, advertise_addr: str | None = None
+) -> SwarmState:
+    """`docker swarm join --token TOKEN MANAGER`."""
+    _refuse_member(client)
+    with doing(f"joining the swarm at {manager_addr}"):
+        client.swarm.join(
+            remote_addrs=[manager_addr], join_token=token, advertise_addr=advertise_addr or None
+        )
+    return state(client)
+
+
+def leave(client: docker.DockerClient, force: bool) -> None:
+    """`docker swarm leave`; a manager leaves only with ``force`` (the engine says so)."""
+    if state(client).local_state == "inactive":
+        raise NotInSwarm("{engine} is not part of a swarm")
+    with doing("leaving the swarm"):
+        client.swarm.leave(force=force)
+
+
+def manager_address(client: docker.DockerClient, found: SwarmState) -> str:
+    """HOST:2377 where the others join: this manager's own address in the swarm."""
+    with doing("reading this node"):
+        node = client.api.inspect_node(found.node_id)
+    addr = (node.get("ManagerStatus") or {}).get("Addr", "")
+    return str(addr) or f"{found.node_addr}:{SWARM_PORT}"
+
+
+def join_tokens(client: docker.DockerClient, manager: SwarmState | None = None) -> dict[str, Any]:
+    """Both tokens and the exact `docker swarm join` line for each, and the manager's
+    address. ``manager``: this engine's state when the caller knows it manages (its info is
+    not asked for again)."""
+    found = manager if manager is not None and manager.is_manager else require_manager(client)
+    with doing("reading the swarm"):
+        client.swarm.reload()
+    tokens = client.swarm.attrs.get("JoinTokens") or {}
+    addr = manager_address(client, found)
+    lines: dict[str, Any] = {
+        role: {
+            "token": tokens.get(role.capitalize(), ""),
+            "command": f"docker swarm join --token {tokens.get(role.capitalize(), '')} {addr}",
+        }
+        for role in ("worker", "manager")
+    }
+    return lines | {"manager_addr": addr}
+
+
+def rotate_token(client: docker.DockerClient, role: str) -> dict[str, Any]:
+    """A new ``role`` token (the old one stops working), and both tokens as ``join_tokens``."""
+    token_role(role)
+    require_manager(client)
+    with doing("reading the swarm"):
+        client.swarm.reload()
+    with doing(f"rotating the {role} token"):
+        client.swarm.update(rotate_worker_token=role == "worker", rotate_manager_token=role == "manager")
+    return join_tokens(client)
