@@ -25,7 +25,7 @@ from urllib.parse import quote
 import docker
 import pytest
 
-from swarmdeck.console.api_registries import app_registries
+from swarmdeck.console.registries import app_registries
 from swarmdeck.store import Teams
 
 from .harness import (

@@ -135,7 +135,7 @@ def test_a_database_made_before_expiry_and_scope_is_brought_up_to_date(tmp_path,
     import sqlite3
 
     from swarmdeck.console import create_app
-    from swarmdeck.console.api_registries import app_registries
+    from swarmdeck.console.registries import app_registries
     from swarmdeck.store import Role, Store, TokenScope
 
     data = tmp_path / "data"

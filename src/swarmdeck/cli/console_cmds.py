@@ -114,7 +114,7 @@ def serve(
 def _add_registries(app, addresses: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Add each registry (no credentials; its CA, like the engine, from /etc/docker/certs.d)
     unless one at that address is listed already, the managed one included."""
-    from swarmdeck.console.api_registries import app_registries
+    from swarmdeck.console.registries import app_registries
 
     registries = app_registries(app)
     for address in addresses:

@@ -16,13 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from swarmdeck.console import (
     api,
-    api_registries,
-    api_stack_deploy,
-    api_swarm,
     pages,
     pages_cluster,
     pages_settings,
-    workloads,
 )
 from swarmdeck.console.clientaddr import parse_proxies
 from swarmdeck.console.context import Console
@@ -78,13 +74,13 @@ def create_app(
     readable by others (and tightened), which is also logged.
     """
     proxies = parse_proxies(trusted_proxies)
-    data_dir = ensure_data_dir(Path(data_dir))
-    store = Store(data_dir, database_url)
+    folder = ensure_data_dir(Path(data_dir))
+    store = Store(folder, database_url)
     for loose in store.loose:
         log.warning("the data directory was readable by others: %s", loose)
     ctx = Console(
         store=store,
-        auth=Authenticator(store, load_secret(data_dir), int(session_hours * 3600)),
+        auth=Authenticator(store, load_secret(folder), int(session_hours * 3600)),
         throttle=LoginThrottle(store, delays=login_delays),
         engine_url=engine_url,
         endpoint_name=endpoint_name,
@@ -100,13 +96,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.console = ctx
-    app.state.data_dir = data_dir
+    app.state.data_dir = folder
     app.state.loose_data_dir = list(store.loose)
     app.include_router(api.router)
-    app.include_router(api_swarm.router)
-    app.include_router(api_registries.router)
-    app.include_router(api_stack_deploy.router)
-    app.include_router(workloads.router)
     app.include_router(pages.router)
     app.include_router(pages_cluster.router)
     app.include_router(pages_settings.router)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import docker
 import requests.exceptions
@@ -127,7 +127,7 @@ def identify(request: Request) -> Principal | None:
     )
 
 
-def need(role: Role):  # type: ignore[no-untyped-def]
+def need(role: Role) -> Any:
     """A dependency: the caller, who must be logged in and hold at least ``role``."""
 
     def dependency(request: Request) -> Principal:
@@ -174,7 +174,7 @@ ENDPOINT_PARAM = "endpoint"
 ENDPOINT_HELP = "the endpoint to act on (default: the local one, the console's own engine)"
 
 
-def on_endpoint(role: Role):  # type: ignore[no-untyped-def]
+def on_endpoint(role: Role) -> Any:
     """A dependency: the caller (who must hold ``role``) and the endpoint in ``?endpoint=``."""
 
     caller = need(role)

@@ -96,7 +96,8 @@ def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
             "error": f"what answers at {endpoint.url} is not a Docker engine "
             "(its /version and /info are not the engine's)",
         }
-    swarm = info.get("Swarm") if isinstance(info.get("Swarm"), dict) else {}
+    raw = info.get("Swarm")
+    swarm: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if swarm.get("LocalNodeState") != "active":
         role = "none"
     else:

@@ -15,14 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from swarmdeck.console.api_registries import describe, registries
-from swarmdeck.console.api_swarm import naming, shown_service
+from swarmdeck.console.api.swarm import naming, shown_service
 from swarmdeck.console.context import READ, Target
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import on_page, render, render_on
 from swarmdeck.console.paging import Paging, PagingQuery
 from swarmdeck.console.params import NodeRef, RegistryName, Repository, ServiceRef, StackName, TagOrDigest
-from swarmdeck.console.registries import GC_NOTE
+from swarmdeck.console.registries import GC_NOTE, describe, registries
 from swarmdeck.console.security import Principal
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.store import Role

@@ -20,6 +20,7 @@ it refuses n above 1,000).
 
 from __future__ import annotations
 
+import builtins
 import os
 import threading
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+from fastapi import FastAPI, Request
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.paging import Paging
@@ -207,13 +209,13 @@ class Registries:
         username: str | None,
         password: str | None,
         ca_pem: str | None,
-        allowed_realms: list[str] | None = None,
+        allowed_realms: builtins.list[str] | None = None,
     ) -> RegistryRecord:
         if name == MANAGED_NAME:
             raise ConsoleError(f"{MANAGED_NAME!r} names the registry swarmdeck manages: choose another", 409)
         return self.store.add(name, address, username, password, ca_pem, allowed_realms)
 
-    def set_allowed_realms(self, name: str, realms: list[str]) -> RegistryRecord:
+    def set_allowed_realms(self, name: str, realms: builtins.list[str]) -> RegistryRecord:
         if name == MANAGED_NAME:
             raise ConsoleError("the registry swarmdeck manages has no credentials: no realms to allow", 409)
         return self.store.set_allowed_realms(name, realms)
@@ -239,8 +241,8 @@ class Registries:
         return RegistryClient(record.address, username, password, ca=ca, allowed_realms=record.allowed_realms)
 
     # -- browsing ---------------------------------------------------------------------------
-    def _catalog(self, name: str) -> Callable[[], list[str]]:
-        def fetch() -> list[str]:
+    def _catalog(self, name: str) -> Callable[[], builtins.list[str]]:
+        def fetch() -> builtins.list[str]:
             with self.client(name) as registry:
                 return list(registry.iter_catalog(n=1000))
 
@@ -250,7 +252,7 @@ class Registries:
         catalog = self.cache.get((name, "catalog"), self._catalog(name), refresh)
         return _page(catalog, paging.q.strip().lower(), paging)
 
-    def prefetch_catalogs(self, records: list[RegistryRecord]) -> None:
+    def prefetch_catalogs(self, records: builtins.list[RegistryRecord]) -> None:
         """Start fetching the catalogs not in the cache yet (the registries list shows them:
         a catalog page is likely next, and 10,000 names take the registry about 2 s)."""
         for record in records:
@@ -259,7 +261,7 @@ class Registries:
     def tags(self, name: str, repository: str, paging: Paging, refresh: bool) -> Paged:
         check_name(repository)
 
-        def fetch() -> list[str]:
+        def fetch() -> builtins.list[str]:
             with self.client(name) as registry:
                 return registry.tags(repository)
 
@@ -336,7 +338,7 @@ class Registries:
         self.cache.forget((name,))
         return {"digest": digest, "deleted_tags": [tag, *others], "note": GC_NOTE}
 
-    def usage(self, name: str, repository: str, engine: docker.DockerClient) -> list[dict[str, str]]:
+    def usage(self, name: str, repository: str, engine: docker.DockerClient) -> builtins.list[dict[str, str]]:
         """Swarm services of ``engine`` (the chosen endpoint) whose image is a tag or digest of
         this repository."""
         check_name(repository)
@@ -391,3 +393,32 @@ def _digest_or_none(registry: RegistryClient, repository: str, tag: str) -> str 
         return registry.digest(repository, tag)
     except RegistryError:
         return None  # deleted meanwhile
+
+
+def app_registries(app: FastAPI) -> Registries:
+    """One per app, made on first use (the registries table and key file come with it)."""
+    state = app.state
+    if getattr(state, "registries", None) is None:
+        ctx = state.console
+        state.registries = Registries(
+            RegistryStore(ctx.store, state.data_dir), state.data_dir / "registry-ca", ctx.engine
+        )
+    found: Registries = state.registries
+    return found
+
+
+def registries(request: Request) -> Registries:
+    return app_registries(request.app)
+
+
+def describe(record: RegistryRecord) -> dict[str, Any]:
+    """A registry as the API and the pages show it: never its password, only whether it has one."""
+    return {
+        "name": record.name,
+        "address": record.address,
+        "username": record.username,
+        "has_password": record.has_password,
+        "ca": bool(record.ca_pem),
+        "managed": record.managed,
+        "allowed_realms": list(record.allowed_realms),
+    }

@@ -1,5 +1,5 @@
 """The workload policy at the console's edge: which policy a caller gets, its refusals in
-the API's words, and the settings admins choose (``/api/settings/workloads``; the page
+the API's words, and the settings admins choose (their routes are ``api.settings``; the page
 ``/settings`` is ``pages_settings``).
 
 The rules themselves are ``swarmdeck.engine.policy``'s. Here the caller's role picks the
@@ -7,24 +7,22 @@ policy: admins get the allow-all one, everyone else the restricted one with the 
 admins allowed. Both check the stack labels (every workload made through the console). The
 functions that make workloads (``resources``, the compose stack back end) take the policy as
 an argument and check it on the request body they are about to send; ``swarm.services`` takes
-it as a check function (``api_swarm.workload_check``).
+it as a check function (``api.swarm.workload_check``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import docker
-from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, Request
 
-from swarmdeck.console.context import ADMIN, Target, audit, audited
+from swarmdeck.console.context import Target, audit
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.security import Principal
 from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.policy import (
-    ENGINE_PATHS,
     NO_FACTS,
     Facts,
     Path,
@@ -35,9 +33,8 @@ from swarmdeck.engine.policy import (
 )
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import Role
-from swarmdeck.store.workloads import MAX_PATH_LENGTH, MAX_PATHS, WorkloadSettings
+from swarmdeck.store.workloads import WorkloadSettings
 
-router = APIRouter(prefix="/api")
 ADMINS = WorkloadPolicy(restricted=False, labels=True)
 T = TypeVar("T")
 
@@ -47,7 +44,8 @@ def settings_of(app: FastAPI) -> WorkloadSettings:
     state = app.state
     if getattr(state, "workload_settings", None) is None:
         state.workload_settings = WorkloadSettings(state.console.store)
-    return state.workload_settings  # type: ignore[no-any-return]
+    settings: WorkloadSettings = state.workload_settings
+    return settings
 
 
 def policy_for(request: Request, who: Principal) -> WorkloadPolicy:
@@ -95,40 +93,3 @@ def prepare(request: Request, t: Target, action: str, target: str, make: Callabl
 def audit_target(base: str, description: str) -> str:
     """``web from busybox; mounts: vol:data:/data; cap_add: NET_ADMIN``."""
     return f"{base}; {description}" if description else base
-
-
-# --- settings -------------------------------------------------------------------------
-class WorkloadSettingsIn(BaseModel):
-    allowed_host_paths: list[str] = Field(
-        max_length=MAX_PATHS,
-        description=(
-            "host directories under which non-admins may bind (absolute paths, normalised; "
-            "the engine's socket and state directories are never allowed)"
-        ),
-    )
-
-
-def _settings(paths: list[str]) -> dict[str, Any]:
-    return {
-        "allowed_host_paths": paths,
-        "never_allowed": list(ENGINE_PATHS),
-        "note": "symlinks are not resolved: allow directories non-admins cannot plant links in",
-    }
-
-
-@router.get("/settings/workloads", tags=["settings"])
-def get_workload_settings(request: Request, _: Principal = ADMIN) -> dict[str, Any]:
-    """What non-admins' workloads may reach: the host paths they may bind under."""
-    return _settings(settings_of(request.app).allowed_host_paths())
-
-
-@router.put("/settings/workloads", tags=["settings"])
-def put_workload_settings(
-    request: Request, body: WorkloadSettingsIn, who: Principal = ADMIN
-) -> dict[str, Any]:
-    """Replace the host paths non-admins may bind under (an empty list allows none)."""
-    if any(len(p) > MAX_PATH_LENGTH for p in body.allowed_host_paths):
-        raise ConsoleError(f"a host path is at most {MAX_PATH_LENGTH} characters")
-    target = "allowed host paths: " + (", ".join(body.allowed_host_paths) or "none")
-    with audited(request, who, "settings.workloads", target=target, endpoint=""):
-        return _settings(settings_of(request.app).set_allowed_host_paths(body.allowed_host_paths))

@@ -9,7 +9,7 @@ type and say what was being done); the engine's place in the swarm is refused he
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import docker
 
@@ -18,7 +18,7 @@ from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused, EngineUnavailable
 from swarmdeck.engine.swarm import SwarmState, default_route_address, swarm_state
 from swarmdeck.swarm.errors import AlreadyInSwarm, NotInSwarm, NotManager
-from swarmdeck.swarm.views import token_role
+from swarmdeck.swarm.views import JoinLine, JoinTokens, token_role
 
 SWARM_PORT = 2377
 T = TypeVar("T")
@@ -109,7 +109,7 @@ def manager_address(client: docker.DockerClient, found: SwarmState) -> str:
     return str(addr) or f"{found.node_addr}:{SWARM_PORT}"
 
 
-def join_tokens(client: docker.DockerClient, manager: SwarmState | None = None) -> dict[str, Any]:
+def join_tokens(client: docker.DockerClient, manager: SwarmState | None = None) -> JoinTokens:
     """Both tokens and the exact `docker swarm join` line for each, and the manager's
     address. ``manager``: this engine's state when the caller knows it manages (its info is
     not asked for again)."""
@@ -118,17 +118,15 @@ def join_tokens(client: docker.DockerClient, manager: SwarmState | None = None) 
         client.swarm.reload()
     tokens = client.swarm.attrs.get("JoinTokens") or {}
     addr = manager_address(client, found)
-    lines: dict[str, Any] = {
-        role: {
-            "token": tokens.get(role.capitalize(), ""),
-            "command": f"docker swarm join --token {tokens.get(role.capitalize(), '')} {addr}",
-        }
-        for role in ("worker", "manager")
-    }
-    return lines | {"manager_addr": addr}
+    worker, manager_token = str(tokens.get("Worker", "")), str(tokens.get("Manager", ""))
+    return JoinTokens(
+        worker=JoinLine(token=worker, command=f"docker swarm join --token {worker} {addr}"),
+        manager=JoinLine(token=manager_token, command=f"docker swarm join --token {manager_token} {addr}"),
+        manager_addr=addr,
+    )
 
 
-def rotate_token(client: docker.DockerClient, role: str) -> dict[str, Any]:
+def rotate_token(client: docker.DockerClient, role: str) -> JoinTokens:
     """A new ``role`` token (the old one stops working), and both tokens as ``join_tokens``."""
     token_role(role)
     require_manager(client)

@@ -6,7 +6,6 @@ tasks in numbers with what keeps it from being healthy (the console's swarm page
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import docker
 
@@ -14,18 +13,18 @@ from swarmdeck.engine.swarm import SwarmState
 from swarmdeck.swarm import views
 from swarmdeck.swarm.membership import state
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
-from swarmdeck.swarm.views import NodeView
+from swarmdeck.swarm.views import NodeView, Overview, TaskMap
 
 
-def overview(client: docker.DockerClient) -> dict[str, Any]:
+def overview(client: docker.DockerClient) -> Overview:
     return overview_and_nodes(client)[0]
 
 
-def overview_and_nodes(client: docker.DockerClient) -> tuple[dict[str, Any], list[NodeView]]:
+def overview_and_nodes(client: docker.DockerClient) -> tuple[Overview, list[NodeView]]:
     """The swarm's health in numbers, and its nodes (empty off a manager): the engine's info,
     then nodes, services and the tasks meant to run, each listed once."""
     found = state(client)
-    base = {
+    base: Overview = {
         "state": found.local_state,
         "role": ("manager" if found.is_manager else "worker") if found.active else "",
         "node_id": found.node_id,
@@ -39,7 +38,7 @@ def overview_and_nodes(client: docker.DockerClient) -> tuple[dict[str, Any], lis
     nodes = views.node_views(raw_nodes(client), running)
     services = views.service_views(raw_services(client), running)
     problems = views.problems(nodes, services)
-    view = {
+    view: Overview = {
         **base,
         "nodes": len(nodes),
         "managers": sum(n["role"] == "manager" for n in nodes),
@@ -52,7 +51,7 @@ def overview_and_nodes(client: docker.DockerClient) -> tuple[dict[str, Any], lis
     return view, nodes
 
 
-def state_of(view: dict[str, Any]) -> SwarmState:
+def state_of(view: Overview) -> SwarmState:
     """The membership an overview (``overview_and_nodes``) was made from: callers that have
     one need not ask the engine again (``membership.join_tokens``)."""
     return SwarmState(
@@ -64,7 +63,7 @@ def state_of(view: dict[str, Any]) -> SwarmState:
     )
 
 
-def task_map(client: docker.DockerClient) -> dict[str, Any]:
+def task_map(client: docker.DockerClient) -> TaskMap:
     """Nodes × tasks: the live picture (tasks meant to run, and where they are). Three engine
     calls: nodes, services (for the names) and tasks."""
     nodes = raw_nodes(client)

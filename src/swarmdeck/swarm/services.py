@@ -23,7 +23,7 @@ from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
-from swarmdeck.swarm.views import ServiceView, TaskView
+from swarmdeck.swarm.views import ServiceDetail, ServiceView, TaskView
 
 Check = Callable[[dict[str, Any]], None]
 
@@ -42,7 +42,7 @@ def list_tasks(client: docker.DockerClient, filters: dict[str, Any] | None = Non
     return views.task_views(tasks, service_names(client), views.hostnames(raw_nodes(client)))
 
 
-def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def get_service(client: docker.DockerClient, ref: str) -> ServiceDetail:
     """The service with its tasks (``tasks``) and its environment (``env``)."""
     s = manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
     tasks = views.task_views(
@@ -54,10 +54,10 @@ def get_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
     desired = Counter(t["service_id"] for t in tasks if t["desired"] == "running")
     view = views.service_view(s, running, desired)
     env = s["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env") or []
-    return {**view, "env": env, "tasks": tasks}
+    return ServiceDetail(**view, env=env, tasks=tasks)
 
 
-def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> dict[str, Any]:
+def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> ServiceDetail:
     """Create the service ``body`` (from ``views.service_request``) once ``check`` allows it."""
     require_manager(client)
     check(body)
@@ -82,7 +82,7 @@ def _service(client: docker.DockerClient, ref: str) -> Service:
         return client.services.get(ref)
 
 
-def scale(client: docker.DockerClient, ref: str, replicas: int) -> dict[str, Any]:
+def scale(client: docker.DockerClient, ref: str, replicas: int) -> ServiceDetail:
     """Only the replica count changes: the workload stays what it was (no policy check)."""
     service = _service(client, ref)
     if "Replicated" not in service.attrs["Spec"].get("Mode", {}):
@@ -105,7 +105,7 @@ def image_update(client: docker.DockerClient, ref: str, image: str) -> tuple[Ser
 
 def update_image(
     client: docker.DockerClient, service: Service, spec: dict[str, Any], check: Check
-) -> dict[str, Any]:
+) -> ServiceDetail:
     """A rolling update of ``service`` to ``spec`` (from ``image_update``) once ``check``
     allows the spec the service will have."""
     check(spec)
@@ -132,7 +132,7 @@ def rollback_target(client: docker.DockerClient, ref: str) -> tuple[Service, dic
     return service, service.attrs["PreviousSpec"]
 
 
-def rollback(client: docker.DockerClient, service: Service, check: Check) -> dict[str, Any]:
+def rollback(client: docker.DockerClient, service: Service, check: Check) -> ServiceDetail:
     """`docker service rollback`: back to the spec before the last update, once ``check``
     allows that spec."""
     check(service.attrs["PreviousSpec"])

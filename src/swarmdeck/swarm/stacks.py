@@ -23,7 +23,7 @@ from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import NoSuchStack, Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.services import list_services, list_tasks
-from swarmdeck.swarm.views import StackSummary
+from swarmdeck.swarm.views import StackDetail, StackSummary
 
 Printer = Callable[[str], None]
 RETRY_SECONDS = 0.3
@@ -43,13 +43,13 @@ def list_stacks(client: docker.DockerClient) -> list[StackSummary]:
     return views.stack_summaries(list_services(client, {"label": STACK_NAMESPACE}))
 
 
-def get_stack(client: docker.DockerClient, name: str) -> dict[str, Any]:
+def get_stack(client: docker.DockerClient, name: str) -> StackDetail:
     """The stack's services and their tasks."""
     services = list_services(client, stack_filter(name))
     if not services:
         raise NoSuchStack(name)
     tasks = list_tasks(client, {"service": [s["id"] for s in services]})
-    return {"name": name, "services": services, "tasks": tasks}
+    return StackDetail(name=name, services=services, tasks=tasks)
 
 
 @dataclass

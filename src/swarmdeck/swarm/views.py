@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, TypedDict
+from typing import (
+    Any,
+    NotRequired,  # pydantic reads these on Python 3.11
+)
 
 import docker.types
+from typing_extensions import TypedDict
 
 from swarmdeck.engine.labels import STACK_NAMESPACE
 from swarmdeck.swarm.errors import InvalidAction
@@ -81,6 +85,73 @@ class StackSummary(TypedDict):
     services: int
     replicas: int
     running: int
+
+
+class ServiceDetail(ServiceView):
+    """A service with its environment (``KEY=value`` lines) and its tasks."""
+
+    env: list[str]
+    tasks: list[TaskView]
+
+
+class StackDetail(TypedDict):
+    name: str
+    services: list[ServiceView]
+    tasks: list[TaskView]
+
+
+class Overview(TypedDict):
+    """The engine's membership; on a manager also the swarm's health in numbers."""
+
+    state: str
+    role: str
+    node_id: str
+    node_addr: str
+    is_manager: bool
+    cluster_id: str
+    nodes: NotRequired[int]
+    managers: NotRequired[int]
+    ready: NotRequired[int]
+    services: NotRequired[int]
+    tasks: NotRequired[dict[str, int]]
+    healthy: NotRequired[bool]
+    problems: NotRequired[list[str]]
+
+
+class JoinLine(TypedDict):
+    token: str
+    command: str
+
+
+class JoinTokens(TypedDict):
+    """Both tokens with their `docker swarm join` lines, and where the others join."""
+
+    worker: JoinLine
+    manager: JoinLine
+    manager_addr: str
+
+
+class MapNode(TypedDict):
+    id: str
+    hostname: str
+    role: str
+    availability: str
+    state: str
+
+
+class MapTask(TypedDict):
+    id: str
+    service: str
+    slot: int | None
+    node_id: str
+    state: str
+
+
+class TaskMap(TypedDict):
+    """Nodes × tasks, with only what the live map draws."""
+
+    nodes: list[MapNode]
+    tasks: list[MapTask]
 
 
 # --- nodes ------------------------------------------------------------------------------
@@ -285,9 +356,21 @@ def problems(nodes: list[NodeView], services: list[ServiceView]) -> list[str]:
     return found
 
 
-def task_map(nodes: list[NodeView], tasks: list[TaskView]) -> dict[str, Any]:
+def task_map(nodes: list[NodeView], tasks: list[TaskView]) -> TaskMap:
     """Nodes × tasks, with only what the live map draws."""
     return {
-        "nodes": [{k: n[k] for k in ("id", "hostname", "role", "availability", "state")} for n in nodes],
-        "tasks": [{k: t[k] for k in ("id", "service", "slot", "node_id", "state")} for t in tasks],
+        "nodes": [
+            MapNode(
+                id=n["id"],
+                hostname=n["hostname"],
+                role=n["role"],
+                availability=n["availability"],
+                state=n["state"],
+            )
+            for n in nodes
+        ],
+        "tasks": [
+            MapTask(id=t["id"], service=t["service"], slot=t["slot"], node_id=t["node_id"], state=t["state"])
+            for t in tasks
+        ],
     }

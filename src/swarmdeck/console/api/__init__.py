@@ -1,5 +1,6 @@
 """The JSON API under /api, one router per resource (auth and tokens, users, endpoints,
-teams, audit, containers, images, networks and volumes).
+teams, audit, containers, images, networks and volumes, the swarm, stacks, registries,
+settings).
 
 Every route names the least role it needs (READ, OPERATE, ADMIN) and declares its answer's
 model (``models``), so ``/api/openapi.json`` documents every answer; every change runs inside
@@ -11,8 +12,34 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from swarmdeck.console.api import audit, auth, containers, endpoints, images, networks, teams, users
+from swarmdeck.console.api import (
+    audit,
+    auth,
+    containers,
+    endpoints,
+    images,
+    networks,
+    registries,
+    settings,
+    stacks,
+    swarm,
+    teams,
+    users,
+)
 
 router = APIRouter(prefix="/api")
-for _part in (auth, users, endpoints, teams, audit, containers, images, networks):
+for _part in (
+    auth,
+    users,
+    endpoints,
+    teams,
+    audit,
+    containers,
+    images,
+    networks,
+    swarm,
+    stacks,
+    registries,
+    settings,
+):
     router.include_router(_part.router)

@@ -7,6 +7,7 @@ Non-admins' containers follow the workload policy (``engine.policy``); every cha
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import docker.utils
@@ -86,7 +87,7 @@ def list_containers(
 
 def _spec(body: ContainerIn) -> res.ContainerSpec:
     with doing(f"memory {body.memory!r}"):  # the SDK's own check of the value: a 400
-        memory = docker.utils.parse_bytes(body.memory) if body.memory else None
+        memory = int(docker.utils.parse_bytes(body.memory)) if body.memory else None
     command = body.command.split() if isinstance(body.command, str) else body.command
     return res.ContainerSpec(
         image=body.image,
@@ -192,7 +193,7 @@ async def follow_logs(
     """Follow the log as server-sent events (``data`` is the line as a JSON string)."""
     lines = await run_in_threadpool(res.LineStream, t.client, ref, tail, since)
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[str]:
         async for line in sse.pump(iter(lines.next, None), lines.close):
             yield sse.KEEPALIVE if line is None else sse.event(line)
         yield sse.event("the container stopped", "end")
@@ -208,7 +209,7 @@ async def container_events(request: Request, t: Target = READ_ON) -> StreamingRe
         events = await run_in_threadpool(client.events, decode=True, filters={"type": "container"})
     changes = (c for c in (res.container_event(client, e) for e in events) if c is not None)
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[str]:
         yield ": connected\n\n"
         async for change in sse.pump(changes, events.close):
             yield sse.KEEPALIVE if change is None else sse.event(change, "container")

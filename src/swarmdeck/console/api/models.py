@@ -196,3 +196,121 @@ class Volume(BaseModel):
     mountpoint: str
     labels: dict[str, str]
     containers: list[str]
+
+
+# --- registries -----------------------------------------------------------------------
+class Registry(BaseModel):
+    """A registry the console knows; its password is never shown, only whether it has one."""
+
+    name: str
+    address: str
+    username: str | None
+    has_password: bool
+    ca: bool = Field(description="whether a CA certificate was given for it")
+    managed: bool = Field(description="the registry `swarmdeck up` runs")
+    allowed_realms: list[str]
+
+
+class RegistryTest(Registry):
+    status: str
+    scheme: str = Field(description="https or http: what answered")
+
+
+class NamePage(BaseModel):
+    items: list[str]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class TagPage(NamePage):
+    repository: str
+
+
+class ManifestPlatform(BaseModel):
+    platform: str
+    digest: str
+    size: int
+
+
+class ManifestLayer(BaseModel):
+    digest: str
+    size: int
+    media_type: str
+
+
+class ImageConfig(BaseModel):
+    created: str
+    os: str
+    architecture: str
+    variant: str
+    author: str
+    entrypoint: list[str] | None
+    cmd: list[str] | None
+    env: list[str]
+    working_dir: str
+    user: str
+    exposed_ports: list[str]
+    labels: dict[str, str]
+
+
+class HistoryEntry(BaseModel):
+    created: str
+    created_by: str
+    comment: str
+    empty_layer: bool
+
+
+class ManifestView(BaseModel):
+    """A tag or digest: an index's platforms, or an image's layers, config and history."""
+
+    repository: str
+    reference: str
+    digest: str
+    media_type: str
+    is_index: bool
+    platforms: list[ManifestPlatform]
+    layers: list[ManifestLayer]
+    size: int
+    config_digest: str | None
+    config: ImageConfig | None
+    history: list[HistoryEntry]
+
+
+class TagDeletion(BaseModel):
+    digest: str
+    deleted_tags: list[str]
+    note: str
+
+
+class ImageUser(BaseModel):
+    """A service whose image is a tag or digest of the repository."""
+
+    service: str
+    id: str
+    image: str
+    tag: str
+    digest: str
+
+
+class RepositoryUsage(BaseModel):
+    repository: str
+    endpoint: str
+    services: list[ImageUser]
+
+
+class Collection(BaseModel):
+    """What the registry's garbage collection freed."""
+
+    blobs_deleted: int
+    bytes_before: int
+    bytes_after: int
+    freed: int
+    note: str
+
+
+class WorkloadSettings(BaseModel):
+    allowed_host_paths: list[str] = Field(description="host directories under which non-admins may bind")
+    never_allowed: list[str] = Field(description="the engine's own paths: never allowed")
+    note: str

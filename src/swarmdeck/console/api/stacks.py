@@ -1,4 +1,6 @@
-"""Deploying a stack from compose text (the console's editor), with swarmdeck's own engine.
+"""Stacks on the chosen endpoint's swarm: listed and shown (every stack, whoever deployed
+it), removed like `docker stack rm`, and deployed from compose text (the console's editor)
+with swarmdeck's own stack engine.
 
 The text is interpolated only with the variables sent along, never with the console's own
 environment (which would leak its secrets into services). It is loaded as a document
@@ -22,29 +24,35 @@ other swarm routes do: a swarm manager endpoint; a worker is refused naming the 
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
 
 from swarmdeck.compose import ComposeError, Problem, load
 from swarmdeck.compose.stack import DeployOptions, convert, deploy
 from swarmdeck.console import sse
-from swarmdeck.console.api_swarm import naming
+from swarmdeck.console.api.streams import event_stream
+from swarmdeck.console.api.swarm import changing, naming
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited
+from swarmdeck.console.params import StackName
 from swarmdeck.console.workloads import policy_for, prepare
 from swarmdeck.engine.policy import describe_service
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import converge
+from swarmdeck.swarm import stacks
 from swarmdeck.swarm.errors import NoSuchStack
 from swarmdeck.swarm.membership import require_manager
 from swarmdeck.swarm.stacks import stack_services
+from swarmdeck.swarm.views import StackDetail, StackSummary
 
-router = APIRouter(prefix="/api")
+router = APIRouter(tags=["stacks"])
 EDITOR_FILE = "docker-compose.yml"
-StackName = Annotated[str, Path(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")]
+STACK_RM_SECONDS = 30.0  # how long a stack's networks may stay in use by its going tasks
 WATCH_POLL = 1.0  # seconds between looks at the stack while a page follows it
 FAIL_AFTER = 3  # failed tasks since a service last changed before the watch calls it failed
 
@@ -54,6 +62,34 @@ class StackDeployIn(BaseModel):
     env: dict[str, str] = Field(default={}, description="Variables for interpolation.")
     prune: bool = False
     plan: bool = Field(default=False, description="Only say what would change.")
+
+
+class StackRemoval(BaseModel):
+    removed: dict[str, list[str]] = Field(
+        description="names removed, by kind: services, configs, secrets, networks"
+    )
+
+
+class ProblemOut(BaseModel):
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+
+class ComposeProblems(BaseModel):
+    detail: str
+    problems: list[ProblemOut]
+
+
+class DeployResult(BaseModel):
+    stack: str
+    plan: list[str] = Field(description="what is (or, with plan, would be) created, updated and removed")
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    warnings: list[str]
+    output: list[str]
 
 
 def _problem(p: Problem) -> dict[str, Any]:
@@ -68,8 +104,34 @@ def _audit_target(name: str, loaded: Any) -> str:
     return "; ".join([name, *(f"{key} ({text})" for key, text in described if text)])
 
 
-@router.post("/stacks/{name}/deploy", tags=["stacks"])
-def deploy_stack(request: Request, name: StackName, body: StackDeployIn, t: Target = OPERATE_ON) -> Any:
+@router.get("/stacks")
+def list_stacks(request: Request, t: Target = READ_ON) -> list[StackSummary]:
+    """Every stack on the swarm, whoever deployed it (label com.docker.stack.namespace)."""
+    with naming(t.endpoint):
+        return stacks.list_stacks(t.client)
+
+
+@router.get("/stacks/{name}")
+def get_stack(request: Request, name: StackName, t: Target = READ_ON) -> StackDetail:
+    with naming(t.endpoint):
+        return stacks.get_stack(t.client, name)
+
+
+@router.delete("/stacks/{name}")
+def remove_stack(request: Request, name: StackName, t: Target = OPERATE_ON) -> StackRemoval:
+    """Like `docker stack rm`: services, configs, secrets, then networks; volumes stay."""
+    with changing(request, t, "stack.remove", target=name) as client:
+        return StackRemoval(removed=stacks.remove(client, name, timeout=STACK_RM_SECONDS).by_kind())
+
+
+@router.post(
+    "/stacks/{name}/deploy",
+    response_model=DeployResult,
+    responses={422: {"model": ComposeProblems, "description": "the compose file's problems, at their lines"}},
+)
+def deploy_stack(
+    request: Request, name: StackName, body: StackDeployIn, t: Target = OPERATE_ON
+) -> DeployResult | JSONResponse:
     """Deploy or update stack NAME from compose text, like `docker stack deploy`; or, with
     ``plan``, only say what would be created, updated and removed."""
     action = "stack.plan" if body.plan else "stack.deploy"
@@ -94,15 +156,15 @@ def deploy_stack(request: Request, name: StackName, body: StackDeployIn, t: Targ
         return JSONResponse(
             {"detail": str(exc), "problems": [_problem(p) for p in exc.problems]}, status_code=422
         )
-    return {
-        "stack": name,
-        "plan": report.plan.lines(),
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "warnings": loaded.warnings,
-        "output": output,
-    }
+    return DeployResult(
+        stack=name,
+        plan=report.plan.lines(),
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        warnings=loaded.warnings,
+        output=output,
+    )
 
 
 def _snapshot(snapshot: converge.Snapshot) -> dict[str, Any]:
@@ -124,17 +186,17 @@ def _snapshot(snapshot: converge.Snapshot) -> dict[str, Any]:
 
 @router.get(
     "/stacks/{name}/converge",
-    tags=["stacks"],
-    response_description="text/event-stream: `progress` {state, reason, services: [{name, running, "
-    "desired, converged, problems}]} at each change, then `end` with state "
-    "converged or failed and the reason",
+    **event_stream(
+        "`progress` {state, reason, services: [{name, running, desired, converged, problems}]} at "
+        "each change, then `end` with state converged or failed and the reason"
+    ),
 )
 async def converge_stream(
     request: Request,
     name: StackName,
     t: Target = READ_ON,
     timeout: Annotated[int, Query(ge=1, le=3600)] = 300,
-) -> Any:
+) -> StreamingResponse:
     """Follow stack NAME until every service runs all its tasks (and still does a second
     later), a service fails (3 failed or rejected tasks since it last changed, or its update
     paused or rolled back; the swarm keeps retrying), or ``timeout`` seconds pass."""
@@ -146,7 +208,7 @@ async def converge_stream(
     stop = threading.Event()
     snapshots = converge.watch(client, name, timeout, poll=WATCH_POLL, fail_after=FAIL_AFTER, stop=stop)
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[str]:
         yield ": connected\n\n"
         last = None
         try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -32,11 +32,14 @@ import docker
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
 
 from swarmdeck.console import envmask, sse
+from swarmdeck.console.api import models
+from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.console.params import Filter, NetworkName, NodeRef, ServiceRef, StackName
+from swarmdeck.console.params import Filter, NetworkName, NodeRef, ServiceRef
 from swarmdeck.console.security import Principal
 from swarmdeck.console.workloads import audit_target, facts_for, policy_for, prepare, refuse
 from swarmdeck.engine.errormap import doing, iterating
@@ -44,13 +47,22 @@ from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.policy import Path, describe_service, format_path
 from swarmdeck.store import Role
 from swarmdeck.swarm import errors as swarm_errors
-from swarmdeck.swarm import membership, nodes, overview, services, stacks
-from swarmdeck.swarm.views import ServiceSpec, service_request
+from swarmdeck.swarm import membership, nodes, overview, services
+from swarmdeck.swarm.views import (
+    JoinTokens,
+    NodeView,
+    Overview,
+    ServiceDetail,
+    ServiceSpec,
+    ServiceView,
+    TaskMap,
+    TaskView,
+    service_request,
+)
 
-router = APIRouter(prefix="/api")
+router = APIRouter(tags=["swarm"])
 MAP_EVENT_TYPES = ["service", "node", "container"]
 MAP_POLL_SECONDS = 2.0  # tasks on other nodes raise no event here: look again at least this often
-STACK_RM_SECONDS = 30.0  # how long a stack's networks may stay in use by its going tasks
 T = TypeVar("T")
 
 
@@ -96,6 +108,12 @@ class ImageIn(BaseModel):
     image: str = Field(min_length=1, max_length=512)
 
 
+class EndpointOverview(Overview):
+    """The swarm as the chosen endpoint sees it, and which endpoint that is."""
+
+    endpoint: str
+
+
 def naming(endpoint: str) -> contextlib.AbstractContextManager[None]:
     """The swarm refusals raised inside name ``endpoint``: the caller chose it, and may
     choose another (a manager)."""
@@ -116,14 +134,9 @@ def named(t: Target, call: Callable[..., T], *args: Any) -> T:
         return call(t.client, *args)
 
 
-def plain(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The swarm layer's views as the JSON answer's rows."""
-    return [dict(row) for row in rows]
-
-
-def shown_service(service: dict[str, Any], who: Principal) -> dict[str, Any]:
+def shown_service(service: ServiceDetail, who: Principal) -> ServiceDetail:
     """The service as ``who`` sees it: environment values masked unless they may see them."""
-    return service if envmask.reveals(who) else {**service, "env": envmask.masked(service["env"])}
+    return service if envmask.reveals(who) else {**service, "env": envmask.masked(service["env"]) or []}
 
 
 def workload_check(
@@ -147,111 +160,109 @@ def _service_field(path: tuple[str | int, ...]) -> str:
     return format_path(path)
 
 
-def _overview(t: Target) -> dict[str, Any]:
-    return {"endpoint": t.endpoint, **overview.overview(t.client)}
+def _overview(t: Target) -> EndpointOverview:
+    return EndpointOverview(endpoint=t.endpoint, **overview.overview(t.client))
 
 
 # --- the swarm ------------------------------------------------------------------------
-@router.get("/swarm", tags=["swarm"])
-def swarm_overview(request: Request, t: Target = READ_ON) -> dict[str, Any]:
+@router.get("/swarm")
+def swarm_overview(request: Request, t: Target = READ_ON) -> EndpointOverview:
     """The endpoint's membership (state, role) and, on a manager: nodes, managers, services,
     tasks, health."""
     return _overview(t)
 
 
-@router.post("/swarm/init", tags=["swarm"])
-def swarm_init(request: Request, body: InitIn, t: Target = ADMIN_ON) -> dict[str, Any]:
+@router.post("/swarm/init")
+def swarm_init(request: Request, body: InitIn, t: Target = ADMIN_ON) -> EndpointOverview:
     with changing(request, t, "swarm.init", target=body.advertise_addr or "") as client:
         membership.init(client, body.advertise_addr)
     return _overview(t)
 
 
-@router.post("/swarm/join", tags=["swarm"])
-def swarm_join(request: Request, body: JoinIn, t: Target = ADMIN_ON) -> dict[str, Any]:
+@router.post("/swarm/join")
+def swarm_join(request: Request, body: JoinIn, t: Target = ADMIN_ON) -> EndpointOverview:
     with changing(request, t, "swarm.join", target=body.manager_addr) as client:  # never the token
         membership.join(client, body.manager_addr, body.token, body.advertise_addr)
     return _overview(t)
 
 
-@router.post("/swarm/leave", tags=["swarm"])
-def swarm_leave(request: Request, t: Target = ADMIN_ON, force: bool = False) -> dict[str, Any]:
+@router.post("/swarm/leave")
+def swarm_leave(request: Request, t: Target = ADMIN_ON, force: bool = False) -> EndpointOverview:
     """`docker swarm leave`; a manager leaves only with ``force`` (it may break the quorum)."""
     with changing(request, t, "swarm.leave", target="force" if force else "") as client:
         membership.leave(client, force)
     return _overview(t)
 
 
-@router.get("/swarm/join-tokens", tags=["swarm"])
-def join_tokens(request: Request, t: Target = ADMIN_ON) -> dict[str, Any]:
+@router.get("/swarm/join-tokens")
+def join_tokens(request: Request, t: Target = ADMIN_ON) -> JoinTokens:
     """The worker and manager tokens with their `docker swarm join` lines (admins only: a
     manager token lets a machine take part in running the cluster)."""
     with naming(t.endpoint):
         return membership.join_tokens(t.client)
 
 
-@router.post("/swarm/join-tokens/{role}/rotate", tags=["swarm"])
+@router.post("/swarm/join-tokens/{role}/rotate")
 def rotate_join_token(
     request: Request, role: Literal["worker", "manager"], t: Target = ADMIN_ON
-) -> dict[str, Any]:
+) -> JoinTokens:
     with changing(request, t, "swarm.rotate-token", target=role) as client:
         return membership.rotate_token(client, role)
 
 
 # --- nodes ----------------------------------------------------------------------------
-@router.get("/nodes", tags=["swarm"])
-def list_nodes(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
+@router.get("/nodes")
+def list_nodes(request: Request, t: Target = READ_ON) -> list[NodeView]:
     with naming(t.endpoint):
-        return plain(nodes.list_nodes(t.client))
+        return nodes.list_nodes(t.client)
 
 
-@router.get("/nodes/{node_id}", tags=["swarm"])
-def get_node(request: Request, node_id: NodeRef, t: Target = READ_ON) -> dict[str, Any]:
+@router.get("/nodes/{node_id}")
+def get_node(request: Request, node_id: NodeRef, t: Target = READ_ON) -> NodeView:
     with naming(t.endpoint):
-        return dict(nodes.get_node(t.client, node_id))
+        return nodes.get_node(t.client, node_id)
 
 
-@router.post("/nodes/{node_id}/{action}", tags=["swarm"])
+@router.post("/nodes/{node_id}/{action}")
 def node_action(
     request: Request,
     node_id: NodeRef,
     action: Literal["drain", "pause", "activate", "promote", "demote"],
     t: Target = OPERATE_ON,
-) -> dict[str, Any]:
+) -> NodeView:
     """drain / pause / activate (operators); promote / demote change the managers (admins)."""
     if action in ("promote", "demote") and not t.who.role.allows(Role.ADMIN):
         audit(request, t.who, f"node.{action}", "denied", target=node_id, endpoint=t.endpoint)
         raise ConsoleError(f"{t.who.role.value} users may not {action} nodes (needs admin)", 403)
     with changing(request, t, f"node.{action}", target=node_id) as client:
-        return dict(nodes.node_action(client, node_id, action))
+        return nodes.node_action(client, node_id, action)
 
 
-@router.put("/nodes/{node_id}/labels", tags=["swarm"])
-def set_node_labels(
-    request: Request, node_id: NodeRef, body: LabelsIn, t: Target = OPERATE_ON
-) -> dict[str, Any]:
+@router.put("/nodes/{node_id}/labels")
+def set_node_labels(request: Request, node_id: NodeRef, body: LabelsIn, t: Target = OPERATE_ON) -> NodeView:
     """Replace the node's labels (placement constraints read them)."""
     with changing(request, t, "node.labels", target=f"{node_id}: {', '.join(sorted(body.labels))}") as client:
-        return dict(nodes.set_labels(client, node_id, body.labels))
+        return nodes.set_labels(client, node_id, body.labels)
 
 
-@router.delete("/nodes/{node_id}", tags=["swarm"])
+@router.delete("/nodes/{node_id}")
 def remove_node(
     request: Request, node_id: NodeRef, t: Target = ADMIN_ON, force: bool = False
-) -> dict[str, str]:
+) -> models.Status:
     with changing(request, t, "node.remove", target=node_id) as client:
         nodes.remove(client, node_id, force)
-    return {"status": "removed"}
+    return models.Status(status="removed")
 
 
 # --- services and tasks ---------------------------------------------------------------
-@router.get("/services", tags=["swarm"])
-def list_services(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
+@router.get("/services")
+def list_services(request: Request, t: Target = READ_ON) -> list[ServiceView]:
     with naming(t.endpoint):
-        return plain(services.list_services(t.client))
+        return services.list_services(t.client)
 
 
-@router.post("/services", status_code=201, tags=["swarm"])
-def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+@router.post("/services", status_code=201)
+def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) -> ServiceDetail:
     for port in body.ports:
         if port.mode == "ingress" and body.endpoint_mode == "dnsrr":
             raise ConsoleError(
@@ -275,24 +286,24 @@ def create_service(request: Request, body: ServiceIn, t: Target = OPERATE_ON) ->
         return services.create(client, request_body, workload_check(request, t, _service_field))
 
 
-@router.get("/services/{ref}", tags=["swarm"])
-def get_service(request: Request, ref: ServiceRef, t: Target = READ_ON) -> dict[str, Any]:
+@router.get("/services/{ref}")
+def get_service(request: Request, ref: ServiceRef, t: Target = READ_ON) -> ServiceDetail:
     """The service with its tasks (each with its node); environment values are masked for
     read-only users."""
     with naming(t.endpoint):
         return shown_service(services.get_service(t.client, ref), t.who)
 
 
-@router.post("/services/{ref}/scale", tags=["swarm"])
-def scale_service(request: Request, ref: ServiceRef, body: ScaleIn, t: Target = OPERATE_ON) -> dict[str, Any]:
+@router.post("/services/{ref}/scale")
+def scale_service(request: Request, ref: ServiceRef, body: ScaleIn, t: Target = OPERATE_ON) -> ServiceDetail:
     with changing(request, t, "service.scale", target=f"{ref} to {body.replicas}") as client:
         return services.scale(client, ref, body.replicas)
 
 
-@router.post("/services/{ref}/image", tags=["swarm"])
+@router.post("/services/{ref}/image")
 def update_service_image(
     request: Request, ref: ServiceRef, body: ImageIn, t: Target = OPERATE_ON
-) -> dict[str, Any]:
+) -> ServiceDetail:
     """A rolling update to another image. The spec the service will have must pass the
     caller's workload policy: an operator cannot update an admin's service that mounts the
     engine's socket, even if only the image changes."""
@@ -307,8 +318,8 @@ def update_service_image(
         return services.update_image(client, service, spec, workload_check(request, t, what=what))
 
 
-@router.post("/services/{ref}/rollback", tags=["swarm"])
-def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, Any]:
+@router.post("/services/{ref}/rollback")
+def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> ServiceDetail:
     """Back to the previous spec, which must pass the caller's workload policy."""
     service, spec = prepare(
         request, t, "service.rollback", ref, lambda: named(t, services.rollback_target, ref)
@@ -318,32 +329,32 @@ def rollback_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) 
         return services.rollback(client, service, workload_check(request, t, what=what))
 
 
-@router.delete("/services/{ref}", tags=["swarm"])
-def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> dict[str, str]:
+@router.delete("/services/{ref}")
+def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) -> models.Status:
     with changing(request, t, "service.remove", target=ref) as client:
         services.remove(client, ref)
-    return {"status": "removed"}
+    return models.Status(status="removed")
 
 
-@router.get("/services/{ref}/logs", tags=["swarm"])
+@router.get("/services/{ref}/logs")
 def service_logs(
     request: Request, ref: ServiceRef, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
-) -> dict[str, Any]:
+) -> models.ContainerLogs:
     with naming(t.endpoint):
-        return {"lines": services.logs(t.client, ref, tail)}
+        return models.ContainerLogs(lines=services.logs(t.client, ref, tail))
 
 
-@router.get("/tasks", tags=["swarm"])
+@router.get("/tasks")
 def list_tasks(
     request: Request, t: Target = READ_ON, service: Filter = "", node: Filter = ""
-) -> list[dict[str, Any]]:
+) -> list[TaskView]:
     filters = {k: v for k, v in (("service", service), ("node", node)) if v}
     with naming(t.endpoint):
-        return plain(services.list_tasks(t.client, filters))
+        return services.list_tasks(t.client, filters)
 
 
-@router.get("/swarm/map", tags=["swarm"])
-def task_map(request: Request, t: Target = READ_ON) -> dict[str, Any]:
+@router.get("/swarm/map")
+def task_map(request: Request, t: Target = READ_ON) -> TaskMap:
     """Nodes × tasks meant to run, once (the stream below keeps it current)."""
     with naming(t.endpoint):
         return overview.task_map(t.client)
@@ -351,10 +362,9 @@ def task_map(request: Request, t: Target = READ_ON) -> dict[str, Any]:
 
 @router.get(
     "/swarm/map/stream",
-    tags=["swarm"],
-    response_description="text/event-stream: `map` with the nodes × tasks map at each change",
+    **event_stream("`map` with the nodes × tasks map (as GET /api/swarm/map) at each change"),
 )
-async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
+async def task_map_stream(request: Request, t: Target = READ_ON) -> StreamingResponse:
     """The map now, then again whenever it changes: woken by the engine's service, node and
     container events, and looked at every few seconds for task moves on other nodes."""
     client = t.client
@@ -378,7 +388,7 @@ async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
         finally:
             wake.set()
 
-    def maps() -> Iterator[dict[str, Any]]:
+    def maps() -> Iterator[TaskMap]:
         last = ""
         while not stop.is_set():
             current = overview.task_map(client)
@@ -395,30 +405,9 @@ async def task_map_stream(request: Request, t: Target = READ_ON) -> Any:
 
     threading.Thread(target=watch, daemon=True, name="swarm-map-events").start()
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[str]:
         yield ": connected\n\n"
         async for item in sse.pump(maps(), close):
             yield sse.KEEPALIVE if item is None else sse.event(item, "map")
 
     return sse.stream(body())
-
-
-# --- stacks ---------------------------------------------------------------------------
-@router.get("/stacks", tags=["stacks"])
-def list_stacks(request: Request, t: Target = READ_ON) -> list[dict[str, Any]]:
-    """Every stack on the swarm, whoever deployed it (label com.docker.stack.namespace)."""
-    with naming(t.endpoint):
-        return plain(stacks.list_stacks(t.client))
-
-
-@router.get("/stacks/{name}", tags=["stacks"])
-def get_stack(request: Request, name: StackName, t: Target = READ_ON) -> dict[str, Any]:
-    with naming(t.endpoint):
-        return stacks.get_stack(t.client, name)
-
-
-@router.delete("/stacks/{name}", tags=["stacks"])
-def remove_stack(request: Request, name: StackName, t: Target = OPERATE_ON) -> dict[str, Any]:
-    """Like `docker stack rm`: services, configs, secrets, then networks; volumes stay."""
-    with changing(request, t, "stack.remove", target=name) as client:
-        return {"removed": stacks.remove(client, name, timeout=STACK_RM_SECONDS).by_kind()}
