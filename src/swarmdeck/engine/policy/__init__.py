@@ -62,17 +62,8 @@ from swarmdeck.engine.labels import NAMESPACE_LABELS
 from swarmdeck.engine.policy.describe import describe_container, describe_service
 from swarmdeck.engine.policy.facts import NO_FACTS, Facts
 from swarmdeck.engine.policy.paths import ENGINE_PATHS, normalise_host_path, touches_engine, within
-from swarmdeck.engine.policy.rules import (
-    ALLOW_ALL,
-    STACK_NAME,
-    Path,
-    Violation,
-    WorkloadPolicy,
-    WorkloadRefused,
-    format_path,
-    require,
-    restricted,
-)
+from swarmdeck.engine.policy.rules import ALLOW_ALL, STACK_NAME, WorkloadPolicy, restricted
+from swarmdeck.engine.policy.violations import Path, Violation, WorkloadRefused, format_path, require
 
 __all__ = [
     "ALLOW_ALL",

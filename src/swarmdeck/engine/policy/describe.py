@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from swarmdeck.engine.policy.rules import NAMESPACE_KEYS
+from swarmdeck.engine.policy.namespaces import NAMESPACE_KEYS
 
 
 def _mount_text(kind: str, source: str, target: str, read_only: bool) -> str:
