@@ -34,8 +34,9 @@ from fastapi import FastAPI, Request
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.paging import Paging
+from swarmdeck.engine import reference as imageref
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineNotFound, EngineRefused
+from swarmdeck.engine.errors import EngineNotFound, EngineRefused, InvalidReference
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import private_registry
 from swarmdeck.registry.client import RegistryClient
@@ -353,10 +354,13 @@ class Registries:
         found = []
         for s in services:
             image = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-            ref, _, digest = image.partition("@")
-            last = ref.rsplit("/", 1)[-1]
-            repo, tag = ref.rsplit(":", 1) if ":" in last else (ref, "latest" if not digest else "")
-            if any(repo == f"{h}/{repository}" for h in hosts):
+            try:
+                ref = imageref.parse(image)
+            except InvalidReference:
+                continue  # not a reference this registry could serve
+            digest = ref.digest or ""
+            tag = ref.tag or ("" if digest else "latest")
+            if any(ref.name == f"{h}/{repository}" for h in hosts):
                 found.append(
                     {
                         "service": s["Spec"]["Name"],
