@@ -19,6 +19,7 @@ import docker
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.compose.stack.rawapi import raw_api
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.names import path as engine_path
@@ -58,7 +59,7 @@ def _post(
     auth: str | None = None,
 ) -> Any:
     """POST ``path`` (made with ``engine_path``: its parts are encoded) with a JSON body."""
-    api = client.api
+    api = raw_api(client)
     headers = {"X-Registry-Auth": auth} if auth else {}
     response = api._post_json(api._url(path), data=body, params=params, headers=headers)
     return api._result(response, json=True) if response.content else None
@@ -122,12 +123,13 @@ def deploy(
         if "Data" in spec:
             spec["Data"] = base64.b64encode(spec["Data"]).decode()
         with doing(f"failed to {action} {obj.kind} {obj.name}"):
-            if action == "create":
+            if object_id is None:  # to create
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
             else:
-                version = client.api._result(
-                    client.api._get(client.api._url(engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True
+                api = raw_api(client)
+                version = api._result(
+                    api._get(api._url(engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True
                 )["Version"]
                 _post(
                     client,

@@ -415,7 +415,7 @@ def _hosts(extra_hosts: list[str] | None) -> list[str]:
 def _file_references(namespace: str, service: Service, project: Project, kind: str) -> list[dict[str, Any]]:
     """Secret or config references (``SecretName``/``ConfigName``; IDs come later)."""
     declared = project.secrets if kind == "Secret" else project.configs
-    result = []
+    result: list[dict[str, Any]] = []
     targets: set[str] = set()
     for reference in (service.secrets if kind == "Secret" else service.configs) or []:
         source = reference.source or ""
@@ -439,8 +439,8 @@ def _file_references(namespace: str, service: Service, project: Project, kind: s
         )
     if kind == "Config" and service.credential_spec and service.credential_spec.config:
         source = service.credential_spec.config
-        obj = declared.get(source)
-        name = (obj.name if obj else None) or scope(namespace, source)
+        credential = declared.get(source)
+        name = (credential.name if credential else None) or scope(namespace, source)
         result.append({"Runtime": {}, "ConfigID": "", "ConfigName": name})
     result.sort(key=lambda r: r[f"{kind}Name"])
     return result
@@ -466,7 +466,7 @@ def service_spec(namespace: str, key: str, service: Service, project: Project) -
         dns = _compact({"Nameservers": _or_none(service.dns), "Search": _or_none(service.dns_search)})
     ulimits = sorted(
         ({"Name": name, "Hard": u.hard, "Soft": u.soft} for name, u in (service.ulimits or {}).items()),
-        key=lambda u: u["Name"],
+        key=lambda u: str(u["Name"]),
     )
     container = {
         "Image": service.image or "",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.compose.stack.rawapi import raw_api
 from swarmdeck.compose.stack.specdiff import changes, normalise
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
@@ -103,7 +105,7 @@ class _Resolver:
         if not self.with_auth:
             return None
         registry, _ = auth.resolve_repository_name(convert.tagged(image))
-        config = auth.resolve_authconfig(self.client.api._auth_configs, registry) or {}
+        config = auth.resolve_authconfig(raw_api(self.client)._auth_configs, registry) or {}
         return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
 
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
@@ -149,7 +151,7 @@ def _pin(spec: dict[str, Any], resolver: _Resolver) -> str | None:
     return None
 
 
-def _by_name(items: list[dict[str, Any]], spec_key: str = "Spec") -> dict[str, dict[str, Any]]:
+def _by_name(items: Iterable[dict[str, Any]], spec_key: str = "Spec") -> dict[str, dict[str, Any]]:
     return {item[spec_key]["Name"]: item for item in items}
 
 
@@ -192,7 +194,7 @@ def _objects(
     client: docker.DockerClient, namespace: str, project_objects: list[convert.FileObject]
 ) -> list[tuple[str, convert.FileObject, str | None]]:
     """(action, object, id of the existing one): create, or update when labels differ."""
-    result = []
+    result: list[tuple[str, convert.FileObject, str | None]] = []
     existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(client.api.configs())}
     for obj in project_objects:
         found = existing[obj.kind].get(obj.name)
