@@ -113,7 +113,8 @@ class _Resolver(BaseResolver):
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and implicit[0]:
             return _PLAIN
-        return str(super().resolve(kind, value, implicit))
+        # types-PyYAML leaves BaseResolver.resolve unannotated (it returns the tag, a str)
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
 class _Loader(Reader, Scanner, Parser, Composer, _Resolver):

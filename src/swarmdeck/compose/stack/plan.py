@@ -25,7 +25,7 @@ from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
-from swarmdeck.compose.stack.rawapi import raw_api
+from swarmdeck.compose.stack.sdkapi import stack_api
 from swarmdeck.compose.stack.specdiff import changes, normalise
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
@@ -105,7 +105,7 @@ class _Resolver:
         if not self.with_auth:
             return None
         registry, _ = auth.resolve_repository_name(convert.tagged(image))
-        config = auth.resolve_authconfig(raw_api(self.client)._auth_configs, registry) or {}
+        config = auth.resolve_authconfig(stack_api(self.client)._auth_configs, registry) or {}
         return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
 
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
@@ -114,7 +114,7 @@ class _Resolver:
         if image not in self.cache:
             try:
                 with doing(f"asking the registry about {image}"):
-                    found = self.client.api.inspect_distribution(image)
+                    found = stack_api(self.client).inspect_distribution(image)
             except EngineRefused:
                 self.cache[image] = None
             else:
@@ -195,7 +195,7 @@ def _objects(
 ) -> list[tuple[str, convert.FileObject, str | None]]:
     """(action, object, id of the existing one): create, or update when labels differ."""
     result: list[tuple[str, convert.FileObject, str | None]] = []
-    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(client.api.configs())}
+    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(stack_api(client).configs())}
     for obj in project_objects:
         found = existing[obj.kind].get(obj.name)
         if found is None:
@@ -235,7 +235,7 @@ def object_ids(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     """Secret and config IDs by name ({"Secret": {...}, "Config": {...}})."""
     return {
         "Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
-        "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()},
+        "Config": {c["Spec"]["Name"]: c["ID"] for c in stack_api(client).configs()},
     }
 
 
@@ -284,7 +284,7 @@ def make_plan(
     plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
     created = {(obj.kind, obj.name) for action, obj, _ in plan.objects if action == "create"}
     _resolve_ids(client, specs, created)
-    existing = _by_name(client.api.services(filters=_label_filter(namespace)))
+    existing = _by_name(stack_api(client).services(filters=_label_filter(namespace)))
     if prune:
         wanted = {convert.scope(namespace, key) for key in specs}
         plan.prune = [
