@@ -10,56 +10,40 @@ is the one name the rest of swarmdeck imports the conversion by.
 
 from __future__ import annotations
 
-from swarmdeck.compose.stack.objects import (
-    FileObject,
-    NetworkPlan,
-    file_objects,
-    networks,
-    used_networks,
-)
-from swarmdeck.compose.stack.servicespec import capabilities, service_spec, services
+from swarmdeck.compose.stack.objects import FileObject, NetworkPlan, file_objects, networks
+from swarmdeck.compose.stack.servicespec import capabilities, services
 from swarmdeck.compose.stack.wire import (
     DEFAULT_NETWORK,
-    DEFAULT_NETWORK_DRIVER,
     LABEL_IMAGE,
     LABEL_NAMESPACE,
-    descope,
     scope,
-    stack_labels,
     user_defined_network,
 )
 from swarmdeck.engine import reference as imageref
 
+# what the rest of swarmdeck uses of the conversion, by this module's name
 __all__ = [
     "DEFAULT_NETWORK",
-    "DEFAULT_NETWORK_DRIVER",
     "LABEL_IMAGE",
     "LABEL_NAMESPACE",
     "FileObject",
     "NetworkPlan",
     "capabilities",
-    "descope",
-    "familiar",
     "file_objects",
     "networks",
     "scope",
-    "service_spec",
     "services",
-    "stack_labels",
     "tagged",
-    "used_networks",
     "user_defined_network",
     "with_digest",
 ]
-
-familiar = imageref.familiar  # ``reference.FamiliarString(ParseNormalizedNamed(image))``
 
 
 def tagged(image: str) -> str:
     """The moby client's ``imageWithTagString``: ``nginx`` -> ``nginx:latest``."""
     if imageref.is_identifier(image) or image.startswith("sha256:"):
         return image
-    name = familiar(image)
+    name = imageref.familiar(image)  # ``FamiliarString(ParseNormalizedNamed(image))``
     if imageref.has_digest(name) or imageref.has_tag(name):
         return name
     return f"{name}:latest"
