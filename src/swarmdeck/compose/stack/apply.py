@@ -118,12 +118,13 @@ def deploy(
         out(f"Creating network {name}")
         with doing(f"failed to create network {name}"):
             _post(client, "/networks/create", {"Name": name, **body})
-    for action, obj, object_id in plan.objects:
+    for item in plan.objects:
+        obj, object_id = item.obj, item.existing_id
         spec = dict(obj.spec)
         if "Data" in spec:
             spec["Data"] = base64.b64encode(spec["Data"]).decode()
-        with doing(f"failed to {action} {obj.kind} {obj.name}"):
-            if object_id is None:  # to create
+        with doing(f"failed to {item.action} {obj.kind} {obj.name}"):
+            if object_id is None:
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
             else:

@@ -48,12 +48,24 @@ class ServiceChange:
     warning: str | None = None
 
 
+@dataclass(frozen=True)
+class ObjectChange:
+    """A secret or config to create (no ``existing_id``) or whose labels to update."""
+
+    obj: convert.FileObject
+    existing_id: str | None = None  # the ID of the one with its name, to update
+
+    @property
+    def action(self) -> str:
+        return "create" if self.existing_id is None else "update"
+
+
 @dataclass
 class Plan:
     namespace: str
     prune: list[ServiceChange] = field(default_factory=list)
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)  # to create
-    objects: list[tuple[str, convert.FileObject, str | None]] = field(default_factory=list)
+    objects: list[ObjectChange] = field(default_factory=list)
     services: list[ServiceChange] = field(default_factory=list)
 
     @property
@@ -66,8 +78,8 @@ class Plan:
         """The plan, one line per change (``--plan``)."""
         out = [f"remove service {c.name}" for c in self.prune]
         out += [f"create network {name}" for name in self.networks]
-        for action, obj, _ in self.objects:
-            out.append(f"{action} {obj.kind} {obj.name}")
+        for item in self.objects:
+            out.append(f"{item.action} {item.obj.kind} {item.obj.name}")
         for change in self.services:
             if change.action == "update":
                 out.append(f"update service {change.name}: {', '.join(change.fields)}")
@@ -192,14 +204,14 @@ def _check_networks(
 
 def _objects(
     client: docker.DockerClient, namespace: str, project_objects: list[convert.FileObject]
-) -> list[tuple[str, convert.FileObject, str | None]]:
-    """(action, object, id of the existing one): create, or update when labels differ."""
-    result: list[tuple[str, convert.FileObject, str | None]] = []
+) -> list[ObjectChange]:
+    """What to create, and what to update (when its labels differ)."""
+    result: list[ObjectChange] = []
     existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(stack_api(client).configs())}
     for obj in project_objects:
         found = existing[obj.kind].get(obj.name)
         if found is None:
-            result.append(("create", obj, None))
+            result.append(ObjectChange(obj))
             continue
         if (
             obj.kind == "config"
@@ -211,7 +223,7 @@ def _objects(
                 "allowed (its content changed: give the new content a new name)"
             )
         if (found["Spec"].get("Labels") or {}) != obj.spec["Labels"]:
-            result.append(("update", obj, found["ID"]))
+            result.append(ObjectChange(obj, str(found["ID"])))
     return result
 
 
@@ -282,7 +294,7 @@ def make_plan(
     all_networks = client.api.networks()
     plan.networks = _check_networks(client, namespace, wanted_networks, all_networks)
     plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
-    created = {(obj.kind, obj.name) for action, obj, _ in plan.objects if action == "create"}
+    created = {(c.obj.kind, c.obj.name) for c in plan.objects if c.existing_id is None}
     _resolve_ids(client, specs, created)
     existing = _by_name(stack_api(client).services(filters=_label_filter(namespace)))
     if prune:
