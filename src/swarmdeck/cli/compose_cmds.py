@@ -12,6 +12,7 @@ from rich.console import Console
 
 from swarmdeck.cli.failing import FailingGroup, refuse
 from swarmdeck.compose.project import Event, ProjectPlan, down, load_plan, logs, ps, up
+from swarmdeck.compose.project.names import listed_name
 from swarmdeck.compose.project.plan import default_files
 from swarmdeck.compose.project.up import engine_call, project_containers
 from swarmdeck.engine.client import connect
@@ -97,7 +98,7 @@ def up_cmd(
         err.print("Gracefully stopping... (press Ctrl+C again to force)")
         for container in project_containers(client, plan.name):
             engine_call(f"stop container {container.name}", container.stop)
-            _show(Event("Container", container.name, "Stopped"))
+            _show(Event("Container", listed_name(container), "Stopped"))
 
 
 def _scale(items: list[str]) -> dict[str, int]:

@@ -6,7 +6,7 @@ import ipaddress
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.console import Console
 from swarmdeck.cli.failing import FailingGroup, Refused, refuse
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store.roles import Role
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -111,7 +114,7 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
 
-def _add_registries(app, addresses: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _add_registries(app: FastAPI, addresses: list[str]) -> None:
     """Add each registry (no credentials; its CA, like the engine, from /etc/docker/certs.d)
     unless one at that address is listed already, the managed one included."""
     from swarmdeck.console.registries import app_registries

@@ -14,11 +14,14 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any, NoReturn
 
-import click
 import typer
 import typer.core
 from rich.console import Console
 from rich.text import Text
+
+# Typer vendors Click: the Context its groups receive is ``typer._click.Context``, not the
+# ``click`` package's (typer.Context subclasses it, so it cannot type an override's argument).
+from typer import _click
 
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.engine.errormap import translate
@@ -58,7 +61,7 @@ def report(exc: BaseException) -> None:
 class FailingGroup(typer.core.TyperGroup):
     """A Typer group whose commands' expected failures end as ``report`` says, with exit 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         if ctx.parent is None:
             _watched.set(None)  # a reporter of an earlier run in this process is not this one's
         try:

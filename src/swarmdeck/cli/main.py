@@ -216,7 +216,7 @@ def swarm_join_token(
     """Print the `swarmdeck swarm join` line for a worker or a manager."""
     chosen = token_role(role)
     tokens = membership.join_tokens(connect(host))
-    token = tokens[chosen]["token"]
+    token = (tokens["worker"] if chosen == "worker" else tokens["manager"])["token"]
     out.print(f"swarmdeck swarm join --token {token} {tokens['manager_addr']}", highlight=False)
 
 

@@ -23,13 +23,13 @@ import math
 import re
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
-from yaml.composer import Composer  # type: ignore[import-untyped]
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode  # type: ignore[import-untyped]
-from yaml.parser import Parser  # type: ignore[import-untyped]
-from yaml.reader import Reader  # type: ignore[import-untyped]
-from yaml.resolver import BaseResolver  # type: ignore[import-untyped]
-from yaml.scanner import Scanner  # type: ignore[import-untyped]
+import yaml
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
 
 from swarmdeck.compose.errors import ComposeError, Problem
 from swarmdeck.compose.gofmt import sprint
@@ -107,16 +107,17 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-class _Resolver(BaseResolver):  # type: ignore[misc]
+class _Resolver(BaseResolver):
     """Marks plain untagged scalars so that we resolve them ourselves."""
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and implicit[0]:
             return _PLAIN
-        return str(super().resolve(kind, value, implicit))
+        # types-PyYAML leaves BaseResolver.resolve unannotated (it returns the tag, a str)
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
-class _Loader(Reader, Scanner, Parser, Composer, _Resolver):  # type: ignore[misc]
+class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
     def __init__(self, stream: str | bytes) -> None:
         Reader.__init__(self, stream)
         Scanner.__init__(self)
@@ -236,6 +237,8 @@ class _Converter:
             if isinstance(node, SequenceNode):
                 items = [self.convert(child, [*path, i], depth + 1) for i, child in enumerate(node.value)]
                 return LocList(items, _loc(node, self.file), [_loc(child, self.file) for child in node.value])
+            # PyYAML composes only scalar, sequence and mapping nodes.
+            assert isinstance(node, MappingNode)
             return self.mapping(node, path, depth)
         finally:
             self.active.discard(id(node))

@@ -46,6 +46,7 @@ _REFERENCE = re.compile(rf"({NAME})(?::({TAG}))?(?:@({DIGEST}))?")
 _PATH = re.compile(PATH)
 _TAG = re.compile(TAG)
 _DIGEST = re.compile(DIGEST)
+_DIGEST_SUFFIX = re.compile(rf"@{DIGEST}$")
 _IDENTIFIER = re.compile(r"[a-f0-9]{64}")
 _IMAGE_ID = re.compile(r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}")
 _ID_PREFIX = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}")
@@ -195,3 +196,21 @@ def is_tag(text: str) -> bool:
 
 def is_digest(text: str) -> bool:
     return len(text) <= MAX_REFERENCE and _DIGEST.fullmatch(text) is not None
+
+
+def is_identifier(text: str) -> bool:
+    """A full image ID, 64 hex digits without ``sha256:`` (distribution's ``identifier``)."""
+    return _IDENTIFIER.fullmatch(text) is not None
+
+
+def has_digest(image: str) -> bool:
+    """Whether ``image`` ends in ``@<digest>``. Like ``has_tag``, this reads the text as
+    written and does not parse it: a string that is no reference gets an answer too."""
+    return _DIGEST_SUFFIX.search(image) is not None
+
+
+def has_tag(image: str) -> bool:
+    """Whether ``image``, its ``@<digest>`` left out, has a ``:`` after its last ``/`` (a
+    registry's ``:port`` comes before a ``/``, so it is never taken for a tag)."""
+    name = _DIGEST_SUFFIX.sub("", image)
+    return ":" in name.rsplit("/", 1)[-1]

@@ -67,7 +67,7 @@ def compose_file(
     command = ["serve", "--host", "0.0.0.0", "--port", str(port), "--data-dir", DATA_DIR]
     for address in registries:
         command += ["--registry", address]
-    volumes = [
+    volumes: list[dict[str, str | bool]] = [
         {"type": "bind", "source": socket_path, "target": ENGINE_SOCKET},
         {"type": "volume", "source": VOLUME, "target": DATA_DIR},
     ]

@@ -139,7 +139,7 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     image = f"{registry}/{APP_IMAGE}:latest"
     tag_image(client, f"{APP_IMAGE}:latest", image)
     digest = push_image(client, image, progress=reporter.detail)
-    runtime = {
+    runtime: dict[str, str] = {
         role: _shareable(client, registry, choices[role], reporter)
         for role in ("redis", "proxy")
         if role in choices

@@ -113,6 +113,33 @@ def test_split_tag_and_familiar():
     assert ref.parse("docker.io/library/redis").familiar == "redis"
 
 
+@pytest.mark.parametrize(
+    ("image", "digest", "tag"),
+    [
+        ("redis", False, False),
+        ("redis:7", False, True),
+        ("localhost:5000/app", False, False),
+        ("localhost:5000/app:1", False, True),
+        ("[::1]:5000/app", False, False),
+        ("app@sha256:" + "a" * 64, True, False),
+        ("host:5000/app:1@sha256:" + "a" * 64, True, True),
+        ("host:5000/app@sha256:" + "a" * 64, True, False),
+        ("app@sha256:beef", False, True),  # too short for a digest: the text's ':' counts as a tag's
+        ("localhost:5000", False, True),  # the CLI too reads this as localhost, tag 5000
+    ],
+)
+def test_digest_and_tag_are_read_off_the_text(image: str, digest: bool, tag: bool) -> None:
+    assert ref.has_digest(image) is digest
+    assert ref.has_tag(image) is tag
+
+
+def test_an_identifier_is_64_hex_digits():
+    assert ref.is_identifier(HEX)
+    assert not ref.is_identifier("sha256:" + "a" * 64)
+    assert not ref.is_identifier("a" * 63)
+    assert not ref.is_identifier("A" * 64)
+
+
 def test_no_catastrophic_backtracking():
     """Go's grammar writes '-' runs as [-]*: as a Python regex that takes exponential time on
     a long run of letters that ends badly. Ours answers at once."""

@@ -117,12 +117,13 @@ def _exposed(service: Service) -> list[Any]:
 def _mount(plan: ProjectPlan, volume: ServiceVolume) -> Mount:
     if volume.type == "tmpfs":
         size = volume.tmpfs.size if volume.tmpfs else None
+        # a missing target reaches the engine as "" (as null would), which refuses it
         return Mount(
-            volume.target, None, type="tmpfs", read_only=bool(volume.read_only), tmpfs_size=size or None
+            volume.target or "", None, type="tmpfs", read_only=bool(volume.read_only), tmpfs_size=size or None
         )
     source = plan.volumes[volume.source].name if volume.source else None
     return Mount(
-        volume.target,
+        volume.target or "",
         source,
         type="volume",
         read_only=bool(volume.read_only),
@@ -238,7 +239,8 @@ def container_spec(
         "stop_timeout": s.stop_grace_period // 1_000_000_000 if s.stop_grace_period is not None else None,
         "host_config": _host_config(api, plan, service, primary),
         "networking_config": api.create_networking_config(
-            {primary: api.create_endpoint_config(**_endpoint(name, service, primary_options))}
+            # the stub types the argument as one EndpointConfig; the SDK takes {network: config}
+            {primary: api.create_endpoint_config(**_endpoint(name, service, primary_options))}  # type: ignore[arg-type]
         ),
     }
     connect = [(net, _endpoint(name, service, options)) for net, options in networks[1:]]

@@ -32,7 +32,7 @@ def down(
         if progress is not None:
             progress(events[-1])
 
-    label = {"label": f"{names.PROJECT}={project}"}
+    label: dict[str, str | list[str] | bool] = {"label": f"{names.PROJECT}={project}"}
     containers = engine_call("list containers", lambda: client.containers.list(all=True, filters=label))
 
     def remove(container: Container) -> None:
@@ -43,10 +43,10 @@ def down(
     if containers:
         with ThreadPoolExecutor(max_workers=min(8, len(containers))) as pool:
             for container, _ in zip(containers, pool.map(remove, containers), strict=True):
-                emit("Container", container.name, "Removed")
+                emit("Container", names.listed_name(container), "Removed")
     for network in engine_call("list networks", lambda: client.networks.list(filters=label)):
         engine_call(f"remove network {network.name}", network.remove)
-        emit("Network", network.name, "Removed")
+        emit("Network", names.listed_name(network), "Removed")
     if volumes:
         for volume in engine_call("list volumes", lambda: client.volumes.list(filters=label)):
             engine_call(f"remove volume {volume.name}", volume.remove)

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import re
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.engine import labels
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+    from docker.models.networks import Network
 
 # the keys themselves are engine.labels' (one home for every tool's labels)
 PROJECT = labels.COMPOSE_PROJECT
@@ -66,3 +71,9 @@ def container_name(project: str, service: str, number: int) -> str:
 def scoped_name(project: str, key: str, explicit: str | None) -> str:
     """A network's or volume's engine name: its ``name:``, else ``<project>_<key>``."""
     return explicit or f"{project}_{key}"
+
+
+def listed_name(listed: Container | Network) -> str:
+    """The name of a container or network the engine listed or inspected (it always has one;
+    the SDK's type leaves it optional for a model made without attributes)."""
+    return listed.name or ""

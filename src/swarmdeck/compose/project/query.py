@@ -53,7 +53,7 @@ def ps(client: docker.DockerClient, project: str, all: bool = False) -> list[Row
         health = (state.get("Health") or {}).get("Status")
         rows.append(
             Row(
-                name=container.name,
+                name=names.listed_name(container),
                 image=attrs.get("Config", {}).get("Image", ""),
                 service=container.labels.get(names.SERVICE, ""),
                 state=status,
@@ -87,6 +87,11 @@ def _selected(client: docker.DockerClient, project: str, services: Sequence[str]
     return [c for c in containers if not services or c.labels.get(names.SERVICE) in services]
 
 
+def _written(container: Container) -> bytes:
+    """Everything ``container`` wrote so far, each line with its timestamp."""
+    return container.logs(timestamps=True)
+
+
 def logs(
     client: docker.DockerClient,
     project: str,
@@ -105,7 +110,7 @@ def logs(
     if not follow:
         lines = []
         for container in containers:
-            raw: bytes = engine_call(f"logs of {container.name}", partial(container.logs, timestamps=True))
+            raw = engine_call(f"logs of {container.name}", partial(_written, container))
             text = raw.decode(errors="replace")
             lines += [
                 (_sort_key(line), prefixes[container.id] + line.split(" ", 1)[-1])

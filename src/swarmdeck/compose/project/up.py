@@ -193,7 +193,9 @@ class _Up:
                 self.extras += orphans
             else:
                 for container in orphans:
-                    self.emit("Container", container.name, "Orphaned (--remove-orphans removes it)")
+                    self.emit(
+                        "Container", names.listed_name(container), "Orphaned (--remove-orphans removes it)"
+                    )
         self._finish()
 
     def _network(self, net: NetworkPlan) -> None:
@@ -258,9 +260,9 @@ class _Up:
             elif container.status != "running":
                 engine_call(f"start container {container.name}", container.start)
                 self.started.append(container)
-                self.emit("Container", container.name, "Started")
+                self.emit("Container", names.listed_name(container), "Started")
             else:
-                self.emit("Container", container.name, "Running")
+                self.emit("Container", names.listed_name(container), "Running")
         following = max((_number(c) for c in current), default=0) + 1
         for number in range(following, following + service.replicas - len(keep)):
             self._create(service, number, image_id)
@@ -271,7 +273,7 @@ class _Up:
         spec = container_spec(self.plan, service, number, image_id, self.client.api)
         name = spec.name
         if replacing is not None:
-            name = f"{replacing.id[:12]}_{spec.name}"  # renamed once the old one is removed
+            name = f"{replacing.short_id}_{spec.name}"  # renamed once the old one is removed
             self._inherit_anonymous_volumes(spec.create["host_config"], replacing)
         created = engine_call(
             f"create container {spec.name}",
@@ -312,8 +314,8 @@ class _Up:
             engine_call(f"stop container {old.name}", old.stop)
             self.stopped.append(old)
         new_id = self._create(service, _number(old), image_id, replacing=old)
-        self.replaced.append((old, new_id, old.name))
-        self.emit("Container", old.name, "Recreated")
+        self.replaced.append((old, new_id, names.listed_name(old)))
+        self.emit("Container", names.listed_name(old), "Recreated")
 
     def _finish(self) -> None:
         for old, new_id, name in self.replaced:
@@ -323,7 +325,7 @@ class _Up:
         for container in self.extras:
             engine_call(f"stop container {container.name}", container.stop)
             engine_call(f"remove container {container.name}", container.remove)
-            self.emit("Container", container.name, "Removed")
+            self.emit("Container", names.listed_name(container), "Removed")
 
     # -- undo -------------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """The swarm back end: compose projects -> Swarm API objects, as ``docker stack deploy`` does.
 
-Modules: ``convert`` (Project -> API bodies, the CLI's exact wire format), ``plan`` (desired
-vs existing: create / update / remove, with changed fields), ``apply`` (the API calls in the
-CLI's order, ``--resolve-image``, ``--prune``, registry auth), ``converge``
-(``--detach=false``). Listing and removing stacks is the swarm layer's (``swarm.stacks``).
+Modules: ``convert`` (Project -> API bodies, the CLI's exact wire format; its parts are
+``wire``, ``objects`` and ``servicespec``), ``plan`` (desired vs existing: create / update /
+remove, with changed fields), ``apply`` (the API calls in the CLI's order,
+``--resolve-image``, ``--prune``, registry auth), ``converge`` (``--detach=false``);
+``sdkapi`` types the SDK calls its stubs leave untyped. Listing and removing stacks is the
+swarm layer's (``swarm.stacks``).
 
 Entry point for callers::
 

@@ -19,6 +19,7 @@ import docker
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.compose.stack.sdkapi import stack_api
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.names import path as engine_path
@@ -58,7 +59,7 @@ def _post(
     auth: str | None = None,
 ) -> Any:
     """POST ``path`` (made with ``engine_path``: its parts are encoded) with a JSON body."""
-    api = client.api
+    api = stack_api(client)
     headers = {"X-Registry-Auth": auth} if auth else {}
     response = api._post_json(api._url(path), data=body, params=params, headers=headers)
     return api._result(response, json=True) if response.content else None
@@ -110,24 +111,26 @@ def deploy(
         out(f"Removing service {change.name}")
         try:
             with doing(f"removing service {change.name}"):
-                client.api.remove_service(change.service_id)
+                stack_api(client).remove_service(change.service_id)
         except EngineRefused as exc:
             err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
     for name, body in plan.networks.items():
         out(f"Creating network {name}")
         with doing(f"failed to create network {name}"):
             _post(client, "/networks/create", {"Name": name, **body})
-    for action, obj, object_id in plan.objects:
+    for item in plan.objects:
+        obj, object_id = item.obj, item.existing_id
         spec = dict(obj.spec)
         if "Data" in spec:
             spec["Data"] = base64.b64encode(spec["Data"]).decode()
-        with doing(f"failed to {action} {obj.kind} {obj.name}"):
-            if action == "create":
+        with doing(f"failed to {item.action} {obj.kind} {obj.name}"):
+            if object_id is None:
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
             else:
-                version = client.api._result(
-                    client.api._get(client.api._url(engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True
+                api = stack_api(client)
+                version = api._result(
+                    api._get(api._url(engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True
                 )["Version"]
                 _post(
                     client,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.compose.stack.sdkapi import stack_api
 from swarmdeck.compose.stack.specdiff import changes, normalise
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
@@ -46,12 +48,24 @@ class ServiceChange:
     warning: str | None = None
 
 
+@dataclass(frozen=True)
+class ObjectChange:
+    """A secret or config to create (no ``existing_id``) or whose labels to update."""
+
+    obj: convert.FileObject
+    existing_id: str | None = None  # the ID of the one with its name, to update
+
+    @property
+    def action(self) -> str:
+        return "create" if self.existing_id is None else "update"
+
+
 @dataclass
 class Plan:
     namespace: str
     prune: list[ServiceChange] = field(default_factory=list)
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)  # to create
-    objects: list[tuple[str, convert.FileObject, str | None]] = field(default_factory=list)
+    objects: list[ObjectChange] = field(default_factory=list)
     services: list[ServiceChange] = field(default_factory=list)
 
     @property
@@ -64,8 +78,8 @@ class Plan:
         """The plan, one line per change (``--plan``)."""
         out = [f"remove service {c.name}" for c in self.prune]
         out += [f"create network {name}" for name in self.networks]
-        for action, obj, _ in self.objects:
-            out.append(f"{action} {obj.kind} {obj.name}")
+        for item in self.objects:
+            out.append(f"{item.action} {item.obj.kind} {item.obj.name}")
         for change in self.services:
             if change.action == "update":
                 out.append(f"update service {change.name}: {', '.join(change.fields)}")
@@ -103,7 +117,7 @@ class _Resolver:
         if not self.with_auth:
             return None
         registry, _ = auth.resolve_repository_name(convert.tagged(image))
-        config = auth.resolve_authconfig(self.client.api._auth_configs, registry) or {}
+        config = auth.resolve_authconfig(stack_api(self.client)._auth_configs, registry) or {}
         return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
 
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
@@ -112,7 +126,7 @@ class _Resolver:
         if image not in self.cache:
             try:
                 with doing(f"asking the registry about {image}"):
-                    found = self.client.api.inspect_distribution(image)
+                    found = stack_api(self.client).inspect_distribution(image)
             except EngineRefused:
                 self.cache[image] = None
             else:
@@ -149,7 +163,7 @@ def _pin(spec: dict[str, Any], resolver: _Resolver) -> str | None:
     return None
 
 
-def _by_name(items: list[dict[str, Any]], spec_key: str = "Spec") -> dict[str, dict[str, Any]]:
+def _by_name(items: Iterable[dict[str, Any]], spec_key: str = "Spec") -> dict[str, dict[str, Any]]:
     return {item[spec_key]["Name"]: item for item in items}
 
 
@@ -190,14 +204,14 @@ def _check_networks(
 
 def _objects(
     client: docker.DockerClient, namespace: str, project_objects: list[convert.FileObject]
-) -> list[tuple[str, convert.FileObject, str | None]]:
-    """(action, object, id of the existing one): create, or update when labels differ."""
-    result = []
-    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(client.api.configs())}
+) -> list[ObjectChange]:
+    """What to create, and what to update (when its labels differ)."""
+    result: list[ObjectChange] = []
+    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(stack_api(client).configs())}
     for obj in project_objects:
         found = existing[obj.kind].get(obj.name)
         if found is None:
-            result.append(("create", obj, None))
+            result.append(ObjectChange(obj))
             continue
         if (
             obj.kind == "config"
@@ -209,7 +223,7 @@ def _objects(
                 "allowed (its content changed: give the new content a new name)"
             )
         if (found["Spec"].get("Labels") or {}) != obj.spec["Labels"]:
-            result.append(("update", obj, found["ID"]))
+            result.append(ObjectChange(obj, str(found["ID"])))
     return result
 
 
@@ -233,7 +247,7 @@ def object_ids(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     """Secret and config IDs by name ({"Secret": {...}, "Config": {...}})."""
     return {
         "Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
-        "Config": {c["Spec"]["Name"]: c["ID"] for c in client.api.configs()},
+        "Config": {c["Spec"]["Name"]: c["ID"] for c in stack_api(client).configs()},
     }
 
 
@@ -280,9 +294,9 @@ def make_plan(
     all_networks = client.api.networks()
     plan.networks = _check_networks(client, namespace, wanted_networks, all_networks)
     plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
-    created = {(obj.kind, obj.name) for action, obj, _ in plan.objects if action == "create"}
+    created = {(c.obj.kind, c.obj.name) for c in plan.objects if c.existing_id is None}
     _resolve_ids(client, specs, created)
-    existing = _by_name(client.api.services(filters=_label_filter(namespace)))
+    existing = _by_name(stack_api(client).services(filters=_label_filter(namespace)))
     if prune:
         wanted = {convert.scope(namespace, key) for key in specs}
         plan.prune = [

@@ -76,12 +76,16 @@ def service_problem(
             return Problem.at(service.key_loc(key), [*here, key], v.message)
     if path[:2] == ("TaskTemplate", "Networks") and len(path) > 2:
         target = spec["TaskTemplate"]["Networks"][path[2]]["Target"]
-        key = _network_key(namespace, service, project, target)
-        if key is not None:
-            declared = project.networks.get(key)
-            where = f" (networks.{key} is the network {declared.name})" if declared and declared.name else ""
-            loc = service.entry_loc("networks", key) if service.networks else service.loc
-            return Problem.at(loc, [*here, "networks", key], v.message + where)
+        network_key = _network_key(namespace, service, project, target)
+        if network_key is not None:
+            declared = project.networks.get(network_key)
+            where = (
+                f" (networks.{network_key} is the network {declared.name})"
+                if declared and declared.name
+                else ""
+            )
+            loc = service.entry_loc("networks", network_key) if service.networks else service.loc
+            return Problem.at(loc, [*here, "networks", network_key], v.message + where)
     if path[:1] == ("Labels",) and len(path) > 1 and service.deploy is not None:
         label = str(path[1])
         return Problem.at(

@@ -28,11 +28,16 @@ def _zero(value: Any) -> bool:
 
 def _drop_zeros(value: Any) -> Any:
     if isinstance(value, dict):
-        out = {k: _drop_zeros(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if not _zero(v)}
+        return _drop_zero_members(value)
     if isinstance(value, list):
         return [_drop_zeros(v) for v in value]
     return value
+
+
+def _drop_zero_members(body: dict[str, Any]) -> dict[str, Any]:
+    """``_drop_zeros`` of one JSON object."""
+    out = {k: _drop_zeros(v) for k, v in body.items()}
+    return {k: v for k, v in out.items() if not _zero(v)}
 
 
 def _defaults(target: dict[str, Any], defaults: dict[str, Any], zero: bool = False) -> None:
@@ -111,7 +116,7 @@ def normalise(
     _defaults(endpoint, {"Mode": "vip"})
     for port in endpoint.get("Ports") or []:
         _defaults(port, {"Protocol": "tcp", "PublishMode": "ingress"})
-    return _drop_zeros(spec)
+    return _drop_zero_members(spec)
 
 
 def changes(desired: Any, existing: Any, path: str = "") -> list[str]:
