@@ -22,7 +22,7 @@ import docker
 from docker import auth
 
 from swarmdeck.compose.load import LoadResult
-from swarmdeck.compose.stack import convert
+from swarmdeck.compose.stack import convert, networkscope
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.sdkapi import stack_api
@@ -285,6 +285,7 @@ def make_plan(
         raise StackError(f"Invalid option {resolve_image} for flag --resolve-image")
     project = loaded.project
     specs = convert.services(namespace, project)  # conversion errors first: nothing needed
+    networkscope.check(project, namespace)  # what the engine would refuse after creating it
     _refuse_off_manager(client)
     plan = Plan(namespace)
     wanted_networks = convert.networks(namespace, project)
