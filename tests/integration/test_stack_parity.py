@@ -583,3 +583,41 @@ def test_a_bridge_stack_network_is_refused_before_docker_would_leave_it_behind(
     assert f"The network {ours}_front cannot be used with services" in str(refused.value)
     assert refused.value.line == 8
     assert left_behind(engine, ours) == []
+
+
+TAKEN_PORT = """version: '3.8'
+services:
+  a:
+    image: ${IMAGE}
+    command: ["sleep", "3600"]
+    deploy: {replicas: 0}
+  b:
+    image: ${IMAGE}
+    command: ["sleep", "3600"]
+    deploy: {replicas: 0}
+    ports: ["${PUBLISHED}:80"]
+"""
+
+
+def test_a_taken_port_is_refused_before_anything_is_created(
+    engine, swarm, swarm_cleanup, stacks, case_env, tmp_path
+):
+    """docker creates the services before the one whose port is taken, then stops: a half
+    stack. swarmdeck refuses at the port's line and creates nothing."""
+    port = int(case_env["PUBLISHED"])
+    holder = swarm_cleanup.service(
+        case_env["IMAGE"],
+        command=["sleep", "3600"],
+        mode=docker.types.ServiceMode("replicated", replicas=0),
+        endpoint_spec=docker.types.EndpointSpec(ports={port: 80}),
+    )
+    (tmp_path / "ports.yml").write_text(TAKEN_PORT)
+    theirs, ours = stacks("pport"), stacks("pport")
+    run = cli_deploy([tmp_path / "ports.yml"], theirs, case_env, check=False)
+    assert run.returncode != 0 and f"port '{port}' is already in use" in run.stderr, run.stderr
+    assert f"service {theirs}_a" in left_behind(engine, theirs)  # docker's half stack
+    with pytest.raises(ComposeError) as refused:
+        sd_deploy(engine, [tmp_path / "ports.yml"], ours, case_env)
+    assert f"port '{port}' (tcp) is already in use by service '{holder.name}'" in str(refused.value)
+    assert refused.value.line == 11
+    assert left_behind(engine, ours) == []
