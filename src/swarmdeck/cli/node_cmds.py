@@ -103,7 +103,7 @@ def inspect_cmd(
     client = connect(host)
     found = [nodes.inspect_raw(client, ref) for ref in refs]
     if pretty:
-        sys.stdout.write("\n\n".join(node_tables.pretty(attrs) for attrs in found))
+        _out("\n".join(node_tables.pretty(attrs) for attrs in found))
     else:
         _out(json.dumps(found, indent=4, ensure_ascii=False))
 

@@ -136,7 +136,7 @@ def _labels(labels: dict[str, str]) -> list[str]:
 
 
 def pretty(attrs: Inspect) -> str:
-    """`docker node inspect --pretty` of one node (no newline at the end, as the CLI)."""
+    """`docker node inspect --pretty` of one node (no newline at the end)."""
     spec, status = attrs["Spec"], attrs.get("Status") or {}
     description = attrs.get("Description") or {}
     engine = description.get("Engine") or {}
