@@ -30,7 +30,13 @@ node_app = typer.Typer(
 
 HostOpt = Annotated[
     str | None,
-    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
+    typer.Option(
+        "--host",
+        "-H",
+        envvar="DOCKER_HOST",
+        metavar="HOST",
+        help="Engine endpoint (default: the local socket).",
+    ),
 ]
 NodesArg = Annotated[list[str], typer.Argument(help="Node IDs, hostnames or self.", metavar="NODE...")]
 _FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
@@ -58,14 +64,21 @@ def formatted(row: NodeRow, template: str) -> str:
 
 @node_app.command("ls")
 def ls_cmd(
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only display IDs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Only display IDs.")] = False,
     format_: Annotated[
         str | None,
-        typer.Option("--format", help="json (one object per line), table, or a {{.Field}} template."),
+        typer.Option(
+            "--format", metavar="FORMAT", help="json (one object per line), table, or a {{.Field}} template."
+        ),
     ] = None,
     filter_: Annotated[
         list[str] | None,
-        typer.Option("--filter", "-f", help="KEY=VALUE: id, label, node.label, membership, name, role."),
+        typer.Option(
+            "--filter",
+            "-f",
+            metavar="KEY=VALUE",
+            help="KEY=VALUE: id, label, node.label, membership, name, role.",
+        ),
     ] = None,
     host: HostOpt = None,
 ) -> None:
@@ -92,7 +105,7 @@ def ls_cmd(
 def inspect_cmd(
     refs: NodesArg,
     pretty: Annotated[
-        bool, typer.Option("--pretty", help="Print the information in a human friendly format.")
+        bool, typer.Option("--pretty", metavar="", help="Print the information in a human friendly format.")
     ] = False,
     host: HostOpt = None,
 ) -> None:
@@ -163,16 +176,27 @@ def node_update(
 def update_cmd(
     ref: Annotated[str, typer.Argument(help="Node ID, hostname or self.", metavar="NODE")],
     availability: Annotated[
-        str | None, typer.Option("--availability", help="Availability of the node (active, pause, drain).")
+        str | None,
+        typer.Option(
+            "--availability",
+            metavar="active|pause|drain",
+            help="Availability of the node (active, pause, drain).",
+        ),
     ] = None,
     label_add: Annotated[
         list[str] | None,
-        typer.Option("--label-add", help="Add or update a node label (KEY=VALUE); repeatable."),
+        typer.Option(
+            "--label-add", metavar="KEY=VALUE", help="Add or update a node label (KEY=VALUE); repeatable."
+        ),
     ] = None,
     label_rm: Annotated[
-        list[str] | None, typer.Option("--label-rm", help="Remove a node label if exists; repeatable.")
+        list[str] | None,
+        typer.Option("--label-rm", metavar="KEY", help="Remove a node label if exists; repeatable."),
     ] = None,
-    role: Annotated[str | None, typer.Option("--role", help="Role of the node (worker, manager).")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", metavar="worker|manager", help="Role of the node (worker, manager)."),
+    ] = None,
     host: HostOpt = None,
 ) -> None:
     """Update a node. Example: swarmdeck node update --availability drain nodeb"""
@@ -187,7 +211,9 @@ def update_cmd(
 @node_app.command("rm")
 def rm_cmd(
     refs: NodesArg,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Force remove a node from the swarm.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", metavar="", help="Force remove a node from the swarm.")
+    ] = False,
     host: HostOpt = None,
 ) -> None:
     """Remove one or more nodes from the swarm. Example: swarmdeck node rm --force nodeb"""

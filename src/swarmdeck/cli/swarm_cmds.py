@@ -30,7 +30,13 @@ out = Console(soft_wrap=True)
 
 HostOpt = Annotated[
     str | None,
-    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
+    typer.Option(
+        "--host",
+        "-H",
+        envvar="DOCKER_HOST",
+        metavar="HOST",
+        help="Engine endpoint (default: the local socket).",
+    ),
 ]
 UNLOCK_HINT = (
     "To unlock a swarm manager after it restarts, run the `docker swarm unlock`\n"
@@ -45,7 +51,12 @@ def _write(text: str) -> None:
 
 
 @swarm_app.command("init")
-def swarm_init(host: HostOpt = None, advertise_addr: Annotated[str | None, typer.Option()] = None) -> None:
+def swarm_init(
+    host: HostOpt = None,
+    advertise_addr: Annotated[
+        str | None, typer.Option(metavar="ADDR", help="Address to advertise to the other nodes.")
+    ] = None,
+) -> None:
     """`docker swarm init`; prints the join command for workers. Example: swarmdeck swarm init"""
     from swarmdeck.engine.client import connect
     from swarmdeck.swarm import membership
@@ -61,9 +72,11 @@ def swarm_init(host: HostOpt = None, advertise_addr: Annotated[str | None, typer
 @swarm_app.command("join")
 def swarm_join(
     manager: Annotated[str, typer.Argument(help="HOST:PORT of a manager.")],
-    token: Annotated[str, typer.Option(help="Join token.")],
+    token: Annotated[str, typer.Option(metavar="TOKEN", help="Join token.")],
     host: HostOpt = None,
-    advertise_addr: Annotated[str | None, typer.Option()] = None,
+    advertise_addr: Annotated[
+        str | None, typer.Option(metavar="ADDR", help="Address to advertise to the other nodes.")
+    ] = None,
 ) -> None:
     """`docker swarm join`. Example: swarmdeck swarm join --token SWMTKN-1-... 10.0.0.1:2377"""
     from swarmdeck.engine.client import connect
@@ -92,7 +105,10 @@ def swarm_join_token(
 @swarm_app.command("leave")
 def swarm_leave(
     force: Annotated[
-        bool, typer.Option("--force", "-f", help="Force this node to leave the swarm, ignoring warnings.")
+        bool,
+        typer.Option(
+            "--force", "-f", metavar="", help="Force this node to leave the swarm, ignoring warnings."
+        ),
     ] = False,
     host: HostOpt = None,
 ) -> None:
@@ -130,7 +146,8 @@ def swarm_update_change(
 @swarm_app.command("update")
 def swarm_update(
     task_history_limit: Annotated[
-        int | None, typer.Option("--task-history-limit", help="Task history retention limit.")
+        int | None,
+        typer.Option("--task-history-limit", metavar="LIMIT", help="Task history retention limit."),
     ] = None,
     dispatcher_heartbeat: Annotated[
         str | None,
@@ -164,8 +181,8 @@ def swarm_update(
 
 @swarm_app.command("unlock-key")
 def swarm_unlock_key(
-    rotate: Annotated[bool, typer.Option("--rotate", help="Rotate unlock key.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only display token.")] = False,
+    rotate: Annotated[bool, typer.Option("--rotate", metavar="", help="Rotate unlock key.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Only display token.")] = False,
     host: HostOpt = None,
 ) -> None:
     """Manage the unlock key. Example: swarmdeck swarm unlock-key --rotate"""
