@@ -220,10 +220,7 @@ def rm_cmd(
     from swarmdeck.engine.client import connect
     from swarmdeck.swarm import nodes
 
-    client = connect(host)
-    for ref in refs:
-        nodes.remove(client, ref, force)
-        _out(ref)
+    nodes.remove_each(connect(host), refs, force, _out)
 
 
 node_app.command("list", hidden=True)(ls_cmd)  # the docker CLI's alias of `node ls`

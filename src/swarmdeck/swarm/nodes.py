@@ -14,6 +14,7 @@ from typing import Any
 import docker
 
 from swarmdeck.engine.errormap import doing
+from swarmdeck.errors import SwarmdeckError
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmRefusal
 from swarmdeck.swarm.membership import manager_read, require_manager
@@ -135,3 +136,20 @@ def remove(client: docker.DockerClient, node_id: str, force: bool) -> None:
         raise SwarmRefusal("{engine} is that node: remove it from another manager endpoint")
     with doing(f"removing node {node_id}"):
         client.api.remove_node(target, force=force)
+
+
+def remove_each(
+    client: docker.DockerClient, refs: list[str], force: bool, removed: Callable[[str], None]
+) -> None:
+    """`docker node rm NODE...`: every node it can remove (``removed(ref)`` after each), then
+    one ``Refused`` listing, a line each, why the others were not."""
+    failures = []
+    for ref in refs:
+        try:
+            remove(client, ref, force)
+        except SwarmdeckError as exc:
+            failures.append(str(exc))
+            continue
+        removed(ref)
+    if failures:
+        raise Refused("\n".join(failures))

@@ -221,4 +221,7 @@ def test_rm_of_a_node_that_is_up_is_refused_as_docker_refuses_it(bed: Swarm) -> 
     message = f"node {bed.node_b_id} is not down and can't be removed"
     assert message in ours.stderr and message in theirs.stderr
     assert "Traceback" not in ours.stderr
+    both = swarmdeck("node", "rm", "no-such-node", bed.node_b_hostname)  # each is tried, as docker does
+    assert both.returncode == 1 and both.stdout == ""
+    assert "node no-such-node not found" in both.stderr and message in both.stderr
     assert bed.node_b_id in ok(docker("node", "ls", "-q")).split()
