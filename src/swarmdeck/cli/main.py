@@ -8,22 +8,21 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.failing import FailingGroup, refuse, watch
+from swarmdeck.cli.node_cmds import register as register_node
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.stack_cmds import register as register_stack
+from swarmdeck.cli.swarm_cmds import register as register_swarm
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
 from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
 from swarmdeck.images.build import build_image, push_image
 from swarmdeck.platform import walkthrough
 from swarmdeck.platform.console_service import ConsoleState
-from swarmdeck.swarm import membership, nodes
-from swarmdeck.swarm.views import token_role
 
 app = typer.Typer(
     cls=FailingGroup,
@@ -32,12 +31,12 @@ app = typer.Typer(
     help="Build, ship and run friendlyhello on Docker and Docker Swarm.",
 )
 image_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Build, bootstrap and push images.")
-swarm_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
-app.add_typer(swarm_app, name="swarm")
 register_console(app)
 compose_cmds.register(app)
 register_stack(app)
+register_swarm(app)
+register_node(app)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -182,52 +181,6 @@ def image_push(reference: str, host: EndpointOpt = None) -> None:
     client = connect(host)
     reporter.step(f"Push {reference}")
     reporter.done(push_image(client, reference, progress=reporter.detail))
-
-
-@swarm_app.command("init")
-def swarm_init(
-    host: EndpointOpt = None, advertise_addr: Annotated[str | None, typer.Option()] = None
-) -> None:
-    """`docker swarm init`; prints the join command for workers."""
-    client = connect(host)
-    state = membership.init(client, advertise_addr)
-    token = membership.join_tokens(client, state)["worker"]["token"]
-    out.print(f"Swarm initialised: node {state.node_id} is now a manager.")
-    out.print("To add a worker to this swarm, run:")
-    out.print(f"  swarmdeck swarm join --token {token} {state.node_addr}:2377", highlight=False)
-
-
-@swarm_app.command("join")
-def swarm_join(
-    manager: Annotated[str, typer.Argument(help="HOST:PORT of a manager.")],
-    token: Annotated[str, typer.Option(help="Join token.")],
-    host: EndpointOpt = None,
-    advertise_addr: Annotated[str | None, typer.Option()] = None,
-) -> None:
-    """`docker swarm join`."""
-    state = membership.join(connect(host), manager, token, advertise_addr)
-    out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
-
-
-@swarm_app.command("join-token")
-def swarm_join_token(
-    role: Annotated[str, typer.Argument(help="worker or manager")] = "worker", host: EndpointOpt = None
-) -> None:
-    """Print the `swarmdeck swarm join` line for a worker or a manager."""
-    chosen = token_role(role)
-    tokens = membership.join_tokens(connect(host))
-    token = (tokens["worker"] if chosen == "worker" else tokens["manager"])["token"]
-    out.print(f"swarmdeck swarm join --token {token} {tokens['manager_addr']}", highlight=False)
-
-
-@swarm_app.command("nodes")
-def swarm_nodes(host: EndpointOpt = None) -> None:
-    """`docker node ls`."""
-    found = nodes.list_nodes(connect(host))
-    table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
-    for n in found:
-        table.add_row(n["id"][:12], n["hostname"], n["addr"], n["state"], n["availability"], n["role"])
-    out.print(table)
 
 
 register_registry(app, out)
