@@ -5,7 +5,9 @@ field order here, which follows them), maps sorted by key, empty values left out
 (``omitempty``) except where the CLI holds a pointer (``replicas: 0``, ``update_config: {}``,
 a service's network ``null``), durations as Go prints them (``2m0s``), memory as a quoted
 byte count, CPUs as a decimal string. ``version`` first, then services, networks, volumes,
-secrets, configs, then the top-level ``x-*`` extensions as written.
+secrets, configs, then the top-level ``x-*`` extensions as written; a service's, network's,
+volume's, secret's or config's own ``x-*`` keys come after its fields, as the CLI's inline
+``Extras``.
 """
 
 from __future__ import annotations
@@ -137,6 +139,8 @@ def model_data(model: BaseModel) -> dict[str, Any]:
             out[key] = {k: None if v is None else model_data(v) for k, v in sorted(value.items())}
         else:
             out[key] = _value(name, value, owner)
+    for key, extension in sorted(getattr(model, "extensions", {}).items()):
+        out[key] = _plain(extension)
     return out
 
 
@@ -167,7 +171,7 @@ def project_data(project: Project, extensions: dict[str, Any] | None = None) -> 
 def _plain(value: Any) -> Any:
     """YAML data as plain dicts and lists (the reader's located subclasses dropped)."""
     if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
+        return {str(key): _plain(item) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list):
         return [_plain(item) for item in value]
     for kind in (bool, str, int, float):

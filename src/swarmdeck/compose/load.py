@@ -50,7 +50,7 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     working_dir: str = ""
-    extensions: dict[str, Any] = field(default_factory=dict)  # top-level x-*, as written
+    extensions: dict[str, Any] = field(default_factory=dict)  # the first file's top-level x-*
 
 
 def _read(source: Source) -> tuple[str, str | bytes, str | None]:
@@ -161,5 +161,7 @@ def load(
         raise_if(check_project(project))
     if deploy_checks:
         warnings += property_warnings(raw)
-    extensions = {key: value for data in raw for key, value in data.items() if key.startswith("x-")}
+    extensions = {
+        key: value for key, value in raw[0].items() if key.startswith("x-")
+    }  # the CLI's: the first file's
     return LoadResult(project, list(dict.fromkeys(warnings)), [f[0] for f in files], base, extensions)

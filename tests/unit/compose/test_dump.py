@@ -123,3 +123,23 @@ def test_deploy_checks_off_lets_an_imageless_service_through():
     assert "services:\n  a:\n    command:" in dumped(
         'version: "3.8"\nservices:\n  a:\n    command: ["true"]\n', deploy_checks=False
     )
+
+
+def test_extensions_as_the_cli_keeps_them():
+    first = 'version: "3.8"\nx-a: {one: 1}\nservices:\n  s:\n    image: x\n    x-svc: {k: {"y": 2}}\n'
+    second = 'version: "3.8"\nx-a: {two: 2}\nx-c: 3\nservices:\n  s:\n    x-svc: {j: 2, k: {z: 1}}\n'
+    loaded = load([("a.yml", first), ("b.yml", second)], env={}, filesystem=False)
+    assert dump(loaded.project, loaded.extensions) == (
+        """version: "3.8"
+services:
+  s:
+    image: x
+    x-svc:
+      j: 2
+      k:
+        "y": 2
+        z: 1
+x-a:
+  one: 1
+"""
+    )
