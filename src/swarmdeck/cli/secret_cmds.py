@@ -64,17 +64,17 @@ def check_format(form: str | None) -> None:
 
 def ls_lines(kind: Kind, found: list[ObjectView], quiet: bool, form: str | None) -> list[str]:
     """What ``docker secret ls`` (``config ls``) prints for ``found``."""
-    from swarmdeck.swarm.stack_tables import _ago, table
+    from swarmdeck.swarm.stack_tables import ago, table
 
     if quiet:
         return [v["id"] for v in found]
     if form == "json":
         lines = []
         for v in found:
-            row: dict[str, str] = {"CreatedAt": _ago(v["created"])}
+            row: dict[str, str] = {"CreatedAt": ago(v["created"])}
             if kind == "secret":
                 row["Driver"] = v["driver"]
-            row.update(ID=v["id"], Labels=_labels(v["labels"]), Name=v["name"], UpdatedAt=_ago(v["updated"]))
+            row.update(ID=v["id"], Labels=_labels(v["labels"]), Name=v["name"], UpdatedAt=ago(v["updated"]))
             lines.append(json.dumps(row, separators=(",", ":")))
         return lines
     head = (
@@ -85,7 +85,7 @@ def ls_lines(kind: Kind, found: list[ObjectView], quiet: bool, form: str | None)
     rows = [head]
     for v in found:
         middle = [v["driver"]] if kind == "secret" else []
-        rows.append([v["id"], v["name"], *middle, _ago(v["created"]), _ago(v["updated"])])
+        rows.append([v["id"], v["name"], *middle, ago(v["created"]), ago(v["updated"])])
     return table(rows)
 
 

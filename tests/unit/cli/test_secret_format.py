@@ -78,3 +78,22 @@ def test_users_are_the_services_referencing_the_id():
     found = [service("web", "s1"), service("db", "s2", "s1"), service("cache")]
     assert users_of(found, "secret", "s1") == ["db", "web"]
     assert users_of(found, "config", "s1") == []
+
+
+def test_ages_are_worded_as_the_docker_cli_words_them():
+    from swarmdeck.swarm.stack_tables import human_duration
+
+    cases = {
+        0.4: "Less than a second",
+        1.2: "1 second",
+        59: "59 seconds",
+        90: "About a minute",
+        125: "2 minutes",
+        3600: "About an hour",
+        5 * 3600: "5 hours",
+        3 * 86400: "3 days",
+        20 * 86400: "2 weeks",
+        90 * 86400: "3 months",
+        800 * 86400: "2 years",
+    }
+    assert {s: human_duration(s) for s in cases} == cases
