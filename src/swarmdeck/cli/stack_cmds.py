@@ -1,4 +1,4 @@
-"""`swarmdeck stack deploy|config|ls|services|ps|rm`: the docker CLI's stack commands, natively.
+"""`swarmdeck stack deploy|ls|services|ps|rm`: the docker CLI's stack commands, natively.
 
 Deploying is the compose layer's stack back end; listing and removing the swarm layer's
 (``swarm.stack_tables``, ``swarm.stacks``). Here: the options, the output, and the docker

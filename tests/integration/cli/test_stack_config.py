@@ -80,3 +80,22 @@ def test_both_refuse_what_cannot_be_interpolated(tmp_path):
     ours, theirs = both([bad])
     assert ours.returncode == 1 and theirs.returncode != 0
     assert ours.stdout == "" and ours.stderr.startswith("error: ") and "replicas" in ours.stderr
+
+
+def test_stdin_as_docker_reads_it():
+    text = CASES["friendlyhello"][0].read_text()
+    env = {**os.environ, **ENV}
+    ours, theirs = (
+        subprocess.run(
+            [*command, "stack", "config", "-c", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        for command in ([sys.executable, "-m", "swarmdeck"], ["docker"])
+    )
+    assert (ours.returncode, theirs.returncode) == (0, 0), ours.stderr + theirs.stderr
+    assert ours.stdout.rstrip("\n") == theirs.stdout.rstrip("\n")
+    assert "replicas: 2" in ours.stdout
