@@ -25,13 +25,24 @@ HostOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only display IDs.")]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="Output format: table (default) or json (one object a line).")
+    str | None,
+    typer.Option(
+        "--format", metavar="FORMAT", help="Output format: table (default) or json (one object a line)."
+    ),
 ]
 FilterOpt = Annotated[
     list[str] | None,
-    typer.Option("--filter", "-f", help="Filter output based on conditions provided (name=, id=, label=)."),
+    typer.Option(
+        "--filter",
+        "-f",
+        metavar="KEY=VALUE",
+        help="Filter output based on conditions provided (name=, id=, label=).",
+    ),
 ]
-LabelOpt = Annotated[list[str] | None, typer.Option("--label", "-l", help="A label KEY=VALUE; repeatable.")]
+LabelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--label", "-l", metavar="KEY=VALUE", help="A label KEY=VALUE; repeatable."),
+]
 PrettyOpt = Annotated[
     bool, typer.Option("--pretty", help="Print the information in a human friendly format.")
 ]

@@ -25,6 +25,7 @@ from swarmdeck.engine.names import check
 from swarmdeck.swarm.errors import Refused
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.nodes import raw_services
+from swarmdeck.swarm.stack_tables import natural_key
 
 Kind = Literal["secret", "config"]
 Inspect = dict[str, Any]
@@ -85,9 +86,9 @@ def list_objects(
     client: docker.DockerClient, kind: Kind, filters: dict[str, Any] | None = None
 ) -> list[ObjectView]:
     """Every secret (or config) matching ``filters`` (the engine's: ``name``, ``id``,
-    ``label``), by name."""
+    ``label``), by name in natural order (``key2`` before ``key10``) as the docker CLI lists them."""
     views = [view(kind, doc) for doc in raw_list(client, kind, filters)]
-    return sorted(views, key=lambda v: (v["name"], v["id"]))
+    return sorted(views, key=lambda v: (natural_key(v["name"]), v["id"]))
 
 
 def inspect(client: docker.DockerClient, kind: Kind, ref: str) -> Inspect:

@@ -76,7 +76,8 @@ def test_created_by_docker_is_listed_by_swarmdeck(kind, swarm, names):
     made = lines(docker_cli(kind, "create", "--label", "from=docker", name, "-", stdin=b"abc"))[0]
     ours = lines(swarmdeck(kind, "ls", "--filter", f"name={name}"))
     theirs = lines(docker_cli(kind, "ls", "--filter", f"name={name}"))
-    assert ours[0] == theirs[0]  # the header, with docker's columns and widths
+    assert ours[0].split() == theirs[0].split()  # docker's columns; widths up to the ages
+    assert ours[0].index("CREATED") == theirs[0].index("CREATED")
     assert ours[1].split()[:2] == theirs[1].split()[:2] == [made, name]
     assert lines(swarmdeck(kind, "ls", "-q", "--filter", f"name={name}")) == [made]
     row = json.loads(lines(swarmdeck(kind, "ls", "--format", "json", "--filter", f"name={name}"))[0])
@@ -133,3 +134,15 @@ def test_bad_input_changes_nothing(kind, swarm, names):
     assert swarmdeck(kind, "ls", "--format", "yaml").returncode == 1
     assert swarmdeck(kind, "inspect", "no-such-object-here").returncode == 1
     assert lines(docker_cli(kind, "ls", "-q", "--filter", "name=nofile")) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_listed_in_dockers_order(kind, swarm, names):
+    prefix = fresh(names, f"ord{kind}")
+    for suffix in ("k10", "k2", "a1"):
+        names.append(f"{prefix}-{suffix}")
+        lines(docker_cli(kind, "create", f"{prefix}-{suffix}", "-", stdin=b"z"))
+    ours = lines(swarmdeck(kind, "ls", "--filter", f"name={prefix}"))
+    theirs = lines(docker_cli(kind, "ls", "--filter", f"name={prefix}"))
+    assert [row.split()[:2] for row in ours] == [row.split()[:2] for row in theirs]
+    assert [row.split()[1] for row in ours[1:]] == [f"{prefix}-a1", f"{prefix}-k2", f"{prefix}-k10"]
