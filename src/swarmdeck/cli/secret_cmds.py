@@ -8,6 +8,7 @@ inspect arrays and ``--pretty`` text, and what ``create`` and ``rm`` print.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,7 +28,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only display IDs.
 FormatOpt = Annotated[
     str | None,
     typer.Option(
-        "--format", metavar="FORMAT", help="Output format: table (default) or json (one object a line)."
+        "--format",
+        metavar="FORMAT",
+        help="Output format: table (default), json (one object a line), or a template: '{{.Name}}'.",
     ),
 ]
 FilterOpt = Annotated[
@@ -67,10 +70,32 @@ def _labels(value: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(value.items()))
 
 
-def check_format(form: str | None) -> None:
-    """Refuse a ``--format`` other than table and json, before the engine is asked."""
-    if form not in (None, "table", "json"):
-        refuse(f"--format {form!r}: expected table or json")
+_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+_JSON = re.compile(r"\{\{\s*json\s+\.\s*\}\}")
+
+
+def check_format(form: str | None, kind: Kind = "secret") -> None:
+    """Refuse a ``--format`` other than table, json and a Go template of the row's fields
+    (``{{.Name}}``, ``{{json .}}``), before the engine is asked."""
+    if form in (None, "table", "json"):
+        return
+    rest = _JSON.sub("", _FIELD.sub("", str(form)))
+    unknown = [name for name in _FIELD.findall(str(form)) if name not in _fields(kind)]
+    if "{{" in rest or "}}" in rest or unknown or "{{" not in str(form):
+        refuse(
+            f"--format {form!r}: expected table, json or a template of "
+            + ", ".join("{{." + name + "}}" for name in _fields(kind))
+        )
+
+
+def _fields(kind: Kind) -> list[str]:
+    middle = ["Driver"] if kind == "secret" else []
+    return ["CreatedAt", *middle, "ID", "Labels", "Name", "UpdatedAt"]
+
+
+def _template(form: str, row: dict[str, str]) -> str:
+    text = _JSON.sub(lambda _: json.dumps(row, separators=(",", ":")), form)
+    return _FIELD.sub(lambda m: row[m.group(1)], text).replace("\\t", "\t").replace("\\n", "\n")
 
 
 def ls_lines(kind: Kind, found: list[ObjectView], quiet: bool, form: str | None) -> list[str]:
@@ -79,14 +104,14 @@ def ls_lines(kind: Kind, found: list[ObjectView], quiet: bool, form: str | None)
 
     if quiet:
         return [v["id"] for v in found]
-    if form == "json":
+    if form not in (None, "table"):
         lines = []
         for v in found:
             row: dict[str, str] = {"CreatedAt": ago(v["created"])}
             if kind == "secret":
                 row["Driver"] = v["driver"]
             row.update(ID=v["id"], Labels=_labels(v["labels"]), Name=v["name"], UpdatedAt=ago(v["updated"]))
-            lines.append(json.dumps(row, separators=(",", ":")))
+            lines.append(json.dumps(row, separators=(",", ":")) if form == "json" else _template(form, row))
         return lines
     head = (
         ["ID", "NAME", "DRIVER", "CREATED", "UPDATED"]
@@ -160,7 +185,7 @@ def _group(kind: Kind) -> typer.Typer:
         from swarmdeck.swarm import objects
 
         chosen = pairs(filters, "--filter")
-        check_format(form)
+        check_format(form, kind)
         lines = ls_lines(kind, objects.list_objects(connect(host), kind, chosen or None), quiet, form)
         for line in lines:
             _out(line)

@@ -97,3 +97,16 @@ def test_ages_are_worded_as_the_docker_cli_words_them():
         800 * 86400: "2 years",
     }
     assert {s: human_duration(s) for s in cases} == cases
+
+
+def test_go_templates_of_the_rows_fields():
+    found = [view("secret", DOC)]
+    assert ls_lines("secret", found, False, "{{.ID}} {{ .Name }}") == [f"{DOC['ID']} app_key"]
+    assert ls_lines("config", found, False, r"{{.Name}}\t{{.Labels}}") == ["app_key\ta=1,b=2"]
+    assert json.loads(ls_lines("secret", found, False, "{{json .}}")[0])["Name"] == "app_key"
+    for bad in ("{{.Nope}}", "{{.Name", "plain", "{{range .}}"):
+        with pytest.raises(Refused):
+            check_format(bad, "secret")
+    with pytest.raises(Refused):
+        check_format("{{.Driver}}", "config")  # a config has no driver
+    check_format("{{.Driver}}", "secret")
