@@ -15,6 +15,7 @@ from swarmdeck.cli.failing import FailingGroup, refuse, watch
 from swarmdeck.cli.node_cmds import register as register_node
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
+from swarmdeck.cli.secret_cmds import register as register_secret
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.cli.swarm_cmds import register as register_swarm
 from swarmdeck.engine.client import connect
@@ -37,6 +38,7 @@ compose_cmds.register(app)
 register_stack(app)
 register_swarm(app)
 register_node(app)
+register_secret(app)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

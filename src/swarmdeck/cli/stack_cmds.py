@@ -144,6 +144,32 @@ def rm_cmd(
             _err(_nothing(exc))
 
 
+@stack_app.command("config", epilog="Example: swarmdeck stack config -c docker-compose.yml -c prod.yml")
+def config_cmd(
+    compose_file: Annotated[
+        list[str],
+        typer.Option("--compose-file", "-c", help='Path to a Compose file, or "-" to read from stdin.'),
+    ],
+    skip_interpolation: Annotated[
+        bool,
+        typer.Option("--skip-interpolation", help="Skip interpolation and output only merged config."),
+    ] = False,
+) -> None:
+    """Outputs the final config file, after doing merges and interpolations."""
+    from swarmdeck.compose import load as load_files
+    from swarmdeck.compose.dump import dump
+
+    loaded = load_files(
+        _sources(compose_file),
+        env=dict(os.environ),
+        interpolate=not skip_interpolation,
+        deploy_checks=False,
+    )
+    for warning in loaded.warnings:
+        _err(warning)
+    sys.stdout.write(dump(loaded.project, loaded.extensions))
+
+
 for _alias in ("remove", "down"):  # the docker CLI's aliases of `stack rm`
     stack_app.command(_alias, hidden=True)(rm_cmd)
 

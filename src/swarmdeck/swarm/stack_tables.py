@@ -91,17 +91,39 @@ def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     return table(rows)
 
 
-def _ago(stamp: str) -> str:
+def human_duration(seconds: float) -> str:
+    """Go's ``units.HumanDuration``, as the docker CLI words an age ("About a minute")."""
+    minutes, hours = int(seconds / 60), int(seconds / 3600 + 0.5)
+    if seconds < 1:
+        return "Less than a second"
+    if int(seconds) == 1:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    if hours == 1:
+        return "About an hour"
+    for limit, size, unit in (
+        (48, 1, "hours"),
+        (24 * 14, 24, "days"),
+        (24 * 60, 24 * 7, "weeks"),
+        (24 * 730, 24 * 30, "months"),
+    ):
+        if hours < limit:
+            return f"{hours // size} {unit}"
+    return f"{hours // (24 * 365)} years"
+
+
+def ago(stamp: str) -> str:
+    """An engine time stamp as the docker CLI's tables show it ("2 minutes ago"); "" if none."""
     try:
         then = datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00")
     except ValueError:
         return ""
-    seconds = int((datetime.now(UTC) - then).total_seconds())
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count > 1 else ''} ago"
-    return "Less than a second ago"
+    return human_duration((datetime.now(UTC) - then).total_seconds()) + " ago"
 
 
 def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
@@ -126,7 +148,7 @@ def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
                 _image(task["Spec"]["ContainerSpec"]["Image"]),
                 nodes.get(task.get("NodeID", ""), ""),
                 task["DesiredState"].capitalize(),
-                f"{state.capitalize()} {_ago(task['Status'].get('Timestamp', ''))}",
+                f"{state.capitalize()} {ago(task['Status'].get('Timestamp', ''))}",
                 task["Status"].get("Err", ""),
                 "",
             ]
