@@ -146,9 +146,15 @@ def image_bootstrap(
         list[str] | None,
         typer.Option(help="Only this base image (python, redis, registry, proxy); repeatable."),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the result, not what is being done.")
+    ] = False,
 ) -> None:
-    """Build the base images from the host's Debian mirror (no Docker Hub needed)."""
-    reporter = watch(TerminalReporter(out))
+    """Build the base images from the host's Debian mirror (no Docker Hub needed).
+
+    Shows each image's place among those being built, the packages fetched so far and the
+    time taken; plain lines when the output is not a terminal."""
+    reporter = watch(TerminalReporter(out, quiet=quiet))
     client = connect(host)
     reporter.step("Bootstrap base images")
     built = bootstrap_images(client, roles=role or None, progress=lambda r, m: reporter.detail(f"{r}: {m}"))
