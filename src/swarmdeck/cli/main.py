@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
@@ -16,20 +15,19 @@ from swarmdeck.cli.failing import FailingGroup, refuse, watch
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.stack_cmds import register as register_stack
-from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
-from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
-from swarmdeck.images.build import build_image, push_image
-from swarmdeck.platform import walkthrough
-from swarmdeck.platform.console_service import ConsoleState
-from swarmdeck.swarm import membership, nodes
-from swarmdeck.swarm.views import token_role
+
+# Start-up: `swarmdeck --help` must not load the docker SDK, pydantic or the console, so
+# each command imports the engine, swarm, images and platform modules it uses itself.
+if TYPE_CHECKING:
+    from swarmdeck.platform.console_service import ConsoleState
 
 app = typer.Typer(
     cls=FailingGroup,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     help="Build, ship and run friendlyhello on Docker and Docker Swarm.",
+    epilog="Exit status: 0 success, 1 error, 2 usage.",
 )
 image_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Build, bootstrap and push images.")
 swarm_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Create and join a swarm.")
@@ -77,6 +75,8 @@ def up(
 ) -> None:
     """The report's whole walkthrough: registry, build, push, swarm, stack, verification,
     and the console (the `swarmdeck` stack)."""
+    from swarmdeck.platform import walkthrough
+
     options = walkthrough.UpOptions(
         endpoint=host,
         registry=registry,
@@ -134,6 +134,8 @@ def down(
     ] = False,
 ) -> None:
     """Remove the friendlyhello and swarmdeck stacks; data volumes stay unless --volumes."""
+    from swarmdeck.platform import walkthrough
+
     reporter = watch(TerminalReporter(out))
     walkthrough.down("friendlyhello", host, volumes, registry, reporter)
 
@@ -147,6 +149,9 @@ def image_bootstrap(
     ] = None,
 ) -> None:
     """Build the base images from the host's Debian mirror (no Docker Hub needed)."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
+
     reporter = watch(TerminalReporter(out))
     client = connect(host)
     reporter.step("Bootstrap base images")
@@ -162,6 +167,9 @@ def image_build(
     host: EndpointOpt = None,
 ) -> None:
     """`docker build`, with progress."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.build import build_image
+
     args = {}
     for item in build_arg or []:
         key, sep, value = item.partition("=")
@@ -178,6 +186,9 @@ def image_build(
 @image_app.command("push")
 def image_push(reference: str, host: EndpointOpt = None) -> None:
     """`docker push`, with progress."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.build import push_image
+
     reporter = watch(TerminalReporter(out))
     client = connect(host)
     reporter.step(f"Push {reference}")
@@ -189,6 +200,9 @@ def swarm_init(
     host: EndpointOpt = None, advertise_addr: Annotated[str | None, typer.Option()] = None
 ) -> None:
     """`docker swarm init`; prints the join command for workers."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import membership
+
     client = connect(host)
     state = membership.init(client, advertise_addr)
     token = membership.join_tokens(client, state)["worker"]["token"]
@@ -205,6 +219,9 @@ def swarm_join(
     advertise_addr: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """`docker swarm join`."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import membership
+
     state = membership.join(connect(host), manager, token, advertise_addr)
     out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
 
@@ -214,6 +231,10 @@ def swarm_join_token(
     role: Annotated[str, typer.Argument(help="worker or manager")] = "worker", host: EndpointOpt = None
 ) -> None:
     """Print the `swarmdeck swarm join` line for a worker or a manager."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import membership
+    from swarmdeck.swarm.views import token_role
+
     chosen = token_role(role)
     tokens = membership.join_tokens(connect(host))
     token = (tokens["worker"] if chosen == "worker" else tokens["manager"])["token"]
@@ -223,6 +244,11 @@ def swarm_join_token(
 @swarm_app.command("nodes")
 def swarm_nodes(host: EndpointOpt = None) -> None:
     """`docker node ls`."""
+    from rich.table import Table
+
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import nodes
+
     found = nodes.list_nodes(connect(host))
     table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
     for n in found:
