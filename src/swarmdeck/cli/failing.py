@@ -25,6 +25,7 @@ from rich.text import Text
 from typer import _click
 
 from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.cli.params import plain, plain_param
 from swarmdeck.errors import SwarmdeckError
 
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -61,18 +62,28 @@ def report(exc: BaseException) -> None:
 class FailingGroup(typer.core.TyperGroup):
     """A Typer group whose commands' expected failures end as ``report`` says, with exit 1.
 
-    Its help, and its commands', is plain text as a Unix tool prints it (Click's formatter:
-    no boxes, no ``<bool>`` type placeholders), which also spares ``--help`` loading Rich's
-    Markdown renderer at start-up."""
+    Its help, and its commands', is plain text as a Unix tool prints it (Click's formatter,
+    without Rich's Markdown renderer at start-up), its parameters as ``cli.params`` shows
+    and reads them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["rich_markup_mode"] = None
         super().__init__(*args, **kwargs)
-        _plain_params(self)
+        plain(self)
         for command in self.commands.values():
             if isinstance(command, typer.core.TyperCommand):
                 command.rich_markup_mode = None
-                _plain_params(command)
+                plain(command)
+
+    def get_help_option(self, ctx: _click.Context) -> typer.core.TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            plain_param(option)
+        return option
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        plain(self)  # Typer appends the main group's completion options after __init__
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: _click.Context) -> Any:
         if ctx.parent is None:
@@ -85,47 +96,6 @@ class FailingGroup(typer.core.TyperGroup):
                 raise
             report(failure)
             raise typer.Exit(1) from None
-
-
-class _PlainOption(typer.core.TyperOption):
-    """An option whose value is shown as Click shows it (``--host TEXT``), not ``<str>``."""
-
-    def display_type_rich(self, ctx: _click.Context) -> str | None:
-        if self.metavar is not None:
-            return self.metavar
-        label = self.display_type(ctx).strip("<>")
-        if label.startswith("list[") and label.endswith("]"):  # repeatable: one value a time
-            label = label[len("list[") : -1]
-        if "|" in label:
-            return f"[{label}]"
-        return _METAVARS.get(label, label.upper())
-
-
-class _PlainArgument(typer.core.TyperArgument):
-    """An argument shown by its name alone (``STACK``, ``[SERVICES]...``)."""
-
-    def display_type_rich(self, ctx: _click.Context) -> str | None:
-        return None
-
-    def _rich_display_name(self) -> str:  # the help's Arguments list
-        name = self.display_name_raw.upper()
-        return name if self.nargs == 1 or name.endswith("...") else name + "..."
-
-    def _usage_display_name(self) -> str:
-        name = self.display_name_raw.upper()
-        name = name if self.required else f"[{name}]"
-        return name if self.nargs == 1 or name.endswith("...") else name + "..."
-
-
-_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT"}
-
-
-def _plain_params(command: _click.Command) -> None:
-    for param in command.params:
-        if type(param) is typer.core.TyperOption:
-            param.__class__ = _PlainOption
-        elif type(param) is typer.core.TyperArgument:
-            param.__class__ = _PlainArgument
 
 
 def _translated(exc: Exception) -> SwarmdeckError | None:
