@@ -15,7 +15,6 @@ Python 3.11's ``LazyLoader`` cannot do this: a second ``import paramiko`` runs t
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import types
 from collections.abc import Sequence
@@ -41,7 +40,7 @@ class _StandInFinder:
     ) -> ModuleSpec | None:
         if fullname != SSH_TRANSPORT or self.real_wanted:
             return None
-        return importlib.util.spec_from_loader(fullname, cast(Any, self))
+        return ModuleSpec(fullname, cast(Any, self))
 
     def create_module(self, spec: ModuleSpec) -> None:
         return None  # the default module object
