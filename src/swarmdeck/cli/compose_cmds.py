@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from swarmdeck.cli.failing import FailingGroup, refuse
+from swarmdeck.cli.output import lazy_console
 
 # Start-up: the compose back end (pydantic, the docker SDK) is imported by the commands.
 if TYPE_CHECKING:
@@ -21,8 +21,8 @@ compose_app = typer.Typer(
     no_args_is_help=True,
     help="Run a compose project on one engine, as `docker compose` does.",
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = lazy_console(soft_wrap=True, highlight=False)
+err = lazy_console(stderr=True, soft_wrap=True, highlight=False)
 
 
 @dataclass

@@ -17,18 +17,16 @@ from typing import Any, NoReturn
 
 import typer
 import typer.core
-from rich.console import Console
-from rich.text import Text
 
 # Typer vendors Click: the Context its groups receive is ``typer._click.Context``, not the
 # ``click`` package's (typer.Context subclasses it, so it cannot type an override's argument).
 from typer import _click
 
-from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.cli.output import TerminalReporter, lazy_console
 from swarmdeck.cli.params import plain, plain_param
 from swarmdeck.errors import SwarmdeckError
 
-_err = Console(stderr=True, soft_wrap=True, highlight=False)
+_err = lazy_console(stderr=True, soft_wrap=True, highlight=False)
 _watched: ContextVar[TerminalReporter | None] = ContextVar("watched", default=None)
 
 
@@ -49,6 +47,8 @@ def watch(reporter: TerminalReporter) -> TerminalReporter:
 
 def report(exc: BaseException) -> None:
     """Print ``exc`` as the ``error:`` line (its further lines after it), then what was done."""
+    from rich.text import Text
+
     reporter = _watched.get()
     if reporter is not None:
         reporter.fail()

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.failing import FailingGroup, refuse, watch
-from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.cli.output import TerminalReporter, lazy_console
 from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.engine.routing import Routing
@@ -37,8 +36,8 @@ register_console(app)
 compose_cmds.register(app)
 register_stack(app)
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = lazy_console(soft_wrap=True)
+err = lazy_console(stderr=True, soft_wrap=True)
 
 EndpointOpt = Annotated[
     str | None,

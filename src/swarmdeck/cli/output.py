@@ -1,9 +1,34 @@
-"""Showing a workflow's progress on the terminal with Rich."""
+"""Showing a workflow's progress on the terminal with Rich, and the CLI's Rich consoles.
+
+Rich is imported when something is printed, not when the CLI starts (its console is ~30 ms
+of start-up): ``lazy_console`` is a console made on first use.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.status import Status
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+
+
+def lazy_console(**options: Any) -> Console:
+    """A ``rich.console.Console(**options)``, made (and Rich imported) on first use."""
+    return cast("Console", _LazyConsole(options))
+
+
+class _LazyConsole:
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:  # only for what the console itself has
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
 
 
 class TerminalReporter:

@@ -6,14 +6,14 @@ import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from swarmdeck.cli.failing import FailingGroup, refuse
 
 # Start-up: the registry client (requests), the engine and the platform are imported by the
 # commands that use them, never here.
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from swarmdeck.registry.client import RegistryClient
 
 AddressArg = Annotated[str, typer.Argument(help="The registry, HOST:PORT as in image names.")]
@@ -82,6 +82,8 @@ def register(app: typer.Typer, out: Console) -> None:
         username: UserOpt = None,
     ) -> None:
         """A tag's manifest: platforms or layers, sizes, created, history."""
+        from rich.table import Table
+
         from swarmdeck.registry.names import split_image
 
         repository, reference = split_image(image)
