@@ -4,32 +4,32 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.failing import FailingGroup, refuse, watch
 from swarmdeck.cli.node_cmds import register as register_node
-from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.cli.output import TerminalReporter, lazy_console
 from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.secret_cmds import register as register_secret
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.cli.swarm_cmds import register as register_swarm
-from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
-from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
-from swarmdeck.images.build import build_image, push_image
-from swarmdeck.platform import walkthrough
-from swarmdeck.platform.console_service import ConsoleState
+
+# Start-up: `swarmdeck --help` must not load the docker SDK, pydantic or the console, so
+# each command imports the engine, swarm, images and platform modules it uses itself.
+if TYPE_CHECKING:
+    from swarmdeck.platform.console_service import ConsoleState
 
 app = typer.Typer(
     cls=FailingGroup,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     help="Build, ship and run friendlyhello on Docker and Docker Swarm.",
+    epilog="Exit status: 0 success, 1 error, 2 usage.",
 )
 image_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Build, bootstrap and push images.")
 app.add_typer(image_app, name="image")
@@ -40,8 +40,8 @@ register_swarm(app)
 register_node(app)
 register_secret(app)
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = lazy_console(soft_wrap=True)
+err = lazy_console(stderr=True, soft_wrap=True)
 
 EndpointOpt = Annotated[
     str | None,
@@ -78,6 +78,8 @@ def up(
 ) -> None:
     """The report's whole walkthrough: registry, build, push, swarm, stack, verification,
     and the console (the `swarmdeck` stack)."""
+    from swarmdeck.platform import walkthrough
+
     options = walkthrough.UpOptions(
         endpoint=host,
         registry=registry,
@@ -135,6 +137,8 @@ def down(
     ] = False,
 ) -> None:
     """Remove the friendlyhello and swarmdeck stacks; data volumes stay unless --volumes."""
+    from swarmdeck.platform import walkthrough
+
     reporter = watch(TerminalReporter(out))
     walkthrough.down("friendlyhello", host, volumes, registry, reporter)
 
@@ -154,6 +158,9 @@ def image_bootstrap(
 
     Shows each image's place among those being built, the packages fetched so far and the
     time taken; plain lines when the output is not a terminal."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
+
     reporter = watch(TerminalReporter(out, quiet=quiet))
     client = connect(host)
     reporter.step("Bootstrap base images")
@@ -169,6 +176,9 @@ def image_build(
     host: EndpointOpt = None,
 ) -> None:
     """`docker build`, with progress."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.build import build_image
+
     args = {}
     for item in build_arg or []:
         key, sep, value = item.partition("=")
@@ -185,6 +195,9 @@ def image_build(
 @image_app.command("push")
 def image_push(reference: str, host: EndpointOpt = None) -> None:
     """`docker push`, with progress."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.build import push_image
+
     reporter = watch(TerminalReporter(out))
     client = connect(host)
     reporter.step(f"Push {reference}")

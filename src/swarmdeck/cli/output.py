@@ -1,4 +1,4 @@
-"""Showing a workflow's progress on the terminal with Rich.
+"""Showing a workflow's progress on the terminal with Rich, and the CLI's Rich consoles.
 
 On a terminal a spinner line shows the current step and its latest detail. Anywhere else
 (a CI log, a pipe) a spinner shows nothing, so a long step such as the base images'
@@ -6,14 +6,38 @@ debootstrap would look silent for minutes: there each step and its details are p
 A detail ``WHO: STAGE: more`` (a base image's role, then what it is doing) is printed when
 WHO's stage changed, else at most every ``PLAIN_DETAIL_SECONDS`` per WHO, so concurrent
 builds each stay visible without a line per package. ``quiet`` keeps only the finished steps.
+
+Rich is imported when something is printed, not when the CLI starts (its console is ~30 ms
+of start-up): ``lazy_console`` is a console made on first use.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console
-from rich.status import Status
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+
+
+def lazy_console(**options: Any) -> Console:
+    """A ``rich.console.Console(**options)``, made (and Rich imported) on first use."""
+    return cast("Console", _LazyConsole(options))
+
+
+class _LazyConsole:
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:  # only for what the console itself has
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
 
 PLAIN_DETAIL_SECONDS = 5.0
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from swarmdeck.cli.failing import FailingGroup
-from swarmdeck.compose import load
-from swarmdeck.compose.stack import DeployOptions, deploy
-from swarmdeck.engine.client import connect
-from swarmdeck.swarm import stack_tables, stacks
-from swarmdeck.swarm.errors import NoSuchStack
+
+# Start-up: the compose, engine and swarm modules (the docker SDK, pydantic) are imported by
+# the commands that use them, never here.
+if TYPE_CHECKING:
+    from swarmdeck.swarm.errors import NoSuchStack
 
 stack_app = typer.Typer(
     cls=FailingGroup, no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm)."
@@ -84,6 +84,10 @@ def deploy_cmd(
     host: HostOpt = None,
 ) -> None:
     """Deploy a new stack or update an existing stack."""
+    from swarmdeck.compose import load
+    from swarmdeck.compose.stack import DeployOptions, deploy
+    from swarmdeck.engine.client import connect
+
     loaded = load(_sources(compose_file), env=dict(os.environ))
     for warning in loaded.warnings:
         _err(warning + "\n")
@@ -106,6 +110,9 @@ def deploy_cmd(
 @stack_app.command("ls")
 def ls_cmd(host: HostOpt = None) -> None:
     """List stacks."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stack_tables
+
     for line in stack_tables.ls_lines(connect(host)):
         _out(line)
 
@@ -113,6 +120,10 @@ def ls_cmd(host: HostOpt = None) -> None:
 @stack_app.command("services")
 def services_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the services in the stack."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stack_tables
+    from swarmdeck.swarm.errors import NoSuchStack
+
     try:
         for line in stack_tables.services_lines(connect(host), name):
             _out(line)
@@ -123,6 +134,9 @@ def services_cmd(name: NameArg, host: HostOpt = None) -> None:
 @stack_app.command("ps")
 def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the tasks in the stack."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stack_tables
+
     for line in stack_tables.ps_lines(connect(host), name):
         _out(line)
 
@@ -136,6 +150,10 @@ def rm_cmd(
     host: HostOpt = None,
 ) -> None:
     """Remove one or more stacks."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stacks
+    from swarmdeck.swarm.errors import NoSuchStack
+
     client = connect(host)
     for name in names:
         try:
