@@ -46,6 +46,7 @@ DATA_DIR = "/data"
 # What the wheel must carry for the pages to work (checked before the build).
 REQUIRED_FILES = ("swarmdeck/console/static/vendor/htmx.min.js", "swarmdeck/console/templates/base.html")
 _STAMP = ".source-hash"
+_DEPS_STAMP = ".dependencies-hash"  # the pins the dependency wheels were fetched for
 
 HEALTH_PROBE = (
     "import sys, urllib.request; "
@@ -107,9 +108,13 @@ def context_dir(root: Path) -> Path:
 
 
 def prepare_context(machine: str, progress: Progress, root: Path | None = None) -> Path:
-    """The build context with an up-to-date wheelhouse (reused while the sources are unchanged).
+    """The build context with an up-to-date wheelhouse.
 
-    ``machine`` is the engine's ``docker info`` Architecture.
+    The dependencies' wheels are kept while the pins, the project's dependencies, the
+    architecture and the image's Python are unchanged; a change of swarmdeck's own sources
+    only rebuilds swarmdeck's wheel. So editing the code and running ``up`` again needs no
+    network (``pip download`` is only for new pins). ``machine`` is the engine's
+    ``docker info`` Architecture.
     """
     root = root or source_root()
     arch = image_arch(machine)
@@ -122,16 +127,22 @@ def prepare_context(machine: str, progress: Progress, root: Path | None = None) 
     context = context_dir(root)
     wheels = context / "wheels"
     constraints = _pins()
+    deps = project_dependencies(root)
+    deps_digest = hashlib.sha256(f"{IMAGE_PYTHON}/{arch}\n{constraints}\n{deps}".encode()).hexdigest()
     digest = _source_hash(root, arch, constraints)
-    stamp = context / _STAMP
+    stamp, deps_stamp = context / _STAMP, context / _DEPS_STAMP
     (context / "Dockerfile").parent.mkdir(parents=True, exist_ok=True)
     (context / "Dockerfile").write_text(DOCKERFILE)
-    if stamp.exists() and stamp.read_text() == digest and wheels.is_dir():
+    deps_current = deps_stamp.exists() and deps_stamp.read_text() == deps_digest and wheels.is_dir()
+    if deps_current and stamp.exists() and stamp.read_text() == digest:
         progress("wheelhouse up to date")
         return context
-    if wheels.exists():
-        shutil.rmtree(wheels)
-    wheels.mkdir()
+    if not deps_current:
+        if wheels.exists():
+            shutil.rmtree(wheels)
+        wheels.mkdir()
+    for old in wheels.glob("swarmdeck-*.whl"):
+        old.unlink()
     (context / "constraints.txt").write_text(constraints)
     with tempfile.TemporaryDirectory(prefix="swarmdeck-wheel-") as tmp:
         copy = Path(tmp) / "swarmdeck"
@@ -139,9 +150,10 @@ def prepare_context(machine: str, progress: Progress, root: Path | None = None) 
         progress("building swarmdeck's wheel")
         build_wheel(copy, wheels)
     _check_wheel(wheels)
-    deps = project_dependencies(root)
-    progress(f"fetching {len(deps)} pinned dependencies for Python {IMAGE_PYTHON} on {arch}")
-    download_wheels(deps, wheels, arch, root, constraints=context / "constraints.txt")
+    if not deps_current:
+        progress(f"fetching {len(deps)} pinned dependencies for Python {IMAGE_PYTHON} on {arch}")
+        download_wheels(deps, wheels, arch, root, constraints=context / "constraints.txt")
+        deps_stamp.write_text(deps_digest)
     stamp.write_text(digest)
     return context
 
