@@ -15,6 +15,7 @@ from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.failing import FailingGroup, refuse, watch
 from swarmdeck.cli.output import TerminalReporter
 from swarmdeck.cli.registry_cmds import register as register_registry
+from swarmdeck.cli.service_cmds import register as register_service
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.engine.client import connect
 from swarmdeck.engine.routing import Routing
@@ -38,6 +39,7 @@ app.add_typer(swarm_app, name="swarm")
 register_console(app)
 compose_cmds.register(app)
 register_stack(app)
+register_service(app)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
