@@ -403,6 +403,10 @@ def create_cmd(
     limit_memory: Annotated[
         str | None, typer.Option("--limit-memory", help="Limit memory (e.g. 100M).")
     ] = None,
+    stop_grace_period: Annotated[
+        str | None,
+        typer.Option("--stop-grace-period", help="Time to wait before force killing a container (e.g. 10s)."),
+    ] = None,
     detach: DetachOpt = False,
     host: HostOpt = None,
 ) -> None:
@@ -430,6 +434,7 @@ def create_cmd(
         limit_cpu=None if limit_cpu is None else ss.nano_cpus(limit_cpu),
         limit_memory=None if limit_memory is None else ss.memory_bytes(limit_memory),
         args=tuple(command or ()),
+        stop_grace_period=None if stop_grace_period is None else ss.duration_ns(stop_grace_period),
     )
     client = _client(host)
     created = services.create(client, body, services.owner)

@@ -83,6 +83,18 @@ def nano_cpus(text: str) -> int:
     return int(nanos)
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_NANOS = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def duration_ns(text: str) -> int:
+    """A Go duration (``10s``, ``1m30s``, ``500ms``) in nanoseconds."""
+    parts = _DURATION_PART.findall(text.strip())
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        raise InvalidAction(f"invalid duration {text!r}: expected e.g. 10s, 1m30s or 500ms")
+    return int(sum(Decimal(number) * _NANOS[unit] for number, unit in parts))
+
+
 def _port_number(text: str, spec: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise InvalidAction(f"invalid port {spec!r}: {text!r} is not a port number (1-65535)")
@@ -214,6 +226,7 @@ def create_request(
     limit_cpu: int | None = None,
     limit_memory: int | None = None,
     args: tuple[str, ...] = (),
+    stop_grace_period: int | None = None,
 ) -> dict[str, Any]:
     """The ``/services/create`` body of ``spec`` (``views.service_request``) with placement
     constraints, resource limits and the image's arguments (``args``, what follows the image
@@ -222,6 +235,8 @@ def create_request(
     task = body["TaskTemplate"]
     if args:
         task["ContainerSpec"]["Args"] = list(args)
+    if stop_grace_period is not None:
+        task["ContainerSpec"]["StopGracePeriod"] = stop_grace_period
     if constraints:
         task["Placement"] = {"Constraints": list(constraints)}
     limits = {

@@ -75,8 +75,13 @@ def raw_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
 
 
 def inspect(client: docker.DockerClient, refs: list[str]) -> list[dict[str, Any]]:
-    """`docker service inspect`: the engine's answer for each of ``refs``, as it is."""
-    return [raw_service(client, ref) for ref in refs]
+    """`docker service inspect`: the engine's answer for each of ``refs``, with the defaults
+    it applies filled in, as the docker CLI asks for it."""
+    found = []
+    for ref in refs:
+        ask = partial(client.api.inspect_service, ref, insert_defaults=True)
+        found.append(manager_read(client, f"service {ref}", ask))
+    return found
 
 
 def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> ServiceDetail:
