@@ -109,6 +109,9 @@ def test_ps_lists_the_tasks_docker_lists(service: str) -> None:
 
 
 def test_scale_keeps_the_running_tasks(service: str) -> None:
+    # The docker CLI's update stores the spec with the engine's defaults filled in (no task
+    # changes); a scale must send that spec back as it is, with only the replicas moved.
+    docker("update", "-d", "--label-add", "touched=by-docker", service)
     first = running_ids(service)
     run = ours("scale", f"{service}=2")  # waits for convergence
     assert run.stdout.splitlines()[0] == f"{service} scaled to 2"
