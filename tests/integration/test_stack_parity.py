@@ -28,7 +28,7 @@ import typer
 from typer.testing import CliRunner
 
 from swarmdeck.cli.stack_cmds import register
-from swarmdeck.compose import load
+from swarmdeck.compose import ComposeError, load
 from swarmdeck.compose.stack import DeployOptions, deploy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.swarm.errors import SwarmError
@@ -438,6 +438,11 @@ services:
 
 BAD_FILES = {
     "yaml": ("services:\n  web: [unclosed\n", r"bad.yml:\d+:\d+"),
+    "bridge_network": (
+        "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [front]\n"
+        "networks:\n  front:\n    driver: bridge\n",
+        r"bad.yml:8:\d+: networks.front.driver: The network \S+_front cannot be used with services",
+    ),
     "undefined_network": (
         "version: '3.8'\nservices:\n  web:\n    image: ${IMAGE}\n    networks: [nowhere]\n",
         'undefined network "nowhere"',
@@ -559,3 +564,60 @@ def test_cli_plan_from_stdin_creates_nothing(engine, swarm, stacks, case_env, tm
     assert result.exit_code == 0, result.output
     assert f"create network {ns}_default\ncreate service {ns}_app\n" in result.output
     assert left_behind(engine, ns) == []
+
+
+def test_a_bridge_stack_network_is_refused_before_docker_would_leave_it_behind(
+    engine, swarm, stacks, case_env, tmp_path
+):
+    """docker creates the local-scoped network, then the engine refuses the service and the
+    network stays; swarmdeck refuses with the engine's words before creating anything."""
+    text = BAD_FILES["bridge_network"][0].replace("${IMAGE}", case_env["IMAGE"])
+    (tmp_path / "bad.yml").write_text(text)
+    theirs, ours = stacks("pbridge"), stacks("pbridge")
+    run = cli_deploy([tmp_path / "bad.yml"], theirs, {}, check=False)
+    assert run.returncode != 0
+    assert f"The network {theirs}_front cannot be used with services" in run.stderr, run.stderr
+    assert left_behind(engine, theirs) == [f"network {theirs}_front"]  # what docker leaves
+    with pytest.raises(ComposeError) as refused:
+        sd_deploy(engine, [tmp_path / "bad.yml"], ours, {})
+    assert f"The network {ours}_front cannot be used with services" in str(refused.value)
+    assert refused.value.line == 8
+    assert left_behind(engine, ours) == []
+
+
+TAKEN_PORT = """version: '3.8'
+services:
+  a:
+    image: ${IMAGE}
+    command: ["sleep", "3600"]
+    deploy: {replicas: 0}
+  b:
+    image: ${IMAGE}
+    command: ["sleep", "3600"]
+    deploy: {replicas: 0}
+    ports: ["${PUBLISHED}:80"]
+"""
+
+
+def test_a_taken_port_is_refused_before_anything_is_created(
+    engine, swarm, swarm_cleanup, stacks, case_env, tmp_path
+):
+    """docker creates the services before the one whose port is taken, then stops: a half
+    stack. swarmdeck refuses at the port's line and creates nothing."""
+    port = int(case_env["PUBLISHED"])
+    holder = swarm_cleanup.service(
+        case_env["IMAGE"],
+        command=["sleep", "3600"],
+        mode=docker.types.ServiceMode("replicated", replicas=0),
+        endpoint_spec=docker.types.EndpointSpec(ports={port: 80}),
+    )
+    (tmp_path / "ports.yml").write_text(TAKEN_PORT)
+    theirs, ours = stacks("pport"), stacks("pport")
+    run = cli_deploy([tmp_path / "ports.yml"], theirs, case_env, check=False)
+    assert run.returncode != 0 and f"port '{port}' is already in use" in run.stderr, run.stderr
+    assert f"service {theirs}_a" in left_behind(engine, theirs)  # docker's half stack
+    with pytest.raises(ComposeError) as refused:
+        sd_deploy(engine, [tmp_path / "ports.yml"], ours, case_env)
+    assert f"port '{port}' (tcp) is already in use by service '{holder.name}'" in str(refused.value)
+    assert refused.value.line == 11
+    assert left_behind(engine, ours) == []

@@ -5,25 +5,24 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from swarmdeck.cli.failing import FailingGroup, refuse
-from swarmdeck.compose.project import Event, ProjectPlan, down, load_plan, logs, ps, up
-from swarmdeck.compose.project.names import listed_name
-from swarmdeck.compose.project.plan import default_files
-from swarmdeck.compose.project.up import engine_call, project_containers
-from swarmdeck.engine.client import connect
+from swarmdeck.cli.output import lazy_console
+
+# Start-up: the compose back end (pydantic, the docker SDK) is imported by the commands.
+if TYPE_CHECKING:
+    from swarmdeck.compose.project import Event, ProjectPlan
 
 compose_app = typer.Typer(
     cls=FailingGroup,
     no_args_is_help=True,
     help="Run a compose project on one engine, as `docker compose` does.",
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = lazy_console(soft_wrap=True, highlight=False)
+err = lazy_console(stderr=True, soft_wrap=True, highlight=False)
 
 
 @dataclass
@@ -33,13 +32,31 @@ class _Options:
     host: str | None
 
 
+def _files(options: _Options) -> list[str]:
+    from swarmdeck.compose.project.plan import default_files
+
+    return [str(f) for f in options.files] or default_files(os.getcwd())
+
+
 def _plan(ctx: typer.Context, warn: bool = False, scale: dict[str, int] | None = None) -> ProjectPlan:
+    from swarmdeck.compose.project import load_plan
+
     options: _Options = ctx.obj
-    files = [str(f) for f in options.files] or default_files(os.getcwd())
-    plan = load_plan(files, dict(os.environ), options.project_name, scale)
+    plan = load_plan(_files(options), dict(os.environ), options.project_name, scale)
     for warning in plan.warnings if warn else ():
         err.print(f"[yellow]warning:[/] {warning}")
     return plan
+
+
+def _project(ctx: typer.Context) -> str:
+    """The project ``ps``, ``logs`` and ``down`` act on: found by its label, as Compose does,
+    so what ``up`` would check in the files (replicas on a fixed port…) does not stop them."""
+    from swarmdeck.compose.project.plan import project_name_of
+
+    options: _Options = ctx.obj
+    if options.project_name is not None:
+        return project_name_of([], options.project_name)
+    return project_name_of(_files(options), None)
 
 
 def _show(event: Event) -> None:
@@ -87,6 +104,11 @@ def up_cmd(
     ] = False,
 ) -> None:
     """Create and start the project's networks, volumes and containers; recreate what changed."""
+    from swarmdeck.compose.project import Event, logs, up
+    from swarmdeck.compose.project.names import listed_name
+    from swarmdeck.compose.project.up import engine_call, project_containers
+    from swarmdeck.engine.client import connect
+
     plan = _plan(ctx, warn=True, scale=_scale(scale or []))
     client = connect(ctx.obj.host)
     up(client, plan, progress=_show, remove_orphans=remove_orphans)
@@ -120,10 +142,13 @@ def down_cmd(
     ] = None,
 ) -> None:
     """Stop and remove the project's containers and networks (volumes with -v)."""
-    plan = _plan(ctx)
-    events = down(connect(ctx.obj.host), plan.name, volumes, timeout, progress=_show)
+    from swarmdeck.compose.project import down
+    from swarmdeck.engine.client import connect
+
+    name = _project(ctx)
+    events = down(connect(ctx.obj.host), name, volumes, timeout, progress=_show)
     if not events:
-        err.print(f'[yellow]warning:[/] No resource found to remove for project "{plan.name}".')
+        err.print(f'[yellow]warning:[/] No resource found to remove for project "{name}".')
 
 
 @compose_app.command("ps")
@@ -132,8 +157,10 @@ def ps_cmd(
     all: Annotated[bool, typer.Option("--all", "-a", help="Also stopped containers.")] = False,
 ) -> None:
     """List the project's running containers."""
-    plan = _plan(ctx)
-    rows = ps(connect(ctx.obj.host), plan.name, all)
+    from swarmdeck.compose.project import ps
+    from swarmdeck.engine.client import connect
+
+    rows = ps(connect(ctx.obj.host), _project(ctx), all)
     lines = [("NAME", "IMAGE", "SERVICE", "STATUS", "PORTS")]
     lines += [(r.name, r.image, r.service, r.status, r.ports) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
@@ -148,9 +175,11 @@ def logs_cmd(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the output.")] = False,
 ) -> None:
     """Show the containers' output, each line prefixed with `service-n |`."""
-    plan = _plan(ctx)
+    from swarmdeck.compose.project import logs
+    from swarmdeck.engine.client import connect
+
     try:
-        logs(connect(ctx.obj.host), plan.name, typer.echo, services or (), follow)
+        logs(connect(ctx.obj.host), _project(ctx), typer.echo, services or (), follow)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 

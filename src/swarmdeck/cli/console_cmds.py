@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from swarmdeck.cli.failing import FailingGroup, Refused, refuse
+from swarmdeck.cli.output import lazy_console
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store.roles import Role
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+err = lazy_console(stderr=True, soft_wrap=True)
+out = lazy_console(soft_wrap=True)
 
 DataDirOpt = Annotated[
     Path | None,

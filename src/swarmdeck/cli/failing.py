@@ -11,23 +11,22 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
 from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import typer
 import typer.core
-from rich.console import Console
-from rich.text import Text
 
 # Typer vendors Click: the Context its groups receive is ``typer._click.Context``, not the
 # ``click`` package's (typer.Context subclasses it, so it cannot type an override's argument).
 from typer import _click
 
-from swarmdeck.cli.output import TerminalReporter
-from swarmdeck.engine.errormap import translate
+from swarmdeck.cli.output import TerminalReporter, lazy_console
+from swarmdeck.cli.params import plain, plain_param
 from swarmdeck.errors import SwarmdeckError
 
-_err = Console(stderr=True, soft_wrap=True, highlight=False)
+_err = lazy_console(stderr=True, soft_wrap=True, highlight=False)
 _watched: ContextVar[TerminalReporter | None] = ContextVar("watched", default=None)
 
 
@@ -48,6 +47,8 @@ def watch(reporter: TerminalReporter) -> TerminalReporter:
 
 def report(exc: BaseException) -> None:
     """Print ``exc`` as the ``error:`` line (its further lines after it), then what was done."""
+    from rich.text import Text
+
     reporter = _watched.get()
     if reporter is not None:
         reporter.fail()
@@ -59,7 +60,30 @@ def report(exc: BaseException) -> None:
 
 
 class FailingGroup(typer.core.TyperGroup):
-    """A Typer group whose commands' expected failures end as ``report`` says, with exit 1."""
+    """A Typer group whose commands' expected failures end as ``report`` says, with exit 1.
+
+    Its help, and its commands', is plain text as a Unix tool prints it (Click's formatter,
+    without Rich's Markdown renderer at start-up), its parameters as ``cli.params`` shows
+    and reads them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["rich_markup_mode"] = None
+        super().__init__(*args, **kwargs)
+        plain(self)
+        for command in self.commands.values():
+            if isinstance(command, typer.core.TyperCommand):
+                command.rich_markup_mode = None
+                plain(command)
+
+    def get_help_option(self, ctx: _click.Context) -> typer.core.TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            plain_param(option)
+        return option
+
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        plain(self)  # Typer appends the main group's completion options after __init__
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: _click.Context) -> Any:
         if ctx.parent is None:
@@ -67,8 +91,20 @@ class FailingGroup(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            failure = exc if isinstance(exc, SwarmdeckError) else translate(exc)
+            failure = exc if isinstance(exc, SwarmdeckError) else _translated(exc)
             if failure is None:  # Click's own exits and usage errors, or a bug
                 raise
             report(failure)
             raise typer.Exit(1) from None
+
+
+def _translated(exc: Exception) -> SwarmdeckError | None:
+    """An SDK or transport error that escaped its layer, as the engine's error; None otherwise.
+
+    Only a command that loaded the docker SDK or requests can raise one: the others do not
+    pay for importing them (and the engine's error map) here, which keeps start-up fast."""
+    if "docker" not in sys.modules and "requests" not in sys.modules:
+        return None
+    from swarmdeck.engine.errormap import translate
+
+    return translate(exc)

@@ -4,45 +4,46 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.failing import FailingGroup, refuse, watch
-from swarmdeck.cli.output import TerminalReporter
+from swarmdeck.cli.node_cmds import register as register_node
+from swarmdeck.cli.output import TerminalReporter, lazy_console
 from swarmdeck.cli.registry_cmds import register as register_registry
+from swarmdeck.cli.secret_cmds import register as register_secret
 from swarmdeck.cli.service_cmds import register as register_service
 from swarmdeck.cli.stack_cmds import register as register_stack
-from swarmdeck.engine.client import connect
+from swarmdeck.cli.swarm_cmds import register as register_swarm
 from swarmdeck.engine.routing import Routing
-from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
-from swarmdeck.images.build import build_image, push_image
-from swarmdeck.platform import walkthrough
-from swarmdeck.platform.console_service import ConsoleState
-from swarmdeck.swarm import membership, nodes
-from swarmdeck.swarm.views import token_role
+
+# Start-up: `swarmdeck --help` must not load the docker SDK, pydantic or the console, so
+# each command imports the engine, swarm, images and platform modules it uses itself.
+if TYPE_CHECKING:
+    from swarmdeck.platform.console_service import ConsoleState
 
 app = typer.Typer(
     cls=FailingGroup,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     help="Build, ship and run friendlyhello on Docker and Docker Swarm.",
+    epilog="Exit status: 0 success, 1 error, 2 usage.",
 )
 image_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Build, bootstrap and push images.")
-swarm_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="Create and join a swarm.")
 app.add_typer(image_app, name="image")
-app.add_typer(swarm_app, name="swarm")
 register_console(app)
 compose_cmds.register(app)
 register_stack(app)
+register_swarm(app)
+register_node(app)
+register_secret(app)
 register_service(app)
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = lazy_console(soft_wrap=True)
+err = lazy_console(stderr=True, soft_wrap=True)
 
 EndpointOpt = Annotated[
     str | None,
@@ -79,6 +80,8 @@ def up(
 ) -> None:
     """The report's whole walkthrough: registry, build, push, swarm, stack, verification,
     and the console (the `swarmdeck` stack)."""
+    from swarmdeck.platform import walkthrough
+
     options = walkthrough.UpOptions(
         endpoint=host,
         registry=registry,
@@ -136,6 +139,8 @@ def down(
     ] = False,
 ) -> None:
     """Remove the friendlyhello and swarmdeck stacks; data volumes stay unless --volumes."""
+    from swarmdeck.platform import walkthrough
+
     reporter = watch(TerminalReporter(out))
     walkthrough.down("friendlyhello", host, volumes, registry, reporter)
 
@@ -147,9 +152,18 @@ def image_bootstrap(
         list[str] | None,
         typer.Option(help="Only this base image (python, redis, registry, proxy); repeatable."),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the result, not what is being done.")
+    ] = False,
 ) -> None:
-    """Build the base images from the host's Debian mirror (no Docker Hub needed)."""
-    reporter = watch(TerminalReporter(out))
+    """Build the base images from the host's Debian mirror (no Docker Hub needed).
+
+    Shows each image's place among those being built, the packages fetched so far and the
+    time taken; plain lines when the output is not a terminal."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.bootstrap import bootstrap as bootstrap_images
+
+    reporter = watch(TerminalReporter(out, quiet=quiet))
     client = connect(host)
     reporter.step("Bootstrap base images")
     built = bootstrap_images(client, roles=role or None, progress=lambda r, m: reporter.detail(f"{r}: {m}"))
@@ -164,6 +178,9 @@ def image_build(
     host: EndpointOpt = None,
 ) -> None:
     """`docker build`, with progress."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.build import build_image
+
     args = {}
     for item in build_arg or []:
         key, sep, value = item.partition("=")
@@ -180,56 +197,13 @@ def image_build(
 @image_app.command("push")
 def image_push(reference: str, host: EndpointOpt = None) -> None:
     """`docker push`, with progress."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.images.build import push_image
+
     reporter = watch(TerminalReporter(out))
     client = connect(host)
     reporter.step(f"Push {reference}")
     reporter.done(push_image(client, reference, progress=reporter.detail))
-
-
-@swarm_app.command("init")
-def swarm_init(
-    host: EndpointOpt = None, advertise_addr: Annotated[str | None, typer.Option()] = None
-) -> None:
-    """`docker swarm init`; prints the join command for workers."""
-    client = connect(host)
-    state = membership.init(client, advertise_addr)
-    token = membership.join_tokens(client, state)["worker"]["token"]
-    out.print(f"Swarm initialised: node {state.node_id} is now a manager.")
-    out.print("To add a worker to this swarm, run:")
-    out.print(f"  swarmdeck swarm join --token {token} {state.node_addr}:2377", highlight=False)
-
-
-@swarm_app.command("join")
-def swarm_join(
-    manager: Annotated[str, typer.Argument(help="HOST:PORT of a manager.")],
-    token: Annotated[str, typer.Option(help="Join token.")],
-    host: EndpointOpt = None,
-    advertise_addr: Annotated[str | None, typer.Option()] = None,
-) -> None:
-    """`docker swarm join`."""
-    state = membership.join(connect(host), manager, token, advertise_addr)
-    out.print(f"This node joined a swarm as a {'manager' if state.is_manager else 'worker'}.")
-
-
-@swarm_app.command("join-token")
-def swarm_join_token(
-    role: Annotated[str, typer.Argument(help="worker or manager")] = "worker", host: EndpointOpt = None
-) -> None:
-    """Print the `swarmdeck swarm join` line for a worker or a manager."""
-    chosen = token_role(role)
-    tokens = membership.join_tokens(connect(host))
-    token = (tokens["worker"] if chosen == "worker" else tokens["manager"])["token"]
-    out.print(f"swarmdeck swarm join --token {token} {tokens['manager_addr']}", highlight=False)
-
-
-@swarm_app.command("nodes")
-def swarm_nodes(host: EndpointOpt = None) -> None:
-    """`docker node ls`."""
-    found = nodes.list_nodes(connect(host))
-    table = Table("ID", "HOSTNAME", "ADDRESS", "STATUS", "AVAILABILITY", "ROLE")
-    for n in found:
-        table.add_row(n["id"][:12], n["hostname"], n["addr"], n["state"], n["availability"], n["role"])
-    out.print(table)
 
 
 register_registry(app, out)

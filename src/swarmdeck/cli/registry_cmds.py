@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from swarmdeck.cli.failing import FailingGroup, refuse
-from swarmdeck.engine.client import connect
-from swarmdeck.platform.private_registry import garbage_collect
-from swarmdeck.registry.client import RegistryClient
-from swarmdeck.registry.names import split_image
+
+# Start-up: the registry client (requests), the engine and the platform are imported by the
+# commands that use them, never here.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from swarmdeck.registry.client import RegistryClient
 
 AddressArg = Annotated[str, typer.Argument(help="The registry, HOST:PORT as in image names.")]
 UserOpt = Annotated[
@@ -25,6 +26,8 @@ UserOpt = Annotated[
 
 
 def _client(address: str, username: str | None) -> RegistryClient:
+    from swarmdeck.registry.client import RegistryClient
+
     # The password only from the environment: never on the command line (shell history, ps).
     password = os.environ.get("SWARMDECK_REGISTRY_PASSWORD") if username else None
     # Token services on plain HTTP elsewhere than the registry's host that may get the credentials.
@@ -79,6 +82,10 @@ def register(app: typer.Typer, out: Console) -> None:
         username: UserOpt = None,
     ) -> None:
         """A tag's manifest: platforms or layers, sizes, created, history."""
+        from rich.table import Table
+
+        from swarmdeck.registry.names import split_image
+
         repository, reference = split_image(image)
         with _client(address, username) as registry:
             manifest = registry.manifest(repository, reference)
@@ -114,6 +121,8 @@ def register(app: typer.Typer, out: Console) -> None:
         ] = False,
     ) -> None:
         """Delete a tag's manifest (every tag on the same digest goes with it)."""
+        from swarmdeck.registry.names import split_image
+
         repository, reference = split_image(image)
         with _client(address, username) as registry:
             digest = registry.digest(repository, reference)
@@ -141,6 +150,9 @@ def register(app: typer.Typer, out: Console) -> None:
         ] = None,
     ) -> None:
         """Garbage-collect the registry swarmdeck started (it pauses for a few seconds)."""
+        from swarmdeck.engine.client import connect
+        from swarmdeck.platform.private_registry import garbage_collect
+
         collected = garbage_collect(connect(host))
         out.print(
             f"{collected.blobs_deleted} blob(s) deleted; storage "

@@ -277,6 +277,8 @@ def _changes(
     """The ``ServiceChanges`` the update's options say, every value checked."""
     from swarmdeck.swarm import service_spec as ss
 
+    if replicas is not None and replicas < 0:
+        refuse(f"--replicas {replicas}: expected 0 or more")
     return ss.ServiceChanges(
         image=image,
         replicas=replicas,
@@ -297,7 +299,7 @@ ListOpt = list[str] | None
 def update_cmd(
     ref: ServiceArg,
     image: Annotated[str | None, typer.Option("--image", help="Service image tag.")] = None,
-    replicas: Annotated[int | None, typer.Option("--replicas", min=0, help="Number of tasks.")] = None,
+    replicas: Annotated[int | None, typer.Option("--replicas", help="Number of tasks.")] = None,
     env_add: Annotated[
         ListOpt, typer.Option("--env-add", help="Add or update an environment variable (KEY=VALUE).")
     ] = None,
@@ -386,7 +388,7 @@ def create_cmd(
         list[str] | None, typer.Argument(help="Command and arguments.", metavar="[COMMAND] [ARG...]")
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Service name.")] = None,
-    replicas: Annotated[int, typer.Option("--replicas", min=0, help="Number of tasks.")] = 1,
+    replicas: Annotated[int, typer.Option("--replicas", help="Number of tasks.")] = 1,
     mode: Annotated[str, typer.Option("--mode", help="Service mode (replicated or global).")] = "replicated",
     publish: Annotated[
         ListOpt, typer.Option("--publish", "-p", help="Publish a port ([PUBLISHED:]TARGET[/PROTO]).")
@@ -418,6 +420,8 @@ def create_cmd(
     from swarmdeck.swarm import services
     from swarmdeck.swarm.views import ServiceSpec
 
+    if replicas < 0:
+        refuse(f"--replicas {replicas}: expected 0 or more")
     ports = [ss.port(p) for p in publish or []]
     body = ss.create_request(
         ServiceSpec(

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from swarmdeck.cli.failing import FailingGroup
-from swarmdeck.compose import load
-from swarmdeck.compose.stack import DeployOptions, deploy
-from swarmdeck.engine.client import connect
-from swarmdeck.swarm import stack_tables, stacks
-from swarmdeck.swarm.errors import NoSuchStack
+
+# Start-up: the compose, engine and swarm modules (the docker SDK, pydantic) are imported by
+# the commands that use them, never here.
+if TYPE_CHECKING:
+    from swarmdeck.swarm.errors import NoSuchStack
 
 stack_app = typer.Typer(
     cls=FailingGroup, no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm)."
@@ -84,6 +84,10 @@ def deploy_cmd(
     host: HostOpt = None,
 ) -> None:
     """Deploy a new stack or update an existing stack."""
+    from swarmdeck.compose import load
+    from swarmdeck.compose.stack import DeployOptions, deploy
+    from swarmdeck.engine.client import connect
+
     loaded = load(_sources(compose_file), env=dict(os.environ))
     for warning in loaded.warnings:
         _err(warning + "\n")
@@ -106,6 +110,9 @@ def deploy_cmd(
 @stack_app.command("ls")
 def ls_cmd(host: HostOpt = None) -> None:
     """List stacks."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stack_tables
+
     for line in stack_tables.ls_lines(connect(host)):
         _out(line)
 
@@ -113,6 +120,10 @@ def ls_cmd(host: HostOpt = None) -> None:
 @stack_app.command("services")
 def services_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the services in the stack."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stack_tables
+    from swarmdeck.swarm.errors import NoSuchStack
+
     try:
         for line in stack_tables.services_lines(connect(host), name):
             _out(line)
@@ -123,6 +134,9 @@ def services_cmd(name: NameArg, host: HostOpt = None) -> None:
 @stack_app.command("ps")
 def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the tasks in the stack."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stack_tables
+
     for line in stack_tables.ps_lines(connect(host), name):
         _out(line)
 
@@ -136,12 +150,42 @@ def rm_cmd(
     host: HostOpt = None,
 ) -> None:
     """Remove one or more stacks."""
+    from swarmdeck.engine.client import connect
+    from swarmdeck.swarm import stacks
+    from swarmdeck.swarm.errors import NoSuchStack
+
     client = connect(host)
     for name in names:
         try:
             stacks.remove(client, name, out=_out, err=_err, wait=not detach)
         except NoSuchStack as exc:  # the docker CLI's answer: a message, and exit status 0
             _err(_nothing(exc))
+
+
+@stack_app.command("config", epilog="Example: swarmdeck stack config -c docker-compose.yml -c prod.yml")
+def config_cmd(
+    compose_file: Annotated[
+        list[str],
+        typer.Option("--compose-file", "-c", help='Path to a Compose file, or "-" to read from stdin.'),
+    ],
+    skip_interpolation: Annotated[
+        bool,
+        typer.Option("--skip-interpolation", help="Skip interpolation and output only merged config."),
+    ] = False,
+) -> None:
+    """Outputs the final config file, after doing merges and interpolations."""
+    from swarmdeck.compose import load as load_files
+    from swarmdeck.compose.dump import dump
+
+    loaded = load_files(
+        _sources(compose_file),
+        env=dict(os.environ),
+        interpolate=not skip_interpolation,
+        deploy_checks=False,
+    )
+    for warning in loaded.warnings:
+        _err(warning)
+    sys.stdout.write(dump(loaded.project, loaded.extensions))
 
 
 for _alias in ("remove", "down"):  # the docker CLI's aliases of `stack rm`

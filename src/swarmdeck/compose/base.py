@@ -22,20 +22,29 @@ class ComposeModel(BaseModel):
     _loc: Location | None = PrivateAttr(default=None)
     _key_locs: dict[str, Location | None] = PrivateAttr(default_factory=dict)
     _entry_locs: dict[str, dict[str, Location | None]] = PrivateAttr(default_factory=dict)
+    _extensions: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
     def _located(cls, data: Any, handler: Any) -> Any:
         if isinstance(data, cls):
             return data
+        extensions: dict[str, Any] = {}
         if cls.extensions_allowed and isinstance(data, LocDict):
+            extensions = {k: v for k, v in data.items() if k.startswith("x-")}
             data = data.derive({k: v for k, v in data.items() if not k.startswith("x-")})
         model = handler(data)
+        model._extensions = extensions
         if isinstance(data, LocDict):
             model._loc = data.loc
             model._key_locs = dict(data.key_locs)
             model._entry_locs = {key: _entry_locs(value) for key, value in data.items()}
         return model
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """The ``x-*`` keys of a mapping that allows them, as written (not validated)."""
+        return self._extensions
 
     @property
     def loc(self) -> Location | None:

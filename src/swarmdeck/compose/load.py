@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from swarmdeck.compose.checks import check_project
 from swarmdeck.compose.errors import ComposeError, Problem, raise_if
@@ -50,6 +50,7 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     working_dir: str = ""
+    extensions: dict[str, Any] = field(default_factory=dict)  # the first file's top-level x-*
 
 
 def _read(source: Source) -> tuple[str, str | bytes, str | None]:
@@ -74,14 +75,16 @@ def _load_file(
     working_dir: str,
     warnings: list[str],
     filesystem: bool,
+    interpolate: bool = True,
 ) -> Project:
     forbidden = forbidden_problems(data)  # sorted by key, as the CLI lists them
     if forbidden:
         raise ComposeError(forbidden, FORBIDDEN_HEADLINE)
-    interpolator = Interpolator(env)
-    data = interpolator.run(data)
-    raise_if(interpolator.problems)
-    warnings += interpolator.warnings()
+    if interpolate:
+        interpolator = Interpolator(env)
+        data = interpolator.run(data)
+        raise_if(interpolator.problems)
+        warnings += interpolator.warnings()
     bad_version = version_problem(data, version)
     if bad_version is not None:
         raise ComposeError(bad_version)
@@ -102,6 +105,8 @@ def load(
     working_dir: str | os.PathLike[str] | None = None,
     *,
     filesystem: bool = True,
+    interpolate: bool = True,
+    deploy_checks: bool = True,
 ) -> LoadResult:
     """Load compose files as ``docker stack deploy -c A -c B ...`` would.
 
@@ -112,6 +117,10 @@ def load(
     current directory for an in-memory first source).
     ``filesystem``: False for document mode (see above): ``(name, text)`` sources only, no
     ``working_dir``; the result's ``working_dir`` is empty.
+    ``interpolate``: False leaves ``${VAR}`` as written (``docker stack config
+    --skip-interpolation``). ``deploy_checks``: False skips what the CLI only notices while
+    deploying (undefined references, images, modes) and its warnings about unsupported keys,
+    as ``docker stack config`` does.
     """
     if not sources:
         raise ComposeError("no compose file given")
@@ -145,9 +154,14 @@ def load(
                     file=name,
                 )
             )
-        projects.append(_load_file(name, data, version, env, base, warnings, filesystem))
+        projects.append(_load_file(name, data, version, env, base, warnings, filesystem, interpolate))
         raw.append(data)
     project = merge_projects(projects)
-    raise_if(check_project(project))
-    warnings += property_warnings(raw)
-    return LoadResult(project, list(dict.fromkeys(warnings)), [f[0] for f in files], base)
+    if deploy_checks:
+        raise_if(check_project(project))
+    if deploy_checks:
+        warnings += property_warnings(raw)
+    extensions = {
+        key: value for key, value in raw[0].items() if key.startswith("x-")
+    }  # the CLI's: the first file's
+    return LoadResult(project, list(dict.fromkeys(warnings)), [f[0] for f in files], base, extensions)

@@ -184,7 +184,17 @@ def merge_models(dst: ComposeModel, src: ComposeModel) -> ComposeModel:
         rule = rules.get(name) or _default_rule(before if before is not None else incoming)
         setattr(dst, name, rule(before, incoming))
         _take_locations(dst, src, field.alias or name)
+    dst._extensions = _deep(dst._extensions, src._extensions)
     return dst
+
+
+def _deep(dst: dict[str, Any], src: dict[str, Any]) -> dict[str, Any]:
+    """``x-*`` values merged as the CLI merges them: mappings key by key, all else replaced."""
+    out = dict(dst)
+    for key, value in src.items():
+        before = out.get(key)
+        out[key] = _deep(before, value) if isinstance(before, dict) and isinstance(value, dict) else value
+    return out
 
 
 def _take_locations(dst: ComposeModel, src: ComposeModel, key: str) -> None:

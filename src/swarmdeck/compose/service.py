@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import BeforeValidator, ConfigDict, PrivateAttr, ValidationInfo, model_validator
 
 from swarmdeck.compose.base import NAME, ComposeModel, list_items, located_item
 from swarmdeck.compose.deploy import Deploy
@@ -183,10 +183,25 @@ def _service_networks(value: Any) -> Any:
 
 
 class Ulimit(ComposeModel):
-    """A ulimit; the single-number form gives soft = hard."""
+    """A ulimit; the single-number form gives soft = hard (``single`` says it was written so)."""
 
     soft: Annotated[int, BeforeValidator(integer)]
     hard: Annotated[int, BeforeValidator(integer)]
+
+    _single: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _single_form(cls, data: Any, handler: Any) -> Any:
+        model = handler(data)
+        if getattr(data, "single", False):
+            model._single = True
+        return model
+
+    @property
+    def single(self) -> bool:
+        """Whether the file gave one number (``nproc: 65535``)."""
+        return self._single
 
 
 def _ulimits(value: Any) -> Any:
@@ -200,7 +215,9 @@ def _ulimits(value: Any) -> Any:
             fail("must be a integer or mapping", name)
         number = integer(limit)
         loc = value.value_locs.get(name) if isinstance(value, LocDict) else None
-        out[name] = located_item(limit, loc, {"soft": number, "hard": number})
+        item = located_item(limit, loc, {"soft": number, "hard": number})
+        item.single = True  # type: ignore[attr-defined]
+        out[name] = item
     return out
 
 

@@ -13,10 +13,10 @@ import enum
 import os
 import shutil
 import subprocess
+from typing import TYPE_CHECKING
 
-import docker
-
-from swarmdeck.engine.client import is_local
+if TYPE_CHECKING:  # the CLI offers ``Routing``'s values without loading the docker SDK
+    import docker
 
 
 class Routing(enum.StrEnum):
@@ -39,6 +39,8 @@ def kernel_has_ipvs() -> bool:
 
 def detect_routing(client: docker.DockerClient) -> tuple[Routing, str]:
     """Pick the routing for the engine's swarm, with the reason to show the user."""
+    from swarmdeck.engine.client import is_local
+
     if not is_local(client):
         return Routing.MESH, "remote engine: assuming its kernel has IPVS (use --routing proxy if not)"
     if kernel_has_ipvs():

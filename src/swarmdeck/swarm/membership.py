@@ -1,5 +1,6 @@
-"""An engine's membership in a swarm: its state, init, join, leave, the join tokens, and
-``require_manager``, the one check that an engine manages the swarm it is asked about.
+"""An engine's membership in a swarm: its state, init, join, leave, the join tokens, the
+swarm's settings (``update``) and its unlock key, and ``require_manager``, the one check
+that an engine manages the swarm it is asked about.
 
 Every engine call goes through ``engine.errormap.doing`` (the engine's refusals keep their
 type and say what was being done); the engine's place in the swarm is refused here as a
@@ -8,8 +9,9 @@ type and say what was being done); the engine's place in the swarm is refused he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import docker
 
@@ -17,11 +19,21 @@ from swarmdeck.engine.client import is_local
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused, EngineUnavailable
 from swarmdeck.engine.swarm import SwarmState, default_route_address, swarm_state
-from swarmdeck.swarm.errors import AlreadyInSwarm, NotInSwarm, NotManager
-from swarmdeck.swarm.views import JoinLine, JoinTokens, token_role
+from swarmdeck.swarm.errors import AlreadyInSwarm, InvalidAction, NotInSwarm, NotManager, Refused
+from swarmdeck.swarm.views import JoinLine, JoinTokens, SwarmUpdate, token_role
 
 SWARM_PORT = 2377
 T = TypeVar("T")
+_DURATION_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
 def state(client: docker.DockerClient) -> SwarmState:
@@ -135,3 +147,69 @@ def rotate_token(client: docker.DockerClient, role: str) -> JoinTokens:
     with doing(f"rotating the {role} token"):
         client.swarm.update(rotate_worker_token=role == "worker", rotate_manager_token=role == "manager")
     return join_tokens(client)
+
+
+def parse_duration(text: str) -> int:
+    """A Go duration (``5s``, ``1m30s``, ``2160h0m0s``) in nanoseconds; anything else is
+    refused as the docker CLI refuses it."""
+    rest, total = text, 0.0
+    if text == "0":
+        return 0
+    if not text:
+        raise InvalidAction('invalid duration ""')
+    while rest:
+        match = _DURATION_PART.match(rest)
+        if not match:
+            raise InvalidAction(f'invalid duration "{text}"')
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        rest = rest[match.end() :]
+    return int(total)
+
+
+def swarm_spec(client: docker.DockerClient) -> dict[str, Any]:
+    """`docker swarm inspect`'s ``Spec`` (the swarm's settings), from a manager."""
+    require_manager(client)
+    with doing("reading the swarm"):
+        return dict(client.api.inspect_swarm()["Spec"])
+
+
+def update(client: docker.DockerClient, change: SwarmUpdate) -> None:
+    """`docker swarm update`: only the settings in ``change``; the others stay as they are."""
+    require_manager(client)
+    with doing("reading the swarm"):
+        current = client.api.inspect_swarm()
+    spec: dict[str, Any] = current["Spec"]
+    if "task_history_limit" in change:
+        if change["task_history_limit"] < -1:
+            raise InvalidAction("--task-history-limit: expected -1 (keep all) or more")
+        spec.setdefault("Orchestration", {})["TaskHistoryRetentionLimit"] = change["task_history_limit"]
+    if "dispatcher_heartbeat" in change:
+        spec.setdefault("Dispatcher", {})["HeartbeatPeriod"] = change["dispatcher_heartbeat"]
+    if "cert_expiry" in change:
+        spec.setdefault("CAConfig", {})["NodeCertExpiry"] = change["cert_expiry"]
+    if "autolock" in change:
+        spec.setdefault("EncryptionConfig", {})["AutoLockManagers"] = change["autolock"]
+    with doing("updating the swarm"):
+        client.api.update_swarm(version=current["Version"]["Index"], swarm_spec=spec)
+
+
+def unlock_key(client: docker.DockerClient, rotate: bool = False) -> str:
+    """`docker swarm unlock-key [--rotate]`: the key that unlocks a restarted manager;
+    refused when autolock is off (there is no key then)."""
+    require_manager(client)
+    if rotate:
+        with doing("reading the swarm"):
+            current = client.api.inspect_swarm()
+        if not (current["Spec"].get("EncryptionConfig") or {}).get("AutoLockManagers"):
+            raise Refused("cannot rotate because autolock is not turned on")
+        with doing("rotating the unlock key"):
+            client.api.update_swarm(
+                version=current["Version"]["Index"],
+                swarm_spec=current["Spec"],
+                rotate_manager_unlock_key=True,
+            )
+    with doing("reading the unlock key"):
+        key = str(client.api.get_unlock_key().get("UnlockKey") or "")
+    if not key:
+        raise Refused("no unlock key is set")
+    return key

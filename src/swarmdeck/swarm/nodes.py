@@ -2,7 +2,8 @@
 availability or labels, remove one (`docker node ls|inspect|update|promote|demote|rm`).
 
 Only a manager answers; each change refuses what would cut the caller off (demoting the
-only manager, or the manager it acts through; removing that manager).
+only manager, or the manager it acts through; removing that manager). A node is named as
+the docker CLI names it: its ID, an ID prefix, its hostname, or ``self`` (``resolve``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import docker
 
 from swarmdeck.engine.errormap import doing
+from swarmdeck.errors import SwarmdeckError
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmRefusal
 from swarmdeck.swarm.membership import manager_read, require_manager
@@ -53,9 +55,20 @@ def get_node(client: docker.DockerClient, node_id: str) -> NodeView:
     return view
 
 
+def resolve(client: docker.DockerClient, ref: str) -> str:
+    """``ref`` as the engine knows it: ``self`` is this engine's own node ID."""
+    return require_manager(client).node_id if ref == "self" else ref
+
+
 def _inspect(client: docker.DockerClient, node_id: str) -> dict[str, Any]:
     with doing(f"node {node_id}"):
-        return client.api.inspect_node(node_id)
+        return client.api.inspect_node(resolve(client, node_id))
+
+
+def inspect_raw(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+    """`docker node inspect REF`: the engine's own answer for the node."""
+    target = resolve(client, ref)
+    return manager_read(client, f"node {ref}", lambda: client.api.inspect_node(target))
 
 
 def _update(
@@ -70,18 +83,44 @@ def _update(
     return get_node(client, attrs["ID"])
 
 
+def _refuse_demote(client: docker.DockerClient, target: str) -> None:
+    """Refuse demoting the swarm's only manager, or the manager this acts through."""
+    found = require_manager(client)
+    managers = [n for n in list_nodes(client) if n["role"] == "manager"]
+    if [m["id"] for m in managers] == [target]:
+        raise Refused("this is the swarm's only manager: promote another node first")
+    if target == found.node_id:
+        raise SwarmRefusal("{engine} is the manager this acts through: demote it from another one")
+
+
 def node_action(client: docker.DockerClient, node_id: str, action: str) -> NodeView:
     """promote / demote (role) or drain / pause / activate (availability)."""
     key, value = views.node_change(action)
-    found = require_manager(client)
     if action == "demote":
-        managers = [n for n in list_nodes(client) if n["role"] == "manager"]
-        target = _inspect(client, node_id)["ID"]
-        if [m["id"] for m in managers] == [target]:
-            raise Refused("this is the swarm's only manager: promote another node first")
-        if target == found.node_id:
-            raise SwarmRefusal("{engine} is the manager this acts through: demote it from another one")
+        _refuse_demote(client, _inspect(client, node_id)["ID"])
     return _update(client, node_id, action, lambda spec: spec.__setitem__(key, value))
+
+
+def change_role(client: docker.DockerClient, ref: str, role: str) -> str | None:
+    """`docker node promote|demote`: the node's ID when it already has ``role`` (nothing is
+    changed then), else None once it has it (``node_action``'s refusals apply)."""
+    views.token_role(role)
+    attrs = _inspect(client, ref)
+    if attrs["Spec"].get("Role") == role:
+        return str(attrs["ID"])
+    node_action(client, attrs["ID"], "promote" if role == "manager" else "demote")
+    return None
+
+
+def update(client: docker.DockerClient, ref: str, change: views.NodeUpdate) -> NodeView:
+    """`docker node update`: availability, role and labels in one update. A value no node
+    takes, or a label to remove that the node does not have, is refused before anything
+    changes; a demotion is refused as ``node_action`` refuses it."""
+    views.check_node_update(change)
+    attrs = _inspect(client, ref)
+    if change.get("role") == "worker" and attrs["Spec"].get("Role") != "worker":
+        _refuse_demote(client, attrs["ID"])
+    return _update(client, attrs["ID"], "updating", lambda spec: views.apply_node_update(spec, change))
 
 
 def set_labels(client: docker.DockerClient, node_id: str, labels: dict[str, str]) -> NodeView:
@@ -97,3 +136,20 @@ def remove(client: docker.DockerClient, node_id: str, force: bool) -> None:
         raise SwarmRefusal("{engine} is that node: remove it from another manager endpoint")
     with doing(f"removing node {node_id}"):
         client.api.remove_node(target, force=force)
+
+
+def remove_each(
+    client: docker.DockerClient, refs: list[str], force: bool, removed: Callable[[str], None]
+) -> None:
+    """`docker node rm NODE...`: every node it can remove (``removed(ref)`` after each), then
+    one ``Refused`` listing, a line each, why the others were not."""
+    failures = []
+    for ref in refs:
+        try:
+            remove(client, ref, force)
+        except SwarmdeckError as exc:
+            failures.append(str(exc))
+            continue
+        removed(ref)
+    if failures:
+        raise Refused("\n".join(failures))

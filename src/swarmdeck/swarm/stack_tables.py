@@ -134,36 +134,38 @@ def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
 
 
 def human_duration(seconds: float) -> str:
-    """Go's ``units.HumanDuration``, as the CLI prints a task's state age."""
-    s = int(seconds)
+    """Go's ``units.HumanDuration``, as the docker CLI words an age ("About a minute")."""
     minutes, hours = int(seconds / 60), int(seconds / 3600 + 0.5)
-    if s < 1:
+    if seconds < 1:
         return "Less than a second"
-    if s < 60:
-        return "1 second" if s == 1 else f"{s} seconds"
+    if int(seconds) == 1:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
     if minutes == 1:
         return "About a minute"
     if minutes < 60:
         return f"{minutes} minutes"
     if hours == 1:
         return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
+    for limit, size, unit in (
+        (48, 1, "hours"),
+        (24 * 14, 24, "days"),
+        (24 * 60, 24 * 7, "weeks"),
+        (24 * 730, 24 * 30, "months"),
+    ):
+        if hours < limit:
+            return f"{hours // size} {unit}"
+    return f"{hours // (24 * 365)} years"
 
 
-def _ago(stamp: str) -> str:
+def ago(stamp: str) -> str:
+    """An engine time stamp as the docker CLI's tables show it ("2 minutes ago"); "" if none."""
     try:
         then = datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00")
     except ValueError:
         return ""
-    return f"{human_duration((datetime.now(UTC) - then).total_seconds()).lower()} ago"
+    return human_duration((datetime.now(UTC) - then).total_seconds()) + " ago"
 
 
 def _task_ports(task: dict[str, Any]) -> str:
@@ -201,7 +203,7 @@ def task_rows(
                 "Image": _image(image) if trunc else image,
                 "Node": nodes.get(task.get("NodeID", ""), ""),
                 "DesiredState": task.get("DesiredState", "").capitalize(),
-                "CurrentState": f"{state.capitalize()} {_ago(status.get('Timestamp', ''))}",
+                "CurrentState": f"{state.capitalize()} {ago(status.get('Timestamp', '')).lower()}",
                 "Error": f'"{error}"' if error else "",
                 "Ports": _task_ports(task),
             }

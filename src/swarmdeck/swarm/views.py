@@ -32,6 +32,7 @@ _NODE_CHANGES = {
     "activate": ("Availability", "active"),
 }
 TOKEN_ROLES = ("worker", "manager")
+AVAILABILITIES = ("active", "pause", "drain")
 
 
 class TaskView(TypedDict):
@@ -61,6 +62,24 @@ class NodeView(TypedDict):
     reachability: str
     tasks: int
     task_list: NotRequired[list[TaskView]]
+
+
+class NodeUpdate(TypedDict, total=False):
+    """What `docker node update` changes: only the keys given."""
+
+    availability: str
+    role: str
+    label_add: dict[str, str]
+    label_rm: list[str]
+
+
+class SwarmUpdate(TypedDict, total=False):
+    """What `docker swarm update` changes: only the keys given (durations in nanoseconds)."""
+
+    task_history_limit: int
+    dispatcher_heartbeat: int
+    cert_expiry: int
+    autolock: bool
 
 
 class ServiceView(TypedDict):
@@ -205,6 +224,33 @@ def node_change(action: str) -> tuple[str, str]:
     if action not in _NODE_CHANGES:
         raise InvalidAction(f"unknown node action {action!r} (one of {', '.join(NODE_ACTIONS)})")
     return _NODE_CHANGES[action]
+
+
+def check_node_update(change: NodeUpdate) -> None:
+    """Refuse an availability or role no node takes (nothing is sent)."""
+    if "availability" in change and change["availability"] not in AVAILABILITIES:
+        raise InvalidAction(
+            f"invalid availability {change['availability']!r}: expected one of {', '.join(AVAILABILITIES)}"
+        )
+    if "role" in change:
+        token_role(change["role"])
+
+
+def apply_node_update(spec: Inspect, change: NodeUpdate) -> None:
+    """Apply ``change`` to a node's spec in place: availability, role, labels added, then
+    labels removed (a label the node does not have is refused, as the docker CLI does)."""
+    check_node_update(change)
+    if "availability" in change:
+        spec["Availability"] = change["availability"]
+    if "role" in change:
+        spec["Role"] = change["role"]
+    labels = dict(spec.get("Labels") or {})
+    labels.update(change.get("label_add", {}))
+    for key in change.get("label_rm", []):
+        if key not in labels:
+            raise InvalidAction(f"key {key} doesn't exist in node's labels")
+        del labels[key]
+    spec["Labels"] = labels
 
 
 def token_role(role: str) -> str:

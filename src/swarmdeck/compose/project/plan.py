@@ -177,6 +177,19 @@ def load_plan(
     return plan_project(result, names.project_name(name, result.working_dir), scale)
 
 
+def project_name_of(files: Sequence[str], name: str | None) -> str:
+    """The project's name as ``load_plan`` gives it, without reading the files.
+
+    ``ps``, ``logs`` and ``down`` act on the containers and networks that carry the
+    project's label, as Compose does: what ``up`` would need of the files now (their
+    replicas, ports, secrets) is not theirs to check, so a project started with
+    ``--scale`` can be listed and removed."""
+    if name is not None:
+        return names.project_name(name, "")
+    project_dir = os.path.dirname(os.path.abspath(files[0])) if files else os.getcwd()
+    return names.project_name(None, project_dir)
+
+
 def config_hash(service: Service) -> str:
     """Compose's ``ServiceHash``: the service's config without build and replicas, hashed."""
     data = service.model_dump(mode="json", exclude_none=True)

@@ -22,7 +22,7 @@ import docker
 from docker import auth
 
 from swarmdeck.compose.load import LoadResult
-from swarmdeck.compose.stack import convert
+from swarmdeck.compose.stack import convert, networkscope, preflight
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.sdkapi import stack_api
@@ -88,10 +88,6 @@ class Plan:
             else:
                 out.append(f"unchanged service {change.name}")
         return out
-
-
-def _label_filter(namespace: str) -> dict[str, str]:
-    return {"label": f"{convert.LABEL_NAMESPACE}={namespace}"}
 
 
 def _refuse_off_manager(client: docker.DockerClient) -> None:
@@ -285,18 +281,22 @@ def make_plan(
         raise StackError(f"Invalid option {resolve_image} for flag --resolve-image")
     project = loaded.project
     specs = convert.services(namespace, project)  # conversion errors first: nothing needed
+    networkscope.check(project, namespace)  # what the engine would refuse after creating it
     _refuse_off_manager(client)
     plan = Plan(namespace)
     wanted_networks = convert.networks(namespace, project)
     if policy.restricted or policy.labels:
         facts = Facts.of(client) if policy.restricted else NO_FACTS
         stack_policy.check(policy, project, namespace, specs, wanted_networks.create, facts)
+    every_service = stack_api(client).services()
+    replaced = [s["Spec"]["Name"] for s in every_service if _in_stack(s, namespace)] if prune else []
+    preflight.check_ports(project, specs, every_service, replaced)
     all_networks = client.api.networks()
     plan.networks = _check_networks(client, namespace, wanted_networks, all_networks)
     plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
     created = {(c.obj.kind, c.obj.name) for c in plan.objects if c.existing_id is None}
     _resolve_ids(client, specs, created)
-    existing = _by_name(stack_api(client).services(filters=_label_filter(namespace)))
+    existing = _by_name([s for s in every_service if _in_stack(s, namespace)])
     if prune:
         wanted = {convert.scope(namespace, key) for key in specs}
         plan.prune = [
@@ -336,6 +336,10 @@ def make_plan(
                 change.action = "unchanged"
         plan.services.append(change)
     return plan
+
+
+def _in_stack(service: dict[str, Any], namespace: str) -> bool:
+    return (service["Spec"].get("Labels") or {}).get(convert.LABEL_NAMESPACE) == namespace
 
 
 def _uses_new_objects(spec: dict[str, Any], created: set[tuple[str, str]]) -> bool:

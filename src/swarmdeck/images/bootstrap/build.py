@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,6 +81,19 @@ def build_base_image(
     return image_id
 
 
+def _counted(progress: Progress, roles: list[str]) -> Progress:
+    """``progress`` with each image's place among those being built and the time since the
+    builds began: ``[2/4] debootstrap: Retrieving libc6 (41 s)``."""
+    started = time.monotonic()
+    place = {role: n for n, role in enumerate(roles, 1)}
+
+    def report(role: str, message: str) -> None:
+        elapsed = time.monotonic() - started
+        progress(role, f"[{place.get(role, '-')}/{len(roles)}] {message} ({elapsed:.0f} s)")
+
+    return report
+
+
 def is_current(client: DockerClient, recipe: BaseImage) -> bool:
     """Whether the recipe's tag exists and was built from this very recipe."""
     found = inspect(client, recipe.image)
@@ -108,6 +122,8 @@ def bootstrap(
                 progress(recipe.role, f"{recipe.image} is up to date")
         else:
             todo.append(recipe)
+    if todo and progress is not None:
+        progress = _counted(progress, [recipe.role for recipe in todo])
     if todo:
         check_host()
         mirror = find_mirror()

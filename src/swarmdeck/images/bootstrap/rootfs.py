@@ -120,10 +120,14 @@ def run_debootstrap(
         errors="replace",
     ) as process:
         assert process.stdout is not None
+        fetched = 0
         for line in process.stdout:
             line = line.rstrip()
             output.append(line)
-            if line.startswith("I: "):
+            if line.startswith("I: Retrieving "):
+                fetched += 1
+                report(f"debootstrap: {fetched} packages fetched ({line[len('I: Retrieving ') :]})")
+            elif line.startswith("I: "):
                 report(f"debootstrap: {line[3:]}")
     if process.returncode != 0:
         details = list(output)
