@@ -372,9 +372,7 @@ def rm_cmd(refs: ServicesArg, host: HostOpt = None) -> None:
     """
     from swarmdeck.swarm import services
 
-    client = _client(host)
-    for ref in refs:
-        services.remove(client, ref)
+    for ref in services.remove_each(_client(host), refs):
         _out(ref)
 
 

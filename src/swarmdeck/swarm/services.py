@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -22,9 +22,10 @@ import docker
 from docker.models.services import Service
 
 from swarmdeck.engine.errormap import doing, iterating
+from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.swarm import views
-from swarmdeck.swarm.errors import Refused
+from swarmdeck.swarm.errors import Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
 from swarmdeck.swarm.service_spec import ServiceChanges, changed_spec
@@ -222,6 +223,23 @@ def remove(client: docker.DockerClient, ref: str) -> None:
     service = _service(client, ref)
     with doing(f"removing {service.name}"):
         service.remove()
+
+
+def remove_each(client: docker.DockerClient, refs: list[str]) -> Iterator[str]:
+    """`docker service rm A B C`: each ref as it goes; one that fails does not stop the
+    others, and their refusals are raised together at the end (an unreachable engine at once)."""
+    failed: list[str] = []
+    for ref in refs:
+        try:
+            remove(client, ref)
+        except EngineUnreachable:
+            raise
+        except (EngineError, SwarmError) as exc:
+            failed.append(str(exc))
+            continue
+        yield ref
+    if failed:
+        raise Refused("\n".join(failed))
 
 
 def logs(client: docker.DockerClient, ref: str, tail: int) -> list[str]:

@@ -217,7 +217,7 @@ def test_create_then_rm(swarm_cleanup: SwarmCleanup, registry_busybox_image: str
     assert spec["TaskTemplate"]["ContainerSpec"]["Env"] == ["A=1"]
     assert spec["TaskTemplate"]["Resources"]["Limits"]["MemoryBytes"] == 64 * MIB
     assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.role==manager"]
-    assert ours("rm", name).stdout == f"{name}\n"
+    run = ours("rm", "nosuchservice-xyz", name, check=False)  # one missing: the others still go
+    assert run.returncode == 1 and run.stderr.startswith("error:") and "nosuchservice-xyz" in run.stderr
+    assert run.stdout == f"{name}\n"
     assert name not in docker("ls", "--format", "{{.Name}}").split()
-    run = ours("rm", name, check=False)
-    assert run.returncode == 1 and run.stderr.startswith("error:")
