@@ -221,3 +221,16 @@ def test_create_then_rm(swarm_cleanup: SwarmCleanup, registry_busybox_image: str
     assert run.returncode == 1 and run.stderr.startswith("error:") and "nosuchservice-xyz" in run.stderr
     assert run.stdout == f"{name}\n"
     assert name not in docker("ls", "--format", "{{.Name}}").split()
+
+
+def test_forced_update_waits_for_the_new_task(service: str) -> None:
+    first = running_ids(service)
+    run = ours("update", "--force", service)  # not detached: returns once converged
+    assert run.stdout.splitlines() == [service, "verify: Service converged"]
+    now = running_ids(service)
+    assert len(now) == 1 and now != first
+    fields = "{{.ID}} {{.Name}} {{.Node}} {{.DesiredState}}"
+    table = ours("ps", "--format", fields, service).stdout
+    assert table == docker("ps", "--format", fields, service)
+    assert table.startswith(next(iter(now))[:12])  # (the bed keeps no task history to show)
+    assert inspected(service)["Spec"]["TaskTemplate"]["ForceUpdate"] == 1
