@@ -184,3 +184,20 @@ def test_durations_are_go_durations() -> None:
     for bad in ("10", "s", "1x", "1s garbage"):
         with pytest.raises(InvalidAction):
             duration_ns(bad)
+
+
+def test_log_lines_are_prefixed_as_docker_prints_them() -> None:
+    from swarmdeck.swarm.service_logs import _line
+
+    def prefixes(task: str, node: str) -> str:
+        return f"web.1.{task[:12]}@{node}"
+
+    details = (
+        "com.docker.swarm.node.id=vm,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=abcdefghijklmnop"
+    )
+    assert _line(f"{details} hello world", prefixes, False) == "web.1.abcdefghijkl@vm    | hello world"
+    stamped = f"2026-12-07T13:36:49.029236674Z {details},tag=a%20b hi"
+    assert (
+        _line(stamped, prefixes, True)
+        == "2026-12-07T13:36:49.029236674Z web.1.abcdefghijkl@vm    | tag=a b hi"
+    )
