@@ -15,6 +15,7 @@ from swarmdeck.cli.node_cmds import register as register_node
 from swarmdeck.cli.output import TerminalReporter, lazy_console
 from swarmdeck.cli.registry_cmds import register as register_registry
 from swarmdeck.cli.secret_cmds import register as register_secret
+from swarmdeck.cli.service_cmds import register as register_service
 from swarmdeck.cli.stack_cmds import register as register_stack
 from swarmdeck.cli.swarm_cmds import register as register_swarm
 from swarmdeck.engine.routing import Routing
@@ -39,6 +40,7 @@ register_stack(app)
 register_swarm(app)
 register_node(app)
 register_secret(app)
+register_service(app)
 
 out = lazy_console(soft_wrap=True)
 err = lazy_console(stderr=True, soft_wrap=True)

@@ -1,31 +1,43 @@
-"""A swarm's services and tasks: list, inspect, create, scale, update the image, roll back,
-remove, read logs (`docker service ls|ps|create|scale|update|rollback|rm|logs`).
+"""A swarm's services and tasks: list, inspect, create, scale, update, roll back, remove,
+read logs, wait for convergence (`docker service ls|ps|inspect|create|scale|update|rollback|rm|logs`).
 
 A change that makes or alters a workload takes ``check``: the caller's workload policy as a
 function of the spec the service will have, which raises to refuse it (the console's
-``workloads``); it runs before anything is sent, and scaling (which changes no workload)
-has none. Environment values come back as the engine has them: masking is the edge's job.
+``workloads``; ``owner``, no policy, for the engine's owner as the CLI acts); it runs before
+anything is sent, and scaling (which changes no workload) has none. Every update sends the
+spec the engine stored with only the changed fields moved (``service_spec.changed_spec``):
+a spec with defaults filled in would differ in its task template and replace every task.
+Environment values come back as the engine has them: masking is the edge's job.
 """
 
 from __future__ import annotations
 
-import copy
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import docker
 from docker.models.services import Service
 
 from swarmdeck.engine.errormap import doing, iterating
+from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.swarm import views
-from swarmdeck.swarm.errors import Refused
+from swarmdeck.swarm.errors import Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
+from swarmdeck.swarm.service_spec import ServiceChanges, changed_spec
 from swarmdeck.swarm.views import ServiceDetail, ServiceView, TaskView
 
 Check = Callable[[dict[str, Any]], None]
+_CONVERGING = ("updating", "rollback_started")
+_STUCK = ("paused", "rollback_paused")
+
+
+def owner(spec: dict[str, Any]) -> None:
+    """The engine's owner's policy: any spec (the docker CLI's; the console checks its own)."""
 
 
 def list_services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[ServiceView]:
@@ -44,7 +56,7 @@ def list_tasks(client: docker.DockerClient, filters: dict[str, Any] | None = Non
 
 def get_service(client: docker.DockerClient, ref: str) -> ServiceDetail:
     """The service with its tasks (``tasks``) and its environment (``env``)."""
-    s = manager_read(client, f"service {ref}", lambda: client.api.inspect_service(ref))
+    s = raw_service(client, ref)
     tasks = views.task_views(
         raw_tasks(client, {"service": s["ID"]}),
         {s["ID"]: s["Spec"]["Name"]},
@@ -55,6 +67,22 @@ def get_service(client: docker.DockerClient, ref: str) -> ServiceDetail:
     view = views.service_view(s, running, desired)
     env = s["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env") or []
     return ServiceDetail(**view, env=env, tasks=tasks)
+
+
+def raw_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+    """The engine's inspect answer for the service ``ref`` (name or ID), as it stored it."""
+    answer: dict[str, Any] = manager_read(client, f"service {ref}", partial(client.api.inspect_service, ref))
+    return answer
+
+
+def inspect(client: docker.DockerClient, refs: list[str]) -> list[dict[str, Any]]:
+    """`docker service inspect`: the engine's answer for each of ``refs``, with the defaults
+    it applies filled in, as the docker CLI asks for it."""
+    found = []
+    for ref in refs:
+        ask = partial(client.api.inspect_service, ref, insert_defaults=True)
+        found.append(manager_read(client, f"service {ref}", ask))
+    return found
 
 
 def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> ServiceDetail:
@@ -82,25 +110,48 @@ def _service(client: docker.DockerClient, ref: str) -> Service:
         return client.services.get(ref)
 
 
+def _post_spec(
+    client: docker.DockerClient, service: Service, spec: dict[str, Any], rollback: bool = False
+) -> None:
+    """POST /services/{id}/update with ``spec`` as it is (the SDK's ``update_service`` would
+    rebuild it, or fill in defaults): the update the docker CLI sends."""
+    api: Any = client.api  # the private helpers below are the SDK's own way to call
+    params: dict[str, Any] = {"version": service.version}
+    if rollback:
+        params["rollback"] = "previous"
+    verb = "rolling back" if rollback else "updating"
+    with doing(f"{verb} {service.name}"):
+        answer = api._post_json(
+            api._url(engine_path("/services/{}/update", str(service.id))), data=spec, params=params
+        )
+        api._raise_for_status(answer)
+
+
 def scale(client: docker.DockerClient, ref: str, replicas: int) -> ServiceDetail:
-    """Only the replica count changes: the workload stays what it was (no policy check)."""
+    """Only the replica count changes: the tasks running keep running (no policy check)."""
     service = _service(client, ref)
     if "Replicated" not in service.attrs["Spec"].get("Mode", {}):
         raise Refused(f"service {service.name} is global: it runs one task per node and does not scale")
-    with doing(f"scaling {service.name}"):
-        service.scale(replicas)
+    _post_spec(client, service, changed_spec(service.attrs["Spec"], ServiceChanges(replicas=replicas)))
+    return get_service(client, str(service.id))
+
+
+def update(
+    client: docker.DockerClient, ref: str, changes: ServiceChanges, check: Check = owner
+) -> ServiceDetail:
+    """`docker service update`: the service's stored spec with ``changes`` applied, once
+    ``check`` allows the spec it will have."""
+    service = _service(client, ref)
+    spec = changed_spec(service.attrs["Spec"], changes)
+    check(spec)
+    _post_spec(client, service, spec)
     return get_service(client, str(service.id))
 
 
 def image_update(client: docker.DockerClient, ref: str, image: str) -> tuple[Service, dict[str, Any]]:
     """The service, and the spec it will have once its image is ``image`` (all else kept)."""
     service = _service(client, ref)
-    spec = copy.deepcopy(service.attrs["Spec"])
-    spec["TaskTemplate"]["ContainerSpec"]["Image"] = image
-    if spec["TaskTemplate"].get("Networks") is None and spec.get("Networks"):
-        # the deprecated place: an update moves them into the task template (as the SDK did)
-        spec["TaskTemplate"]["Networks"] = spec.pop("Networks")
-    return service, spec
+    return service, changed_spec(service.attrs["Spec"], ServiceChanges(image=image))
 
 
 def update_image(
@@ -109,18 +160,7 @@ def update_image(
     """A rolling update of ``service`` to ``spec`` (from ``image_update``) once ``check``
     allows the spec the service will have."""
     check(spec)
-    with doing(f"updating {service.name}"):
-        client.api.update_service(
-            str(service.id),
-            service.version,
-            task_template=spec["TaskTemplate"],
-            name=spec["Name"],
-            labels=spec.get("Labels"),
-            mode=spec.get("Mode"),
-            update_config=spec.get("UpdateConfig"),
-            rollback_config=spec.get("RollbackConfig"),
-            endpoint_spec=spec.get("EndpointSpec"),
-        )
+    _post_spec(client, service, spec)
     return get_service(client, str(service.id))
 
 
@@ -136,22 +176,70 @@ def rollback(client: docker.DockerClient, service: Service, check: Check) -> Ser
     """`docker service rollback`: back to the spec before the last update, once ``check``
     allows that spec."""
     check(service.attrs["PreviousSpec"])
-    api: Any = client.api  # the private helpers below are the SDK's own way to call
-    # The SDK has no rollback call: POST /services/{id}/update?rollback=previous as the CLI does.
-    with doing(f"rolling back {service.name}"):
-        answer = api._post_json(
-            api._url(engine_path("/services/{}/update", str(service.id))),
-            data=service.attrs["Spec"],
-            params={"version": service.version, "rollback": "previous"},
-        )
-        api._raise_for_status(answer)
+    _post_spec(client, service, service.attrs["Spec"], rollback=True)
     return get_service(client, str(service.id))
+
+
+def _current(task: dict[str, Any], template: dict[str, Any]) -> bool:
+    """The task runs the template's container (the engine leaves defaults out of a task's spec,
+    so only what an update changes is compared)."""
+    ours, theirs = task["Spec"].get("ContainerSpec") or {}, template.get("ContainerSpec") or {}
+    same = all(ours.get(k) == theirs.get(k) for k in ("Image", "Command", "Args", "Env"))
+    return same and task["Spec"].get("ForceUpdate", 0) == template.get("ForceUpdate", 0)
+
+
+def _converged(service: dict[str, Any], tasks: list[dict[str, Any]]) -> bool:
+    """Every task meant to run runs the current container, as many as wanted."""
+    spec = service["Spec"]
+    if (service.get("UpdateStatus") or {}).get("State") in _CONVERGING:
+        return False
+    meant = [t for t in tasks if t.get("DesiredState") == "running"]
+    if any(t["Status"]["State"] != "running" or not _current(t, spec["TaskTemplate"]) for t in meant):
+        return False
+    if "Replicated" in spec.get("Mode", {}):
+        return len(meant) == spec["Mode"]["Replicated"].get("Replicas", 0)
+    return True
+
+
+def converge(client: docker.DockerClient, ref: str, timeout: float = 120.0) -> None:
+    """Wait until the service runs what its spec says (the docker CLI's wait unless
+    ``--detach``); an update the swarm paused, or the time running out, is refused."""
+    deadline = time.monotonic() + timeout
+    while True:
+        service = raw_service(client, ref)
+        update_status = service.get("UpdateStatus") or {}
+        if update_status.get("State") in _STUCK:
+            raise Refused(
+                f"service {service['Spec']['Name']}: update paused: {update_status.get('Message', '')}"
+            )
+        if _converged(service, raw_tasks(client, {"service": service["ID"]})):
+            return
+        if time.monotonic() > deadline:
+            raise Refused(f"service {service['Spec']['Name']} did not converge within {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def remove(client: docker.DockerClient, ref: str) -> None:
     service = _service(client, ref)
     with doing(f"removing {service.name}"):
         service.remove()
+
+
+def remove_each(client: docker.DockerClient, refs: list[str]) -> Iterator[str]:
+    """`docker service rm A B C`: each ref as it goes; one that fails does not stop the
+    others, and their refusals are raised together at the end (an unreachable engine at once)."""
+    failed: list[str] = []
+    for ref in refs:
+        try:
+            remove(client, ref)
+        except EngineUnreachable:
+            raise
+        except (EngineError, SwarmError) as exc:
+            failed.append(str(exc))
+            continue
+        yield ref
+    if failed:
+        raise Refused("\n".join(failed))
 
 
 def logs(client: docker.DockerClient, ref: str, tail: int) -> list[str]:

@@ -1,5 +1,9 @@
-"""The docker CLI's stack tables: ``stack ls``, ``stack services`` and ``stack ps``, with its
-filters, column widths, sort orders and messages (``swarmdeck stack``).
+"""The docker CLI's swarm tables: ``stack ls``, ``stack services`` and ``stack ps``, and the
+same rows for ``service ls`` and ``service ps``, with its filters, column widths, sort orders,
+truncations and messages (``swarmdeck stack``, ``swarmdeck service``).
+
+A row is a dict keyed by the docker CLI's ``--format json`` field names, in its column order
+(``SERVICE_COLUMNS``, ``TASK_COLUMNS``): the table and the JSON lines are two views of it.
 
 Stacks are found by the label ``com.docker.stack.namespace`` only (``stacks``), so stacks
 deployed by the docker CLI and by swarmdeck are the same thing to both tools.
@@ -8,6 +12,7 @@ deployed by the docker CLI and by swarmdeck are the same thing to both tools.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +20,10 @@ import docker
 
 from swarmdeck.engine.labels import STACK_NAMESPACE as LABEL_NAMESPACE
 from swarmdeck.engine.labels import stack_filter as _filter
-from swarmdeck.swarm.errors import NoSuchStack, SwarmError
+from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, SwarmError
+from swarmdeck.swarm.membership import manager_read
+from swarmdeck.swarm.nodes import raw_nodes
+from swarmdeck.swarm.services import raw_service
 
 
 def natural_key(text: str) -> list[Any]:
@@ -71,24 +79,58 @@ def _image(image: str) -> str:
     return image.split("@", 1)[0]
 
 
+# (header, ``--format json`` key) of each column, in the docker CLI's order
+SERVICE_COLUMNS = (
+    ("ID", "ID"),
+    ("NAME", "Name"),
+    ("MODE", "Mode"),
+    ("REPLICAS", "Replicas"),
+    ("IMAGE", "Image"),
+    ("PORTS", "Ports"),
+)
+TASK_COLUMNS = (
+    ("ID", "ID"),
+    ("NAME", "Name"),
+    ("IMAGE", "Image"),
+    ("NODE", "Node"),
+    ("DESIRED STATE", "DesiredState"),
+    ("CURRENT STATE", "CurrentState"),
+    ("ERROR", "Error"),
+    ("PORTS", "Ports"),
+)
+_MAX_ERROR = 30  # the CLI's maxErrLength
+
+
+def rows_table(columns: Iterable[tuple[str, str]], rows: list[dict[str, str]]) -> list[str]:
+    """``rows`` as the CLI's table with ``columns`` (header, key)."""
+    columns = list(columns)
+    return table([[header for header, _ in columns]] + [[row[key] for _, key in columns] for row in rows])
+
+
+def service_rows(services: list[dict[str, Any]], trunc: bool = True) -> list[dict[str, str]]:
+    """``service ls`` rows of ``services`` (listed with ``status=True``), by natural name order."""
+    rows = []
+    for service in sorted(services, key=lambda s: natural_key(s["Spec"]["Name"])):
+        status = service.get("ServiceStatus") or {}
+        image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        rows.append(
+            {
+                "ID": service["ID"][:12] if trunc else service["ID"],
+                "Name": service["Spec"]["Name"],
+                "Mode": _mode(service["Spec"]),
+                "Replicas": f"{status.get('RunningTasks', 0)}/{status.get('DesiredTasks', 0)}",
+                "Image": _image(image) if trunc else image,
+                "Ports": _ports(service),
+            }
+        )
+    return rows
+
+
 def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     found = client.api.services(filters=_filter(namespace), status=True)
     if not found:
         raise NoSuchStack(namespace)
-    rows = [["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]]
-    for service in sorted(found, key=lambda s: natural_key(s["Spec"]["Name"])):
-        status = service.get("ServiceStatus") or {}
-        rows.append(
-            [
-                service["ID"][:12],
-                service["Spec"]["Name"],
-                _mode(service["Spec"]),
-                f"{status.get('RunningTasks', 0)}/{status.get('DesiredTasks', 0)}",
-                _image(service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]),
-                _ports(service),
-            ]
-        )
-    return table(rows)
+    return rows_table(SERVICE_COLUMNS, service_rows(found))
 
 
 def human_duration(seconds: float) -> str:
@@ -126,31 +168,94 @@ def ago(stamp: str) -> str:
     return human_duration((datetime.now(UTC) - then).total_seconds()) + " ago"
 
 
+def _task_ports(task: dict[str, Any]) -> str:
+    ports = ((task.get("Status") or {}).get("PortStatus") or {}).get("Ports") or []
+    return ", ".join(
+        f"*:{p.get('PublishedPort', 0)}->{p.get('TargetPort', 0)}/{p.get('Protocol', 'tcp')}" for p in ports
+    )
+
+
+def task_rows(
+    tasks: list[dict[str, Any]], names: dict[str, str], nodes: dict[str, str], trunc: bool = True
+) -> list[dict[str, str]]:
+    """``service ps`` / ``stack ps`` rows (``names``: service ID → name, ``nodes``: node ID →
+    hostname): by task name (service and slot), the newest first, an older task of a slot
+    indented `` \\_ `` under the newer one, as the CLI shows history."""
+    named = []
+    for task in tasks:
+        service = names.get(task["ServiceID"], task["ServiceID"])
+        slot = task.get("Slot")
+        named.append((f"{service}.{slot}" if slot else f"{service}.{task.get('NodeID', '')}", task))
+    named.sort(key=lambda item: item[1].get("CreatedAt", ""), reverse=True)
+    named.sort(key=lambda item: natural_key(item[0]))
+    rows, previous = [], None
+    for name, task in named:
+        status = task.get("Status") or {}
+        state = status.get("State", "")
+        error = status.get("Err", "")
+        if trunc and len(error) > _MAX_ERROR:
+            error = error[: _MAX_ERROR - 1] + "…"
+        image = task["Spec"]["ContainerSpec"]["Image"]
+        rows.append(
+            {
+                "ID": task["ID"][:12] if trunc else task["ID"],
+                "Name": f" \\_ {name}" if name == previous else name,
+                "Image": _image(image) if trunc else image,
+                "Node": nodes.get(task.get("NodeID", ""), ""),
+                "DesiredState": task.get("DesiredState", "").capitalize(),
+                "CurrentState": f"{state.capitalize()} {ago(status.get('Timestamp', '')).lower()}",
+                "Error": f'"{error}"' if error else "",
+                "Ports": _task_ports(task),
+            }
+        )
+        previous = name
+    return rows
+
+
 def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     tasks = client.api.tasks(filters=_filter(namespace))
     if not tasks:
         raise SwarmError(f"nothing found in stack: {namespace}")
     names = {s["ID"]: s["Spec"]["Name"] for s in client.api.services(filters=_filter(namespace))}
     nodes = {n["ID"]: n["Description"]["Hostname"] for n in client.api.nodes()}
-    rows = [["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]]
-    tasks.sort(
-        key=lambda t: (names.get(t["ServiceID"], ""), t.get("Slot", 0), t["Status"].get("Timestamp", "")),
-        reverse=False,
+    return rows_table(TASK_COLUMNS, task_rows(tasks, names, nodes))
+
+
+def _filters(pairs: list[str]) -> dict[str, list[str]]:
+    """``KEY=VALUE`` filters (repeatable; one key's values are alternatives), as the CLI's."""
+    found: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidAction(f"bad format of filter {pair!r} (expected name=value)")
+        found.setdefault(key.strip().lower(), []).append(value)
+    return found
+
+
+def service_ls_rows(
+    client: docker.DockerClient, filters: list[str], trunc: bool = True
+) -> list[dict[str, str]]:
+    """`docker service ls [--filter K=V]...` rows (filters: id, label, mode, name)."""
+    found = manager_read(
+        client, "listing services", lambda: client.api.services(filters=_filters(filters), status=True)
     )
-    for task in tasks:
-        service = names.get(task["ServiceID"], task["ServiceID"])
-        name = f"{service}.{task['Slot']}" if task.get("Slot") else f"{service}.{task.get('NodeID', '')}"
-        state = task["Status"]["State"]
-        rows.append(
-            [
-                task["ID"][:12],
-                name,
-                _image(task["Spec"]["ContainerSpec"]["Image"]),
-                nodes.get(task.get("NodeID", ""), ""),
-                task["DesiredState"].capitalize(),
-                f"{state.capitalize()} {ago(task['Status'].get('Timestamp', ''))}",
-                task["Status"].get("Err", ""),
-                "",
-            ]
-        )
-    return table(rows)
+    return service_rows(found, trunc)
+
+
+def service_ps_rows(
+    client: docker.DockerClient, refs: list[str], filters: list[str], trunc: bool = True
+) -> list[dict[str, str]]:
+    """`docker service ps SERVICE... [--filter K=V]...` rows (filters: id, name, node,
+    desired-state, label); a node filter takes a hostname or an ID, as the CLI's."""
+    wanted = _filters(filters)
+    names = {}
+    for ref in refs:
+        service = raw_service(client, ref)
+        names[service["ID"]] = service["Spec"]["Name"]
+    nodes = {n["ID"]: (n.get("Description") or {}).get("Hostname", "") for n in raw_nodes(client)}
+    if "node" in wanted:
+        by_host = {host: node_id for node_id, host in nodes.items()}
+        wanted["node"] = [by_host.get(value, value) for value in wanted["node"]]
+    wanted["service"] = list(names)
+    tasks = manager_read(client, "listing tasks", lambda: client.api.tasks(filters=wanted))
+    return task_rows(tasks, names, nodes, trunc)
