@@ -9,16 +9,16 @@ The engine, the SDK and the swarm layer are imported inside the commands, so tha
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from swarmdeck.cli import formats
 from swarmdeck.cli.failing import FailingGroup, refuse
+from swarmdeck.cli.formats import HostOpt
 
 if TYPE_CHECKING:
-    from swarmdeck.swarm.node_tables import NodeRow
     from swarmdeck.swarm.views import NodeUpdate
 
 node_app = typer.Typer(
@@ -28,38 +28,11 @@ node_app = typer.Typer(
     epilog="Example: swarmdeck node ls",
 )
 
-HostOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--host",
-        "-H",
-        envvar="DOCKER_HOST",
-        metavar="HOST",
-        help="Engine endpoint (default: the local socket).",
-    ),
-]
 NodesArg = Annotated[list[str], typer.Argument(help="Node IDs, hostnames or self.", metavar="NODE...")]
-_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 
 
 def _out(line: str) -> None:
     sys.stdout.write(line + "\n")
-
-
-def formatted(row: NodeRow, template: str) -> str:
-    """``row`` through a ``{{.Field}}`` template (the Go template subset swarmdeck reads)."""
-
-    def field(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in row:
-            refuse(f"template: can't evaluate field {name}")
-        value = row[name]  # type: ignore[literal-required]
-        return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-    rest = _FIELD.sub(field, template)
-    if "{{" in rest:
-        refuse(f"--format {template!r}: only json, table and {{{{.Field}}}} templates are supported")
-    return rest.replace("\\t", "\t").replace("\\n", "\n")
 
 
 @node_app.command("ls")
@@ -86,19 +59,10 @@ def ls_cmd(
     from swarmdeck.engine.client import connect
     from swarmdeck.swarm import node_tables
 
+    formats.check(format_, node_tables.FIELDS)
     found = node_tables.rows(connect(host), filter_)
-    if quiet:
-        for row in found:
-            _out(row["ID"])
-    elif format_ == "json":
-        for row in found:
-            _out(json.dumps(row, separators=(",", ":")))
-    elif format_ and format_ != "table":
-        for row in found:
-            _out(formatted(row, format_.removeprefix("table ")))
-    else:
-        for line in node_tables.ls_lines(found):
-            _out(line)
+    for line in formats.lines(found, format_, quiet, lambda: node_tables.ls_lines(found)):
+        _out(line)
 
 
 @node_app.command("inspect")

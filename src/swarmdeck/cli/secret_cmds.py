@@ -8,31 +8,19 @@ inspect arrays and ``--pretty`` text, and what ``create`` and ``rm`` print.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from swarmdeck.cli import formats
 from swarmdeck.cli.failing import FailingGroup, refuse
+from swarmdeck.cli.formats import FormatOpt, HostOpt, QuietOpt
 
 if TYPE_CHECKING:
     from swarmdeck.swarm.objects import Kind, ObjectView
 
-HostOpt = Annotated[
-    str | None,
-    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only display IDs.")]
-FormatOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        metavar="FORMAT",
-        help="Output format: table (default), json (one object a line), or a template: '{{.Name}}'.",
-    ),
-]
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -70,22 +58,9 @@ def _labels(value: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(value.items()))
 
 
-_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
-_JSON = re.compile(r"\{\{\s*json\s+\.\s*\}\}")
-
-
 def check_format(form: str | None, kind: Kind = "secret") -> None:
-    """Refuse a ``--format`` other than table, json and a Go template of the row's fields
-    (``{{.Name}}``, ``{{json .}}``), before the engine is asked."""
-    if form in (None, "table", "json"):
-        return
-    rest = _JSON.sub("", _FIELD.sub("", str(form)))
-    unknown = [name for name in _FIELD.findall(str(form)) if name not in _fields(kind)]
-    if "{{" in rest or "}}" in rest or unknown or "{{" not in str(form):
-        refuse(
-            f"--format {form!r}: expected table, json or a template of "
-            + ", ".join("{{." + name + "}}" for name in _fields(kind))
-        )
+    """Refuse a template these rows cannot fill, before the engine is asked."""
+    formats.check(form, _fields(kind))
 
 
 def _fields(kind: Kind) -> list[str]:
@@ -93,26 +68,23 @@ def _fields(kind: Kind) -> list[str]:
     return ["CreatedAt", *middle, "ID", "Labels", "Name", "UpdatedAt"]
 
 
-def _template(form: str, row: dict[str, str]) -> str:
-    text = _JSON.sub(lambda _: json.dumps(row, separators=(",", ":")), form)
-    return _FIELD.sub(lambda m: row[m.group(1)], text).replace("\\t", "\t").replace("\\n", "\n")
-
-
 def ls_lines(kind: Kind, found: list[ObjectView], quiet: bool, form: str | None) -> list[str]:
     """What ``docker secret ls`` (``config ls``) prints for ``found``."""
+    from swarmdeck.swarm.stack_tables import ago
+
+    rows = []
+    for v in found:
+        row: dict[str, str] = {"CreatedAt": ago(v["created"])}
+        if kind == "secret":
+            row["Driver"] = v["driver"]
+        row.update(ID=v["id"], Labels=_labels(v["labels"]), Name=v["name"], UpdatedAt=ago(v["updated"]))
+        rows.append(row)
+    return formats.lines(rows, form, quiet, lambda: _table(kind, found))
+
+
+def _table(kind: Kind, found: list[ObjectView]) -> list[str]:
     from swarmdeck.swarm.stack_tables import ago, table
 
-    if quiet:
-        return [v["id"] for v in found]
-    if form not in (None, "table"):
-        lines = []
-        for v in found:
-            row: dict[str, str] = {"CreatedAt": ago(v["created"])}
-            if kind == "secret":
-                row["Driver"] = v["driver"]
-            row.update(ID=v["id"], Labels=_labels(v["labels"]), Name=v["name"], UpdatedAt=ago(v["updated"]))
-            lines.append(json.dumps(row, separators=(",", ":")) if form == "json" else _template(form, row))
-        return lines
     head = (
         ["ID", "NAME", "DRIVER", "CREATED", "UPDATED"]
         if kind == "secret"

@@ -11,14 +11,14 @@ The swarm layer and the SDK are imported inside the commands, so `--help` stays 
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from swarmdeck.cli import formats
 from swarmdeck.cli.failing import FailingGroup, refuse
+from swarmdeck.cli.formats import FormatOpt, HostOpt, QuietOpt
 
 if TYPE_CHECKING:
     import docker
@@ -30,17 +30,8 @@ service_app = typer.Typer(
     epilog="Example: swarmdeck service ls",
 )
 
-HostOpt = Annotated[
-    str | None,
-    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
-]
 ServiceArg = Annotated[str, typer.Argument(help="Service name or ID.", metavar="SERVICE")]
 ServicesArg = Annotated[list[str], typer.Argument(help="Service names or IDs.", metavar="SERVICE...")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only display IDs.")]
-FormatOpt = Annotated[
-    str | None,
-    typer.Option("--format", help="Output format: table (default), json, or a template such as '{{.Name}}'."),
-]
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option("--filter", "-f", help="Filter output based on conditions provided (KEY=VALUE)."),
@@ -49,7 +40,6 @@ DetachOpt = Annotated[
     bool,
     typer.Option("--detach", "-d", help="Exit immediately instead of waiting for the service to converge."),
 ]
-_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 
 
 def _out(line: str) -> None:
@@ -63,36 +53,12 @@ def _client(host: str | None) -> docker.DockerClient:
     return connect(host)
 
 
-def _go_json(value: Any, indent: int | None = None) -> str:
-    """JSON as Go's encoder writes it: keys sorted for maps, <, > and & escaped."""
-    separators = (",", ": ") if indent else (",", ":")
-    text = json.dumps(
-        value, sort_keys=indent is None, indent=indent, separators=separators, ensure_ascii=False
-    )
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _print_rows(rows: list[dict[str, str]], columns: Any, quiet: bool, fmt: str | None) -> None:
     from swarmdeck.swarm.stack_tables import rows_table
 
-    if quiet:
-        for row in rows:
-            _out(row["ID"])
-    elif fmt is None or fmt == "table":
-        for line in rows_table(columns, rows):
-            _out(line)
-    elif fmt in ("json", "{{json .}}"):
-        for row in rows:
-            _out(_go_json(row))
-    else:
-        template = fmt.replace("\\t", "\t").replace("\\n", "\n")
-        for row in rows:
-            _out(_fill(template, row))
-
-
-def _fill(template: str, row: dict[str, str]) -> str:
-    """A ``{{.Field}}`` template filled from ``row`` (the part of Go templates docker users type)."""
-    return _FIELD.sub(lambda m: row.get(m.group(1), ""), template)
+    formats.check(fmt, [key for _, key in columns])
+    for line in formats.lines(rows, fmt, quiet, lambda: rows_table(columns, rows)):
+        _out(line)
 
 
 @service_app.command("ls")
@@ -143,7 +109,7 @@ def inspect_cmd(
 
     found = services.inspect(_client(host), refs)
     if not pretty:
-        _out(_go_json(found, indent=4))
+        _out(formats.go_json(found, indent=4))
         return
     for index, service in enumerate(found):
         if index:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from swarmdeck.cli.failing import FailingGroup
+from swarmdeck.cli.formats import HostOpt
 
 # Start-up: the compose, engine and swarm modules (the docker SDK, pydantic) are imported by
 # the commands that use them, never here.
@@ -24,10 +25,6 @@ stack_app = typer.Typer(
     cls=FailingGroup, no_args_is_help=True, help="Deploy and manage stacks (compose files on a swarm)."
 )
 
-HostOpt = Annotated[
-    str | None,
-    typer.Option("--host", "-H", envvar="DOCKER_HOST", help="Engine endpoint (default: the local socket)."),
-]
 NameArg = Annotated[str, typer.Argument(help="Stack name.", metavar="STACK")]
 
 

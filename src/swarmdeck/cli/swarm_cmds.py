@@ -16,6 +16,7 @@ from rich.console import Console
 
 from swarmdeck.cli import node_cmds
 from swarmdeck.cli.failing import FailingGroup, refuse
+from swarmdeck.cli.formats import HostOpt
 
 if TYPE_CHECKING:
     from swarmdeck.swarm.views import SwarmUpdate
@@ -28,16 +29,6 @@ swarm_app = typer.Typer(
 )
 out = Console(soft_wrap=True)
 
-HostOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--host",
-        "-H",
-        envvar="DOCKER_HOST",
-        metavar="HOST",
-        help="Engine endpoint (default: the local socket).",
-    ),
-]
 UNLOCK_HINT = (
     "To unlock a swarm manager after it restarts, run the `docker swarm unlock`\n"
     "command and provide the following key:\n\n    {key}\n\n"

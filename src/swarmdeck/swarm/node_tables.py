@@ -37,6 +37,9 @@ class NodeRow(TypedDict):
     TLSStatus: str
 
 
+FIELDS = tuple(NodeRow.__annotations__)  # what a ``--format`` template may name
+
+
 def capitalized(word: str) -> str:
     """The docker CLI's ``PrettyPrint`` of a word: its first letter upper case."""
     return word[:1].upper() + word[1:]

@@ -8,33 +8,14 @@ checks that, and puts back what a failing test left.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.cli import docker, ok, swarmdeck
 from tests.testbed import Swarm
-
-CLIENT_ENV = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
-
-
-def swarmdeck(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "swarmdeck", *args], capture_output=True, text=True, timeout=60, env=CLIENT_ENV
-    )
-
-
-def docker(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60, env=CLIENT_ENV)
-
-
-def ok(run: subprocess.CompletedProcess[str]) -> str:
-    assert run.returncode == 0, f"{run.args}: exit {run.returncode}\n{run.stderr}"
-    return run.stdout
 
 
 def same(read: Callable[[], tuple[Any, Any]], attempts: int = 3) -> tuple[Any, Any]:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
-CORPUS = ROOT / "tests" / "integration" / "stack_corpus"
+from tests.support.paths import REPO
+
+CORPUS = REPO / "tests" / "integration" / "stack_corpus"
 CASES = {
-    "friendlyhello": [ROOT / "apps" / "friendlyhello" / "docker-compose.yml"],
+    "friendlyhello": [REPO / "apps" / "friendlyhello" / "docker-compose.yml"],
     "full": [CORPUS / "full.yml"],
     "external": [CORPUS / "external.yml"],
     "interpolation": [CORPUS / "interpolation.yml"],

@@ -3,10 +3,12 @@ does, without an engine."""
 
 import pytest
 
-from swarmdeck.cli.node_cmds import formatted, node_update
+from swarmdeck.cli import formats
+from swarmdeck.cli.node_cmds import node_update
 from swarmdeck.swarm import node_tables
 from swarmdeck.swarm.errors import InvalidAction
 from swarmdeck.swarm.membership import parse_duration
+from swarmdeck.swarm.node_tables import FIELDS
 from swarmdeck.swarm.views import apply_node_update
 
 
@@ -56,9 +58,9 @@ def test_ls_table_marks_the_current_node_and_sorts_by_hostname_naturally():
 
 def test_template_fields_and_unknown_field():
     row = node_tables.node_row(_node("aaa", "vm", "manager", leader=True), "aaa", "R")
-    assert formatted(row, "{{.ID}}\\t{{ .Self }} {{.ManagerStatus}}") == "aaa\ttrue Leader"
+    assert formats.fill("{{.ID}}\\t{{ .Self }} {{.ManagerStatus}}", row) == "aaa\ttrue Leader"
     with pytest.raises(Exception, match="can't evaluate field Nope"):
-        formatted(row, "{{.Nope}}")
+        formats.check("{{.Nope}}", FIELDS)
 
 
 def test_filters_are_checked_before_the_engine_is_asked():
