@@ -120,6 +120,8 @@ def inspect_cmd(
 
 def _pretty(service: dict[str, Any]) -> list[str]:
     """The main lines of `docker service inspect --pretty`."""
+    from swarmdeck.swarm.stack_tables import bytes_size
+
     spec = service["Spec"]
     task = spec["TaskTemplate"]
     container = task["ContainerSpec"]
@@ -149,7 +151,7 @@ def _pretty(service: dict[str, Any]) -> list[str]:
         if limits.get("NanoCPUs"):
             lines.append(f" CPU:\t\t{limits['NanoCPUs'] / 1e9:g}")
         if limits.get("MemoryBytes"):
-            lines.append(f" Memory:\t{_size(limits['MemoryBytes'])}")
+            lines.append(f" Memory:\t{bytes_size(limits['MemoryBytes'])}")
     endpoint = spec.get("EndpointSpec") or {}
     lines.append(f"Endpoint Mode:\t{endpoint.get('Mode', 'vip')}")
     if endpoint.get("Ports"):
@@ -162,15 +164,6 @@ def _pretty(service: dict[str, Any]) -> list[str]:
                 f"  PublishMode = {p.get('PublishMode', 'ingress')}",
             ]
     return lines
-
-
-def _size(count: float) -> str:
-    """Go's ``units.BytesSize``: 100MiB."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if count < 1024:
-            return f"{count:.4g}{unit}"
-        count /= 1024
-    return f"{count:.4g}PiB"
 
 
 @service_app.command("logs")

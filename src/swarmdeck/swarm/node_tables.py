@@ -17,7 +17,7 @@ from typing_extensions import TypedDict
 from swarmdeck.engine.errormap import doing
 from swarmdeck.swarm.errors import InvalidAction
 from swarmdeck.swarm.membership import manager_read, require_manager
-from swarmdeck.swarm.stack_tables import natural_key, table
+from swarmdeck.swarm.stack_tables import bytes_size, natural_key, table
 
 Inspect = dict[str, Any]
 NODE_FILTERS = ("id", "label", "node.label", "membership", "name", "role")
@@ -122,16 +122,6 @@ def go_time(stamp: str) -> str:
     day, clock, fraction = match.groups()
     fraction = (fraction or "").rstrip("0")
     return f"{day} {clock}{'.' + fraction if fraction else ''} +0000 utc"
-
-
-def bytes_size(size: float) -> str:
-    """Binary units with four significant digits (``23.54GiB``), as go-units' BytesSize."""
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
-    i = 0
-    while size >= 1024 and i < len(units) - 1:
-        size /= 1024
-        i += 1
-    return f"{size:.4g}{units[i]}"
 
 
 def _labels(labels: dict[str, str]) -> list[str]:

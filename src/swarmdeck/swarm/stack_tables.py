@@ -133,6 +133,16 @@ def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
     return rows_table(SERVICE_COLUMNS, service_rows(found))
 
 
+def bytes_size(size: float) -> str:
+    """Binary units with four significant digits (``23.54GiB``), as go-units' BytesSize."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+    i = 0
+    while size >= 1024 and i < len(units) - 1:
+        size /= 1024
+        i += 1
+    return f"{size:.4g}{units[i]}"
+
+
 def human_duration(seconds: float) -> str:
     """Go's ``units.HumanDuration``, as the docker CLI words an age ("About a minute")."""
     minutes, hours = int(seconds / 60), int(seconds / 3600 + 0.5)
