@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "swarmdeck"
 LINTED = ["src", "tests", "bench", "apps"]
 
-# The layers whose types are clean: mypy checks them (strictly for engine, registry, store and
-# compose, as pyproject's [tool.mypy] says) and must find nothing.
+# The layers whose types are clean: mypy checks them (strictly for engine, registry, store,
+# compose and swarm, as pyproject's [tool.mypy] says) and must find nothing.
 TYPED_LAYERS = ["engine", "registry", "store", "images", "swarm", "compose"]
 
 MAX_LINES = 500

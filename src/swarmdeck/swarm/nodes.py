@@ -14,6 +14,7 @@ from typing import Any
 import docker
 
 from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmRefusal
@@ -28,11 +29,11 @@ def raw_nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
 
 
 def raw_tasks(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return manager_read(client, "listing tasks", lambda: client.api.tasks(filters=filters or {}))
+    return manager_read(client, "listing tasks", lambda: typed_api(client).tasks(filters=filters or {}))
 
 
 def raw_services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return manager_read(client, "listing services", lambda: client.api.services(filters=filters))
+    return manager_read(client, "listing services", lambda: typed_api(client).services(filters=filters))
 
 
 def service_names(client: docker.DockerClient) -> dict[str, str]:

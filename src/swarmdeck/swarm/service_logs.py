@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import docker
 
 from swarmdeck.engine.errormap import doing, iterating
+from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm.services import raw_service
 
 _TASK = "com.docker.swarm.task.id"
@@ -58,7 +59,7 @@ class _Prefixes:
 
     def _build(self, task_id: str, node_id: str) -> str:
         with doing(f"task {task_id}"):
-            task = self.client.api.inspect_task(task_id)
+            task = typed_api(self.client).inspect_task(task_id)
         with doing(f"node {node_id}"):
             node = self.client.api.inspect_node(node_id)
         slot = task.get("Slot") or 0

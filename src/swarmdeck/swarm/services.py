@@ -24,6 +24,7 @@ from docker.models.services import Service
 from swarmdeck.engine.errormap import doing, iterating
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
+from swarmdeck.engine.sdkapi import service_model, typed_api
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read, require_manager
@@ -94,7 +95,7 @@ def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> S
         with doing(f"network {attachment['Target']}"):
             client.api.inspect_network(attachment["Target"])
     with doing(f"creating service {body['Name']}"):
-        created = client.api.create_service(
+        created = typed_api(client).create_service(
             body["TaskTemplate"],
             name=body["Name"],
             labels=body["Labels"],
@@ -107,7 +108,7 @@ def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> S
 def _service(client: docker.DockerClient, ref: str) -> Service:
     require_manager(client)
     with doing(f"service {ref}"):
-        return client.services.get(ref)
+        return service_model(client, ref)
 
 
 def _post_spec(
@@ -197,7 +198,7 @@ def _converged(service: dict[str, Any], tasks: list[dict[str, Any]]) -> bool:
     if any(t["Status"]["State"] != "running" or not _current(t, spec["TaskTemplate"]) for t in meant):
         return False
     if "Replicated" in spec.get("Mode", {}):
-        return len(meant) == spec["Mode"]["Replicated"].get("Replicas", 0)
+        return bool(len(meant) == spec["Mode"]["Replicated"].get("Replicas", 0))
     return True
 
 
@@ -222,7 +223,7 @@ def converge(client: docker.DockerClient, ref: str, timeout: float = 120.0) -> N
 def remove(client: docker.DockerClient, ref: str) -> None:
     service = _service(client, ref)
     with doing(f"removing {service.name}"):
-        service.remove()
+        typed_api(client).remove_service(str(service.id))
 
 
 def remove_each(client: docker.DockerClient, refs: list[str]) -> Iterator[str]:

@@ -20,6 +20,7 @@ import docker
 
 from swarmdeck.engine.labels import STACK_NAMESPACE as LABEL_NAMESPACE
 from swarmdeck.engine.labels import stack_filter as _filter
+from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, SwarmError
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.nodes import raw_nodes
@@ -43,7 +44,7 @@ def table(rows: list[list[str]]) -> list[str]:
 def stacks(client: docker.DockerClient) -> list[tuple[str, int]]:
     """(name, number of services) of every stack, natural order."""
     counts: dict[str, int] = {}
-    for service in client.api.services(filters={"label": LABEL_NAMESPACE}):
+    for service in typed_api(client).services(filters={"label": LABEL_NAMESPACE}):
         name = (service["Spec"].get("Labels") or {}).get(LABEL_NAMESPACE, "")
         counts[name] = counts.get(name, 0) + 1
     return sorted(counts.items(), key=lambda item: natural_key(item[0]))
@@ -127,7 +128,7 @@ def service_rows(services: list[dict[str, Any]], trunc: bool = True) -> list[dic
 
 
 def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
-    found = client.api.services(filters=_filter(namespace), status=True)
+    found = typed_api(client).services(filters=_filter(namespace), status=True)
     if not found:
         raise NoSuchStack(namespace)
     return rows_table(SERVICE_COLUMNS, service_rows(found))
@@ -223,10 +224,10 @@ def task_rows(
 
 
 def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
-    tasks = client.api.tasks(filters=_filter(namespace))
+    tasks = typed_api(client).tasks(filters=_filter(namespace))
     if not tasks:
         raise SwarmError(f"nothing found in stack: {namespace}")
-    names = {s["ID"]: s["Spec"]["Name"] for s in client.api.services(filters=_filter(namespace))}
+    names = {s["ID"]: s["Spec"]["Name"] for s in typed_api(client).services(filters=_filter(namespace))}
     nodes = {n["ID"]: n["Description"]["Hostname"] for n in client.api.nodes()}
     return rows_table(TASK_COLUMNS, task_rows(tasks, names, nodes))
 
@@ -247,7 +248,7 @@ def service_ls_rows(
 ) -> list[dict[str, str]]:
     """`docker service ls [--filter K=V]...` rows (filters: id, label, mode, name)."""
     found = manager_read(
-        client, "listing services", lambda: client.api.services(filters=_filters(filters), status=True)
+        client, "listing services", lambda: typed_api(client).services(filters=_filters(filters), status=True)
     )
     return service_rows(found, trunc)
 
@@ -267,5 +268,5 @@ def service_ps_rows(
         by_host = {host: node_id for node_id, host in nodes.items()}
         wanted["node"] = [by_host.get(value, value) for value in wanted["node"]]
     wanted["service"] = list(names)
-    tasks = manager_read(client, "listing tasks", lambda: client.api.tasks(filters=wanted))
+    tasks = manager_read(client, "listing tasks", lambda: typed_api(client).tasks(filters=wanted))
     return task_rows(tasks, names, nodes, trunc)

@@ -19,6 +19,7 @@ from docker.models.services import Service
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineConflict, EngineNotFound, EngineRefused
 from swarmdeck.engine.labels import STACK_NAMESPACE, stack_filter
+from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import NoSuchStack, Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read
@@ -94,10 +95,10 @@ def remove(
     something stayed, ``SwarmError`` when the tasks outlast ``timeout``.
     """
     label = stack_filter(name)
-    services = manager_read(client, "listing services", lambda: client.api.services(filters=label))
+    services = manager_read(client, "listing services", lambda: typed_api(client).services(filters=label))
     with doing("listing the stack's objects"):
         secrets = client.api.secrets(filters=label)
-        configs = client.api.configs(filters=label)
+        configs = typed_api(client).configs(filters=label)
         networks = client.api.networks(filters=label)
     if not (services or secrets or configs or networks):
         raise NoSuchStack(name)
@@ -107,7 +108,7 @@ def remove(
         out(f"Removing service {service_name}")
         try:
             with doing(f"removing service {service_name}"):
-                client.api.remove_service(service["ID"])
+                typed_api(client).remove_service(service["ID"])
             removal.services.append(service_name)
         except EngineNotFound:
             removal.services.append(service_name)  # removed meanwhile
@@ -164,7 +165,7 @@ def _remove_retrying(action: Callable[[], Any], deadline: float) -> str | None:
 def _wait_tasks_gone(client: docker.DockerClient, name: str, deadline: float, timeout: float) -> None:
     while True:
         with doing(f"listing the tasks of {name}"):
-            if not client.api.tasks(filters=stack_filter(name)):
+            if not typed_api(client).tasks(filters=stack_filter(name)):
                 return
         if time.monotonic() > deadline:
             raise SwarmError(f"timed out after {timeout:.0f} s waiting for the tasks of {name} to go")

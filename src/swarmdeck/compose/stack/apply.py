@@ -19,11 +19,11 @@ import docker
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
-from swarmdeck.compose.stack.sdkapi import stack_api
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
+from swarmdeck.engine.sdkapi import typed_api
 
 Printer = Callable[[str], None]
 
@@ -59,7 +59,7 @@ def _post(
     auth: str | None = None,
 ) -> Any:
     """POST ``path`` (made with ``engine_path``: its parts are encoded) with a JSON body."""
-    api = stack_api(client)
+    api = typed_api(client)
     headers = {"X-Registry-Auth": auth} if auth else {}
     response = api._post_json(api._url(path), data=body, params=params, headers=headers)
     return api._result(response, json=True) if response.content else None
@@ -111,7 +111,7 @@ def deploy(
         out(f"Removing service {change.name}")
         try:
             with doing(f"removing service {change.name}"):
-                stack_api(client).remove_service(change.service_id)
+                typed_api(client).remove_service(change.service_id)
         except EngineRefused as exc:
             err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
     for name, body in plan.networks.items():
@@ -128,7 +128,7 @@ def deploy(
                 out(f"Creating {obj.kind} {obj.name}")
                 _post(client, f"/{obj.kind}s/create", spec)
             else:
-                api = stack_api(client)
+                api = typed_api(client)
                 version = api._result(
                     api._get(api._url(engine_path(f"/{obj.kind}s/{{}}", object_id))), json=True
                 )["Version"]

@@ -17,7 +17,7 @@ from typing import Any
 import docker
 
 from swarmdeck.compose.stack.errors import StackError
-from swarmdeck.compose.stack.sdkapi import stack_api
+from swarmdeck.engine.sdkapi import typed_api
 
 _FAILED = ("failed", "rejected")
 
@@ -55,11 +55,11 @@ def wait(
     pending = list(service_ids)
     while pending:
         for service_id in list(pending):
-            service = stack_api(client).inspect_service(service_id)
+            service = typed_api(client).inspect_service(service_id)
             name = service["Spec"]["Name"]
             tasks = [
                 t
-                for t in stack_api(client).tasks(filters={"service": service_id})
+                for t in typed_api(client).tasks(filters={"service": service_id})
                 if _created_after(t, started) or t["DesiredState"] == "running"
             ]
             done, wanted = _progress(service, tasks)

@@ -25,11 +25,11 @@ from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import convert, networkscope, preflight
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
-from swarmdeck.compose.stack.sdkapi import stack_api
 from swarmdeck.compose.stack.specdiff import changes, normalise
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
+from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.engine.swarm import swarm_state
 
 RESOLVE_MODES = ("always", "changed", "never")
@@ -113,7 +113,7 @@ class _Resolver:
         if not self.with_auth:
             return None
         registry, _ = auth.resolve_repository_name(convert.tagged(image))
-        config = auth.resolve_authconfig(stack_api(self.client)._auth_configs, registry) or {}
+        config = auth.resolve_authconfig(typed_api(self.client)._auth_configs, registry) or {}
         return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
 
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
@@ -122,7 +122,7 @@ class _Resolver:
         if image not in self.cache:
             try:
                 with doing(f"asking the registry about {image}"):
-                    found = stack_api(self.client).inspect_distribution(image)
+                    found = typed_api(self.client).inspect_distribution(image)
             except EngineRefused:
                 self.cache[image] = None
             else:
@@ -203,7 +203,7 @@ def _objects(
 ) -> list[ObjectChange]:
     """What to create, and what to update (when its labels differ)."""
     result: list[ObjectChange] = []
-    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(stack_api(client).configs())}
+    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(typed_api(client).configs())}
     for obj in project_objects:
         found = existing[obj.kind].get(obj.name)
         if found is None:
@@ -243,7 +243,7 @@ def object_ids(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     """Secret and config IDs by name ({"Secret": {...}, "Config": {...}})."""
     return {
         "Secret": {s["Spec"]["Name"]: s["ID"] for s in client.api.secrets()},
-        "Config": {c["Spec"]["Name"]: c["ID"] for c in stack_api(client).configs()},
+        "Config": {c["Spec"]["Name"]: c["ID"] for c in typed_api(client).configs()},
     }
 
 
@@ -288,7 +288,7 @@ def make_plan(
     if policy.restricted or policy.labels:
         facts = Facts.of(client) if policy.restricted else NO_FACTS
         stack_policy.check(policy, project, namespace, specs, wanted_networks.create, facts)
-    every_service = stack_api(client).services()
+    every_service = typed_api(client).services()
     replaced = [s["Spec"]["Name"] for s in every_service if _in_stack(s, namespace)] if prune else []
     preflight.check_ports(project, specs, every_service, replaced)
     all_networks = client.api.networks()
