@@ -1,7 +1,8 @@
 """Carry out a plan with the API calls ``docker stack deploy`` makes, in its order.
 
 Prune services, create networks, create (or relabel) secrets then configs, then create or
-update services; the messages are the CLI's (``Creating network x``, ``Updating service x
+update services; when the engine refuses one, what this deploy did is taken back (``undo``)
+and the refusal says what was undone; the messages are the CLI's (``Creating network x``, ``Updating service x
 (id: ...)``). Bodies go to the engine as converted (the SDK's builders change the wire
 format, see notes §4), so raw JSON posts through the SDK's API client are used.
 """
@@ -18,12 +19,15 @@ import docker
 
 from swarmdeck.compose.load import LoadResult
 from swarmdeck.compose.stack import converge
+from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
+from swarmdeck.compose.stack.undo import Undo
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 from swarmdeck.engine.sdkapi import typed_api
+from swarmdeck.errors import SwarmdeckError
 
 Printer = Callable[[str], None]
 
@@ -85,39 +89,20 @@ def _send(
         return None, exc
 
 
-def deploy(
+def _apply(
     client: docker.DockerClient,
-    loaded: LoadResult,
-    options: DeployOptions,
-    out: Printer = print,
-    err: Printer = print,
-) -> DeployReport:
-    """Deploy (or with ``plan_only`` only plan) ``loaded`` as stack ``options.namespace``."""
-    plan = make_plan(
-        client,
-        loaded,
-        options.namespace,
-        prune=options.prune,
-        resolve_image=options.resolve_image,
-        with_registry_auth=options.with_registry_auth,
-        policy=options.policy,
-    )
-    report = DeployReport(plan)
-    if options.plan_only:
-        for line in plan.lines() or ["nothing to do"]:
-            out(line)
-        return report
-    for change in plan.prune:
-        out(f"Removing service {change.name}")
-        try:
-            with doing(f"removing service {change.name}"):
-                typed_api(client).remove_service(change.service_id)
-        except EngineRefused as exc:
-            err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
+    plan: Plan,
+    report: DeployReport,
+    undo: Undo,
+    out: Printer,
+    err: Printer,
+) -> None:
+    """Networks, secrets and configs, then services, each written down in ``undo`` once made."""
     for name, body in plan.networks.items():
         out(f"Creating network {name}")
         with doing(f"failed to create network {name}"):
-            _post(client, "/networks/create", {"Name": name, **body})
+            made = _post(client, "/networks/create", {"Name": name, **body})
+        undo.created.append(("network", name, made["Id"]))
     for item in plan.objects:
         obj, object_id = item.obj, item.existing_id
         spec = dict(obj.spec)
@@ -126,7 +111,8 @@ def deploy(
         with doing(f"failed to {item.action} {obj.kind} {obj.name}"):
             if object_id is None:
                 out(f"Creating {obj.kind} {obj.name}")
-                _post(client, f"/{obj.kind}s/create", spec)
+                made = _post(client, f"/{obj.kind}s/create", spec)
+                undo.created.append((obj.kind, obj.name, made["ID"]))
             else:
                 api = typed_api(client)
                 version = api._result(
@@ -158,6 +144,11 @@ def deploy(
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda c: _send(client, c), jobs))
     for change, (answer, error) in zip(jobs, answers, strict=True):
+        if error is None and change.action == "update":
+            undo.updated.append((change.name, change.service_id))
+        elif error is None:
+            undo.created.append(("service", change.name, answer["ID"]))
+    for change, (answer, error) in zip(jobs, answers, strict=True):
         if error is not None:
             raise error
         if change.action == "update":
@@ -170,6 +161,48 @@ def deploy(
         else:
             report.created.append(change.name)
             report.service_ids.append(answer["ID"])
+
+
+def deploy(
+    client: docker.DockerClient,
+    loaded: LoadResult,
+    options: DeployOptions,
+    out: Printer = print,
+    err: Printer = print,
+) -> DeployReport:
+    """Deploy (or with ``plan_only`` only plan) ``loaded`` as stack ``options.namespace``."""
+    plan = make_plan(
+        client,
+        loaded,
+        options.namespace,
+        prune=options.prune,
+        resolve_image=options.resolve_image,
+        with_registry_auth=options.with_registry_auth,
+        policy=options.policy,
+    )
+    report = DeployReport(plan)
+    if options.plan_only:
+        for line in plan.lines() or ["nothing to do"]:
+            out(line)
+        return report
+    for change in plan.prune:
+        out(f"Removing service {change.name}")
+        try:
+            with doing(f"removing service {change.name}"):
+                typed_api(client).remove_service(change.service_id)
+        except EngineRefused as exc:
+            err(f"Failed to remove service {change.name}: {exc.explanation or exc}")
+    undo = Undo()
+    try:
+        _apply(client, plan, report, undo, out, err)
+    except SwarmdeckError as exc:
+        done, failed = undo.run(client)
+        lines = [str(exc), "undone: " + (", ".join(done) or "nothing had been changed yet")]
+        if failed:
+            lines.append("NOT undone: " + "; ".join(failed))
+        if plan.prune:
+            lines.append("services --prune removed before the failure stay removed")
+        raise StackError("\n".join(lines)) from exc
     if not options.detach:
         converge.wait(client, report.service_ids, options.timeout, out)
     return report

@@ -1,0 +1,106 @@
+"""A deploy is all or nothing: when the engine refuses a change part-way (here a port taken
+by another service between the plan and the change, a real refusal of the real engine),
+what the deploy made is taken back and the services it updated get their previous spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import pytest
+
+from swarmdeck.compose import load
+from swarmdeck.compose.stack import DeployOptions, apply, deploy
+from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.swarm.stacks import remove
+from tests.testbed import SwarmCleanup, unique_name
+from tests.testbed.redis import free_port
+
+pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
+
+
+def stack_file(image: str, greeting: str, port: int | None) -> str:
+    text = f"""version: "3.8"
+services:
+  a:
+    image: {image}
+    command: ["sleep", "3600"]
+    environment: {{GREETING: "{greeting}"}}
+    deploy: {{replicas: 0}}
+"""
+    if port is not None:
+        text += f"""  b:
+    image: {image}
+    command: ["sleep", "3600"]
+    deploy: {{replicas: 0}}
+    ports: ["{port}:80"]
+"""
+    return text
+
+
+def left(client: docker.DockerClient, ns: str) -> list[str]:
+    label = {"label": f"com.docker.stack.namespace={ns}"}
+    return sorted(
+        [f"service {s['Spec']['Name']}" for s in client.api.services(filters=label)]
+        + [f"network {n['Name']}" for n in client.api.networks(filters=label)]
+    )
+
+
+@pytest.fixture
+def ns(engine: docker.DockerClient) -> Iterator[str]:
+    name = unique_name("pall")
+    yield name
+    if left(engine, name):
+        remove(engine, name, wait=True)
+
+
+def take_port_before_b(monkeypatch: pytest.MonkeyPatch, cleanup: SwarmCleanup, image: str, port: int) -> None:
+    """Another service takes ``port`` just before the deploy sends service b: after the plan."""
+    send = apply._send
+
+    def racing(client: docker.DockerClient, change: Any) -> Any:
+        if change.name.endswith("_b"):
+            cleanup.service(
+                image,
+                command=["sleep", "3600"],
+                mode=docker.types.ServiceMode("replicated", replicas=0),
+                endpoint_spec=docker.types.EndpointSpec(ports={port: 80}),
+            )
+        return send(client, change)
+
+    monkeypatch.setattr(apply, "_send", racing)
+
+
+def run(client: docker.DockerClient, ns: str, text: str, tmp_path: Any) -> None:
+    (tmp_path / "stack.yml").write_text(text)
+    deploy(client, load([tmp_path / "stack.yml"], env={}), DeployOptions(namespace=ns), out=print, err=print)
+
+
+def test_a_new_stack_that_fails_part_way_leaves_nothing(
+    engine, swarm, swarm_cleanup, registry_busybox_image, ns, monkeypatch, tmp_path
+):
+    port = free_port()
+    take_port_before_b(monkeypatch, swarm_cleanup, registry_busybox_image, port)
+    with pytest.raises(StackError) as refused:
+        run(engine, ns, stack_file(registry_busybox_image, "one", port), tmp_path)
+    message = str(refused.value)
+    assert f"'{port}' is already in use" in message
+    assert f"removed network {ns}_default" in message
+    assert left(engine, ns) == []
+
+
+def test_an_update_that_fails_part_way_restores_the_previous_spec(
+    engine, swarm, swarm_cleanup, registry_busybox_image, ns, monkeypatch, tmp_path
+):
+    run(engine, ns, stack_file(registry_busybox_image, "one", None), tmp_path)
+    before = engine.api.inspect_service(f"{ns}_a")["Spec"]
+    port = free_port()
+    take_port_before_b(monkeypatch, swarm_cleanup, registry_busybox_image, port)
+    with pytest.raises(StackError) as refused:
+        run(engine, ns, stack_file(registry_busybox_image, "two", port), tmp_path)
+    assert f"restored service {ns}_a" in str(refused.value)
+    after = engine.api.inspect_service(f"{ns}_a")["Spec"]
+    assert after["TaskTemplate"]["ContainerSpec"]["Env"] == before["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert "GREETING=one" in after["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert left(engine, ns) == [f"network {ns}_default", f"service {ns}_a"]
