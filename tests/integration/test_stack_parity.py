@@ -602,8 +602,8 @@ services:
 def test_a_taken_port_is_refused_before_anything_is_created(
     engine, swarm, swarm_cleanup, stacks, case_env, tmp_path
 ):
-    """docker creates the services before the one whose port is taken, then stops: a half
-    stack. swarmdeck refuses at the port's line and creates nothing."""
+    """docker creates the network and the services it sends before the one whose port is
+    taken, then stops: a half stack. swarmdeck refuses at the port's line and creates nothing."""
     port = int(case_env["PUBLISHED"])
     holder = swarm_cleanup.service(
         case_env["IMAGE"],
@@ -615,7 +615,8 @@ def test_a_taken_port_is_refused_before_anything_is_created(
     theirs, ours = stacks("pport"), stacks("pport")
     run = cli_deploy([tmp_path / "ports.yml"], theirs, case_env, check=False)
     assert run.returncode != 0 and f"port '{port}' is already in use" in run.stderr, run.stderr
-    assert f"service {theirs}_a" in left_behind(engine, theirs)  # docker's half stack
+    # docker's half stack: the network, and service a when its map order sent a before b
+    assert f"network {theirs}_default" in left_behind(engine, theirs)
     with pytest.raises(ComposeError) as refused:
         sd_deploy(engine, [tmp_path / "ports.yml"], ours, case_env)
     assert f"port '{port}' (tcp) is already in use by service '{holder.name}'" in str(refused.value)
