@@ -37,6 +37,8 @@ import docker.errors
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support.browser import ARGS, CHROMIUM
+
 from .harness import (
     PASSWORD,
     PREFIX,
@@ -59,16 +61,6 @@ MARKUP = SCRIPT + IMG  # for service env: swarm expands Go templates there ({{..
 PAYLOADS = (SCRIPT, IMG, SVG, MARKUP, COMBINED)  # never in a page as written
 EVALUATED = ("alert(1)&gt;49", "alert(1)>49")  # the template expression, evaluated
 STACK = "com.docker.stack.namespace"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 URL_ATTRIBUTES = {
     "href",
     "src",
