@@ -10,6 +10,7 @@ differ, for ``stack deploy --plan``.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 SECOND = 1_000_000_000
@@ -85,6 +86,11 @@ def normalise(
         reference.pop("SecretID", None)
     for reference in container.get("Configs") or []:
         reference.pop("ConfigID", None)
+    # Their order means nothing to the engine, and the docker CLI's is not stable for one
+    # object mounted twice (it sorts by name only): compared in one order.
+    for key in ("Secrets", "Configs"):
+        if container.get(key):
+            container[key] = sorted(container[key], key=lambda r: json.dumps(r, sort_keys=True))
     privileges = container.get("Privileges") or {}
     if (privileges.get("CredentialSpec") or {}).get("Config"):
         privileges["CredentialSpec"]["Config"] = "<config>"
