@@ -15,6 +15,7 @@ RANK = {
     "images": 3,
     "store": 3,
     "swarm": 4,
+    "machine": 4,
     "platform": 5,
     "console": 6,
     "cli": 7,
