@@ -130,7 +130,7 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
         registry = options.registry
         reporter.done(private_registry.attach_registry(registry))
     elif len(nodes) > 1:
-        if routing is Routing.PROXY:
+        if routing is Routing.PROXY and not options.hosts:
             raise PlatformError(
                 f"this swarm has {len(nodes)} nodes and no routing mesh (no IPVS), so its nodes "
                 f"cannot reach one registry at 127.0.0.1:{registry_service.PORT}; give --registry "
@@ -142,7 +142,15 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
             multinode.copy_images(client, pusher, [choices["registry"].image], reporter.detail)
         registry = registry_service.ADDRESS
         manager_id = swarm_state(manager).node_id
-        reporter.done(registry_service.ensure_registry_service(host, choices["registry"].image, manager_id))
+        if routing is Routing.PROXY:
+            for each in options.hosts:  # before any registry, each node's proxy needs its image
+                multinode.copy_images(client, each.client, [choices["proxy"].image], reporter.detail)
+            what = registry_service.ensure_registry_behind_proxy(
+                host, choices["registry"].image, choices["proxy"].image, manager_id
+            )
+        else:
+            what = registry_service.ensure_registry_service(host, choices["registry"].image, manager_id)
+        reporter.done(what)
     else:
         registry, what = private_registry.ensure_registry(
             client, choices["registry"].image, port=options.registry_port
