@@ -10,7 +10,7 @@ A file still there when the console starts is a deploy that was cut short. ``sta
 takes each back in a thread (the console answers meanwhile): what it had made is removed and
 the services it had updated are rolled back, the audit log gets a ``stack.deploy`` entry
 saying so, and the file is removed. A file whose endpoint does not answer is kept, and tried
-again at the next start.
+again at the next start (one whose endpoint was removed meanwhile is audited and dropped).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from swarmdeck.compose.stack.plan import Plan
 from swarmdeck.console.context import Console
 from swarmdeck.console.endpoints import open_client
 from swarmdeck.errors import SwarmdeckError
+from swarmdeck.store import NotFound
 
 FOLDER = "deploys"
 log = logging.getLogger("swarmdeck.console")
@@ -88,6 +89,8 @@ def recover_all(ctx: Console) -> None:
         try:
             record: dict[str, Any] = json.loads(path.read_text())
             done, failed = _recover(ctx, record)
+        except NotFound:  # the endpoint was removed meanwhile: nothing left to act on
+            done, failed = [], [f"endpoint {record['endpoint']!r} no longer exists"]
         except (OSError, ValueError, KeyError, SwarmdeckError, requests.exceptions.RequestException) as exc:
             log.warning("a deploy cut short by the console's restart is not undone yet (%s): %s", path, exc)
             continue

@@ -3,12 +3,15 @@ start takes the deploy back, so the stack ends as it was (never half made), and 
 the audit log; its data (accounts, sessions) is there after the restart.
 
 The console runs as its own process (``swarmdeck serve``) on the real engine (node A, a swarm
-manager); it is killed as soon as the deploy's first object (the stack's network) exists,
-while the services are still being created or updated.
+manager); it is killed as soon as the engine shows the deploy's first service (created, or
+updated), while the others are still being sent. Two quick tests start a console on a data
+dir holding such a left-behind intent: one whose deploy had changed nothing yet, one whose
+endpoint was removed meanwhile; both are audited and dropped.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -27,8 +30,6 @@ from swarmdeck.store import Role, Store
 from swarmdeck.swarm import stacks
 from tests.testbed.config import OBJECT_LABEL
 from tests.testbed.redis import free_port
-
-pytestmark = [pytest.mark.slow]
 
 SERVICES = 24
 PASSWORD = "a long enough password"
@@ -151,6 +152,7 @@ def wait_recovered(console: ConsoleProcess) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_a_create_cut_short_is_taken_back_on_restart(engine, registry_busybox_image, data, stack) -> None:
     first = ConsoleProcess(data)
     client = first.login()
@@ -174,6 +176,7 @@ def test_a_create_cut_short_is_taken_back_on_restart(engine, registry_busybox_im
         second.stop()
 
 
+@pytest.mark.slow
 def test_an_update_cut_short_is_rolled_back_on_restart(engine, registry_busybox_image, data, stack) -> None:
     first = ConsoleProcess(data)
     client = first.login()
@@ -192,3 +195,41 @@ def test_an_update_cut_short_is_rolled_back_on_restart(engine, registry_busybox_
         print(f"\nrestart: at the kill {updated} of {SERVICES} services were updated; all rolled back")
     finally:
         second.stop()
+
+
+def left_behind(data: Path, endpoint: str, stack: str) -> Path:
+    """The file a console killed mid-deploy leaves: the intent of a deploy that made
+    nothing yet (its network and service do not exist)."""
+    folder = data / "deploys"
+    folder.mkdir(mode=0o700, parents=True)
+    intent = {"namespace": stack, "create": [["network", f"{stack}_default"], ["service", f"{stack}_app"]]}
+    path = folder / "0123.json"
+    record = {"endpoint": endpoint, "stack": stack, "user": "oper", "intent": {**intent, "update": []}}
+    path.write_text(json.dumps(record))
+    return path
+
+
+def audited_after_recovery(make_app, path: Path) -> list[tuple[str, str, str]]:
+    """Start a console on the data dir (``make_app``'s first); its audit once the file is gone."""
+    app = make_app()
+    deadline = time.monotonic() + 30
+    while path.exists():
+        assert time.monotonic() < deadline, "the left-behind deploy was not handled"
+        time.sleep(0.05)
+    entries, _ = app.state.console.store.list_audit(action="stack.deploy")
+    return [(e.username, e.target, e.result) for e in entries]
+
+
+def test_a_deploy_cut_short_before_any_change_is_audited_and_dropped(make_app, tmp_path, engine) -> None:
+    path = left_behind(tmp_path / "data0", "local", "sdct-never")
+    [(user, stack, result)] = audited_after_recovery(make_app, path)
+    assert (user, stack) == ("oper", "sdct-never")
+    assert result == (
+        "error: interrupted (the console stopped during the deploy); undone: nothing had been changed yet"
+    )
+
+
+def test_a_deploy_cut_short_on_a_removed_endpoint_is_audited_and_dropped(make_app, tmp_path) -> None:
+    path = left_behind(tmp_path / "data0", "gone", "sdct-never")
+    [(_, _, result)] = audited_after_recovery(make_app, path)
+    assert result.endswith("NOT undone: endpoint 'gone' no longer exists")
