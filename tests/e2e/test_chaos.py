@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -119,12 +120,12 @@ def test_redis_stopped_gives_the_degraded_page_and_counting_resumes_without_web(
     wait_for(lambda: not running_tasks(engine, "redis"), 60, "Redis's task stopped")
 
     # Redis is stopped for real: every answer, at either node, is the degraded page, in time.
-    slowest = 0.0
+    times = []
     for i in range(20):
         body, elapsed = timed_get([swarm.addr_a, swarm.addr_b][i % 2])
         assert body["visits"] is None and body["error"] == DISABLED
         assert elapsed < DEGRADED_WITHIN, f"answer {i} took {elapsed:.2f} s"
-        slowest = max(slowest, elapsed)
+        times.append(elapsed)
     page = httpx.get(f"http://{swarm.addr_b}:{PORT}/", headers={"Connection": "close"}, timeout=10)
     assert page.status_code == 200 and page.text.endswith(f"<b>Visits:</b> <i>{DISABLED}</i>")
 
@@ -138,8 +139,10 @@ def test_redis_stopped_gives_the_degraded_page_and_counting_resumes_without_web(
     assert numbers == list(range(resumed + 1, resumed + 11))
     assert web_containers(engine) == web_before
     figure(
-        f"Redis stopped: first degraded page after {to_degraded:.2f} s, slowest degraded "
-        f"answer {slowest:.3f} s; Redis started: counting resumed after {to_resume:.2f} s"
+        f"Redis stopped: first degraded page after {to_degraded:.2f} s; degraded answers: "
+        f"median {statistics.median(times):.3f} s, slowest {max(times):.3f} s "
+        f"({sum(t > 1.5 for t in times)} of {len(times)} over 1.5 s); "
+        f"Redis started: counting resumed after {to_resume:.2f} s"
     )
 
 
