@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from swarmdeck.console import (
     api,
+    deploy_journal,
     pages,
     pages_cluster,
     pages_settings,
@@ -88,6 +89,7 @@ def create_app(
         trusted_proxies=proxies,
     )
     ctx.set_up()  # without an admin yet, this writes the one-time setup code
+    deploy_journal.start_recovery(ctx)  # deploys the previous run left half done, taken back
     app = FastAPI(
         title="swarmdeck console",
         version="0.1.0",
