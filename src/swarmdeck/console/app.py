@@ -18,6 +18,7 @@ from swarmdeck.console import (
     api,
     pages,
     pages_cluster,
+    pages_objects,
     pages_settings,
 )
 from swarmdeck.console.clientaddr import parse_proxies
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(pages_cluster.router)
+    app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

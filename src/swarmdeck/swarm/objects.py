@@ -47,6 +47,19 @@ class ObjectView(TypedDict):
     size: int
 
 
+class ObjectUse(ObjectView):
+    """A secret or a config with the names of the services that use it (sorted)."""
+
+    services: list[str]
+
+
+class ObjectDetail(ObjectUse):
+    """One secret or config as its page shows it: ``data`` is a config's content as text
+    (undecodable bytes replaced), never a secret's (None: the engine does not give it back)."""
+
+    data: str | None
+
+
 def _api(client: docker.DockerClient) -> Any:
     return client.api
 
@@ -168,4 +181,28 @@ def users_of(services: Iterable[Inspect], kind: Kind, object_id: str) -> list[st
         s["Spec"]["Name"]
         for s in services
         if any(r.get(key) == object_id for r in references(s["Spec"], kind))
+    )
+
+
+def list_with_users(client: docker.DockerClient, kind: Kind) -> list[ObjectUse]:
+    """Every secret (or config) with the services using it: two engine calls in all."""
+    found = list_objects(client, kind)
+    services = raw_services(client)
+    return [ObjectUse(**v, services=users_of(services, kind, v["id"])) for v in found]
+
+
+def detail(client: docker.DockerClient, kind: Kind, ref: str) -> ObjectDetail:
+    """The secret (or config) ``ref`` with its users and, for a config, its content."""
+    document = inspect(client, kind, ref)
+    data = (document.get("Spec") or {}).get("Data") if kind == "config" else None
+    text = None
+    if kind == "config":
+        try:
+            text = base64.b64decode(data or "").decode("utf-8", errors="replace")
+        except binascii.Error:
+            text = ""
+    return ObjectDetail(
+        **view(kind, document),
+        services=users_of(raw_services(client), kind, document["ID"]),
+        data=text,
     )
