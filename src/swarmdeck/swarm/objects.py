@@ -19,7 +19,6 @@ from typing import Any, Literal
 import docker
 from typing_extensions import TypedDict
 
-from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.names import check
 from swarmdeck.swarm.errors import Refused
@@ -119,12 +118,12 @@ def inspect(client: docker.DockerClient, kind: Kind, ref: str) -> Inspect:
 def create(
     client: docker.DockerClient, kind: Kind, name: str, data: bytes, labels: dict[str, str] | None = None
 ) -> str:
-    """Create a secret (or config) ``name`` holding ``data``; its new ID."""
+    """Create a secret (or config) ``name`` holding ``data``; its new ID. Off a manager, the
+    refusal says so (as every call here: ``manager_read``)."""
     check(kind, name)
     api = _api(client)
     call = api.create_secret if kind == "secret" else api.create_config
-    with doing(f"creating {kind} {name}"):
-        answer = call(name, data, labels=labels or {})
+    answer = manager_read(client, f"creating {kind} {name}", lambda: call(name, data, labels=labels or {}))
     return str(answer["ID"])
 
 
@@ -134,8 +133,7 @@ def remove_one(client: docker.DockerClient, kind: Kind, ref: str) -> None:
     check(kind, ref)
     api = _api(client)
     call = api.remove_secret if kind == "secret" else api.remove_config
-    with doing(f"removing {kind} {ref}"):
-        call(ref)
+    manager_read(client, f"removing {kind} {ref}", lambda: call(ref))
 
 
 def remove(
