@@ -200,7 +200,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("htmx:configRequest", (event) => { event.detail.path = scoped(event.detail.path); });
   document.body.addEventListener("htmx:afterRequest", async (event) => {
     const xhr = event.detail.xhr;
-    if (event.detail.elt.hasAttribute("data-live")) return;  // a live refresh: no flash, no follow-up
+    if (event.detail.elt.hasAttribute("data-live")) {  // a live refresh: no follow-up
+      if (xhr.status === 404) flash("This was removed meanwhile: the page shows it as it last was.");
+      return;
+    }
     if (event.detail.successful) { flash(""); follow(event.detail.elt.dataset.then); return; }
     let message = xhr.statusText;
     try { message = JSON.parse(xhr.responseText).detail || message; } catch { /* not JSON */ }
