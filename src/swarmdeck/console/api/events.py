@@ -63,6 +63,7 @@ async def live_changes(
     events = await run_in_threadpool(_subscribe, client, engine_types) if engine_types else None
     wake = threading.Event()
     stop = threading.Event()
+    ended = threading.Event()  # the engine's stream is over: end this one too (the page reconnects)
     seen: set[str] = set()
     lock = threading.Lock()
 
@@ -74,8 +75,9 @@ async def live_changes(
                     seen.add(str(item.get("Type", "")))
                 wake.set()
         except EngineError:
-            pass  # the stream was cut (closing it ends it): the task look goes on
+            pass  # the stream was cut (closing it ends it)
         finally:
+            ended.set()
             wake.set()
 
     def tasks() -> list[tuple[str, str]] | None:
@@ -105,6 +107,8 @@ async def live_changes(
                     changed.add("task")
             if changed:
                 yield {"types": sorted(changed)}
+            if ended.is_set():
+                return
 
     def close() -> None:
         stop.set()

@@ -154,6 +154,8 @@ function engineEvents() {
   const status = document.getElementById("events-status");
   const source = new EventSource(scoped(table.dataset.engineEvents));
   source.onopen = () => { status.textContent = "following the engine's events"; };
+  // Reconnecting would replay the events since the page's time again: stop, and say so.
+  source.onerror = () => { source.close(); status.textContent = "disconnected: reload the page to follow again"; };
   source.addEventListener("failure", (msg) => {
     status.textContent = "the engine's event stream broke: " + JSON.parse(msg.data).message;
     source.close();
