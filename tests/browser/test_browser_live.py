@@ -1,9 +1,11 @@
 """The live pages in headless Chromium against the real engine and two-node swarm: changes made
-with the docker CLI or the engine (not through the console) show up without a reload (the
-page's ``window`` marker survives, so nothing reloaded it) on /services, a service's page and
-/stacks; the events page shows a container's start live and filters by type and time; a secret
-made from its page is listed, its value is nowhere in the page, and its removal while a
-service uses it is refused naming the service. Screenshots in artifacts/console/ (live-*)."""
+with the docker CLI, the engine or another session (not through the page) show up without a
+reload (the page's ``window`` marker survives, so nothing reloaded it) on /services, a
+service's page (and its removal is said), /stacks (a stack from the CLI and one from the
+console's API) and a stack's page; the events page shows a container's start live and filters
+by type, name and time; a secret made from its page is listed, its value is nowhere in the
+page, and its removal while a service uses it is refused naming the service; a config made
+from an uploaded file shows its content. Screenshots in artifacts/console/ (live-01..09)."""
 
 from __future__ import annotations
 
@@ -94,6 +96,24 @@ def test_a_stack_deployed_with_the_cli_shows_on_stacks_without_reload(
     expect(stack_row).to_contain_text("1/1", timeout=30000)
     assert not_reloaded(page)
     shot(page, "live-03-stacks-deployed-by-cli")
+    # deployed from the console (another user's session): the open list shows it too
+    other = swarm_cleanup.stack(unique_name("sdct-livestack"))
+    deployed = live.login("oper").post(
+        f"/api/stacks/{other}/deploy", json={"compose": compose(registry_busybox_image, replicas=0)}
+    )
+    assert deployed.status_code == 200, deployed.text
+    expect(page.locator("#stacks tbody tr", has_text=other)).to_be_visible(timeout=LIVE)
+    assert not_reloaded(page)
+    # the stack's page follows its service's scale
+    page.goto(f"{live.url}/stacks/{name}")
+    tasks = page.locator("#stack-live table.tasks tbody tr", has_text=f"{name}_app")
+    expect(tasks).to_have_count(1, timeout=30000)
+    mark(page)
+    ok(docker("service", "scale", "--detach", f"{name}_app=2"))
+    expect(page.locator("#stack-live")).to_contain_text("/2", timeout=LIVE)
+    expect(tasks).to_have_count(2, timeout=30000)
+    assert not_reloaded(page)
+    shot(page, "live-08-stack-page-scaled-by-cli")
 
 
 def test_events_page_shows_a_container_start_live_and_filters_by_type(
@@ -176,3 +196,31 @@ def test_a_secret_made_on_its_page_is_listed_never_shown_and_kept_while_used(
         for s in swarm.manager.secrets.list():
             if s.name == name:
                 s.remove()
+
+
+def test_a_config_made_from_a_file_on_its_page_shows_its_content(live, swarm, page):
+    name = unique_name("sdct-pageconfig")
+    content = "server {\n  listen 80; # <i>not markup</i>\n}\n"
+    log_in(page, live.url, "oper")
+    page.goto(live.url + "/configs")
+    try:
+        page.fill("#create-config input[name=name]", name)
+        page.set_input_files(
+            "#create-config input[name=file]",
+            files=[{"name": "site.conf", "mimeType": "text/plain", "buffer": content.encode()}],
+        )
+        page.click("#create-config button[type=submit]")
+        row = page.locator("#configs tbody tr", has_text=name)
+        expect(row).to_be_visible()
+        row.locator("a").first.click()
+        expect(page.locator("#config-data")).to_have_text(content)
+        expect(page.locator("#object")).to_contain_text("no service")
+        shot(page, "live-09-config-from-a-file")
+        page.once("dialog", lambda d: d.accept())
+        page.locator("button.danger", has_text="Remove").click()
+        expect(page).to_have_url(live.url + "/configs")
+        expect(page.locator("#configs tbody tr", has_text=name)).to_have_count(0)
+    finally:
+        for c in swarm.manager.configs.list():
+            if c.name == name:
+                c.remove()
