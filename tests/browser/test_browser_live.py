@@ -5,7 +5,8 @@ service's page (and its removal is said), /stacks (a stack from the CLI and one 
 console's API) and a stack's page; the events page shows a container's start live and filters
 by type, name and time; a secret made from its page is listed, its value is nowhere in the
 page, and its removal while a service uses it is refused naming the service; a config made
-from an uploaded file shows its content. Screenshots in artifacts/console/ (live-01..09)."""
+from an uploaded file shows its content; networks and volumes made on the engine show on their
+lists. Screenshots in artifacts/console/ (live-01..10)."""
 
 from __future__ import annotations
 
@@ -224,3 +225,23 @@ def test_a_config_made_from_a_file_on_its_page_shows_its_content(live, swarm, pa
         for c in swarm.manager.configs.list():
             if c.name == name:
                 c.remove()
+
+
+def test_networks_and_volumes_made_on_the_engine_show_without_reload(live, page, janitor, engine):
+    log_in(page, live.url, "viewer")
+    network, volume = janitor.name("livenet"), janitor.name("livevol")
+    page.goto(live.url + "/networks")
+    mark(page)
+    engine.networks.create(network, labels={"made": "<i>by the engine</i>"})
+    row = page.locator("#networks tbody tr", has_text=network)
+    expect(row).to_be_visible(timeout=LIVE)
+    expect(row.locator(".labels")).to_have_text("made=<i>by the engine</i>")
+    assert not_reloaded(page)
+    shot(page, "live-10-network-made-on-the-engine")
+    page.goto(live.url + "/volumes")
+    mark(page)
+    engine.volumes.create(volume)
+    expect(page.locator("#volumes tbody tr", has_text=volume)).to_be_visible(timeout=LIVE)
+    engine.volumes.get(volume).remove()
+    expect(page.locator("#volumes tbody tr", has_text=volume)).to_have_count(0, timeout=LIVE)
+    assert not_reloaded(page)
