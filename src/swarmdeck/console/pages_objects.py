@@ -73,7 +73,7 @@ def config_page(request: Request, ref: ConfigRef, who: Principal = READ) -> HTML
 def events_page(
     request: Request,
     who: Principal = READ,
-    kinds: Annotated[list[EngineType], Query(alias="type")] = [],  # noqa: B006
+    kinds: Annotated[list[EngineType], Query(alias="type", max_length=8)] = [],  # noqa: B006
     name: Filter = "",
     since: Annotated[int, Query(ge=0, le=MAX_SINCE_MINUTES)] = 0,
 ) -> HTMLResponse:

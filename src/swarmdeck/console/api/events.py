@@ -161,7 +161,7 @@ async def engine_events(
     request: Request,
     t: Target = READ_ON,
     kinds: Annotated[
-        list[EngineType], Query(alias="type", description="the types shown (default: all)")
+        list[EngineType], Query(alias="type", max_length=8, description="the types shown (default: all)")
     ] = [],  # noqa: B006
     name: Filter = "",
     since: Annotated[int, Query(ge=0, le=MAX_SINCE_MINUTES, description="minutes back (0: from now on)")] = 0,
