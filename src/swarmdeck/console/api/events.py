@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -40,9 +40,9 @@ GATHER_SECONDS = 0.2  # events this close together make one change
 MAX_SINCE_MINUTES = 7 * 24 * 60
 
 
-def _subscribe(client: Any, types: list[str], since: int | None = None) -> Any:
+def _subscribe(client: Any, types: Sequence[str], since: int | None = None) -> Any:
     with doing("the engine's event stream"):
-        return client.events(decode=True, since=since, filters={"type": types})
+        return client.events(decode=True, since=since, filters={"type": list(types)})
 
 
 @router.get(

@@ -76,13 +76,13 @@ def _add_routes(kind: Kind, ref_type: Any) -> None:
         with naming(t.endpoint):
             return objects.list_with_users(t.client, kind)
 
-    def show(request: Request, ref: ref_type, t: Target = READ_ON) -> ObjectDetail:  # type: ignore[valid-type]
+    def show(request: Request, ref: ref_type, t: Target = READ_ON) -> ObjectDetail:
         with naming(t.endpoint):
             return objects.detail(t.client, kind, ref)
 
     def create(
         request: Request,
-        name: name_type,  # type: ignore[valid-type]
+        name: name_type,
         t: Target = OPERATE_ON,
         text: Annotated[str | None, Form(max_length=MAX_DATA, description="the value as text")] = None,
         file: Annotated[UploadFile | None, File(description="the value as a file")] = None,
@@ -95,7 +95,7 @@ def _add_routes(kind: Kind, ref_type: Any) -> None:
         with naming(t.endpoint):
             return objects.detail(t.client, kind, object_id)
 
-    def remove(request: Request, ref: ref_type, t: Target = OPERATE_ON) -> models.Status:  # type: ignore[valid-type]
+    def remove(request: Request, ref: ref_type, t: Target = OPERATE_ON) -> models.Status:
         with changing(request, t, f"{kind}.remove", target=ref) as client:
             objects.remove_one(client, kind, ref)
         return models.Status(status="removed")
