@@ -29,7 +29,8 @@ LIVE = 2500  # ms: a change on the engine is on the page within ~2 s (and a litt
 
 
 def mark(page) -> None:
-    """A marker a reload would lose."""
+    """A marker a reload would lose, once the page follows the engine's changes."""
+    expect(page.locator("body[data-live-stream=open]")).to_have_count(1)
     page.evaluate("window.__sdctNoReload = true")
 
 
@@ -169,7 +170,7 @@ def test_a_secret_made_on_its_page_is_listed_never_shown_and_kept_while_used(
         row.locator("a").first.click()
         expect(page.locator("h1")).to_contain_text(name)
         assert VALUE not in page.content()
-        page.go_back()
+        page.goto(live.url + "/secrets")
         mark(page)
         service = swarm_cleanup.service(
             registry_busybox_image,

@@ -136,6 +136,14 @@ function liveParts() {
   if (!types.size) return;
   const query = new URLSearchParams([...types].map((t) => ["types", t]));
   const source = new EventSource(scoped(`/api/live?${query}`));
+  let opened = false;
+  source.onopen = () => {
+    // Reconnected (the console or the engine's stream restarted): changes may have been missed.
+    if (opened) for (const el of parts()) htmx.trigger(el, "live");
+    opened = true;
+    document.body.dataset.liveStream = "open";  // the engine's changes are followed from now on
+  };
+  source.onerror = () => { document.body.dataset.liveStream = "reconnecting"; };
   source.addEventListener("change", (msg) => {
     const changed = JSON.parse(msg.data).types;
     for (const el of parts()) if (typesOf(el).some((t) => changed.includes(t))) htmx.trigger(el, "live");
