@@ -1,5 +1,6 @@
 """A swarm's secrets and configs: list, inspect, create, remove, and which services use one
-(`docker secret|config ls|inspect|create|rm`).
+(`docker secret|config ls|inspect|create|rm`); for the console, lists with each object's users
+and one object's detail (a config's content as text). The CLI and the console both use this.
 
 Both kinds are the same thing to the engine but for two points: a secret's data never comes
 back (the engine does not return it), a config's comes back in base64 as ``docker config
