@@ -19,6 +19,7 @@ from swarmdeck.console import (
     deploy_journal,
     pages,
     pages_cluster,
+    pages_objects,
     pages_settings,
 )
 from swarmdeck.console.clientaddr import parse_proxies
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(pages_cluster.router)
+    app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

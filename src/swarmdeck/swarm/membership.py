@@ -56,9 +56,10 @@ def require_manager(client: docker.DockerClient) -> SwarmState:
 
 
 def manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
-    """A read that only a manager answers, without asking first: the engine refuses it with
-    503 off a manager, and only then does ``require_manager`` find out why (one /info less
-    per view: it costs about as much as listing the tasks)."""
+    """A call that only a manager answers (a read, or a change such as creating a secret),
+    without asking first: the engine refuses it with 503 off a manager, and only then does
+    ``require_manager`` find out why (one /info less per view: it costs about as much as
+    listing the tasks)."""
     try:
         with doing(action):
             return call()
