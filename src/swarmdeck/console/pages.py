@@ -76,10 +76,6 @@ def render(template: str, who: Principal | None, status: int = 200, **context: A
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def render_error(message: str, status: int) -> HTMLResponse:
-    return render("error.html", None, status=status, message=message, status_code=status)
-
-
 @router.get("/setup")
 def setup_page(request: Request) -> Any:
     if console(request).set_up():
