@@ -52,8 +52,9 @@ class Page:
 @dataclass(frozen=True)
 class Ping:
     """What ``/v2/`` said: the API version it names (``registry/2.0``; "" when it names none)
-    and the credentials' fate: ``accepted``, ``open`` (none given, none needed) or ``asked``
-    (none given, and the registry asks for some, or for a token, before anything)."""
+    and the credentials' fate: ``accepted`` (asked for and taken), ``open`` (none needed: any
+    given were not asked for) or ``asked`` (none given, and the registry asks for some, or for
+    a token, before anything)."""
 
     api_version: str
     auth: str
@@ -108,7 +109,8 @@ class RegistryClient:
             return Ping(version, "asked")  # it answers; it wants credentials for everything
         if answer.status_code != 200:
             raise RegistryError(f"{self._where('/v2/')} answered {answer.status_code}")
-        return Ping(version, "accepted" if self._credentials else "open")
+        asked = self._basic or bool(self._tokens)  # it challenged, and took the credentials
+        return Ping(version, "accepted" if asked else "open")
 
     def catalog(self, n: int = 100, last: str = "") -> Page:
         params = {"n": str(n), **({"last": last} if last else {})}
