@@ -16,7 +16,7 @@ import docker.tls
 
 from swarmdeck.engine.client import MIN_API_VERSION, api_error, new_client
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineError
+from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
@@ -77,9 +77,12 @@ def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
             client = open_client(endpoint, timeout)
             return probe_client(client, endpoint.url)
     except (EngineError, OSError, ValueError) as exc:  # a dead endpoint is this answer
-        failure = (
-            exc if isinstance(exc, EngineError) else api_error(f"no engine answers at {endpoint.url}", exc)
-        )
+        if isinstance(exc, EngineUnreachable) and exc.reason:  # not "…: the engine does not answer (…)"
+            failure: object = f"no engine answers at {endpoint.url} ({exc.reason})"
+        elif isinstance(exc, EngineError):
+            failure = exc
+        else:
+            failure = api_error(f"no engine answers at {endpoint.url}", exc)
         error = str(failure)[:MAX_ERROR]
         if endpoint.kind is EndpointKind.SSH:
             error += f" ({SSH_HINT})"

@@ -113,7 +113,7 @@ def endpoint_advice(request: Request) -> tuple[str, str]:
             url = ctx.store.get_endpoint(name).url
         except NotFound:
             url = ""
-    return name, engine_hint(name, url)
+    return name, f"{engine_hint(name, url)} Or choose another endpoint."
 
 
 def engine_hint(name: str, url: str) -> str:
@@ -122,7 +122,7 @@ def engine_hint(name: str, url: str) -> str:
         return (
             f"Check that dockerd runs on the console's host and listens on {url}, and that the "
             "console's user may use that socket (the docker group, or the socket mounted into "
-            "the console's container). Or choose another endpoint."
+            "the console's container)."
         )
     if url.startswith("ssh://"):
         return f"Check that {url} accepts the console's ssh connections: {SSH_HINT}."
@@ -130,8 +130,7 @@ def engine_hint(name: str, url: str) -> str:
     return (
         f"Check that dockerd runs there and listens on {where} (its -H option or the 'hosts' "
         "of daemon.json), that no firewall stands between it and the console's host, and that "
-        "its TLS certificates match the endpoint's settings (Endpoints page). Or choose "
-        "another endpoint."
+        "its TLS certificates match the endpoint's settings (Endpoints page)."
     )
 
 

@@ -202,6 +202,8 @@ def test_managed_registry_listed_by_itself_and_garbage_collected(
     collected = admin.post("/api/registries/swarmdeck/gc")
     assert collected.status_code == 200, collected.text
     assert collected.json()["blobs_deleted"] >= 2 and collected.json()["freed"] > 500_000
+    said = collected.json()["summary"]  # what the page's notice shows
+    assert said.startswith(f"{collected.json()['blobs_deleted']} blobs deleted, ") and " MB freed (" in said
     assert viewer.get("/api/registries/swarmdeck/repositories", params={"refresh": "true"}).status_code == 200
     assert admin.delete("/api/registries/swarmdeck").status_code == 409
 
