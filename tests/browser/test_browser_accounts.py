@@ -77,6 +77,8 @@ def test_users_endpoints_tokens_and_password_pages(live, browser, page):
     assert changed.value.ok
     page.wait_for_load_state()
     expect(page.locator("header .who")).to_contain_text("admin")  # this browser stays in
+    expect(page.locator("#notice")).to_have_text("Password changed: your other sessions are logged out.")
+    shot(page, "errpages-08-password-changed")
     page.goto(live.url + "/containers")
     expect(page).to_have_url(live.url + "/containers")
     elsewhere.goto(live.url + "/containers")

@@ -471,8 +471,8 @@ def test_no_payload_runs_in_a_browser(seeded: Seeded):
                         continue
                     page.goto(served.url + url, wait_until="load")
                     if url == "/endpoints":  # the health cells load on a click (htmx)
-                        for button in page.locator(".probe button").all():
-                            button.click()
+                        for cell in page.locator(".probe").all():  # the cells stay, their buttons go
+                            cell.locator("button").click()
                         page.wait_for_timeout(1000)
                     page.wait_for_timeout(200)  # live updates, htmx fragments (the container's stats)
                     found = page.evaluate(INJECTED)
