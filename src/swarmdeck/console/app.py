@@ -109,9 +109,10 @@ def create_app(
     @app.exception_handler(SwarmdeckError)
     async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Response:
         hint = ""
-        if isinstance(exc, EngineUnreachable) and not exc.where:
+        if isinstance(exc, EngineUnreachable):
             name, hint = errorpages.endpoint_advice(request)
-            exc = ConsoleError(f"endpoint {name!r} does not answer: {exc.reason or exc}", 502)
+            if not exc.where:  # else its message names the engine already (the local one's)
+                exc = ConsoleError(f"endpoint {name!r} does not answer: {exc.reason or exc}", 502)
         elif isinstance(exc, RegistryUnreachable):
             hint = errorpages.registry_hint(exc.address)
         headers = exc.headers if isinstance(exc, ConsoleError) else None

@@ -95,6 +95,11 @@ def advice(request: Request, status: int) -> str:
             return "Reload the page to see the current state, then try again."
         case 500:
             return "Try again; if it fails again, report it with the time it happened."
+        case 502:
+            return (
+                "Check that what the message names runs and that the console's host reaches it, "
+                "then reload the page."
+            )
         case 503:
             return "Wait a moment and reload the page."
         case _:

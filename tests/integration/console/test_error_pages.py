@@ -9,7 +9,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.support.console import login
+from swarmdeck.store import Role
+from tests.support.console import PASSWORD, login
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 NAV = '<nav>\n    <a href="/containers">Containers</a>'
@@ -88,3 +89,18 @@ def test_a_bug_is_a_500_page_that_shows_nothing_of_it(app):
     assert "secret internals" not in shown.text and "console&#39;s log" in shown.text
     api = quiet.get("/api/broken-for-the-test")
     assert api.status_code == 500 and "secret internals" not in api.text and "detail" in api.json()
+
+
+def test_a_local_engine_that_does_not_answer_says_what_to_check(make_app, tmp_path):
+    app = make_app(engine_url=f"unix://{tmp_path}/no-engine.sock")
+    app.state.console.store.create_user("admin", PASSWORD, Role.ADMIN)
+    admin = login(app, "admin")
+    shown = admin.get("/containers", headers=HTML)
+    assert shown.status_code == 502 and NAV in shown.text
+    text = page_text(shown.text)
+    assert f"no Docker engine answers at unix://{tmp_path}/no-engine.sock (no such socket)" in text
+    assert (
+        f"Check that dockerd runs on the console's host and listens on unix://{tmp_path}/no-engine.sock"
+        in text
+    )
+    assert "Errno" not in text
