@@ -10,6 +10,8 @@ The exception handlers in ``console.app`` only call ``answer`` here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -51,7 +53,7 @@ def wants_html(request: Request) -> bool:
 
 
 def answer(
-    request: Request, message: str, status: int, headers: dict[str, str] | None = None, hint: str = ""
+    request: Request, message: str, status: int, headers: Mapping[str, str] | None = None, hint: str = ""
 ) -> Response:
     """The one answer to a failure: JSON for API clients, a page in the layout for browsers
     (a page that needs a login redirects to the login page)."""
