@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -364,8 +364,13 @@ class Store:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
+        check: Callable[[EndpointRecord], None] | None = None,
     ) -> EndpointRecord:
+        """Add an endpoint. ``check`` sees it, valid, before anything is written: it refuses
+        by raising (the console's connectivity check)."""
         kind = check_endpoint(name, url, tls_ca, tls_cert, tls_key)
+        if check is not None:
+            check(EndpointRecord(0, name, url, kind, tls_ca or None, tls_cert or None, tls_key or None))
         with self._tx() as s:
             if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
                 raise Conflict(f"an endpoint named {name!r} already exists")
@@ -388,17 +393,20 @@ class Store:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
+        check: Callable[[EndpointRecord], None] | None = None,
     ) -> EndpointRecord:
-        """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path."""
+        """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path.
+        ``check`` sees it as it would be, before anything is written (as in ``add_endpoint``)."""
+        old = self.get_endpoint(name)
+        url = old.url if url is None else url
+        given = {"tls_ca": tls_ca, "tls_cert": tls_cert, "tls_key": tls_key}
+        tls = {k: getattr(old, k) if v is None else (v or None) for k, v in given.items()}
+        new = EndpointRecord(old.id, name, url, check_endpoint(name, url, **tls), **tls)
+        if check is not None:
+            check(new)
         with self._tx() as s:
             row = self._endpoint_row(s, name)
-            url = row.url if url is None else url
-            tls = {
-                "tls_ca": row.tls_ca if tls_ca is None else (tls_ca or None),
-                "tls_cert": row.tls_cert if tls_cert is None else (tls_cert or None),
-                "tls_key": row.tls_key if tls_key is None else (tls_key or None),
-            }
-            row.kind = check_endpoint(name, url, **tls)
+            row.kind = new.kind
             for key, value in {"url": url, **tls}.items():
                 setattr(row, key, value)
             return _endpoint(row)

@@ -30,6 +30,33 @@ function flash(message) {
   box.hidden = !message;
 }
 
+// After a change succeeds, a notice says so on the page it leads to (kept in sessionStorage
+// across the reload): the element's data-notice ("" for none; else its button's words and
+// "done"), and what the answer sums up (an endpoint's or registry's check, what a garbage
+// collection freed). data-busy says what runs meanwhile, for long actions.
+const NOTICE_KEY = "swarmdeck-notice";
+
+function showNotice(message) {
+  let box = document.getElementById("notice");
+  if (!box) {
+    box = document.createElement("p");
+    box.id = "notice";
+    box.setAttribute("role", "status");
+    document.getElementById("flash").before(box);
+  }
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function notify(elt, answer, then) {
+  const button = elt.matches("form") ? elt.querySelector("button[type=submit]") : elt;
+  const said = elt.dataset.notice ?? `${(button || elt).textContent.trim()}: done.`;
+  if (!said) return;
+  const sum = answer && typeof answer === "object" ? (answer.check && answer.check.summary) || answer.summary : "";
+  const message = sum ? `${said} ${sum}` : said;
+  if (then) sessionStorage.setItem(NOTICE_KEY, message); else showNotice(message);
+}
+
 function follow(then) {
   if (!then) return;
   if (then === "reload") location.reload(); else location.assign(then);
@@ -73,12 +100,14 @@ async function submitForm(event) {
   });
   if (!response.ok) { error.textContent = await detail(response); error.hidden = false; return; }
   if (form.dataset.stream) { await readEvents(response, document.querySelector(form.dataset.stream)); return; }
+  const answer = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
   if (form.dataset.show) {  // one field of the answer, shown as text (a new API token)
     const out = document.querySelector(form.dataset.show);
-    out.textContent = (await response.json())[form.dataset.showField];
+    out.textContent = answer[form.dataset.showField];
     out.hidden = false;
     return;
   }
+  notify(form, answer, form.dataset.then);
   follow(form.dataset.then);
 }
 
@@ -208,17 +237,34 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.submit());
   }
   document.body.addEventListener("htmx:configRequest", (event) => { event.detail.path = scoped(event.detail.path); });
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const busy = event.detail.elt.dataset.busy;
+    if (busy) { showNotice(busy); event.detail.elt.disabled = true; }
+  });
   document.body.addEventListener("htmx:afterRequest", async (event) => {
     const xhr = event.detail.xhr;
-    if (event.detail.elt.hasAttribute("data-live")) {  // a live refresh: no follow-up
+    const elt = event.detail.elt;
+    if (elt.hasAttribute("data-live")) {  // a live refresh: no follow-up
       if (xhr.status === 404) flash("This was removed meanwhile: the page shows it as it last was.");
       return;
     }
-    if (event.detail.successful) { flash(""); follow(event.detail.elt.dataset.then); return; }
+    if (elt.dataset.busy) { showNotice(""); elt.disabled = false; }
+    if (event.detail.successful) {
+      flash("");
+      if (elt.dataset.then) {  // a change (a fragment load has no data-then and says nothing)
+        let answer = null;
+        try { answer = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+        notify(elt, answer, elt.dataset.then);
+      }
+      follow(elt.dataset.then);
+      return;
+    }
     let message = xhr.statusText;
     try { message = JSON.parse(xhr.responseText).detail || message; } catch { /* not JSON */ }
     flash(message);
   });
+  const kept = sessionStorage.getItem(NOTICE_KEY);
+  if (kept) { sessionStorage.removeItem(NOTICE_KEY); showNotice(kept); }
   liveContainers();
   liveParts();
   engineEvents();
