@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up swarmdeck on Debian 12 (as root): the Debian packages it drives (Docker Engine, the
-# registry, Redis, debootstrap, wrk …), a virtualenv in .venv with swarmdeck, friendlyhello and
+# registry, Redis, debootstrap, qemu, wrk …), a virtualenv in .venv with swarmdeck, friendlyhello and
 # the test tools, and a running Docker engine. Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -73,7 +73,8 @@ if [ -n "$key" ]; then
   printf '%s\n' "$(printf '%s' "$key" | sed 's/:/ /')" > /root/.ssh/authorized_keys
   chmod 600 /root/.ssh/authorized_keys
 fi
-ssh-keygen -A >/dev/null
+# One host key of its own per machine (ed25519 only: RSA key generation takes a minute under TCG).
+[ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
 resize2fs /dev/vda >/dev/null 2>&1 || true
 """
 
@@ -101,6 +102,13 @@ Address=10.0.2.15/24
 Gateway=10.0.2.2
 LinkLocalAddressing=no
 IPv6AcceptRA=no
+"""
+
+SSHD_CONFIG = """# swarmdeck: root logs in with the key given at boot, never with a password
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
 """
 
 WAIT_ONLINE = """[Service]
@@ -182,6 +190,8 @@ def recipe(mirrors: Mirrors) -> Recipe:
         "etc/resolv.conf": "# no DNS: the mirror's name is in /etc/hosts, nothing else is reachable\n",
         "etc/apt/sources.list": "",
         "etc/apt/sources.list.d/debian.sources": mirrors.deb822(),
+        "etc/apt/apt.conf.d/10swarmdeck-languages": 'Acquire::Languages "none";\n',
+        "etc/ssh/sshd_config.d/swarmdeck.conf": SSHD_CONFIG,
         "etc/modules-load.d/swarmdeck.conf": "".join(f"{m}\n" for m in MODULES),
         "etc/systemd/network/10-nat.network": NAT_NETWORK,
         "etc/systemd/system/systemd-networkd-wait-online.service.d/any.conf": WAIT_ONLINE,
@@ -189,7 +199,7 @@ def recipe(mirrors: Mirrors) -> Recipe:
         "usr/local/sbin/swarmdeck-boot": BOOT_SCRIPT,
     }
     if not mirrors.check_valid_until:
-        files["etc/apt/apt.conf.d/10swarmdeck"] = 'Acquire::Check-Valid-Until "false";\n'
+        files["etc/apt/apt.conf.d/10swarmdeck-valid-until"] = 'Acquire::Check-Valid-Until "false";\n'
     return Recipe(mirrors, files)
 
 
