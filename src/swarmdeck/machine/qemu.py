@@ -25,7 +25,7 @@ from typing import Any
 from swarmdeck.machine import relay
 from swarmdeck.machine.driver import Addresses, SSHTarget, State
 from swarmdeck.machine.errors import MachineError
-from swarmdeck.machine.image import NAT_MAC, VmImage, ensure_image
+from swarmdeck.machine.image import BASE_SIZE, NAT_MAC, VmImage, ensure_image
 
 DEFAULTS: dict[str, Any] = {
     "memory_mb": 1536,
@@ -71,7 +71,15 @@ def free_ports(count: int) -> list[int]:
 
 
 class QemuDriver:
-    """A machine that is a qemu VM on this host (see the module docstring)."""
+    """A machine that is a qemu VM on this host (see the module docstring).
+
+    ``params`` (JSON-able; the store persists ``params()`` again after ``create``, which fills
+    in ``ports`` and ``image``): ``index`` (1..254, link address 10.77.0.N, required), ``key``
+    (path of root's SSH private key, required), ``hostname`` (default: the folder's name),
+    ``memory_mb`` (1536), ``cpus`` (1), ``disk`` (qemu-img size, "10G"), ``publish`` (guest
+    TCP ports to forward, e.g. [80, 8080]), ``link`` (the multicast group:port of the shared
+    segment; machines on one segment need distinct indexes), ``accel`` (auto | kvm | tcg).
+    """
 
     kind = "qemu"
 
@@ -84,6 +92,10 @@ class QemuDriver:
             raise MachineError(f"a qemu machine needs an index 1..254 (its link address), not {index!r}")
         if not self._params.get("key"):
             raise MachineError("a qemu machine needs the path of its SSH private key ('key')")
+        if _gigabytes(str(self._params["disk"])) < _gigabytes(BASE_SIZE):
+            raise MachineError(
+                f"disk must be a size like 10G, at least {BASE_SIZE}, not {self._params['disk']!r}"
+            )
 
     # --- what the store persists and what the CLI shows -------------------------------------------
     def params(self) -> dict[str, Any]:
@@ -341,6 +353,16 @@ class QemuDriver:
         if str(self.disk).encode() not in cmdline or not _alive(pid):
             return None
         return pid
+
+
+def _gigabytes(size: str) -> float:
+    """A qemu-img size with a G or T suffix in GiB; 0 for anything else."""
+    units = {"G": 1.0, "T": 1024.0}
+    number, unit = size[:-1], size[-1:].upper()
+    try:
+        return float(number) * units[unit] if unit in units else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _alive(pid: int) -> bool:

@@ -38,7 +38,10 @@ def test_the_hash_follows_the_mirror_and_apt_settings():
     assert 'Check-Valid-Until "false"' in relaxed.files["etc/apt/apt.conf.d/10swarmdeck-valid-until"]
 
 
-@pytest.mark.parametrize("params", [{"key": "/k"}, {"index": 0, "key": "/k"}, {"index": 3}])
+@pytest.mark.parametrize(
+    "params",
+    [{"key": "/k"}, {"index": 0, "key": "/k"}, {"index": 3}, {"index": 3, "key": "/k", "disk": "1G"}],
+)
 def test_a_qemu_machine_needs_an_index_and_a_key(tmp_path, params):
     with pytest.raises(MachineError):
         QemuDriver(tmp_path / "m", params)
