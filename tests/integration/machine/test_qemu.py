@@ -1,6 +1,7 @@
 """Two real Debian VMs under qemu: they boot from the cached image, answer SSH with the key
 given at boot, reach each other over the link, load IPVS, reach the host's apt mirror and
-nothing else, and are gone (process and files) after kill and remove."""
+nothing else, stop and start again on the same disk, and are gone (process and files) after
+kill and remove."""
 
 from __future__ import annotations
 
@@ -93,8 +94,12 @@ def test_remove_leaves_no_files_and_no_process(pair):
     assert all(Path(user.read_text()) != vm.dir for user in users.iterdir())
 
 
-def test_stop_powers_the_vm_off(pair):
+def test_stop_powers_off_and_start_boots_the_same_disk(pair):
     vm = pair[0]
+    identity = _ok(vm, "cat /etc/machine-id; cat /etc/ssh/ssh_host_ed25519_key.pub")
     vm.stop()
     assert vm.state() == "Stopped"
     assert _qemu_processes_of(vm) == []
+    vm.start()
+    assert vm.state() == "Running"
+    assert _ok(vm, "cat /etc/machine-id; cat /etc/ssh/ssh_host_ed25519_key.pub") == identity
