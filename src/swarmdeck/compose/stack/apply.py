@@ -2,9 +2,13 @@
 
 Prune services, create networks, create (or relabel) secrets then configs, then create or
 update services; when the engine refuses one, what this deploy did is taken back (``undo``)
-and the refusal says what was undone; the messages are the CLI's (``Creating network x``, ``Updating service x
-(id: ...)``). Bodies go to the engine as converted (the SDK's builders change the wire
-format, see notes §4), so raw JSON posts through the SDK's API client are used.
+and the refusal says what was undone. Just before the services are sent, each image the plan
+pinned to a digest is asked for again (once per image, as the moby client asks when it
+creates a service): an image that vanished from its registry since the plan is a failure
+like the engine's refusals, not a service whose tasks can never start. The messages are the
+CLI's (``Creating network x``, ``Updating service x (id: ...)``). Bodies go to the engine as
+converted (the SDK's builders change the wire format, see notes §4), so raw JSON posts
+through the SDK's API client are used.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
 from swarmdeck.compose.stack.undo import Undo
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineRefused
+from swarmdeck.engine.errors import EngineNotFound, EngineRefused
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 from swarmdeck.engine.sdkapi import typed_api
@@ -89,6 +93,24 @@ def _send(
         return None, exc
 
 
+def _check_images(client: docker.DockerClient, jobs: list[ServiceChange]) -> None:
+    """Raise ``StackError`` when the registry no longer has an image the plan pinned."""
+    pinned = {
+        change.spec["TaskTemplate"]["ContainerSpec"]["Image"]
+        for change in jobs
+        if change.query_registry and change.warning is None and change.spec is not None
+    }
+    for image in sorted(i for i in pinned if "@" in i):
+        try:
+            with doing(f"asking the registry about {image}"):
+                typed_api(client).inspect_distribution(image)
+        except EngineNotFound as exc:
+            answer = str(exc.explanation or "not found").strip()
+            raise StackError(f"image {image} is no longer in its registry ({answer})") from exc
+        except EngineRefused:
+            pass  # the registry cannot say now: the nodes will ask it themselves (the plan's rule)
+
+
 def _apply(
     client: docker.DockerClient,
     plan: Plan,
@@ -140,6 +162,7 @@ def _apply(
         else:
             out(f"Creating service {change.name}")
         jobs.append(change)
+    _check_images(client, jobs)
     # One request per service, several at a time: the engine orders them itself.
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda c: _send(client, c), jobs))
