@@ -246,7 +246,8 @@ def _stack_cli() -> typer.Typer:
 def test_an_image_the_registry_does_not_have_is_refused_at_its_image_key(
     engine, swarm, swarm_cleanup, registry_busybox_image, tmp_path, monkeypatch
 ):
-    """A tag the registry does not know: docker makes services that can never run; swarmdeck refuses at each service's image key (``--plan`` too), asks the registry
+    """A tag the registry does not know: docker makes services that can never run;
+    swarmdeck refuses at each service's image key (``--plan`` too), asks the registry
     once for the image, and with ``--resolve-image never`` does not ask at all."""
     unknown = registry_busybox_image.rsplit(":", 1)[0] + ":" + unique_name("nope")
     path = tmp_path / "images.yml"
