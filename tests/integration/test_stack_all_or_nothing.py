@@ -1,21 +1,25 @@
-"""A deploy is all or nothing: when the engine refuses a change part-way (here a port taken
-by another service between the plan and the change, a real refusal of the real engine),
-what the deploy made is taken back and the services it updated get their previous spec."""
+"""A deploy is all or nothing: when a change fails part-way (a port taken by another service
+between the plan and the change: a real refusal of the real engine; an image deleted from a
+real registry between the plan and the services), what the deploy made is taken back and the
+services it updated get their previous spec: the swarm is as it was before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker
+import httpx
 import pytest
 
 from swarmdeck.compose import load
 from swarmdeck.compose.stack import DeployOptions, apply, deploy
 from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.swarm.stacks import remove
 from tests.testbed import SwarmCleanup, unique_name
 from tests.testbed.redis import free_port
+from tests.testbed.registry_containers import registry_container
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 
@@ -103,4 +107,72 @@ def test_an_update_that_fails_part_way_restores_the_previous_spec(
     after = engine.api.inspect_service(f"{ns}_a")["Spec"]
     assert after["TaskTemplate"]["ContainerSpec"]["Env"] == before["TaskTemplate"]["ContainerSpec"]["Env"]
     assert "GREETING=one" in after["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert left(engine, ns) == [f"network {ns}_default", f"service {ns}_a"]
+
+
+@pytest.fixture
+def vanishing(engine: docker.DockerClient, busybox_image: str) -> Iterator[tuple[str, Callable[[], None]]]:
+    """An image in a registry of its own (deletion enabled), and what deletes it there."""
+    with registry_container(engine, {"REGISTRY_STORAGE_DELETE_ENABLED": "true"}) as address:
+        image = f"{address}/vanishing/busybox:1"
+        tag_image(engine, busybox_image, image)
+        digest = push_image(engine, image)
+
+        def delete() -> None:
+            gone = httpx.delete(f"http://{address}/v2/vanishing/busybox/manifests/{digest}", timeout=10)
+            assert gone.status_code == 202, gone.text
+
+        try:
+            yield image, delete
+        finally:
+            engine.images.remove(image)
+
+
+def vanish_after_plan(monkeypatch: pytest.MonkeyPatch, delete: Callable[[], None]) -> None:
+    """The image is deleted from its registry once the plan (which pinned it) is made."""
+    make_plan = apply.make_plan
+
+    def then_delete(*args: Any, **kwargs: Any) -> Any:
+        plan = make_plan(*args, **kwargs)
+        delete()
+        return plan
+
+    monkeypatch.setattr(apply, "make_plan", then_delete)
+
+
+def with_vanishing(image: str, greeting: str, vanishing_image: str) -> str:
+    return (
+        stack_file(image, greeting, None)
+        + f"""  b:
+    image: {vanishing_image}
+    command: ["sleep", "3600"]
+    deploy: {{replicas: 0}}
+"""
+    )
+
+
+def test_an_image_that_vanishes_after_the_plan_leaves_a_new_stack_undone(
+    engine, swarm, registry_busybox_image, vanishing, ns, monkeypatch, tmp_path
+):
+    image, delete = vanishing
+    vanish_after_plan(monkeypatch, delete)
+    with pytest.raises(StackError) as refused:
+        run(engine, ns, with_vanishing(registry_busybox_image, "one", image), tmp_path)
+    message = str(refused.value)
+    assert f"image {image}@sha256:" in message and "is no longer in its registry" in message
+    assert f"removed network {ns}_default" in message
+    assert left(engine, ns) == []
+
+
+def test_an_image_that_vanishes_after_the_plan_leaves_an_existing_stack_as_it_was(
+    engine, swarm, registry_busybox_image, vanishing, ns, monkeypatch, tmp_path
+):
+    image, delete = vanishing
+    run(engine, ns, stack_file(registry_busybox_image, "one", None), tmp_path)
+    before = engine.api.inspect_service(f"{ns}_a")
+    vanish_after_plan(monkeypatch, delete)
+    with pytest.raises(StackError, match="is no longer in its registry"):
+        run(engine, ns, with_vanishing(registry_busybox_image, "two", image), tmp_path)
+    after = engine.api.inspect_service(f"{ns}_a")
+    assert after["Spec"] == before["Spec"] and "PreviousSpec" not in after
     assert left(engine, ns) == [f"network {ns}_default", f"service {ns}_a"]

@@ -271,13 +271,14 @@ def test_an_image_the_registry_does_not_have_is_refused_at_its_image_key(
     assert result.exit_code == 1
     assert "images.yml:8:" in result.output and "services.unknown.image" in result.output, result.output
     assert left_behind(engine, ours) == []
+    asked.clear()
     never = deploy(
         engine,
         load([path], env={}),
         DeployOptions(namespace=ours, plan_only=True, resolve_image="never"),
         out=print,
     )
-    assert len(never.plan.services) == 3
+    assert len(never.plan.services) == 3 and asked == []
 
     cli_deploy([path], theirs, {})  # silently: services whose tasks no node can pull
     assert f"service {theirs}_unknown" in left_behind(engine, theirs)
