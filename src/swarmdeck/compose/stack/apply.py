@@ -14,8 +14,9 @@ through the SDK's API client are used.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
 from swarmdeck.compose.stack.undo import Undo
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineNotFound, EngineRefused
+from swarmdeck.engine.errors import EngineError, EngineNotFound, EngineRefused, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 from swarmdeck.engine.sdkapi import typed_api
@@ -76,7 +77,7 @@ def _post(
 def _send(
     client: docker.DockerClient,
     change: ServiceChange,
-) -> tuple[Any, EngineRefused | None]:
+) -> tuple[Any, EngineError | None]:
     """Create or update one service: (the engine's answer, or the error)."""
     try:
         with doing(f"failed to {change.action} service {change.name}"):
@@ -89,8 +90,18 @@ def _send(
                     auth=change.auth_header,
                 ), None
             return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
-    except EngineRefused as exc:
+    except EngineError as exc:
         return None, exc
+
+
+@contextmanager
+def _uncertain(undo: Undo, kind: str, name: str) -> Iterator[None]:
+    """A creation the engine went away during: it may have happened (``undo`` looks later)."""
+    try:
+        yield
+    except EngineUnreachable:
+        undo.uncertain_created.append((kind, name))
+        raise
 
 
 def _check_images(client: docker.DockerClient, jobs: list[ServiceChange]) -> None:
@@ -122,7 +133,7 @@ def _apply(
     """Networks, secrets and configs, then services, each written down in ``undo`` once made."""
     for name, body in plan.networks.items():
         out(f"Creating network {name}")
-        with doing(f"failed to create network {name}"):
+        with _uncertain(undo, "network", name), doing(f"failed to create network {name}"):
             made = _post(client, "/networks/create", {"Name": name, **body})
         undo.created.append(("network", name, made["Id"]))
     for item in plan.objects:
@@ -133,7 +144,8 @@ def _apply(
         with doing(f"failed to {item.action} {obj.kind} {obj.name}"):
             if object_id is None:
                 out(f"Creating {obj.kind} {obj.name}")
-                made = _post(client, f"/{obj.kind}s/create", spec)
+                with _uncertain(undo, obj.kind, obj.name):
+                    made = _post(client, f"/{obj.kind}s/create", spec)
                 undo.created.append((obj.kind, obj.name, made["ID"]))
             else:
                 api = typed_api(client)
@@ -171,6 +183,10 @@ def _apply(
             undo.updated.append((change.name, change.service_id))
         elif error is None:
             undo.created.append(("service", change.name, answer["ID"]))
+        elif isinstance(error, EngineUnreachable) and change.action == "update":
+            undo.uncertain_updated.append((change.name, change.service_id, change.version))
+        elif isinstance(error, EngineUnreachable):
+            undo.uncertain_created.append(("service", change.name))
     for change, (answer, error) in zip(jobs, answers, strict=True):
         if error is not None:
             raise error
