@@ -184,7 +184,7 @@ def _apply(
         elif error is None:
             undo.created.append(("service", change.name, answer["ID"]))
         elif isinstance(error, EngineUnreachable) and change.action == "update":
-            undo.uncertain_updated.append((change.name, change.service_id, change.version))
+            undo.uncertain_updated.append((change.name, change.service_id, change.old_spec or {}))
         elif isinstance(error, EngineUnreachable):
             undo.uncertain_created.append(("service", change.name))
     for change, (answer, error) in zip(jobs, answers, strict=True):

@@ -51,6 +51,7 @@ class ServiceChange:
     fields: list[str] = field(default_factory=list)
     auth_header: str | None = None
     warning: str | None = None
+    old_spec: dict[str, Any] | None = None  # an update's service as it was (to tell if it moved)
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,7 @@ def make_plan(
         else:
             change.action = "update"
             change.service_id, change.version = old["ID"], old["Version"]["Index"]
+            change.old_spec = old["Spec"]
             same_image = raw_image == (old["Spec"].get("Labels") or {}).get(convert.LABEL_IMAGE)
             change.query_registry = resolve_image == "always" or (
                 resolve_image == "changed" and not same_image

@@ -13,7 +13,8 @@ When the engine stops answering mid-deploy (restarted, say), the changes in flig
 unknown outcome: they are written down as ``uncertain``, and once the engine answers again
 (each step is retried while it is unreachable or its swarm has no leader yet, for up to
 ``ENGINE_RETURN_SECONDS``) they are looked up: an object of the planned name that now exists
-was made by this run (the plan saw none), and a service whose version moved was updated.
+was made by this run (the plan saw none), and a service whose spec is no longer the one the
+plan saw was updated (not its version: the swarm's allocator moves that by itself).
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ class Undo:
 
     created: list[tuple[str, str, str]] = field(default_factory=list)
     updated: list[tuple[str, str]] = field(default_factory=list)  # services: (name, id)
-    # sent while the engine went away: (kind, name) to create; services: ("update", name, id, version)
+    # sent while the engine went away: (kind, name) to create; services: (name, id, old spec)
     uncertain_created: list[tuple[str, str]] = field(default_factory=list)
-    uncertain_updated: list[tuple[str, str, int]] = field(default_factory=list)
+    uncertain_updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     def run(self, client: docker.DockerClient) -> tuple[list[str], list[str]]:
         """Take everything back: (what was undone, what could not be) as sentences."""
@@ -80,10 +81,10 @@ class Undo:
                 listed = getattr(api, _LOOKUP[kind])(filters={"name": name})
                 found = [(o["Spec"]["Name"], o["ID"]) for o in listed]
             self.created += [(kind, name, object_id) for found_name, object_id in found if found_name == name]
-        for name, service_id, version in self.uncertain_updated:
+        for name, service_id, old_spec in self.uncertain_updated:
             with doing(f"service {name}"):
                 current = api.inspect_service(service_id)
-            if current["Version"]["Index"] != version:
+            if current["Spec"] != old_spec:
                 self.updated.append((name, service_id))
         self.uncertain_created.clear()
         self.uncertain_updated.clear()
