@@ -72,8 +72,7 @@ def _matches(node: dict[str, Any], constraints: Iterable[str]) -> bool:
         value = _node_value(node, key)
         if value is None:
             continue  # not evaluated here: the node counts as eligible
-        same = value == wanted if key == "node.id" else value.lower() == wanted.lower()
-        if same != (operator == "=="):
+        if (value.lower() == wanted.lower()) != (operator == "=="):  # swarmkit: case-insensitive
             return False
     return True
 
