@@ -104,22 +104,35 @@ def _uncertain(undo: Undo, kind: str, name: str) -> Iterator[None]:
         raise
 
 
+def _vanished(client: docker.DockerClient, image: str) -> str | None:
+    """The registry's "not found" for ``image``, or None (there, or the registry cannot say
+    now: then the nodes will ask it themselves, the plan's rule)."""
+    try:
+        with doing(f"asking the registry about {image}"):
+            typed_api(client).inspect_distribution(image)
+    except EngineNotFound as exc:
+        return str(exc.explanation or "not found").strip()
+    except EngineRefused:
+        pass
+    return None
+
+
 def _check_images(client: docker.DockerClient, jobs: list[ServiceChange]) -> None:
-    """Raise ``StackError`` when the registry no longer has an image the plan pinned."""
-    pinned = {
-        change.spec["TaskTemplate"]["ContainerSpec"]["Image"]
-        for change in jobs
-        if change.query_registry and change.warning is None and change.spec is not None
-    }
-    for image in sorted(i for i in pinned if "@" in i):
-        try:
-            with doing(f"asking the registry about {image}"):
-                typed_api(client).inspect_distribution(image)
-        except EngineNotFound as exc:
-            answer = str(exc.explanation or "not found").strip()
-            raise StackError(f"image {image} is no longer in its registry ({answer})") from exc
-        except EngineRefused:
-            pass  # the registry cannot say now: the nodes will ask it themselves (the plan's rule)
+    """Raise ``StackError`` when the registry no longer has an image the plan pinned (the
+    images are asked for at the same time, once each)."""
+    pinned = sorted(
+        {
+            change.spec["TaskTemplate"]["ContainerSpec"]["Image"]
+            for change in jobs
+            if change.query_registry and change.warning is None and change.spec is not None
+        }
+    )
+    pinned = [image for image in pinned if "@" in image]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda image: _vanished(client, image), pinned))
+    for image, answer in zip(pinned, answers, strict=True):
+        if answer is not None:
+            raise StackError(f"image {image} is no longer in its registry ({answer})")
 
 
 def _apply(
