@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,12 @@ class _Resolver:
         registry, _ = auth.resolve_repository_name(convert.tagged(image))
         config = auth.resolve_authconfig(typed_api(self.client)._auth_configs, registry) or {}
         return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
+
+    def prefetch(self, images: Iterable[str]) -> None:
+        """Ask the registry about ``images`` at the same time, once each."""
+        distinct = sorted({convert.tagged(image) for image in images} - set(self.cache))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self.resolve, distinct))
 
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
         """(image pinned to its digest, platforms), or None when the registry can't say."""
@@ -294,6 +301,7 @@ def make_plan(
         ]
     network_names = {n["Id"]: n["Name"] for n in all_networks}
     resolver = _Resolver(client, with_registry_auth)
+    made: list[tuple[str, ServiceChange, dict[str, Any] | None]] = []
     for key, spec in specs.items():
         name = spec["Name"]
         raw_image = spec["Labels"][convert.LABEL_IMAGE]
@@ -314,6 +322,13 @@ def make_plan(
             if not change.query_registry and same_image:
                 container["Image"] = old["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
             spec["TaskTemplate"]["ForceUpdate"] = old["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
+        made.append((key, change, old))
+    resolver.prefetch(
+        [c.spec["TaskTemplate"]["ContainerSpec"]["Image"] for _, c, _ in made if c.query_registry and c.spec]
+    )
+    for key, change, old in made:
+        spec = change.spec or {}
+        container = spec["TaskTemplate"]["ContainerSpec"]
         if change.query_registry:
             change.warning = _pin(spec, resolver)
             unknown = resolver.missing.get(convert.tagged(container["Image"]))
