@@ -220,12 +220,19 @@ def test_an_engine_restarted_mid_deploy_leaves_the_stack_as_it_was(
     before = stack_state(client, ns)
     send = apply._send
     restarting: list[threading.Thread] = []
+    restart_failed: list[BaseException] = []
+
+    def start_again() -> None:
+        try:
+            lone_swarm.start_engine()
+        except BaseException as exc:  # shown by the test, not lost in the thread
+            restart_failed.append(exc)
 
     def stop_then_send(client: docker.DockerClient, change: Any) -> Any:
         if not change.name.endswith("_b"):
             return send(client, change)
         lone_swarm.stop_engine()
-        restarting.append(threading.Thread(target=lone_swarm.start_engine))
+        restarting.append(threading.Thread(target=start_again))
         restarting[0].start()
         return send(client, change)
 
@@ -246,6 +253,7 @@ configs:
         run(client, ns, changed, tmp_path, resolve_image="never")
     for thread in restarting:
         thread.join(timeout=120)
+    assert restart_failed == []
     message = str(refused.value)
     assert "does not answer" in message and "NOT undone" not in message, message
     assert f"removed config {ns}_settings" in message

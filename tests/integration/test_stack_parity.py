@@ -163,7 +163,7 @@ def wait_gone(client: docker.DockerClient, ns: str, timeout: float = 60) -> None
         assert time.monotonic() < deadline, f"stack {ns} still has services"
         time.sleep(0.3)
     for node in NODES:
-        for container in node.containers.list(all=True, filters=label(ns)):
+        for container in node.containers.list(all=True, filters=label(ns), ignore_removed=True):
             if container.status in ("created", "exited", "dead"):
                 container.remove(force=True)
     while any(
@@ -229,7 +229,7 @@ def _purge_nodes(ns: str, nodes: list[docker.DockerClient]) -> None:
     deadline = time.monotonic() + 30
     for node in nodes:
         while True:
-            containers = node.containers.list(all=True, filters=label(ns))
+            containers = node.containers.list(all=True, filters=label(ns), ignore_removed=True)
             stuck = [c for c in containers if c.status in ("created", "exited", "dead")]
             for container in stuck:
                 container.remove(force=True)

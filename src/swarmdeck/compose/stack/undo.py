@@ -111,17 +111,26 @@ def _patient(deadline: float, action: Callable[[], None]) -> None:
             time.sleep(1.0)
 
 
-def _rollback(client: docker.DockerClient, service_id: str) -> None:
-    """The docker CLI's ``service rollback``: the engine returns the service to its previous spec."""
+def _rollback(client: docker.DockerClient, service_id: str, attempts: int = 3) -> None:
+    """The docker CLI's ``service rollback``: the engine returns the service to its previous
+    spec. Asked again when its version moved in between ("update out of sequence": the swarm
+    moves it by itself, e.g. just after an engine came back)."""
     api = typed_api(client)
-    with doing(f"service {service_id}"):
-        current = api.inspect_service(service_id)
-        response = api._post_json(
-            api._url(engine_path("/services/{}/update", service_id)),
-            data=current["Spec"],
-            params={"version": current["Version"]["Index"], "rollback": "previous"},
-        )
-        api._result(response)
+    for attempt in range(attempts):
+        try:
+            with doing(f"service {service_id}"):
+                current = api.inspect_service(service_id)
+                response = api._post_json(
+                    api._url(engine_path("/services/{}/update", service_id)),
+                    data=current["Spec"],
+                    params={"version": current["Version"]["Index"], "rollback": "previous"},
+                )
+                api._result(response)
+            return
+        except EngineRefused as exc:
+            if "out of sequence" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 def _remove(client: docker.DockerClient, kind: str, object_id: str) -> None:
