@@ -296,3 +296,37 @@ def test_the_console_shows_the_pre_flight_errors_at_their_lines(
         problems = [(p["line"], p["path"]) for p in answer.json()["problems"]]
         assert problems == [(8, "services.unknown.image"), (12, "services.again.image")]
     assert not swarm.manager.services.list(filters=label(ns))
+
+
+SHARED_HOST_PORT = """version: "3.8"
+services:
+  one:
+    image: {image}
+    command: ["sleep", "3600"]
+    ports: [{{target: 80, published: {port}, mode: host}}]
+    deploy: {{replicas: {one}, endpoint_mode: dnsrr}}
+  two:
+    image: {image}
+    command: ["sleep", "3600"]
+    ports: [{{target: 81, published: {port}, mode: host}}]
+    deploy: {{replicas: 1, endpoint_mode: dnsrr}}
+"""
+
+
+def test_stack_services_sharing_a_host_port_need_a_node_each(
+    engine, swarm, swarm_cleanup, registry_busybox_image, tmp_path
+):
+    """Two nodes: a task of each service fits; three tasks on one host port cannot."""
+    port, ns = free_port(), new_stack(swarm_cleanup, "pshared")
+    path = tmp_path / "shared.yml"
+    path.write_text(SHARED_HOST_PORT.format(image=registry_busybox_image, port=port, one=1))
+    plan = deploy(engine, load([path], env={}), DeployOptions(namespace=ns, plan_only=True), out=print)
+    assert len(plan.plan.services) == 2
+    path.write_text(SHARED_HOST_PORT.format(image=registry_busybox_image, port=port, one=2))
+    refused = sd_refused(engine, path, ns)
+    assert where(refused) == [(11, "services.two.ports")]
+    assert (
+        f"also published by service '{ns}_one' of this stack: together they need 3 nodes and 2 are free"
+        in str(refused)
+    )
+    assert left_behind(engine, ns) == []

@@ -12,7 +12,8 @@ to match every node) are compared with what holds the port: running tasks of ser
 deploy does not replace (the swarm's task list, every node) and running containers of the
 node the deploy talks to (the only one whose containers its engine can list). When there
 are not enough free nodes for the tasks (a global service: any eligible node held), each
-holder is reported at the service's ``ports`` key, before anything is created.
+holder is reported at the service's ``ports`` key, before anything is created. Services of
+the stack that publish the same host-mode port compete for the nodes too (``_shared``).
 """
 
 from __future__ import annotations
@@ -170,4 +171,46 @@ def problems(
                         f"need that node ({free} of {len(eligible)} eligible nodes free)",
                     )
                 )
+    return found + _shared(project, specs, publishing, nodes, held)
+
+
+def _shared(
+    project: Project,
+    specs: dict[str, dict[str, Any]],
+    publishing: dict[str, list[Port]],
+    nodes: list[dict[str, Any]],
+    held: dict[str, dict[Port, str]],
+) -> list[Problem]:
+    """Services of the stack that publish one host-mode port compete for the nodes: when
+    together they need more tasks than the free nodes any of them could use, each one after
+    the first is reported (a global service needs every free node it is eligible for)."""
+    found = []
+    by_port: dict[Port, list[str]] = {}
+    for key, ports in publishing.items():
+        if _wanted_tasks(specs[key]) != 0:
+            for published in ports:
+                by_port.setdefault(published, []).append(key)
+    for (port, protocol), keys in sorted(by_port.items()):
+        if len(keys) < 2:
+            continue
+        free: dict[str, set[str]] = {
+            key: {
+                n["ID"] for n in _eligible(nodes, specs[key]) if (port, protocol) not in held.get(n["ID"], {})
+            }
+            for key in keys
+        }
+        needed = sum(_wanted_tasks(specs[key]) or len(free[key]) for key in keys)
+        room = len(set().union(*free.values()))
+        if needed <= room:
+            continue
+        for key in keys[1:]:
+            found.append(
+                Problem.at(
+                    project.services[key].key_loc("ports"),
+                    ["services", key, "ports"],
+                    f"host-mode port '{port}' ({protocol}) is also published by service "
+                    f"'{specs[keys[0]]['Name']}' of this stack: together they need {needed} "
+                    f"nodes and {room} are free",
+                )
+            )
     return found
