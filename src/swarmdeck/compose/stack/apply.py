@@ -94,13 +94,20 @@ def _send(
         return None, exc
 
 
+def _outcome_unknown(error: EngineError) -> bool:
+    """Whether a change that failed may have happened all the same: the engine went away
+    (no answer, or a 5xx such as a cut gRPC call while it stops). A 4xx refusal is certain."""
+    return isinstance(error, EngineUnreachable) or (isinstance(error, EngineRefused) and error.status >= 500)
+
+
 @contextmanager
 def _uncertain(undo: Undo, kind: str, name: str) -> Iterator[None]:
-    """A creation the engine went away during: it may have happened (``undo`` looks later)."""
+    """A creation whose outcome is unknown may have happened (``undo`` looks later)."""
     try:
         yield
-    except EngineUnreachable:
-        undo.uncertain_created.append((kind, name))
+    except EngineError as exc:
+        if _outcome_unknown(exc):
+            undo.uncertain_created.append((kind, name))
         raise
 
 
@@ -196,9 +203,9 @@ def _apply(
             undo.updated.append((change.name, change.service_id))
         elif error is None:
             undo.created.append(("service", change.name, answer["ID"]))
-        elif isinstance(error, EngineUnreachable) and change.action == "update":
+        elif _outcome_unknown(error) and change.action == "update":
             undo.uncertain_updated.append((change.name, change.service_id, change.old_spec or {}))
-        elif isinstance(error, EngineUnreachable):
+        elif _outcome_unknown(error):
             undo.uncertain_created.append(("service", change.name))
     for change, (answer, error) in zip(jobs, answers, strict=True):
         if error is not None:

@@ -10,7 +10,8 @@ it). What could not be taken back is said too. Services a ``--prune`` removed be
 failure are not restored: the engine keeps no copy of them.
 
 When the engine stops answering mid-deploy (restarted, say), the changes in flight have an
-unknown outcome: they are written down as ``uncertain``, and once the engine answers again
+unknown outcome (no answer, or a 5xx such as a gRPC call cut while it stops): they are
+written down as ``uncertain``, and once the engine answers again
 (each step is retried while it is unreachable or its swarm has no leader yet, for up to
 ``ENGINE_RETURN_SECONDS``) they are looked up: an object of the planned name that now exists
 was made by this run (the plan saw none), and a service whose spec is no longer the one the
@@ -72,20 +73,24 @@ class Undo:
         return done, failed
 
     def _settle(self, client: docker.DockerClient) -> None:
-        """Turn the uncertain changes into known ones by asking the engine (it answers again)."""
+        """Turn the uncertain changes into known ones by asking the engine (it answers again);
+        nothing is written down until every answer is in, so it can be asked again."""
         api: Any = client.api
+        created, updated = [], []
         for kind, name in self.uncertain_created:
             if kind == "network":
                 found = [(n["Name"], n["Id"]) for n in api.networks(names=[name])]
             else:
                 listed = getattr(api, _LOOKUP[kind])(filters={"name": name})
                 found = [(o["Spec"]["Name"], o["ID"]) for o in listed]
-            self.created += [(kind, name, object_id) for found_name, object_id in found if found_name == name]
+            created += [(kind, name, object_id) for found_name, object_id in found if found_name == name]
         for name, service_id, old_spec in self.uncertain_updated:
             with doing(f"service {name}"):
                 current = api.inspect_service(service_id)
             if current["Spec"] != old_spec:
-                self.updated.append((name, service_id))
+                updated.append((name, service_id))
+        self.created += created
+        self.updated += updated
         self.uncertain_created.clear()
         self.uncertain_updated.clear()
 
