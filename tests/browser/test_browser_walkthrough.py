@@ -271,11 +271,12 @@ def test_the_editor_ends_a_failed_convergence_with_the_task_error(
     page,
     swarm,
     swarm_cleanup,
-    registry,
 ):
-    """Not the report's path: an image no node can pull. The editor says why it failed."""
+    """Not the report's path: an image no node can pull. The editor says why it failed.
+    (From a registry nobody reaches: an image a reachable registry lacks is refused by the
+    plan before anything is created.)"""
     stack = swarm_cleanup.stack(unique_name("sdwt-bad"))
-    missing = f"{registry.address}/sdct-missing/{stack}:nope"
+    missing = f"127.0.0.1:1/sdct-missing/{stack}:nope"
     log_in(page, live.url, "oper")
     page.goto(live.url + "/stacks")
     page.click("#stack-editor-box summary")

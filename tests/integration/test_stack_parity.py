@@ -34,32 +34,14 @@ from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.swarm.errors import SwarmError
 from swarmdeck.swarm.stacks import remove
 from tests.support.paths import REPO
+from tests.support.stacks import DOCKER, cli_deploy, label, left_behind
 from tests.testbed import unique_name
 
 CORPUS = Path(__file__).parent / "stack_corpus"
-DOCKER = "/usr/local/bin/docker"
 NOTICE = (
     "Since --detach=false was not specified, tasks will be created in the background.",
     "In a future release, --detach=false will become the default.",
 )
-
-
-def label(ns: str) -> dict[str, str]:
-    return {"label": f"com.docker.stack.namespace={ns}"}
-
-
-def cli_deploy(
-    files: list[Path], ns: str, env: dict[str, str], *extra: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    args = [DOCKER, "stack", "deploy", *extra]
-    for file in files:
-        args += ["-c", str(file)]
-    run = subprocess.run(
-        [*args, ns], env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False
-    )
-    if check:
-        assert run.returncode == 0, run.stderr
-    return run
 
 
 _LOGRUS = re.compile(r'^time="[^"]*" level=warning msg="(.*)"$')
@@ -181,7 +163,7 @@ def wait_gone(client: docker.DockerClient, ns: str, timeout: float = 60) -> None
         assert time.monotonic() < deadline, f"stack {ns} still has services"
         time.sleep(0.3)
     for node in NODES:
-        for container in node.containers.list(all=True, filters=label(ns)):
+        for container in node.containers.list(all=True, filters=label(ns), ignore_removed=True):
             if container.status in ("created", "exited", "dead"):
                 container.remove(force=True)
     while any(
@@ -194,20 +176,6 @@ def wait_gone(client: docker.DockerClient, ns: str, timeout: float = 60) -> None
     ):
         assert time.monotonic() < deadline, f"stack {ns} still has objects"
         time.sleep(0.3)
-
-
-def left_behind(client: docker.DockerClient, ns: str) -> list[str]:
-    api = client.api
-    return [
-        f"{kind} {item.get('Name') or item['Spec']['Name']}"
-        for kind, items in (
-            ("service", api.services(filters=label(ns))),
-            ("network", api.networks(filters=label(ns))),
-            ("secret", api.secrets(filters=label(ns))),
-            ("config", api.configs(filters=label(ns))),
-        )
-        for item in items
-    ]
 
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
@@ -261,7 +229,7 @@ def _purge_nodes(ns: str, nodes: list[docker.DockerClient]) -> None:
     deadline = time.monotonic() + 30
     for node in nodes:
         while True:
-            containers = node.containers.list(all=True, filters=label(ns))
+            containers = node.containers.list(all=True, filters=label(ns), ignore_removed=True)
             stuck = [c for c in containers if c.status in ("created", "exited", "dead")]
             for container in stuck:
                 container.remove(force=True)

@@ -41,6 +41,17 @@ class LoneHost:
     client: docker.DockerClient
     url: str
     addr: str = NODE_ADDR
+    _engine: _Engine | None = None
+
+    def stop_engine(self) -> None:
+        """Stop its dockerd (SIGTERM, as a restart does); its data root and swarm stay."""
+        assert self._engine is not None
+        self._engine.stop()
+
+    def start_engine(self) -> None:
+        """Start its dockerd again on the same data root; returns once it answers."""
+        assert self._engine is not None
+        self._engine.start()
 
     def run_inside(self, cmd: Sequence[str], timeout: float = 900) -> subprocess.CompletedProcess:
         """Run a command in the host's network namespace (and its engine as DOCKER_HOST)."""
@@ -74,6 +85,47 @@ def lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[Lo
         yield from _lone_host(images, source)
 
 
+class _Engine:
+    """The lone host's dockerd process: started, stopped and started again alike."""
+
+    def __init__(self, root: Path, run_dir: Path, url: str) -> None:
+        self.root, self.run_dir, self.url = root, run_dir, url
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> docker.DockerClient:
+        self.proc = spawn(
+            [
+                "nsenter",
+                f"--net={NETNS_PATH}",
+                "unshare",
+                "--uts",
+                "sh",
+                "-c",
+                'hostname "$0" && exec "$@"',
+                HOSTNAME,
+                "dockerd",
+                "--data-root",
+                str(self.root / "data"),
+                "--exec-root",
+                str(self.run_dir / "exec"),
+                "-H",
+                self.url,
+                "--pidfile",
+                str(self.run_dir / "docker.pid"),
+                "--containerd-namespace",
+                "sdtb-lone",
+                "--containerd-plugins-namespace",
+                "sdtb-lone-plugins",
+            ],
+            LOG,
+        )
+        return _wait_answering(self.url, _child_alive(self.proc), LOG, "the lone host's dockerd")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop_process(self.proc.pid, grace=40)
+
+
 def _lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[LoneHost]:
     _delete_netns()
     _ip("netns", "add", NETNS)
@@ -88,40 +140,15 @@ def _lone_host(images: Sequence[str], source: docker.DockerClient) -> Iterator[L
     run_dir = Path(tempfile.mkdtemp(prefix="sdtb-lone-", dir="/run"))
     url = f"unix://{run_dir}/docker.sock"
     LOG.parent.mkdir(parents=True, exist_ok=True)
-    proc = spawn(
-        [
-            "nsenter",
-            f"--net={NETNS_PATH}",
-            "unshare",
-            "--uts",
-            "sh",
-            "-c",
-            'hostname "$0" && exec "$@"',
-            HOSTNAME,
-            "dockerd",
-            "--data-root",
-            str(root / "data"),
-            "--exec-root",
-            str(run_dir / "exec"),
-            "-H",
-            url,
-            "--pidfile",
-            str(run_dir / "docker.pid"),
-            "--containerd-namespace",
-            "sdtb-lone",
-            "--containerd-plugins-namespace",
-            "sdtb-lone-plugins",
-        ],
-        LOG,
-    )
+    engine = _Engine(root, run_dir, url)
     try:
-        client = _wait_answering(url, _child_alive(proc), LOG, "the lone host's dockerd")
+        client = engine.start()
         for image in images:
             if not client.images.load(b"".join(source.images.get(image).save(named=image))):
                 raise TestbedError(f"loading {image} into the lone host failed")
-        yield LoneHost(client, url)
+        yield LoneHost(client, url, _engine=engine)
     finally:
-        stop_process(proc.pid, grace=40)
+        engine.stop()
         run(["umount", "-R", str(root / "data")], check=False)
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(run_dir, ignore_errors=True)

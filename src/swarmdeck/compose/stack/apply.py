@@ -2,16 +2,21 @@
 
 Prune services, create networks, create (or relabel) secrets then configs, then create or
 update services; when the engine refuses one, what this deploy did is taken back (``undo``)
-and the refusal says what was undone; the messages are the CLI's (``Creating network x``, ``Updating service x
-(id: ...)``). Bodies go to the engine as converted (the SDK's builders change the wire
-format, see notes §4), so raw JSON posts through the SDK's API client are used.
+and the refusal says what was undone. Just before the services are sent, each image the plan
+pinned to a digest is asked for again (once per image, as the moby client asks when it
+creates a service): an image that vanished from its registry since the plan is a failure
+like the engine's refusals, not a service whose tasks can never start. The messages are the
+CLI's (``Creating network x``, ``Updating service x (id: ...)``). Bodies go to the engine as
+converted (the SDK's builders change the wire format, see notes §4), so raw JSON posts
+through the SDK's API client are used.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +28,7 @@ from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.plan import Plan, ServiceChange, fill_ids, make_plan, object_ids
 from swarmdeck.compose.stack.undo import Undo
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineRefused
+from swarmdeck.engine.errors import EngineError, EngineNotFound, EngineRefused, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.policy import ALLOW_ALL, WorkloadPolicy
 from swarmdeck.engine.sdkapi import typed_api
@@ -75,7 +80,7 @@ def _post(
 def _send(
     client: docker.DockerClient,
     change: ServiceChange,
-) -> tuple[Any, EngineRefused | None]:
+) -> tuple[Any, EngineError | None]:
     """Create or update one service: (the engine's answer, or the error)."""
     try:
         with doing(f"failed to {change.action} service {change.name}"):
@@ -88,8 +93,56 @@ def _send(
                     auth=change.auth_header,
                 ), None
             return _post(client, "/services/create", change.spec or {}, auth=change.auth_header), None
-    except EngineRefused as exc:
+    except EngineError as exc:
         return None, exc
+
+
+def _outcome_unknown(error: EngineError) -> bool:
+    """Whether a change that failed may have happened all the same: the engine went away
+    (no answer, or a 5xx such as a cut gRPC call while it stops). A 4xx refusal is certain."""
+    return isinstance(error, EngineUnreachable) or (isinstance(error, EngineRefused) and error.status >= 500)
+
+
+@contextmanager
+def _uncertain(undo: Undo, kind: str, name: str) -> Iterator[None]:
+    """A creation whose outcome is unknown may have happened (``undo`` looks later)."""
+    try:
+        yield
+    except EngineError as exc:
+        if _outcome_unknown(exc):
+            undo.uncertain_created.append((kind, name))
+        raise
+
+
+def _vanished(client: docker.DockerClient, image: str) -> str | None:
+    """The registry's "not found" for ``image``, or None (there, or the registry cannot say
+    now: then the nodes will ask it themselves, the plan's rule)."""
+    try:
+        with doing(f"asking the registry about {image}"):
+            typed_api(client).inspect_distribution(image)
+    except EngineNotFound as exc:
+        return str(exc.explanation or "not found").strip()
+    except EngineRefused:
+        pass
+    return None
+
+
+def _check_images(client: docker.DockerClient, jobs: list[ServiceChange]) -> None:
+    """Raise ``StackError`` when the registry no longer has an image the plan pinned (the
+    images are asked for at the same time, once each)."""
+    pinned = sorted(
+        {
+            change.spec["TaskTemplate"]["ContainerSpec"]["Image"]
+            for change in jobs
+            if change.query_registry and change.warning is None and change.spec is not None
+        }
+    )
+    pinned = [image for image in pinned if "@" in image]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda image: _vanished(client, image), pinned))
+    for image, answer in zip(pinned, answers, strict=True):
+        if answer is not None:
+            raise StackError(f"image {image} is no longer in its registry ({answer})")
 
 
 def _apply(
@@ -103,7 +156,7 @@ def _apply(
     """Networks, secrets and configs, then services, each written down in ``undo`` once made."""
     for name, body in plan.networks.items():
         out(f"Creating network {name}")
-        with doing(f"failed to create network {name}"):
+        with _uncertain(undo, "network", name), doing(f"failed to create network {name}"):
             made = _post(client, "/networks/create", {"Name": name, **body})
         undo.created.append(("network", name, made["Id"]))
     for item in plan.objects:
@@ -114,7 +167,8 @@ def _apply(
         with doing(f"failed to {item.action} {obj.kind} {obj.name}"):
             if object_id is None:
                 out(f"Creating {obj.kind} {obj.name}")
-                made = _post(client, f"/{obj.kind}s/create", spec)
+                with _uncertain(undo, obj.kind, obj.name):
+                    made = _post(client, f"/{obj.kind}s/create", spec)
                 undo.created.append((obj.kind, obj.name, made["ID"]))
             else:
                 api = typed_api(client)
@@ -143,6 +197,7 @@ def _apply(
         else:
             out(f"Creating service {change.name}")
         jobs.append(change)
+    _check_images(client, jobs)
     # One request per service, several at a time: the engine orders them itself.
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda c: _send(client, c), jobs))
@@ -151,6 +206,10 @@ def _apply(
             undo.updated.append((change.name, change.service_id))
         elif error is None:
             undo.created.append(("service", change.name, answer["ID"]))
+        elif _outcome_unknown(error) and change.action == "update":
+            undo.uncertain_updated.append((change.name, change.service_id, change.old_spec or {}))
+        elif _outcome_unknown(error):
+            undo.uncertain_created.append(("service", change.name))
     for change, (answer, error) in zip(jobs, answers, strict=True):
         if error is not None:
             raise error

@@ -2,7 +2,8 @@
 
 Follows docker/cli ``convert.Networks``, ``convert.Secrets`` and ``convert.Configs``: the
 ``/networks/create`` bodies of the networks some service uses (external ones only to check),
-and the ``/secrets/create`` and ``/configs/create`` specs with their files' contents read.
+and the ``/secrets/create`` and ``/configs/create`` specs with their files' contents read
+(a file that cannot be read is refused at its ``file`` key, before anything is created).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swarmdeck.compose.models import Project
-from swarmdeck.compose.stack.errors import StackError
+from swarmdeck.compose.errors import ComposeError, Problem
+from swarmdeck.compose.models import Config, Project, Secret
 from swarmdeck.compose.stack.wire import (
     DEFAULT_NETWORK,
     DEFAULT_NETWORK_DRIVER,
@@ -20,6 +21,8 @@ from swarmdeck.compose.stack.wire import (
     scope,
     stack_labels,
 )
+
+FILES_HEADLINE = "the stack's secret and config files cannot be read"
 
 
 def used_networks(project: Project) -> list[str]:
@@ -78,16 +81,25 @@ class FileObject:
     spec: dict[str, Any]
 
 
-def _read(path: str, kind: str, key: str) -> bytes:
+def _read(definition: Secret | Config, kind: str, key: str, problems: list[Problem]) -> bytes:
+    """The ``file`` of a secret or config; what cannot be read is a problem at that key."""
+    path = definition.file or ""
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise StackError(f"{kind} {key}: open {path}: {exc.strerror or exc}") from None
+        reason = "is a directory" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
+        problems.append(
+            Problem.at(definition.key_loc("file"), [f"{kind}s", key, "file"], f"open {path}: {reason}")
+        )
+        return b""
 
 
 def file_objects(namespace: str, project: Project) -> list[FileObject]:
-    """``convert.Secrets`` then ``convert.Configs``; external ones are left out."""
+    """``convert.Secrets`` then ``convert.Configs``; external ones are left out. Files that
+    cannot be read (missing, a directory, no permission) are refused together, each at its
+    ``file`` key: a ``ComposeError`` before anything is created."""
     result = []
+    problems: list[Problem] = []
     for key, secret in sorted(project.secrets.items()):
         if secret.external:
             continue
@@ -96,7 +108,7 @@ def file_objects(namespace: str, project: Project) -> list[FileObject]:
         if secret.driver:
             spec["Driver"] = compact_body({"Name": secret.driver, "Options": secret.driver_opts})
         else:
-            spec["Data"] = _read(secret.file or "", "secret", key)
+            spec["Data"] = _read(secret, "secret", key, problems)
         if secret.template_driver:
             spec["Templating"] = {"Name": secret.template_driver}
         result.append(FileObject("secret", name, spec))
@@ -107,9 +119,11 @@ def file_objects(namespace: str, project: Project) -> list[FileObject]:
         spec = {
             "Name": name,
             "Labels": stack_labels(namespace, config.labels),
-            "Data": _read(config.file or "", "config", key),
+            "Data": _read(config, "config", key, problems),
         }
         if config.template_driver:
             spec["Templating"] = {"Name": config.template_driver}
         result.append(FileObject("config", name, spec))
+    if problems:
+        raise ComposeError(problems, FILES_HEADLINE)
     return result

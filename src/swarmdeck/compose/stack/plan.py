@@ -1,13 +1,17 @@
 """Desired state (converted project) against the engine's state: what a deploy would do.
 
 Everything that needs the engine to be refused is refused here, before anything is created
-(the CLI notices some of it half-way): a node that is not a manager, an external network
-that is missing or not swarm-scoped, a network name taken by something outside the stack,
-a missing external secret or config, a config whose content changed (the engine allows
-label updates only).
+(the CLI notices some of it half-way): a node that is not a manager, then, gathered into one
+error at their compose keys (``preflight``), published ports already taken (ingress:
+``preflight``; host mode: ``hostports``), names taken outside the stack, missing external
+objects, a config whose content changed (``collisions``), and images the registry says it
+does not have. Unreadable secret and config files are refused first (``objects``).
 
-Images are resolved here as the moby client does for ``--resolve-image``, so that the plan
-shows the image each service will really get.
+Images are resolved here as the moby client does for ``--resolve-image``, once per distinct
+image, so that the plan shows the image each service will really get; when the registry
+answers that it does not know the repository or tag, that is a problem at the service's
+``image`` key (the moby client only warns, and the tasks then fail on every node). When
+the registry cannot be asked (unreachable, authentication), the client's warning is kept.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import docker
 from docker import auth
 
+from swarmdeck.compose.errors import Problem
 from swarmdeck.compose.load import LoadResult
-from swarmdeck.compose.stack import convert, networkscope, preflight
+from swarmdeck.compose.stack import collisions, convert, hostports, networkscope, preflight
 from swarmdeck.compose.stack import policy as stack_policy
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.specdiff import changes, normalise
@@ -46,6 +52,7 @@ class ServiceChange:
     fields: list[str] = field(default_factory=list)
     auth_header: str | None = None
     warning: str | None = None
+    old_spec: dict[str, Any] | None = None  # an update's service as it was (to tell if it moved)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ class _Resolver:
         self.client = client
         self.with_auth = with_auth
         self.cache: dict[str, tuple[str, list[dict[str, str]]] | None] = {}
+        self.missing: dict[str, str] = {}  # image -> the registry's "not found", by the engine
 
     def auth_header(self, image: str) -> str | None:
         """The ``X-Registry-Auth`` value for ``--with-registry-auth`` (from the config file)."""
@@ -116,6 +124,12 @@ class _Resolver:
         config = auth.resolve_authconfig(typed_api(self.client)._auth_configs, registry) or {}
         return base64.urlsafe_b64encode(json.dumps(config).encode()).decode() if config else None
 
+    def prefetch(self, images: Iterable[str]) -> None:
+        """Ask the registry about ``images`` at the same time, once each."""
+        distinct = sorted({convert.tagged(image) for image in images} - set(self.cache))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self.resolve, distinct))
+
     def resolve(self, image: str) -> tuple[str, list[dict[str, str]]] | None:
         """(image pinned to its digest, platforms), or None when the registry can't say."""
         image = convert.tagged(image)
@@ -123,8 +137,10 @@ class _Resolver:
             try:
                 with doing(f"asking the registry about {image}"):
                     found = typed_api(self.client).inspect_distribution(image)
-            except EngineRefused:
+            except EngineRefused as exc:
                 self.cache[image] = None
+                if exc.status == 404:
+                    self.missing[image] = str(exc.explanation or "not found").strip()
             else:
                 platforms = [
                     {
@@ -163,71 +179,42 @@ def _by_name(items: Iterable[dict[str, Any]], spec_key: str = "Spec") -> dict[st
     return {item[spec_key]["Name"]: item for item in items}
 
 
-def _check_networks(
-    client: docker.DockerClient,
-    namespace: str,
-    wanted: convert.NetworkPlan,
-    all_networks: list[dict[str, Any]],
+def _networks_to_create(
+    namespace: str, wanted: convert.NetworkPlan, all_networks: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for network in all_networks:
-        by_name.setdefault(network["Name"], []).append(network)
-    for name in wanted.external:
-        if not convert.user_defined_network(name):
-            continue
-        found = by_name.get(name) or [n for n in all_networks if n["Id"].startswith(name)]
-        if not found:
-            raise StackError(
-                f'network "{name}" is declared as external, but could not be '
-                "found. You need to create a swarm-scoped network before the "
-                "stack is deployed"
-            )
-        if found[0].get("Scope") != "swarm":
-            raise StackError(
-                f'network "{name}" is declared as external, but it is not in '
-                f'the right scope: "{found[0].get("Scope")}" instead of "swarm"'
-            )
-    to_create = {}
-    for name, body in wanted.create.items():
-        existing = by_name.get(name, [])
-        if any((n.get("Labels") or {}).get(convert.LABEL_NAMESPACE) == namespace for n in existing):
-            continue
-        if existing:
-            raise StackError(f"failed to create network {name}: network with name {name} already exists")
-        to_create[name] = body
-    return to_create
+    """The stack's networks that do not exist yet (names taken outside the stack and
+    external networks are ``collisions``' problems)."""
+    ours = {
+        n["Name"] for n in all_networks if (n.get("Labels") or {}).get(convert.LABEL_NAMESPACE) == namespace
+    }
+    return {name: body for name, body in wanted.create.items() if name not in ours}
 
 
 def _objects(
-    client: docker.DockerClient, namespace: str, project_objects: list[convert.FileObject]
+    project_objects: list[convert.FileObject], existing: dict[str, dict[str, dict[str, Any]]]
 ) -> list[ObjectChange]:
     """What to create, and what to update (when its labels differ)."""
     result: list[ObjectChange] = []
-    existing = {"secret": _by_name(client.api.secrets()), "config": _by_name(typed_api(client).configs())}
     for obj in project_objects:
         found = existing[obj.kind].get(obj.name)
         if found is None:
             result.append(ObjectChange(obj))
-            continue
-        if (
-            obj.kind == "config"
-            and "Data" in obj.spec
-            and base64.b64decode(found["Spec"].get("Data") or "") != obj.spec["Data"]
-        ):
-            raise StackError(
-                f"failed to update config {obj.name}: only updates to Labels are "
-                "allowed (its content changed: give the new content a new name)"
-            )
-        if (found["Spec"].get("Labels") or {}) != obj.spec["Labels"]:
+        elif (found["Spec"].get("Labels") or {}) != obj.spec["Labels"]:
             result.append(ObjectChange(obj, str(found["ID"])))
     return result
 
 
 def _resolve_ids(
-    client: docker.DockerClient, specs: dict[str, dict[str, Any]], created: set[tuple[str, str]]
+    existing: dict[str, dict[str, dict[str, Any]]],
+    specs: dict[str, dict[str, Any]],
+    created: set[tuple[str, str]],
+    missing_reported: bool,
 ) -> None:
-    """Fill SecretID/ConfigID from the engine; objects still to create keep a placeholder."""
-    ids = object_ids(client)
+    """Fill SecretID/ConfigID from the engine; objects still to create keep a placeholder.
+    A missing one is ``collisions``' problem (``missing_reported``)."""
+    ids = {
+        kind.capitalize(): {name: str(o["ID"]) for name, o in objs.items()} for kind, objs in existing.items()
+    }
     for key, spec in specs.items():
         container = spec["TaskTemplate"]["ContainerSpec"]
         for kind in ("Secret", "Config"):
@@ -235,7 +222,7 @@ def _resolve_ids(
                 name = reference[f"{kind}Name"]
                 if name in ids[kind]:
                     reference[f"{kind}ID"] = ids[kind][name]
-                elif (kind.lower(), name) not in created:
+                elif (kind.lower(), name) not in created and not missing_reported:
                     raise StackError(f"service {key}: {kind.lower()} not found: {name}")
 
 
@@ -282,6 +269,7 @@ def make_plan(
     project = loaded.project
     specs = convert.services(namespace, project)  # conversion errors first: nothing needed
     networkscope.check(project, namespace)  # what the engine would refuse after creating it
+    objects = convert.file_objects(namespace, project)  # unreadable files: at their keys
     _refuse_off_manager(client)
     plan = Plan(namespace)
     wanted_networks = convert.networks(namespace, project)
@@ -290,12 +278,19 @@ def make_plan(
         stack_policy.check(policy, project, namespace, specs, wanted_networks.create, facts)
     every_service = typed_api(client).services()
     replaced = [s["Spec"]["Name"] for s in every_service if _in_stack(s, namespace)] if prune else []
-    preflight.check_ports(project, specs, every_service, replaced)
+    problems = preflight.port_problems(project, specs, every_service, replaced)
+    problems += hostports.problems(client, project, specs, replaced)
     all_networks = client.api.networks()
-    plan.networks = _check_networks(client, namespace, wanted_networks, all_networks)
-    plan.objects = _objects(client, namespace, convert.file_objects(namespace, project))
+    problems += collisions.network_problems(project, namespace, all_networks)
+    existing_objects = {
+        "secret": _by_name(client.api.secrets()),
+        "config": _by_name(typed_api(client).configs()),
+    }
+    problems += collisions.object_problems(project, namespace, objects, specs.values(), existing_objects)
+    plan.networks = _networks_to_create(namespace, wanted_networks, all_networks)
+    plan.objects = _objects(objects, existing_objects)
     created = {(c.obj.kind, c.obj.name) for c in plan.objects if c.existing_id is None}
-    _resolve_ids(client, specs, created)
+    _resolve_ids(existing_objects, specs, created, bool(problems))
     existing = _by_name([s for s in every_service if _in_stack(s, namespace)])
     if prune:
         wanted = {convert.scope(namespace, key) for key in specs}
@@ -306,7 +301,8 @@ def make_plan(
         ]
     network_names = {n["Id"]: n["Name"] for n in all_networks}
     resolver = _Resolver(client, with_registry_auth)
-    for spec in specs.values():
+    made: list[tuple[str, ServiceChange, dict[str, Any] | None]] = []
+    for key, spec in specs.items():
         name = spec["Name"]
         raw_image = spec["Labels"][convert.LABEL_IMAGE]
         container = spec["TaskTemplate"]["ContainerSpec"]
@@ -318,6 +314,7 @@ def make_plan(
         else:
             change.action = "update"
             change.service_id, change.version = old["ID"], old["Version"]["Index"]
+            change.old_spec = old["Spec"]
             same_image = raw_image == (old["Spec"].get("Labels") or {}).get(convert.LABEL_IMAGE)
             change.query_registry = resolve_image == "always" or (
                 resolve_image == "changed" and not same_image
@@ -325,8 +322,18 @@ def make_plan(
             if not change.query_registry and same_image:
                 container["Image"] = old["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
             spec["TaskTemplate"]["ForceUpdate"] = old["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
+        made.append((key, change, old))
+    resolver.prefetch(
+        [c.spec["TaskTemplate"]["ContainerSpec"]["Image"] for _, c, _ in made if c.query_registry and c.spec]
+    )
+    for key, change, old in made:
+        spec = change.spec or {}
+        container = spec["TaskTemplate"]["ContainerSpec"]
         if change.query_registry:
             change.warning = _pin(spec, resolver)
+            unknown = resolver.missing.get(convert.tagged(container["Image"]))
+            if unknown is not None:
+                problems.append(_unknown_image(loaded, key, container["Image"], unknown))
         if old is not None:
             api = client.api.api_version
             change.fields = changes(
@@ -335,7 +342,16 @@ def make_plan(
             if not change.fields and not _uses_new_objects(spec, created):
                 change.action = "unchanged"
         plan.services.append(change)
+    preflight.refuse(problems)
     return plan
+
+
+def _unknown_image(loaded: LoadResult, key: str, image: str, answer: str) -> Problem:
+    return Problem.at(
+        loaded.project.services[key].key_loc("image"),
+        ["services", key, "image"],
+        f"image {image} is not in its registry ({answer}): no node could pull it",
+    )
 
 
 def _in_stack(service: dict[str, Any], namespace: str) -> bool:

@@ -1,5 +1,10 @@
 """What the engine would refuse part-way through a deploy, found before the first change.
 
+The plan gathers every such problem (ingress ports here; host-mode ports in ``hostports``;
+names taken outside the stack and missing external objects in ``collisions``; images the
+registry does not know, in ``plan``) and ``refuse`` raises them as one ``ComposeError``,
+each at its compose key, so that ``--plan`` shows them all and ``deploy`` changes nothing.
+
 The engine checks a published ingress port only when the service that publishes it is
 created or updated, so ``docker stack deploy`` of a stack whose third service publishes a
 port another service holds creates the first two and then fails. Every ingress port the
@@ -16,7 +21,7 @@ from typing import Any
 from swarmdeck.compose.errors import ComposeError, Problem
 from swarmdeck.compose.models import Project
 
-HEADLINE = "the stack's published ports are taken"
+HEADLINE = "the deploy would fail part-way (nothing was changed):"
 Port = tuple[int, str]
 
 
@@ -29,13 +34,19 @@ def _ingress_ports(spec: dict[str, Any]) -> list[Port]:
     ]
 
 
-def check_ports(
+def refuse(problems: list[Problem]) -> None:
+    """Raise one ``ComposeError`` listing ``problems`` in file order, if there are any."""
+    if problems:
+        raise ComposeError(sorted(dict.fromkeys(problems), key=Problem.sort_key), HEADLINE)
+
+
+def port_problems(
     project: Project,
     specs: dict[str, dict[str, Any]],
     services: Iterable[dict[str, Any]],
     replaced: Iterable[str] = (),
-) -> None:
-    """Raise ``ComposeError`` for each ingress port of ``specs`` (compose key → service spec)
+) -> list[Problem]:
+    """A problem for each ingress port of ``specs`` (compose key → service spec)
     that a service of ``services`` (the swarm's) holds, unless the deploy updates or removes
     that service (``replaced``: names), or that an earlier service of the stack publishes."""
     going = {spec["Name"] for spec in specs.values()} | set(replaced)
@@ -58,5 +69,4 @@ def check_ports(
                         "as an ingress port",
                     )
                 )
-    if problems:
-        raise ComposeError(problems, HEADLINE)
+    return problems
