@@ -107,7 +107,8 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     reporter.step("Swarm")
     nodes = _ensure_swarm(manager, options, reporter)
     if options.hosts and options.console:
-        raise PlatformError("the console is deployed on one engine's swarm only for now: give --no-console")
+        reporter.note("the console is not deployed on machines (yet): run it here, `swarmdeck serve`")
+        options.console = False
     if options.console:
         console_service.check_port_free(client, options.console_port)
 
@@ -305,7 +306,8 @@ def _deploy(
     if routing is Routing.PROXY:
         compose, proxy_config = ingress.with_proxy_ingress(compose, options.stack, runtime["proxy"])
         (workdir / "haproxy.cfg").write_text(proxy_config)
-    _check_ports_free(client, options.stack, compose)
+    if not options.hosts:  # on machines the ports are theirs, not this host's
+        _check_ports_free(client, options.stack, compose)
     stack_file = workdir / "docker-compose.yml"
     stack_file.write_text(yaml.safe_dump(compose, sort_keys=False))
     stack_cli.deploy(
