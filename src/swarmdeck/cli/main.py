@@ -11,6 +11,7 @@ import typer
 from swarmdeck.cli import compose_cmds
 from swarmdeck.cli.console_cmds import register as register_console
 from swarmdeck.cli.failing import FailingGroup, refuse, watch
+from swarmdeck.cli.machine_cmds import register as register_machine
 from swarmdeck.cli.node_cmds import register as register_node
 from swarmdeck.cli.output import TerminalReporter, lazy_console
 from swarmdeck.cli.registry_cmds import register as register_registry
@@ -41,6 +42,7 @@ register_swarm(app)
 register_node(app)
 register_secret(app)
 register_service(app)
+register_machine(app)
 
 out = lazy_console(soft_wrap=True)
 err = lazy_console(stderr=True, soft_wrap=True)

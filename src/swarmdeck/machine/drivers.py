@@ -1,0 +1,26 @@
+"""Which driver runs a machine: ``make(kind, machine_dir, params)``, the one place the
+kinds are named. The qemu driver is imported only when a qemu machine is used."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from swarmdeck.machine.driver import Driver
+from swarmdeck.machine.errors import MachineError
+from swarmdeck.machine.generic import GenericDriver
+
+KINDS = ("qemu", "generic")
+
+
+def make(kind: str, machine_dir: Path, params: dict[str, Any]) -> Driver:
+    """The driver of kind ``kind`` for the machine in ``machine_dir``."""
+    if kind == "generic":
+        return GenericDriver(machine_dir, params)
+    if kind == "qemu":
+        # By name: it loads qemu's image and mirror helpers, which only qemu machines need.
+        qemu = importlib.import_module("swarmdeck.machine.qemu")
+        driver: Driver = qemu.QemuDriver(machine_dir, params)
+        return driver
+    raise MachineError(f"unknown machine driver {kind!r}: use {' or '.join(KINDS)}")
