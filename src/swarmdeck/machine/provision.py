@@ -9,11 +9,13 @@ TLS. The same steps for every driver, each said on the progress callback:
    the ``-H fd://`` Debian's unit passes, so the flags go on the command line;
 5. restart the engine and wait until its TLS API answers this host's client certificate.
 
-Every step overwrites what an earlier run wrote, so provisioning twice is fine.
+Only files whose content differs are written, and the engine restarts only then (or when
+its TLS API does not answer), so provisioning twice is fine and the second run is quick.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import time
 from collections.abc import Callable
@@ -113,14 +115,23 @@ def provision(
         progress("The Docker engine is installed already")
     dockerd = ssh.run(target, "command -v dockerd", root=True).stdout.strip() or "/usr/sbin/dockerd"
 
-    progress("Copying the TLS certificates to /etc/docker")
-    ssh.write_file(target, CA_PATH, client_tls.ca.read_bytes(), 0o644, root=True)
-    ssh.write_file(target, CERT_PATH, server_cert.read_bytes(), 0o644, root=True)
-    ssh.write_file(target, KEY_PATH, server_key.read_bytes(), 0o600, root=True)
-
-    progress(f"Configuring the engine to listen on tcp://0.0.0.0:{ENGINE_PORT} with TLS")
-    unit = ssh.run(target, "systemctl cat docker.service", root=True).stdout
-    ssh.write_file(target, DROP_IN, drop_in(exec_start(unit, dockerd)).encode(), 0o644, root=True)
+    unit = ssh.run(target, "systemctl cat docker.service", check=False, root=True).stdout
+    wanted = {
+        CA_PATH: (client_tls.ca.read_bytes(), 0o644),
+        CERT_PATH: (server_cert.read_bytes(), 0o644),
+        KEY_PATH: (server_key.read_bytes(), 0o600),
+        DROP_IN: (drop_in(exec_start(unit, dockerd)).encode(), 0o644),
+    }
+    present = _remote_digests(addresses, list(wanted))
+    changed = [path for path, (data, _) in wanted.items() if present.get(path) != _digest(data)]
+    if changed:
+        progress(f"Installing the TLS certificates and the engine's TLS listener on port {ENGINE_PORT}")
+        for path in changed:
+            data, mode = wanted[path]
+            ssh.write_file(target, path, data, mode, root=True)
+    elif _answers(addresses, client_tls):
+        progress("The engine's TLS set-up is in place already")
+        return
 
     progress("Restarting the engine")
     ssh.run(
@@ -132,6 +143,29 @@ def provision(
     )
     progress(f"Waiting for the engine's TLS API at {engine_url(addresses)}")
     wait_for_engine(addresses, client_tls)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _remote_digests(addresses: Addresses, paths: list[str]) -> dict[str, str]:
+    """SHA-256 of each of ``paths`` on the machine that exists there."""
+    files = " ".join(shlex.quote(p) for p in paths)
+    out = ssh.run(addresses.ssh, f"sha256sum {files} 2>/dev/null; true", root=True).stdout
+    digests = {}
+    for line in out.splitlines():
+        digest, _, path = line.partition("  ")
+        digests[path.strip()] = digest.strip()
+    return digests
+
+
+def _answers(addresses: Addresses, client_tls: ClientTLS) -> bool:
+    try:
+        wait_for_engine(addresses, client_tls, timeout=0)
+    except MachineError:
+        return False
+    return True
 
 
 def wait_for_engine(addresses: Addresses, client_tls: ClientTLS, timeout: float = ENGINE_WAIT) -> None:
@@ -160,7 +194,8 @@ def unprovision(addresses: Addresses) -> None:
     files = " ".join(shlex.quote(p) for p in INSTALLED_FILES)
     ssh.run(
         addresses.ssh,
-        f"rm -f {files} && systemctl daemon-reload && (systemctl try-restart docker.service || true)",
+        f"rm -f {files} && (rmdir {shlex.quote(str(Path(DROP_IN).parent))} 2>/dev/null; "
+        "systemctl daemon-reload) && (systemctl try-restart docker.service || true)",
         root=True,
         timeout=300,
     )
