@@ -238,7 +238,10 @@ def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
 @router.get("/endpoints/{name}/probe")
 def endpoint_probe_fragment(request: Request, name: EndpointName, who: Principal = READ) -> HTMLResponse:
     """Health of one endpoint, as the endpoints page shows it (a read: it only connects)."""
-    return render("probe.html", who, p=probe(visible_endpoint(request, who, name)))
+    record = visible_endpoint(request, who, name)
+    return render(
+        "probe.html", who, p=probe(record, tls_files=console(request).store.endpoint_tls_files(record))
+    )
 
 
 @router.get("/teams")

@@ -104,7 +104,7 @@ def create(
 def _undo(store: MachineStore, name: str, driver: Driver | None, registered: bool) -> None:
     """Take away what a failed create made (best effort: the create's error is the one shown)."""
     if registered:
-        _unregister_endpoint(store, name)
+        _unregister_endpoint(name, None)
     if driver is not None:
         with contextlib.suppress(MachineError):
             driver.remove()
@@ -220,12 +220,13 @@ def remove(store: MachineStore, name: str, force: bool = False) -> None:
     """Remove the machine: its host (as its driver does), its endpoint, its folder. With
     ``force``, a host that cannot be reached does not stop the rest."""
     _, driver = driver_of(store, name)
+    url = engine_url(driver.addresses())
     try:
         driver.remove()
     except MachineError:
         if not force:
             raise
-    _unregister_endpoint(store, name)
+    _unregister_endpoint(name, url)
     store.delete(name)
 
 
@@ -281,21 +282,26 @@ def _check_endpoint_free(name: str) -> None:
 
 
 def _register_endpoint(name: str, url: str, files: ClientTLS) -> None:
+    """The machine's engine as a console endpoint, its TLS material kept in the console's
+    database (the client key encrypted), so the console needs no access to this folder."""
+    from swarmdeck.store import TLSMaterial
+
+    material = TLSMaterial(files.ca.read_text(), files.cert.read_text(), files.key.read_text())
     console = _console_store()
     try:
-        console.add_endpoint(name, url, str(files.ca), str(files.cert), str(files.key))
+        console.add_endpoint(name, url, tls_material=material)
     finally:
         console.close()
 
 
-def _unregister_endpoint(store: MachineStore, name: str) -> None:
-    """Remove the console's endpoint of the machine (one that uses its certificates only)."""
+def _unregister_endpoint(name: str, url: str | None) -> None:
+    """Remove the console's endpoint of the machine (one with its URL and TLS material only)."""
     from swarmdeck.store import NotFound
 
     console = _console_store()
     try:
         endpoint = console.get_endpoint(name)
-        if endpoint.tls_ca == str(client_tls(store.machine_dir(name)).ca):
+        if endpoint.tls_material and url in (None, endpoint.url):
             console.remove_endpoint(name)
     except NotFound:
         pass

@@ -25,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from swarmdeck.store import models as m
 from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
+from swarmdeck.store.endpoint_tls import KeySealer, TLSMaterial, check_material, forget, materialize
 from swarmdeck.store.endpoints import NAME_CHARS, check_endpoint
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.models import EndpointKind, TokenScope, utcnow
@@ -84,10 +85,11 @@ class EndpointRecord:
     tls_ca: str | None
     tls_cert: str | None
     tls_key: str | None
+    tls_material: bool = False  # CA, certificate and (encrypted) key kept in the database
 
     @property
     def tls(self) -> bool:
-        return bool(self.tls_cert or self.tls_ca)
+        return bool(self.tls_cert or self.tls_ca or self.tls_material)
 
     @property
     def insecure(self) -> bool:
@@ -116,7 +118,16 @@ def _user(row: m.User) -> UserRecord:
 
 
 def _endpoint(row: m.Endpoint) -> EndpointRecord:
-    return EndpointRecord(row.id, row.name, row.url, row.kind, row.tls_ca, row.tls_cert, row.tls_key)
+    return EndpointRecord(
+        row.id,
+        row.name,
+        row.url,
+        row.kind,
+        row.tls_ca,
+        row.tls_cert,
+        row.tls_key,
+        row.tls_key_sealed is not None,
+    )
 
 
 class Store:
@@ -364,8 +375,14 @@ class Store:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
+        tls_material: TLSMaterial | None = None,
     ) -> EndpointRecord:
+        """Add an endpoint; its TLS as file paths, or as ``tls_material`` kept in the database."""
         kind = check_endpoint(name, url, tls_ca, tls_cert, tls_key)
+        if tls_material is not None:
+            if kind is not EndpointKind.TCP or tls_ca or tls_cert or tls_key:
+                raise Invalid("TLS material is for tcp:// endpoints without TLS file paths")
+            check_material(tls_material)
         with self._tx() as s:
             if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
                 raise Conflict(f"an endpoint named {name!r} already exists")
@@ -377,6 +394,9 @@ class Store:
                 tls_cert=tls_cert or None,
                 tls_key=tls_key or None,
             )
+            if tls_material is not None:
+                row.tls_ca_pem, row.tls_cert_pem = tls_material.ca_pem, tls_material.cert_pem
+                row.tls_key_sealed = KeySealer(self.data_dir).seal(tls_material.key_pem)
             s.add(row)
             s.flush()
             return _endpoint(row)
@@ -399,6 +419,10 @@ class Store:
                 "tls_key": row.tls_key if tls_key is None else (tls_key or None),
             }
             row.kind = check_endpoint(name, url, **tls)
+            if row.tls_key_sealed is not None and (row.kind is not EndpointKind.TCP or any(tls.values())):
+                raise Invalid(
+                    f"endpoint {name!r} keeps its TLS material: its URL stays tcp://, without TLS files"
+                )
             for key, value in {"url": url, **tls}.items():
                 setattr(row, key, value)
             return _endpoint(row)
@@ -414,6 +438,20 @@ class Store:
     def remove_endpoint(self, name: str) -> None:
         with self._tx() as s:
             s.delete(self._endpoint_row(s, name))
+        forget(self.data_dir, name)
+
+    def endpoint_tls_files(self, endpoint: EndpointRecord) -> tuple[str | None, str | None, str | None]:
+        """The CA, client certificate and key files to reach ``endpoint`` with: its own paths,
+        or its stored material written out (store/endpoint_tls.py)."""
+        if not endpoint.tls_material:
+            return endpoint.tls_ca, endpoint.tls_cert, endpoint.tls_key
+        with self._tx() as s:
+            row = self._endpoint_row(s, endpoint.name)
+            if row.tls_ca_pem is None or row.tls_cert_pem is None or row.tls_key_sealed is None:
+                raise StoreError(f"endpoint {endpoint.name!r} lost its TLS material: add it again")
+            key = KeySealer(self.data_dir).open(row.tls_key_sealed, row.name)
+            material = TLSMaterial(row.tls_ca_pem, row.tls_cert_pem, key)
+        return materialize(self.data_dir, endpoint.name, material)
 
     @staticmethod
     def _endpoint_row(s: OrmSession, name: str) -> m.Endpoint:
