@@ -60,6 +60,10 @@ def open_client(
     """A client for ``endpoint``; it connects on first use, so this fails only on bad settings.
     ``tls_files``: ``Store.endpoint_tls_files(endpoint)`` (default: the endpoint's own paths)."""
     tls = None
+    if endpoint.tls_material and tls_files is None:  # never fall back to unverified TLS
+        raise EngineError(
+            f"endpoint {endpoint.name!r} keeps its TLS in the console: its files were not given"
+        )
     if endpoint.tls:
         ca, cert_file, key_file = tls_files or (endpoint.tls_ca, endpoint.tls_cert, endpoint.tls_key)
         cert = (cert_file, key_file) if cert_file and key_file else None

@@ -87,3 +87,15 @@ def test_a_database_from_before_gains_the_columns(tmp_path, material):
         assert [e.name for e in store.list_endpoints()] == ["node1", "old"]
     finally:
         store.close()
+
+
+def test_the_console_never_falls_back_to_unverified_tls(tmp_path, material):
+    from swarmdeck.console.endpoints import probe
+
+    store = Store(tmp_path / "data")
+    try:
+        record = store.add_endpoint("node1", "tcp://127.0.0.1:9", tls_material=material)
+        answer = probe(record, timeout=2)  # without the files the store writes out
+        assert not answer["healthy"] and "its files were not given" in answer["error"]
+    finally:
+        store.close()

@@ -115,7 +115,7 @@ def check_generic_machine(target: SSHTarget, engine_port: int, tmp_path: Path) -
     try:
         endpoint = console.get_endpoint(NAME)
         assert endpoint.url == url and endpoint.tls and not endpoint.insecure
-        answer = probe(endpoint, timeout=30)
+        answer = probe(endpoint, timeout=30, tls_files=console.endpoint_tls_files(endpoint))
         assert answer["healthy"], answer
         assert answer["engine_version"] == row["DockerVersion"]
     finally:
