@@ -18,6 +18,7 @@ from pathlib import Path
 
 from swarmdeck.store.errors import Invalid, StoreError
 from swarmdeck.store.keyfiles import owner_only_secret
+from swarmdeck.store.models import Endpoint, EndpointKind
 
 KEY_FILE = "endpoint.key"
 FILES_DIR = "endpoint-tls"
@@ -33,10 +34,14 @@ class TLSMaterial:
     key_pem: str
 
 
-def check_material(material: TLSMaterial) -> TLSMaterial:
-    """``material`` if each part is the PEM it should be, else one ``Invalid``."""
+def check_material(material: TLSMaterial, kind: EndpointKind, has_paths: bool) -> TLSMaterial:
+    """``material`` if each part is the PEM it should be, for a tcp:// endpoint without TLS
+    file paths; else one ``Invalid``."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    if kind is not EndpointKind.TCP or has_paths:
+        raise Invalid("TLS material is for tcp:// endpoints without TLS file paths")
 
     for label, pem in (
         ("CA", material.ca_pem),
@@ -84,6 +89,21 @@ class KeySealer:
                 f"the TLS key of endpoint {name!r} cannot be decrypted: was {KEY_FILE} replaced? "
                 "Remove the endpoint and add it again"
             ) from exc
+
+
+def keep_material(row: Endpoint, material: TLSMaterial, data_dir: Path) -> None:
+    """Put ``material`` in the endpoint's row, the key encrypted."""
+    row.tls_ca_pem, row.tls_cert_pem = material.ca_pem, material.cert_pem
+    row.tls_key_sealed = KeySealer(data_dir).seal(material.key_pem)
+
+
+def kept_material(row: Endpoint, data_dir: Path) -> TLSMaterial:
+    """The material in the endpoint's row, the key decrypted."""
+    if row.tls_ca_pem is None or row.tls_cert_pem is None or row.tls_key_sealed is None:
+        raise StoreError(f"endpoint {row.name!r} lost its TLS material: add it again")
+    return TLSMaterial(
+        row.tls_ca_pem, row.tls_cert_pem, KeySealer(data_dir).open(row.tls_key_sealed, row.name)
+    )
 
 
 def materialize(data_dir: Path, name: str, material: TLSMaterial) -> tuple[str, str, str]:

@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
+from swarmdeck.store import endpoint_tls
 from swarmdeck.store import models as m
 from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
-from swarmdeck.store.endpoint_tls import KeySealer, TLSMaterial, check_material, forget, materialize
 from swarmdeck.store.endpoints import NAME_CHARS, check_endpoint
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.models import EndpointKind, TokenScope, utcnow
@@ -375,14 +375,12 @@ class Store:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
-        tls_material: TLSMaterial | None = None,
+        tls_material: endpoint_tls.TLSMaterial | None = None,
     ) -> EndpointRecord:
         """Add an endpoint; its TLS as file paths, or as ``tls_material`` kept in the database."""
         kind = check_endpoint(name, url, tls_ca, tls_cert, tls_key)
         if tls_material is not None:
-            if kind is not EndpointKind.TCP or tls_ca or tls_cert or tls_key:
-                raise Invalid("TLS material is for tcp:// endpoints without TLS file paths")
-            check_material(tls_material)
+            endpoint_tls.check_material(tls_material, kind, bool(tls_ca or tls_cert or tls_key))
         with self._tx() as s:
             if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
                 raise Conflict(f"an endpoint named {name!r} already exists")
@@ -395,8 +393,7 @@ class Store:
                 tls_key=tls_key or None,
             )
             if tls_material is not None:
-                row.tls_ca_pem, row.tls_cert_pem = tls_material.ca_pem, tls_material.cert_pem
-                row.tls_key_sealed = KeySealer(self.data_dir).seal(tls_material.key_pem)
+                endpoint_tls.keep_material(row, tls_material, self.data_dir)
             s.add(row)
             s.flush()
             return _endpoint(row)
@@ -438,7 +435,7 @@ class Store:
     def remove_endpoint(self, name: str) -> None:
         with self._tx() as s:
             s.delete(self._endpoint_row(s, name))
-        forget(self.data_dir, name)
+        endpoint_tls.forget(self.data_dir, name)
 
     def endpoint_tls_files(self, endpoint: EndpointRecord) -> tuple[str | None, str | None, str | None]:
         """The CA, client certificate and key files to reach ``endpoint`` with: its own paths,
@@ -446,12 +443,8 @@ class Store:
         if not endpoint.tls_material:
             return endpoint.tls_ca, endpoint.tls_cert, endpoint.tls_key
         with self._tx() as s:
-            row = self._endpoint_row(s, endpoint.name)
-            if row.tls_ca_pem is None or row.tls_cert_pem is None or row.tls_key_sealed is None:
-                raise StoreError(f"endpoint {endpoint.name!r} lost its TLS material: add it again")
-            key = KeySealer(self.data_dir).open(row.tls_key_sealed, row.name)
-            material = TLSMaterial(row.tls_ca_pem, row.tls_cert_pem, key)
-        return materialize(self.data_dir, endpoint.name, material)
+            material = endpoint_tls.kept_material(self._endpoint_row(s, endpoint.name), self.data_dir)
+        return endpoint_tls.materialize(self.data_dir, endpoint.name, material)
 
     @staticmethod
     def _endpoint_row(s: OrmSession, name: str) -> m.Endpoint:
