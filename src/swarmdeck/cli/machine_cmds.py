@@ -104,7 +104,9 @@ def create(
     Example: swarmdeck machine create --driver generic --ip 203.0.113.5 --ssh-key ~/.ssh/id_ed25519 node1"""
     from swarmdeck.machine import machines
     from swarmdeck.machine.generic import generic_params
+    from swarmdeck.machine.store import check_name
 
+    check_name(name)  # the name first: the options' checks come after
     if driver == "generic":
         params = generic_params(ip, ssh_user, ssh_key, ssh_port, engine_port)
     elif driver == "qemu":
