@@ -112,9 +112,10 @@ def create(
     elif driver == "qemu":
         if ip or ssh_key:
             refuse("--ip and --ssh-key are for --driver generic")
-        if memory < 256 or cpus < 1 or disk_size < 2000:
-            refuse("--memory is at least 256 (MiB), --cpus at least 1, --disk-size at least 2000 (MB)")
-        params = {"memory": memory, "cpus": cpus, "disk_size": disk_size}
+        if memory < 256 or cpus < 1 or disk_size < 3072:
+            refuse("--memory is at least 256 (MiB), --cpus at least 1, --disk-size at least 3072 (MB)")
+        # the qemu driver's parameters (machine/qemu.py): its disk in whole GiB
+        params = {"memory_mb": memory, "cpus": cpus, "disk": f"{-(-disk_size // 1024)}G"}
     else:
         refuse(f"--driver {driver!r}: use qemu or generic")
     machines.create(_store(), name, driver, params, _progress)

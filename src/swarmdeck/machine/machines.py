@@ -70,9 +70,8 @@ def create(
     driver: Driver | None = None
     registered = False
     try:
-        if kind == "qemu":
-            ssh_keypair(folder)
-            params = {**params, "index": config.index}
+        if kind == "qemu":  # its own root key, and its place on the machines' link
+            params = {**params, "index": config.index, "key": str(ssh_keypair(folder))}
         driver = drivers.make(kind, folder, params)
         progress(f"Creating the host ({kind} driver)")
         driver.create()
