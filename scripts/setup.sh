@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up swarmdeck on Debian 12 (as root): the Debian packages it drives (Docker Engine, the
-# registry, Redis, debootstrap, wrk …), a virtualenv in .venv with swarmdeck, friendlyhello and
+# registry, Redis, debootstrap, qemu, wrk …), a virtualenv in .venv with swarmdeck, friendlyhello and
 # the test tools, and a running Docker engine. Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ APT_PACKAGES=(
   iproute2 util-linux openssl ca-certificates
   openssh-server openssh-client  # sshd in node B's namespace: the console's ssh:// endpoint tests
   python3-venv
+  qemu-system-x86 qemu-utils e2fsprogs  # Debian VMs for `swarmdeck machine` and the vm tests (with debootstrap, openssh-client)
 )
 
 missing=()

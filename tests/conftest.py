@@ -33,7 +33,12 @@ from tests.testbed.bed import SESSION  # noqa: E402
 
 # The fixtures every folder shares (consoles, browsers, a filled registry) live in
 # tests/support, so that no test module imports another.
-pytest_plugins = ["tests.support.console", "tests.support.browser", "tests.support.registries"]
+pytest_plugins = [
+    "tests.support.console",
+    "tests.support.browser",
+    "tests.support.registries",
+    "tests.support.vms",
+]
 
 T = TypeVar("T")
 

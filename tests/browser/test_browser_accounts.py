@@ -47,6 +47,7 @@ def test_users_endpoints_tokens_and_password_pages(live, browser, page):
     form = page.locator("#new-endpoint")
     form.locator("input[name=name]").fill("lab")
     form.locator("input[name=url]").fill("tcp://127.0.0.1:1")
+    form.locator("input[name=force]").check()  # nothing listens there: saved anyway
     form.locator("button[type=submit]").click()
     lab = page.locator('tr[data-endpoint="lab"]')
     expect(lab.locator(".warning")).to_be_visible()
@@ -76,6 +77,8 @@ def test_users_endpoints_tokens_and_password_pages(live, browser, page):
     assert changed.value.ok
     page.wait_for_load_state()
     expect(page.locator("header .who")).to_contain_text("admin")  # this browser stays in
+    expect(page.locator("#notice")).to_have_text("Password changed: your other sessions are logged out.")
+    shot(page, "errpages-08-password-changed")
     page.goto(live.url + "/containers")
     expect(page).to_have_url(live.url + "/containers")
     elsewhere.goto(live.url + "/containers")

@@ -45,6 +45,7 @@ def test_live_map_and_node_labels(live, page, swarm, swarm_cleanup, registry_bus
         page.fill("input[name=labels]", f'{{"{NODE_LABEL}": "{NODE_B_LABEL}", "sdct": "<b>x</b>"}}')
         page.click("form[data-cluster-api] button[type=submit]")
         expect(page.locator(".labels .label", has_text="sdct=<b>x</b>")).to_be_visible()
+        expect(page.locator("#notice")).to_have_text("Labels saved.")  # after the reload
         labels = swarm.manager.nodes.get(swarm.node_b_id).attrs["Spec"]["Labels"]
         assert labels == {NODE_LABEL: NODE_B_LABEL, "sdct": "<b>x</b>"}
         shot(page, "cluster-02-node-labels")

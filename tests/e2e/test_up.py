@@ -5,12 +5,9 @@ and the shared counter stays exact."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from tests.e2e.console_checks import (
@@ -20,34 +17,9 @@ from tests.e2e.console_checks import (
     health,
     setup_code_printed,
 )
+from tests.e2e.report_stack import LABEL, PORT, STACK, get, running_tasks, swarmdeck
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
-
-STACK = "friendlyhello"
-PORT = 6767
-LABEL = {"label": f"com.docker.stack.namespace={STACK}"}
-
-
-def swarmdeck(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "swarmdeck", *args], capture_output=True, text=True, timeout=timeout
-    )
-
-
-def get(address: str) -> dict:
-    answer = httpx.get(
-        f"http://{address}:{PORT}/", headers={"Accept": "application/json", "Connection": "close"}, timeout=5
-    )
-    assert answer.status_code == 200
-    return answer.json()
-
-
-def running_tasks(engine, service: str) -> list[dict]:
-    return [
-        t
-        for t in engine.services.get(f"{STACK}_{service}").tasks()
-        if t["DesiredState"] == "running" and t["Status"]["State"] == "running"
-    ]
 
 
 def test_up_refuses_a_taken_port_and_deploys_nothing(swarm, registry):
@@ -83,17 +55,6 @@ def test_up_refuses_a_loopback_registry_on_a_multi_node_swarm(swarm):
     assert run.returncode == 1
     assert "this swarm has 2 nodes" in run.stderr and "--registry HOST:PORT" in run.stderr
     assert not swarm.manager.services.list(filters=LABEL)
-
-
-@pytest.fixture(scope="module")
-def deployed(swarm, registry):
-    swarmdeck("down", "--volumes")
-    started = time.monotonic()
-    run = swarmdeck("up", "--registry", registry.address, "--requests", "10")
-    elapsed = time.monotonic() - started
-    assert run.returncode == 0, run.stdout + run.stderr
-    yield run, elapsed
-    swarmdeck("down", "--volumes")
 
 
 def test_up_reports_the_routing_case_and_every_node_url(deployed, swarm):

@@ -150,7 +150,9 @@ def test_testing_an_endpoint_that_is_no_engine(live, not_engines):
     admin = live.login("admin")
     for kind, port in not_engines.items():
         name = f"noengine-{kind}-{uuid.uuid4().hex[:4]}"
-        made = admin.post("/api/endpoints", json={"name": name, "url": f"tcp://127.0.0.1:{port}"})
+        made = admin.post(
+            "/api/endpoints", json={"name": name, "url": f"tcp://127.0.0.1:{port}", "force": True}
+        )
         assert made.status_code == 201, made.text
         tested = admin.post(f"/api/endpoints/{name}/test")
         assert tested.status_code == 200, (kind, tested.text)

@@ -115,7 +115,7 @@ def victims(served: Served, engine: docker.DockerClient, busybox_image: str) -> 
         ("/api/teams", {"name": "green"}),
         ("/api/teams/green/members", {"username": "viewer"}),
         ("/api/teams/green/endpoints", {"endpoint": "green-ep"}),
-        ("/api/registries", {"name": "green-reg", "address": "127.0.0.1:5998"}),
+        ("/api/registries", {"name": "green-reg", "address": "127.0.0.1:5998", "force": True}),
     ]:
         made = admin.post(path, json=body)
         assert made.status_code == 201, made.text

@@ -59,6 +59,7 @@ def use_the_console(url: str, data: Path) -> None:
                 "username": "ci",
                 "password": "registry secret",
                 "ca_pem": a_ca_pem(),
+                "force": True,  # nothing listens there: only the CA file matters
             },
         )
         assert added.status_code == 201, added.text

@@ -24,8 +24,8 @@ on the engine are kept from making them without bound (see ``GUARDS``):
   no pushes);
 - swarm init and join: the engine is already a swarm's manager, so they are refused (409).
 
-A pull contacts a registry the body names; a registry that cannot be reached is the one 5xx
-allowed (502 from that route: the engine's gateway error, by design).
+A pull contacts a registry the body names, and saving an endpoint or a registry tries it first:
+one that cannot be reached is the one 5xx allowed (502 from those routes, by design).
 """
 
 from __future__ import annotations
@@ -64,7 +64,14 @@ FEWER = {
     "POST /api/users": 10,
     "POST /api/stacks/{name}/deploy": 10,
 }
-UPSTREAM = {"POST /api/images/pull"}  # may answer 502: the registry it names does not answer
+# May answer 502: the registry a pull names does not answer; an endpoint or registry being
+# saved does not pass its check on save (console/checks.py) and force was not given.
+UPSTREAM = {
+    "POST /api/images/pull",
+    "POST /api/endpoints",
+    "PATCH /api/endpoints/{name}",
+    "POST /api/registries",
+}
 NOIMAGE = f"{PREFIX}-noimage:1"
 
 

@@ -220,7 +220,8 @@ def test_a_rendered_stacks_page_never_climbs():
         )
     urls = urls_in(html)
     stack_urls = [u for _, u in urls if u.startswith(("/stacks/", "/api/stacks/"))]
-    assert len(stack_urls) == 3 * len(names)  # stacks.html: link and remove; stack.html: remove
+    # stacks.html: link and remove; stack.html: remove and its live part's refresh
+    assert len(stack_urls) == 4 * len(names)
     for attribute, url in urls:
         path = url.split("?")[0]
         assert not DOT_SEGMENTS & {s.lower() for s in path.split("/")}, (attribute, url)

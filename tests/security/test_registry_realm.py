@@ -103,7 +103,8 @@ def test_credentials_never_reach_a_foreign_realm_until_an_admin_allows_it(live, 
     address, rec = hostile
     admin = live.login("admin")
     added = admin.post(
-        "/api/registries", json={"name": "hostile", "address": address, "username": "ci", "password": SECRET}
+        "/api/registries",
+        json={"name": "hostile", "address": address, "username": "ci", "password": SECRET, "force": True},
     )
     assert added.status_code == 201, added.text
     assert added.json()["allowed_realms"] == []
@@ -164,7 +165,7 @@ def test_a_token_service_on_the_registrys_own_host_gets_them(live, tmp_path, eng
         assert (
             admin.post(
                 "/api/registries",
-                json={"name": "own", "address": address, "username": "ci", "password": SECRET},
+                json={"name": "own", "address": address, "username": "ci", "password": SECRET, "force": True},
             ).status_code
             == 201
         )

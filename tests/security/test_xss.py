@@ -279,10 +279,16 @@ def _seed(
     # Endpoints whose URL and TLS file path carry payloads (names are restricted).
     ca = scratch / IMG.replace("/", "")
     ca.write_text("not a certificate\n")
-    ok(admin.post("/api/endpoints", json={"name": "xss-ssh", "url": f"ssh://{IMG}@sdsec.invalid"}), 201)
     ok(
         admin.post(
-            "/api/endpoints", json={"name": "xss-tls", "url": "tcp://sdsec.invalid:2376", "tls_ca": str(ca)}
+            "/api/endpoints", json={"name": "xss-ssh", "url": f"ssh://{IMG}@sdsec.invalid", "force": True}
+        ),
+        201,
+    )
+    ok(
+        admin.post(
+            "/api/endpoints",
+            json={"name": "xss-tls", "url": "tcp://sdsec.invalid:2376", "tls_ca": str(ca), "force": True},
         ),
         201,
     )
@@ -306,7 +312,10 @@ def _seed(
     bed = {"address": registry.address, "ca_pem": ca_pem}
     ok(admin.post("/api/registries", json={"name": "bed", **bed}), 201)
     ok(
-        admin.post("/api/registries", json={"name": "xss-reg", **bed, "username": COMBINED, "password": "x"}),
+        admin.post(
+            "/api/registries",
+            json={"name": "xss-reg", **bed, "username": COMBINED, "password": "x", "force": True},
+        ),
         201,
     )
     # One repository for every run (the registry keeps a repository's name after its last tag
@@ -462,8 +471,8 @@ def test_no_payload_runs_in_a_browser(seeded: Seeded):
                         continue
                     page.goto(served.url + url, wait_until="load")
                     if url == "/endpoints":  # the health cells load on a click (htmx)
-                        for button in page.locator(".probe button").all():
-                            button.click()
+                        for cell in page.locator(".probe").all():  # the cells stay, their buttons go
+                            cell.locator("button").click()
                         page.wait_for_timeout(1000)
                     page.wait_for_timeout(200)  # live updates, htmx fragments (the container's stats)
                     found = page.evaluate(INJECTED)

@@ -59,6 +59,24 @@ def events(client: httpx.Client, url: str, limit: float = 120) -> list[tuple[str
     return received
 
 
+def first_event(lines, wanted, timeout: float = 30.0) -> dict:
+    """The data of the first message of an open event stream (``lines``: its
+    ``iter_lines()``, read on by later calls) that ``wanted(name, data)`` accepts, within
+    ``timeout`` seconds (looked at as lines come: keepalives come too)."""
+    deadline = time.monotonic() + timeout
+    name = "message"
+    for line in lines:
+        assert time.monotonic() < deadline, "timed out waiting for the event"
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data = json.loads(line.removeprefix("data: "))
+            if wanted(name, data):
+                return data
+            name = "message"
+    raise AssertionError("the stream ended before the event came")
+
+
 def routes(app):
     """Every (method, concrete path) of the OpenAPI document, path parameters filled in."""
     doc = app.openapi()

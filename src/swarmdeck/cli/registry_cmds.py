@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from swarmdeck.cli.failing import FailingGroup, refuse
+from swarmdeck.cli.output import lazy_console
 
 # Start-up: the registry client (requests), the engine and the platform are imported by the
 # commands that use them, never here.
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from swarmdeck.registry.client import RegistryClient
 
 AddressArg = Annotated[str, typer.Argument(help="The registry, HOST:PORT as in image names.")]
@@ -44,7 +43,9 @@ def _human(size: int) -> str:
     return f"{size} B"
 
 
-def register(app: typer.Typer, out: Console) -> None:
+def register(app: typer.Typer) -> None:
+    """Add the `registry` command group to the main application."""
+    out = lazy_console(soft_wrap=True)
     registry_app = typer.Typer(
         cls=FailingGroup, no_args_is_help=True, help="Browse and clean an image registry."
     )

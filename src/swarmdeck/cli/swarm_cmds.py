@@ -12,11 +12,11 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from swarmdeck.cli import node_cmds
 from swarmdeck.cli.failing import FailingGroup, refuse
 from swarmdeck.cli.formats import HostOpt
+from swarmdeck.cli.output import lazy_console
 
 if TYPE_CHECKING:
     from swarmdeck.swarm.views import SwarmUpdate
@@ -27,7 +27,7 @@ swarm_app = typer.Typer(
     help="Create and join a swarm, and change its settings.",
     epilog="Example: swarmdeck swarm init --advertise-addr 10.0.0.1",
 )
-out = Console(soft_wrap=True)
+out = lazy_console(soft_wrap=True)
 
 UNLOCK_HINT = (
     "To unlock a swarm manager after it restarts, run the `docker swarm unlock`\n"

@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import requests.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from swarmdeck.console import (
     api,
+    deploy_journal,
+    errorpages,
     pages,
     pages_cluster,
+    pages_objects,
     pages_settings,
 )
 from swarmdeck.console.clientaddr import parse_proxies
@@ -27,6 +30,7 @@ from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThr
 from swarmdeck.engine.client import api_error
 from swarmdeck.engine.errors import EngineUnreachable
 from swarmdeck.errors import SwarmdeckError
+from swarmdeck.registry.errors import RegistryUnreachable
 from swarmdeck.store import DelaySchedule, Store, ensure_data_dir
 
 HERE = Path(__file__).parent
@@ -88,6 +92,7 @@ def create_app(
         trusted_proxies=proxies,
     )
     ctx.set_up()  # without an admin yet, this writes the one-time setup code
+    deploy_journal.start_recovery(ctx)  # deploys the previous run left half done, taken back
     app = FastAPI(
         title="swarmdeck console",
         version="0.1.0",
@@ -101,36 +106,49 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(pages_cluster.router)
+    app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SwarmdeckError)
-    async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Any:
-        if isinstance(exc, EngineUnreachable) and not exc.where:
-            name = getattr(request.state, "endpoint", ctx.endpoint_name)
-            exc = ConsoleError(f"endpoint {name!r} does not answer: {exc.reason or exc}", 502)
-        status = status_of(exc)
-        if not request.url.path.startswith("/api/"):
-            if status == 401:
-                return RedirectResponse("/login", 303)
-            return pages.render_error(str(exc), status)
+    async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Response:
+        hint = ""
+        if isinstance(exc, EngineUnreachable):
+            name, hint = errorpages.endpoint_advice(request)
+            if not exc.where:  # else its message names the engine already (the local one's)
+                exc = ConsoleError(f"endpoint {name!r} does not answer: {exc.reason or exc}", 502)
+        elif isinstance(exc, RegistryUnreachable):
+            hint = errorpages.registry_hint(exc.address)
         headers = exc.headers if isinstance(exc, ConsoleError) else None
-        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+        return errorpages.answer(request, str(exc), status_of(exc), headers, hint)
 
     @app.exception_handler(requests.exceptions.RequestException)
-    async def unreachable(request: Request, exc: requests.exceptions.RequestException) -> Any:
+    async def unreachable(request: Request, exc: requests.exceptions.RequestException) -> Response:
         """An engine that does not answer (down, refused, TLS or ssh failure): 502, its error."""
-        name = getattr(request.state, "endpoint", ctx.endpoint_name)
-        return await swarmdeck_error(
-            request, ConsoleError(str(api_error(f"endpoint {name!r} does not answer", exc)), 502)
-        )
+        name, hint = errorpages.endpoint_advice(request)
+        message = str(api_error(f"endpoint {name!r} does not answer", exc))
+        return errorpages.answer(request, message, 502, hint=hint)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
         )
-        return JSONResponse({"detail": f"invalid request: {problems}"}, status_code=422)
+        return errorpages.answer(request, f"invalid request: {problems}", 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Routing's own refusals: an unknown URL (404), a method a route does not take (405)."""
+        message = {404: f"there is no page or API route at {request.url.path}"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return errorpages.answer(request, message, exc.status_code, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> Response:
+        """A bug: never shown (a page in the layout, or JSON); the server logs its traceback, as
+        Starlette raises it again once this answer is sent."""
+        return errorpages.answer(request, errorpages.INTERNAL, 500)
 
     app.add_middleware(Guard, ctx=ctx)
     return app

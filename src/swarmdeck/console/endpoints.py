@@ -17,7 +17,7 @@ import docker.tls
 
 from swarmdeck.engine.client import MIN_API_VERSION, api_error, new_client
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.errors import EngineError
+from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.store import EndpointKind, EndpointRecord
 
 PLAIN_TCP_WARNING = (
@@ -88,12 +88,14 @@ def probe(endpoint: EndpointRecord, timeout: int = 5, tls_files: TLSFiles | None
     try:
         with doing(f"no engine answers at {endpoint.url}"):  # the SDK's own failures too (TLS files)
             client = open_client(endpoint, timeout, tls_files)
-            version = client.version()
-            info = client.info()
+            return probe_client(client, endpoint.url)
     except (EngineError, OSError, ValueError) as exc:  # a dead endpoint is this answer
-        failure = (
-            exc if isinstance(exc, EngineError) else api_error(f"no engine answers at {endpoint.url}", exc)
-        )
+        if isinstance(exc, EngineUnreachable) and exc.reason:  # not "…: the engine does not answer (…)"
+            failure: object = f"no engine answers at {endpoint.url} ({exc.reason})"
+        elif isinstance(exc, EngineError):
+            failure = exc
+        else:
+            failure = api_error(f"no engine answers at {endpoint.url}", exc)
         error = str(failure)[:MAX_ERROR]
         if endpoint.kind is EndpointKind.SSH:
             error += f" ({SSH_HINT})"
@@ -101,12 +103,18 @@ def probe(endpoint: EndpointRecord, timeout: int = 5, tls_files: TLSFiles | None
     finally:
         if client is not None:
             client.close()
+
+
+def probe_client(client: docker.DockerClient, url: str) -> dict[str, Any]:
+    """``probe``'s answer from a client already made (the local endpoint's); its failures raise."""
+    version = client.version()
+    info = client.info()
     if not (
         isinstance(version, dict) and isinstance(version.get("ApiVersion"), str) and isinstance(info, dict)
     ):
         return {
             "healthy": False,
-            "error": f"what answers at {endpoint.url} is not a Docker engine "
+            "error": f"what answers at {url} is not a Docker engine "
             "(its /version and /info are not the engine's)",
         }
     raw = info.get("Swarm")

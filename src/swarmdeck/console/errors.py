@@ -20,6 +20,7 @@ from swarmdeck.engine.errors import (
 from swarmdeck.engine.policy import WorkloadRefused
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.images.errors import ImageError
+from swarmdeck.registry.errors import RegistryUnreachable
 from swarmdeck.store import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, Refused, SwarmRefusal
 
@@ -49,7 +50,7 @@ def status_of(exc: SwarmdeckError) -> int:
             return 409
         case Invalid() | EngineInvalid() | InvalidName():
             return 400
-        case EngineUnreachable() | EngineRefused():
+        case EngineUnreachable() | EngineRefused() | RegistryUnreachable():
             return 502
         case WorkloadRefused():
             return 403

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +18,16 @@ from swarmdeck.console import envmask
 from swarmdeck.console import resources as res
 from swarmdeck.console.api.audit import audit_page as audit_entries
 from swarmdeck.console.context import ADMIN, ENDPOINT_PARAM, READ, Target, console
-from swarmdeck.console.endpoints import describe, probe
+from swarmdeck.console.endpoints import MAX_ERROR, describe, probe, probe_client
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import ContainerRef, EndpointName, Filter, Page, Search
 from swarmdeck.console.security import Principal
+from swarmdeck.console.units import size
 from swarmdeck.console.visibility import visible_endpoint, visible_endpoints
 from swarmdeck.engine.client import endpoint_url
-from swarmdeck.store import Role, Teams
+from swarmdeck.engine.errors import EngineError
+from swarmdeck.images.console_image import DATA_DIR as CONSOLE_DATA_DIR
+from swarmdeck.store import Role, Teams, default_data_dir
 from swarmdeck.store.setupcode import setup_code_path
 
 router = APIRouter(include_in_schema=False)
@@ -33,15 +37,6 @@ TEMPLATES = jinja2.Environment(
     autoescape=True,  # every value from the engine or a user is escaped
     undefined=jinja2.StrictUndefined,
 )
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
 
 
 def _when(ts: int) -> str:
@@ -60,7 +55,7 @@ def segment(value: object) -> str:
     return quote(text, safe="")
 
 
-TEMPLATES.filters["size"] = _size
+TEMPLATES.filters["size"] = size
 TEMPLATES.filters["when"] = _when
 TEMPLATES.filters["segment"] = segment
 
@@ -76,15 +71,26 @@ def render(template: str, who: Principal | None, status: int = 200, **context: A
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def render_error(message: str, status: int) -> HTMLResponse:
-    return render("error.html", None, status=status, message=message, status_code=status)
-
-
 @router.get("/setup")
 def setup_page(request: Request) -> Any:
     if console(request).set_up():
         return RedirectResponse("/login", 303)
-    return render("setup.html", None, code_file=str(setup_code_path(console(request).store.data_dir)))
+    data_dir = console(request).store.data_dir
+    return render(
+        "setup.html",
+        None,
+        code_file=str(setup_code_path(data_dir)),
+        code_command=setup_code_command(data_dir),
+        in_service=str(data_dir) == CONSOLE_DATA_DIR,
+    )
+
+
+def setup_code_command(data_dir: Path) -> str:
+    """The CLI command that prints this console's setup code on its host (`swarmdeck console
+    setup-code`, with ``--data-dir`` unless it is the default one)."""
+    if data_dir.resolve() == default_data_dir().resolve():
+        return "swarmdeck console setup-code"
+    return f"swarmdeck console setup-code --data-dir {shlex.quote(str(data_dir))}"
 
 
 @router.get("/login")
@@ -222,15 +228,18 @@ def users_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
 
 @router.get("/endpoints")
 def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    """Admins see and manage every endpoint; other users see those granted to their teams."""
+    """The local endpoint first, for everyone; then admins see and manage every endpoint,
+    other users those granted to their teams."""
     ctx = console(request)
     visible = visible_endpoints(request, who)
     shown = [describe(e) for e in ctx.store.list_endpoints() if visible is None or e.name in visible]
+    local = endpoint_url(ctx.engine_url)
     return render(
         "endpoints.html",
         who,
-        local=endpoint_url(ctx.engine_url),
+        local=local,
         local_name=ctx.endpoint_name,
+        local_kind=local.partition("://")[0],
         endpoints=shown,
     )
 
@@ -238,10 +247,16 @@ def endpoints_page(request: Request, who: Principal = READ) -> HTMLResponse:
 @router.get("/endpoints/{name}/probe")
 def endpoint_probe_fragment(request: Request, name: EndpointName, who: Principal = READ) -> HTMLResponse:
     """Health of one endpoint, as the endpoints page shows it (a read: it only connects)."""
-    record = visible_endpoint(request, who, name)
-    return render(
-        "probe.html", who, p=probe(record, tls_files=console(request).store.endpoint_tls_files(record))
-    )
+    ctx = console(request)
+    if name != ctx.endpoint_name:
+        record = visible_endpoint(request, who, name)
+        found = probe(record, tls_files=ctx.store.endpoint_tls_files(record))
+        return render("probe.html", who, p=found)
+    try:
+        found = probe_client(ctx.engine(), endpoint_url(ctx.engine_url))
+    except EngineError as exc:  # the local engine does not answer: that is the answer
+        found = {"healthy": False, "error": str(exc)[:MAX_ERROR]}
+    return render("probe.html", who, p=found)
 
 
 @router.get("/teams")

@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 SHARED_TAGS_CHECKED = 200  # the manifest page looks for other tags on the digest among this many
 
 
-def _swarm_page(
+def render_swarm(
     request: Request, who: Principal, template: str, section: str, read: Callable[[Target], dict[str, Any]]
 ) -> HTMLResponse:
     """A page of the chosen endpoint's swarm; off a manager, the refusal (409) with the
@@ -58,19 +58,19 @@ def swarm_page(request: Request, who: Principal = READ) -> HTMLResponse:
         )
         return {"swarm": view, "nodes": found, "tokens": tokens, "managing": managing}
 
-    return _swarm_page(request, who, "swarm.html", "/swarm", read)
+    return render_swarm(request, who, "swarm.html", "/swarm", read)
 
 
 @router.get("/swarm/nodes/{node_id}")
 def node_page(request: Request, node_id: NodeRef, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(
+    return render_swarm(
         request, who, "swarm_node.html", "/swarm", lambda t: {"node": nodes.get_node(t.client, node_id)}
     )
 
 
 @router.get("/services")
 def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(
+    return render_swarm(
         request, who, "services.html", "/services", lambda t: {"services": services.list_services(t.client)}
     )
 
@@ -81,19 +81,19 @@ def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HT
         service = shown_service(services.get_service(t.client, ref), who)
         return {"s": service, "logs": services.logs(t.client, service["id"], 200)}
 
-    return _swarm_page(request, who, "service.html", "/services", read)
+    return render_swarm(request, who, "service.html", "/services", read)
 
 
 @router.get("/stacks")
 def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(
+    return render_swarm(
         request, who, "stacks.html", "/stacks", lambda t: {"stacks": stacks.list_stacks(t.client)}
     )
 
 
 @router.get("/stacks/{name}")
 def stack_page(request: Request, name: StackName, who: Principal = READ) -> HTMLResponse:
-    return _swarm_page(
+    return render_swarm(
         request, who, "stack.html", "/stacks", lambda t: {"stack": stacks.get_stack(t.client, name)}
     )
 

@@ -41,6 +41,8 @@ VolumeName = Annotated[str, _path("volume", "the volume"), _checked("volume")]
 NodeRef = Annotated[str, _path("node", "the node"), _checked("node")]
 ServiceRef = Annotated[str, _path("service", "the service"), _checked("service")]
 StackName = Annotated[str, _path("stack", "the stack"), _checked("stack")]
+SecretRef = Annotated[str, _path("secret", "the secret"), _checked("secret")]
+ConfigRef = Annotated[str, _path("config", "the config"), _checked("config")]
 # The same grammars for names inside request bodies (a service's networks: the engine answers
 # an empty or unknown one with a 500, or the SDK with an error of its own).
 NetworkName = Annotated[str, _checked("network")]

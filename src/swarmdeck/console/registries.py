@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.paging import Paging
+from swarmdeck.console.units import size
 from swarmdeck.engine import reference as imageref
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineNotFound, EngineRefused, InvalidReference
@@ -42,7 +43,7 @@ from swarmdeck.platform import private_registry
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.names import check_name, check_reference
-from swarmdeck.store.registries import RegistryRecord, RegistryStore
+from swarmdeck.store.registries import RegistryRecord, RegistryStore, SaveCheck
 
 CACHE_SECONDS = 30.0
 STALE_FACTOR = 10  # an expired list up to 5 minutes old is served while it is renewed
@@ -211,10 +212,11 @@ class Registries:
         password: str | None,
         ca_pem: str | None,
         allowed_realms: builtins.list[str] | None = None,
+        check: SaveCheck | None = None,
     ) -> RegistryRecord:
         if name == MANAGED_NAME:
             raise ConsoleError(f"{MANAGED_NAME!r} names the registry swarmdeck manages: choose another", 409)
-        return self.store.add(name, address, username, password, ca_pem, allowed_realms)
+        return self.store.add(name, address, username, password, ca_pem, allowed_realms, check)
 
     def set_allowed_realms(self, name: str, realms: builtins.list[str]) -> RegistryRecord:
         if name == MANAGED_NAME:
@@ -384,11 +386,14 @@ class Registries:
         except RegistryError as exc:
             raise ConsoleError(str(exc), 502) from exc
         self.cache.forget((name,))
+        freed = done.bytes_before - done.bytes_after
         return {
             "blobs_deleted": done.blobs_deleted,
             "bytes_before": done.bytes_before,
             "bytes_after": done.bytes_after,
-            "freed": done.bytes_before - done.bytes_after,
+            "freed": freed,
+            "summary": f"{done.blobs_deleted} blobs deleted, {size(freed)} freed "
+            f"({size(done.bytes_before)} before, {size(done.bytes_after)} now)",
         }
 
 

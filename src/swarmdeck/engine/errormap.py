@@ -45,6 +45,7 @@ _PLAIN_CAUSES = (
     ("Permission denied", "permission denied on the socket"),
     ("timed out", "timed out"),
     ("Name or service not known", "unknown host"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted (certificate verify failed)"),
 )
 
 

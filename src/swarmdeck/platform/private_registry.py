@@ -42,7 +42,7 @@ def ensure_registry(
             with doing(starting):
                 container.start()
             action = "restarted"
-    _wait_answering(address, timeout)
+    wait_answering(address, timeout)
     return address, f"{action} {CONTAINER} ({image}) at {address}, data on volume {VOLUME}"
 
 
@@ -77,7 +77,7 @@ def _remove_quietly(client: docker.DockerClient) -> None:
         client.containers.get(CONTAINER).remove(force=True)
 
 
-def _wait_answering(address: str, timeout: float) -> None:
+def wait_answering(address: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     with RegistryClient(address, timeout=2.0) as registry:
         while True:
@@ -154,7 +154,7 @@ def garbage_collect(client: docker.DockerClient, timeout: float = 30.0) -> Colle
             registry.start()
             address = _published_address(registry)
             if address:
-                _wait_answering(address, timeout)
+                wait_answering(address, timeout)
     before, deleted, after = (int(x) for x in output.split()[:3])
     return Collected(deleted, before, after)
 

@@ -31,15 +31,23 @@ from swarmdeck.swarm.stacks import stack_services
 __all__ = ["NAMESPACE_LABEL", "deploy", "remove", "stack_services"]
 
 
-def deploy(client: docker.DockerClient, compose_file: Path, stack: str, env: dict[str, str]) -> list[str]:
-    """`stack deploy -c FILE --resolve-image always STACK`; returns what it printed."""
+def deploy(
+    client: docker.DockerClient,
+    compose_file: Path,
+    stack: str,
+    env: dict[str, str],
+    resolve_image: str = "always",
+) -> list[str]:
+    """`stack deploy -c FILE --resolve-image always STACK`; returns what it printed.
+
+    ``resolve_image="never"`` for images that are in no registry yet (the registry's own)."""
     printed: list[str] = []
     try:
         loaded = load([compose_file], env={**os.environ, **env})
         deploy_stack(
             client,
             loaded,
-            DeployOptions(namespace=stack, resolve_image="always"),
+            DeployOptions(namespace=stack, resolve_image=resolve_image),
             out=printed.append,
             err=printed.append,
         )

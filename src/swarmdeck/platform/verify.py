@@ -23,7 +23,7 @@ class Verification:
 
 
 def verify_counter(
-    addresses: list[str], port: int, requests_per_node: int, timeout: float = 5.0
+    endpoints: list[tuple[str, int]], requests_per_node: int, timeout: float = 5.0
 ) -> Verification:
     """Send requests on fresh connections to every address; check the visit numbers.
 
@@ -33,9 +33,10 @@ def verify_counter(
     """
     visits: list[int] = []
     by_node: dict[str, set[str]] = {}
-    for address in addresses:
+    for address, port in endpoints:
         url = f"http://{address}:{port}/"
-        by_node[address] = set()
+        node = f"{address}:{port}"
+        by_node[node] = set()
         for _ in range(requests_per_node):
             try:
                 answer = httpx.get(
@@ -50,7 +51,7 @@ def verify_counter(
                     f"{body.get('error') or body}"
                 )
             visits.append(int(body["visits"]))
-            by_node[address].add(str(body["hostname"]))
+            by_node[node].add(str(body["hostname"]))
     total = len(visits)
     if len(set(visits)) != total or max(visits) - min(visits) + 1 != total:
         raise PlatformError(

@@ -26,7 +26,9 @@ from swarmdeck.platform import (
     converge,
     hostports,
     ingress,
+    multinode,
     private_registry,
+    registry_service,
     stack_cli,
     verify,
 )
@@ -56,6 +58,9 @@ class UpOptions:
     app_dir: Path = field(default_factory=default_app_dir)
     console: bool = True  # deploy the `swarmdeck` stack with the console
     console_port: int = console_service.DEFAULT_PORT
+    # The hosts of the swarm, its manager first (`up --machines`); empty: the swarm of the
+    # engine at ``endpoint``. Images are built by the engine at ``endpoint`` either way.
+    hosts: list[multinode.Host] = field(default_factory=list)
 
 
 @dataclass
@@ -84,16 +89,25 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
         f"at {endpoint_url(options.endpoint)}"
     )
 
+    manager = client
+    if options.hosts:
+        reporter.step("Swarm of " + ", ".join(h.name for h in options.hosts))
+        multinode.form_swarm(options.hosts, reporter.detail)
+        manager = options.hosts[0].client
+        reporter.done(f"{options.hosts[0].name} manages, the others work")
+
     reporter.step("Routing")
     if options.routing is None:
-        routing, reason = detect_routing(client)
+        routing, reason = detect_routing(manager)
     else:
         routing, reason = options.routing, f"--routing {options.routing.value} given"
     reporter.note(reason)
     reporter.done(f"routing: {routing.value}")
 
     reporter.step("Swarm")
-    nodes = _ensure_swarm(client, options, reporter)
+    nodes = _ensure_swarm(manager, options, reporter)
+    if options.hosts and options.console:
+        raise PlatformError("the console is deployed on one engine's swarm only for now: give --no-console")
     if options.console:
         console_service.check_port_free(client, options.console_port)
 
@@ -111,16 +125,33 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     reporter.done("base images: " + ", ".join(f"{r}={choices[r].image}" for r in roles))
 
     reporter.step("Private registry")
+    pusher = client  # the engine that pushes to the registry
     if options.registry:
         registry = options.registry
         reporter.done(private_registry.attach_registry(registry))
-    else:
-        if len(nodes) > 1:
+    elif len(nodes) > 1:
+        if routing is Routing.PROXY and not options.hosts:
             raise PlatformError(
-                f"this swarm has {len(nodes)} nodes, and the other nodes cannot pull from a "
-                f"registry on this host's loopback; give --registry HOST:PORT, a registry every "
-                f"node can pull from"
+                f"this swarm has {len(nodes)} nodes and no routing mesh (no IPVS), so its nodes "
+                f"cannot reach one registry at 127.0.0.1:{registry_service.PORT}; give --registry "
+                f"HOST:PORT, a registry every node can pull from"
             )
+        pusher = manager
+        host = options.hosts[0] if options.hosts else multinode.Host("manager", manager, "", _local_address())
+        if pusher is not client:
+            multinode.copy_images(client, pusher, [choices["registry"].image], reporter.detail)
+        registry = registry_service.ADDRESS
+        manager_id = swarm_state(manager).node_id
+        if routing is Routing.PROXY:
+            for each in options.hosts:  # before any registry, each node's proxy needs its image
+                multinode.copy_images(client, each.client, [choices["proxy"].image], reporter.detail)
+            what = registry_service.ensure_registry_behind_proxy(
+                host, choices["registry"].image, choices["proxy"].image, manager_id
+            )
+        else:
+            what = registry_service.ensure_registry_service(host, choices["registry"].image, manager_id)
+        reporter.done(what)
+    else:
         registry, what = private_registry.ensure_registry(
             client, choices["registry"].image, port=options.registry_port
         )
@@ -137,22 +168,21 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
         progress=reporter.detail,
     )
     image = f"{registry}/{APP_IMAGE}:latest"
-    tag_image(client, f"{APP_IMAGE}:latest", image)
-    digest = push_image(client, image, progress=reporter.detail)
+    digest = _publish(client, pusher, f"{APP_IMAGE}:latest", image, reporter)
     runtime: dict[str, str] = {
-        role: _shareable(client, registry, choices[role], reporter)
+        role: _shareable(client, pusher, registry, choices[role], reporter)
         for role in ("redis", "proxy")
         if role in choices
     }
     reporter.done(f"pushed {image}@{digest}")
 
     reporter.step(f"Deploy stack {options.stack}")
-    stack_file = _deploy(client, options, routing, compose_file, image, runtime)
+    stack_file = _deploy(manager, options, routing, compose_file, image, runtime)
     reporter.done(f"deployed {stack_file}")
 
     reporter.step("Wait for every replica")
     services = converge.wait_converged(
-        client,
+        manager,
         options.stack,
         options.timeout,
         on_progress=lambda ps: reporter.detail(", ".join(f"{p.name} {p.running}/{p.desired}" for p in ps)),
@@ -160,12 +190,15 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     reporter.done(", ".join(f"{p.name} {p.running}/{p.desired}" for p in services))
 
     reporter.step("Verify")
-    addresses = [n["addr"] for n in nodes]
     service, port = _published_port(compose_file)
+    if options.hosts:
+        endpoints = [(h.public, h.port(port)) for h in options.hosts]
+    else:
+        endpoints = [(n["addr"], port) for n in nodes]
     replicas = next(p.running for p in services if p.name == f"{options.stack}_{service}")
-    check = _verify_until_spread(addresses, port, replicas, options)
+    check = _verify_until_spread(endpoints, replicas, options)
     reporter.done(
-        f"{check.requests} requests over {len(addresses)} node(s): visits "
+        f"{check.requests} requests over {len(endpoints)} node(s): visits "
         f"{check.first}..{check.last}, none repeated or lost; "
         f"{len(check.hostnames)} replica(s) answered"
     )
@@ -173,7 +206,7 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
     if options.console:
         console = _console(client, options, choices["python"].image, registry, reporter)
     return UpSummary(
-        [f"http://{a}:{port}/" for a in addresses], registry, image, routing, nodes, check, console
+        [f"http://{a}:{p}/" for a, p in endpoints], registry, image, routing, nodes, check, console
     )
 
 
@@ -227,7 +260,9 @@ def _ensure_swarm(
     return nodes
 
 
-def _shareable(client: docker.DockerClient, registry: str, choice, reporter: Reporter) -> str:
+def _shareable(
+    client: docker.DockerClient, pusher: docker.DockerClient, registry: str, choice, reporter: Reporter
+) -> str:
     """An image reference every node can pull.
 
     A pulled official image is pulled by each node itself. One made here (bootstrapped,
@@ -236,9 +271,25 @@ def _shareable(client: docker.DockerClient, registry: str, choice, reporter: Rep
     if choice.source == "pulled":
         return choice.image
     reference = f"{registry}/{choice.image}"
-    tag_image(client, choice.image, reference)
-    push_image(client, reference, progress=reporter.detail)
+    _publish(client, pusher, choice.image, reference, reporter)
     return reference
+
+
+def _publish(
+    client: docker.DockerClient, pusher: docker.DockerClient, source: str, reference: str, reporter: Reporter
+) -> str:
+    """Tag ``source`` as ``reference`` and push it from ``pusher``, the engine that reaches the
+    registry (the swarm's manager when the registry is its service), copying it there first."""
+    tag_image(client, source, reference)
+    if pusher is client:
+        return push_image(client, reference, progress=reporter.detail)
+    multinode.copy_images(client, pusher, [reference], reporter.detail)
+    return registry_service.push_through(pusher, reference, reporter.detail)
+
+
+def _local_address() -> str:
+    """Where this host's own published ports answer."""
+    return "127.0.0.1"
 
 
 def _deploy(
@@ -308,7 +359,7 @@ def _published_port(compose_file: Path) -> tuple[str, int]:
 
 
 def _verify_until_spread(
-    addresses: list[str], port: int, replicas: int, options: UpOptions
+    endpoints: list[tuple[str, int]], replicas: int, options: UpOptions
 ) -> verify.Verification:
     """Verify, and require every replica to have answered.
 
@@ -316,12 +367,12 @@ def _verify_until_spread(
     rounds are allowed before an unseen replica counts as a failure.
     """
     for _ in range(10):
-        check = verify.verify_counter(addresses, port, options.requests_per_node)
+        check = verify.verify_counter(endpoints, options.requests_per_node)
         if len(check.hostnames) >= replicas:
             return check
     raise PlatformError(
         f"only {len(check.hostnames)} of {replicas} replicas answered {check.requests} requests "
-        f"at {', '.join(addresses)} port {port}: the routing does not reach every replica"
+        f"at {', '.join(f'{a}:{p}' for a, p in endpoints)}: the routing does not reach every replica"
     )
 
 

@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from swarmdeck.registry.errors import RegistryError
+from swarmdeck.engine.errormap import plain
+from swarmdeck.registry.errors import RegistryError, RegistryUnreachable
 from swarmdeck.registry.manifests import ACCEPT, Manifest, parse_manifest
 from swarmdeck.registry.names import check_name, check_reference, is_digest
 from swarmdeck.registry.realms import check_realm
@@ -46,6 +47,17 @@ class Page:
 
     items: list[str]
     next_last: str
+
+
+@dataclass(frozen=True)
+class Ping:
+    """What ``/v2/`` said: the API version it names (``registry/2.0``; "" when it names none)
+    and the credentials' fate: ``accepted`` (asked for and taken), ``open`` (none needed: any
+    given were not asked for) or ``asked`` (none given, and the registry asks for some, or for
+    a token, before anything)."""
+
+    api_version: str
+    auth: str
 
 
 class RegistryClient:
@@ -89,13 +101,16 @@ class RegistryClient:
 
     # -- the API -------------------------------------------------------------------------
 
-    def ping(self) -> None:
+    def ping(self) -> Ping:
         """Check that a v2 registry answers and accepts our credentials (if any)."""
         answer = self._request("GET", "/v2/", scope="", allow={200, 401})
+        version = answer.headers.get("Docker-Distribution-API-Version", "")
         if answer.status_code == 401 and self._credentials is None:
-            return  # it answers; it wants credentials for everything
+            return Ping(version, "asked")  # it answers; it wants credentials for everything
         if answer.status_code != 200:
             raise RegistryError(f"{self._where('/v2/')} answered {answer.status_code}")
+        asked = self._basic or bool(self._tokens)  # it challenged, and took the credentials
+        return Ping(version, "accepted" if asked else "open")
 
     def catalog(self, n: int = 100, last: str = "") -> Page:
         params = {"n": str(n), **({"last": last} if last else {})}
@@ -239,7 +254,10 @@ class RegistryClient:
                 method, path, params=params, headers=headers, auth=auth, follow_redirects=follow
             )
         except httpx.HTTPError as exc:
-            raise RegistryError(f"no registry answers at {self._where(path)}: {exc}") from exc
+            reason = plain(exc)
+            raise RegistryUnreachable(
+                f"no registry answers at {self._where(path)}: {reason}", self.address, reason
+            ) from exc
 
     def _authenticate(self, answer: httpx.Response, scope: str) -> None:
         challenge = answer.headers.get("WWW-Authenticate", "")

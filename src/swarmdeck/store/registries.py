@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import json
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,8 @@ from swarmdeck.store.schema import add_missing_columns
 KEY_FILE = "registry.key"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _ADDRESS = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
+# Called with a registry's address, username, password, CA and realms before it is stored.
+SaveCheck = Callable[[str, str | None, str | None, str | None, tuple[str, ...]], None]
 
 
 class Registry(Base):
@@ -125,7 +128,10 @@ class RegistryStore:
         password: str | None,
         ca_pem: str | None,
         allowed_realms: list[str] | None = None,
+        check: SaveCheck | None = None,
     ) -> RegistryRecord:
+        """Add a registry. ``check`` gets its values (address, username, password, CA, realms),
+        valid, before anything is written: it refuses by raising (the console's check on save)."""
         if not _NAME.fullmatch(name):
             raise Invalid(f"{name!r} is not a valid registry name (lowercase letters, digits, . _ -)")
         if not _ADDRESS.fullmatch(address):
@@ -135,6 +141,8 @@ class RegistryStore:
         if ca_pem:
             check_ca(ca_pem)
         realms = check_realms(allowed_realms or [])
+        if check is not None:
+            check(address, username or None, password or None, ca_pem or None, realms)
         row = Registry(
             name=name,
             address=address,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,16 +118,8 @@ def _user(row: m.User) -> UserRecord:
 
 
 def _endpoint(row: m.Endpoint) -> EndpointRecord:
-    return EndpointRecord(
-        row.id,
-        row.name,
-        row.url,
-        row.kind,
-        row.tls_ca,
-        row.tls_cert,
-        row.tls_key,
-        row.tls_key_sealed is not None,
-    )
+    files = (row.tls_ca, row.tls_cert, row.tls_key)
+    return EndpointRecord(row.id, row.name, row.url, row.kind, *files, row.tls_key_sealed is not None)
 
 
 class Store:
@@ -376,11 +368,15 @@ class Store:
         tls_cert: str | None = None,
         tls_key: str | None = None,
         tls_material: endpoint_tls.TLSMaterial | None = None,
+        check: Callable[[EndpointRecord], None] | None = None,
     ) -> EndpointRecord:
-        """Add an endpoint; its TLS as file paths, or as ``tls_material`` kept in the database."""
+        """Add an endpoint (TLS as file paths, or ``tls_material`` kept here). ``check`` sees it,
+        valid, before anything is written: it refuses by raising (the connectivity check)."""
         kind = check_endpoint(name, url, tls_ca, tls_cert, tls_key)
         if tls_material is not None:
             endpoint_tls.check_material(tls_material, kind, bool(tls_ca or tls_cert or tls_key))
+        if check is not None:
+            check(EndpointRecord(0, name, url, kind, tls_ca or None, tls_cert or None, tls_key or None))
         with self._tx() as s:
             if s.scalar(select(m.Endpoint).where(m.Endpoint.name == name)) is not None:
                 raise Conflict(f"an endpoint named {name!r} already exists")
@@ -405,21 +401,23 @@ class Store:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
+        check: Callable[[EndpointRecord], None] | None = None,
     ) -> EndpointRecord:
-        """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path."""
+        """Change an endpoint; ``None`` keeps a field, an empty string clears a TLS path.
+        ``check`` sees it as it would be, before anything is written (as in ``add_endpoint``)."""
+        old = self.get_endpoint(name)
+        url = old.url if url is None else url
+        given = {"tls_ca": tls_ca, "tls_cert": tls_cert, "tls_key": tls_key}
+        tls = {k: getattr(old, k) if v is None else (v or None) for k, v in given.items()}
+        kind, files = check_endpoint(name, url, **tls), (tls["tls_ca"], tls["tls_cert"], tls["tls_key"])
+        if old.tls_material and (kind is not EndpointKind.TCP or any(files)):
+            raise Invalid(f"endpoint {name!r} keeps its TLS material: a tcp:// URL, no TLS files")
+        new = EndpointRecord(old.id, name, url, kind, *files, old.tls_material)
+        if check is not None:
+            check(new)
         with self._tx() as s:
             row = self._endpoint_row(s, name)
-            url = row.url if url is None else url
-            tls = {
-                "tls_ca": row.tls_ca if tls_ca is None else (tls_ca or None),
-                "tls_cert": row.tls_cert if tls_cert is None else (tls_cert or None),
-                "tls_key": row.tls_key if tls_key is None else (tls_key or None),
-            }
-            row.kind = check_endpoint(name, url, **tls)
-            if row.tls_key_sealed is not None and (row.kind is not EndpointKind.TCP or any(tls.values())):
-                raise Invalid(
-                    f"endpoint {name!r} keeps its TLS material: its URL stays tcp://, without TLS files"
-                )
+            row.kind = new.kind
             for key, value in {"url": url, **tls}.items():
                 setattr(row, key, value)
             return _endpoint(row)
@@ -438,8 +436,7 @@ class Store:
         endpoint_tls.forget(self.data_dir, name)
 
     def endpoint_tls_files(self, endpoint: EndpointRecord) -> tuple[str | None, str | None, str | None]:
-        """The CA, client certificate and key files to reach ``endpoint`` with: its own paths,
-        or its stored material written out (store/endpoint_tls.py)."""
+        """The CA, certificate and key files for ``endpoint``: its paths, or its material written out."""
         if not endpoint.tls_material:
             return endpoint.tls_ca, endpoint.tls_cert, endpoint.tls_key
         with self._tx() as s:

@@ -56,9 +56,10 @@ def require_manager(client: docker.DockerClient) -> SwarmState:
 
 
 def manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
-    """A read that only a manager answers, without asking first: the engine refuses it with
-    503 off a manager, and only then does ``require_manager`` find out why (one /info less
-    per view: it costs about as much as listing the tasks)."""
+    """A call that only a manager answers (a read, or a change such as creating a secret),
+    without asking first: the engine refuses it with 503 off a manager, and only then does
+    ``require_manager`` find out why (one /info less per view: it costs about as much as
+    listing the tasks)."""
     try:
         with doing(action):
             return call()
@@ -73,7 +74,12 @@ def _refuse_member(client: docker.DockerClient) -> None:
         raise AlreadyInSwarm(f"{{engine}} is already in a swarm (state {local}): leave it first")
 
 
-def init(client: docker.DockerClient, advertise_addr: str | None = None) -> SwarmState:
+def init(
+    client: docker.DockerClient,
+    advertise_addr: str | None = None,
+    data_path_addr: str | None = None,
+    address_pool: str | None = None,
+) -> SwarmState:
     """`docker swarm init`.
 
     Without an address the engine picks one, and refuses when the host has several
@@ -83,7 +89,11 @@ def init(client: docker.DockerClient, advertise_addr: str | None = None) -> Swar
     _refuse_member(client)
     try:
         with doing("swarm init"):
-            client.swarm.init(advertise_addr=advertise_addr or None)
+            client.swarm.init(
+                advertise_addr=advertise_addr or None,
+                data_path_addr=data_path_addr,
+                default_addr_pool=[address_pool] if address_pool else None,
+            )
     except EngineRefused as exc:
         fallback = default_route_address() if is_local(client) else None
         if advertise_addr or not fallback or "could not choose an IP address" not in str(exc):
@@ -94,13 +104,20 @@ def init(client: docker.DockerClient, advertise_addr: str | None = None) -> Swar
 
 
 def join(
-    client: docker.DockerClient, manager_addr: str, token: str, advertise_addr: str | None = None
+    client: docker.DockerClient,
+    manager_addr: str,
+    token: str,
+    advertise_addr: str | None = None,
+    data_path_addr: str | None = None,
 ) -> SwarmState:
     """`docker swarm join --token TOKEN MANAGER`."""
     _refuse_member(client)
     with doing(f"joining the swarm at {manager_addr}"):
         client.swarm.join(
-            remote_addrs=[manager_addr], join_token=token, advertise_addr=advertise_addr or None
+            remote_addrs=[manager_addr],
+            join_token=token,
+            advertise_addr=advertise_addr or None,
+            data_path_addr=data_path_addr,
         )
     return state(client)
 

@@ -1,5 +1,6 @@
 """A swarm's secrets and configs: list, inspect, create, remove, and which services use one
-(`docker secret|config ls|inspect|create|rm`).
+(`docker secret|config ls|inspect|create|rm`); for the console, lists with each object's users
+and one object's detail (a config's content as text). The CLI and the console both use this.
 
 Both kinds are the same thing to the engine but for two points: a secret's data never comes
 back (the engine does not return it), a config's comes back in base64 as ``docker config
@@ -19,7 +20,6 @@ from typing import Any, Literal
 import docker
 from typing_extensions import TypedDict
 
-from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.names import check
 from swarmdeck.swarm.errors import Refused
@@ -45,6 +45,19 @@ class ObjectView(TypedDict):
     labels: dict[str, str]
     driver: str
     size: int
+
+
+class ObjectUse(ObjectView):
+    """A secret or a config with the names of the services that use it (sorted)."""
+
+    services: list[str]
+
+
+class ObjectDetail(ObjectUse):
+    """One secret or config as its page shows it: ``data`` is a config's content as text
+    (undecodable bytes replaced), never a secret's (None: the engine does not give it back)."""
+
+    data: str | None
 
 
 def _api(client: docker.DockerClient) -> Any:
@@ -106,12 +119,12 @@ def inspect(client: docker.DockerClient, kind: Kind, ref: str) -> Inspect:
 def create(
     client: docker.DockerClient, kind: Kind, name: str, data: bytes, labels: dict[str, str] | None = None
 ) -> str:
-    """Create a secret (or config) ``name`` holding ``data``; its new ID."""
+    """Create a secret (or config) ``name`` holding ``data``; its new ID. Off a manager, the
+    refusal says so (as every call here: ``manager_read``)."""
     check(kind, name)
     api = _api(client)
     call = api.create_secret if kind == "secret" else api.create_config
-    with doing(f"creating {kind} {name}"):
-        answer = call(name, data, labels=labels or {})
+    answer = manager_read(client, f"creating {kind} {name}", lambda: call(name, data, labels=labels or {}))
     return str(answer["ID"])
 
 
@@ -121,8 +134,7 @@ def remove_one(client: docker.DockerClient, kind: Kind, ref: str) -> None:
     check(kind, ref)
     api = _api(client)
     call = api.remove_secret if kind == "secret" else api.remove_config
-    with doing(f"removing {kind} {ref}"):
-        call(ref)
+    manager_read(client, f"removing {kind} {ref}", lambda: call(ref))
 
 
 def remove(
@@ -168,4 +180,28 @@ def users_of(services: Iterable[Inspect], kind: Kind, object_id: str) -> list[st
         s["Spec"]["Name"]
         for s in services
         if any(r.get(key) == object_id for r in references(s["Spec"], kind))
+    )
+
+
+def list_with_users(client: docker.DockerClient, kind: Kind) -> list[ObjectUse]:
+    """Every secret (or config) with the services using it: two engine calls in all."""
+    found = list_objects(client, kind)
+    services = raw_services(client)
+    return [ObjectUse(**v, services=users_of(services, kind, v["id"])) for v in found]
+
+
+def detail(client: docker.DockerClient, kind: Kind, ref: str) -> ObjectDetail:
+    """The secret (or config) ``ref`` with its users and, for a config, its content."""
+    document = inspect(client, kind, ref)
+    data = (document.get("Spec") or {}).get("Data") if kind == "config" else None
+    text = None
+    if kind == "config":
+        try:
+            text = base64.b64decode(data or "").decode("utf-8", errors="replace")
+        except binascii.Error:
+            text = ""
+    return ObjectDetail(
+        **view(kind, document),
+        services=users_of(raw_services(client), kind, document["ID"]),
+        data=text,
     )

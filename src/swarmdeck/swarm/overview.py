@@ -72,3 +72,9 @@ def task_map(client: docker.DockerClient) -> TaskMap:
     return views.task_map(
         views.node_views(nodes, running), views.task_views(running, names, views.hostnames(nodes))
     )
+
+
+def task_states(client: docker.DockerClient) -> list[tuple[str, str]]:
+    """(task ID, state) of every task meant to run, sorted: one engine call, for a page that
+    follows the swarm to notice task moves on nodes whose containers raise no event here."""
+    return sorted((t["ID"], (t.get("Status") or {}).get("State", "")) for t in raw_tasks(client, RUNNING))

@@ -240,7 +240,12 @@ def test_grants_decide_who_reaches_node_b_swarm_views(
 
 
 def test_an_endpoint_that_does_not_answer_is_502(admin):
-    assert admin.post("/api/endpoints", json={"name": "dead", "url": "tcp://127.0.0.1:9"}).status_code == 201
+    assert (
+        admin.post(
+            "/api/endpoints", json={"name": "dead", "url": "tcp://127.0.0.1:9", "force": True}
+        ).status_code
+        == 201
+    )
     for path in ("/api/swarm", "/api/services", "/api/swarm/map/stream"):
         answer = admin.get(path, params={"endpoint": "dead"})
         assert answer.status_code == 502, (path, answer.text)

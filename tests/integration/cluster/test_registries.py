@@ -41,6 +41,8 @@ def test_added_with_credentials_encrypted_and_never_shown(admin, operator, viewe
     assert viewer.post("/api/registries", json=body).status_code == 403
     assert operator.post("/api/registries", json=body).status_code == 403
     made = add(admin, **body)
+    check = made.pop("check")  # tried before it was saved: the bed's registry asks for no credentials
+    assert check["ok"] is True and check["scheme"] == "https" and check["auth"] == "open", check
     assert made == {
         "name": "bed",
         "address": registry.address,
@@ -200,6 +202,8 @@ def test_managed_registry_listed_by_itself_and_garbage_collected(
     collected = admin.post("/api/registries/swarmdeck/gc")
     assert collected.status_code == 200, collected.text
     assert collected.json()["blobs_deleted"] >= 2 and collected.json()["freed"] > 500_000
+    said = collected.json()["summary"]  # what the page's notice shows
+    assert said.startswith(f"{collected.json()['blobs_deleted']} blobs deleted, ") and " MB freed (" in said
     assert viewer.get("/api/registries/swarmdeck/repositories", params={"refresh": "true"}).status_code == 200
     assert admin.delete("/api/registries/swarmdeck").status_code == 409
 

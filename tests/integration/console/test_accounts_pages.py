@@ -107,12 +107,21 @@ def test_endpoints_page_warns_about_plain_tcp_and_probes(app, admin, operator):
         admin.post("/api/endpoints", json={"name": "here", "url": "unix:///var/run/docker.sock"}).status_code
         == 201
     )
-    assert admin.post("/api/endpoints", json={"name": "lab", "url": "tcp://127.0.0.1:1"}).status_code == 201
+    assert (
+        admin.post(
+            "/api/endpoints", json={"name": "lab", "url": "tcp://127.0.0.1:1", "force": True}
+        ).status_code
+        == 201
+    )
     odd = f"unix:///run/{MARKUP}.sock"
-    assert admin.post("/api/endpoints", json={"name": "odd", "url": odd}).status_code == 201
+    assert admin.post("/api/endpoints", json={"name": "odd", "url": odd, "force": True}).status_code == 201
     page = admin.get("/endpoints")
     assert page.status_code == 200
     assert page.text.count('class="warning"') == 1
+    assert "Endpoints <small>4</small>" in page.text  # local is listed with the others
+    assert page.text.index('data-endpoint="local"') < page.text.index('data-endpoint="here"')
+    local = admin.get("/endpoints/local/probe").text  # the console's own engine, probed too
+    assert "healthy" in local and "swarm:" in local
     lab = page.text.split('data-endpoint="lab"')[1].split("</tr>")[0]
     assert "plain TCP without TLS" in lab and 'data-method="PATCH"' in lab
     assert 'hx-delete="/api/endpoints/lab"' in lab
@@ -126,6 +135,7 @@ def test_endpoints_page_warns_about_plain_tcp_and_probes(app, admin, operator):
     mine = operator.get(
         "/endpoints"
     )  # no team grants this operator anything (tests/integration/console/test_teams.py)
-    assert mine.status_code == 200 and "No endpoint is granted to your teams." in mine.text
+    assert mine.status_code == 200 and "No other endpoint is granted to your teams." in mine.text
+    assert 'data-endpoint="local"' in mine.text and "Endpoints <small>1</small>" in mine.text  # local
     assert 'id="new-endpoint"' not in mine.text
     assert operator.get("/endpoints/here/probe").status_code == 404

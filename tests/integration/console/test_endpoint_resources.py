@@ -110,7 +110,7 @@ def test_team_grants_decide_who_reaches_which_endpoint(
 
 
 def test_an_endpoint_that_does_not_answer_is_502_and_changes_nothing(app, admin):
-    made = admin.post("/api/endpoints", json={"name": "dead", "url": "tcp://127.0.0.1:9"})
+    made = admin.post("/api/endpoints", json={"name": "dead", "url": "tcp://127.0.0.1:9", "force": True})
     assert made.status_code == 201 and "warning" in made.json()
     listed = admin.get("/api/containers?endpoint=dead")
     assert listed.status_code == 502, listed.text

@@ -219,7 +219,9 @@ def test_endpoints_add_test_edit_remove(admin, tmp_path):
         and probe["swarm_role"] in ("manager", "worker", "none")
     )
     assert probe["api_version"] >= "1.41"
-    plain = admin.post("/api/endpoints", json={"name": "lab", "url": "tcp://127.0.0.1:1"}).json()
+    plain = admin.post(
+        "/api/endpoints", json={"name": "lab", "url": "tcp://127.0.0.1:1", "force": True}
+    ).json()
     assert plain["insecure"] is True and "plain TCP" in plain["warning"]
     dead = admin.post("/api/endpoints/lab/test").json()
     assert dead["healthy"] is False and "connection refused" in dead["error"].lower()
@@ -254,11 +256,14 @@ def test_endpoints_add_test_edit_remove(admin, tmp_path):
             "tls_ca": str(cert),
             "tls_cert": str(cert),
             "tls_key": str(key),
+            "force": True,
         },
     ).json()
     assert tls["tls"] is True and tls["insecure"] is False and "warning" not in tls
     assert admin.post("/api/endpoints/tls/test").json()["healthy"] is False
-    ssh = admin.post("/api/endpoints", json={"name": "remote", "url": "ssh://deploy@127.0.0.1:1"})
+    ssh = admin.post(
+        "/api/endpoints", json={"name": "remote", "url": "ssh://deploy@127.0.0.1:1", "force": True}
+    )
     assert ssh.status_code == 201 and ssh.json()["kind"] == "ssh"
     assert admin.post("/api/endpoints/remote/test").json()["healthy"] is False
     bad = admin.post("/api/endpoints", json={"name": "web", "url": "http://127.0.0.1:2375"})
@@ -267,7 +272,7 @@ def test_endpoints_add_test_edit_remove(admin, tmp_path):
         "/api/endpoints", json={"name": "t2", "url": "tcp://h:2376", "tls_ca": str(tmp_path / "nope.pem")}
     )
     assert missing.status_code == 400 and "does not exist" in missing.json()["detail"]
-    edited = admin.patch("/api/endpoints/lab", json={"url": "tcp://127.0.0.1:2"})
+    edited = admin.patch("/api/endpoints/lab", json={"url": "tcp://127.0.0.1:2", "force": True})
     assert edited.json()["url"] == "tcp://127.0.0.1:2"
     assert [e["name"] for e in admin.get("/api/endpoints").json()] == ["here", "lab", "remote", "tls"]
     assert admin.delete("/api/endpoints/lab").status_code == 200

@@ -44,6 +44,9 @@ class DeployOptions:
     # What the stack's services may reach on their hosts (swarmdeck.engine.policy): the CLI's
     # user owns the engine anyway; the console passes the policy of the user's role.
     policy: WorkloadPolicy = ALLOW_ALL
+    # Called with the plan before its first change: the console writes ``journal.intent``
+    # down there, to take the deploy back if its process dies half-way.
+    before_changes: Callable[[Plan], None] | None = None
 
 
 @dataclass
@@ -185,6 +188,8 @@ def deploy(
         for line in plan.lines() or ["nothing to do"]:
             out(line)
         return report
+    if options.before_changes is not None:
+        options.before_changes(plan)
     for change in plan.prune:
         out(f"Removing service {change.name}")
         try:

@@ -1,6 +1,6 @@
 """The JSON API under /api, one router per resource (auth and tokens, users, endpoints,
-teams, audit, containers, images, networks and volumes, the swarm, stacks, registries,
-settings).
+teams, audit, containers, images, networks and volumes, the swarm, stacks, secrets and
+configs, registries, settings, and the engine's events: live changes and the events page).
 
 Every route names the least role it needs (READ, OPERATE, ADMIN) and declares its answer's
 model (``models``), so ``/api/openapi.json`` documents every answer; every change runs inside
@@ -17,8 +17,10 @@ from swarmdeck.console.api import (
     auth,
     containers,
     endpoints,
+    events,
     images,
     networks,
+    objects,
     registries,
     settings,
     stacks,
@@ -39,6 +41,8 @@ for _part in (
     networks,
     swarm,
     stacks,
+    objects,
+    events,
     registries,
     settings,
 ):

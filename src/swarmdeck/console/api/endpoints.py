@@ -6,9 +6,10 @@ An endpoint a user may not see answers 404 here, as if it did not exist (``visib
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from swarmdeck.console.api import models
+from swarmdeck.console.checks import EndpointCheck
 from swarmdeck.console.context import ADMIN, READ, audited, console
 from swarmdeck.console.endpoints import describe, probe
 from swarmdeck.console.errors import ConsoleError
@@ -25,6 +26,11 @@ class EndpointIn(BaseModel):
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    force: bool = Field(
+        default=False,
+        description="save it even when no engine answers (the answer's check says why); "
+        "without it, such an endpoint is refused (502) and nothing is saved",
+    )
 
 
 class EndpointPatch(BaseModel):
@@ -32,6 +38,11 @@ class EndpointPatch(BaseModel):
     tls_ca: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    force: bool = Field(
+        default=False,
+        description="save it even when no engine answers (the answer's check says why); "
+        "without it, such an endpoint is refused (502) and nothing is saved",
+    )
 
 
 @router.get("/endpoints")
@@ -46,14 +57,17 @@ def list_endpoints(request: Request, who: Principal = READ) -> list[models.Endpo
 
 
 @router.post("/endpoints", status_code=201)
-def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> models.Endpoint:
+def add_endpoint(request: Request, body: EndpointIn, who: Principal = ADMIN) -> models.EndpointSaved:
+    """Add an endpoint once an engine answers there (engine version, swarm role in ``check``);
+    one that does not answer is refused with what to check, unless ``force``."""
     if body.name == console(request).endpoint_name:
         raise ConsoleError(f"{body.name!r} names the console's own engine: choose another name", 409)
+    check = EndpointCheck(body.force)
     with audited(request, who, "endpoint.add", target=f"{body.name} {body.url}", endpoint=body.name):
         record = console(request).store.add_endpoint(
-            body.name, body.url, body.tls_ca, body.tls_cert, body.tls_key
+            body.name, body.url, body.tls_ca, body.tls_cert, body.tls_key, check=check
         )
-    return models.Endpoint(**describe(record))
+    return models.EndpointSaved(**describe(record), check=models.EndpointCheck(**check.result))
 
 
 @router.get("/endpoints/{name}")
@@ -64,12 +78,14 @@ def get_endpoint(request: Request, name: EndpointName, who: Principal = READ) ->
 @router.patch("/endpoints/{name}")
 def edit_endpoint(
     request: Request, name: EndpointName, body: EndpointPatch, who: Principal = ADMIN
-) -> models.Endpoint:
+) -> models.EndpointSaved:
+    """Change an endpoint, checked as when it is added (``force`` to save it all the same)."""
+    check = EndpointCheck(body.force)
     with audited(request, who, "endpoint.edit", target=name, endpoint=name):
         record = console(request).store.update_endpoint(
-            name, body.url, body.tls_ca, body.tls_cert, body.tls_key
+            name, body.url, body.tls_ca, body.tls_cert, body.tls_key, check=check
         )
-    return models.Endpoint(**describe(record))
+    return models.EndpointSaved(**describe(record), check=models.EndpointCheck(**check.result))
 
 
 @router.post("/endpoints/{name}/test")

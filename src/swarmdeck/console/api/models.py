@@ -125,6 +125,23 @@ class EndpointProbe(Endpoint):
     swarm_role: str | None = Field(default=None, exclude_if=_absent, description="manager, worker or none")
 
 
+class EndpointCheck(BaseModel):
+    """What answered when the console tried the endpoint before saving it."""
+
+    ok: bool
+    summary: str = Field(description="the check's result in one sentence, as the pages show it")
+    error: str | None = Field(default=None, exclude_if=_absent)
+    engine_version: str | None = Field(default=None, exclude_if=_absent)
+    api_version: str | None = Field(default=None, exclude_if=_absent)
+    swarm_role: str | None = Field(default=None, exclude_if=_absent, description="manager, worker or none")
+
+
+class EndpointSaved(Endpoint):
+    """The endpoint as stored, and the check it passed (or failed, when saved with ``force``)."""
+
+    check: EndpointCheck
+
+
 # --- containers -----------------------------------------------------------------------
 class Container(BaseModel):
     id: str
@@ -212,6 +229,29 @@ class Registry(BaseModel):
     ca: bool = Field(description="whether a CA certificate was given for it")
     managed: bool = Field(description="the registry `swarmdeck up` runs")
     allowed_realms: list[str]
+
+
+class RegistryCheck(BaseModel):
+    """What the registry's ``/v2/`` said when the console tried it before saving it."""
+
+    ok: bool
+    summary: str = Field(description="the check's result in one sentence, as the pages show it")
+    error: str | None = Field(default=None, exclude_if=_absent)
+    scheme: str | None = Field(default=None, exclude_if=_absent, description="https or http")
+    api_version: str | None = Field(
+        default=None, exclude_if=_absent, description="its Docker-Distribution-API-Version (registry/2.0)"
+    )
+    auth: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="accepted (the credentials), open (none needed) or asked (none given, it asks)",
+    )
+
+
+class RegistrySaved(Registry):
+    """The registry as stored, and the check it passed (or failed, when saved with ``force``)."""
+
+    check: RegistryCheck
 
 
 class RegistryTest(Registry):
@@ -310,6 +350,7 @@ class Collection(BaseModel):
     bytes_before: int
     bytes_after: int
     freed: int
+    summary: str = Field(description="what was freed, in one sentence")
     note: str
 
 

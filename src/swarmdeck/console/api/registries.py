@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from swarmdeck.console.api import models
+from swarmdeck.console.checks import RegistryCheck
 from swarmdeck.console.context import ADMIN, OPERATE, READ, READ_ON, Target, audited
 from swarmdeck.console.paging import PagingQuery
 from swarmdeck.console.params import RegistryName, Repository, TagOrDigest
@@ -38,6 +39,11 @@ class RegistryIn(BaseModel):
             "HTTP on another host than the registry's"
         ),
     )
+    force: bool = Field(
+        default=False,
+        description="save it even when its /v2/ does not answer or refuses the credentials (the "
+        "answer's check says why); without it, such a registry is refused (502) and nothing is saved",
+    )
 
 
 class RegistryPatch(BaseModel):
@@ -57,14 +63,18 @@ def list_registries(request: Request, _: Principal = READ) -> list[models.Regist
 
 
 @router.post("/registries", status_code=201)
-def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> models.Registry:
+def add_registry(request: Request, body: RegistryIn, who: Principal = ADMIN) -> models.RegistrySaved:
+    """Add a registry once its /v2/ answers and takes the credentials (API version and
+    authentication in ``check``); else it is refused with what to check, unless ``force``."""
     reg = registries(request)
+    check = RegistryCheck(body.force)
     with audited(request, who, "registry.add", target=f"{body.name} {body.address}", endpoint=""):
         record = reg.add(
-            body.name, body.address, body.username, body.password, body.ca_pem, body.allowed_realms
+            body.name, body.address, body.username, body.password, body.ca_pem, body.allowed_realms, check
         )
-    reg.prefetch_catalogs([record])  # its catalog page is likely next
-    return models.Registry(**describe(record))
+    if check.result["ok"]:
+        reg.prefetch_catalogs([record])  # its catalog page is likely next
+    return models.RegistrySaved(**describe(record), check=models.RegistryCheck(**check.result))
 
 
 @router.get("/registries/{name}")

@@ -17,6 +17,10 @@ After a deploy the editor follows the stack's convergence as server-sent events 
 /api/stacks/{name}/converge): running/desired tasks and task errors per service, until the
 stack converged, failed (a service's tasks keep failing) or the timeout passed.
 
+A deploy is all or nothing: a change the engine refuses takes back what the deploy did
+(``compose.stack.undo``), and so does the console's next start when the console itself
+stopped half-way (``deploy_journal``).
+
 Both act on the endpoint in ``?endpoint=NAME`` (default: the console's own engine), as the
 other swarm routes do: a swarm manager endpoint; a worker is refused naming the endpoint.
 """
@@ -35,10 +39,10 @@ from starlette.responses import StreamingResponse
 
 from swarmdeck.compose import ComposeError, Problem, load
 from swarmdeck.compose.stack import DeployOptions, convert, deploy
-from swarmdeck.console import sse
+from swarmdeck.console import deploy_journal, sse
 from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.api.swarm import changing, naming
-from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited
+from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited, console
 from swarmdeck.console.params import StackName
 from swarmdeck.console.workloads import policy_for, prepare
 from swarmdeck.engine.policy import describe_service
@@ -144,13 +148,21 @@ def deploy_stack(
         )
     output: list[str] = []
     target = prepare(request, t, action, name, lambda: _audit_target(name, loaded))
-    options = DeployOptions(
-        namespace=name, prune=body.prune, plan_only=body.plan, policy=policy_for(request, t.who)
-    )
+    data_dir = console(request).store.data_dir
     try:
-        with audited(request, t.who, action, target=target, endpoint=t.endpoint):
+        with (
+            deploy_journal.kept(data_dir, t.endpoint, name, t.who.user.username) as write_intent,
+            audited(request, t.who, action, target=target, endpoint=t.endpoint),
+        ):
             with naming(t.endpoint):
                 require_manager(t.client)  # the compose engine's own refusal names no endpoint
+            options = DeployOptions(
+                namespace=name,
+                prune=body.prune,
+                plan_only=body.plan,
+                policy=policy_for(request, t.who),
+                before_changes=write_intent,  # taken back on restart if the console dies meanwhile
+            )
             report = deploy(t.client, loaded, options, out=output.append, err=output.append)
     except ComposeError as exc:  # the workload policy refused keys of the file: at their lines
         return JSONResponse(

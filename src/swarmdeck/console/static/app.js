@@ -30,6 +30,33 @@ function flash(message) {
   box.hidden = !message;
 }
 
+// After a change succeeds, a notice says so on the page it leads to (kept in sessionStorage
+// across the reload): the element's data-notice ("" for none; else its button's words and
+// "done"), and what the answer sums up (an endpoint's or registry's check, what a garbage
+// collection freed). data-busy says what runs meanwhile, for long actions.
+const NOTICE_KEY = "swarmdeck-notice";
+
+function showNotice(message) {
+  let box = document.getElementById("notice");
+  if (!box) {
+    box = document.createElement("p");
+    box.id = "notice";
+    box.setAttribute("role", "status");
+    document.getElementById("flash").before(box);
+  }
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function notify(elt, answer, then) {
+  const button = elt.matches("form") ? elt.querySelector("button[type=submit]") : elt;
+  const said = elt.dataset.notice ?? `${(button || elt).textContent.trim()}: done.`;
+  if (!said) return;
+  const sum = answer && typeof answer === "object" ? (answer.check && answer.check.summary) || answer.summary : "";
+  const message = sum ? `${said} ${sum}` : said;
+  if (then) sessionStorage.setItem(NOTICE_KEY, message); else showNotice(message);
+}
+
 function follow(then) {
   if (!then) return;
   if (then === "reload") location.reload(); else location.assign(then);
@@ -73,12 +100,14 @@ async function submitForm(event) {
   });
   if (!response.ok) { error.textContent = await detail(response); error.hidden = false; return; }
   if (form.dataset.stream) { await readEvents(response, document.querySelector(form.dataset.stream)); return; }
+  const answer = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
   if (form.dataset.show) {  // one field of the answer, shown as text (a new API token)
     const out = document.querySelector(form.dataset.show);
-    out.textContent = (await response.json())[form.dataset.showField];
+    out.textContent = answer[form.dataset.showField];
     out.hidden = false;
     return;
   }
+  notify(form, answer, form.dataset.then);
   follow(form.dataset.then);
 }
 
@@ -126,6 +155,70 @@ function liveContainers() {
   });
 }
 
+// Live parts of a page: elements with data-live="type,type" and an htmx hx-get of the page
+// itself (hx-trigger="live", hx-select of their own id). One stream of the engine's changes
+// (/api/live) for every type they name; a change of one of its types fetches that part again.
+function liveParts() {
+  const parts = () => document.querySelectorAll("[data-live]");
+  const typesOf = (el) => el.dataset.live.split(",").filter(Boolean);
+  const types = new Set([...parts()].flatMap(typesOf));
+  if (!types.size) return;
+  const query = new URLSearchParams([...types].map((t) => ["types", t]));
+  const source = new EventSource(scoped(`/api/live?${query}`));
+  let opened = false;
+  source.onopen = () => {
+    // Reconnected (the console or the engine's stream restarted): changes may have been missed.
+    if (opened) for (const el of parts()) htmx.trigger(el, "live");
+    opened = true;
+    document.body.dataset.liveStream = "open";  // the engine's changes are followed from now on
+  };
+  source.onerror = () => { document.body.dataset.liveStream = "reconnecting"; };
+  source.addEventListener("change", (msg) => {
+    const changed = JSON.parse(msg.data).types;
+    for (const el of parts()) if (typesOf(el).some((t) => changed.includes(t))) htmx.trigger(el, "live");
+  });
+}
+
+// The events page: the engine's events as they come, newest first, each object linked to its
+// page where it has one (the path made of one encoded segment).
+const EVENT_PAGES = { container: "/containers/", service: "/services/", node: "/swarm/nodes/", secret: "/secrets/", config: "/configs/" };
+const MAX_EVENT_ROWS = 500;
+
+function engineEvents() {
+  const table = document.querySelector("table[data-engine-events]");
+  if (!table) return;
+  const body = table.tBodies[0];
+  const status = document.getElementById("events-status");
+  const source = new EventSource(scoped(table.dataset.engineEvents));
+  source.onopen = () => { status.textContent = "following the engine's events"; };
+  // Reconnecting would replay the events since the page's time again: stop, and say so.
+  source.onerror = () => { source.close(); status.textContent = "disconnected: reload the page to follow again"; };
+  source.addEventListener("failure", (msg) => {
+    status.textContent = "the engine's event stream broke: " + JSON.parse(msg.data).message;
+    source.close();
+  });
+  source.addEventListener("event", (msg) => {
+    const e = JSON.parse(msg.data);
+    const row = document.createElement("tr");
+    row.dataset.type = e.type;
+    row.dataset.action = e.action;
+    const when = new Date(e.time * 1000).toISOString().replace("T", " ").slice(0, 23);
+    for (const text of [when, e.type, e.action]) row.insertCell().textContent = text;
+    const object = row.insertCell();
+    if (EVENT_PAGES[e.type] && e.id) {
+      const link = document.createElement("a");
+      link.href = scoped(EVENT_PAGES[e.type] + segment(e.id));
+      link.textContent = e.name;
+      object.append(link);
+    } else {
+      object.textContent = e.name;
+    }
+    row.insertCell().textContent = e.image;
+    body.prepend(row);
+    while (body.rows.length > MAX_EVENT_ROWS) body.deleteRow(-1);
+  });
+}
+
 function followLogs() {
   const pre = document.querySelector("pre[data-follow]");
   if (!pre) return;
@@ -144,13 +237,36 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.submit());
   }
   document.body.addEventListener("htmx:configRequest", (event) => { event.detail.path = scoped(event.detail.path); });
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const busy = event.detail.elt.dataset.busy;
+    if (busy) { showNotice(busy); event.detail.elt.disabled = true; }
+  });
   document.body.addEventListener("htmx:afterRequest", async (event) => {
     const xhr = event.detail.xhr;
-    if (event.detail.successful) { flash(""); follow(event.detail.elt.dataset.then); return; }
+    const elt = event.detail.elt;
+    if (elt.hasAttribute("data-live")) {  // a live refresh: no follow-up
+      if (xhr.status === 404) flash("This was removed meanwhile: the page shows it as it last was.");
+      return;
+    }
+    if (elt.dataset.busy) { showNotice(""); elt.disabled = false; }
+    if (event.detail.successful) {
+      flash("");
+      if (elt.dataset.then) {  // a change (a fragment load has no data-then and says nothing)
+        let answer = null;
+        try { answer = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+        notify(elt, answer, elt.dataset.then);
+      }
+      follow(elt.dataset.then);
+      return;
+    }
     let message = xhr.statusText;
     try { message = JSON.parse(xhr.responseText).detail || message; } catch { /* not JSON */ }
     flash(message);
   });
+  const kept = sessionStorage.getItem(NOTICE_KEY);
+  if (kept) { sessionStorage.removeItem(NOTICE_KEY); showNotice(kept); }
   liveContainers();
+  liveParts();
+  engineEvents();
   followLogs();
 });

@@ -69,6 +69,7 @@ async function submitOther(event) {
     try { message = (await response.json()).detail || message; } catch { /* not JSON */ }
     error.textContent = message; error.hidden = false; return;
   }
+  notify(form, null, form.dataset.then);  // app.js: the notice that it worked
   if (form.dataset.then === "reload") location.reload(); else if (form.dataset.then) location.assign(form.dataset.then);
 }
 
