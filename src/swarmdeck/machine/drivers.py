@@ -3,7 +3,6 @@ kinds are named. The qemu driver is imported only when a qemu machine is used.""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ def make(kind: str, machine_dir: Path, params: dict[str, Any]) -> Driver:
     if kind == "generic":
         return GenericDriver(machine_dir, params)
     if kind == "qemu":
-        # By name: it loads qemu's image and mirror helpers, which only qemu machines need.
-        qemu = importlib.import_module("swarmdeck.machine.qemu")
-        driver: Driver = qemu.QemuDriver(machine_dir, params)
-        return driver
+        from swarmdeck.machine.qemu import QemuDriver  # with the image and mirror: qemu only
+
+        return QemuDriver(machine_dir, params)
     raise MachineError(f"unknown machine driver {kind!r}: use {' or '.join(KINDS)}")

@@ -219,12 +219,13 @@ def remove(store: MachineStore, name: str, force: bool = False) -> None:
     """Remove the machine: its host (as its driver does), its endpoint, its folder. With
     ``force``, a host that cannot be reached does not stop the rest."""
     _, driver = driver_of(store, name)
-    url = engine_url(driver.addresses())
     try:
+        url: str | None = engine_url(driver.addresses())
         driver.remove()
     except MachineError:
         if not force:
             raise
+        url = None  # a half-made machine: its endpoint, if any, is still the one it registered
     _unregister_endpoint(name, url)
     store.delete(name)
 
