@@ -30,6 +30,7 @@ class Root(LazyGroup):
         "config": "swarmdeck.cli.secret_cmds",
         "service": "swarmdeck.cli.service_cmds",
         "registry": "swarmdeck.cli.registry_cmds",
+        "machine": "swarmdeck.cli.machine_cmds",
     }
 
 

@@ -80,7 +80,7 @@ class Console:
             if cached is not None and cached[0] == record:
                 return cached[1]
             with doing(f"endpoint {name!r}"):  # the SDK's refusal of its settings (TLS files)
-                client = open_client(record)
+                client = open_client(record, tls_files=self.store.endpoint_tls_files(record))
             if cached is not None:
                 cached[1].close()  # edited (maybe by another console process): settings changed
             self._clients[name] = (record, client)

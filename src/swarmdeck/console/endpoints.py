@@ -1,7 +1,8 @@
 """Reaching an endpoint: a client for it, and a probe (does an engine answer, which version,
 which swarm role).
 
-- ``tcp://`` with TLS uses the endpoint's stored CA and client certificate.
+- ``tcp://`` with TLS uses the endpoint's CA and client certificate: its files, or the
+  material the store keeps (``Store.endpoint_tls_files`` writes it out; callers pass them).
 - ``ssh://user@host[:port]`` shells out to the ``ssh`` program (``docker system dial-stdio``
   on the far end), so the console user's ssh setup applies: its keys, and its known_hosts,
   which must already hold the host's key: host keys are always checked, never accepted blind.
@@ -42,6 +43,7 @@ def describe(endpoint: EndpointRecord) -> dict[str, Any]:
         "tls_ca": endpoint.tls_ca,
         "tls_cert": endpoint.tls_cert,
         "tls_key": endpoint.tls_key,
+        "tls_material": endpoint.tls_material,
         "insecure": endpoint.insecure,
     }
     if endpoint.insecure:
@@ -49,12 +51,23 @@ def describe(endpoint: EndpointRecord) -> dict[str, Any]:
     return answer
 
 
-def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerClient:
-    """A client for ``endpoint``; it connects on first use, so this fails only on bad settings."""
+TLSFiles = tuple[str | None, str | None, str | None]  # CA, client certificate, client key
+
+
+def open_client(
+    endpoint: EndpointRecord, timeout: int = 120, tls_files: TLSFiles | None = None
+) -> docker.DockerClient:
+    """A client for ``endpoint``; it connects on first use, so this fails only on bad settings.
+    ``tls_files``: ``Store.endpoint_tls_files(endpoint)`` (default: the endpoint's own paths)."""
     tls = None
+    if endpoint.tls_material and tls_files is None:  # never fall back to unverified TLS
+        raise EngineError(
+            f"endpoint {endpoint.name!r} keeps its TLS in the console: its files were not given"
+        )
     if endpoint.tls:
-        cert = (endpoint.tls_cert, endpoint.tls_key) if endpoint.tls_cert and endpoint.tls_key else None
-        tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=endpoint.tls_ca, verify=endpoint.tls_ca or False)
+        ca, cert_file, key_file = tls_files or (endpoint.tls_ca, endpoint.tls_cert, endpoint.tls_key)
+        cert = (cert_file, key_file) if cert_file and key_file else None
+        tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ca, verify=ca or False)
     client = new_client(
         base_url=endpoint.url,
         tls=tls,
@@ -68,13 +81,13 @@ def open_client(endpoint: EndpointRecord, timeout: int = 120) -> docker.DockerCl
     return client
 
 
-def probe(endpoint: EndpointRecord, timeout: int = 5) -> dict[str, Any]:
+def probe(endpoint: EndpointRecord, timeout: int = 5, tls_files: TLSFiles | None = None) -> dict[str, Any]:
     """Health, engine version and swarm role; a dead endpoint is an answer, not an error, and
     so is a server that answers but is no Docker engine (its answer is not repeated)."""
     client = None
     try:
         with doing(f"no engine answers at {endpoint.url}"):  # the SDK's own failures too (TLS files)
-            client = open_client(endpoint, timeout)
+            client = open_client(endpoint, timeout, tls_files)
             return probe_client(client, endpoint.url)
     except (EngineError, OSError, ValueError) as exc:  # a dead endpoint is this answer
         if isinstance(exc, EngineUnreachable) and exc.reason:  # not "…: the engine does not answer (…)"

@@ -249,7 +249,9 @@ def endpoint_probe_fragment(request: Request, name: EndpointName, who: Principal
     """Health of one endpoint, as the endpoints page shows it (a read: it only connects)."""
     ctx = console(request)
     if name != ctx.endpoint_name:
-        return render("probe.html", who, p=probe(visible_endpoint(request, who, name)))
+        record = visible_endpoint(request, who, name)
+        found = probe(record, tls_files=ctx.store.endpoint_tls_files(record))
+        return render("probe.html", who, p=found)
     try:
         found = probe_client(ctx.engine(), endpoint_url(ctx.engine_url))
     except EngineError as exc:  # the local engine does not answer: that is the answer

@@ -13,6 +13,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.tls
 import requests
 import requests.exceptions
 
@@ -66,11 +67,22 @@ def new_client(**options: object) -> docker.DockerClient:
     return _CheckedClient(**options)
 
 
-def connect(url: str | None = None, timeout: int = 120) -> docker.DockerClient:
-    """Return a client for the engine at ``url`` after checking that it answers."""
+def tls_config(ca: str, cert: str, key: str) -> docker.tls.TLSConfig:
+    """TLS that verifies the engine by ``ca`` and presents the client certificate ``cert``."""
+    return docker.tls.TLSConfig(client_cert=(cert, key), ca_cert=ca, verify=ca)
+
+
+def connect(
+    url: str | None = None, timeout: int = 120, tls: docker.tls.TLSConfig | None = None
+) -> docker.DockerClient:
+    """Return a client for the engine at ``url`` after checking that it answers; ``tls``
+    (``tls_config``): over TLS, the engine verified and this client presenting its certificate."""
     target = endpoint_url(url)
     try:
-        client = new_client(base_url=target, version=MIN_API_VERSION, timeout=timeout)
+        client = new_client(base_url=target, version=MIN_API_VERSION, timeout=timeout, tls=tls or False)
+        if tls is not None:
+            # REQUESTS_CA_BUNDLE would replace the CA, HTTPS_PROXY reroute the engine's traffic.
+            client.api.trust_env = False
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
         hint = f"; {START_HINT}" if target == DEFAULT_ENDPOINT else ""

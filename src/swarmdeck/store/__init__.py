@@ -19,6 +19,7 @@ _EXPORTS = {
     "StoreError": "errors",
     "EndpointKind": "models",
     "TokenScope": "models",
+    "TLSMaterial": "endpoint_tls",
     "Role": "roles",
     "AuditRecord": "repository",
     "EndpointRecord": "repository",

@@ -10,7 +10,18 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Enum, ForeignKey, Integer, String, Table, Text, TypeDecorator
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from swarmdeck.store.roles import Role
@@ -114,6 +125,11 @@ class Endpoint(Base):
     tls_cert: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     tls_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Added after the first schema (store/schema.py adds them): TLS material kept here rather
+    # than as file paths (store/endpoint_tls.py); the key encrypted.
+    tls_ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tls_cert_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tls_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 # A team's members and the endpoints it is granted; rows go with their user, endpoint or team

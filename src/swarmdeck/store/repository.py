@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
+from swarmdeck.store import endpoint_tls
 from swarmdeck.store import models as m
 from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
@@ -84,10 +85,11 @@ class EndpointRecord:
     tls_ca: str | None
     tls_cert: str | None
     tls_key: str | None
+    tls_material: bool = False  # CA, certificate and (encrypted) key kept in the database
 
     @property
     def tls(self) -> bool:
-        return bool(self.tls_cert or self.tls_ca)
+        return bool(self.tls_cert or self.tls_ca or self.tls_material)
 
     @property
     def insecure(self) -> bool:
@@ -116,7 +118,8 @@ def _user(row: m.User) -> UserRecord:
 
 
 def _endpoint(row: m.Endpoint) -> EndpointRecord:
-    return EndpointRecord(row.id, row.name, row.url, row.kind, row.tls_ca, row.tls_cert, row.tls_key)
+    files = (row.tls_ca, row.tls_cert, row.tls_key)
+    return EndpointRecord(row.id, row.name, row.url, row.kind, *files, row.tls_key_sealed is not None)
 
 
 class Store:
@@ -364,11 +367,14 @@ class Store:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
+        tls_material: endpoint_tls.TLSMaterial | None = None,
         check: Callable[[EndpointRecord], None] | None = None,
     ) -> EndpointRecord:
-        """Add an endpoint. ``check`` sees it, valid, before anything is written: it refuses
-        by raising (the console's connectivity check)."""
+        """Add an endpoint (TLS as file paths, or ``tls_material`` kept here). ``check`` sees it,
+        valid, before anything is written: it refuses by raising (the connectivity check)."""
         kind = check_endpoint(name, url, tls_ca, tls_cert, tls_key)
+        if tls_material is not None:
+            endpoint_tls.check_material(tls_material, kind, bool(tls_ca or tls_cert or tls_key))
         if check is not None:
             check(EndpointRecord(0, name, url, kind, tls_ca or None, tls_cert or None, tls_key or None))
         with self._tx() as s:
@@ -382,6 +388,8 @@ class Store:
                 tls_cert=tls_cert or None,
                 tls_key=tls_key or None,
             )
+            if tls_material is not None:
+                endpoint_tls.keep_material(row, tls_material, self.data_dir)
             s.add(row)
             s.flush()
             return _endpoint(row)
@@ -401,7 +409,10 @@ class Store:
         url = old.url if url is None else url
         given = {"tls_ca": tls_ca, "tls_cert": tls_cert, "tls_key": tls_key}
         tls = {k: getattr(old, k) if v is None else (v or None) for k, v in given.items()}
-        new = EndpointRecord(old.id, name, url, check_endpoint(name, url, **tls), **tls)
+        kind, files = check_endpoint(name, url, **tls), (tls["tls_ca"], tls["tls_cert"], tls["tls_key"])
+        if old.tls_material and (kind is not EndpointKind.TCP or any(files)):
+            raise Invalid(f"endpoint {name!r} keeps its TLS material: a tcp:// URL, no TLS files")
+        new = EndpointRecord(old.id, name, url, kind, *files, old.tls_material)
         if check is not None:
             check(new)
         with self._tx() as s:
@@ -422,6 +433,15 @@ class Store:
     def remove_endpoint(self, name: str) -> None:
         with self._tx() as s:
             s.delete(self._endpoint_row(s, name))
+        endpoint_tls.forget(self.data_dir, name)
+
+    def endpoint_tls_files(self, endpoint: EndpointRecord) -> tuple[str | None, str | None, str | None]:
+        """The CA, certificate and key files for ``endpoint``: its paths, or its material written out."""
+        if not endpoint.tls_material:
+            return endpoint.tls_ca, endpoint.tls_cert, endpoint.tls_key
+        with self._tx() as s:
+            material = endpoint_tls.kept_material(self._endpoint_row(s, endpoint.name), self.data_dir)
+        return endpoint_tls.materialize(self.data_dir, endpoint.name, material)
 
     @staticmethod
     def _endpoint_row(s: OrmSession, name: str) -> m.Endpoint:

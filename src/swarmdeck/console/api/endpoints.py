@@ -91,8 +91,11 @@ def edit_endpoint(
 @router.post("/endpoints/{name}/test")
 def test_endpoint(request: Request, name: EndpointName, _: Principal = ADMIN) -> models.EndpointProbe:
     """Connect now: health, engine version, swarm role."""
-    record = console(request).store.get_endpoint(name)
-    return models.EndpointProbe(**describe(record), **probe(record))
+    store = console(request).store
+    record = store.get_endpoint(name)
+    return models.EndpointProbe(
+        **describe(record), **probe(record, tls_files=store.endpoint_tls_files(record))
+    )
 
 
 @router.delete("/endpoints/{name}")

@@ -108,6 +108,9 @@ class Endpoint(BaseModel):
     tls_ca: str | None
     tls_cert: str | None
     tls_key: str | None
+    tls_material: bool = Field(
+        default=False, description="CA, client certificate and encrypted key kept by the console"
+    )
     insecure: bool = Field(description="plain TCP: anyone on the network may drive the engine")
     warning: str | None = Field(default=None, exclude_if=_absent)
 
