@@ -211,7 +211,10 @@ def _paths(node: Any, path: tuple = ()) -> list[tuple]:
 def test_random_structural_mutations_of_valid_files(name, data):
     document = copy.deepcopy(yaml.safe_load(TEXTS[name]))
     for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(_paths(document)[1:]))
+        paths = _paths(document)[1:]
+        if not paths:  # every key deleted already: an empty document is a mutation too
+            break
+        path = data.draw(st.sampled_from(paths))
         parent = document
         for step in path[:-1]:
             parent = parent[step]
