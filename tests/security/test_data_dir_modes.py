@@ -29,6 +29,7 @@ OWNER_FILES = {
     "session.key",
     "registry.key",
     "registry-ca/local-ca.crt",
+    ".schema.lock",  # held while one process makes the tables of a new database
 }
 
 

@@ -98,6 +98,14 @@ def create(
             "--engine-port", help="generic: the port this host reaches the engine's TLS port 2376 at."
         ),
     ] = 2376,
+    publish: Annotated[
+        str,
+        typer.Option(
+            "--publish",
+            help="qemu: the VM's TCP ports to reach from this host (each forwarded from a free port "
+            "of 127.0.0.1; `machine inspect` shows where), comma-separated.",
+        ),
+    ] = "80,5000,6767,9000",
 ) -> None:
     """Create a machine: make the host, install and secure its Docker engine.
 
@@ -115,7 +123,15 @@ def create(
         if memory < 256 or cpus < 1 or disk_size < 3072:
             refuse("--memory is at least 256 (MiB), --cpus at least 1, --disk-size at least 3072 (MB)")
         # the qemu driver's parameters (machine/qemu.py): its disk in whole GiB
-        params = {"memory_mb": memory, "cpus": cpus, "disk": f"{-(-disk_size // 1024)}G"}
+        ports = [p.strip() for p in publish.split(",") if p.strip()]
+        if not all(p.isdigit() and 0 < int(p) < 65536 for p in ports):
+            refuse(f"--publish {publish!r}: expected TCP ports, comma-separated")
+        params = {
+            "memory_mb": memory,
+            "cpus": cpus,
+            "disk": f"{-(-disk_size // 1024)}G",
+            "publish": sorted({int(p) for p in ports}),
+        }
     else:
         refuse(f"--driver {driver!r}: use qemu or generic")
     machines.create(_store(), name, driver, params, _progress)

@@ -44,12 +44,22 @@ def up(
     app_dir: Annotated[Path | None, typer.Option(help="friendlyhello's folder.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the replicas.")] = 300.0,
     console_port: Annotated[int, typer.Option(help="The console's port on this host.")] = 9000,
+    machines: Annotated[
+        str | None,
+        typer.Option(
+            "--machines",
+            help="Make the swarm of these machines (`swarmdeck machine create`), comma-separated, "
+            "the first its manager; images are built here and sent to them.",
+        ),
+    ] = None,
     no_console: Annotated[
         bool, typer.Option("--no-console", help="Do not deploy the console (the `swarmdeck` stack).")
     ] = False,
 ) -> None:
     """The report's whole walkthrough: registry, build, push, swarm, stack, verification,
-    and the console (the `swarmdeck` stack)."""
+    and the console (the `swarmdeck` stack).
+
+    Example: swarmdeck up --machines myvm1,myvm2"""
     from swarmdeck.platform import walkthrough
 
     options = walkthrough.UpOptions(
@@ -65,6 +75,10 @@ def up(
     )
     if app_dir is not None:
         options.app_dir = app_dir
+    if machines:
+        from swarmdeck.platform.machine_hosts import hosts_of
+
+        options.hosts = hosts_of([m.strip() for m in machines.split(",") if m.strip()])
     reporter = watch(TerminalReporter(out))
     summary = walkthrough.up(options, reporter)
     out.print()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -47,15 +50,30 @@ def open_engine(data_dir: Path, url: str | None = None) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot use the database URL: {exc}") from exc
-    try:
-        Base.metadata.create_all(engine)
-    except SQLAlchemyError as exc:
-        raise StoreError(
-            f"cannot open the console's database: {exc.__class__.__name__}: "
-            f"{str(exc.orig) if hasattr(exc, 'orig') else exc}"
-        ) from exc
-    add_missing_columns(engine, Base.metadata.sorted_tables)
+    # Two processes opening a new SQLite file at once (two `machine create`s) would both
+    # create its tables, and the second fails: the schema is made by one at a time.
+    with _schema_lock(data_dir if url is None else None):
+        try:
+            Base.metadata.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open the console's database: {exc.__class__.__name__}: "
+                f"{str(exc.orig) if hasattr(exc, 'orig') else exc}"
+            ) from exc
+        add_missing_columns(engine, Base.metadata.sorted_tables)
     return engine
+
+
+@contextlib.contextmanager
+def _schema_lock(data_dir: Path | None) -> Iterator[None]:
+    if data_dir is None:
+        yield
+        return
+    lock = data_dir / ".schema.lock"
+    owner_only_file(lock)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
