@@ -145,6 +145,13 @@ LEAST: dict[str, str] = {
     "DELETE /api/stacks/{name}": OPERATE_ON,
     "POST /api/stacks/{name}/deploy": OPERATE_ON,
     "GET /api/stacks/{name}/converge": READ_ON,
+    "GET /api/stacks/{name}/versions": READ_ON,
+    "GET /api/stacks/{name}/file": READ_ON,
+    "GET /api/stacks/{name}/diff": READ_ON,
+    # app templates (the console's own: built-in ones and admins')
+    "GET /api/templates": READ,
+    "POST /api/templates": ADMIN,
+    "DELETE /api/templates/{name}": ADMIN,
     **{f"GET /api/{k}s": READ_ON for k in ("secret", "config")},
     **{f"POST /api/{k}s": OPERATE_ON for k in ("secret", "config")},
     **{f"GET /api/{k}s/{{ref}}": READ_ON for k in ("secret", "config")},

@@ -9,6 +9,7 @@ console's own, not an endpoint's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from swarmdeck.console.paging import Paging, PagingQuery
 from swarmdeck.console.params import NodeRef, RegistryName, Repository, ServiceRef, StackName, TagOrDigest
 from swarmdeck.console.registries import GC_NOTE, describe, registries
 from swarmdeck.console.security import Principal
+from swarmdeck.console.stackfiles import BUILTIN, files_of
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.store import Role
 from swarmdeck.swarm import membership, nodes, overview, services, stacks
@@ -86,16 +88,28 @@ def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HT
 
 @router.get("/stacks")
 def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render_swarm(
-        request, who, "stacks.html", "/stacks", lambda t: {"stacks": stacks.list_stacks(t.client)}
-    )
+    def read(t: Target) -> dict[str, Any]:
+        return {
+            "stacks": stacks.list_stacks(t.client),
+            "templates": [*BUILTIN, *files_of(request.app).templates()],
+        }
+
+    return render_swarm(request, who, "stacks.html", "/stacks", read)
 
 
 @router.get("/stacks/{name}")
 def stack_page(request: Request, name: StackName, who: Principal = READ) -> HTMLResponse:
-    return render_swarm(
-        request, who, "stack.html", "/stacks", lambda t: {"stack": stacks.get_stack(t.client, name)}
-    )
+    def read(t: Target) -> dict[str, Any]:
+        history = files_of(request.app).versions(t.endpoint, name)
+        current = history[0] if history else None
+        return {
+            "stack": stacks.get_stack(t.client, name),
+            "versions": history,
+            "current": current,
+            "current_env": json.dumps(current.env) if current and current.env else "",
+        }
+
+    return render_swarm(request, who, "stack.html", "/stacks", read)
 
 
 @router.get("/registries")

@@ -19,7 +19,8 @@ stack converged, failed (a service's tasks keep failing) or the timeout passed.
 
 A deploy is all or nothing: a change the engine refuses takes back what the deploy did
 (``compose.stack.undo``), and so does the console's next start when the console itself
-stopped half-way (``deploy_journal``).
+stopped half-way (``deploy_journal``). A deploy that worked keeps its compose text and
+variables as the stack's next version (``stackfiles``: the stack page's history).
 
 Both act on the endpoint in ``?endpoint=NAME`` (default: the console's own engine), as the
 other swarm routes do: a swarm manager endpoint; a worker is refused naming the endpoint.
@@ -44,6 +45,7 @@ from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.api.swarm import changing, naming
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited, console
 from swarmdeck.console.params import StackName
+from swarmdeck.console.stackfiles import files_of
 from swarmdeck.console.workloads import policy_for, prepare
 from swarmdeck.engine.policy import describe_service
 from swarmdeck.errors import SwarmdeckError
@@ -94,6 +96,9 @@ class DeployResult(BaseModel):
     unchanged: list[str]
     warnings: list[str]
     output: list[str]
+    version: int | None = Field(
+        default=None, description="the version of the stack's compose file this deploy kept (not a plan)"
+    )
 
 
 def _problem(p: Problem) -> dict[str, Any]:
@@ -168,6 +173,9 @@ def deploy_stack(
         return JSONResponse(
             {"detail": str(exc), "problems": [_problem(p) for p in exc.problems]}, status_code=422
         )
+    version = None
+    if not body.plan:  # kept once the deploy worked: the stack page's history
+        version = files_of(request.app).record(t.endpoint, name, body.compose, body.env, t.who.user.username)
     return DeployResult(
         stack=name,
         plan=report.plan.lines(),
@@ -176,6 +184,7 @@ def deploy_stack(
         unchanged=report.unchanged,
         warnings=loaded.warnings,
         output=output,
+        version=version,
     )
 
 

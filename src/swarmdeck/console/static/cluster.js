@@ -115,6 +115,7 @@ async function submitStack(event) {
   }
   result.textContent = [...answer.plan, ...answer.warnings, ...answer.output].join("\n") || "nothing to do";
   result.hidden = false;
+  form.dispatchEvent(new CustomEvent("stack-done", { detail: { plan: event.submitter?.value === "plan", answer } }));
   if (event.submitter?.value !== "plan") watchConvergence(answer.stack);
 }
 
