@@ -32,8 +32,11 @@ function planFirst(form) {
 async function refreshHistory() {
   const response = await fetch(location.href, { credentials: "same-origin" });
   if (!response.ok) return;
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("stack-history");
-  if (fresh) document.getElementById("stack-history")?.replaceWith(document.adoptNode(fresh));
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  for (const id of ["stack-current", "stack-history"]) {
+    const part = fresh.getElementById(id);
+    if (part) document.getElementById(id)?.replaceWith(document.adoptNode(part));
+  }
 }
 
 async function loadVersion(button) {

@@ -1,0 +1,102 @@
+"""A stack's history of compose files through the API on the real swarm (a deploy keeps a
+version, a plan, a refusal or the same text again does not; versions read and diffed; an
+unknown one is a 404), and the app templates' API (built-in ones with their variables;
+admins add and remove their own, audited; keys of built-in ones and duplicates refused;
+markup in a title stays text on the page; others are refused)."""
+
+from __future__ import annotations
+
+import pytest
+
+from swarmdeck.console.stackfiles import BUILTIN
+from swarmdeck.store.stackfiles import StackFiles
+from tests.support.stacks import compose
+from tests.testbed import unique_name
+
+pytestmark = [pytest.mark.engine, pytest.mark.swarm]
+LABEL = "com.docker.stack.namespace"
+
+
+@pytest.fixture
+def stack(swarm):
+    name = unique_name("sdhist")
+    yield name
+    for service in swarm.manager.services.list(filters={"label": f"{LABEL}={name}"}):
+        service.remove()
+
+
+def test_deploys_keep_versions_that_are_read_and_diffed(
+    operator, viewer, swarm, stack, registry_busybox_image
+):
+    first = compose(registry_busybox_image)
+    second = first.replace("replicas: 0", "replicas: 1")
+    deploy = f"/api/stacks/{stack}/deploy"
+    assert operator.get(f"/api/stacks/{stack}/versions").json() == []
+    assert operator.post(deploy, json={"compose": first, "plan": True}).json()["version"] is None
+    refused = operator.post(deploy, json={"compose": first.replace("replicas: 0", "replicas: x")})
+    assert refused.status_code == 422
+    assert operator.get(f"/api/stacks/{stack}/versions").json() == []  # neither kept a version
+
+    answer = operator.post(deploy, json={"compose": first, "env": {"GREETING": "hi"}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["version"] == 1
+    assert operator.post(deploy, json={"compose": first, "env": {"GREETING": "hi"}}).json()["version"] == 1
+    assert operator.post(deploy, json={"compose": second, "env": {"GREETING": "hi"}}).json()["version"] == 2
+
+    listed = viewer.get(f"/api/stacks/{stack}/versions").json()
+    assert [(v["version"], v["username"], v["compose"]) for v in listed] == [
+        (2, "oper", None),
+        (1, "oper", None),
+    ]
+    current = viewer.get(f"/api/stacks/{stack}/file").json()
+    assert (current["version"], current["compose"], current["env"]) == (2, second, {"GREETING": "hi"})
+    assert viewer.get(f"/api/stacks/{stack}/file", params={"version": 1}).json()["compose"] == first
+    diff = viewer.get(f"/api/stacks/{stack}/diff", params={"old": 1, "new": 2}).json()["diff"]
+    assert "-    deploy:\n" not in diff
+    assert "-      replicas: 0\n+      replicas: 1\n" in diff
+    assert diff.startswith(f"--- {stack} version 1\n+++ {stack} version 2\n")
+    assert viewer.get(f"/api/stacks/{stack}/diff", params={"old": 2, "new": 2}).json()["diff"] == ""
+    missing = viewer.get(f"/api/stacks/{stack}/file", params={"version": 3})
+    assert missing.status_code == 404 and "no version 3" in missing.json()["detail"]
+    assert viewer.get(f"/api/stacks/{stack}/file", params={"version": 0}).status_code == 422
+
+
+def test_templates_builtin_and_admins_own(app, admin, operator, viewer):
+    listed = viewer.get("/api/templates").json()
+    assert [t["key"] for t in listed] == [t.key for t in BUILTIN]
+    nginx = next(t for t in listed if t["key"] == "nginx")
+    assert {"name": "NGINX_IMAGE", "default": "nginx:1.27-alpine", "required": False} in nginx["variables"]
+
+    title = '<img src=x onerror="alert(1)">Mine'
+    body = {"key": "mine", "title": title, "compose": "services:\n  a:\n    image: ${IMAGE:?set it}\n"}
+    assert operator.post("/api/templates", json=body).status_code == 403
+    added = admin.post("/api/templates", json=body)
+    assert added.status_code == 201, added.text
+    assert added.json()["variables"] == [{"name": "IMAGE", "default": "", "required": True}]
+    assert admin.post("/api/templates", json=body).status_code == 409
+    assert admin.post("/api/templates", json={**body, "key": "nginx"}).status_code == 409
+    assert admin.post("/api/templates", json={**body, "key": "a/b"}).status_code == 422
+    assert [t["title"] for t in viewer.get("/api/templates").json()][-1] == title
+
+    page = operator.get("/stacks").text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Mine" in page and title not in page
+
+    assert admin.delete("/api/templates/nginx").status_code == 409
+    assert operator.delete("/api/templates/mine").status_code == 403
+    assert admin.delete("/api/templates/mine").status_code == 200
+    assert admin.delete("/api/templates/mine").status_code == 404
+    entries, _ = app.state.console.store.list_audit(limit=20)
+    results = [(e.action, e.target, e.result) for e in entries if e.action.startswith("template.")]
+    assert ("template.add", "mine", "ok") in results and ("template.remove", "mine", "ok") in results
+    assert (
+        "template.remove",
+        "nginx",
+        "error: nginx is a built-in template: it cannot be removed",
+    ) in results
+
+
+def test_tables_are_made_on_an_existing_database(app):
+    store = app.state.console.store
+    files = StackFiles(store)  # the console's tables exist already; these are added
+    files.record("local", "s", "services: {}\n", {}, "admin")
+    assert StackFiles(store).version("local", "s").version == 1  # a second start keeps them
