@@ -212,16 +212,22 @@ def test_a_rendered_stacks_page_never_climbs():
         endpoint_names=["local"],
     )
     html = TEMPLATES.get_template("stacks.html").render(
-        **base, stacks=[{"name": n, "services": 1, "running": 0, "replicas": 0} for n in names]
+        **base,
+        stacks=[{"name": n, "services": 1, "running": 0, "replicas": 0} for n in names],
+        templates=[{"key": n, "title": n, "description": n, "builtin": False, "username": n} for n in names],
     )
     for n in names:
         html += TEMPLATES.get_template("stack.html").render(
-            **base, stack={"name": n, "services": [], "tasks": []}
+            **base, stack={"name": n, "services": [], "tasks": []}, versions=[], current=None, current_env=""
         )
     urls = urls_in(html)
     stack_urls = [u for _, u in urls if u.startswith(("/stacks/", "/api/stacks/"))]
     # stacks.html: link and remove; stack.html: remove and its live part's refresh
     assert len(stack_urls) == 4 * len(names)
+    template_urls = [u for _, u in urls if u.startswith("/api/templates/")]
+    assert len(template_urls) == len(names)  # an admin's remove button each
+    for url in template_urls:
+        assert url.count("/") == 3 and url.split("/")[3] not in (".", ".."), url
     for attribute, url in urls:
         path = url.split("?")[0]
         assert not DOT_SEGMENTS & {s.lower() for s in path.split("/")}, (attribute, url)

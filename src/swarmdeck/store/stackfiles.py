@@ -96,6 +96,8 @@ def _template(row: AppTemplate) -> TemplateRecord:
 def check_key(key: str) -> str:
     if not (1 <= len(key) <= 64) or any(c not in KEY_CHARS for c in key):
         raise Invalid("a template's key is 1 to 64 letters, digits, '.', '_' or '-'")
+    if not key.strip("."):
+        raise Invalid("a template's key is not only dots (it names a URL path segment)")
     return key
 
 

@@ -76,6 +76,7 @@ def test_templates_builtin_and_admins_own(app, admin, operator, viewer):
     assert admin.post("/api/templates", json=body).status_code == 409
     assert admin.post("/api/templates", json={**body, "key": "nginx"}).status_code == 409
     assert admin.post("/api/templates", json={**body, "key": "a/b"}).status_code == 422
+    assert admin.post("/api/templates", json={**body, "key": ".."}).status_code == 400
     assert [t["title"] for t in viewer.get("/api/templates").json()][-1] == title
 
     page = operator.get("/stacks").text
