@@ -12,17 +12,21 @@ from swarmdeck.console.stackfiles import BUILTIN
 from swarmdeck.store.stackfiles import StackFiles
 from tests.support.stacks import compose
 from tests.testbed import unique_name
+from tests.testbed.redis import free_port
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 LABEL = "com.docker.stack.namespace"
 
 
 @pytest.fixture
-def stack(swarm):
-    name = unique_name("sdhist")
+def stack(swarm, swarm_cleanup):
+    """A stack name; the stack (services, networks, then its volumes on both nodes) goes after."""
+    name = swarm_cleanup.stack(unique_name("sdhist"))
     yield name
-    for service in swarm.manager.services.list(filters={"label": f"{LABEL}={name}"}):
-        service.remove()
+    swarm_cleanup.cleanup()
+    for client in (swarm.manager, swarm.worker):
+        for volume in client.volumes.list(filters={"label": f"{LABEL}={name}"}):
+            volume.remove()
 
 
 def test_deploys_keep_versions_that_are_read_and_diffed(
@@ -101,3 +105,28 @@ def test_tables_are_made_on_an_existing_database(app):
     files = StackFiles(store)  # the console's tables exist already; these are added
     files.record("local", "s", "services: {}\n", {}, "admin")
     assert StackFiles(store).version("local", "s").version == 1  # a second start keeps them
+
+
+@pytest.mark.parametrize("template", BUILTIN, ids=[t.key for t in BUILTIN])
+def test_each_builtin_template_deploys(operator, swarm, stack, registry_busybox_image, template):
+    """Its variables set from the form's defaults, the images to the bed's registry's busybox
+    (the only image a test bed's nodes can pull) and the ports to free ones."""
+    env: dict[str, str] = {}
+    shown = next(t for t in operator.get("/api/templates").json() if t["key"] == template.key)
+    for v in shown["variables"]:
+        if v["name"].endswith("_IMAGE"):
+            env[v["name"]] = registry_busybox_image
+        elif v["name"].endswith("_PORT"):
+            env[v["name"]] = str(free_port())
+        elif v["name"] == "REPLICAS":
+            env[v["name"]] = "0"
+    answer = operator.post(f"/api/stacks/{stack}/deploy", json={"compose": template.compose, "env": env})
+    assert answer.status_code == 200, answer.text
+    created = swarm.manager.services.list(filters={"label": f"{LABEL}={stack}"})
+    assert sorted(s.name for s in created) == sorted(answer.json()["created"])
+    assert len(created) == template.compose.count("    image: ")
+    for service in created:
+        image = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        assert image.startswith(registry_busybox_image.split("@")[0])
+    ports = sorted(p["PublishedPort"] for s in created for p in s.attrs["Endpoint"].get("Ports", []))
+    assert ports == sorted(int(v) for k, v in env.items() if k.endswith("_PORT"))
