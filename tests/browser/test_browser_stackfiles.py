@@ -114,6 +114,8 @@ def test_template_deploy_edit_history_diff_and_back(live, page, swarm, swarm_cle
     entries, _ = live.app.state.console.store.list_audit(limit=50)
     actions = [e.action for e in entries]
     assert "template.add" in actions and actions.count("stack.deploy") >= 3
+    restored = next(e for e in entries if e.action == "stack.deploy")
+    assert restored.target.endswith("; from version 1") and restored.result == "ok"
     page.goto(live.url + "/stacks")
     page.click("#templates-box summary")
     page.locator(f'#templates li[data-template="{key}"] button.danger').click()

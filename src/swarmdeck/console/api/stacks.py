@@ -68,6 +68,12 @@ class StackDeployIn(BaseModel):
     env: dict[str, str] = Field(default={}, description="Variables for interpolation.")
     prune: bool = False
     plan: bool = Field(default=False, description="Only say what would change.")
+    restores: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        description="the earlier version this text was loaded from (named in the audit log)",
+    )
 
 
 class StackRemoval(BaseModel):
@@ -153,6 +159,8 @@ def deploy_stack(
         )
     output: list[str] = []
     target = prepare(request, t, action, name, lambda: _audit_target(name, loaded))
+    if body.restores is not None:
+        target = f"{target}; from version {body.restores}"
     data_dir = console(request).store.data_dir
     try:
         with (

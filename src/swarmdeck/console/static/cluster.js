@@ -99,7 +99,8 @@ async function submitStack(event) {
   const response = await fetch(scoped(`/api/stacks/${segment(form.elements.name.value)}/deploy`), {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", ...(token ? { "X-CSRF-Token": token } : {}) },
-    body: JSON.stringify({ compose: form.elements.compose.value, env, plan: event.submitter?.value === "plan" }),
+    body: JSON.stringify({ compose: form.elements.compose.value, env, plan: event.submitter?.value === "plan",
+                           ...(form.dataset.restores ? { restores: Number(form.dataset.restores) } : {}) }),
   });
   let answer = {};
   try { answer = await response.json(); } catch { /* not JSON */ }

@@ -20,10 +20,14 @@ function planFirst(form) {
   const deployButton = document.getElementById("stack-deploy");
   if (!deployButton) return;
   const off = () => { deployButton.disabled = true; deployButton.title = "plan first"; };
-  form.addEventListener("input", off);
+  form.addEventListener("input", (event) => {
+    off();
+    if (event.isTrusted) { delete form.dataset.restores; document.getElementById("stack-from").textContent = ""; }  // typed: no longer that version
+  });
   form.addEventListener("stack-done", (event) => {
     if (event.detail.plan) { deployButton.disabled = false; deployButton.title = ""; return; }
     off();
+    delete form.dataset.restores;
     refreshHistory();
   });
 }
@@ -47,6 +51,7 @@ async function loadVersion(button) {
     form.elements.compose.value = v.compose;
     form.elements.env.value = Object.keys(v.env || {}).length ? JSON.stringify(v.env) : "";
     form.elements.compose.dispatchEvent(new Event("input", { bubbles: true }));
+    form.dataset.restores = String(v.version);  // named in the deploy's audit entry
     from.textContent = `version ${v.version} in the editor: plan it, then deploy`;
   } catch (e) { from.textContent = `version ${button.dataset.version}: ${e.message}`; }
 }
