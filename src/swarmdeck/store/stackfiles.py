@@ -10,8 +10,9 @@ App templates are compose files with ``${VAR}`` variables that fill the editor. 
 ones live in ``console.templates_builtin``; the ones here are the admins' own, each under a
 key (the store's name grammar) with a free-text title that pages show escaped.
 
-Both tables are made on first use with ``create_all`` (new tables; ``store/schema.py``
-brings the columns of existing tables up to date).
+Both tables are made on first use with ``create_all`` (a console process starting at the
+same time may make them first), and ``store/schema.py`` adds to them the columns added
+since, as it does for the store's other tables.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, func, select
+from sqlalchemy import Integer, String, Table, Text, UniqueConstraint, delete, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from swarmdeck.store.errors import Invalid, NotFound, StoreError
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
+from swarmdeck.store.schema import add_missing_columns
 
 MAX_COMPOSE = 1_000_000
 MAX_TITLE = 128
@@ -45,7 +48,7 @@ class StackVersion(Base):
     stack: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer)
     compose: Mapped[str] = mapped_column(Text)
-    env_json: Mapped[str] = mapped_column(Text, default="{}")
+    env_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -105,11 +108,15 @@ class StackFiles:
     """The stack versions and admins' app templates in the console's database."""
 
     def __init__(self, store: Store) -> None:
-        tables = [StackVersion.__table__, AppTemplate.__table__]
+        tables = [cast(Table, StackVersion.__table__), cast(Table, AppTemplate.__table__)]
         try:
-            Base.metadata.create_all(store.engine, tables=tables)  # type: ignore[arg-type]
+            Base.metadata.create_all(store.engine, tables=tables)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot create the stack history tables: {exc.__class__.__name__}") from exc
+            # Another console process on the same database may have made them meanwhile.
+            present = inspect(store.engine)
+            if not all(present.has_table(t.name) for t in tables):
+                raise StoreError(f"cannot create the stack history tables: {exc.__class__.__name__}") from exc
+        add_missing_columns(store.engine, tables)  # the columns added since
         self.store = store
 
     # --- versions -------------------------------------------------------------------

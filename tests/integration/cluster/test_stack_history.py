@@ -7,8 +7,10 @@ markup in a title stays text on the page; others are refused)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from swarmdeck.console.stackfiles import BUILTIN
+from swarmdeck.store import Store
 from swarmdeck.store.stackfiles import StackFiles
 from tests.support.stacks import compose
 from tests.testbed import unique_name
@@ -100,11 +102,29 @@ def test_templates_builtin_and_admins_own(app, admin, operator, viewer):
     ) in results
 
 
-def test_tables_are_made_on_an_existing_database(app):
-    store = app.state.console.store
-    files = StackFiles(store)  # the console's tables exist already; these are added
-    files.record("local", "s", "services: {}\n", {}, "admin")
-    assert StackFiles(store).version("local", "s").version == 1  # a second start keeps them
+def test_tables_are_made_on_an_existing_database_and_brought_up_to_date(tmp_path):
+    """A database from before the history (its table without the variables' column): the
+    column is added in place and the old rows stay."""
+    store = Store(tmp_path)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE stack_versions"))
+        conn.execute(
+            text(
+                "CREATE TABLE stack_versions (id INTEGER PRIMARY KEY, endpoint VARCHAR(64), "
+                "stack VARCHAR(64), version INTEGER, compose TEXT, username VARCHAR(64), created_at DATETIME)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO stack_versions (endpoint, stack, version, compose, username, created_at) "
+                "VALUES ('local', 's', 1, 'old', 'admin', '2026-01-01 00:00:00')"
+            )
+        )
+    files = StackFiles(store)
+    assert files.version("local", "s").env == {}
+    assert files.record("local", "s", "new", {"A": "b"}, "admin") == 2
+    assert StackFiles(store).version("local", "s").env == {"A": "b"}  # a second start keeps them
+    store.close()
 
 
 @pytest.mark.parametrize("template", BUILTIN, ids=[t.key for t in BUILTIN])
