@@ -146,8 +146,8 @@ LEAST: dict[str, str] = {
     "POST /api/stacks/{name}/deploy": OPERATE_ON,
     "GET /api/stacks/{name}/converge": READ_ON,
     "GET /api/stacks/{name}/versions": READ_ON,
-    "GET /api/stacks/{name}/file": READ_ON,
-    "GET /api/stacks/{name}/diff": READ_ON,
+    "GET /api/stacks/{name}/file": OPERATE_ON,  # environment values: not for read-only users
+    "GET /api/stacks/{name}/diff": OPERATE_ON,
     # app templates (the console's own: built-in ones and admins')
     "GET /api/templates": READ,
     "POST /api/templates": ADMIN,

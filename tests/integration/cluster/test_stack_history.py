@@ -2,7 +2,8 @@
 version, a plan, a refusal or the same text again does not; versions read and diffed; an
 unknown one is a 404), and the app templates' API (built-in ones with their variables;
 admins add and remove their own, audited; keys of built-in ones and duplicates refused;
-markup in a title stays text on the page; others are refused)."""
+markup in a title stays text on the page; others are refused). Read-only users see the
+list of versions, never a file (its environment values)."""
 
 from __future__ import annotations
 
@@ -54,17 +55,22 @@ def test_deploys_keep_versions_that_are_read_and_diffed(
         (2, "oper", None),
         (1, "oper", None),
     ]
-    current = viewer.get(f"/api/stacks/{stack}/file").json()
+    # the files hold environment values: read-only users get the list only (as envmask says)
+    assert viewer.get(f"/api/stacks/{stack}/file").status_code == 403
+    assert viewer.get(f"/api/stacks/{stack}/diff", params={"old": 1, "new": 2}).status_code == 403
+    page = viewer.get(f"/stacks/{stack}").text
+    assert 'id="stack-versions"' in page and "replicas: 1" not in page and "GREETING" not in page
+    current = operator.get(f"/api/stacks/{stack}/file").json()
     assert (current["version"], current["compose"], current["env"]) == (2, second, {"GREETING": "hi"})
-    assert viewer.get(f"/api/stacks/{stack}/file", params={"version": 1}).json()["compose"] == first
-    diff = viewer.get(f"/api/stacks/{stack}/diff", params={"old": 1, "new": 2}).json()["diff"]
+    assert operator.get(f"/api/stacks/{stack}/file", params={"version": 1}).json()["compose"] == first
+    diff = operator.get(f"/api/stacks/{stack}/diff", params={"old": 1, "new": 2}).json()["diff"]
     assert "-    deploy:\n" not in diff
     assert "-      replicas: 0\n+      replicas: 1\n" in diff
     assert diff.startswith(f"--- {stack} version 1\n+++ {stack} version 2\n")
-    assert viewer.get(f"/api/stacks/{stack}/diff", params={"old": 2, "new": 2}).json()["diff"] == ""
-    missing = viewer.get(f"/api/stacks/{stack}/file", params={"version": 3})
+    assert operator.get(f"/api/stacks/{stack}/diff", params={"old": 2, "new": 2}).json()["diff"] == ""
+    missing = operator.get(f"/api/stacks/{stack}/file", params={"version": 3})
     assert missing.status_code == 404 and "no version 3" in missing.json()["detail"]
-    assert viewer.get(f"/api/stacks/{stack}/file", params={"version": 0}).status_code == 422
+    assert operator.get(f"/api/stacks/{stack}/file", params={"version": 0}).status_code == 422
 
 
 def test_templates_builtin_and_admins_own(app, admin, operator, viewer):

@@ -4,6 +4,10 @@ the app templates (listed by everyone; admins add and remove their own).
 A version is written by ``api.stacks``' deploy when it worked; putting an older one back is
 reading it here and deploying its text (the editor plans it first), so that one route
 deploys and audits every stack change. Template changes are audited here.
+
+A compose file and its variables hold environment values, which read-only users never see
+(``envmask``): they get the list of versions (who deployed which, when), operators and
+admins the files and their diffs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from swarmdeck.console.api import models
-from swarmdeck.console.context import ADMIN, READ, READ_ON, Target, audited
+from swarmdeck.console.context import ADMIN, OPERATE_ON, READ, READ_ON, Target, audited
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import MAX_INT, StackName, TeamName
 from swarmdeck.console.security import Principal
@@ -99,7 +103,7 @@ def list_versions(request: Request, name: StackName, t: Target = READ_ON) -> lis
 
 @router.get("/stacks/{name}/file")
 def get_version(
-    request: Request, name: StackName, version: VersionNumber | None = None, t: Target = READ_ON
+    request: Request, name: StackName, version: VersionNumber | None = None, t: Target = OPERATE_ON
 ) -> StackVersionOut:
     """Version ``version`` of stack NAME's compose file and variables (the newest without one)."""
     return _version(files_of(request.app).version(t.endpoint, name, version), True)
@@ -107,7 +111,7 @@ def get_version(
 
 @router.get("/stacks/{name}/diff")
 def diff_versions(
-    request: Request, name: StackName, old: VersionNumber, new: VersionNumber, t: Target = READ_ON
+    request: Request, name: StackName, old: VersionNumber, new: VersionNumber, t: Target = OPERATE_ON
 ) -> StackDiff:
     """Version ``old`` of stack NAME's compose file to version ``new``, as a unified diff."""
     files = files_of(request.app)
