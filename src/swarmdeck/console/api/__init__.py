@@ -1,6 +1,7 @@
 """The JSON API under /api, one router per resource (auth and tokens, users, endpoints,
-teams, audit, containers, images, networks and volumes, the swarm, stacks, secrets and
-configs, registries, settings, and the engine's events: live changes and the events page).
+teams, audit, containers, images, networks and volumes, the swarm, stacks (with their
+history and the app templates), secrets and configs, registries, settings, and the engine's
+events: live changes and the events page).
 
 Every route names the least role it needs (READ, OPERATE, ADMIN) and declares its answer's
 model (``models``), so ``/api/openapi.json`` documents every answer; every change runs inside
