@@ -20,6 +20,7 @@ from swarmdeck.console import (
     errorpages,
     pages,
     pages_cluster,
+    pages_inspect,
     pages_objects,
     pages_settings,
 )
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(pages_cluster.router)
     app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)
+    app.include_router(pages_inspect.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SwarmdeckError)
