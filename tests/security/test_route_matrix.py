@@ -197,6 +197,8 @@ LEAST: dict[str, str] = {
     "GET /registries/{name}/repository": READ_ON,
     "GET /registries/{name}/manifest": READ,
     "GET /settings": ADMIN,
+    "GET /containers/{ref}/exec": OPERATE_ON,
+    "GET /tasks/{ref}/exec": OPERATE_ON,
     "GET /inspect/container": READ_ON,
     "GET /inspect/image": READ_ON,
     "GET /inspect/network": READ_ON,
