@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from tests.support.api import run
 from tests.support.browser import log_in, shot
+from tests.testbed import unique_name
 
 pytestmark = [pytest.mark.engine]
 
@@ -149,3 +150,49 @@ def test_a_foreign_origin_or_a_missing_csrf_token_is_refused(live, janitor, busy
     )
     assert outcome["code"] == 1008, outcome
     assert "CSRF" in json.loads(outcome["got"][0])["error"]
+
+
+SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+
+
+def test_a_task_terminal_opens_on_the_node_that_runs_it_and_says_so_elsewhere(
+    live, swarm, swarm_cleanup, page, registry_busybox_image
+):
+    # (swarm_cleanup before page: the page closes before the services go)
+    here = swarm_cleanup.service(
+        registry_busybox_image,
+        SLEEPER,
+        name=unique_name("sdct-exech"),
+        constraints=["node.labels.testbed==nodea"],
+    )
+    there = swarm_cleanup.service(
+        registry_busybox_image,
+        SLEEPER,
+        name=unique_name("sdct-exect"),
+        constraints=["node.labels.testbed==nodeb"],
+    )
+    log_in(page, live.url, "oper")
+    page.goto(f"{live.url}/services/{here.id}")
+    link = page.locator("a.exec-link")
+    expect(link).to_have_count(1, timeout=30000)  # once its task runs
+    page.reload()  # the row with its link, as the page renders it
+    page.locator("a.exec-link").click()
+    expect(page.locator("h1")).to_contain_text("Exec in task")
+    page.click("#exec-form button[type=submit]")
+    expect(page.locator("#terminal[data-connected=true]")).to_have_count(1)
+    typed(page, "echo task-$((6*7))")
+    expect(page.locator("#terminal .xterm-rows")).to_contain_text("task-42", timeout=10000)
+    shot(page, "exec-03-task")
+
+    page.goto(f"{live.url}/services/{there.id}")
+    expect(page.locator("a.exec-link")).to_have_count(1, timeout=30000)
+    page.reload()
+    page.locator("a.exec-link").click()
+    page.click("#exec-form button[type=submit]")
+    status = page.locator("#exec-status")
+    expect(status).to_contain_text("not on this endpoint's engine", timeout=10000)
+    shot(page, "exec-04-task-elsewhere")
+    entries = live.login("admin").get("/api/audit?action=container.exec").json()["items"]
+    results = sorted(e["result"] for e in entries if e["target"].startswith("task "))
+    assert len(results) == 2 and results[0].startswith("error: task "), results
+    assert "not on this endpoint's engine" in results[0] and results[1] == "ok: session opened", results
