@@ -141,9 +141,11 @@ def _opening(first: Any, who: Principal) -> tuple[list[str], int, int]:
         argv = shlex.split(cmd)
     except ValueError as exc:
         raise Refused(f"the command: {exc}") from None
-    if not all(isinstance(n, int) and 0 < n <= MAX_SIZE for n in (cols, rows)):
+    if not (
+        isinstance(cols, int) and isinstance(rows, int) and 0 < cols <= MAX_SIZE and 0 < rows <= MAX_SIZE
+    ):
         raise Refused(f"cols and rows: whole numbers from 1 to {MAX_SIZE}")
-    return argv, int(cols), int(rows)
+    return argv, cols, rows
 
 
 @router.websocket("/ws/exec/{kind}/{ref}")
