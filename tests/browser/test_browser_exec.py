@@ -15,6 +15,7 @@ import re
 import socket
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -196,3 +197,20 @@ def test_a_task_terminal_opens_on_the_node_that_runs_it_and_says_so_elsewhere(
     results = sorted(e["result"] for e in entries if e["target"].startswith("task "))
     assert len(results) == 2 and results[0].startswith("error: task "), results
     assert "not on this endpoint's engine" in results[0] and results[1] == "ok: session opened", results
+
+
+def test_the_terminal_ends_with_the_login_that_opened_it(live, janitor, busybox_image, page):
+    row = run(live.login("oper"), busybox_image, janitor.name("exec"))
+    log_in(page, live.url, "oper")
+    page.goto(f"{live.url}/containers/{row['id']}/exec")
+    page.click("#exec-form button[type=submit]")
+    expect(page.locator("#terminal[data-connected=true]")).to_have_count(1)
+    typed(page, "echo still-$((6*7))")
+    expect(page.locator("#terminal .xterm-rows")).to_contain_text("still-42", timeout=10000)
+    # the same login ended elsewhere (another tab logs out): the open terminal goes too
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    csrf = page.evaluate("document.body.dataset.csrf")
+    with httpx.Client(base_url=live.url, cookies=cookies, headers={"X-CSRF-Token": csrf}) as tab:
+        assert tab.post("/api/auth/logout").status_code == 200
+    expect(page.locator("#exec-status")).to_contain_text("your login ended", timeout=10000)
+    expect(page.locator("#terminal[data-connected=true]")).to_have_count(0)

@@ -28,6 +28,7 @@ import contextlib
 import hmac
 import json
 import shlex
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 SHELLS = ("sh", "bash", "ash", "/bin/sh -l")
 FIRST_MESSAGE_SECONDS = 10
+SESSION_CHECK_SECONDS = 3.0
 MAX_COMMAND = 256
 MAX_SIZE = 1000  # columns or rows
 POLICY_VIOLATION = 1008
@@ -191,11 +193,19 @@ async def exec_socket(websocket: WebSocket, kind: Kind, ref: str, endpoint: str 
             await websocket.close(POLICY_VIOLATION)
         return
     _audit(ctx, websocket, who, "ok: session opened", target, ep)
-    await _pump(websocket, session)
+    await _pump(websocket, session, lambda: _still_logged_in(ctx, websocket, who))
 
 
-async def _pump(websocket: WebSocket, session: ExecSession) -> None:
-    """Bytes both ways until the command ends or the page goes; then the exit code."""
+def _still_logged_in(ctx: Console, websocket: WebSocket, who: Principal) -> bool:
+    """Is the login that opened the terminal still valid (not logged out, expired or ended)?"""
+    found = ctx.auth.session_from_cookie(websocket.cookies.get(SESSION_COOKIE))
+    return found is not None and found[0] == who.session_id
+
+
+async def _pump(websocket: WebSocket, session: ExecSession, logged_in: Callable[[], bool]) -> None:
+    """Bytes both ways until the command ends, the page goes or the login ends (checked every
+    ``SESSION_CHECK_SECONDS``: a logout or a password change ends the terminal too); then the
+    exit code, or why it ended."""
 
     async def out() -> None:
         while data := await run_in_threadpool(session.read):
@@ -214,14 +224,22 @@ async def _pump(websocket: WebSocket, session: ExecSession) -> None:
                     if all(isinstance(n, int) and 0 < n <= MAX_SIZE for n in (cols, rows)):
                         await run_in_threadpool(session.resize, cols, rows)
 
-    reading, writing = asyncio.create_task(out()), asyncio.create_task(into())
+    async def watch() -> None:
+        while await asyncio.sleep(SESSION_CHECK_SECONDS, True) and await run_in_threadpool(logged_in):
+            pass
+
+    reading, writing, watching = (asyncio.create_task(c) for c in (out(), into(), watch()))
     try:
-        done, _ = await asyncio.wait({reading, writing}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({reading, writing, watching}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         session.close()  # also wakes the thread blocked reading
-        writing.cancel()
-        reading.cancel()
-    if reading in done:
+        for task in (reading, writing, watching):
+            task.cancel()
+    if watching in done:
+        with contextlib.suppress(Exception):
+            await websocket.send_json({"error": "your login ended (logged out or expired): log in again"})
+            await websocket.close(POLICY_VIOLATION)
+    elif reading in done:
         with contextlib.suppress(Exception):
             await websocket.send_json({"exit": await run_in_threadpool(session.exit_code)})
             await websocket.close(1000)
