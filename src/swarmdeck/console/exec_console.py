@@ -32,8 +32,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
+from requests.exceptions import RequestException
 from starlette.concurrency import run_in_threadpool
 
 from swarmdeck.console.clientaddr import client_of
@@ -43,6 +44,7 @@ from swarmdeck.console.pages import on_page, render_on
 from swarmdeck.console.params import ContainerRef
 from swarmdeck.console.resources.exec import ExecSession, task_container
 from swarmdeck.console.security import CONTENT_SECURITY_POLICY, SESSION_COOKIE, Principal
+from swarmdeck.engine.client import api_error
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import Role
 
@@ -53,6 +55,7 @@ FIRST_MESSAGE_SECONDS = 10
 SESSION_CHECK_SECONDS = 3.0
 MAX_COMMAND = 256
 MAX_SIZE = 1000  # columns or rows
+MAX_REF = 256
 POLICY_VIOLATION = 1008
 Kind = Literal["container", "task"]
 
@@ -150,6 +153,16 @@ def _opening(first: Any, who: Principal) -> tuple[list[str], int, int]:
     return argv, cols, rows
 
 
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no first message within {FIRST_MESSAGE_SECONDS} s"
+    if isinstance(exc, KeyError):
+        return "the first message is JSON text: {csrf, cmd, cols, rows}"
+    if isinstance(exc, RequestException):
+        return str(api_error("the endpoint does not answer", exc))
+    return str(exc)
+
+
 @router.websocket("/ws/exec/{kind}/{ref}")
 async def exec_socket(websocket: WebSocket, kind: Kind, ref: str, endpoint: str | None = None) -> None:
     ctx: Console = websocket.app.state.console
@@ -157,6 +170,8 @@ async def exec_socket(websocket: WebSocket, kind: Kind, ref: str, endpoint: str 
     target = f"{kind} {ref}"
     who: Principal | None = None
     try:
+        if len(ref) > MAX_REF:
+            raise Refused(f"the {kind}'s ID or name: at most {MAX_REF} characters")
         who = _caller(ctx, websocket)
         try:
             client = ctx.client_on(who, ep)
@@ -177,8 +192,10 @@ async def exec_socket(websocket: WebSocket, kind: Kind, ref: str, endpoint: str 
             target = f"task {ref} (container {container[:12]})"
         target = f"{target}: {shlex.join(argv)}"
         session = await run_in_threadpool(ExecSession.open, client, container, argv, cols, rows)
-    except (Refused, SwarmdeckError, TimeoutError, ValueError) as exc:
-        reason = str(exc) or "no first message in time"
+    except WebSocketDisconnect:
+        return  # the page went before the terminal opened
+    except (Refused, SwarmdeckError, TimeoutError, ValueError, KeyError, RequestException) as exc:
+        reason = _reason(exc)
         if not isinstance(exc, Refused) or exc.audit:
             _audit(
                 ctx,
