@@ -32,6 +32,8 @@ from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from requests.exceptions import RequestException
@@ -56,6 +58,7 @@ SESSION_CHECK_SECONDS = 3.0
 MAX_COMMAND = 256
 MAX_SIZE = 1000  # columns or rows
 MAX_REF = 256
+MAX_TERMINALS = 200  # output readers at once; more terminals wait for one to end
 POLICY_VIOLATION = 1008
 Kind = Literal["container", "task"]
 
@@ -213,6 +216,16 @@ async def exec_socket(websocket: WebSocket, kind: Kind, ref: str, endpoint: str 
     await _pump(websocket, session, lambda: _still_logged_in(ctx, websocket, who))
 
 
+def _readers(websocket: WebSocket) -> anyio.CapacityLimiter:
+    """The threads that wait on terminals' output: the app's own pool (made in its event
+    loop), so that open terminals never take the threads its other routes run in."""
+    state = websocket.app.state
+    if getattr(state, "exec_readers", None) is None:
+        state.exec_readers = anyio.CapacityLimiter(MAX_TERMINALS)
+    limiter: anyio.CapacityLimiter = state.exec_readers
+    return limiter
+
+
 def _still_logged_in(ctx: Console, websocket: WebSocket, who: Principal) -> bool:
     """Is the login that opened the terminal still valid (not logged out, expired or ended)?"""
     found = ctx.auth.session_from_cookie(websocket.cookies.get(SESSION_COOKIE))
@@ -224,8 +237,10 @@ async def _pump(websocket: WebSocket, session: ExecSession, logged_in: Callable[
     ``SESSION_CHECK_SECONDS``: a logout or a password change ends the terminal too); then the
     exit code, or why it ended."""
 
+    readers = _readers(websocket)
+
     async def out() -> None:
-        while data := await run_in_threadpool(session.read):
+        while data := await anyio.to_thread.run_sync(session.read, limiter=readers):
             await websocket.send_bytes(data)
 
     async def into() -> None:
