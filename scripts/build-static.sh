@@ -6,10 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENDOR=src/swarmdeck/console/static/vendor
-if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
-  echo "build-static: node_modules/htmx.org is missing: run \`npm ci\` first" >&2
-  exit 1
-fi
+for needed in node_modules/htmx.org/dist/htmx.min.js node_modules/@xterm/xterm/lib/xterm.js \
+  node_modules/@xterm/xterm/css/xterm.css node_modules/@xterm/addon-fit/lib/addon-fit.js; do
+  if [ ! -f "$needed" ]; then
+    echo "build-static: $needed is missing: run \`npm ci\` first" >&2
+    exit 1
+  fi
+done
 mkdir -p "$VENDOR"
 install -m 0644 node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx.min.js"
-echo "build-static: htmx $(node -p 'require("./node_modules/htmx.org/package.json").version') -> $VENDOR"
+# The exec console's terminal (xterm.js and its fit addon: UMD builds, loaded as plain scripts).
+install -m 0644 node_modules/@xterm/xterm/lib/xterm.js "$VENDOR/xterm.js"
+install -m 0644 node_modules/@xterm/xterm/css/xterm.css "$VENDOR/xterm.css"
+install -m 0644 node_modules/@xterm/addon-fit/lib/addon-fit.js "$VENDOR/addon-fit.js"
+echo "build-static: htmx $(node -p 'require("./node_modules/htmx.org/package.json").version'), xterm $(node -p 'require("./node_modules/@xterm/xterm/package.json").version') -> $VENDOR"

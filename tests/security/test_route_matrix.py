@@ -204,6 +204,15 @@ LEAST: dict[str, str] = {
     "GET /registries/{name}/repository": READ_ON,
     "GET /registries/{name}/manifest": READ,
     "GET /settings": ADMIN,
+    "GET /containers/{ref}/exec": OPERATE_ON,
+    "GET /tasks/{ref}/exec": OPERATE_ON,
+    "GET /inspect/container": READ_ON,
+    "GET /inspect/image": READ_ON,
+    "GET /inspect/network": READ_ON,
+    "GET /inspect/volume": READ_ON,
+    "GET /inspect/service": READ_ON,
+    "GET /inspect/task": READ_ON,
+    "GET /inspect/node": READ_ON,
 }
 
 # The registry pages of the bed's registry (added to the console below): the repository page

@@ -26,6 +26,7 @@ def serve_app(app: FastAPI) -> Iterator[str]:
             log_level="warning",
             timeout_graceful_shutdown=2,
             proxy_headers=False,
+            ws="wsproto",  # as serve: the exec console's websockets
         )
     )
     thread = threading.Thread(target=server.run, daemon=True, name="served-console")

@@ -111,7 +111,9 @@ def serve(
             "or run `swarmdeck user create NAME --role admin --password-stdin`.",
             highlight=False,
         )
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False, ws="wsproto"
+    )
 
 
 def _add_registries(app: FastAPI, addresses: list[str]) -> None:

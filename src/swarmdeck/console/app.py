@@ -18,15 +18,23 @@ from swarmdeck.console import (
     api,
     deploy_journal,
     errorpages,
+    exec_console,
     pages,
     pages_cluster,
+    pages_inspect,
     pages_objects,
     pages_settings,
 )
 from swarmdeck.console.clientaddr import parse_proxies
 from swarmdeck.console.context import Console
 from swarmdeck.console.errors import ConsoleError, status_of
-from swarmdeck.console.security import URL_TOKEN_PARAMS, Authenticator, LoginThrottle, load_secret
+from swarmdeck.console.security import (
+    CONTENT_SECURITY_POLICY,
+    URL_TOKEN_PARAMS,
+    Authenticator,
+    LoginThrottle,
+    load_secret,
+)
 from swarmdeck.engine.client import api_error
 from swarmdeck.engine.errors import EngineUnreachable
 from swarmdeck.errors import SwarmdeckError
@@ -38,11 +46,7 @@ log = logging.getLogger("swarmdeck.console")
 # What answers before the first admin exists: the setup page and route, and public documents.
 OPEN_BEFORE_SETUP = ("/setup", "/api/setup", "/api/health", "/api/openapi.json", "/static/")
 SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    ),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -108,6 +112,8 @@ def create_app(
     app.include_router(pages_cluster.router)
     app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)
+    app.include_router(pages_inspect.router)
+    app.include_router(exec_console.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SwarmdeckError)
@@ -185,8 +191,9 @@ class Guard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}  # a page may set its own CSP
+                message["headers"] = headers + [h for h in SECURITY_HEADERS if h[0] not in present]
             await send(message)
 
         await (refusal or self.app)(scope, receive, send_with_headers)

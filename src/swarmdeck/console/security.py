@@ -48,6 +48,10 @@ CSRF_HEADER = "X-CSRF-Token"
 SECRET_FILE = "session.key"
 URL_TOKEN_PARAMS = frozenset({"token", "access_token", "api_key", "apikey"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def load_secret(data_dir: Path) -> bytes:

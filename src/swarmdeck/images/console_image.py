@@ -44,7 +44,11 @@ SOURCE_LABEL = "io.swarmdeck.console.source"
 PORT = 9000
 DATA_DIR = "/data"
 # What the wheel must carry for the pages to work (checked before the build).
-REQUIRED_FILES = ("swarmdeck/console/static/vendor/htmx.min.js", "swarmdeck/console/templates/base.html")
+REQUIRED_FILES = (
+    "swarmdeck/console/static/vendor/htmx.min.js",
+    "swarmdeck/console/static/vendor/xterm.js",  # the exec console
+    "swarmdeck/console/templates/base.html",
+)
 _STAMP = ".source-hash"
 _DEPS_STAMP = ".dependencies-hash"  # the pins the dependency wheels were fetched for
 
