@@ -197,6 +197,7 @@ LEAST: dict[str, str] = {
     "GET /registries/{name}/repository": READ_ON,
     "GET /registries/{name}/manifest": READ,
     "GET /settings": ADMIN,
+    "GET /settings/backup": ADMIN,
 }
 
 # The registry pages of the bed's registry (added to the console below): the repository page
