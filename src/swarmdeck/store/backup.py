@@ -110,6 +110,7 @@ def restore_backup(archive: Path, data_dir: Path) -> Manifest:
         raise BackupError(
             f"{data_dir} is not empty: restore into a new data directory (or move this one away first)"
         )
+    made = [p for p in reversed(data_dir.absolute().parents) if not p.exists()]
     try:
         parent = data_dir.parent
         parent.mkdir(parents=True, exist_ok=True)
@@ -122,11 +123,13 @@ def restore_backup(archive: Path, data_dir: Path) -> Manifest:
         with contextlib.suppress(FileNotFoundError):
             data_dir.rmdir()  # empty, checked above
         os.replace(staging, data_dir)
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BackupError(f"cannot restore into {data_dir}: {exc.strerror or exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(made):  # the parents this restore made, deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(exc, OSError):
+            raise BackupError(f"cannot restore into {data_dir}: {exc.strerror or exc}") from exc
         raise
     return manifest
 

@@ -177,7 +177,7 @@ def test_bad_archives_are_refused_with_one_error_and_nothing_changed(good, tmp_p
     for label, (archive, reason) in bad.items():
         parent = tmp_path / label.replace(" ", "-")
         parent.mkdir()
-        target = parent / "data"
+        target = parent / "new" / "data"  # its parent too is made only if the restore works
         run = swarmdeck("console", "restore", str(archive), "--data-dir", str(target))
         assert run.returncode == 1, (label, run.stdout, run.stderr)
         assert reason in run.stderr, (label, run.stderr)
