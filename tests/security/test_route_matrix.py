@@ -168,6 +168,9 @@ LEAST: dict[str, str] = {
     # settings (admins: the host paths operators may bind under)
     "GET /api/settings/workloads": ADMIN,
     "PUT /api/settings/workloads": ADMIN,
+    "GET /api/settings/directory": ADMIN,
+    "PUT /api/settings/directory": ADMIN,
+    "POST /api/settings/directory/test": ADMIN,
     # pages (``on_page`` reads ?endpoint= itself: "@" by reading pages.py)
     "GET /containers": READ_ON,
     "GET /containers/{ref}": READ_ON,

@@ -1,10 +1,12 @@
 """The admins' settings page: the host paths non-admins' workloads may bind under (the
 workload policy, ``swarmdeck.engine.policy``; changes go through PUT /api/settings/workloads),
-and the download of a backup of the console's state (``swarmdeck.store.backup``)."""
+directory (LDAP) login with a test of a login (``/api/settings/directory``), and the download
+of a backup of the console's state (``swarmdeck.store.backup``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import tempfile
 
@@ -13,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
 from swarmdeck.console.context import ADMIN, audited
+from swarmdeck.console.directory import app_directory
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import render
 from swarmdeck.console.security import Principal
@@ -26,12 +29,18 @@ router = APIRouter(include_in_schema=False)
 @router.get("/settings")
 def settings_page(request: Request, who: Principal = ADMIN) -> HTMLResponse:
     store = request.app.state.console.store
+    directory = app_directory(request.app).settings()
     return render(
         "settings.html",
         who,
         allowed_host_paths=settings_of(request.app).allowed_host_paths(),
         never_allowed=ENGINE_PATHS,
         backup_possible=store.engine.dialect.name == "sqlite",
+        directory=directory,
+        mappings_json=json.dumps(
+            [{"group": m.group, "role": m.role.value, "teams": list(m.teams)} for m in directory.mappings],
+            indent=2,
+        ),
     )
 
 
