@@ -3,7 +3,7 @@ as the user, list the user's groups and map them to a role and teams (``store.di
 
 A login the local accounts do not accept comes here; a local account (one no directory login
 made) is never taken over by a directory user of the same name. A directory user is kept as a
-local account whose role and mapped teams follow the directory at each login, so sessions,
+local account whose role and teams follow the directory at each login, so sessions,
 teams and the audit log work as for anyone. LDAP errors stop at this edge as
 ``DirectoryRefused``, with what to check.
 """
@@ -138,18 +138,17 @@ def directory_login(app: FastAPI, username: str, password: str) -> UserRecord | 
             directory.mark(username)
         else:
             user = store.update_user(username, role=found.role)
-        _follow_teams(Teams(store), settings, username, found)
+        _follow_teams(Teams(store), username, found)
     except StoreError as exc:
         log.warning("directory login of %s: the account could not be made: %s", username, exc)
         return None
     return user
 
 
-def _follow_teams(teams: Teams, settings: DirectorySettings, username: str, found: Found) -> None:
-    mapped = {t for m in settings.mappings for t in m.teams}
+def _follow_teams(teams: Teams, username: str, found: Found) -> None:
+    """A directory user is in exactly the teams their groups map to (a team an admin added
+    them to by hand, or one a removed mapping gave, is left at the next login)."""
     for team in teams.list():
-        if team.name not in mapped:
-            continue  # a team no mapping names is the admins' to manage
         inside = username in team.members
         if team.name in found.teams and not inside:
             teams.add_member(team.name, username)

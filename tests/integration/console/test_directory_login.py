@@ -94,6 +94,28 @@ def test_directory_users_log_in_with_their_groups_role_and_teams(app, admin, vie
     assert _login(app, "admin", PASSWORD).json()["role"] == "admin"
     assert _login(app, "admin", pw("admin")).status_code == 401
 
+    # A directory user's password is the directory's; their teams follow the mappings.
+    session = TestClient(app)
+    csrf = session.post("/api/auth/login", json={"username": "ann", "password": pw("ann")}).json()[
+        "csrf_token"
+    ]
+    changed = session.post(
+        "/api/auth/password",
+        json={"current_password": pw("ann"), "new_password": "a new local password for ann"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert changed.status_code == 409 and "the directory's" in changed.json()["detail"], changed.text
+    Teams(store_of(app)).create("night")
+    moved = settings(slapd.url) | {
+        "mappings": [{"group": Slapd.group("ops"), "role": "read-only", "teams": ["night"]}]
+    }
+    assert admin.put("/api/settings/directory", json=moved).status_code == 200
+    again = _login(app, "ann", pw("ann"))
+    assert again.status_code == 200 and again.json()["role"] == "read-only"
+    teams = {t.name: t.members for t in Teams(store_of(app)).list()}
+    assert "ann" in teams["night"] and "ann" not in teams["ops"]
+    assert _login(app, "bob", pw("bob")).status_code == 401  # console-admins no longer mapped
+
     audit = admin.get("/api/audit").json()
     rows = audit["items"] if isinstance(audit, dict) else audit
     assert any(r["action"] == "settings.directory" and r["result"] == "ok" for r in rows)
