@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from swarmdeck.console import create_app
+from swarmdeck.store import Store
 from swarmdeck.store.backup import MANIFEST
+from swarmdeck.store.directory import Directory
 from tests.support.cli import swarmdeck
 from tests.support.console import PASSWORD, login, store_of
 
@@ -83,6 +85,14 @@ def test_the_command_line_backs_up_and_restores(app, tmp_path):
     assert (
         admin.put("/api/settings/workloads", json={"allowed_host_paths": ["/srv/backed"]}).status_code == 200
     )
+    directory = {
+        "url": "ldap://127.0.0.1:1",
+        "bind_dn": "cn=swarmdeck,dc=example,dc=org",
+        "bind_password": "kept encrypted",
+        "user_base": "dc=example,dc=org",
+        "mappings": [{"group": "cn=ops,dc=example,dc=org", "role": "operator"}],
+    }
+    assert admin.put("/api/settings/directory", json=directory).status_code == 200
     archive = tmp_path / "cli.tar.gz"
     run = swarmdeck("console", "backup", str(archive), "--data-dir", str(store.data_dir))
     assert run.returncode == 0, run.stderr
@@ -91,6 +101,11 @@ def test_the_command_line_backs_up_and_restores(app, tmp_path):
     target.mkdir()  # an empty directory will do
     _restored(archive, target)
     _log_in_restored(target)
+    restored = Store(target)
+    try:  # the encrypted bind password still opens: the key came with the database
+        assert Directory(restored, target).bind_password() == "kept encrypted"
+    finally:
+        restored.close()
     again = swarmdeck("console", "restore", str(archive), "--data-dir", str(target))
     assert again.returncode == 1 and "is not empty" in again.stderr and "Traceback" not in again.stderr
 
