@@ -13,6 +13,7 @@ APT_PACKAGES=(
   busybox-static     # the test bed's tiny image
   wrk                # HTTP load for bench/
   chromium           # headless browser for the console's browser tests
+  slapd ldap-utils   # a real OpenLDAP server (started by the directory-login tests) and ldapadd
   iproute2 util-linux openssl ca-certificates
   openssh-server openssh-client  # sshd in node B's namespace: the console's ssh:// endpoint tests
   python3-venv

@@ -175,6 +175,9 @@ LEAST: dict[str, str] = {
     # settings (admins: the host paths operators may bind under)
     "GET /api/settings/workloads": ADMIN,
     "PUT /api/settings/workloads": ADMIN,
+    "GET /api/settings/directory": ADMIN,
+    "PUT /api/settings/directory": ADMIN,
+    "POST /api/settings/directory/test": ADMIN,
     # pages (``on_page`` reads ?endpoint= itself: "@" by reading pages.py)
     "GET /containers": READ_ON,
     "GET /containers/{ref}": READ_ON,
@@ -213,6 +216,7 @@ LEAST: dict[str, str] = {
     "GET /inspect/service": READ_ON,
     "GET /inspect/task": READ_ON,
     "GET /inspect/node": READ_ON,
+    "GET /settings/backup": ADMIN,
 }
 
 # The registry pages of the bed's registry (added to the console below): the repository page

@@ -1,4 +1,5 @@
-"""`swarmdeck serve` and `swarmdeck user create`: the console as a process, and its accounts."""
+"""`swarmdeck serve`, `swarmdeck user create` and `swarmdeck console …`: the console as a process,
+its accounts, its first run and its backups."""
 
 from __future__ import annotations
 
@@ -170,7 +171,9 @@ def create_user(
     out.print(f"created {user.role.value} user {user.username}", highlight=False)
 
 
-console_app = typer.Typer(cls=FailingGroup, no_args_is_help=True, help="The console's first run.")
+console_app = typer.Typer(
+    cls=FailingGroup, no_args_is_help=True, help="The console's first run, backup and restore."
+)
 
 
 @console_app.command("setup-code")
@@ -208,6 +211,50 @@ def setup_code(
             f"--data-dir {where}` writes it)"
         )
     out.print(code, highlight=False)
+
+
+@console_app.command("backup")
+def backup(
+    file: Annotated[
+        Path, typer.Argument(help="The archive to write (a gzipped tar; it holds the keys: keep it safe).")
+    ],
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Back up the console's state (database, keys, settings) to FILE, while it runs or not."""
+    if database_url:
+        refuse(
+            "the console keeps its state in the database at --database-url: back that up with "
+            "its own tools (pg_dump); this backup covers a data directory's SQLite database"
+        )
+    from swarmdeck.store import default_data_dir
+    from swarmdeck.store.backup import write_backup_file
+
+    where = data_dir or default_data_dir()
+    manifest = write_backup_file(where, file)
+    out.print(
+        f"backed up {where} to {file} ({len(manifest.files)} files, swarmdeck {manifest.swarmdeck_version})",
+        highlight=False,
+    )
+
+
+@console_app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(help="An archive `swarmdeck console backup` wrote.")],
+    data_dir: Annotated[
+        Path,
+        typer.Option("--data-dir", help="The data directory to restore into (absent or empty)."),
+    ],
+) -> None:
+    """Restore the console's state from FILE into a new data directory (then `serve` it)."""
+    from swarmdeck.store.backup import restore_backup
+
+    manifest = restore_backup(file, data_dir)
+    out.print(
+        f"restored {file} (made {manifest.created} by swarmdeck {manifest.swarmdeck_version}) "
+        f"into {data_dir}: run `swarmdeck serve --data-dir {data_dir}`",
+        highlight=False,
+    )
 
 
 def _service_setup_code(engine: str | None) -> None:

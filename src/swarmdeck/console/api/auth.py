@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from swarmdeck.console.api import models
 from swarmdeck.console.context import OPERATE, READ, audit, audited, client_address, console
+from swarmdeck.console.directory import app_directory, directory_login
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import TokenId
 from swarmdeck.console.security import SESSION_COOKIE, Principal
@@ -113,7 +114,9 @@ def login(request: Request, response: Response, body: Credentials) -> models.Ses
     if wait:
         audit(request, None, "login", "throttled", target=body.username, endpoint="")
         raise ConsoleError(f"too many failed logins: try again in {wait} s", 429, {"Retry-After": str(wait)})
-    user = ctx.store.authenticate(body.username, body.password)
+    user = ctx.store.authenticate(body.username, body.password) or directory_login(
+        request.app, body.username, body.password
+    )
     if user is None:
         ctx.throttle.failed(body.username, client)
         audit(request, None, "login", "failed", target=body.username, endpoint="")
@@ -159,6 +162,8 @@ def change_password(
         raise ConsoleError(
             f"too many failed attempts: try again in {wait} s", 429, {"Retry-After": str(wait)}
         )
+    if app_directory(request.app).made_by_directory(name):
+        raise ConsoleError("your password is the directory's: change it there", 409)
     if ctx.store.authenticate(name, body.current_password) is None:
         ctx.throttle.failed(name, client)
         audit(request, who, "password.change", "error: wrong current password", target=name, endpoint="")

@@ -358,3 +358,28 @@ class WorkloadSettings(BaseModel):
     allowed_host_paths: list[str] = Field(description="host directories under which non-admins may bind")
     never_allowed: list[str] = Field(description="the engine's own paths: never allowed")
     note: str
+
+
+class DirectoryMapping(BaseModel):
+    group: str = Field(description="a group's DN")
+    role: str
+    teams: list[str]
+
+
+class DirectorySettings(BaseModel):
+    url: str = Field(description="the directory's ldap:// or ldaps:// URL; empty: directory login is off")
+    bind_dn: str
+    has_bind_password: bool
+    user_base: str
+    user_filter: str = Field(description="an LDAP filter naming {username}")
+    group_base: str
+    group_filter: str = Field(description="an LDAP filter naming {dn} (the user's DN) or {username}")
+    mappings: list[DirectoryMapping]
+
+
+class DirectoryLoginResult(BaseModel):
+    dn: str
+    groups: list[str]
+    role: str
+    teams: list[str]
+    summary: str
