@@ -6,10 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENDOR=src/swarmdeck/console/static/vendor
-if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
-  echo "build-static: node_modules/htmx.org is missing: run \`npm ci\` first" >&2
-  exit 1
-fi
+for f in node_modules/htmx.org/dist/htmx.min.js node_modules/uplot/dist/uPlot.iife.min.js; do
+  if [ ! -f "$f" ]; then
+    echo "build-static: $f is missing: run \`npm ci\` first" >&2
+    exit 1
+  fi
+done
 mkdir -p "$VENDOR"
 install -m 0644 node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx.min.js"
+install -m 0644 node_modules/uplot/dist/uPlot.iife.min.js "$VENDOR/uPlot.iife.min.js"
+install -m 0644 node_modules/uplot/dist/uPlot.min.css "$VENDOR/uPlot.min.css"
+echo "build-static: uplot $(node -p 'require("./node_modules/uplot/package.json").version') -> $VENDOR"
 echo "build-static: htmx $(node -p 'require("./node_modules/htmx.org/package.json").version') -> $VENDOR"
