@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from swarmdeck.console.api.swarm import naming, shown_service
+from swarmdeck.console.api.swarm import LogSearch, LogTail, log_options, naming, shown_service
 from swarmdeck.console.context import READ, Target
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import on_page, render, render_on
@@ -27,7 +27,7 @@ from swarmdeck.console.security import Principal
 from swarmdeck.console.stackfiles import BUILTIN, files_of
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.store import Role
-from swarmdeck.swarm import membership, nodes, overview, services, stacks
+from swarmdeck.swarm import membership, nodes, overview, service_logs, services, stacks
 from swarmdeck.swarm.errors import SwarmRefusal
 
 router = APIRouter(include_in_schema=False)
@@ -81,9 +81,24 @@ def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
 def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
         service = shown_service(services.get_service(t.client, ref), who)
-        return {"s": service, "logs": services.logs(t.client, service["id"], 200)}
+        lines = service_logs.Lines(t.client, service["id"], log_options(200, True, ""))
+        return {"s": service, "logs": list(lines)}
 
     return render_swarm(request, who, "service.html", "/services", read)
+
+
+@router.get("/services/{ref}/logs.txt")
+def service_logs_download(
+    request: Request, ref: ServiceRef, who: Principal = READ, tail: LogTail = 10000, search: LogSearch = ""
+) -> PlainTextResponse:
+    """The service's log as a text file (timestamps and task prefixes, searched as shown)."""
+    t = on_page(request, who)
+    with naming(t.endpoint):
+        service = services.raw_service(t.client, ref)
+        lines = service_logs.Lines(t.client, service["ID"], log_options(tail, True, search))
+        text = "".join(f"{line}\n" for line in lines)
+    filename = f"{service['Spec']['Name']}.log".replace('"', "")
+    return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/stacks")

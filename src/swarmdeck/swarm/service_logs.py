@@ -4,7 +4,9 @@
 The engine tags every line with its task and node (the ``details`` of the logs call);
 each task and node is asked for once, and the prefix is built from them as the CLI does:
 the slot padded to the width of the replica count, the task ID cut to 12 characters
-unless ``no_trunc``. Following ends when the caller stops reading (Ctrl-C at the CLI).
+unless ``no_trunc``. Following ends when the caller stops reading (Ctrl-C at the CLI) or
+closes the ``Lines`` (the console, when its browser goes away). A search keeps the lines
+that contain it, here, so only those travel.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import unquote
 import docker
 
 from swarmdeck.engine.errormap import doing, iterating
+from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm.services import raw_service
 
@@ -31,6 +34,7 @@ class LogOptions:
     timestamps: bool = False
     tail: str = "all"  # a number of lines, or "all"
     no_trunc: bool = False
+    search: str = ""  # only the lines containing it (any case)
 
 
 def _details(text: str) -> dict[str, str]:
@@ -79,23 +83,52 @@ def _line(raw: str, prefixes: _Prefixes, timestamps: bool) -> str:
     return f"{stamp}{head}    | {extra + ' ' if extra else ''}{message}"
 
 
+class Lines:
+    """The service's log lines, prefixed as the docker CLI prints them (without newlines),
+    only those containing ``options.search`` (any case) when it is given; ``close()`` from
+    another thread ends a blocked read of a followed log."""
+
+    def __init__(self, client: docker.DockerClient, ref: str, options: LogOptions) -> None:
+        service = raw_service(client, ref)
+        tty = bool(service["Spec"]["TaskTemplate"]["ContainerSpec"].get("TTY"))
+        self.action = f"logs of {service['Spec']['Name']}"
+        self.options = options
+        self.prefixes = _Prefixes(client, service, options)
+        self._closed = False
+        params = {
+            "details": True,
+            "follow": options.follow,
+            "stdout": True,
+            "stderr": True,
+            "timestamps": options.timestamps,
+            "tail": options.tail,
+        }
+        api: Any = client.api  # the SDK's own helpers, keeping the response so it can be closed
+        with doing(self.action):
+            self._response = api._get(
+                api._url("/services/{0}/logs", service["ID"]), params=params, stream=True
+            )
+            api._raise_for_status(self._response)
+            self._frames = api._get_result_tty(True, self._response, tty)
+
+    def __iter__(self) -> Iterator[str]:
+        needle = self.options.search.casefold()
+        try:
+            for frame in iterating(self.action, self._frames):
+                for raw in frame.decode("utf-8", "replace").splitlines():
+                    line = _line(raw, self.prefixes, self.options.timestamps)
+                    if needle in line.casefold():
+                        yield line
+        except (OSError, ValueError, AttributeError, EngineError):
+            if not self._closed:
+                raise
+            # closed under us: the reader went away
+
+    def close(self) -> None:
+        self._closed = True
+        self._response.close()
+
+
 def stream(client: docker.DockerClient, ref: str, options: LogOptions) -> Iterator[str]:
     """The service's log lines, prefixed as the docker CLI prints them (without newlines)."""
-    service = raw_service(client, ref)
-    tty = bool(service["Spec"]["TaskTemplate"]["ContainerSpec"].get("TTY"))
-    action = f"logs of {service['Spec']['Name']}"
-    with doing(action):
-        frames = client.api.service_logs(
-            service["ID"],
-            details=True,
-            follow=options.follow,
-            stdout=True,
-            stderr=True,
-            timestamps=options.timestamps,
-            tail=options.tail,
-            is_tty=tty,
-        )
-    prefixes = _Prefixes(client, service, options)
-    for frame in iterating(action, frames):
-        for raw in frame.decode("utf-8", "replace").splitlines():
-            yield _line(raw, prefixes, options.timestamps)
+    yield from Lines(client, ref, options)

@@ -1,5 +1,6 @@
 """A swarm's services and tasks: list, inspect, create, scale, update, roll back, remove,
-read logs, wait for convergence (`docker service ls|ps|inspect|create|scale|update|rollback|rm|logs`).
+wait for convergence (`docker service ls|ps|inspect|create|scale|update|rollback|rm`; logs are
+``service_logs``'s).
 
 A change that makes or alters a workload takes ``check``: the caller's workload policy as a
 function of the spec the service will have, which raises to refuse it (the console's
@@ -21,7 +22,7 @@ from typing import Any
 import docker
 from docker.models.services import Service
 
-from swarmdeck.engine.errormap import doing, iterating
+from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
 from swarmdeck.engine.sdkapi import service_model, typed_api
@@ -241,13 +242,3 @@ def remove_each(client: docker.DockerClient, refs: list[str]) -> Iterator[str]:
         yield ref
     if failed:
         raise Refused("\n".join(failed))
-
-
-def logs(client: docker.DockerClient, ref: str, tail: int) -> list[str]:
-    """The last ``tail`` lines of every task's output."""
-    service = _service(client, ref)
-    action = f"logs of {service.name}"
-    with doing(action):
-        stream = service.logs(stdout=True, stderr=True, tail=str(tail), details=False, timestamps=False)
-    raw = b"".join(iterating(action, stream))
-    return raw.decode("utf-8", "replace").splitlines()

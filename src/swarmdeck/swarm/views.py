@@ -45,6 +45,7 @@ class TaskView(TypedDict):
     state: str
     desired: str
     message: str
+    error: str  # the task's Status.Err: why it failed or was rejected ("" when none)
     image: str
     updated: str
 
@@ -275,6 +276,7 @@ def task_view(t: Inspect, names: dict[str, str], hosts: dict[str, str]) -> TaskV
         "state": status.get("State", ""),
         "desired": t.get("DesiredState", ""),
         "message": status.get("Err") or status.get("Message", ""),
+        "error": status.get("Err", ""),
         "image": t["Spec"]["ContainerSpec"].get("Image", ""),
         "updated": t.get("UpdatedAt", ""),
     }

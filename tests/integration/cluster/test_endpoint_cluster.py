@@ -36,6 +36,8 @@ MANAGER_ONLY_READS = (
     "/api/swarm/map",
     "/api/services/x",
     "/api/services/x/logs",
+    "/api/services/x/logs/stream",
+    "/api/services/x/stats",
     "/api/stacks/x",
     "/api/swarm/map/stream",
     "/api/stacks/x/converge",

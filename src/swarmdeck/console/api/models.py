@@ -187,6 +187,32 @@ class ContainerStats(BaseModel):
     pids: int | None = Field(default=None, exclude_if=_absent)
 
 
+class TaskElsewhere(BaseModel):
+    """A running task of the service on another node: its engine is not this endpoint's."""
+
+    task_id: str
+    slot: int | None
+    node: str
+
+
+class ServiceStats(BaseModel):
+    """One sample of each running task's container on this endpoint's node, summed."""
+
+    id: str
+    name: str
+    node: str = Field(description="the node of this endpoint's engine, whose containers are counted")
+    running_tasks: int
+    sampled: int = Field(description="containers sampled (running tasks on this node)")
+    elsewhere: list[TaskElsewhere] = Field(description="running tasks on other nodes, not counted")
+    cpu_percent: float
+    memory_usage: int
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+
+
 # --- images, networks, volumes --------------------------------------------------------
 class Image(BaseModel):
     id: str

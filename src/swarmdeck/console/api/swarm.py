@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from swarmdeck.console import envmask, sse
+from swarmdeck.console import resources as res
 from swarmdeck.console.api import models
 from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.context import ADMIN_ON, OPERATE_ON, READ_ON, Target, audit, audited
@@ -47,7 +48,7 @@ from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.policy import Path, describe_service, format_path
 from swarmdeck.store import Role
 from swarmdeck.swarm import errors as swarm_errors
-from swarmdeck.swarm import membership, nodes, overview, services
+from swarmdeck.swarm import membership, nodes, overview, service_logs, services
 from swarmdeck.swarm.views import (
     JoinTokens,
     NodeView,
@@ -336,12 +337,62 @@ def remove_service(request: Request, ref: ServiceRef, t: Target = OPERATE_ON) ->
     return models.Status(status="removed")
 
 
+LogTail = Annotated[int, Query(ge=0, le=10000)]
+LogSearch = Annotated[str, Query(max_length=200, description="only the lines containing this (any case)")]
+
+
+def log_options(tail: int, timestamps: bool, search: str, follow: bool = False) -> service_logs.LogOptions:
+    return service_logs.LogOptions(follow=follow, timestamps=timestamps, tail=str(tail), search=search)
+
+
 @router.get("/services/{ref}/logs")
-def service_logs(
-    request: Request, ref: ServiceRef, t: Target = READ_ON, tail: Annotated[int, Query(ge=0, le=10000)] = 100
+def service_log_lines(
+    request: Request,
+    ref: ServiceRef,
+    t: Target = READ_ON,
+    tail: LogTail = 100,
+    timestamps: bool = True,
+    search: LogSearch = "",
 ) -> models.ContainerLogs:
+    """The last ``tail`` lines of every task, each after its timestamp and its
+    ``name.slot.task@node`` prefix as `docker service logs` prints them; searched here."""
     with naming(t.endpoint):
-        return models.ContainerLogs(lines=services.logs(t.client, ref, tail))
+        lines = service_logs.Lines(t.client, ref, log_options(tail, timestamps, search))
+        return models.ContainerLogs(lines=list(lines))
+
+
+@router.get(
+    "/services/{ref}/logs/stream",
+    **event_stream("one message per log line (a JSON string, prefixed as GET .../logs gives it)"),
+)
+async def follow_service_logs(
+    request: Request,
+    ref: ServiceRef,
+    t: Target = READ_ON,
+    tail: LogTail = 0,
+    timestamps: bool = True,
+    search: LogSearch = "",
+) -> StreamingResponse:
+    """Follow every task's log as server-sent events, searched here when ``search`` is given."""
+    with naming(t.endpoint):
+        lines = await run_in_threadpool(
+            service_logs.Lines, t.client, ref, log_options(tail, timestamps, search, follow=True)
+        )
+
+    async def body() -> AsyncIterator[str]:
+        yield ": connected\n\n"
+        async for line in sse.pump(lines, lines.close):
+            yield sse.KEEPALIVE if line is None else sse.event(line)
+
+    return sse.stream(body())
+
+
+@router.get("/services/{ref}/stats")
+def service_stats(request: Request, ref: ServiceRef, t: Target = READ_ON) -> models.ServiceStats:
+    """One sample (about a second) of each of the service's running containers on this
+    endpoint's node, summed; tasks on other nodes are listed in ``elsewhere``."""
+    with naming(t.endpoint):
+        return models.ServiceStats(**res.service_stats(t.client, ref))
 
 
 @router.get("/tasks")

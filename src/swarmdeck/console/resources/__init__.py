@@ -1,7 +1,8 @@
 """The engine's resources as the console shows them: containers, images, networks, volumes.
 
 Thin functions over the Docker SDK's low-level API, one module per resource: ``containers``
-(lists, inspect, actions, logs, stats, live state), ``create`` (``docker run -d``),
+(lists, inspect, actions, logs, live state), ``stats`` (``docker stats`` figures of a
+container, and summed over a service's tasks on this engine), ``create`` (``docker run -d``),
 ``images`` (lists, tag, pull, push, build), ``networks`` (networks and volumes), ``names``
 (the checks of names given). Nothing here knows about HTTP; a failure is a
 ``ConsoleError`` carrying the engine's meaning (404, 409) or 502. The console uses them as
@@ -16,7 +17,6 @@ from swarmdeck.console.resources.containers import (
     container_action,
     container_event,
     container_logs,
-    container_stats,
     inspect_container,
     list_containers,
 )
@@ -49,6 +49,7 @@ from swarmdeck.console.resources.networks import (
     remove_network,
     remove_volume,
 )
+from swarmdeck.console.resources.stats import container_stats, service_stats
 
 __all__ = [
     "RESTART_POLICIES",
@@ -67,6 +68,7 @@ __all__ = [
     "container_logs",
     "container_request",
     "container_stats",
+    "service_stats",
     "create_container",
     "create_network",
     "create_volume",

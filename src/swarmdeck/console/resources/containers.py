@@ -2,7 +2,7 @@
 inspect per container: the high-level ``containers.list`` inspects each one, which is what
 makes big hosts slow in other consoles), searching and paging, inspect with masked
 environment, the start/stop/restart/kill/remove actions, logs (a tail, or followed as
-lines), a ``docker stats`` sample, and what an engine event means for the page. Making a
+lines), and what an engine event means for the page. Making a
 container is ``create``'s job."""
 
 from __future__ import annotations
@@ -182,51 +182,6 @@ class LineStream:
 
     def close(self) -> None:
         self._stream.close()
-
-
-def container_stats(client: docker.DockerClient, ref: str) -> dict[str, Any]:
-    """One sample of what `docker stats` shows: CPU %, memory, network and block IO.
-
-    The engine takes two samples about a second apart (the CPU % is the delta between
-    them); a container that is not running has no figures, only ``running: false``.
-    """
-    info = inspect_container(client, ref)
-    answer: dict[str, Any] = {
-        "id": info["Id"],
-        "name": info["Name"].lstrip("/"),
-        "running": bool(info["State"].get("Running")),
-    }
-    if not answer["running"]:
-        return answer
-    with doing(f"stats of {ref}"):
-        raw = client.api.stats(info["Id"], stream=False)
-    cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
-    cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (pre.get("cpu_usage") or {}).get(
-        "total_usage", 0
-    )
-    system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-    cpus = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or []) or 1
-    memory = raw.get("memory_stats") or {}
-    details = memory.get("stats") or {}
-    # Page cache is reclaimable: `docker stats` leaves it out (cgroup v1 "cache", v2 "inactive_file").
-    cache = details.get("cache", details.get("inactive_file", 0))
-    used = max(0, memory.get("usage", 0) - cache)
-    limit = memory.get("limit", 0)
-    networks = (raw.get("networks") or {}).values()
-    block = (raw.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
-    return {
-        **answer,
-        "cpu_percent": round(cpu_delta / system_delta * cpus * 100, 2) if system_delta > 0 else 0.0,
-        "online_cpus": cpus,
-        "memory_usage": used,
-        "memory_limit": limit,
-        "memory_percent": round(used / limit * 100, 2) if limit else 0.0,
-        "net_rx": sum(n.get("rx_bytes", 0) for n in networks),
-        "net_tx": sum(n.get("tx_bytes", 0) for n in networks),
-        "block_read": sum(b.get("value", 0) for b in block if str(b.get("op")).lower() == "read"),
-        "block_write": sum(b.get("value", 0) for b in block if str(b.get("op")).lower() == "write"),
-        "pids": (raw.get("pids_stats") or {}).get("current", 0),
-    }
 
 
 _EVENT_STATES = {
