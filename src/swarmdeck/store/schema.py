@@ -39,8 +39,9 @@ LAST_CREATE_ALL = "0002"
 PG_LOCK_KEY = 0x5D0C_5C4E
 
 
-def upgrade(engine: Engine, lock_file: Path | None) -> None:
-    """Upgrade the database to head; ``lock_file`` serialises SQLite (None: no file to lock)."""
+def upgrade(engine: Engine, lock_file: Path | None, target: str = "head") -> None:
+    """Upgrade the database to ``target`` (a revision; the tests make a baseline database);
+    ``lock_file`` serialises SQLite (None: no file to lock)."""
     try:
         with engine.connect() as conn, _schema_lock(conn, lock_file):
             revision = _adopt_unversioned(conn)
@@ -49,7 +50,7 @@ def upgrade(engine: Engine, lock_file: Path | None) -> None:
             if revision is not None:
                 command.stamp(config, revision)
                 conn.commit()
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
             conn.commit()
     except CommandError as exc:  # e.g. a revision this release does not know: a newer one's
         raise StoreError(f"cannot migrate the console's database: {exc}") from exc
@@ -58,6 +59,15 @@ def upgrade(engine: Engine, lock_file: Path | None) -> None:
             f"cannot bring the console's database up to date: {exc.__class__.__name__}: "
             f"{getattr(exc, 'orig', None) or exc}"
         ) from exc
+
+
+def head() -> str:
+    """The revision this release's models are at."""
+    from alembic.script import ScriptDirectory
+
+    found = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert found is not None  # versions/ is shipped with the package
+    return found
 
 
 def current_revision(engine: Engine) -> str | None:
