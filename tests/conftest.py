@@ -38,6 +38,7 @@ pytest_plugins = [
     "tests.support.browser",
     "tests.support.registries",
     "tests.support.vms",
+    "tests.support.postgres",
 ]
 
 T = TypeVar("T")

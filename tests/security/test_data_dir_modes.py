@@ -29,7 +29,7 @@ OWNER_FILES = {
     "session.key",
     "registry.key",
     "registry-ca/local-ca.crt",
-    ".schema.lock",  # held while one process makes the tables of a new database
+    ".schema.lock",  # held while one process makes or migrates the schema (store/schema.py)
 }
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -13,8 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from swarmdeck.store.datadir import owner_only_file
 from swarmdeck.store.errors import StoreError
-from swarmdeck.store.models import Base
-from swarmdeck.store.schema import add_missing_columns
+from swarmdeck.store.schema import upgrade
 
 DB_FILE = "swarmdeck.db"
 
@@ -50,30 +46,19 @@ def open_engine(data_dir: Path, url: str | None = None) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot use the database URL: {exc}") from exc
-    # Two processes opening a new SQLite file at once (two `machine create`s) would both
-    # create its tables, and the second fails: the schema is made by one at a time.
-    with _schema_lock(data_dir if url is None else None):
-        try:
-            Base.metadata.create_all(engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                f"cannot open the console's database: {exc.__class__.__name__}: "
-                f"{str(exc.orig) if hasattr(exc, 'orig') else exc}"
-            ) from exc
-        add_missing_columns(engine, Base.metadata.sorted_tables)
+    # The schema is made and migrated at every start, one process at a time (store/schema.py).
+    upgrade(engine, _lock_file(engine, data_dir if url is None else None))
     return engine
 
 
-@contextlib.contextmanager
-def _schema_lock(data_dir: Path | None) -> Iterator[None]:
-    if data_dir is None:
-        yield
-        return
-    lock = data_dir / ".schema.lock"
-    owner_only_file(lock)
-    with open(lock, "a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        yield
+def _lock_file(engine: Engine, data_dir: Path | None) -> Path | None:
+    """The file that serialises schema changes on SQLite: beside the database (None: no file)."""
+    if data_dir is not None:
+        return data_dir / ".schema.lock"
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:":
+        return Path(database).with_name(Path(database).name + ".schema.lock")
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

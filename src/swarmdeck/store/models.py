@@ -1,8 +1,8 @@
 """SQLAlchemy 2 models of the console's state.
 
-Tables are created with ``metadata.create_all``. Columns added since (nullable, or with a
-server default) are added to an existing table by ``store/schema.py``; no Alembic migrations
-yet: the first change that is more than an added column brings Alembic in.
+Tables are made and changed by the Alembic revisions in ``store/migrations`` (run at every
+start by ``store/schema.py``): a change here needs a new revision there, and a test checks
+that the revisions' head matches these models.
 """
 
 from __future__ import annotations
@@ -87,7 +87,6 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Added after the first schema: store/schema.py adds them to an existing table.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     scope: Mapped[TokenScope] = mapped_column(
         Enum(TokenScope, values_callable=lambda e: [m.value for m in e], native_enum=False, length=8),
@@ -125,8 +124,8 @@ class Endpoint(Base):
     tls_cert: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     tls_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Added after the first schema (store/schema.py adds them): TLS material kept here rather
-    # than as file paths (store/endpoint_tls.py); the key encrypted.
+    # Revision 0002: TLS material kept here rather than as file paths (store/endpoint_tls.py);
+    # the key encrypted.
     tls_ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     tls_cert_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     tls_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Integer, LargeBinary, String, Text, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from swarmdeck.registry.errors import RegistryError
@@ -30,7 +30,6 @@ from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.keyfiles import owner_only_secret
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
-from swarmdeck.store.schema import add_missing_columns
 
 KEY_FILE = "registry.key"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -107,11 +106,7 @@ class RegistryStore:
     """Registries in the console's database (the same one as ``store``)."""
 
     def __init__(self, store: Store, data_dir: Path) -> None:
-        try:
-            Base.metadata.create_all(store.engine, tables=[Registry.__table__])  # type: ignore[list-item]
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot create the registries table: {exc.__class__.__name__}") from exc
-        add_missing_columns(store.engine, [Registry.__table__])  # type: ignore[list-item]
+        # Its table is made by the store's migrations (store/migrations), like every other.
         from cryptography.fernet import Fernet  # imported here: only the registries need it
 
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)

@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Integer, String, delete, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from swarmdeck.engine.policy import normalise_host_path, touches_engine
-from swarmdeck.store.errors import Invalid, StoreError
+from swarmdeck.store.errors import Invalid
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
 
@@ -57,10 +56,7 @@ class WorkloadSettings:
     """The workload settings in the console's database (the same one as ``store``)."""
 
     def __init__(self, store: Store) -> None:
-        try:
-            Base.metadata.create_all(store.engine, tables=[AllowedHostPath.__table__])  # type: ignore[list-item]
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot create the workload settings table: {exc.__class__.__name__}") from exc
+        # Its table is made by the store's migrations (store/migrations), like every other.
         self.store = store
 
     def allowed_host_paths(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""swarmdeck.store against a real SQLite database in a temporary data directory."""
+"""swarmdeck.store against real databases: SQLite in a temporary data directory, and a fresh
+database on a private PostgreSQL server (``database_url``, tests/support/postgres.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import Conflict, Invalid, NotFound, Role, Store, StoreError
@@ -14,25 +16,33 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "data")
+def store(tmp_path, database_url):
+    s = Store(tmp_path / "data", database_url)
     yield s
     s.close()
 
 
-def test_sqlite_in_wal_mode_in_a_private_data_dir(tmp_path, store):
+def _sql(store, statement, **params):
+    """Run SQL on the store's own database, whichever it is; the rows."""
+    with store.engine.begin() as conn:
+        result = conn.execute(text(statement), params)
+        return result.all() if result.returns_rows else []
+
+
+def test_sqlite_in_wal_mode_in_a_private_data_dir(tmp_path):
+    store = Store(tmp_path / "data")
     db = tmp_path / "data" / "swarmdeck.db"
     assert db.is_file()
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
     store.has_admin()  # opens a connection with the pragmas
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
 
 
-def test_passwords_are_argon2_hashes_and_authenticate(tmp_path, store):
+def test_passwords_are_argon2_hashes_and_authenticate(store):
     store.create_user("alice", PASSWORD, Role.OPERATOR)
-    with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:
-        stored = conn.execute("SELECT password_hash FROM users").fetchone()[0]
+    stored = _sql(store, "SELECT password_hash FROM users")[0][0]
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     assert store.authenticate("alice", PASSWORD).role is Role.OPERATOR
     assert store.authenticate("alice", PASSWORD + "x") is None
@@ -79,13 +89,12 @@ def test_duplicate_user_and_last_admin_protected(store):
         store.get_user("root")
 
 
-def test_tokens_are_stored_as_hashes_and_shown_once(tmp_path, store):
+def test_tokens_are_stored_as_hashes_and_shown_once(store):
     store.create_user("ci", PASSWORD, Role.OPERATOR)
     record, plain = store.create_token("ci", "deploy script")
     assert plain.startswith("sdk_") and len(plain) > 40
-    with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:
-        dump = "\n".join(conn.iterdump())
-    assert plain not in dump
+    tokens = _sql(store, "SELECT * FROM api_tokens")
+    assert tokens and plain not in repr(tokens)
     assert store.verify_token(plain).username == "ci"
     assert store.verify_token(plain + "x") is None
     listed = store.list_tokens("ci")
@@ -93,10 +102,8 @@ def test_tokens_are_stored_as_hashes_and_shown_once(tmp_path, store):
     first_use = listed[0].last_used_at
     store.verify_token(plain)  # within the minute: not written again
     assert store.list_tokens("ci")[0].last_used_at == first_use
-    with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:  # as if used 2 minutes ago
-        conn.execute(
-            "UPDATE api_tokens SET last_used_at = ?", ((first_use - timedelta(minutes=2)).isoformat(" "),)
-        )
+    # As if used 2 minutes ago.
+    _sql(store, "UPDATE api_tokens SET last_used_at = :at", at=first_use - timedelta(minutes=2))
     assert store.list_tokens("ci")[0].last_used_at == first_use - timedelta(minutes=2)
     store.verify_token(plain)
     assert store.list_tokens("ci")[0].last_used_at >= first_use  # moved to now
