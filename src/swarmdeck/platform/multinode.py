@@ -29,6 +29,7 @@ ADDRESS_POOL = "10.200.0.0/16"
 # How often workers report to the managers. Docker's 5 s lets a lost node go unnoticed for
 # about 15 s; at 1 s its tasks are rescheduled within a few seconds.
 HEARTBEAT_NS = 1_000_000_000
+LOAD_TIMEOUT = 1800  # seconds an engine may take to load one image
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,13 @@ def form_swarm(hosts: list[Host], say: Callable[[str], None], timeout: float = 1
     membership.update(manager.client, {"dispatcher_heartbeat": HEARTBEAT_NS})
     joining = membership.manager_address(manager.client, found)
     token = membership.join_tokens(manager.client, found)["worker"]["token"]
+    members = {node["id"] for node in list_nodes(manager.client)}
     for host in workers:
         state = membership.state(host.client)
         if state.local_state == "inactive":
             membership.join(host.client, joining, token, host.advertise, host.advertise)
             say(f"{host.name}: joined as a worker at {host.advertise}")
-        elif state.cluster_id != found.cluster_id:
+        elif state.node_id not in members:  # (a worker does not know its cluster's ID)
             raise PlatformError(
                 f"{host.name} is in another swarm; make it leave that one first "
                 f"(`swarmdeck machine ssh {host.name} docker swarm leave --force`)"
@@ -128,7 +130,13 @@ def copy_images(
         except EngineNotFound:
             pass
         started = time.monotonic()
-        with doing(f"copying image {reference}"):
-            target.api.load_image(source.api.get_image(reference))
+        # The engine answers a load only when every layer is unpacked: on a slow host (an
+        # emulated VM) that takes minutes, beyond the client's usual timeout.
+        usual, target.api.timeout = target.api.timeout, max(target.api.timeout, LOAD_TIMEOUT)
+        try:
+            with doing(f"copying image {reference}"):
+                target.api.load_image(source.api.get_image(reference))
+        finally:
+            target.api.timeout = usual
         size = (image.attrs.get("Size") or 0) / 1e6
         say(f"copied {reference} ({size:.0f} MB) in {time.monotonic() - started:.0f} s")
