@@ -6,10 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENDOR=src/swarmdeck/console/static/vendor
-if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
-  echo "build-static: node_modules/htmx.org is missing: run \`npm ci\` first" >&2
-  exit 1
-fi
+for needed in node_modules/htmx.org/dist/htmx.min.js node_modules/modern-normalize/modern-normalize.css; do
+  if [ ! -f "$needed" ]; then
+    echo "build-static: $needed is missing: run \`npm ci\` first" >&2
+    exit 1
+  fi
+done
 mkdir -p "$VENDOR"
 install -m 0644 node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx.min.js"
-echo "build-static: htmx $(node -p 'require("./node_modules/htmx.org/package.json").version') -> $VENDOR"
+install -m 0644 node_modules/modern-normalize/modern-normalize.css "$VENDOR/modern-normalize.css"
+for pkg in htmx.org modern-normalize; do
+  echo "build-static: $pkg $(node -p "require('./node_modules/$pkg/package.json').version") -> $VENDOR"
+done

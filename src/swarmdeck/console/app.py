@@ -20,6 +20,7 @@ from swarmdeck.console import (
     errorpages,
     pages,
     pages_cluster,
+    pages_home,
     pages_objects,
     pages_settings,
 )
@@ -105,6 +106,7 @@ def create_app(
     app.state.loose_data_dir = list(store.loose)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(pages_home.router)
     app.include_router(pages_cluster.router)
     app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)
