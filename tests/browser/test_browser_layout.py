@@ -10,6 +10,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import log_in, shot
+from tests.testbed.redis import free_port
 
 WIDE = {"width": 1366, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -62,6 +63,21 @@ def test_home_shows_each_endpoint_and_no_page_overflows(live, swarm, janitor, en
             assert scroll <= inner, f"{path} at {inner} px is {scroll} px wide"
             if path in SHOTS:
                 shot(page, f"layout-{SHOTS[path]}-{suffix}")
+
+
+def test_an_endpoint_that_does_not_answer_says_so_in_its_card(live, swarm, page):
+    admin = live.login("admin")
+    dead = f"tcp://127.0.0.1:{free_port()}"
+    saved = admin.post("/api/endpoints", json={"name": "gone", "url": dead, "force": True})
+    assert saved.status_code in (200, 201), saved.text
+    page.set_viewport_size(WIDE)
+    log_in(page, live.url, "admin")
+    page.goto(live.url + "/")
+    card = page.locator("#endpoint-cards .card[data-endpoint=gone]")
+    expect(card.locator(".state-bad")).to_have_text("down")
+    expect(card.locator(".error-text")).to_contain_text("does not answer")
+    expect(page.locator("#endpoint-cards .card[data-endpoint=local] .nodes")).to_contain_text("ready")
+    shot(page, "layout-home-endpoint-down")
 
 
 def test_labels_column_is_shown_on_demand(live, swarm, page):
