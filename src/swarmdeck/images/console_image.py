@@ -44,7 +44,11 @@ SOURCE_LABEL = "io.swarmdeck.console.source"
 PORT = 9000
 DATA_DIR = "/data"
 # What the wheel must carry for the pages to work (checked before the build).
-REQUIRED_FILES = ("swarmdeck/console/static/vendor/htmx.min.js", "swarmdeck/console/templates/base.html")
+VENDOR_FILES = ("htmx.min.js", "modern-normalize.css")  # what scripts/build-static.sh copies
+REQUIRED_FILES = (
+    *(f"swarmdeck/console/static/vendor/{name}" for name in VENDOR_FILES),
+    "swarmdeck/console/templates/base.html",
+)
 _STAMP = ".source-hash"
 _DEPS_STAMP = ".dependencies-hash"  # the pins the dependency wheels were fetched for
 
@@ -118,8 +122,10 @@ def prepare_context(machine: str, progress: Progress, root: Path | None = None) 
     """
     root = root or source_root()
     arch = image_arch(machine)
-    vendor = root / "src" / "swarmdeck" / "console" / "static" / "vendor" / "htmx.min.js"
-    if not vendor.is_file():
+    vendor_dir = root / "src" / "swarmdeck" / "console" / "static" / "vendor"
+    for vendor in (vendor_dir / name for name in VENDOR_FILES):
+        if vendor.is_file():
+            continue
         raise ImageError(
             f"{vendor} is missing: run `npm ci && bash scripts/build-static.sh` "
             "(scripts/setup.sh does) before building the console image"
