@@ -46,8 +46,9 @@ def test_first_run_setup_then_login(make_app, page):
         expect(page.locator(".form-error")).to_have_text("wrong username or password")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        expect(page).to_have_url(url + "/containers")
+        expect(page).to_have_url(url + "/")  # the home page
         expect(page.locator("header .who")).to_contain_text("root")
+        page.goto(url + "/containers")
         shot(page, "02-containers")
     finally:
         page.goto("about:blank")
@@ -65,7 +66,7 @@ def test_state_changes_live_and_logs_follow_then_logout(live, janitor, engine, b
     page.fill("input[name=username]", "oper")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    expect(page).to_have_url(live.url + "/containers")
+    expect(page).to_have_url(live.url + "/")
     page.goto(f"{live.url}/containers?q={name}")
     state = page.locator(f'tr[data-id="{row["id"]}"] .state')
     expect(state).to_have_text("running")
@@ -105,7 +106,8 @@ def test_endpoint_selector_acts_on_node_b(live, node_b_engine, node_b_janitor, r
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    expect(page).to_have_url(live.url + "/containers")
+    expect(page).to_have_url(live.url + "/")
+    page.goto(live.url + "/containers")
     expect(page.locator(f'tr[data-id="{box.id}"]')).to_have_count(0)  # the local endpoint first
     page.select_option("#endpoint-scope select", "nodeb")
     expect(page).to_have_url(live.url + "/containers?endpoint=nodeb")

@@ -20,7 +20,7 @@ def log_in(page: Page, url: str, username: str, password: str = PASSWORD) -> Non
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    expect(page).to_have_url(url + "/containers")
+    expect(page).to_have_url(url + "/")  # the home page
 
 
 def test_users_endpoints_tokens_and_password_pages(live, browser, page):

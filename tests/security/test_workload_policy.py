@@ -194,7 +194,7 @@ def test_the_settings_page_saves_allowed_host_paths(live, as_admin, page, tmp_pa
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    expect(page).to_have_url(live.url + "/containers")
+    expect(page).to_have_url(live.url + "/")
     page.click("nav >> text=Settings")
     form = page.locator("#workload-settings")
     form.locator("textarea").fill(f"{tmp_path}/a/\n\n  {tmp_path}/b  \n")

@@ -335,6 +335,7 @@ def _seed(
     pages[f"/registries/bed/repository?repository={quote(repository)}"] = "admin"
     pages[f"/registries/bed/manifest?repository={quote(repository)}&reference={tag}"] = "admin"
     for page in (
+        "/",  # the home page: events and failed tasks name containers and services
         "/containers",
         f"/containers?q={quote(PREFIX)}",
         "/images",

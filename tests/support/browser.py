@@ -61,4 +61,5 @@ def log_in(tab, url: str, username: str) -> None:
     tab.fill("input[name=username]", username)
     tab.fill("input[name=password]", PASSWORD)
     tab.click("button[type=submit]")
-    expect(tab).to_have_url(url + "/containers")
+    expect(tab).to_have_url(url + "/")  # logging in lands on the home page
+    tab.goto(url + "/containers")  # where the tests using this start

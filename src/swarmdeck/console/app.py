@@ -21,6 +21,7 @@ from swarmdeck.console import (
     exec_console,
     pages,
     pages_cluster,
+    pages_home,
     pages_inspect,
     pages_objects,
     pages_settings,
@@ -109,6 +110,7 @@ def create_app(
     app.state.loose_data_dir = list(store.loose)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(pages_home.router)
     app.include_router(pages_cluster.router)
     app.include_router(pages_objects.router)
     app.include_router(pages_settings.router)

@@ -98,11 +98,6 @@ def login_page() -> Any:
     return render("login.html", None)
 
 
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/containers", 303)
-
-
 def on_page(request: Request, who: Principal) -> Target:
     """The endpoint a resource page shows: ``?endpoint=`` if given (then remembered for this
     browser session), else the remembered one while ``who`` may still use it, else the local one."""

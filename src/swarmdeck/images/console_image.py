@@ -44,9 +44,10 @@ SOURCE_LABEL = "io.swarmdeck.console.source"
 PORT = 9000
 DATA_DIR = "/data"
 # What the wheel must carry for the pages to work (checked before the build).
+# What scripts/build-static.sh copies (xterm.js for the exec console, uPlot for the charts).
+VENDOR_FILES = ("htmx.min.js", "modern-normalize.css", "xterm.js", "uPlot.iife.min.js")
 REQUIRED_FILES = (
-    "swarmdeck/console/static/vendor/htmx.min.js",
-    "swarmdeck/console/static/vendor/xterm.js",  # the exec console
+    *(f"swarmdeck/console/static/vendor/{name}" for name in VENDOR_FILES),
     "swarmdeck/console/templates/base.html",
 )
 _STAMP = ".source-hash"
@@ -122,8 +123,10 @@ def prepare_context(machine: str, progress: Progress, root: Path | None = None) 
     """
     root = root or source_root()
     arch = image_arch(machine)
-    vendor = root / "src" / "swarmdeck" / "console" / "static" / "vendor" / "htmx.min.js"
-    if not vendor.is_file():
+    vendor_dir = root / "src" / "swarmdeck" / "console" / "static" / "vendor"
+    for vendor in (vendor_dir / name for name in VENDOR_FILES):
+        if vendor.is_file():
+            continue
         raise ImageError(
             f"{vendor} is missing: run `npm ci && bash scripts/build-static.sh` "
             "(scripts/setup.sh does) before building the console image"
