@@ -65,7 +65,8 @@ for word in $(cat /proc/cmdline); do
 done
 mkdir -p /run/systemd/network
 if [ -n "$addr" ]; then
-  printf '[Match]\nType=ether\n\n[Network]\nAddress=%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
+  # eth1 by name: `Type=ether` would also take the engine's veth ends off its bridges.
+  printf '[Match]\nName=eth1\n\n[Network]\nAddress=%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
     "$addr" > /run/systemd/network/20-link.network
 fi
 if [ -n "$key" ]; then

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Integer, LargeBinary, String, Text, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from swarmdeck.store.errors import Invalid, StoreError
+from swarmdeck.store.errors import Invalid
 from swarmdeck.store.models import Base
 from swarmdeck.store.registries import load_key
 from swarmdeck.store.repository import Store
@@ -81,11 +80,7 @@ class Directory:
     """The directory settings in the console's database (the same one as ``store``)."""
 
     def __init__(self, store: Store, data_dir: Path) -> None:
-        tables = [DirectorySettingsRow.__table__, DirectoryUser.__table__]
-        try:
-            Base.metadata.create_all(store.engine, tables=tables)  # type: ignore[arg-type]
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot create the directory tables: {exc.__class__.__name__}") from exc
+        # Its tables are made by the schema's revision 0004 when the store opens.
         from cryptography.fernet import Fernet
 
         self.store = store

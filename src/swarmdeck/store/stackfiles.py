@@ -20,16 +20,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Integer, String, Table, Text, UniqueConstraint, delete, func, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from swarmdeck.store.errors import Invalid, NotFound, StoreError
+from swarmdeck.store.errors import Invalid, NotFound
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
-from swarmdeck.store.schema import add_missing_columns
 
 MAX_COMPOSE = 1_000_000
 MAX_TITLE = 128
@@ -108,15 +105,7 @@ class StackFiles:
     """The stack versions and admins' app templates in the console's database."""
 
     def __init__(self, store: Store) -> None:
-        tables = [cast(Table, StackVersion.__table__), cast(Table, AppTemplate.__table__)]
-        try:
-            Base.metadata.create_all(store.engine, tables=tables)
-        except SQLAlchemyError as exc:
-            # Another console process on the same database may have made them meanwhile.
-            present = inspect(store.engine)
-            if not all(present.has_table(t.name) for t in tables):
-                raise StoreError(f"cannot create the stack history tables: {exc.__class__.__name__}") from exc
-        add_missing_columns(store.engine, tables)  # the columns added since
+        # Its tables are made by the schema's revision 0003 when the store opens.
         self.store = store
 
     # --- versions -------------------------------------------------------------------

@@ -8,11 +8,8 @@ list of versions, never a file (its environment values)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from swarmdeck.console.stackfiles import BUILTIN
-from swarmdeck.store import Store
-from swarmdeck.store.stackfiles import StackFiles
 from tests.support.stacks import compose
 from tests.testbed import unique_name
 from tests.testbed.redis import free_port
@@ -106,31 +103,6 @@ def test_templates_builtin_and_admins_own(app, admin, operator, viewer):
         "nginx",
         "error: nginx is a built-in template: it cannot be removed",
     ) in results
-
-
-def test_tables_are_made_on_an_existing_database_and_brought_up_to_date(tmp_path):
-    """A database from before the history (its table without the variables' column): the
-    column is added in place and the old rows stay."""
-    store = Store(tmp_path)
-    with store.engine.begin() as conn:
-        conn.execute(text("DROP TABLE stack_versions"))
-        conn.execute(
-            text(
-                "CREATE TABLE stack_versions (id INTEGER PRIMARY KEY, endpoint VARCHAR(64), "
-                "stack VARCHAR(64), version INTEGER, compose TEXT, username VARCHAR(64), created_at DATETIME)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO stack_versions (endpoint, stack, version, compose, username, created_at) "
-                "VALUES ('local', 's', 1, 'old', 'admin', '2026-01-01 00:00:00')"
-            )
-        )
-    files = StackFiles(store)
-    assert files.version("local", "s").env == {}
-    assert files.record("local", "s", "new", {"A": "b"}, "admin") == 2
-    assert StackFiles(store).version("local", "s").env == {"A": "b"}  # a second start keeps them
-    store.close()
 
 
 @pytest.mark.parametrize("template", BUILTIN, ids=[t.key for t in BUILTIN])

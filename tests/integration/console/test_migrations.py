@@ -117,12 +117,22 @@ def test_a_baseline_database_with_rows_upgrades_to_head_keeping_them(tmp_path, d
         store.close()
 
 
+# Tables added by revisions after the last schema create_all made (0003 stack history, 0004
+# directory login).
+LATER = {"stack_versions", "app_templates", "directory_settings", "directory_users"}
+
+
 @pytest.mark.parametrize("made_by", ["previous release", "last create_all", "older release"])
 def test_a_database_made_before_migrations_is_stamped_and_upgraded(tmp_path, database_url, made_by):
     engine = _engine(tmp_path / "data", database_url)
     # What create_all made, without alembic_version: the models of the previous release, or
     # those of main after the TLS material (the last before migrations).
-    (Base if made_by == "last create_all" else baseline).metadata.create_all(engine)
+    if made_by == "last create_all":  # its tables then: none of those revisions 0003 on add
+        Base.metadata.create_all(
+            engine, tables=[t for n, t in Base.metadata.tables.items() if n not in LATER]
+        )
+    else:
+        baseline.metadata.create_all(engine)
     _fill(engine)
     with engine.begin() as conn:
         if made_by == "older release":  # before token scopes and login delays
