@@ -9,6 +9,7 @@ also keeps every name a plain file name.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -111,6 +112,13 @@ class MachineStore:
         """Make the machine's folder and its ``config.json`` with the lowest free link index;
         ``MachineExists`` if the name is taken."""
         self.ensure()
+        # Creates run side by side (`machine create A & machine create B`): one at a time here,
+        # so each sees the others' indexes.
+        with open(self.root / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._reserve(name, driver, params)
+
+    def _reserve(self, name: str, driver: str, params: dict[str, Any]) -> MachineConfig:
         folder = self.machine_dir(name)
         try:
             folder.mkdir(mode=0o700)
