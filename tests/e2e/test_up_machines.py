@@ -26,7 +26,8 @@ from swarmdeck.machine.store import MachineStore
 from tests.support.nodeloss import measure
 from tests.support.paths import REPO
 
-pytestmark = [pytest.mark.vm, pytest.mark.slow]
+# The module fixtures make two VMs and the swarm (minutes under emulation): inside the first test's time.
+pytestmark = [pytest.mark.vm, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 NAMES = ("myvm1", "myvm2")
 APP_PORT = 6767

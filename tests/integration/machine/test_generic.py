@@ -24,7 +24,11 @@ import pytest
 from swarmdeck.machine import ssh
 from swarmdeck.machine.driver import SSHTarget
 
-pytestmark = [pytest.mark.vm, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.vm,
+    pytest.mark.slow,
+    pytest.mark.timeout(1800),
+]  # a VM image build, boots under emulation
 
 NAME = "node1"
 

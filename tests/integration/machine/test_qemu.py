@@ -15,7 +15,11 @@ from swarmdeck.machine.image import VmImage
 from swarmdeck.machine.qemu import QemuDriver
 from tests.support.vms import vm_run
 
-pytestmark = [pytest.mark.vm, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.vm,
+    pytest.mark.slow,
+    pytest.mark.timeout(1800),
+]  # a VM image build, boots under emulation
 
 
 @pytest.fixture(scope="module")
