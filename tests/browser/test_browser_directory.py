@@ -79,7 +79,7 @@ def test_an_admin_sets_up_and_tests_directory_login(live, browser, page: Page, s
     tab.fill("input[name=username]", "ann")
     tab.fill("input[name=password]", PEOPLE_ENTRIES["ann"][0])
     tab.click("button[type=submit]")
-    expect(tab).to_have_url(live.url + "/containers")
+    expect(tab).to_have_url(live.url + "/")  # login lands on the home page
     shot(tab, "ldap-04-directory-user-in")
     tab.goto("about:blank")
     context.close()
