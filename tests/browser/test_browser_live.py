@@ -25,7 +25,9 @@ from tests.testbed.config import OBJECT_LABEL
 pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 VALUE = "browser-s3cr3t-never-shown"
-LIVE = 2500  # ms: a change on the engine is on the page within ~2 s (and a little for the page)
+# ms: a change on the engine reaches the page in ~2 s on an idle machine; the bound leaves room for
+# a loaded CI machine and is still far below anything but the live path (pages never reload).
+LIVE = 8000
 
 
 def mark(page) -> None:
