@@ -1,8 +1,8 @@
 """Losing a node while the report's app is used: a bounded request loop at a surviving node's
 port, the other node killed as a power cut would, and what the swarm and the clients saw.
 
-Used by `bench/node_loss.py`, which prints the figures for both routing modes; kept with the
-tests' support because the VM tier's end-to-end test of `up --machines` is to use it too.
+Shared by the VM tier's `tests/e2e/test_up_machines.py` (which holds the mesh figures to
+bounds) and `bench/node_loss.py` (which prints them for both routing modes).
 """
 
 from __future__ import annotations
