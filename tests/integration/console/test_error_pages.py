@@ -13,7 +13,7 @@ from swarmdeck.store import Role
 from tests.support.console import PASSWORD, login
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-NAV = '<nav>\n    <a href="/containers">Containers</a>'
+NAV = '<nav aria-label="Main">\n    <a href="/">Home</a>\n    <a href="/containers">Containers</a>'
 
 
 def page_text(markup: str) -> str:
@@ -35,7 +35,7 @@ def test_an_unknown_url_is_a_page_for_browsers_and_json_for_the_api(app, viewer)
     assert fragment.headers["content-type"] == "application/json"  # htmx shows the detail itself
     anonymous = TestClient(app).get("/no/such/page", headers=HTML)
     assert (
-        anonymous.status_code == 404 and "<nav>" not in anonymous.text and 'href="/login"' in anonymous.text
+        anonymous.status_code == 404 and "<nav" not in anonymous.text and 'href="/login"' in anonymous.text
     )
 
 
