@@ -34,9 +34,7 @@ def test_an_unknown_url_is_a_page_for_browsers_and_json_for_the_api(app, viewer)
     fragment = viewer.get("/no/such/page", headers={**HTML, "HX-Request": "true"})
     assert fragment.headers["content-type"] == "application/json"  # htmx shows the detail itself
     anonymous = TestClient(app).get("/no/such/page", headers=HTML)
-    assert (
-        anonymous.status_code == 404 and "<nav" not in anonymous.text and 'href="/login"' in anonymous.text
-    )
+    assert anonymous.status_code == 404 and "<nav" not in anonymous.text and 'href="/login"' in anonymous.text
 
 
 def test_a_refusal_is_a_403_page_in_the_layout(viewer):
