@@ -28,6 +28,9 @@ from swarmdeck.store.stackfiles import MAX_COMPOSE, MAX_TITLE, TemplateRecord, V
 
 router = APIRouter(tags=["stacks"])
 VersionNumber = Annotated[int, Query(ge=1, le=MAX_INT, description="a version's number")]
+SomeVersion = Annotated[
+    int | None, Query(ge=1, le=MAX_INT, description="a version's number; none: the newest")
+]
 TemplateKey = TeamName  # the store's name grammar
 
 
@@ -103,7 +106,7 @@ def list_versions(request: Request, name: StackName, t: Target = READ_ON) -> lis
 
 @router.get("/stacks/{name}/file")
 def get_version(
-    request: Request, name: StackName, version: VersionNumber | None = None, t: Target = OPERATE_ON
+    request: Request, name: StackName, version: SomeVersion = None, t: Target = OPERATE_ON
 ) -> StackVersionOut:
     """Version ``version`` of stack NAME's compose file and variables (the newest without one)."""
     return _version(files_of(request.app).version(t.endpoint, name, version), True)
