@@ -31,7 +31,6 @@ UNREACHABLE = (
     ConsoleError,
     EngineError,
     SwarmRefusal,
-    docker.errors.DockerException,
     requests.RequestException,
 )
 

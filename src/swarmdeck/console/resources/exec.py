@@ -18,6 +18,7 @@ import docker
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.engine.errormap import doing
+from swarmdeck.engine.errors import EngineError
 
 READ_CHUNK = 65536
 
@@ -53,11 +54,12 @@ class ExecSession:
         self.sock.sendall(data)
 
     def resize(self, cols: int, rows: int) -> None:
-        with contextlib.suppress(docker.errors.APIError):  # the process may have just ended
+        # the process may have just ended
+        with contextlib.suppress(EngineError), doing("resizing the terminal"):
             self.client.api.exec_resize(self.exec_id, height=rows, width=cols)
 
     def exit_code(self) -> int | None:
-        with contextlib.suppress(docker.errors.APIError):
+        with contextlib.suppress(EngineError), doing("reading the exec's exit code"):
             return self.client.api.exec_inspect(self.exec_id).get("ExitCode")
         return None
 
