@@ -55,11 +55,11 @@ def test_a_cli_scale_shows_on_services_and_the_service_page_without_reload(
     log_in(page, live.url, "viewer")
     page.goto(live.url + "/services")
     row = page.locator(f'#services tr[data-service="{service.id}"]')
-    expect(row).to_contain_text("1/1", timeout=30000)
+    expect(row).to_contain_text("1/1", timeout=60000)
     mark(page)
     ok(docker("service", "scale", "--detach", f"{name}=3"))
     expect(row).to_contain_text("/3", timeout=LIVE)  # the new replica count
-    expect(row).to_contain_text("3/3", timeout=30000)  # then the tasks running
+    expect(row).to_contain_text("3/3", timeout=60000)  # then the tasks running
     assert not_reloaded(page)
     shot(page, "live-01-services-scaled-by-cli")
 
@@ -69,8 +69,8 @@ def test_a_cli_scale_shows_on_services_and_the_service_page_without_reload(
     mark(page)
     ok(docker("service", "scale", "--detach", f"{name}=1"))
     expect(summary).to_contain_text("/1 running", timeout=LIVE)
-    expect(summary).to_contain_text("1/1 running", timeout=30000)
-    expect(page.locator("#service-live table.tasks tbody tr")).to_have_count(1, timeout=30000)
+    expect(summary).to_contain_text("1/1 running", timeout=60000)
+    expect(page.locator("#service-live table.tasks tbody tr")).to_have_count(1, timeout=60000)
     assert not_reloaded(page)
     shot(page, "live-02-service-page-scaled-by-cli")
     # removed with the CLI: the page says so (its live part's fetch is a 404, as htmx logs it)
@@ -97,7 +97,7 @@ def test_a_stack_deployed_with_the_cli_shows_on_stacks_without_reload(
     ok(docker("stack", "deploy", "-c", str(file), name))
     stack_row = page.locator("#stacks tbody tr", has_text=name)
     expect(stack_row).to_be_visible(timeout=LIVE)
-    expect(stack_row).to_contain_text("1/1", timeout=30000)
+    expect(stack_row).to_contain_text("1/1", timeout=60000)
     assert not_reloaded(page)
     shot(page, "live-03-stacks-deployed-by-cli")
     # deployed from the console (another user's session): the open list shows it too
@@ -111,11 +111,11 @@ def test_a_stack_deployed_with_the_cli_shows_on_stacks_without_reload(
     # the stack's page follows its service's scale
     page.goto(f"{live.url}/stacks/{name}")
     tasks = page.locator("#stack-live table.tasks tbody tr", has_text=f"{name}_app")
-    expect(tasks).to_have_count(1, timeout=30000)
+    expect(tasks).to_have_count(1, timeout=60000)
     mark(page)
     ok(docker("service", "scale", "--detach", f"{name}_app=2"))
     expect(page.locator("#stack-live")).to_contain_text("/2", timeout=LIVE)
-    expect(tasks).to_have_count(2, timeout=30000)
+    expect(tasks).to_have_count(2, timeout=60000)
     assert not_reloaded(page)
     shot(page, "live-08-stack-page-scaled-by-cli")
 
