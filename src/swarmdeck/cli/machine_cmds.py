@@ -75,6 +75,9 @@ def ls_lines(rows: list[MachineRow], quiet: bool, form: str | None) -> list[str]
     return formats.lines(rows, form, quiet, as_table, id_key="Name")
 
 
+NamesArg = Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]
+
+
 @app.command("create")
 def create(
     name: NameArg,
@@ -169,7 +172,7 @@ def ls(
 
 
 @app.command("ip")
-def ip(names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]) -> None:
+def ip(names: NamesArg) -> None:
     """Print the address of one or more machines.
 
     Example: swarmdeck machine ip myvm1"""
@@ -220,7 +223,7 @@ def env(
 
 
 @app.command("start")
-def start(names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]) -> None:
+def start(names: NamesArg) -> None:
     """Start machines.
 
     Example: swarmdeck machine start myvm1"""
@@ -237,7 +240,7 @@ def start(names: Annotated[list[str], typer.Argument(help="Machine names.", meta
 
 
 @app.command("stop")
-def stop(names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]) -> None:
+def stop(names: NamesArg) -> None:
     """Stop machines gracefully.
 
     Example: swarmdeck machine stop myvm1"""
@@ -251,7 +254,7 @@ def stop(names: Annotated[list[str], typer.Argument(help="Machine names.", metav
 
 
 @app.command("restart")
-def restart(names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]) -> None:
+def restart(names: NamesArg) -> None:
     """Restart machines.
 
     Example: swarmdeck machine restart myvm1"""
@@ -268,7 +271,7 @@ def restart(names: Annotated[list[str], typer.Argument(help="Machine names.", me
 
 
 @app.command("kill")
-def kill(names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]) -> None:
+def kill(names: NamesArg) -> None:
     """Kill machines at once, as a power cut would.
 
     Example: swarmdeck machine kill myvm2"""
@@ -283,7 +286,7 @@ def kill(names: Annotated[list[str], typer.Argument(help="Machine names.", metav
 
 @app.command("rm")
 def rm(
-    names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")],
+    names: NamesArg,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Remove local files even if the host cannot be reached.")
     ] = False,
@@ -308,7 +311,7 @@ def rm(
 
 
 @app.command("inspect")
-def inspect(names: Annotated[list[str], typer.Argument(help="Machine names.", metavar="NAME...")]) -> None:
+def inspect(names: NamesArg) -> None:
     """Print machines' details as JSON.
 
     Example: swarmdeck machine inspect myvm1"""
