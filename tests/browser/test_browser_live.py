@@ -40,12 +40,6 @@ def not_reloaded(page) -> bool:
     return page.evaluate("window.__sdctNoReload === true")
 
 
-@pytest.mark.xfail(
-    reason="known bug, open: after a scale down the service page kept showing the old running count "
-    "(3/1) for 60 s in the last runs of this session, though it passed earlier the same day; being "
-    "looked into (issue 15 closing note)",
-    strict=False,
-)
 def test_a_cli_scale_shows_on_services_and_the_service_page_without_reload(
     live, swarm, swarm_cleanup, page, registry_busybox_image
 ):

@@ -131,9 +131,21 @@ def test_redis_stopped_gives_the_degraded_page_and_counting_resumes_without_web(
 
     starting = time.monotonic()
     services.scale(engine, f"{STACK}_redis", 1)
-    resumed = wait_for(lambda: get(swarm.addr_a)["visits"], 120, "counting resumed", poll=0.1)
+    polls: list[int | None] = []
+
+    def visits() -> int | None:
+        polls.append(get(swarm.addr_a)["visits"])
+        return polls[-1]
+
+    resumed = wait_for(visits, 120, "counting resumed", poll=0.1)
     to_resume = time.monotonic() - starting
-    assert resumed == max(counted) + 1  # the count was kept on the volume
+    # The count was kept on the volume: it goes on from the last number shown. It may skip
+    # a number for each answer that came back degraded while a Redis was there to apply its
+    # INCR (the app never retries, so a reply lost after the INCR leaves that number unshown):
+    # the first degraded answer as Redis stopped, and the degraded polls as it started again.
+    # Requests are sequential, so that is at most one number per such answer.
+    may_skip = 1 + sum(v is None for v in polls)
+    assert max(counted) < resumed <= max(counted) + 1 + may_skip, (resumed, max(counted), may_skip)
     # Both replicas count again (through both nodes) without web being restarted.
     numbers = [get(address)["visits"] for address in [swarm.addr_a, swarm.addr_b] * 5]
     assert numbers == list(range(resumed + 1, resumed + 11))

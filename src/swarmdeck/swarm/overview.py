@@ -74,7 +74,18 @@ def task_map(client: docker.DockerClient) -> TaskMap:
     )
 
 
-def task_states(client: docker.DockerClient) -> list[tuple[str, str]]:
-    """(task ID, state) of every task meant to run, sorted: one engine call, for a page that
-    follows the swarm to notice task moves on nodes whose containers raise no event here."""
-    return sorted((t["ID"], (t.get("Status") or {}).get("State", "")) for t in raw_tasks(client, RUNNING))
+_ENDED = frozenset({"complete", "shutdown", "failed", "rejected", "orphaned", "remove"})
+
+
+def task_states(client: docker.DockerClient) -> list[tuple[str, str, str]]:
+    """(task ID, desired state, state) of every task meant to run or not yet ended, sorted: one
+    engine call, for a page that follows the swarm to notice task moves on nodes whose
+    containers raise no event here. Tasks told to stop (a scale down, an update) stay in until
+    they have stopped: a page counts them as running until then, and must hear when they end."""
+    rows = []
+    for t in raw_tasks(client):
+        state = (t.get("Status") or {}).get("State", "")
+        desired = t.get("DesiredState", "")
+        if desired == "running" or state not in _ENDED:
+            rows.append((t["ID"], desired, state))
+    return sorted(rows)
