@@ -39,6 +39,7 @@ pytest_plugins = [
     "tests.support.registries",
     "tests.support.vms",
     "tests.support.postgres",
+    "tests.support.tiers",
 ]
 
 T = TypeVar("T")
