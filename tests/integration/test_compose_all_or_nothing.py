@@ -208,3 +208,57 @@ def test_a_missing_image_of_a_second_service_changes_nothing(project: Project):
         project.up()
     assert snapshot(project) == before
     assert kept_data(project) == data
+
+
+def test_a_volume_made_by_someone_else_meanwhile_is_never_removed(
+    project: Project,
+    engine: docker.DockerClient,
+    busybox_image: str,
+    intruders: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Another client creates volume ``extra`` (and writes to it) between `up`'s lookup and
+        its create, which then answers with that volume; the run then fails (the new container's
+    name is taken too): the undo leaves that volume and its data alone."""
+    project.write(BEFORE)
+    project.up()
+    before = snapshot(project)
+    extra = f"{project.name}_extra"
+    project.write(
+        changed("  api: {image: IMAGE, command: sleep 600, volumes: [extra:/extra], depends_on: [db]}\n")
+    )
+    lookup = _Up._volume_exists
+
+    def made_meanwhile(run: Any, name: str) -> bool:
+        found = lookup(run, name)
+        if name == extra:
+            engine.volumes.create(extra)
+            writer = engine.containers.run(
+                busybox_image,
+                ["sh", "-c", "echo theirs > /v/file"],
+                volumes={extra: {"bind": "/v"}},
+                detach=True,
+            )
+            writer.wait(timeout=30)
+            writer.remove()  # the volume is in use by nobody: only the undo's rule keeps it
+        return found
+
+    monkeypatch.setattr(_Up, "_volume_exists", made_meanwhile)
+    intruders.append(engine.containers.create(busybox_image, ["sleep", "600"], name=f"{project.name}-api-1"))
+    with pytest.raises(ProjectError) as caught:
+        project.up()
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "undone:" in message and f"removed volume {extra}" not in message
+    assert "NOT undone" not in message
+    try:
+        reader = engine.containers.run(
+            busybox_image, ["cat", "/v/file"], volumes={extra: {"bind": "/v"}}, remove=True
+        )
+        assert reader == b"theirs\n"
+        assert snapshot(project) == before
+    finally:
+        for container in intruders:
+            container.remove(force=True)
+        intruders.clear()
+        engine.volumes.get(extra).remove(force=True)
