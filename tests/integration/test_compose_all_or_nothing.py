@@ -262,3 +262,28 @@ def test_a_volume_made_by_someone_else_meanwhile_is_never_removed(
             container.remove(force=True)
         intruders.clear()
         engine.volumes.get(extra).remove(force=True)
+
+
+def test_a_rename_refused_after_replacements_ran_gives_the_old_names_back(
+    project: Project, engine: docker.DockerClient, busybox_image: str, intruders: list[Any]
+):
+    """Both services are recreated; once both replacements run, the old containers step aside
+    under a backup name: the second's backup name is taken, so the rename is refused after
+    the first old container had already given its name to its replacement."""
+    project.write(BEFORE)
+    project.up()
+    before, data = snapshot(project), kept_data(project)
+    web = project.containers()[f"{project.name}-web-1"]
+    backup = f"{web.short_id}_replaced_{project.name}-web-1"
+    intruders.append(engine.containers.create(busybox_image, ["sleep", "600"], name=backup))
+    project.write(BEFORE.replace('V: "1"', 'V: "2"').replace("command: sleep 600", "command: sleep 601"))
+    with pytest.raises(ProjectError) as caught:
+        project.up()
+    message = str(caught.value)
+    assert f"rename container {project.name}-web-1" in message and "already in use" in message
+    assert f"renamed container {project.name}-db-1 back" in message
+    assert f"started container {project.name}-db-1 again" in message
+    assert f"started container {project.name}-web-1 again" in message
+    assert "NOT undone" not in message
+    assert snapshot(project) == before
+    assert kept_data(project) == data
