@@ -122,7 +122,8 @@ def test_a_port_taken_after_the_plan_undoes_the_cli_run(
 """
         )
     )
-    # the port is taken by a container of the test's once the files are read
+    # a container of the test's takes the port after the files were written; `compose up` has no
+    # pre-flight for host ports, so the engine is the judge when the new container starts
     intruders.append(
         engine.containers.run(busybox_image, ["sleep", "600"], detach=True, ports={"80/tcp": port})
     )

@@ -115,7 +115,8 @@ def deploy_cmd(
 ) -> None:
     """Deploy a new stack or update an existing stack."""
     from swarmdeck.compose import load
-    from swarmdeck.compose.stack import DeployOptions, deploy
+    from swarmdeck.compose.stack import DeployOptions, deploy, journal
+    from swarmdeck.compose.stack.errors import StackError
     from swarmdeck.engine.client import connect
     from swarmdeck.errors import SwarmdeckError
 
@@ -141,13 +142,20 @@ def deploy_cmd(
         return
     with _journal(client, name) as slot:
         options.before_changes = slot.write
+        options.after_changes = slot.clear  # done: nothing to take back, even if the wait is cut
         try:
             deploy(client, loaded, options, out=_out, err=_err)
         except SwarmdeckError:
             slot.clear()  # failed, and the deploy took itself back
             raise
-        slot.clear()  # done: nothing to take back
-        # anything else (Ctrl+C) keeps the journal: the next deploy or rm takes it back
+        except KeyboardInterrupt:
+            done = journal.take_back(client, slot)  # None: no change had been sent, or all were
+            if done is None:
+                raise
+            raise StackError(
+                f"interrupted; undone: {', '.join(done) or 'nothing had been changed yet'}"
+            ) from None
+        # a process killed before the end keeps the journal: the next deploy or rm takes it back
 
 
 @stack_app.command("ls")

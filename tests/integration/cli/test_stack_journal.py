@@ -74,8 +74,11 @@ def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
-def killed_mid_deploy(engine: docker.DockerClient, data_dir: Path, ns: str, file: Path) -> None:
-    """Start `stack deploy`, SIGKILL it once a service it creates exists, check its journal."""
+def killed_mid_deploy(
+    engine: docker.DockerClient, data_dir: Path, ns: str, file: Path, sig: int = signal.SIGKILL
+) -> tuple[int, str]:
+    """Start `stack deploy`, send it ``sig`` once a service it creates exists: (exit status,
+    what it printed on stderr)."""
     before = set(state(engine, ns)["services"])
     command, env = cli(data_dir, "deploy", "--resolve-image", "never", "-c", str(file), ns)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -85,18 +88,21 @@ def killed_mid_deploy(engine: docker.DockerClient, data_dir: Path, ns: str, file
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the deploy created no service in 120 s"
             time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        made = set(state(engine, ns)["services"]) - before
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == -signal.SIGKILL
-    made = set(state(engine, ns)["services"]) - before
     assert 0 < len(made) < MANY, f"the kill came after the deploy had sent all {len(made)} services"
-    print(f"stack deploy killed with {len(made)} of {MANY} new services made")
+    print(f"stack deploy sent signal {sig} with {len(made)} of {MANY} new services made")
+    return process.returncode, stderr
+
+
+def journal_left(data_dir: Path, ns: str) -> bool:
     journals = list((data_dir / "stack-deploys").glob("*.json"))
-    assert len(journals) == 1 and ns in journals[0].name
+    return len(journals) == 1 and ns in journals[0].name
 
 
 def test_a_killed_deploy_is_taken_back_by_the_next_deploy_and_by_rm(
@@ -111,7 +117,8 @@ def test_a_killed_deploy_is_taken_back_by_the_next_deploy_and_by_rm(
     before = state(engine, ns)
     assert len(before["services"]) == 1 and len(before["networks"]) == 1
 
-    killed_mid_deploy(engine, data_dir, ns, second)
+    assert killed_mid_deploy(engine, data_dir, ns, second)[0] == -signal.SIGKILL
+    assert journal_left(data_dir, ns)
     assert state(engine, ns) != before
     again = run(data_dir, "deploy", "--resolve-image", "never", "-c", str(first), ns)
     assert again.returncode == 0, again.stderr
@@ -124,7 +131,8 @@ def test_a_killed_deploy_is_taken_back_by_the_next_deploy_and_by_rm(
     assert list((data_dir / "stack-deploys").glob("*.json")) == []
 
     # a second killed deploy, this time followed by `stack rm`
-    killed_mid_deploy(engine, data_dir, ns, second)
+    assert killed_mid_deploy(engine, data_dir, ns, second)[0] == -signal.SIGKILL
+    assert journal_left(data_dir, ns)
     removed = run(data_dir, "rm", ns)
     assert removed.returncode == 0, removed.stderr
     assert f"A deploy of stack {ns} was cut short earlier" in removed.stderr
@@ -133,6 +141,22 @@ def test_a_killed_deploy_is_taken_back_by_the_next_deploy_and_by_rm(
     while state(engine, ns) != {"services": {}, "networks": {}} and time.monotonic() < deadline:
         time.sleep(0.5)
     assert state(engine, ns) == {"services": {}, "networks": {}}
+
+
+def test_an_interrupted_deploy_takes_itself_back(engine, swarm, registry_busybox_image, ns, tmp_path):
+    """Ctrl+C (SIGINT) while the services are sent: the CLI takes the deploy back at once."""
+    data_dir = tmp_path / "data"
+    first, second = tmp_path / "v1.yml", tmp_path / "v2.yml"
+    first.write_text(stack_file(registry_busybox_image, "one", 0))
+    second.write_text(stack_file(registry_busybox_image, "two", MANY))
+    deployed = run(data_dir, "deploy", "--resolve-image", "never", "-c", str(first), ns)
+    assert deployed.returncode == 0, deployed.stderr
+    before = state(engine, ns)
+    status, stderr = killed_mid_deploy(engine, data_dir, ns, second, signal.SIGINT)
+    assert status == 1, stderr
+    assert "error: interrupted; undone: " in stderr and f"removed service {ns}_s" in stderr
+    assert not journal_left(data_dir, ns)
+    assert state(engine, ns) == before
 
 
 def test_a_running_deploy_holds_its_journal(engine, swarm, registry_busybox_image, ns, tmp_path):
