@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -57,14 +58,20 @@ def _sources(files: list[str]) -> list[str | tuple[str, str]]:
     return [("-", sys.stdin.read()) if f == "-" else f for f in files]
 
 
+def _journals() -> Path:
+    """Where the CLI keeps its stack deploy journals."""
+    from swarmdeck.store.db import default_data_dir
+
+    return default_data_dir() / "stack-deploys"
+
+
 @contextmanager
 def _journal(client: docker.DockerClient, name: str) -> Iterator[Slot]:
     """Stack ``name``'s journal, held; a deploy it records that never returned is taken back
     first, and said so."""
     from swarmdeck.compose.stack import journal
-    from swarmdeck.store.db import default_data_dir
 
-    slot = journal.Slot(default_data_dir() / "stack-deploys", journal.scope(client), name)
+    slot = journal.Slot(_journals(), journal.scope(client), name)
     try:
         done = journal.take_back(client, slot)
         if done is not None:
@@ -139,6 +146,8 @@ def deploy_cmd(
     client = connect(host)
     if plan:
         deploy(client, loaded, options, out=_out, err=_err)
+        if journal.path_of(_journals(), journal.scope(client), name).exists():
+            _err(f"A deploy of stack {name} was cut short earlier; the next deploy or rm takes it back.")
         return
     with _journal(client, name) as slot:
         options.before_changes = slot.write

@@ -431,11 +431,12 @@ def up(
         run.apply()
     except BaseException as exc:  # an engine refusal, Ctrl+C, anything: undo, then say so
         done, failures = run.rollback()
-        lines = [str(exc) or type(exc).__name__]
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        lines = ["interrupted" if interrupted else str(exc) or type(exc).__name__]
         lines.append("undone: " + (", ".join(done) or "nothing had been changed yet"))
         if failures:
             lines.append("NOT undone: " + "; ".join(failures))
-        if not isinstance(exc, SwarmdeckError):
+        if not (interrupted or isinstance(exc, SwarmdeckError)):
             raise
         raise ProjectError("\n".join(lines)) from None
     run.cleanup()

@@ -116,17 +116,22 @@ def scope(client: docker.DockerClient) -> str:
     return str(cluster or info.get("ID") or "engine")
 
 
+def path_of(folder: Path, scope: str, stack: str) -> Path:
+    """Where stack ``stack`` of swarm ``scope`` keeps its journal under ``folder``."""
+    stem = f"{scope}_{stack}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}", stem):
+        stem = hashlib.sha256(stem.encode()).hexdigest()
+    return folder / f"{stem}.json"
+
+
 class Slot:
     """One stack's journal on this machine, held (locked) by this process until ``close``."""
 
     def __init__(self, folder: Path, scope: str, stack: str) -> None:
-        stem = f"{scope}_{stack}"
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}", stem):
-            stem = hashlib.sha256(stem.encode()).hexdigest()
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.stack = stack
-        self.path = folder / f"{stem}.json"
-        self._lock = os.open(folder / f"{stem}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self.path = path_of(folder, scope, stack)
+        self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
