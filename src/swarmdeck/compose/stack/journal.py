@@ -162,18 +162,22 @@ class Slot:
 
 def take_back(client: docker.DockerClient, slot: Slot) -> list[str] | None:
     """Take back the deploy ``slot``'s journal records, if one never returned: what was undone
-    (None: there was none). What cannot be taken back is a ``StackError``, and the journal is
-    kept for the next try."""
+    (None: there was none). What cannot be taken back is a ``StackError``. The journal is kept
+    for another try only when nothing was undone: a second rollback of a service the first
+    try restored would return it to the cut-short deploy's spec."""
     record = slot.left()
     if record is None:
         return None
     done, failed = recover(client, record["intent"])
-    if failed:
+    if failed and not done:
         raise StackError(
             f"a deploy of stack {slot.stack} cut short earlier (process {record.get('pid', '?')}) could "
-            "not be taken back: NOT undone: "
-            + "; ".join(failed)
-            + ("; undone: " + ", ".join(done) if done else "")
+            "not be taken back, and is tried again next time: " + "; ".join(failed)
         )
     slot.clear()
+    if failed:
+        raise StackError(
+            f"a deploy of stack {slot.stack} cut short earlier (process {record.get('pid', '?')}) was "
+            f"taken back only in part: undone: {', '.join(done)}; NOT undone: " + "; ".join(failed)
+        )
     return done
