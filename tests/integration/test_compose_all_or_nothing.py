@@ -8,6 +8,7 @@ the same IDs, configuration, state and data.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,15 @@ def changed(after: str) -> str:
 
 
 def kept_data(project: Project) -> bytes:
+    """What db wrote in its named volume on its first start (asked again for a few seconds:
+    an exec just after a start sometimes answers nothing under load)."""
     db = project.containers()[f"{project.name}-db-1"]
-    return db.exec_run(["cat", "/data/kept"]).output
+    deadline = time.monotonic() + 10
+    while True:
+        found = db.exec_run(["cat", "/data/kept"])
+        if (found.exit_code == 0 and found.output) or time.monotonic() > deadline:
+            return bytes(found.output)
+        time.sleep(0.5)
 
 
 def test_a_port_taken_after_the_plan_undoes_the_cli_run(

@@ -45,6 +45,7 @@ from swarmdeck.engine.reference import split_tag
 from swarmdeck.errors import SwarmdeckError
 
 T = TypeVar("T")
+_UNDONE_VERBS = {"removed": "remove", "renamed": "rename", "started": "start", "stopped": "stop"}
 
 
 @dataclass(frozen=True)
@@ -372,7 +373,9 @@ class _Up:
                 if isinstance(failure, EngineNotFound):
                     done.append(what)  # gone already
                 else:
-                    failures.append(str(api_error(what.replace("removed", "remove"), failure)))
+                    verb, _, rest = what.partition(" ")  # "started x again" -> "start x"
+                    action = f"{_UNDONE_VERBS[verb]} {rest.removesuffix(' again').removesuffix(' back')}"
+                    failures.append(str(api_error(action, failure)))
 
         for container_id, name in reversed(self.created_containers):
             # a replacement shares the old container's anonymous volumes: only its own go
