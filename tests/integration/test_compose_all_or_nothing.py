@@ -7,7 +7,10 @@ the same IDs, configuration, state and data.
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -294,5 +297,40 @@ def test_a_rename_refused_after_replacements_ran_gives_the_old_names_back(
     assert f"started container {project.name}-db-1 again" in message
     assert f"started container {project.name}-web-1 again" in message
     assert "NOT undone" not in message
+    assert snapshot(project) == before
+    assert kept_data(project) == data
+
+
+def test_an_interrupted_cli_run_undoes_itself(project: Project):
+    """Ctrl+C (SIGINT) to `swarmdeck compose up -d` while it creates many containers, sent as
+    soon as the first new one exists: the run takes itself back and says what it undid."""
+    project.write(BEFORE)
+    project.up()
+    before, data = snapshot(project), kept_data(project)
+    many = "".join(
+        f"  s{i}: {{image: IMAGE, init: true, command: sleep 600, depends_on: [db]}}\n" for i in range(40)
+    )
+    project.write(changed(many))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "swarmdeck", "compose", "-f", str(project.file), "up", "-d"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(name.startswith(f"{project.name}-s") for name in project.containers()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no new container in 120 s"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, stderr
+    assert "error: interrupted" in stderr and f"undone: removed container {project.name}-s" in stderr
+    assert "NOT undone" not in stderr
     assert snapshot(project) == before
     assert kept_data(project) == data

@@ -122,6 +122,7 @@ class _Up:
         self.replaced: list[tuple[Container, str, str]] = []  # (old, new id, final name)
         self.renamed: list[tuple[str, str]] = []  # (container id, the name it had)
         self.extras: list[Container] = []  # scale-down leftovers, removed by ``cleanup``
+        self.before: dict[str, set[str]] | None = None  # what carried the project's label
 
     def emit(self, kind: str, name: str, action: str) -> None:
         event = Event(kind, name, action)
@@ -188,6 +189,7 @@ class _Up:
     # -- apply ------------------------------------------------------------------------------
 
     def apply(self) -> None:
+        self.before = self._labelled()
         for net in self.plan.networks.values():
             if not net.external:
                 self._network(net)
@@ -330,6 +332,41 @@ class _Up:
         self.replaced.append((old, new_id, names.listed_name(old)))
         self.emit("Container", names.listed_name(old), "Recreated")
 
+    def _labelled(self) -> dict[str, set[str]]:
+        """The containers and networks (IDs) and volumes (names) that carry the project's label."""
+        api = self.client.api
+        label = {"label": f"{names.PROJECT}={self.plan.name}"}
+        return {
+            "container": {
+                c["Id"]
+                for c in engine_call("list containers", lambda: api.containers(all=True, filters=label))
+            },
+            "network": {n["Id"] for n in engine_call("list networks", lambda: api.networks(filters=label))},
+            "volume": {
+                v["Name"]
+                for v in engine_call("list volumes", lambda: api.volumes(filters=label)).get("Volumes") or []
+            },
+        }
+
+    def _strays(self) -> dict[str, list[tuple[str, str]]]:
+        """What carries the project's label now, did not before, and this run did not write
+        down: made by a request whose answer never came (Ctrl+C in the middle of it)."""
+        if self.before is None:
+            return {}
+        try:
+            now = self._labelled()
+        except ProjectError:
+            return {}
+        known = {
+            "container": {c for c, _ in self.created_containers},
+            "network": {n.id for n in self.created_networks},
+            "volume": {v.name for v in self.created_volumes},
+        }
+        return {
+            kind: [(key, key[:12]) for key in sorted(now[kind] - self.before[kind] - known[kind])]
+            for kind in now
+        }
+
     def _swap_names(self) -> None:
         """The last reversible steps: extras stop, old containers step aside, replacements
         take their names."""
@@ -387,6 +424,12 @@ class _Up:
             )
             for volume in own:
                 attempt(f"removed volume {volume[:12]}", partial(self.client.api.remove_volume, volume))
+        strays = self._strays()
+        for container_id, name in strays.get("container", []):
+            attempt(
+                f"removed container {name}",
+                partial(self.client.api.remove_container, container_id, force=True, v=True),
+            )
         for container_id, name in reversed(self.renamed):
             attempt(f"renamed container {name} back", partial(self.client.api.rename, container_id, name))
         for container in self.stopped:
@@ -397,6 +440,10 @@ class _Up:
             attempt(f"removed network {net.name}", net.remove)
         for vol in reversed(self.created_volumes):
             attempt(f"removed volume {vol.name}", partial(vol.remove, force=True))
+        for network_id, name in strays.get("network", []):
+            attempt(f"removed network {name}", partial(self.client.api.remove_network, network_id))
+        for volume, _ in strays.get("volume", []):
+            attempt(f"removed volume {volume}", partial(self.client.api.remove_volume, volume, force=True))
         return done, failures
 
     def _own_anonymous_volumes(self, container_id: str, old: Container) -> list[str]:
