@@ -375,9 +375,9 @@ class _Up:
                 engine_call(f"stop container {container.name}", container.stop)
                 self.stopped.append(container)
         for old, new_id, name in self.replaced:
-            backup = f"{old.short_id}_replaced_{name}"
-            engine_call(f"rename container {name}", partial(self.client.api.rename, old.id, backup))
-            self.renamed.append((str(old.id), name))
+            backup, old_id = f"{old.short_id}_replaced_{name}", str(old.id)
+            engine_call(f"rename container {name}", partial(self.client.api.rename, old_id, backup))
+            self.renamed.append((old_id, name))
             engine_call(f"rename container {name}", partial(self.client.api.rename, new_id, name))
 
     def cleanup(self) -> None:
