@@ -23,6 +23,7 @@ comes last, and a failure there says what was left behind.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -401,7 +402,7 @@ class _Up:
         done: list[str] = []
         failures: list[str] = []
 
-        def attempt(what: str, call: Callable[[], Any]) -> None:
+        def attempt(what: str, call: Callable[[], Any], tries: int = 3) -> None:
             try:
                 call()
                 done.append(what)
@@ -409,6 +410,9 @@ class _Up:
                 failure = _engine_failure(exc)
                 if isinstance(failure, EngineNotFound):
                     done.append(what)  # gone already
+                elif tries > 1:  # a loaded engine may time out ("did not receive an exit event")
+                    time.sleep(1.0)
+                    attempt(what, call, tries - 1)
                 else:
                     verb, _, rest = what.partition(" ")  # "started x again" -> "start x"
                     action = f"{_UNDONE_VERBS[verb]} {rest.removesuffix(' again').removesuffix(' back')}"
