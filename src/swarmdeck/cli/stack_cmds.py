@@ -3,12 +3,23 @@
 Deploying is the compose layer's stack back end; listing and removing the swarm layer's
 (``swarm.stack_tables``, ``swarm.stacks``). Here: the options, the output, and the docker
 CLI's answers to a stack that is not there ("Nothing found in stack", exit status 0).
+
+All or nothing across a killed CLI: ``deploy`` holds the stack's journal
+(``compose.stack.journal.Slot``, under ``<data dir>/stack-deploys``) while it runs and writes
+the plan's intent there before the first change. A journal left by a CLI that died half-way
+(SIGKILL, a lost terminal, a reboot) is taken back by the next ``deploy`` or ``rm`` of that
+stack, which says so before doing its own work. That next command is the one the user runs
+anyway, so no extra verb has to be known, and the stack is never deployed over, or removed
+from, a half-made state that only the journal knows about.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +30,9 @@ from swarmdeck.cli.formats import HostOpt
 # Start-up: the compose, engine and swarm modules (the docker SDK, pydantic) are imported by
 # the commands that use them, never here.
 if TYPE_CHECKING:
+    import docker
+
+    from swarmdeck.compose.stack.journal import Slot
     from swarmdeck.swarm.errors import NoSuchStack
 
 stack_app = typer.Typer(
@@ -42,6 +56,32 @@ def _nothing(exc: NoSuchStack) -> str:
 
 def _sources(files: list[str]) -> list[str | tuple[str, str]]:
     return [("-", sys.stdin.read()) if f == "-" else f for f in files]
+
+
+def _journals() -> Path:
+    """Where the CLI keeps its stack deploy journals."""
+    from swarmdeck.store.db import default_data_dir
+
+    return default_data_dir() / "stack-deploys"
+
+
+@contextmanager
+def _journal(client: docker.DockerClient, name: str) -> Iterator[Slot]:
+    """Stack ``name``'s journal, held; a deploy it records that never returned is taken back
+    first, and said so."""
+    from swarmdeck.compose.stack import journal
+
+    slot = journal.Slot(_journals(), journal.scope(client), name)
+    try:
+        done = journal.take_back(client, slot)
+        if done is not None:
+            _err(
+                f"A deploy of stack {name} was cut short earlier (its process died); taken back: "
+                + (", ".join(done) or "it had not changed anything yet")
+            )
+        yield slot
+    finally:
+        slot.close()
 
 
 @stack_app.command("deploy")
@@ -82,8 +122,10 @@ def deploy_cmd(
 ) -> None:
     """Deploy a new stack or update an existing stack."""
     from swarmdeck.compose import load
-    from swarmdeck.compose.stack import DeployOptions, deploy
+    from swarmdeck.compose.stack import DeployOptions, deploy, journal
+    from swarmdeck.compose.stack.errors import StackError
     from swarmdeck.engine.client import connect
+    from swarmdeck.errors import SwarmdeckError
 
     loaded = load(_sources(compose_file), env=dict(os.environ))
     for warning in loaded.warnings:
@@ -101,7 +143,28 @@ def deploy_cmd(
             "Since --detach=false was not specified, tasks will be created in the "
             "background.\nIn a future release, --detach=false will become the default."
         )
-    deploy(connect(host), loaded, options, out=_out, err=_err)
+    client = connect(host)
+    if plan:
+        deploy(client, loaded, options, out=_out, err=_err)
+        if journal.path_of(_journals(), journal.scope(client), name).exists():
+            _err(f"A deploy of stack {name} was cut short earlier; the next deploy or rm takes it back.")
+        return
+    with _journal(client, name) as slot:
+        options.before_changes = slot.write
+        options.after_changes = slot.clear  # done: nothing to take back, even if the wait is cut
+        try:
+            deploy(client, loaded, options, out=_out, err=_err)
+        except SwarmdeckError:
+            slot.clear()  # failed, and the deploy took itself back
+            raise
+        except KeyboardInterrupt:
+            done = journal.take_back(client, slot)  # None: no change had been sent, or all were
+            if done is None:
+                raise
+            raise StackError(
+                f"interrupted; undone: {', '.join(done) or 'nothing had been changed yet'}"
+            ) from None
+        # a process killed before the end keeps the journal: the next deploy or rm takes it back
 
 
 @stack_app.command("ls")
@@ -153,10 +216,11 @@ def rm_cmd(
 
     client = connect(host)
     for name in names:
-        try:
-            stacks.remove(client, name, out=_out, err=_err, wait=not detach)
-        except NoSuchStack as exc:  # the docker CLI's answer: a message, and exit status 0
-            _err(_nothing(exc))
+        with _journal(client, name):
+            try:
+                stacks.remove(client, name, out=_out, err=_err, wait=not detach)
+            except NoSuchStack as exc:  # the docker CLI's answer: a message, and exit status 0
+                _err(_nothing(exc))
 
 
 @stack_app.command("config", epilog="Example: swarmdeck stack config -c docker-compose.yml -c prod.yml")

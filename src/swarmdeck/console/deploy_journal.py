@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,20 +45,7 @@ def kept(data_dir: Path, endpoint: str, stack: str, username: str) -> Iterator[C
 
     def write(plan: Plan) -> None:
         record = {"endpoint": endpoint, "stack": stack, "user": username, "intent": journal.intent(plan)}
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        partial = path.with_suffix(".part")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, json.dumps(record).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(partial, path)
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)  # the rename itself survives a crash
-        finally:
-            os.close(folder)
+        journal.write(path, record)
 
     try:
         yield write

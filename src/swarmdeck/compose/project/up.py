@@ -6,15 +6,24 @@ then networks, volumes, and the services in ``depends_on`` order. Per service, a
 whose ``config-hash`` or image label differs from the plan is recreated, a stopped one is
 started, missing numbers are created and extra numbers (scale down) are removed.
 
-Nothing half-done: a container being replaced is only stopped (its replacement runs under a
-temporary name) until every service is up; then old and extra containers are removed and
-replacements renamed. If any step fails, this run's containers, networks and volumes are
-removed, stopped containers are started again, and one ``ProjectError`` says what failed.
+All or nothing (the engine is the judge: a host port taken since the plan, a container name
+taken, an image gone): a container being replaced is only stopped (its replacement runs under
+a temporary name) until every service is up; scale-down leftovers are only stopped too. Then
+the reversible renames: each old container steps aside under a backup name and its
+replacement takes its name. If any step up to there fails, this run's containers (and the
+anonymous volumes they made), networks and volumes are removed — a volume that came back
+from "create" with labels other than ours existed already and is never removed — renamed
+containers get their names back, stopped ones are started and started ones stopped again:
+the project's containers, networks and volumes are the ones it had, with the same IDs and
+configuration. One ``ProjectError`` says what failed and lists what was undone. Only then
+are the old and extra containers removed (``cleanup``): that cannot be taken back, so it
+comes last, and a failure there says what was left behind.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -34,8 +43,10 @@ from swarmdeck.engine.errormap import translate
 from swarmdeck.engine.errors import EngineError, EngineImageNotFound, EngineNotFound
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 from swarmdeck.engine.reference import split_tag
+from swarmdeck.errors import SwarmdeckError
 
 T = TypeVar("T")
+_UNDONE_VERBS = {"removed": "remove", "renamed": "rename", "started": "start", "stopped": "stop"}
 
 
 @dataclass(frozen=True)
@@ -105,12 +116,14 @@ class _Up:
         # what this run did, to finish or to undo
         self.created_networks: list[Any] = []
         self.created_volumes: list[Any] = []
-        self.created_containers: list[str] = []
-        self.replacements: set[str] = set()  # created containers that replace old ones
-        self.stopped: list[Container] = []  # running before, stopped for a replacement
+        self.created_containers: list[tuple[str, str]] = []  # (id, name it is listed by)
+        self.replacements: dict[str, Container] = {}  # created container id -> the old one
+        self.stopped: list[Container] = []  # running before, stopped by this run
         self.started: list[Container] = []  # stopped before, started by this run
         self.replaced: list[tuple[Container, str, str]] = []  # (old, new id, final name)
-        self.extras: list[Container] = []  # scale-down leftovers
+        self.renamed: list[tuple[str, str]] = []  # (container id, the name it had)
+        self.extras: list[Container] = []  # scale-down leftovers, removed by ``cleanup``
+        self.before: dict[str, set[str]] | None = None  # what carried the project's label
 
     def emit(self, kind: str, name: str, action: str) -> None:
         event = Event(kind, name, action)
@@ -177,6 +190,7 @@ class _Up:
     # -- apply ------------------------------------------------------------------------------
 
     def apply(self) -> None:
+        self.before = self._labelled()
         for net in self.plan.networks.values():
             if not net.external:
                 self._network(net)
@@ -196,7 +210,7 @@ class _Up:
                     self.emit(
                         "Container", names.listed_name(container), "Orphaned (--remove-orphans removes it)"
                     )
-        self._finish()
+        self._swap_names()
 
     def _network(self, net: NetworkPlan) -> None:
         if self._network_exists(net.name):
@@ -244,6 +258,8 @@ class _Up:
                 vol.name, driver=d.driver or "local", driver_opts=d.driver_opts or {}, labels=labels
             ),
         )
+        if (created.attrs.get("Labels") or {}) != labels:
+            return  # made by someone else since the check: not this run's to remove
         self.created_volumes.append(created)
         self.emit("Volume", vol.name, "Created")
 
@@ -280,9 +296,9 @@ class _Up:
             lambda: self.client.api.create_container(name=name, **spec.create),
         )
         container_id = str(created["Id"])
-        self.created_containers.append(container_id)
+        self.created_containers.append((container_id, spec.name))
         if replacing is not None:
-            self.replacements.add(container_id)
+            self.replacements[container_id] = replacing
         for network, endpoint in spec.connect:
             engine_call(
                 f"connect container {spec.name} to network {network}",
@@ -317,50 +333,137 @@ class _Up:
         self.replaced.append((old, new_id, names.listed_name(old)))
         self.emit("Container", names.listed_name(old), "Recreated")
 
-    def _finish(self) -> None:
-        for old, new_id, name in self.replaced:
-            engine_call(f"remove container {old.name}", partial(old.remove, force=True))
-            engine_call(f"rename container {name}", partial(self.client.api.rename, new_id, name))
-        self.replaced.clear()
+    def _labelled(self) -> dict[str, set[str]]:
+        """The containers and networks (IDs) and volumes (names) that carry the project's label."""
+        api = self.client.api
+        label = {"label": f"{names.PROJECT}={self.plan.name}"}
+        return {
+            "container": {
+                c["Id"]
+                for c in engine_call("list containers", lambda: api.containers(all=True, filters=label))
+            },
+            "network": {n["Id"] for n in engine_call("list networks", lambda: api.networks(filters=label))},
+            "volume": {
+                v["Name"]
+                for v in engine_call("list volumes", lambda: api.volumes(filters=label)).get("Volumes") or []
+            },
+        }
+
+    def _strays(self) -> dict[str, list[tuple[str, str]]]:
+        """What carries the project's label now, did not before, and this run did not write
+        down: made by a request whose answer never came (Ctrl+C in the middle of it)."""
+        if self.before is None:
+            return {}
+        try:
+            now = self._labelled()
+        except ProjectError:
+            return {}
+        known = {
+            "container": {c for c, _ in self.created_containers},
+            "network": {n.id for n in self.created_networks},
+            "volume": {v.name for v in self.created_volumes},
+        }
+        return {
+            kind: [(key, key[:12]) for key in sorted(now[kind] - self.before[kind] - known[kind])]
+            for kind in now
+        }
+
+    def _swap_names(self) -> None:
+        """The last reversible steps: extras stop, old containers step aside, replacements
+        take their names."""
         for container in self.extras:
-            engine_call(f"stop container {container.name}", container.stop)
-            engine_call(f"remove container {container.name}", container.remove)
-            self.emit("Container", names.listed_name(container), "Removed")
+            if container.status in ("running", "restarting"):
+                engine_call(f"stop container {container.name}", container.stop)
+                self.stopped.append(container)
+        for old, new_id, name in self.replaced:
+            backup, old_id = f"{old.short_id}_replaced_{name}", str(old.id)
+            engine_call(f"rename container {name}", partial(self.client.api.rename, old_id, backup))
+            self.renamed.append((old_id, name))
+            engine_call(f"rename container {name}", partial(self.client.api.rename, new_id, name))
+
+    def cleanup(self) -> None:
+        """Remove the replaced and extra containers (cannot be undone: after every change)."""
+        left: list[str] = []
+        for container in [old for old, _, _ in self.replaced] + self.extras:
+            try:
+                engine_call(f"remove container {container.name}", partial(container.remove, force=True))
+            except ProjectError as exc:
+                left.append(str(exc))
+                continue
+            if container in self.extras:
+                self.emit("Container", names.listed_name(container), "Removed")
+        if left:
+            raise ProjectError("the project is up, but old containers were left behind: " + "; ".join(left))
 
     # -- undo -------------------------------------------------------------------------------
 
-    def rollback(self) -> list[str]:
-        """Undo this run; returns what could not be undone."""
+    def rollback(self) -> tuple[list[str], list[str]]:
+        """Undo this run, newest first: (what was undone, what could not be) as sentences."""
+        done: list[str] = []
         failures: list[str] = []
 
-        def attempt(what: str, call: Callable[[], Any]) -> None:
+        def attempt(what: str, call: Callable[[], Any], tries: int = 3) -> None:
             try:
                 call()
+                done.append(what)
             except Exception as exc:
                 failure = _engine_failure(exc)
-                if not isinstance(failure, EngineNotFound):
-                    failures.append(str(api_error(what, failure)))
+                if isinstance(failure, EngineNotFound):
+                    done.append(what)  # gone already
+                elif tries > 1:  # a loaded engine may time out ("did not receive an exit event")
+                    time.sleep(1.0)
+                    attempt(what, call, tries - 1)
+                else:
+                    verb, _, rest = what.partition(" ")  # "started x again" -> "start x"
+                    action = f"{_UNDONE_VERBS[verb]} {rest.removesuffix(' again').removesuffix(' back')}"
+                    failures.append(str(api_error(action, failure)))
 
-        for container_id in reversed(self.created_containers):
-            # a replacement shares the old container's anonymous volumes: keep those
+        for container_id, name in reversed(self.created_containers):
+            # a replacement shares the old container's anonymous volumes: only its own go
+            old = self.replacements.get(container_id)
+            own = self._own_anonymous_volumes(container_id, old) if old is not None else []
             attempt(
-                f"remove container {container_id[:12]}",
-                partial(
-                    self.client.api.remove_container,
-                    container_id,
-                    force=True,
-                    v=container_id not in self.replacements,
-                ),
+                f"removed container {name} ({container_id[:12]})",
+                partial(self.client.api.remove_container, container_id, force=True, v=old is None),
             )
+            for volume in own:
+                attempt(f"removed volume {volume[:12]}", partial(self.client.api.remove_volume, volume))
+        strays = self._strays()
+        for container_id, name in strays.get("container", []):
+            attempt(
+                f"removed container {name}",
+                partial(self.client.api.remove_container, container_id, force=True, v=True),
+            )
+        for container_id, name in reversed(self.renamed):
+            attempt(f"renamed container {name} back", partial(self.client.api.rename, container_id, name))
         for container in self.stopped:
-            attempt(f"start container {container.name}", container.start)
+            attempt(f"started container {container.name} again", container.start)
         for container in self.started:
-            attempt(f"stop container {container.name}", container.stop)
-        for net in self.created_networks:
-            attempt(f"remove network {net.name}", net.remove)
-        for vol in self.created_volumes:
-            attempt(f"remove volume {vol.name}", partial(vol.remove, force=True))
-        return failures
+            attempt(f"stopped container {container.name} again", container.stop)
+        for net in reversed(self.created_networks):
+            attempt(f"removed network {net.name}", net.remove)
+        for vol in reversed(self.created_volumes):
+            attempt(f"removed volume {vol.name}", partial(vol.remove, force=True))
+        for network_id, name in strays.get("network", []):
+            attempt(f"removed network {name}", partial(self.client.api.remove_network, network_id))
+        for volume, _ in strays.get("volume", []):
+            attempt(f"removed volume {volume}", partial(self.client.api.remove_volume, volume, force=True))
+        return done, failures
+
+    def _own_anonymous_volumes(self, container_id: str, old: Container) -> list[str]:
+        """The anonymous volumes replacement ``container_id`` made that ``old`` does not use."""
+        try:
+            mounts = self.client.api.inspect_container(container_id).get("Mounts") or []
+        except Exception as exc:
+            _engine_failure(exc)
+            return []
+        named = {vol.name for vol in self.plan.volumes.values()}
+        kept = {m.get("Name") for m in old.attrs.get("Mounts", [])}
+        return [
+            m["Name"]
+            for m in mounts
+            if m.get("Type") == "volume" and m.get("Name") not in named | kept and m.get("Name")
+        ]
 
 
 def up(
@@ -380,13 +483,15 @@ def up(
     run.check()
     try:
         run.apply()
-    except KeyboardInterrupt:
-        run.rollback()
-        raise
-    except ProjectError as exc:
-        failures = run.rollback()
-        undone = (
-            "; could not undo: " + "; ".join(failures) if failures else "; what this run had done was undone"
-        )
-        raise ProjectError(f"{exc}{undone}") from None
+    except BaseException as exc:  # an engine refusal, Ctrl+C, anything: undo, then say so
+        done, failures = run.rollback()
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        lines = ["interrupted" if interrupted else str(exc) or type(exc).__name__]
+        lines.append("undone: " + (", ".join(done) or "nothing had been changed yet"))
+        if failures:
+            lines.append("NOT undone: " + "; ".join(failures))
+        if not (interrupted or isinstance(exc, SwarmdeckError)):
+            raise
+        raise ProjectError("\n".join(lines)) from None
+    run.cleanup()
     return run.events

@@ -52,6 +52,9 @@ class DeployOptions:
     # Called with the plan before its first change: the console writes ``journal.intent``
     # down there, to take the deploy back if its process dies half-way.
     before_changes: Callable[[Plan], None] | None = None
+    # Called once every change is made, before ``detach=False`` waits for the tasks: the CLI
+    # drops its journal there (stopping the wait does not take a finished deploy back).
+    after_changes: Callable[[], None] | None = None
 
 
 @dataclass
@@ -267,6 +270,8 @@ def deploy(
         if plan.prune:
             lines.append("services --prune removed before the failure stay removed")
         raise StackError("\n".join(lines)) from exc
+    if options.after_changes is not None:
+        options.after_changes()
     if not options.detach:
         converge.wait(client, report.service_ids, options.timeout, out)
     return report
