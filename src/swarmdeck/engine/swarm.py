@@ -10,8 +10,10 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import docker
+if TYPE_CHECKING:
+    import docker
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import docker
-
-from swarmdeck.engine.client import is_local
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused, EngineUnavailable
 from swarmdeck.engine.swarm import SwarmState, default_route_address, swarm_state
 from swarmdeck.swarm.errors import AlreadyInSwarm, InvalidAction, NotInSwarm, NotManager, Refused
 from swarmdeck.swarm.views import JoinLine, JoinTokens, SwarmUpdate, token_role
+
+if TYPE_CHECKING:
+    import docker
+
 
 SWARM_PORT = 2377
 T = TypeVar("T")
@@ -95,6 +96,8 @@ def init(
                 default_addr_pool=[address_pool] if address_pool else None,
             )
     except EngineRefused as exc:
+        from swarmdeck.engine.client import is_local  # the docker SDK: only for init
+
         fallback = default_route_address() if is_local(client) else None
         if advertise_addr or not fallback or "could not choose an IP address" not in str(exc):
             raise

@@ -9,15 +9,18 @@ their order and their words are tested without an engine.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
 from typing_extensions import TypedDict
 
 from swarmdeck.engine.errormap import doing
 from swarmdeck.swarm.errors import InvalidAction
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.stack_tables import bytes_size, natural_key, table
+
+if TYPE_CHECKING:
+    import docker
+
 
 Inspect = dict[str, Any]
 NODE_FILTERS = ("id", "label", "node.label", "membership", "name", "role")

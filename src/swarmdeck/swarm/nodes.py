@@ -9,9 +9,7 @@ the docker CLI names it: its ID, an ID prefix, its hostname, or ``self`` (``reso
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.sdkapi import typed_api
@@ -20,6 +18,10 @@ from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmRefusal
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.views import NodeView
+
+if TYPE_CHECKING:
+    import docker
+
 
 RUNNING = {"desired-state": "running"}  # the tasks meant to run (not the history of earlier ones)
 

@@ -17,10 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
-
-import docker
-from docker.models.services import Service
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
@@ -32,6 +29,11 @@ from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
 from swarmdeck.swarm.service_spec import ServiceChanges, changed_spec
 from swarmdeck.swarm.views import ServiceDetail, ServiceView, TaskView
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.services import Service
+
 
 Check = Callable[[dict[str, Any]], None]
 _CONVERGING = ("updating", "rollback_started")

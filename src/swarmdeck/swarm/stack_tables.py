@@ -14,9 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.labels import STACK_NAMESPACE as LABEL_NAMESPACE
 from swarmdeck.engine.labels import stack_filter as _filter
@@ -25,6 +23,9 @@ from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, SwarmError
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.nodes import raw_nodes
 from swarmdeck.swarm.services import raw_service
+
+if TYPE_CHECKING:
+    import docker
 
 
 def natural_key(text: str) -> list[Any]:
