@@ -172,7 +172,12 @@ class LightClient:
             ) from None
         if answer.status >= 400:
             raise self._refusal(answer.status, body, url)
-        return json.loads(body) if body else None
+        if path == "_ping":  # the one answer in plain text ("OK")
+            return body.decode("utf-8", "replace")
+        try:
+            return json.loads(body) if body else None
+        except ValueError as exc:
+            raise EngineError(f"{self.target} answered GET {url} with no JSON: {exc}") from None
 
     @staticmethod
     def _refusal(status: int, body: bytes, url: str) -> EngineError:
