@@ -21,8 +21,8 @@ from swarmdeck.engine import refusals
 from swarmdeck.engine.errormap import plain, refused, unreachable, unreachable_at
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import segment
-from swarmdeck.engine.refusals import START_HINT  # noqa: F401  # re-exported
-from swarmdeck.engine.versions import MIN_API_VERSION
+from swarmdeck.engine.refusals import START_HINT as START_HINT
+from swarmdeck.engine.versions import MIN_API_VERSION as MIN_API_VERSION
 
 DEFAULT_ENDPOINT = refusals.DEFAULT_ENDPOINT
 

@@ -2,12 +2,13 @@
 
 Why: importing the docker SDK (with requests and urllib3) took ~90 ms of the ~0.25 s CPU of
 `swarmdeck stack ls`, more than the rest of the command's own work; the reads need none of it.
-What: GETs of JSON over the standard library's ``http.client``, through the unix socket, TCP,
-or TCP+TLS, with the calls the swarm layer's reads make, under the SDK's names and with its
-arguments (``services(filters=, status=)``, ``tasks``, ``nodes``, ``inspect_service``,
-``inspect_node``, ``inspect_swarm``, ``info``, ``ping``), so the swarm layer's read functions
-take either client (``.api`` is the client itself) and stack grouping, tables and filters stay
-in one home.
+What: GETs of JSON in HTTP/1.1, written and read here over a socket (``http.client`` would
+import ``email`` and ``ssl``: about half of what the reads still imported), through the unix
+socket, TCP, or TCP+TLS (``ssl`` imported only then), with the calls the swarm layer's reads
+make, under the SDK's names and with its arguments (``services(filters=, status=)``,
+``tasks``, ``nodes``, ``inspect_service``, ``inspect_node``, ``inspect_swarm``, ``info``,
+``ping``), so the swarm layer's read functions take either client (``.api`` is the client
+itself) and stack grouping, tables and filters stay in one home.
 
 The endpoint is read as the SDK's ``docker.from_env`` reads it: the ``--host`` argument, else
 ``DOCKER_HOST``, else the local socket; TLS when the scheme is ``https``, or
@@ -22,7 +23,6 @@ words a dead endpoint, as for the SDK path), so both clients fail alike.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -38,20 +38,46 @@ JSON = Any
 DEFAULT_TIMEOUT = 120.0
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+class _Answer:
+    """One HTTP/1.1 answer read off the socket: ``status`` and ``body``, and whether the
+    connection may carry the next request (the body's end was known)."""
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+    def __init__(self, stream: Any) -> None:
+        status_line = stream.readline(65537)
+        parts = status_line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            raise OSError(f"not an HTTP answer: {status_line[:80]!r}")
+        self.status = int(parts[1])
+        headers: dict[str, str] = {}
+        while True:
+            line = stream.readline(65537)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        self.reusable = headers.get("connection", "").lower() != "close"
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(stream.readline(65537).split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while stream.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    break
+                chunks.append(_exactly(stream, size))
+                stream.readline(65537)
+            self.body = b"".join(chunks)
+        elif "content-length" in headers:
+            self.body = _exactly(stream, int(headers["content-length"]))
+        else:
+            self.body, self.reusable = stream.read(), False
+
+
+def _exactly(stream: Any, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise OSError("the engine closed the connection mid-answer")
+    return bytes(data)
 
 
 def _tls_context(verify: bool, cert_path: str | None) -> Any:
@@ -112,7 +138,8 @@ def _filters(filters: dict[str, Any] | None) -> str | None:
 
 
 class LightClient:
-    """GETs of the Engine API's JSON; see the module's docstring. One connection, kept alive."""
+    """GETs of the Engine API's JSON; see the module's docstring. One connection, kept alive
+    while the engine's answers allow."""
 
     def __init__(
         self, url: str | None = None, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None
@@ -132,25 +159,29 @@ class LightClient:
         self._timeout = timeout
         self._verify = verify or (scheme == "https" and cert_path is None)
         self._cert_path = cert_path
-        self._conn: http.client.HTTPConnection | None = None
+        self._sock: Any = None
+        self._stream: Any = None
 
     @property
     def api(self) -> LightClient:
         """The SDK client's ``.api``: the low-level calls, which this client makes itself."""
         return self
 
-    def _connection(self) -> http.client.HTTPConnection:
-        if self._conn is None:
-            if self._unix:
-                self._conn = _UnixConnection(self._host, self._timeout)
-            elif self._tls:
+    def _open(self) -> Any:
+        if self._unix:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self._timeout)
+            try:
+                sock.connect(self._host)
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((self._host, self._port), timeout=self._timeout)
+            if self._tls:
                 context = _tls_context(self._verify, self._cert_path)
-                self._conn = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=self._timeout, context=context
-                )
-            else:
-                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-        return self._conn
+                sock = context.wrap_socket(sock, server_hostname=self._host)
+        return sock
 
     def get(self, path: str, params: dict[str, str | None] | None = None, *parts: str) -> JSON:
         """The JSON answer of ``GET /v<version>/<path>``; each of ``parts`` fills a ``{}`` of
@@ -160,16 +191,20 @@ class LightClient:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         if query:
             url += "?" + urllib.parse.urlencode(query)
+        request = f"GET {url} HTTP/1.1\r\nHost: docker\r\nAccept: application/json\r\n\r\n".encode()
         try:
-            conn = self._connection()
-            conn.request("GET", url, headers={"Host": "docker", "Accept": "application/json"})
-            answer = conn.getresponse()
-            body = answer.read()
-        except (OSError, http.client.HTTPException) as exc:
+            if self._sock is None:
+                self._sock = self._open()
+                self._stream = self._sock.makefile("rb")
+            self._sock.sendall(request)
+            answer = _Answer(self._stream)
+        except (OSError, ValueError) as exc:
             self.close()
-            raise refusals.unreachable(
-                self.target, refusals.plain_reason(str(exc) or type(exc).__name__)
-            ) from None
+            reason = refusals.plain_reason(str(exc) or type(exc).__name__)
+            raise refusals.unreachable(self.target, reason) from None
+        if not answer.reusable:
+            self.close()
+        body = answer.body
         if answer.status >= 400:
             raise self._refusal(answer.status, body, url)
         if path == "_ping":  # the one answer in plain text ("OK")
@@ -189,9 +224,10 @@ class LightClient:
         return cls(f"{status} Error for {url}", explanation=explanation, status=status)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._sock is not None:
+            self._stream.close()
+            self._sock.close()
+            self._sock = self._stream = None
 
     # The SDK's names and arguments (docker.api), for the swarm layer's reads.
     def ping(self) -> bool:
