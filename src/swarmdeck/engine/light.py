@@ -27,7 +27,7 @@ import json
 import os
 import socket
 import urllib.parse
-from typing import Any
+from typing import Any, Protocol
 
 from swarmdeck.engine import refusals
 from swarmdeck.engine.errors import EngineError
@@ -36,6 +36,31 @@ from swarmdeck.engine.versions import MIN_API_VERSION
 
 JSON = Any
 DEFAULT_TIMEOUT = 120.0
+
+
+class ReadAPI(Protocol):
+    """The low-level reads both clients make (the SDK's ``APIClient``, ``LightClient``)."""
+
+    def services(self, filters: dict[str, Any] | None = None, status: bool | None = None) -> Any: ...
+
+    def tasks(self, filters: dict[str, Any] | None = None) -> Any: ...
+
+    def nodes(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    def inspect_service(self, service: str, insert_defaults: bool | None = None) -> Any: ...
+
+    def inspect_node(self, node_id: str) -> dict[str, Any]: ...
+
+    def inspect_swarm(self) -> dict[str, Any]: ...
+
+
+class ReadClient(Protocol):
+    """What the swarm layer's reads take: a ``docker.DockerClient`` or a ``LightClient``."""
+
+    @property
+    def api(self) -> ReadAPI: ...
+
+    def info(self) -> dict[str, Any]: ...
 
 
 class _Answer:
@@ -256,7 +281,7 @@ class LightClient:
         return self.get("swarm")
 
 
-def read_client(url: str | None = None) -> Any:
+def read_client(url: str | None = None) -> ReadClient:
     """The client for a command that only reads: the light one, or for an ``ssh://``
     endpoint (which needs the SDK's transport) the SDK's, from ``engine.client.connect``."""
     target = url or os.environ.get("DOCKER_HOST") or refusals.DEFAULT_ENDPOINT

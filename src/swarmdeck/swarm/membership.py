@@ -22,6 +22,8 @@ from swarmdeck.swarm.views import JoinLine, JoinTokens, SwarmUpdate, token_role
 if TYPE_CHECKING:
     import docker
 
+    from swarmdeck.engine.light import ReadClient
+
 
 SWARM_PORT = 2377
 T = TypeVar("T")
@@ -37,13 +39,13 @@ _DURATION_UNITS = {
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
-def state(client: docker.DockerClient) -> SwarmState:
+def state(client: ReadClient) -> SwarmState:
     """What the engine says of its membership (one ``/info``)."""
     with doing("reading the engine's swarm state"):
         return swarm_state(client)
 
 
-def require_manager(client: docker.DockerClient) -> SwarmState:
+def require_manager(client: ReadClient) -> SwarmState:
     """The engine's state, once it is sure to be an active manager."""
     found = state(client)
     if not found.active:
@@ -56,7 +58,7 @@ def require_manager(client: docker.DockerClient) -> SwarmState:
     return found
 
 
-def manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
+def manager_read(client: ReadClient, action: str, call: Callable[[], T]) -> T:
     """A call that only a manager answers (a read, or a change such as creating a secret),
     without asking first: the engine refuses it with 503 off a manager, and only then does
     ``require_manager`` find out why (one /info less per view: it costs about as much as

@@ -19,7 +19,7 @@ from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.stack_tables import bytes_size, natural_key, table
 
 if TYPE_CHECKING:
-    import docker
+    from swarmdeck.engine.light import ReadClient
 
 
 Inspect = dict[str, Any]
@@ -105,7 +105,7 @@ def node_filters(items: list[str]) -> dict[str, list[str]]:
     return filters
 
 
-def rows(client: docker.DockerClient, filters: list[str] | None = None) -> list[NodeRow]:
+def rows(client: ReadClient, filters: list[str] | None = None) -> list[NodeRow]:
     """`docker node ls [--filter KEY=VALUE]...`, sorted as the CLI sorts them."""
     wanted = node_filters(filters or [])
     found = manager_read(client, "listing nodes", lambda: client.api.nodes(filters=wanted or None))

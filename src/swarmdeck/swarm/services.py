@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import docker
     from docker.models.services import Service
 
+    from swarmdeck.engine.light import ReadClient
+
 
 Check = Callable[[dict[str, Any]], None]
 _CONVERGING = ("updating", "rollback_started")
@@ -73,7 +75,7 @@ def get_service(client: docker.DockerClient, ref: str) -> ServiceDetail:
     return ServiceDetail(**view, env=env, tasks=tasks)
 
 
-def raw_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def raw_service(client: ReadClient, ref: str) -> dict[str, Any]:
     """The engine's inspect answer for the service ``ref`` (name or ID), as it stored it."""
     answer: dict[str, Any] = manager_read(client, f"service {ref}", partial(client.api.inspect_service, ref))
     return answer
