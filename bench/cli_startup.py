@@ -12,13 +12,17 @@ as `python -m swarmdeck`, start-up included, with its bytecode cache written and
 (``PYTHONDONTWRITEBYTECODE`` is dropped: without the cache, compiling swarmdeck's modules
 adds ~40 ms to each run). Prints the median wall time of each (median
 of --runs) and swarmdeck's ratio to docker, with the goals (`--help` <= 0.10 s and `stack ls`
-<= 0.15 s for swarmdeck itself, re-deploy <= 0.3x docker). Exit status 1 if a command fails.
+<= 0.15 s for swarmdeck itself, re-deploy <= 0.3x docker), then the median CPU time
+(user + sys of the process, from ``getrusage``) of each and its ratio, and the load average
+before and after: on a shared machine the wall times follow the load, the CPU times much less,
+so a figure is read with both beside it. Exit status 1 if a command fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,13 +48,20 @@ SWARMDECK = [sys.executable, "-m", "swarmdeck"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(command: list[str]) -> float:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``command`` run as a process."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600, env=ENV)
     elapsed = time.perf_counter() - start
     if run.returncode != 0:
         sys.exit(f"failed: {' '.join(command)}\n{run.stderr}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -75,6 +86,8 @@ def main() -> None:
             },
         }
         times: dict[tuple[str, str], list[float]] = {}
+        cpus: dict[tuple[str, str], list[float]] = {}
+        load_before = os.getloadavg()
         try:
             for by_tool in commands.values():  # warm-up; the first deploy creates the stacks
                 for command in by_tool.values():
@@ -82,7 +95,9 @@ def main() -> None:
             for _ in range(args.runs):
                 for name, by_tool in commands.items():
                     for tool, command in by_tool.items():
-                        times.setdefault((name, tool), []).append(timed(command))
+                        wall, cpu = timed(command)
+                        times.setdefault((name, tool), []).append(wall)
+                        cpus.setdefault((name, tool), []).append(cpu)
         finally:
             for stack in stacks.values():
                 remove(client, stack)
@@ -97,6 +112,16 @@ def main() -> None:
             f"{name:26} {docker_s:7.3f} {ours:10.3f} {ours / docker_s:6.1f}x  {goal} "
             f"({'met' if met else 'missed'})"
         )
+    print(f"\nmedian CPU time (user + sys) of {args.runs} runs (s)")
+    print(f"{'':26} {'docker':>7} {'swarmdeck':>10} {'ratio':>7}")
+    for name in commands:
+        docker_s, ours = (statistics.median(cpus[(name, tool)]) for tool in tools)
+        print(f"{name:26} {docker_s:7.3f} {ours:10.3f} {ours / docker_s:6.1f}x")
+    after = os.getloadavg()
+    print(
+        f"\nload average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}; "
+        f"after: {' '.join(f'{x:.2f}' for x in after)} ({os.cpu_count()} CPUs)"
+    )
 
 
 if __name__ == "__main__":

@@ -56,11 +56,11 @@ def ls_cmd(
     host: HostOpt = None,
 ) -> None:
     """List nodes in the swarm. Example: swarmdeck node ls --filter role=manager"""
-    from swarmdeck.engine.client import connect
+    from swarmdeck.engine.light import read_client
     from swarmdeck.swarm import node_tables
 
     formats.check(format_, node_tables.FIELDS)
-    found = node_tables.rows(connect(host), filter_)
+    found = node_tables.rows(read_client(host), filter_)
     for line in formats.lines(found, format_, quiet, lambda: node_tables.ls_lines(found)):
         _out(line)
 

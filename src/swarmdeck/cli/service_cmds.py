@@ -53,6 +53,13 @@ def _client(host: str | None) -> docker.DockerClient:
     return connect(host)
 
 
+def _reader(host: str | None) -> Any:
+    """The client of a pure read (ls, ps): the light one, without the docker SDK."""
+    from swarmdeck.engine.light import read_client
+
+    return read_client(host)
+
+
 def _print_rows(rows: list[dict[str, str]], columns: Any, quiet: bool, fmt: str | None) -> None:
     from swarmdeck.swarm.stack_tables import rows_table
 
@@ -71,7 +78,7 @@ def ls_cmd(
     """
     from swarmdeck.swarm.stack_tables import SERVICE_COLUMNS, service_ls_rows
 
-    _print_rows(service_ls_rows(_client(host), filters or []), SERVICE_COLUMNS, quiet, fmt)
+    _print_rows(service_ls_rows(_reader(host), filters or []), SERVICE_COLUMNS, quiet, fmt)
 
 
 @service_app.command("ps")
@@ -89,7 +96,7 @@ def ps_cmd(
     """
     from swarmdeck.swarm.stack_tables import TASK_COLUMNS, service_ps_rows
 
-    rows = service_ps_rows(_client(host), refs, filters or [], trunc=not (no_trunc or quiet))
+    rows = service_ps_rows(_reader(host), refs, filters or [], trunc=not (no_trunc or quiet))
     _print_rows(rows, TASK_COLUMNS, quiet, fmt)
 
 

@@ -28,7 +28,8 @@ from swarmdeck.cli.failing import FailingGroup
 from swarmdeck.cli.formats import HostOpt
 
 # Start-up: the compose, engine and swarm modules (the docker SDK, pydantic) are imported by
-# the commands that use them, never here.
+# the commands that use them, never here. The reads (ls, services, ps) use the light
+# read-only client (``engine.light``), so they never import the docker SDK.
 if TYPE_CHECKING:
     import docker
 
@@ -170,22 +171,22 @@ def deploy_cmd(
 @stack_app.command("ls")
 def ls_cmd(host: HostOpt = None) -> None:
     """List stacks."""
-    from swarmdeck.engine.client import connect
+    from swarmdeck.engine.light import read_client
     from swarmdeck.swarm import stack_tables
 
-    for line in stack_tables.ls_lines(connect(host)):
+    for line in stack_tables.ls_lines(read_client(host)):
         _out(line)
 
 
 @stack_app.command("services")
 def services_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the services in the stack."""
-    from swarmdeck.engine.client import connect
+    from swarmdeck.engine.light import read_client
     from swarmdeck.swarm import stack_tables
     from swarmdeck.swarm.errors import NoSuchStack
 
     try:
-        for line in stack_tables.services_lines(connect(host), name):
+        for line in stack_tables.services_lines(read_client(host), name):
             _out(line)
     except NoSuchStack as exc:  # the docker CLI's answer: a message, and exit status 0
         _err(_nothing(exc))
@@ -194,10 +195,10 @@ def services_cmd(name: NameArg, host: HostOpt = None) -> None:
 @stack_app.command("ps")
 def ps_cmd(name: NameArg, host: HostOpt = None) -> None:
     """List the tasks in the stack."""
-    from swarmdeck.engine.client import connect
+    from swarmdeck.engine.light import read_client
     from swarmdeck.swarm import stack_tables
 
-    for line in stack_tables.ps_lines(connect(host), name):
+    for line in stack_tables.ps_lines(read_client(host), name):
         _out(line)
 
 

@@ -17,17 +17,14 @@ import docker.tls
 import requests
 import requests.exceptions
 
-from swarmdeck.engine.errormap import plain, refused
+from swarmdeck.engine import refusals
+from swarmdeck.engine.errormap import plain, refused, unreachable, unreachable_at
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import segment
+from swarmdeck.engine.refusals import START_HINT as START_HINT
+from swarmdeck.engine.versions import MIN_API_VERSION as MIN_API_VERSION
 
-DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
-# Engine 20.10 (Debian 12's docker.io) speaks API 1.41; newer engines accept it too.
-MIN_API_VERSION = "1.41"
-START_HINT = (
-    "start it with `systemctl start docker`, or `dockerd >/var/log/dockerd.log 2>&1 &` "
-    "where there is no systemd"
-)
+DEFAULT_ENDPOINT = refusals.DEFAULT_ENDPOINT
 
 
 def endpoint_url(url: str | None = None) -> str:
@@ -54,7 +51,7 @@ class _CheckedAPIClient(docker.APIClient):
         try:
             return super().request(*args, **kwargs)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise EngineUnreachable.because(plain(exc)) from exc
+            raise unreachable(plain(exc)) from exc
 
 
 class _CheckedClient(docker.DockerClient):
@@ -85,10 +82,8 @@ def connect(
             client.api.trust_env = False
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        hint = f"; {START_HINT}" if target == DEFAULT_ENDPOINT else ""
         reason = exc.reason if isinstance(exc, EngineUnreachable) else plain(exc)
-        message = f"no Docker engine answers at {target} ({reason}){hint}"
-        raise EngineUnreachable.because(reason, target, message) from exc
+        raise unreachable_at(target, reason, DEFAULT_ENDPOINT) from exc
     return client
 
 

@@ -8,13 +8,13 @@ own side and names the action in the message: ``with doing(f"removing service {n
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
-import docker.errors
-import requests.exceptions
-
+from swarmdeck.engine import refusals
 from swarmdeck.engine.errors import (
     EngineConflict,
     EngineError,
@@ -26,48 +26,76 @@ from swarmdeck.engine.errors import (
     EngineUnreachable,
 )
 
+if TYPE_CHECKING:
+    import docker.errors
+
 T = TypeVar("T")
 
-_BY_STATUS: dict[int, type[EngineRefused]] = {
-    400: EngineInvalid,
-    403: EngineConflict,  # "network has active endpoints", "in use"
-    404: EngineNotFound,
-    409: EngineConflict,
-    503: EngineUnavailable,
-}
+# Start-up: this module imports neither the docker SDK nor requests, so ``doing`` costs
+# nothing to a command that never loads them (the light client's reads); what maps their
+# exceptions imports them when first called, which only happens once they are loaded.
 
-# Connection failures arrive wrapped three layers deep (requests → urllib3 → OSError).
-_PLAIN_CAUSES = (
-    ("FileNotFoundError", "no such socket"),
-    ("No such file or directory", "no such socket"),
-    ("Connection refused", "connection refused"),
-    ("PermissionError", "permission denied on the socket"),
-    ("Permission denied", "permission denied on the socket"),
-    ("timed out", "timed out"),
-    ("Name or service not known", "unknown host"),
-    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted (certificate verify failed)"),
-)
+
+@cache
+def _sdk_kinds() -> dict[type[EngineError], type[EngineError]]:
+    """Each engine error type -> the one the SDK path raises: also the SDK's (or requests')
+    matching class, so that the SDK's own ``except docker.errors.NotFound`` (and a caller's
+    ``except requests.exceptions.ConnectionError``) still catch it."""
+    import docker.errors
+    import requests.exceptions
+
+    bases: dict[type[EngineError], type[Exception]] = {
+        EngineUnreachable: requests.exceptions.ConnectionError,
+        EngineRefused: docker.errors.APIError,
+        EngineInvalid: docker.errors.APIError,
+        EngineNotFound: docker.errors.NotFound,
+        EngineImageNotFound: docker.errors.ImageNotFound,
+        EngineConflict: docker.errors.APIError,
+        EngineUnavailable: docker.errors.APIError,
+    }
+    return {ours: type(f"Sdk{ours.__name__}", (ours, theirs), {}) for ours, theirs in bases.items()}
+
+
+def _sdk_loaded() -> bool:
+    return "docker" in sys.modules or "requests" in sys.modules
+
+
+def unreachable(reason: str, where: str = "", message: str = "") -> EngineUnreachable:
+    """An ``EngineUnreachable`` of the SDK path (also a requests ``ConnectionError``)."""
+    cls = _sdk_kinds()[EngineUnreachable]
+    assert issubclass(cls, EngineUnreachable)
+    return cls.because(reason, where, message)
+
+
+def unreachable_at(target: str, reason: str, default_endpoint: str) -> EngineUnreachable:
+    """``refusals.unreachable`` ("no Docker engine answers at ..."), of the SDK path."""
+    cls = _sdk_kinds()[EngineUnreachable]
+    assert issubclass(cls, EngineUnreachable)
+    return refusals.unreachable(target, reason, cls, default_endpoint)
 
 
 def plain(exc: BaseException) -> str:
     """A one-line reason for ``exc`` without the wrappers' noise."""
-    if isinstance(exc, docker.errors.APIError) and exc.explanation:
+    if isinstance(exc, EngineRefused) and exc.explanation:
         return str(exc.explanation)
-    text = str(exc).strip() or type(exc).__name__
-    for needle, reason in _PLAIN_CAUSES:
-        if needle in text:
-            return reason
-    return text.splitlines()[0][:300]
+    if _sdk_loaded():
+        import docker.errors
+
+        if isinstance(exc, docker.errors.APIError) and exc.explanation:
+            return str(exc.explanation)
+    return refusals.plain_reason(str(exc).strip() or type(exc).__name__)
 
 
 def refused(exc: docker.errors.APIError) -> EngineRefused:
     """The typed error of an engine's error answer (the SDK's ``APIError``)."""
+    import docker.errors
+
     if isinstance(exc, EngineRefused):
         return exc
-    status = exc.status_code or 500
-    cls = _BY_STATUS.get(status, EngineRefused)
-    if cls is EngineNotFound and isinstance(exc, docker.errors.ImageNotFound):
-        cls = EngineImageNotFound
+    cls = _sdk_kinds()[
+        refusals.refusal_class(exc.status_code or 500, isinstance(exc, docker.errors.ImageNotFound))
+    ]
+    assert issubclass(cls, EngineRefused)
     return cls(exc.args[0] if exc.args else "", response=exc.response, explanation=exc.explanation)
 
 
@@ -76,10 +104,15 @@ def translate(exc: BaseException) -> EngineError | None:
     (a bug or a Python error, which is not the engine's)."""
     if isinstance(exc, EngineError):
         return exc
+    if not _sdk_loaded():  # then nothing raised can be theirs
+        return None
+    import docker.errors
+    import requests.exceptions
+
     if isinstance(exc, docker.errors.APIError):
         return refused(exc)
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
-        return EngineUnreachable.because(plain(exc))
+        return unreachable(plain(exc))
     if isinstance(exc, docker.errors.DockerException | requests.exceptions.RequestException):
         return EngineError(plain(exc))
     return None

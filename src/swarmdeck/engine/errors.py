@@ -17,17 +17,19 @@ Where they come from: the clients of ``engine.client.new_client`` raise them fro
 answer and transport failure themselves (``engine.errormap``, the one place where the SDK's
 and requests' exceptions are translated), and ``engine.errormap.doing(action)`` maps what the
 SDK raises on its own side (a build's ``BuildError``, a stream cut) and names the action in
-the message. Layers above ``engine`` never import ``docker.errors``.
+the message. The light read-only client (``engine.light``) raises the same types, chosen by
+the same table (``engine.refusals``). Layers above ``engine`` never import ``docker.errors``.
 
-The ``EngineRefused`` family also derives from the docker SDK's matching classes, so that the
-SDK's own code, which catches ``docker.errors.NotFound`` inside its models (``containers.run``
-pulls on ``ImageNotFound``), keeps working with them.
+These classes import neither the docker SDK nor requests (start-up: a command that only reads
+never loads them). What the SDK path raises are subclasses made in ``engine.errormap`` that
+also derive from the SDK's matching classes, so that the SDK's own code, which catches
+``docker.errors.NotFound`` inside its models (``containers.run`` pulls on ``ImageNotFound``),
+and callers that catch requests' ``ConnectionError`` keep working with them.
 """
 
 from __future__ import annotations
 
-import docker.errors
-import requests.exceptions
+from typing import Any
 
 from swarmdeck.errors import SwarmdeckError
 
@@ -49,9 +51,9 @@ class EngineError(SwarmdeckError):
     """The Docker engine refused, failed, or could not be reached."""
 
 
-class EngineUnreachable(EngineError, requests.exceptions.ConnectionError):
-    """No engine answers at the endpoint (also a requests ``ConnectionError``, as the SDK's
-    callers knew it). ``reason`` is the short cause ("connection refused"); ``where`` the
+class EngineUnreachable(EngineError):
+    """No engine answers at the endpoint (on the SDK path also a requests ``ConnectionError``,
+    as the SDK's callers knew it). ``reason`` is the short cause ("connection refused"); ``where`` the
     endpoint's URL when the message names it already."""
 
     reason: str = ""
@@ -74,11 +76,33 @@ class InvalidReference(InvalidName):
     """A string that is not an image reference (``engine.reference``)."""
 
 
-class EngineRefused(EngineError, docker.errors.APIError):
+class EngineRefused(EngineError):
     """The engine answered with an error status. ``status`` is that status, ``explanation``
-    the engine's own message, ``action`` what swarmdeck was doing (set by ``doing``)."""
+    the engine's own message, ``action`` what swarmdeck was doing (set by ``doing``).
+
+    Built as the SDK's ``APIError`` is (``message, response=None, explanation=None``), or
+    with ``status=`` where no requests ``Response`` exists (the light client)."""
 
     action: str = ""
+
+    def __init__(
+        self,
+        message: Any = "",
+        response: Any = None,
+        explanation: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        # after super(): on the SDK path, APIError.__init__ (later in the MRO) resets these
+        self.response = response
+        self.explanation = explanation
+        self._status = status
+
+    @property
+    def status_code(self) -> int | None:
+        if self._status is not None:
+            return self._status
+        return None if self.response is None else int(self.response.status_code)
 
     @property
     def status(self) -> int:
@@ -93,11 +117,11 @@ class EngineInvalid(EngineRefused):
     """400: the engine refused the request's values."""
 
 
-class EngineNotFound(EngineRefused, docker.errors.NotFound):
+class EngineNotFound(EngineRefused):
     """404: no such container, image, service, node, network, volume, secret or config."""
 
 
-class EngineImageNotFound(EngineNotFound, docker.errors.ImageNotFound):
+class EngineImageNotFound(EngineNotFound):
     """404 about an image (the SDK pulls on it in ``containers.run``)."""
 
 

@@ -13,12 +13,14 @@ SDK's ``Service`` model.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import docker
-import requests
-from docker.auth import AuthConfig
-from docker.models.services import Service
+if TYPE_CHECKING:
+    import docker
+    import requests
+    from docker.auth import AuthConfig
+    from docker.models.services import Service
+
 
 JSON = dict[str, Any]
 
@@ -67,4 +69,4 @@ def typed_api(client: docker.DockerClient) -> TypedAPI:
 
 def service_model(client: docker.DockerClient, ref: str) -> Service:
     """The SDK's model of service ``ref`` (its ``get`` is untyped in the stubs)."""
-    return cast(Service, client.services.get(ref))  # type: ignore[no-untyped-call]
+    return cast("Service", client.services.get(ref))  # type: ignore[no-untyped-call]

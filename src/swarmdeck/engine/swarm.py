@@ -10,8 +10,10 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import docker
+if TYPE_CHECKING:
+    from swarmdeck.engine.light import ReadClient
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class SwarmState:
         return self.local_state == "active"
 
 
-def swarm_state(client: docker.DockerClient) -> SwarmState:
+def swarm_state(client: ReadClient) -> SwarmState:
     swarm = client.info().get("Swarm") or {}
     return SwarmState(
         local_state=swarm.get("LocalNodeState") or "inactive",

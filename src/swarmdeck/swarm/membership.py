@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import docker
-
-from swarmdeck.engine.client import is_local
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineRefused, EngineUnavailable
 from swarmdeck.engine.swarm import SwarmState, default_route_address, swarm_state
 from swarmdeck.swarm.errors import AlreadyInSwarm, InvalidAction, NotInSwarm, NotManager, Refused
 from swarmdeck.swarm.views import JoinLine, JoinTokens, SwarmUpdate, token_role
+
+if TYPE_CHECKING:
+    import docker
+
+    from swarmdeck.engine.light import ReadClient
+
 
 SWARM_PORT = 2377
 T = TypeVar("T")
@@ -36,13 +39,13 @@ _DURATION_UNITS = {
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
-def state(client: docker.DockerClient) -> SwarmState:
+def state(client: ReadClient) -> SwarmState:
     """What the engine says of its membership (one ``/info``)."""
     with doing("reading the engine's swarm state"):
         return swarm_state(client)
 
 
-def require_manager(client: docker.DockerClient) -> SwarmState:
+def require_manager(client: ReadClient) -> SwarmState:
     """The engine's state, once it is sure to be an active manager."""
     found = state(client)
     if not found.active:
@@ -55,7 +58,7 @@ def require_manager(client: docker.DockerClient) -> SwarmState:
     return found
 
 
-def manager_read(client: docker.DockerClient, action: str, call: Callable[[], T]) -> T:
+def manager_read(client: ReadClient, action: str, call: Callable[[], T]) -> T:
     """A call that only a manager answers (a read, or a change such as creating a secret),
     without asking first: the engine refuses it with 503 off a manager, and only then does
     ``require_manager`` find out why (one /info less per view: it costs about as much as
@@ -95,6 +98,8 @@ def init(
                 default_addr_pool=[address_pool] if address_pool else None,
             )
     except EngineRefused as exc:
+        from swarmdeck.engine.client import is_local  # the docker SDK: only for init
+
         fallback = default_route_address() if is_local(client) else None
         if advertise_addr or not fallback or "could not choose an IP address" not in str(exc):
             raise

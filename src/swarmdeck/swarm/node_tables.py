@@ -9,15 +9,18 @@ their order and their words are tested without an engine.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
 from typing_extensions import TypedDict
 
 from swarmdeck.engine.errormap import doing
 from swarmdeck.swarm.errors import InvalidAction
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.stack_tables import bytes_size, natural_key, table
+
+if TYPE_CHECKING:
+    from swarmdeck.engine.light import ReadClient
+
 
 Inspect = dict[str, Any]
 NODE_FILTERS = ("id", "label", "node.label", "membership", "name", "role")
@@ -102,7 +105,7 @@ def node_filters(items: list[str]) -> dict[str, list[str]]:
     return filters
 
 
-def rows(client: docker.DockerClient, filters: list[str] | None = None) -> list[NodeRow]:
+def rows(client: ReadClient, filters: list[str] | None = None) -> list[NodeRow]:
     """`docker node ls [--filter KEY=VALUE]...`, sorted as the CLI sorts them."""
     wanted = node_filters(filters or [])
     found = manager_read(client, "listing nodes", lambda: client.api.nodes(filters=wanted or None))

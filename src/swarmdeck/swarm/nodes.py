@@ -9,31 +9,34 @@ the docker CLI names it: its ID, an ID prefix, its hostname, or ``self`` (``reso
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.errormap import doing
-from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmRefusal
 from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.views import NodeView
 
+if TYPE_CHECKING:
+    import docker
+
+    from swarmdeck.engine.light import ReadClient
+
+
 RUNNING = {"desired-state": "running"}  # the tasks meant to run (not the history of earlier ones)
 
 
-def raw_nodes(client: docker.DockerClient) -> list[dict[str, Any]]:
+def raw_nodes(client: ReadClient) -> list[dict[str, Any]]:
     return manager_read(client, "listing nodes", client.api.nodes)
 
 
-def raw_tasks(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return manager_read(client, "listing tasks", lambda: typed_api(client).tasks(filters=filters or {}))
+def raw_tasks(client: ReadClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return manager_read(client, "listing tasks", lambda: client.api.tasks(filters=filters or {}))
 
 
-def raw_services(client: docker.DockerClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return manager_read(client, "listing services", lambda: typed_api(client).services(filters=filters))
+def raw_services(client: ReadClient, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return manager_read(client, "listing services", lambda: client.api.services(filters=filters))
 
 
 def service_names(client: docker.DockerClient) -> dict[str, str]:

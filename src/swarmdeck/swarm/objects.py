@@ -15,9 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import docker
 from typing_extensions import TypedDict
 
 from swarmdeck.engine.errors import EngineError
@@ -26,6 +25,10 @@ from swarmdeck.swarm.errors import Refused
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.nodes import raw_services
 from swarmdeck.swarm.stack_tables import natural_key
+
+if TYPE_CHECKING:
+    import docker
+
 
 Kind = Literal["secret", "config"]
 Inspect = dict[str, Any]

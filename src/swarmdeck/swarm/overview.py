@@ -6,14 +6,16 @@ tasks in numbers with what keeps it from being healthy (the console's swarm page
 from __future__ import annotations
 
 from collections import Counter
-
-import docker
+from typing import TYPE_CHECKING
 
 from swarmdeck.engine.swarm import SwarmState
 from swarmdeck.swarm import views
 from swarmdeck.swarm.membership import state
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
 from swarmdeck.swarm.views import NodeView, Overview, TaskMap
+
+if TYPE_CHECKING:
+    import docker
 
 
 def overview(client: docker.DockerClient) -> Overview:

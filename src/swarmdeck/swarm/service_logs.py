@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
-
-import docker
 
 from swarmdeck.engine.errormap import doing, iterating
 from swarmdeck.engine.errors import EngineError
 from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm.services import raw_service
+
+if TYPE_CHECKING:
+    import docker
+
 
 _TASK = "com.docker.swarm.task.id"
 _NODE = "com.docker.swarm.node.id"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from swarmdeck.swarm.errors import InvalidAction
@@ -68,11 +67,15 @@ def memory_bytes(text: str) -> int:
         raise InvalidAction(
             f"invalid size {text!r}: expected a number with an optional unit (b, k, m, g, t, p)"
         )
+    from decimal import Decimal  # start-up: only a command that parses a size pays for it
+
     return int(Decimal(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
 
 
 def nano_cpus(text: str) -> int:
     """``0.5`` CPUs as nano CPUs; more than nine decimals is refused, as the CLI does."""
+    from decimal import Decimal, InvalidOperation
+
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
@@ -92,6 +95,8 @@ def duration_ns(text: str) -> int:
     parts = _DURATION_PART.findall(text.strip())
     if not parts or "".join(n + u for n, u in parts) != text.strip():
         raise InvalidAction(f"invalid duration {text!r}: expected e.g. 10s, 1m30s or 500ms")
+    from decimal import Decimal
+
     return int(sum(Decimal(number) * _NANOS[unit] for number, unit in parts))
 
 

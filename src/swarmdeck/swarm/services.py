@@ -17,10 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
-
-import docker
-from docker.models.services import Service
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
@@ -32,6 +29,13 @@ from swarmdeck.swarm.membership import manager_read, require_manager
 from swarmdeck.swarm.nodes import RUNNING, raw_nodes, raw_services, raw_tasks, service_names
 from swarmdeck.swarm.service_spec import ServiceChanges, changed_spec
 from swarmdeck.swarm.views import ServiceDetail, ServiceView, TaskView
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.services import Service
+
+    from swarmdeck.engine.light import ReadClient
+
 
 Check = Callable[[dict[str, Any]], None]
 _CONVERGING = ("updating", "rollback_started")
@@ -71,7 +75,7 @@ def get_service(client: docker.DockerClient, ref: str) -> ServiceDetail:
     return ServiceDetail(**view, env=env, tasks=tasks)
 
 
-def raw_service(client: docker.DockerClient, ref: str) -> dict[str, Any]:
+def raw_service(client: ReadClient, ref: str) -> dict[str, Any]:
     """The engine's inspect answer for the service ``ref`` (name or ID), as it stored it."""
     answer: dict[str, Any] = manager_read(client, f"service {ref}", partial(client.api.inspect_service, ref))
     return answer

@@ -7,6 +7,9 @@ A row is a dict keyed by the docker CLI's ``--format json`` field names, in its 
 
 Stacks are found by the label ``com.docker.stack.namespace`` only (``stacks``), so stacks
 deployed by the docker CLI and by swarmdeck are the same thing to both tools.
+
+Every function here only reads, through ``engine.light.ReadClient``: the CLI passes the light
+client (its reads never import the docker SDK), the console the SDK's; one home either way.
 """
 
 from __future__ import annotations
@@ -14,17 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.labels import STACK_NAMESPACE as LABEL_NAMESPACE
 from swarmdeck.engine.labels import stack_filter as _filter
-from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm.errors import InvalidAction, NoSuchStack, SwarmError
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.nodes import raw_nodes
 from swarmdeck.swarm.services import raw_service
+
+if TYPE_CHECKING:
+    from swarmdeck.engine.light import ReadClient
 
 
 def natural_key(text: str) -> list[Any]:
@@ -41,16 +44,16 @@ def table(rows: list[list[str]]) -> list[str]:
     ]
 
 
-def stacks(client: docker.DockerClient) -> list[tuple[str, int]]:
+def stacks(client: ReadClient) -> list[tuple[str, int]]:
     """(name, number of services) of every stack, natural order."""
     counts: dict[str, int] = {}
-    for service in typed_api(client).services(filters={"label": LABEL_NAMESPACE}):
+    for service in client.api.services(filters={"label": LABEL_NAMESPACE}):
         name = (service["Spec"].get("Labels") or {}).get(LABEL_NAMESPACE, "")
         counts[name] = counts.get(name, 0) + 1
     return sorted(counts.items(), key=lambda item: natural_key(item[0]))
 
 
-def ls_lines(client: docker.DockerClient) -> list[str]:
+def ls_lines(client: ReadClient) -> list[str]:
     return table([["NAME", "SERVICES"]] + [[name, str(n)] for name, n in stacks(client)])
 
 
@@ -127,8 +130,8 @@ def service_rows(services: list[dict[str, Any]], trunc: bool = True) -> list[dic
     return rows
 
 
-def services_lines(client: docker.DockerClient, namespace: str) -> list[str]:
-    found = typed_api(client).services(filters=_filter(namespace), status=True)
+def services_lines(client: ReadClient, namespace: str) -> list[str]:
+    found = client.api.services(filters=_filter(namespace), status=True)
     if not found:
         raise NoSuchStack(namespace)
     return rows_table(SERVICE_COLUMNS, service_rows(found))
@@ -223,11 +226,11 @@ def task_rows(
     return rows
 
 
-def ps_lines(client: docker.DockerClient, namespace: str) -> list[str]:
-    tasks = typed_api(client).tasks(filters=_filter(namespace))
+def ps_lines(client: ReadClient, namespace: str) -> list[str]:
+    tasks = client.api.tasks(filters=_filter(namespace))
     if not tasks:
         raise SwarmError(f"nothing found in stack: {namespace}")
-    names = {s["ID"]: s["Spec"]["Name"] for s in typed_api(client).services(filters=_filter(namespace))}
+    names = {s["ID"]: s["Spec"]["Name"] for s in client.api.services(filters=_filter(namespace))}
     nodes = {n["ID"]: n["Description"]["Hostname"] for n in client.api.nodes()}
     return rows_table(TASK_COLUMNS, task_rows(tasks, names, nodes))
 
@@ -243,18 +246,16 @@ def _filters(pairs: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def service_ls_rows(
-    client: docker.DockerClient, filters: list[str], trunc: bool = True
-) -> list[dict[str, str]]:
+def service_ls_rows(client: ReadClient, filters: list[str], trunc: bool = True) -> list[dict[str, str]]:
     """`docker service ls [--filter K=V]...` rows (filters: id, label, mode, name)."""
     found = manager_read(
-        client, "listing services", lambda: typed_api(client).services(filters=_filters(filters), status=True)
+        client, "listing services", lambda: client.api.services(filters=_filters(filters), status=True)
     )
     return service_rows(found, trunc)
 
 
 def service_ps_rows(
-    client: docker.DockerClient, refs: list[str], filters: list[str], trunc: bool = True
+    client: ReadClient, refs: list[str], filters: list[str], trunc: bool = True
 ) -> list[dict[str, str]]:
     """`docker service ps SERVICE... [--filter K=V]...` rows (filters: id, name, node,
     desired-state, label); a node filter takes a hostname or an ID, as the CLI's."""
@@ -268,5 +269,5 @@ def service_ps_rows(
         by_host = {host: node_id for node_id, host in nodes.items()}
         wanted["node"] = [by_host.get(value, value) for value in wanted["node"]]
     wanted["service"] = list(names)
-    tasks = manager_read(client, "listing tasks", lambda: typed_api(client).tasks(filters=wanted))
+    tasks = manager_read(client, "listing tasks", lambda: client.api.tasks(filters=wanted))
     return task_rows(tasks, names, nodes, trunc)

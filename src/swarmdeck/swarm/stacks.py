@@ -11,10 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
-
-import docker
-from docker.models.services import Service
+from typing import TYPE_CHECKING, Any
 
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineConflict, EngineNotFound, EngineRefused
@@ -25,6 +22,11 @@ from swarmdeck.swarm.errors import NoSuchStack, Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read
 from swarmdeck.swarm.services import list_services, list_tasks
 from swarmdeck.swarm.views import StackDetail, StackSummary
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.services import Service
+
 
 Printer = Callable[[str], None]
 RETRY_SECONDS = 0.3

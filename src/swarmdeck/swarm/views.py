@@ -16,7 +16,6 @@ from typing import (
     NotRequired,  # pydantic reads these on Python 3.11
 )
 
-import docker.types
 from typing_extensions import TypedDict
 
 from swarmdeck.engine.labels import STACK_NAMESPACE
@@ -351,6 +350,8 @@ def service_request(spec: ServiceSpec) -> dict[str, Any]:
     workload policy checks it). ``spec.networks[i]`` is ``TaskTemplate.Networks[i]``."""
     if spec.mode not in ("replicated", "global"):
         raise InvalidAction(f"unknown service mode {spec.mode!r} (replicated or global)")
+    import docker.types  # start-up: the reads that import this module never build a request
+
     ports: list[Any] = [
         {"PublishedPort": p, "TargetPort": t, "Protocol": proto, "PublishMode": mode}
         for p, t, proto, mode in spec.ports

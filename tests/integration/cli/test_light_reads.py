@@ -1,0 +1,71 @@
+"""The CLI's pure reads go through the light engine client (``engine.light``), not the docker SDK.
+
+Each runs as a process against the real engine: its output is the docker CLI's, and the
+modules it loaded include neither the docker SDK nor requests (the start-up they cost is
+what the light client is for). A dead endpoint reads the same as on the SDK path.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.cli import CLIENT_ENV, docker, ok, swarmdeck
+from tests.testbed import Swarm
+
+HEAVY = ("docker", "requests", "urllib3", "paramiko", "pydantic")
+
+# Runs `python -m swarmdeck ARGS...` in this interpreter, then prints the heavy modules loaded.
+PROBE = (
+    "import json, runpy, sys\n"
+    "sys.argv = ['swarmdeck', *sys.argv[1:]]\n"
+    "code = 0\n"
+    "try:\n"
+    "    runpy.run_module('swarmdeck', run_name='__main__')\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code\n"
+    f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+    "sys.stderr.write('\\nLOADED ' + json.dumps(heavy) + '\\n')\n"
+    "sys.exit(code)\n"
+)
+
+
+def probe(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60, env=CLIENT_ENV
+    )
+    marker = run.stderr.rindex("LOADED ")
+    return run, json.loads(run.stderr[marker + len("LOADED ") :])
+
+
+@pytest.mark.parametrize("args", [["stack", "ls"], ["node", "ls"], ["service", "ls", "-q"]])
+def test_reads_load_no_sdk_and_print_what_docker_prints(swarm: Swarm, args: list[str]) -> None:
+    for _ in range(3):  # other tests' services may change between the two reads
+        run, loaded = probe(*args)
+        assert run.returncode == 0, run.stderr
+        if run.stdout == ok(docker(*args)):
+            break
+    assert loaded == [], f"{args} loaded {loaded}"
+    assert sorted(run.stdout.splitlines()) == sorted(ok(docker(*args)).splitlines())
+
+
+def test_stack_services_and_ps_of_a_missing_stack_answer_as_docker_without_the_sdk(swarm: Swarm) -> None:
+    run, loaded = probe("stack", "services", "sd-light-no-such-stack")
+    assert loaded == []
+    theirs = docker("stack", "services", "sd-light-no-such-stack")
+    assert (run.returncode, run.stdout) == (theirs.returncode, theirs.stdout)
+    assert "Nothing found in stack: sd-light-no-such-stack" in run.stderr
+
+
+def test_a_dead_socket_reads_as_on_the_sdk_path(tmp_path) -> None:
+    host = f"unix://{tmp_path}/no-engine.sock"
+    light, loaded = probe("stack", "ls", "--host", host)
+    sdk = swarmdeck("swarm", "nodes", "--host", host)  # a command on the SDK's client
+    assert loaded == []
+    assert light.returncode == sdk.returncode == 1
+    expected = f"no Docker engine answers at {host} (no such socket)"
+    assert expected in light.stderr and expected in sdk.stderr
+    assert "Traceback" not in light.stderr
