@@ -123,8 +123,9 @@ class TableView:
 
     @property
     def columns(self) -> list[Column]:
-        """The columns shown: the optional ones only when chosen."""
-        return [c for c in self.table.columns if not c.optional or c.key in self.query.shown]
+        """Every column: an optional one is rendered hidden (CSS) until chosen, so that the
+        page's own toggle shows it at once (templates/_table.html)."""
+        return list(self.table.columns)
 
     @property
     def optional(self) -> list[Column]:

@@ -91,6 +91,7 @@
     }));
     const go = dialog.querySelector("[data-confirm-go]");
     go.textContent = `${verb} ${items.length}`;
+    go.classList.toggle("danger", button.classList.contains("danger"));
     dialog.onclose = async () => {
       if (dialog.returnValue !== "go") return;
       for (const b of bar.querySelectorAll("button")) b.disabled = true;
