@@ -212,3 +212,31 @@ def test_volumes_and_networks_search_and_sort(live, engine, janitor, page, run):
         page.click(f"button[data-show-labels={table}]")
         expect(rows.first.locator("td.labels")).to_contain_text(f"{LABEL}={run}")
     shot(page, "tables-networks-1366")
+
+
+def test_bulk_remove_says_what_failed(live, engine, janitor, busybox_image, page, run):
+    volumes = [f"{PREFIX}-{run}-v{i}" for i in range(3)]
+    for name in volumes:
+        engine.volumes.create(name, labels={LABEL: run})
+    user = f"{PREFIX}-{run}-user"
+    engine.containers.create(busybox_image, ["true"], name=user, volumes=[f"{volumes[0]}:/data"])
+    page.set_viewport_size(WIDE)
+    log_in(page, live.url, "oper")
+    page.goto(f"{live.url}/volumes?q={run}-v")
+    expect(page.locator("#volumes tbody tr")).to_have_count(3)
+    page.check("#volumes input[data-select-all]")
+    bar = page.locator("[data-bulk-for=volumes]")
+    expect(bar.locator(".bulk-count")).to_have_text("3 selected")
+    bar.locator("button[data-bulk-action=remove]").click()
+    dialog = page.locator("dialog[data-bulk-confirm=volumes]")
+    assert dialog.locator(".bulk-list li").all_inner_texts() == volumes
+    page.expected_failures.append("status of 409 (Conflict)")  # type: ignore[attr-defined]
+    dialog.locator("[data-confirm-go]").click()
+    notice = page.locator("#notice")
+    expect(notice).to_contain_text("remove: 2 done", timeout=30_000)
+    expect(notice).not_to_contain_text("failed")
+    expect(page.locator("#flash")).to_contain_text(f"remove: 1 failed: {volumes[0]} (")
+    expect(page.locator("#flash")).to_contain_text("in use")
+    assert {v.name for v in engine.volumes.list(filters={"label": f"{LABEL}={run}"})} == {volumes[0]}
+    expect(page.locator("#volumes tbody tr[data-id]")).to_have_count(1)
+    shot(page, "tables-bulk-failed-1366")

@@ -68,10 +68,16 @@
       }
     }
     const verb = button.dataset.bulkAction;
-    let message = `${verb}: ${done.length} done${done.length ? ` (${done.join(", ")})` : ""}.`;
-    if (failed.length) message += ` ${failed.length} failed: ${failed.join("; ")}.`;
-    return message;
+    const said = `${verb}: ${done.length} done${done.length ? ` (${done.join(", ")})` : ""}.`;
+    return { said, failed: failed.length ? `${verb}: ${failed.length} failed: ${failed.join("; ")}.` : "" };
   }
+
+  // What failed is said as an error (#flash) on the reloaded page, what was done as a notice.
+  const FAILED_KEY = "swarmdeck-bulk-failed";
+  document.addEventListener("DOMContentLoaded", () => {
+    const failed = sessionStorage.getItem(FAILED_KEY);
+    if (failed) { sessionStorage.removeItem(FAILED_KEY); flash(failed); }
+  });
 
   document.addEventListener("click", (e) => {
     const button = e.target instanceof Element ? e.target.closest("button[data-bulk-action]") : null;
@@ -96,8 +102,9 @@
       if (dialog.returnValue !== "go") return;
       for (const b of bar.querySelectorAll("button")) b.disabled = true;
       showNotice(`${verb}: working on ${items.length} ${bar.dataset.noun}…`);
-      const message = await run(button, items);
-      sessionStorage.setItem(NOTICE_KEY, message);
+      const { said, failed } = await run(button, items);
+      sessionStorage.setItem(NOTICE_KEY, said);
+      if (failed) sessionStorage.setItem(FAILED_KEY, failed);
       location.reload();
     };
     dialog.returnValue = "";
