@@ -4,7 +4,8 @@ rows), a column sorts both ways, paging walks 2+ pages of objects the test made,
 column shows on demand and stays shown when the live part refreshes, a bulk remove of 3
 containers lists them in its confirm and removes exactly them, a viewer sees no bulk actions
 and a forged remove is refused (403) and audited as denied, and markup in a label or a search
-is shown as text. Screenshots go to artifacts/console/ (tables-*)."""
+is shown as text; the services, stacks and images lists have the same table. Screenshots go
+to artifacts/console/ (tables-*)."""
 
 from __future__ import annotations
 
@@ -159,10 +160,14 @@ def test_viewer_sees_no_bulk_actions_and_a_forged_remove_is_refused(
     expect(page.locator("#containers tbody tr")).to_have_count(2)
     expect(page.locator("[data-bulk-for]")).to_have_count(0)
     expect(page.locator("input[data-select]")).to_have_count(0)
-    for path in ("/services", "/images", "/volumes", "/networks"):
+    for path in ("/services", "/stacks", "/images", "/volumes", "/networks"):
         page.goto(live.url + path)
-        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator("table[data-table]")).to_be_visible()
         expect(page.locator("[data-bulk-for]")).to_have_count(0)
+    shot(page, "tables-networks-viewer-1366")
+    page.emulate_media(color_scheme="dark")
+    page.goto(live.url + "/images")
+    shot(page, "tables-images-viewer-dark")
     # What table.js would send, forged by the viewer: refused, audited, nothing removed.
     viewer = live.login("viewer")
     for name in names:
@@ -200,6 +205,9 @@ def test_volumes_and_networks_search_and_sort(live, engine, janitor, page, run):
         engine.networks.create(name, labels={LABEL: run})
     page.set_viewport_size(WIDE)
     log_in(page, live.url, "oper")
+    for path in ("/services", "/stacks", "/images"):  # every list has the table and its bulk bar
+        page.goto(live.url + path)
+        expect(page.locator("[data-bulk-for] button[data-bulk-action=remove]")).to_be_disabled()
     for path, table, made in (("/volumes", "volumes", volumes), ("/networks", "networks", networks)):
         html = live.login("oper").get(path, params={"q": run}).text
         assert len(_html_row_ids(html)) == 3

@@ -1,4 +1,4 @@
-"""The console's lists as tables (``tables.Table``): for services, containers, images,
+"""The console's lists as tables (``tables.Table``): for services, stacks, containers, images,
 volumes and networks, their columns and what each sorts by, what the search looks in, and
 their bulk actions (each one request per object through the API route that does it alone,
 so authorisation, CSRF and the audit are those of that route)."""
@@ -58,6 +58,20 @@ SERVICES = Table(
     search=lambda s: (s["name"], s["image"], s["stack"], s["id"]),
     default_sort="name",
     actions=(Action(REMOVE, "DELETE", "/api/services/{id}", danger=True),),
+)
+
+STACKS = Table(
+    id="stacks",
+    noun="stacks",
+    columns=(
+        Column("name", "Name", _get("name")),
+        Column("services", "Services", _get("services")),
+        Column("tasks", "Tasks", lambda s: (s["running"], s["replicas"])),
+    ),
+    search=lambda s: (s["name"],),
+    default_sort="name",
+    actions=(Action(REMOVE, "DELETE", "/api/stacks/{id}", danger=True),),
+    row_id=lambda s: str(s["name"]),
 )
 
 

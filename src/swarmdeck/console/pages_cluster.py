@@ -106,10 +106,11 @@ def service_logs_download(
 
 
 @router.get("/stacks")
-def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
+def stacks_page(request: Request, query: TableQueryParam, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
+        found = stacks.list_stacks(t.client)
         return {
-            "stacks": stacks.list_stacks(t.client),
+            "tv": tables.show(lists.STACKS, found, query, "/stacks", [(ENDPOINT_PARAM, t.endpoint)]),
             "templates": [*BUILTIN, *files_of(request.app).templates()],
         }
 
