@@ -13,7 +13,8 @@ dir, an admin with an API token) and times, interleaved round by round:
 - the raw API the services view needs: ``GET /services`` and ``GET /tasks`` (tasks meant to
   run) over the manager's unix socket with a plain httpx client,
 - ``docker service ls`` (the CLI, a new process each time),
-- the console's ``GET /api/services`` and the services page (``GET /services``, full body),
+- the console's ``GET /api/services`` and the services page (``GET /services``, full body: its
+  first 50 rows; with every service on one page; searched, sorted and its second page),
 - the raw API the live map needs (``GET /nodes``, ``/services``, ``/tasks``) and the
   console's ``GET /api/swarm/map`` (every task meant to run, with its node),
 - the same with ``GET /info`` (this engine's swarm state) and the swarm overview page
@@ -154,6 +155,8 @@ RAW_OVERVIEW = "engine /info + /nodes + /services + /tasks"
 CONSOLE_VIEWS = {  # console target: its raw peer
     "console /api/services": RAW_SERVICES,
     "console /services page": RAW_SERVICES,
+    "console /services page, 500 a page": RAW_SERVICES,
+    "console /services searched, sorted, page 2": RAW_SERVICES,
     "console /api/swarm/map": RAW_MAP,
     "console /swarm page": RAW_OVERVIEW,
 }
@@ -222,6 +225,12 @@ def run(args: argparse.Namespace) -> int:
                 "docker service ls": docker_service_ls(docker_cli),
                 "console /api/services": full_get(api, "/api/services"),
                 "console /services page": full_get(api, "/services"),
+                # every service on one page (the page's whole table), and the table's own work:
+                # searched, sorted by a column the other way, the second page
+                "console /services page, 500 a page": full_get(api, "/services?per_page=500"),
+                "console /services searched, sorted, page 2": full_get(
+                    api, f"/services?q=sdbench-{run_id}&sort=tasks&dir=desc&page=2"
+                ),
                 RAW_MAP: in_turn(nodes_, services, tasks),
                 "console /api/swarm/map": full_get(api, "/api/swarm/map"),
                 RAW_OVERVIEW: in_turn(info, nodes_, services, tasks),

@@ -53,8 +53,8 @@ def test_a_cli_scale_shows_on_services_and_the_service_page_without_reload(
         mode={"Replicated": {"Replicas": 1}},
     )
     log_in(page, live.url, "viewer")
-    page.goto(live.url + "/services")
-    row = page.locator(f'#services tr[data-service="{service.id}"]')
+    page.goto(f"{live.url}/services?q={name}")  # the list pages: searched, it is on the first
+    row = page.locator(f'#services tr[data-id="{service.id}"]')
     expect(row).to_contain_text("1/1", timeout=60000)
     mark(page)
     ok(docker("service", "scale", "--detach", f"{name}=3"))
@@ -233,7 +233,7 @@ def test_a_config_made_from_a_file_on_its_page_shows_its_content(live, swarm, pa
 def test_networks_and_volumes_made_on_the_engine_show_without_reload(live, page, janitor, engine):
     log_in(page, live.url, "viewer")
     network, volume = janitor.name("livenet"), janitor.name("livevol")
-    page.goto(live.url + "/networks")
+    page.goto(f"{live.url}/networks?q={network}&cols=labels")  # a refresh keeps the query
     mark(page)
     engine.networks.create(network, labels={"made": "<i>by the engine</i>"})
     row = page.locator("#networks tbody tr", has_text=network)
@@ -241,10 +241,11 @@ def test_networks_and_volumes_made_on_the_engine_show_without_reload(live, page,
     expect(row.locator(".labels")).to_have_text("made=<i>by the engine</i>")
     assert not_reloaded(page)
     shot(page, "live-10-network-made-on-the-engine")
-    page.goto(live.url + "/volumes")
+    page.goto(f"{live.url}/volumes?q={volume}")
     mark(page)
     engine.volumes.create(volume)
-    expect(page.locator("#volumes tbody tr", has_text=volume)).to_be_visible(timeout=LIVE)
+    row = page.locator(f'#volumes tbody tr[data-id="{volume}"]')  # not the "none match" row
+    expect(row).to_be_visible(timeout=LIVE)
     engine.volumes.get(volume).remove()
-    expect(page.locator("#volumes tbody tr", has_text=volume)).to_have_count(0, timeout=LIVE)
+    expect(row).to_have_count(0, timeout=LIVE)
     assert not_reloaded(page)

@@ -7,21 +7,22 @@ import shlex
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from swarmdeck.console import envmask
+from swarmdeck.console import envmask, lists, tables
 from swarmdeck.console import resources as res
 from swarmdeck.console.api.audit import audit_page as audit_entries
 from swarmdeck.console.context import ADMIN, ENDPOINT_PARAM, READ, Target, console
 from swarmdeck.console.endpoints import MAX_ERROR, describe, probe, probe_client
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.console.params import ContainerRef, EndpointName, Filter, Page, Search
+from swarmdeck.console.params import ContainerRef, EndpointName, Filter, Page
 from swarmdeck.console.security import Principal
+from swarmdeck.console.tables import TableQueryParam
 from swarmdeck.console.units import size
 from swarmdeck.console.visibility import visible_endpoint, visible_endpoints
 from swarmdeck.engine.client import endpoint_url
@@ -138,18 +139,15 @@ def render_on(template: str, request: Request, t: Target, section: str, **contex
 
 @router.get("/containers")
 def containers_page(
-    request: Request,
-    who: Principal = READ,
-    q: Search = "",
-    state: Filter = "",
-    page: Page = 1,
-    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    request: Request, query: TableQueryParam, who: Principal = READ, state: Filter = ""
 ) -> HTMLResponse:
     t = on_page(request, who)
-    found = res.list_containers(t.client, q, state, page, per_page)
-    return render_on(
-        "containers.html", request, t, "/containers", page=found, q=q, state=state, states=res.STATES
-    )
+    if state and state not in res.STATES:
+        raise ConsoleError(f"unknown state {state!r} (one of {', '.join(res.STATES)})")
+    rows = res.all_containers(t.client, state or None)
+    extra = [(ENDPOINT_PARAM, t.endpoint), *([("state", state)] if state else [])]
+    shown = tables.show(lists.CONTAINERS, rows, query, "/containers", extra)
+    return render_on("containers.html", request, t, "/containers", tv=shown, state=state, states=res.STATES)
 
 
 @router.get("/containers/{ref}")
@@ -180,21 +178,30 @@ def container_stats_fragment(request: Request, ref: ContainerRef, who: Principal
 
 
 @router.get("/images")
-def images_page(request: Request, who: Principal = READ) -> HTMLResponse:
+def images_page(request: Request, query: TableQueryParam, who: Principal = READ) -> HTMLResponse:
     t = on_page(request, who)
-    return render_on("images.html", request, t, "/images", images=res.list_images(t.client))
+    shown = tables.show(
+        lists.IMAGES, res.list_images(t.client), query, "/images", [(ENDPOINT_PARAM, t.endpoint)]
+    )
+    return render_on("images.html", request, t, "/images", tv=shown)
 
 
 @router.get("/networks")
-def networks_page(request: Request, who: Principal = READ) -> HTMLResponse:
+def networks_page(request: Request, query: TableQueryParam, who: Principal = READ) -> HTMLResponse:
     t = on_page(request, who)
-    return render_on("networks.html", request, t, "/networks", networks=res.list_networks(t.client))
+    shown = tables.show(
+        lists.NETWORKS, res.list_networks(t.client), query, "/networks", [(ENDPOINT_PARAM, t.endpoint)]
+    )
+    return render_on("networks.html", request, t, "/networks", tv=shown)
 
 
 @router.get("/volumes")
-def volumes_page(request: Request, who: Principal = READ) -> HTMLResponse:
+def volumes_page(request: Request, query: TableQueryParam, who: Principal = READ) -> HTMLResponse:
     t = on_page(request, who)
-    return render_on("volumes.html", request, t, "/volumes", volumes=res.list_volumes(t.client))
+    shown = tables.show(
+        lists.VOLUMES, res.list_volumes(t.client), query, "/volumes", [(ENDPOINT_PARAM, t.endpoint)]
+    )
+    return render_on("volumes.html", request, t, "/volumes", tv=shown)
 
 
 @router.get("/audit")

@@ -16,8 +16,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
+from swarmdeck.console import lists, tables
 from swarmdeck.console.api.swarm import LogSearch, LogTail, log_options, naming, shown_service
-from swarmdeck.console.context import READ, Target
+from swarmdeck.console.context import ENDPOINT_PARAM, READ, Target
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.pages import on_page, render, render_on
 from swarmdeck.console.paging import Paging, PagingQuery
@@ -25,6 +26,7 @@ from swarmdeck.console.params import NodeRef, RegistryName, Repository, ServiceR
 from swarmdeck.console.registries import GC_NOTE, describe, registries
 from swarmdeck.console.security import Principal
 from swarmdeck.console.stackfiles import BUILTIN, files_of
+from swarmdeck.console.tables import TableQueryParam
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.store import Role
 from swarmdeck.swarm import membership, nodes, overview, service_logs, services, stacks
@@ -71,10 +73,12 @@ def node_page(request: Request, node_id: NodeRef, who: Principal = READ) -> HTML
 
 
 @router.get("/services")
-def services_page(request: Request, who: Principal = READ) -> HTMLResponse:
-    return render_swarm(
-        request, who, "services.html", "/services", lambda t: {"services": services.list_services(t.client)}
-    )
+def services_page(request: Request, query: TableQueryParam, who: Principal = READ) -> HTMLResponse:
+    def read(t: Target) -> dict[str, Any]:
+        found = services.list_services(t.client)
+        return {"tv": tables.show(lists.SERVICES, found, query, "/services", [(ENDPOINT_PARAM, t.endpoint)])}
+
+    return render_swarm(request, who, "services.html", "/services", read)
 
 
 @router.get("/services/{ref}")
@@ -102,10 +106,11 @@ def service_logs_download(
 
 
 @router.get("/stacks")
-def stacks_page(request: Request, who: Principal = READ) -> HTMLResponse:
+def stacks_page(request: Request, query: TableQueryParam, who: Principal = READ) -> HTMLResponse:
     def read(t: Target) -> dict[str, Any]:
+        found = stacks.list_stacks(t.client)
         return {
-            "stacks": stacks.list_stacks(t.client),
+            "tv": tables.show(lists.STACKS, found, query, "/stacks", [(ENDPOINT_PARAM, t.endpoint)]),
             "templates": [*BUILTIN, *files_of(request.app).templates()],
         }
 

@@ -104,7 +104,7 @@ def test_service_create_scale_update_rollback_logs(
     assert page.status_code == 200 and "GREETING=••••••" in page.text  # read-only: names, not values
     assert "hi&lt;" not in page.text
     assert f"/api/services/{s['id']}/scale" not in page.text  # read-only: no forms
-    listed = viewer.get("/services")
+    listed = viewer.get("/services", params={"q": s["name"]})
     assert listed.status_code == 200 and s["name"] in listed.text
     actions = [e.action for e in app.state.console.store.list_audit(limit=50)[0] if e.result == "ok"]
     assert {"service.create", "service.scale", "service.update-image", "service.rollback"} <= set(actions)

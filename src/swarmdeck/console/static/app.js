@@ -140,8 +140,10 @@ async function readEvents(response, out) {
   }
 }
 
+// A container's page: its state follows the engine's container events (/api/events). The
+// lists follow the engine by liveParts below.
 function liveContainers() {
-  const targets = document.querySelectorAll("[data-live-containers], [data-live-state]");
+  const targets = document.querySelectorAll("[data-live-state]");
   if (!targets.length) return;
   const source = new EventSource(scoped("/api/events"));
   source.addEventListener("container", (msg) => {
