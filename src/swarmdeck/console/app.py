@@ -19,6 +19,7 @@ from swarmdeck.console import (
     deploy_journal,
     errorpages,
     exec_console,
+    gitstacks,
     pages,
     pages_cluster,
     pages_home,
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(pages_inspect.router)
     app.include_router(exec_console.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    ctx.on_close.append(gitstacks.start_schedule(app).set)  # stacks from Git, redeployed
 
     @app.exception_handler(SwarmdeckError)
     async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Response:
