@@ -19,8 +19,9 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from swarmdeck.console import gitrepo
 from swarmdeck.console.context import Console
@@ -34,8 +35,20 @@ from swarmdeck.store.gitstacks import GitStackRecord, GitStacks
 
 log = logging.getLogger("swarmdeck.console")
 TICK = 20.0  # seconds between the schedule's looks
+HOOK_PREFIX = "/api/hooks/git/"  # + the secret: the webhook's path
 _locks_guard = threading.Lock()
 _busy: set[tuple[int, str, str]] = set()  # (id(app), endpoint, stack) being redeployed
+
+
+def git_source(request: Request, who: Principal, endpoint: str, stack: str) -> dict[str, Any]:
+    """What the stack page shows of a Git stack: ``git`` (None for another stack) and, for
+    operators, ``webhook_url`` (its secret: never for read-only users)."""
+    stacks = git_stacks_of(request.app)
+    record = stacks.find(endpoint, stack)
+    url = ""
+    if record is not None and who.role.allows(Role.OPERATOR):
+        url = str(request.base_url).rstrip("/") + HOOK_PREFIX + stacks.hook_secret(record)
+    return {"git": record, "webhook_url": url}
 
 
 def git_stacks_of(app: FastAPI) -> GitStacks:

@@ -23,14 +23,13 @@ from pydantic import BaseModel, Field
 from swarmdeck.console import gitrepo
 from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited, client_address
 from swarmdeck.console.errors import ConsoleError
-from swarmdeck.console.gitstacks import git_stacks_of, redeploy, redeploy_in_background
+from swarmdeck.console.gitstacks import HOOK_PREFIX, git_stacks_of, redeploy, redeploy_in_background
 from swarmdeck.console.params import StackName
 from swarmdeck.console.stackdeploy import ComposeError
 from swarmdeck.store import Role
 from swarmdeck.store.gitstacks import MAX_INTERVAL, MIN_INTERVAL, GitStackRecord
 
 router = APIRouter(tags=["stacks"])
-HOOK_PREFIX = "/api/hooks/git/"
 HookSecret = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_-]{20,100}$", description="the webhook's secret, from its URL")
 ]

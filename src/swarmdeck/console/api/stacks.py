@@ -20,7 +20,8 @@ stack converged, failed (a service's tasks keep failing) or the timeout passed.
 A deploy is all or nothing: a change the engine refuses takes back what the deploy did
 (``compose.stack.undo``), and so does the console's next start when the console itself
 stopped half-way (``deploy_journal``). A deploy that worked keeps its compose text and
-variables as the stack's next version (``stackfiles``: the stack page's history).
+variables as the stack's next version (``stackfiles``: the stack page's history). That path
+is ``stackdeploy``'s, which a Git stack's redeploy takes too (``api.gitstacks``).
 
 Both act on the endpoint in ``?endpoint=NAME`` (default: the console's own engine), as the
 other swarm routes do: a swarm manager endpoint; a worker is refused naming the endpoint.
