@@ -119,8 +119,13 @@ def redeploy(
         stacks.note(record, result, fetched.commit, now)
         return Redeployed(fetched.commit, True, done.version, result)
     finally:
-        with _locks_guard:
-            _busy.discard(key)
+        release(key)
+
+
+def release(key: tuple[int, str, str]) -> None:
+    """Give back a stack's redeploy slot (``claim``'s)."""
+    with _locks_guard:
+        _busy.discard(key)
 
 
 def _deployer(app: FastAPI, record: GitStackRecord, client_address: str) -> Deployer:

@@ -190,3 +190,62 @@ def _age(app, stack: str) -> None:
     with store_of(app).transaction() as s:
         row = s.scalar(select(GitStack).where(GitStack.stack == stack))
         row.last_at = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def test_a_tag_one_redeploy_at_a_time_the_owner_and_the_schedule_thread(
+    app, operator, viewer, swarm, swarm_cleanup, server, registry_busybox_image
+):
+    stack = swarm_cleanup.stack(unique_name("sdgittag"))
+    server.make_repo("tagged")
+    c1 = server.commit("tagged", {"docker-compose.yml": _text(registry_busybox_image, "v1")}, tag="v1.0")
+    server.commit("tagged", {"docker-compose.yml": _text(registry_busybox_image, "main")})  # after the tag
+    body = {"stack": stack, "url": server.url("tagged"), "ref": "v1.0", "username": USER, "token": TOKEN}
+    made = operator.post("/api/gitstacks", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["commit"] == c1 and "GREETING=v1" in _env(swarm, stack)
+    assert operator.post("/api/gitstacks", json=body).status_code == 409  # one Git source per stack
+
+    # read-only users never see the webhook's secret URL, on the page or in the API
+    (record,) = [r for r in gitstacks.git_stacks_of(app).list() if r.stack == stack]
+    secret = gitstacks.git_stacks_of(app).hook_secret(record)
+    assert secret not in viewer.get(f"/stacks/{stack}").text
+    assert secret in operator.get(f"/stacks/{stack}").text
+    assert secret not in viewer.get("/api/gitstacks").text
+
+    # one redeploy at a time per stack: a webhook or a button meanwhile is a 409
+    slot = gitstacks.claim(app, record)
+    try:
+        assert TestClient(app).post(gitstacks.HOOK_PREFIX + secret).status_code == 409
+        assert operator.post(f"/api/gitstacks/{stack}/redeploy").status_code == 409
+    finally:
+        gitstacks.release(slot)
+    assert operator.post(f"/api/gitstacks/{stack}/redeploy").status_code == 200
+
+    # an owner who is no longer an operator stops the redeploys (said in the last result)
+    store_of(app).update_user("oper", role="read-only")
+    try:
+        assert TestClient(app).post(gitstacks.HOOK_PREFIX + secret).status_code == 202
+        _wait(
+            lambda: (
+                "no longer an operator"
+                in gitstacks.git_stacks_of(app).get(record.endpoint, stack).last_result
+            )
+        )
+    finally:
+        store_of(app).update_user("oper", role="operator")
+
+    # the schedule's own thread: a moved tag is deployed at the next due look
+    c3 = server.commit("tagged", {"docker-compose.yml": _text(registry_busybox_image, "v2")}, tag="v1.0")
+    with store_of(app).transaction() as s:
+        s.scalar(select(GitStack).where(GitStack.stack == stack)).interval_minutes = 1
+    _age(app, stack)
+    stop = gitstacks.start_schedule(app, tick=0.5)
+    try:
+        _wait(lambda: "GREETING=v2" in _env(swarm, stack), timeout=90)
+    finally:
+        stop.set()
+    assert operator.get(f"/api/stacks/{stack}/file").json()["commit"] == c3
+
+
+def _text(image: str, greeting: str) -> str:
+    return compose(image).replace("${GREETING:-none}", greeting)
