@@ -92,6 +92,7 @@ def redeploy(
     key = (id(app), record.endpoint, record.stack) if claimed else claim(app, record)
     stacks = git_stacks_of(app)
     now = datetime.now(UTC)
+    deploying = False  # from then on, the deploy path audits its own outcome
     try:
         try:
             fetched = gitrepo.fetch(
@@ -102,10 +103,10 @@ def redeploy(
                 return Redeployed(fetched.commit, False, None, "unchanged")
             deployer = _deployer(app, record, client_address)
             note = f"from git {record.url} {record.ref}:{record.path} at {fetched.commit[:12]} ({why})"
+            deploying = True
             done = deploy_text(deployer, record.stack, fetched.compose, {}, note=note, commit=fetched.commit)
         except SwarmdeckError as exc:
-            stacks.note(record, f"error: {exc}", None, now)
-            if isinstance(exc, gitrepo.GitRefused | gitrepo.GitFailed):
+            if not deploying:  # the fetch, or the owner's rights, refused it
                 app.state.console.store.audit(
                     record.owner,
                     "stack.deploy",
@@ -114,6 +115,7 @@ def redeploy(
                     endpoint=record.endpoint,
                     client=client_address,
                 )
+            stacks.note(record, f"error: {exc}", None, now)
             raise
         result = f"ok: deployed {fetched.commit[:12]} as version {done.version}"
         stacks.note(record, result, fetched.commit, now)

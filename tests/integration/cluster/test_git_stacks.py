@@ -27,6 +27,13 @@ pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 USER, TOKEN = "deployer", "tok-3c1f9a7e55d2-very-secret"
 
 
+@pytest.fixture(autouse=True)
+def schedule_in_hand(app):
+    """The app's own schedule thread stopped: the tests run its looks themselves, so that it
+    does not take a stack's redeploy slot from under them."""
+    app.state.git_schedule.set()
+
+
 @pytest.fixture
 def server(tmp_path):
     with git_server(tmp_path / "git", USER, TOKEN) as s:
@@ -38,7 +45,7 @@ def _env(swarm, stack: str) -> list[str]:
     return service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", [])
 
 
-def _wait(check, timeout: float = 60.0) -> None:
+def _wait(check, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"
@@ -221,7 +228,7 @@ def test_a_tag_one_redeploy_at_a_time_the_owner_and_the_schedule_thread(
         gitstacks.release(slot)
     assert operator.post(f"/api/gitstacks/{stack}/redeploy").status_code == 200
 
-    # an owner who is no longer an operator stops the redeploys (said in the last result)
+    # an owner who is no longer an operator stops the redeploys (last result, audit log)
     store_of(app).update_user("oper", role="read-only")
     try:
         assert TestClient(app).post(gitstacks.HOOK_PREFIX + secret).status_code == 202
@@ -231,6 +238,7 @@ def test_a_tag_one_redeploy_at_a_time_the_owner_and_the_schedule_thread(
                 in gitstacks.git_stacks_of(app).get(record.endpoint, stack).last_result
             )
         )
+        assert "is no longer an operator" in _audit_text(app)  # the refused redeploy, audited
     finally:
         store_of(app).update_user("oper", role="operator")
 
@@ -241,7 +249,7 @@ def test_a_tag_one_redeploy_at_a_time_the_owner_and_the_schedule_thread(
     _age(app, stack)
     stop = gitstacks.start_schedule(app, tick=0.5)
     try:
-        _wait(lambda: "GREETING=v2" in _env(swarm, stack), timeout=90)
+        _wait(lambda: "GREETING=v2" in _env(swarm, stack))
     finally:
         stop.set()
     assert operator.get(f"/api/stacks/{stack}/file").json()["commit"] == c3
