@@ -79,7 +79,7 @@ def test_git_stack_from_the_form_webhook_and_button(
             time.sleep(2)
             assert "GREETING=one" in _env(swarm, stack)
             assert anonymous.post(hook).status_code == 202
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while "GREETING=two" not in _env(swarm, stack):
             assert time.monotonic() < deadline, "the webhook's redeploy did not reach the swarm"
             time.sleep(0.5)
