@@ -17,6 +17,7 @@ APT_PACKAGES=(
   iproute2 util-linux openssl ca-certificates
   openssh-server openssh-client  # sshd in node B's namespace: the console's ssh:// endpoint tests
   python3-venv
+  git                # the console fetches stacks from Git with it; the Git stack tests serve repositories with git http-backend
   postgresql         # a private PostgreSQL server for the console's store tests (tests/support/postgres.py)
   qemu-system-x86 qemu-utils e2fsprogs  # Debian VMs for `swarmdeck machine` and the vm tests (with debootstrap, openssh-client)
 )

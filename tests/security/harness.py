@@ -58,6 +58,7 @@ PATH_VALUES = {
     "ref": "sdsec-nothing",
     "node_id": "sdsecnothing",
     "path": "app.js",
+    "secret": "sdsecnothingsdsecnothing",  # a Git stack's webhook secret that is no one's
 }
 QUERY_VALUES = {"repository": "sdsec/nothing", "reference": "latest", "tag": "latest"}
 _TLS = ssl.create_default_context()  # made once: each httpx client would otherwise load its own (~0.2 s)

@@ -150,6 +150,12 @@ LEAST: dict[str, str] = {
     "GET /api/stacks/{name}/versions": READ_ON,
     "GET /api/stacks/{name}/file": OPERATE_ON,  # environment values: not for read-only users
     "GET /api/stacks/{name}/diff": OPERATE_ON,
+    # stacks from Git (the webhook's secret URL is its credential: no session)
+    "GET /api/gitstacks": READ_ON,
+    "POST /api/gitstacks": OPERATE_ON,
+    "POST /api/gitstacks/{name}/redeploy": OPERATE_ON,
+    "DELETE /api/gitstacks/{name}": OPERATE_ON,
+    "POST /api/hooks/git/{secret}": PUBLIC,
     # app templates (the console's own: built-in ones and admins')
     "GET /api/templates": READ,
     "POST /api/templates": ADMIN,

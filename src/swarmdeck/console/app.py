@@ -19,6 +19,7 @@ from swarmdeck.console import (
     deploy_journal,
     errorpages,
     exec_console,
+    gitstacks,
     pages,
     pages_cluster,
     pages_home,
@@ -117,6 +118,8 @@ def create_app(
     app.include_router(pages_inspect.router)
     app.include_router(exec_console.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.state.git_schedule = gitstacks.start_schedule(app)  # stacks from Git, redeployed
+    ctx.on_close.append(app.state.git_schedule.set)
 
     @app.exception_handler(SwarmdeckError)
     async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Response:

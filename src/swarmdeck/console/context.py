@@ -9,7 +9,7 @@ to one of their teams. One client per endpoint is kept, made again when its sett
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -51,6 +51,7 @@ class Console:
     _setup_done: bool = False
     # endpoint name -> (the settings the client was made with, the client)
     _clients: dict[str, tuple[EndpointRecord, docker.DockerClient]] = field(default_factory=dict)
+    on_close: list[Callable[[], None]] = field(default_factory=list)  # background work to stop
 
     def engine(self) -> docker.DockerClient:
         """The local endpoint's client, connected on first use (the console starts without it)."""
@@ -100,6 +101,8 @@ class Console:
         return self._setup_done
 
     def close(self) -> None:
+        for stop in self.on_close:
+            stop()
         if self._client is not None:
             self._client.close()
         for _, client in self._clients.values():
@@ -231,6 +234,14 @@ def audited(
     def record(result: str) -> None:
         audit(request, principal, action, result, target, endpoint)
 
+    with recorded(record):
+        yield
+
+
+@contextmanager
+def recorded(record: Callable[[str], None]) -> Iterator[None]:
+    """Run a change and hand its result ("ok", "error: ...") to ``record``, whether it worked
+    or not (``audited`` for a request; a change without one, a webhook's, audits its own)."""
     try:
         yield
     except EngineUnreachable as exc:

@@ -20,6 +20,7 @@ from swarmdeck.console import lists, tables
 from swarmdeck.console.api.swarm import LogSearch, LogTail, log_options, naming, shown_service
 from swarmdeck.console.context import ENDPOINT_PARAM, READ, Target
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.gitstacks import git_source, git_stacks_of
 from swarmdeck.console.pages import on_page, render, render_on
 from swarmdeck.console.paging import Paging, PagingQuery
 from swarmdeck.console.params import NodeRef, RegistryName, Repository, ServiceRef, StackName, TagOrDigest
@@ -112,6 +113,7 @@ def stacks_page(request: Request, query: TableQueryParam, who: Principal = READ)
         return {
             "tv": tables.show(lists.STACKS, found, query, "/stacks", [(ENDPOINT_PARAM, t.endpoint)]),
             "templates": [*BUILTIN, *files_of(request.app).templates()],
+            "git_stacks": git_stacks_of(request.app).list(t.endpoint),
         }
 
     return render_swarm(request, who, "stacks.html", "/stacks", read)
@@ -127,6 +129,7 @@ def stack_page(request: Request, name: StackName, who: Principal = READ) -> HTML
             "versions": history,
             "current": current,
             "current_env": json.dumps(current.env) if current and current.env else "",
+            **git_source(request, who, t.endpoint, name),
         }
 
     return render_swarm(request, who, "stack.html", "/stacks", read)

@@ -51,9 +51,14 @@ def settings_of(app: FastAPI) -> WorkloadSettings:
 def policy_for(request: Request, who: Principal) -> WorkloadPolicy:
     """The policy of ``who``'s workloads: admins' allows everything but misleading stack
     labels; everyone else's is restricted to the host paths admins allowed."""
-    if who.role.allows(Role.ADMIN):
+    return policy_of_role(request.app, who.role)
+
+
+def policy_of_role(app: FastAPI, role: Role) -> WorkloadPolicy:
+    """``policy_for`` a user of ``role`` (a Git stack's redeploy without a request)."""
+    if role.allows(Role.ADMIN):
         return ADMINS
-    return restricted(settings_of(request.app).allowed_host_paths())
+    return restricted(settings_of(app).allowed_host_paths())
 
 
 def facts_for(policy: WorkloadPolicy, client: docker.DockerClient) -> Facts:

@@ -48,6 +48,7 @@ class StackVersion(Base):
     env_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    git_commit: Mapped[str | None] = mapped_column(String(64), nullable=True)  # revision 0006
 
 
 class AppTemplate(Base):
@@ -72,6 +73,7 @@ class VersionRecord:
     env: dict[str, str]
     username: str
     created_at: datetime
+    commit: str | None = None  # the Git commit it came from (a Git stack's)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,9 @@ class TemplateRecord:
 
 def _version(row: StackVersion) -> VersionRecord:
     env = json.loads(row.env_json or "{}")
-    return VersionRecord(row.stack, row.version, row.compose, env, row.username, row.created_at)
+    return VersionRecord(
+        row.stack, row.version, row.compose, env, row.username, row.created_at, row.git_commit
+    )
 
 
 def _template(row: AppTemplate) -> TemplateRecord:
@@ -109,9 +113,17 @@ class StackFiles:
         self.store = store
 
     # --- versions -------------------------------------------------------------------
-    def record(self, endpoint: str, stack: str, compose: str, env: dict[str, str], username: str) -> int:
+    def record(
+        self,
+        endpoint: str,
+        stack: str,
+        compose: str,
+        env: dict[str, str],
+        username: str,
+        commit: str | None = None,
+    ) -> int:
         """Keep ``compose`` as the stack's next version and return its number (the newest
-        one's when it is the same text with the same variables)."""
+        one's when it is the same text with the same variables, from the same Git commit)."""
         env_json = json.dumps(env, sort_keys=True)
         with self.store.transaction() as s:
             last = s.scalar(
@@ -120,7 +132,12 @@ class StackFiles:
                 .order_by(StackVersion.version.desc())
                 .limit(1)
             )
-            if last is not None and last.compose == compose and last.env_json == env_json:
+            if (
+                last is not None
+                and last.compose == compose
+                and last.env_json == env_json
+                and last.git_commit == commit
+            ):
                 return last.version
             number = (last.version if last else 0) + 1
             s.add(
@@ -131,6 +148,7 @@ class StackFiles:
                     compose=compose,
                     env_json=env_json,
                     username=username,
+                    git_commit=commit,
                 )
             )
         return number

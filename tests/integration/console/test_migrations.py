@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, inspect, text
 
+import swarmdeck.store.gitstacks
 import swarmdeck.store.registries
 import swarmdeck.store.workloads  # noqa: F401  (their tables join the models' metadata)
 from swarmdeck.store import Role, Store, StoreError
@@ -118,8 +119,8 @@ def test_a_baseline_database_with_rows_upgrades_to_head_keeping_them(tmp_path, d
 
 
 # Tables added by revisions after the last schema create_all made (0003 stack history, 0004
-# directory login).
-LATER = {"stack_versions", "app_templates", "directory_settings", "directory_users"}
+# directory login, 0006 Git stacks).
+LATER = {"stack_versions", "app_templates", "directory_settings", "directory_users", "git_stacks"}
 
 
 @pytest.mark.parametrize("made_by", ["previous release", "last create_all", "older release"])

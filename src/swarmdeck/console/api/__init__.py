@@ -1,6 +1,6 @@
 """The JSON API under /api, one router per resource (auth and tokens, users, endpoints,
 teams, audit, containers, images, networks and volumes, the swarm, stacks (with their
-history and the app templates), secrets and configs, registries, settings, and the engine's
+history, the app templates and stacks from Git), secrets and configs, registries, settings, and the engine's
 events: live changes and the events page).
 
 Every route names the least role it needs (READ, OPERATE, ADMIN) and declares its answer's
@@ -19,6 +19,7 @@ from swarmdeck.console.api import (
     containers,
     endpoints,
     events,
+    gitstacks,
     images,
     networks,
     objects,
@@ -44,6 +45,7 @@ for _part in (
     swarm,
     stacks,
     stackfiles,
+    gitstacks,
     objects,
     events,
     registries,

@@ -40,6 +40,7 @@ class StackVersionOut(BaseModel):
     created_at: datetime
     compose: str | None = Field(default=None, description="the compose text (not in lists)")
     env: dict[str, str] | None = Field(default=None, description="the variables (not in lists)")
+    commit: str | None = Field(default=None, description="the Git commit it came from (a Git stack's)")
 
 
 class StackDiff(BaseModel):
@@ -80,6 +81,7 @@ def _version(v: VersionRecord, full: bool) -> StackVersionOut:
         created_at=v.created_at,
         compose=v.compose if full else None,
         env=v.env if full else None,
+        commit=v.commit,
     )
 
 

@@ -20,7 +20,8 @@ stack converged, failed (a service's tasks keep failing) or the timeout passed.
 A deploy is all or nothing: a change the engine refuses takes back what the deploy did
 (``compose.stack.undo``), and so does the console's next start when the console itself
 stopped half-way (``deploy_journal``). A deploy that worked keeps its compose text and
-variables as the stack's next version (``stackfiles``: the stack page's history).
+variables as the stack's next version (``stackfiles``: the stack page's history). That path
+is ``stackdeploy``'s, which a Git stack's redeploy takes too (``api.gitstacks``).
 
 Both act on the endpoint in ``?endpoint=NAME`` (default: the console's own engine), as the
 other swarm routes do: a swarm manager endpoint; a worker is refused naming the endpoint.
@@ -38,26 +39,22 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from swarmdeck.compose import ComposeError, Problem, load
-from swarmdeck.compose.stack import DeployOptions, convert, deploy
-from swarmdeck.console import deploy_journal, sse
+from swarmdeck.compose import ComposeError, Problem
+from swarmdeck.console import sse
 from swarmdeck.console.api.streams import event_stream
 from swarmdeck.console.api.swarm import changing, naming
-from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit, audited, console
+from swarmdeck.console.context import OPERATE_ON, READ_ON, Target, audit
 from swarmdeck.console.params import StackName
-from swarmdeck.console.stackfiles import files_of
-from swarmdeck.console.workloads import policy_for, prepare
-from swarmdeck.engine.policy import describe_service
+from swarmdeck.console.stackdeploy import Deployer, deploy_text
+from swarmdeck.console.workloads import policy_for
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import converge
 from swarmdeck.swarm import stacks
 from swarmdeck.swarm.errors import NoSuchStack
-from swarmdeck.swarm.membership import require_manager
 from swarmdeck.swarm.stacks import stack_services
 from swarmdeck.swarm.views import StackDetail, StackSummary
 
 router = APIRouter(tags=["stacks"])
-EDITOR_FILE = "docker-compose.yml"
 STACK_RM_SECONDS = 30.0  # how long a stack's networks may stay in use by its going tasks
 WATCH_POLL = 1.0  # seconds between looks at the stack while a page follows it
 FAIL_AFTER = 3  # failed tasks since a service last changed before the watch calls it failed
@@ -111,14 +108,6 @@ def _problem(p: Problem) -> dict[str, Any]:
     return {"line": p.line, "column": p.column, "path": p.path, "message": p.message}
 
 
-def _audit_target(name: str, loaded: Any) -> str:
-    """``web; app (mounts: vol:web_data:/data; cap_add: NET_ADMIN)``: the stack, and what each
-    service that mounts or adds anything mounts and adds (from the specs the engine gets)."""
-    specs = convert.services(name, loaded.project)
-    described = [(key, describe_service(spec)) for key, spec in specs.items()]
-    return "; ".join([name, *(f"{key} ({text})" for key, text in described if text)])
-
-
 @router.get("/stacks")
 def list_stacks(request: Request, t: Target = READ_ON) -> list[StackSummary]:
     """Every stack on the swarm, whoever deployed it (label com.docker.stack.namespace)."""
@@ -149,41 +138,24 @@ def deploy_stack(
 ) -> DeployResult | JSONResponse:
     """Deploy or update stack NAME from compose text, like `docker stack deploy`; or, with
     ``plan``, only say what would be created, updated and removed."""
-    action = "stack.plan" if body.plan else "stack.deploy"
+    note = f"from version {body.restores}" if body.restores is not None else ""
+    deployer = Deployer(
+        request.app,
+        t.client,
+        t.endpoint,
+        t.who.user.username,
+        policy_for(request, t.who),
+        lambda action, result, target: audit(request, t.who, action, result, target, t.endpoint),
+    )
     try:
-        loaded = load([(EDITOR_FILE, body.compose)], env=body.env, filesystem=False)
-    except ComposeError as exc:
-        audit(request, t.who, action, f"error: {exc}", name, t.endpoint)
+        done = deploy_text(
+            deployer, name, body.compose, body.env, plan=body.plan, prune=body.prune, note=note
+        )
+    except ComposeError as exc:  # the file's problems, or the keys the policy refused: at their lines
         return JSONResponse(
             {"detail": str(exc), "problems": [_problem(p) for p in exc.problems]}, status_code=422
         )
-    output: list[str] = []
-    target = prepare(request, t, action, name, lambda: _audit_target(name, loaded))
-    if body.restores is not None:
-        target = f"{target}; from version {body.restores}"
-    data_dir = console(request).store.data_dir
-    try:
-        with (
-            deploy_journal.kept(data_dir, t.endpoint, name, t.who.user.username) as write_intent,
-            audited(request, t.who, action, target=target, endpoint=t.endpoint),
-        ):
-            with naming(t.endpoint):
-                require_manager(t.client)  # the compose engine's own refusal names no endpoint
-            options = DeployOptions(
-                namespace=name,
-                prune=body.prune,
-                plan_only=body.plan,
-                policy=policy_for(request, t.who),
-                before_changes=write_intent,  # taken back on restart if the console dies meanwhile
-            )
-            report = deploy(t.client, loaded, options, out=output.append, err=output.append)
-    except ComposeError as exc:  # the workload policy refused keys of the file: at their lines
-        return JSONResponse(
-            {"detail": str(exc), "problems": [_problem(p) for p in exc.problems]}, status_code=422
-        )
-    version = None
-    if not body.plan:  # kept once the deploy worked: the stack page's history
-        version = files_of(request.app).record(t.endpoint, name, body.compose, body.env, t.who.user.username)
+    report, loaded, output, version = done.report, done.loaded, done.output, done.version
     return DeployResult(
         stack=name,
         plan=report.plan.lines(),

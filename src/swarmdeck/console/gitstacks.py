@@ -1,0 +1,210 @@
+"""Stacks from Git: a redeploy fetches the compose file (``gitrepo``) and deploys it through
+the editor's own path (``stackdeploy``: plan, policy, all or nothing, audited, a version per
+commit with its commit id).
+
+A redeploy runs as the Git stack's owner (the operator or admin who set it up), whoever or
+whatever asks for it: a button (the user asking must be an operator too), the schedule, or
+the webhook. The owner's role and endpoint grants are read at each redeploy, so an owner who
+lost them stops the redeploys (each says why in the stack's last result and the log).
+
+One redeploy at a time per stack: a second one asked meanwhile is refused (409), which also
+bounds what a webhook caller can make the console do. The schedule is a thread of the console
+process (``start_schedule``) that looks every ``TICK`` seconds for Git stacks whose interval
+has passed and redeploys those whose commit changed; it logs what fails and carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from swarmdeck.console import gitrepo
+from swarmdeck.console.context import Console
+from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.security import Principal
+from swarmdeck.console.stackdeploy import ComposeError, Deployer, deploy_text
+from swarmdeck.console.workloads import policy_of_role
+from swarmdeck.errors import SwarmdeckError
+from swarmdeck.store import NotFound, Role
+from swarmdeck.store.gitstacks import GitStackRecord, GitStacks
+
+log = logging.getLogger("swarmdeck.console")
+TICK = 20.0  # seconds between the schedule's looks
+HOOK_PREFIX = "/api/hooks/git/"  # + the secret: the webhook's path
+_locks_guard = threading.Lock()
+_busy: set[tuple[int, str, str]] = set()  # (id(app), endpoint, stack) being redeployed
+
+
+def git_source(request: Request, who: Principal, endpoint: str, stack: str) -> dict[str, Any]:
+    """What the stack page shows of a Git stack: ``git`` (None for another stack) and, for
+    operators, ``webhook_url`` (its secret: never for read-only users)."""
+    stacks = git_stacks_of(request.app)
+    record = stacks.find(endpoint, stack)
+    url = ""
+    if record is not None and who.role.allows(Role.OPERATOR):
+        url = str(request.base_url).rstrip("/") + HOOK_PREFIX + stacks.hook_secret(record)
+    return {"git": record, "webhook_url": url}
+
+
+def git_stacks_of(app: FastAPI) -> GitStacks:
+    """One per app, made on first use."""
+    state = app.state
+    if getattr(state, "git_stacks", None) is None:
+        state.git_stacks = GitStacks(state.console.store)
+    stacks: GitStacks = state.git_stacks
+    return stacks
+
+
+@dataclass(frozen=True)
+class Redeployed:
+    commit: str
+    deployed: bool  # False: the commit was the one deployed already (a scheduled look)
+    version: int | None
+    result: str
+
+
+def claim(app: FastAPI, record: GitStackRecord) -> tuple[int, str, str]:
+    """The stack's one redeploy slot (409 when a redeploy runs); ``redeploy`` gives it back."""
+    key = (id(app), record.endpoint, record.stack)
+    with _locks_guard:
+        if key in _busy:
+            raise ConsoleError(f"stack {record.stack} is being redeployed already: try again later", 409)
+        _busy.add(key)
+    return key
+
+
+def redeploy(
+    app: FastAPI,
+    record: GitStackRecord,
+    why: str,
+    client_address: str = "",
+    force: bool = True,
+    claimed: bool = False,
+) -> Redeployed:
+    """Fetch the stack's file and deploy it (``force=False``: only if its commit changed).
+    ``why`` names who asked, for the audit log ("button by NAME", "webhook", "schedule");
+    ``claimed``: the caller holds the stack's slot (``claim``) already."""
+    key = (id(app), record.endpoint, record.stack) if claimed else claim(app, record)
+    stacks = git_stacks_of(app)
+    now = datetime.now(UTC)
+    deploying = False  # from then on, the deploy path audits its own outcome
+    try:
+        try:
+            fetched = gitrepo.fetch(
+                record.url, record.ref, record.path, record.git_username, stacks.token_of(record)
+            )
+            if not force and fetched.commit == record.last_commit:
+                stacks.note(record, f"ok: {fetched.commit[:12]} is deployed already", None, now)
+                return Redeployed(fetched.commit, False, None, "unchanged")
+            deployer = _deployer(app, record, client_address)
+            note = f"from git {record.url} {record.ref}:{record.path} at {fetched.commit[:12]} ({why})"
+            deploying = True
+            done = deploy_text(deployer, record.stack, fetched.compose, {}, note=note, commit=fetched.commit)
+        except SwarmdeckError as exc:
+            if not deploying:  # the fetch, or the owner's rights, refused it
+                app.state.console.store.audit(
+                    record.owner,
+                    "stack.deploy",
+                    f"error: {exc}",
+                    target=f"{record.stack}; from git ({why})",
+                    endpoint=record.endpoint,
+                    client=client_address,
+                )
+            stacks.note(record, f"error: {exc}", None, now)
+            raise
+        result = f"ok: deployed {fetched.commit[:12]} as version {done.version}"
+        stacks.note(record, result, fetched.commit, now)
+        return Redeployed(fetched.commit, True, done.version, result)
+    finally:
+        release(key)
+
+
+def release(key: tuple[int, str, str]) -> None:
+    """Give back a stack's redeploy slot (``claim``'s)."""
+    with _locks_guard:
+        _busy.discard(key)
+
+
+def _deployer(app: FastAPI, record: GitStackRecord, client_address: str) -> Deployer:
+    """The owner as they are now: still an operator, still granted the endpoint."""
+    ctx: Console = app.state.console
+    try:
+        user = ctx.store.get_user(record.owner)
+    except NotFound:
+        raise ConsoleError(
+            f"the Git stack's owner {record.owner} no longer exists: set it up again", 409
+        ) from None
+    if not user.role.allows(Role.OPERATOR):
+        raise ConsoleError(f"the Git stack's owner {record.owner} is no longer an operator", 403)
+    owner = Principal(user=user, via="git")
+    client = ctx.client_on(owner, record.endpoint)
+
+    def audit(action: str, result: str, target: str) -> None:
+        ctx.store.audit(
+            record.owner, action, result, target=target, endpoint=record.endpoint, client=client_address
+        )
+
+    return Deployer(app, client, record.endpoint, record.owner, policy_of_role(app, user.role), audit)
+
+
+def _due(record: GitStackRecord, now: datetime) -> bool:
+    if not record.interval_minutes:
+        return False
+    last = record.last_at or record.created_at
+    return now - last >= timedelta(minutes=record.interval_minutes)
+
+
+def run_schedule_once(app: FastAPI) -> int:
+    """Redeploy each Git stack whose interval passed (when its commit changed); the number
+    looked at. Every failure is logged (and kept as the stack's last result), never raised."""
+    looked = 0
+    now = datetime.now(UTC)
+    for record in git_stacks_of(app).list():
+        if not _due(record, now):
+            continue
+        looked += 1
+        try:
+            redeploy(app, record, "schedule", force=False)
+        except ComposeError as exc:
+            log.warning("Git stack %s: its compose file is refused: %s", record.stack, exc)
+        except SwarmdeckError as exc:
+            log.warning("Git stack %s: the scheduled redeploy failed: %s", record.stack, exc)
+        except Exception:  # a bug must not stop the schedule of every other stack
+            log.exception("Git stack %s: the scheduled redeploy failed", record.stack)
+    return looked
+
+
+def start_schedule(app: FastAPI, tick: float = TICK) -> threading.Event:
+    """The schedule's thread; set the returned event to stop it (the app's shutdown does)."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(tick):
+            try:
+                run_schedule_once(app)
+            except Exception:  # the store not answering, say: try again at the next tick
+                log.exception("the Git stacks' schedule failed; it carries on")
+
+    threading.Thread(target=loop, name="git-stacks-schedule", daemon=True).start()
+    return stop
+
+
+def redeploy_in_background(app: FastAPI, record: GitStackRecord, why: str, client_address: str) -> None:
+    """A webhook's redeploy: it answers at once (409 when one runs already), the deploy runs
+    in a thread and logs failures."""
+    claim(app, record)
+
+    def run() -> None:
+        try:
+            redeploy(app, record, why, client_address, claimed=True)
+        except SwarmdeckError as exc:
+            log.warning("Git stack %s: the %s redeploy failed: %s", record.stack, why, exc)
+        except Exception:
+            log.exception("Git stack %s: the %s redeploy failed", record.stack, why)
+
+    threading.Thread(target=run, name=f"git-redeploy-{record.stack}", daemon=True).start()
