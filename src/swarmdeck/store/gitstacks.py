@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from swarmdeck.store.endpoint_tls import KeySealer
 from swarmdeck.store.errors import Conflict, NotFound, StoreError
@@ -201,8 +201,10 @@ class GitStacks:
             ) from None
 
     @staticmethod
-    def _row(s, endpoint: str, stack: str) -> GitStack:  # type: ignore[no-untyped-def]
-        row = s.scalar(select(GitStack).where(GitStack.endpoint == endpoint, GitStack.stack == stack))
+    def _row(s: Session, endpoint: str, stack: str) -> GitStack:
+        row: GitStack | None = s.scalar(
+            select(GitStack).where(GitStack.endpoint == endpoint, GitStack.stack == stack)
+        )
         if row is None:
             raise NotFound(f"stack {stack} does not come from a Git repository")
         return row
