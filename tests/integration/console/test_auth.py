@@ -111,7 +111,7 @@ def test_setup_code_spent_by_an_admin_made_elsewhere(make_app):
     assert late.status_code == 409
     assert sorted(u.username for u in store_of(app).list_users()) == ["boss", "someone"]
     # A console started on a data dir that has an admin writes no code.
-    again = create_app(data)
+    again = create_app(data, database_url=database_url_of(app))
     try:
         assert again.state.console.set_up() and not (data / "setup-code").exists()
     finally:
