@@ -10,6 +10,7 @@ directory's file) and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -46,9 +47,10 @@ def _free_port() -> int:
 @dataclass
 class PostgresServer:
     port: int
+    host: str = "127.0.0.1"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{OWNER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{OWNER}@{self.host}:{self.port}/{database}"
 
     def new_database(self) -> str:
         """A URL on a new, empty database."""
@@ -70,8 +72,11 @@ def _run(argv: list[str], as_owner: bool) -> None:
         pytest.fail(f"{' '.join(argv)} failed: {done.stdout}{done.stderr}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+@contextlib.contextmanager
+def running_server(listen: str = "127.0.0.1", allow: str | None = None) -> Iterator[PostgresServer]:
+    """A new server on ``listen`` (an address of this host) and a free port, stopped and
+    removed afterwards. ``allow``: a network (CIDR) whose clients may connect too, without a
+    password, as the loopback ones may (e.g. the swarm's tasks, through docker_gwbridge)."""
     bin_dir = _bin_dir()
     as_owner = os.geteuid() == 0
     # Not under pytest's tmp_path: its parents are the user's (0700), closed to `postgres`.
@@ -83,16 +88,25 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.chown(run, OWNER)
     port = _free_port()
     _run([str(bin_dir / "initdb"), "-D", str(data), "-U", OWNER, "--auth=trust", "-E", "UTF8"], as_owner)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {run} -c fsync=off"
+    if allow:
+        with (data / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all {allow} trust\n")
+    options = f"-c listen_addresses={listen} -p {port} -k {run} -c fsync=off"
     _run(
         [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"), "-w", "start"],
         as_owner,
     )
     try:
-        yield PostgresServer(port)
+        yield PostgresServer(port, listen)
     finally:
         _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_owner)
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with running_server() as server:
+        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
