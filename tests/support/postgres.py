@@ -47,10 +47,9 @@ def _free_port() -> int:
 @dataclass
 class PostgresServer:
     port: int
-    host: str = "127.0.0.1"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{OWNER}@{self.host}:{self.port}/{database}"
+        return f"postgresql+psycopg://{OWNER}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
         """A URL on a new, empty database."""
@@ -73,10 +72,11 @@ def _run(argv: list[str], as_owner: bool) -> None:
 
 
 @contextlib.contextmanager
-def running_server(listen: str = "127.0.0.1", allow: str | None = None) -> Iterator[PostgresServer]:
-    """A new server on ``listen`` (an address of this host) and a free port, stopped and
-    removed afterwards. ``allow``: a network (CIDR) whose clients may connect too, without a
-    password, as the loopback ones may (e.g. the swarm's tasks, through docker_gwbridge)."""
+def running_server(also_on: str | None = None, allow: tuple[str, ...] = ()) -> Iterator[PostgresServer]:
+    """A new server on the loopback and a free port, stopped and removed afterwards.
+    ``also_on``: another address of this host it listens on too; ``allow``: networks (CIDR)
+    whose clients may connect there without a password, as the loopback ones may (e.g. the
+    swarm's tasks, through docker_gwbridge). Databases are made over the loopback."""
     bin_dir = _bin_dir()
     as_owner = os.geteuid() == 0
     # Not under pytest's tmp_path: its parents are the user's (0700), closed to `postgres`.
@@ -88,16 +88,16 @@ def running_server(listen: str = "127.0.0.1", allow: str | None = None) -> Itera
         shutil.chown(run, OWNER)
     port = _free_port()
     _run([str(bin_dir / "initdb"), "-D", str(data), "-U", OWNER, "--auth=trust", "-E", "UTF8"], as_owner)
-    if allow:
-        with (data / "pg_hba.conf").open("a") as hba:
-            hba.write(f"host all all {allow} trust\n")
+    with (data / "pg_hba.conf").open("a") as hba:
+        hba.writelines(f"host all all {network} trust\n" for network in allow)
+    listen = "127.0.0.1" + (f",{also_on}" if also_on else "")
     options = f"-c listen_addresses={listen} -p {port} -k {run} -c fsync=off"
     _run(
         [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"), "-w", "start"],
         as_owner,
     )
     try:
-        yield PostgresServer(port, listen)
+        yield PostgresServer(port)
     finally:
         _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_owner)
         shutil.rmtree(home, ignore_errors=True)

@@ -24,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,8 +100,9 @@ def _read(path: Path) -> bytes | None:
 
 
 def _write(path: Path, value: bytes) -> None:
-    """Replace ``path`` at once (a reader sees the old content or the new), mode 0600."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Replace ``path`` at once (a reader sees the old content or the new), mode 0600. The
+    temporary name is random: replicas on one node's volume start at once, each as PID 1."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(value)
