@@ -1,10 +1,12 @@
 """The console fixtures every test folder shares (a pytest plugin, registered in
-tests/conftest.py): a console on a fresh data dir, logged-in clients of each role, a live
+tests/conftest.py): a console on a fresh data dir (its database SQLite there, or a new one on
+PostgreSQL with SWARMDECK_TEST_DATABASE=postgresql), logged-in clients of each role, a live
 server for streams and browsers, and cleanup of every engine object the tests create."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,11 +26,18 @@ from tests.testbed import engines, ssh
 
 PASSWORD = "a long enough password"
 RUN = uuid.uuid4().hex[:8]
-PREFIX = f"sdct-{RUN}"  # every engine object the console tests create starts with this
+PREFIX = f"sdct-{RUN}"
+TEST_DATABASE_ENV = "SWARMDECK_TEST_DATABASE"  # every engine object the console tests create starts with this
 
 
 def store_of(app: FastAPI) -> Store:
     return app.state.console.store
+
+
+def database_url_of(app: FastAPI) -> str | None:
+    """The database URL ``app`` was made with: None for SQLite in its data directory."""
+    url = store_of(app).engine.url
+    return None if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=False)
 
 
 def setup_code_of(data_dir: Path) -> str:
@@ -71,11 +80,26 @@ def janitor(engine: docker.DockerClient) -> Iterator[Janitor]:
     j.cleanup()
 
 
+def test_database() -> str:
+    """The database the console fixtures use: ``SWARMDECK_TEST_DATABASE=postgresql`` puts each
+    console on a new database of the private PostgreSQL server (tests/support/postgres.py);
+    unset or ``sqlite``, on SQLite in its data directory. CI runs the console suites on both."""
+    chosen = os.environ.get(TEST_DATABASE_ENV, "sqlite").lower()
+    if chosen not in ("sqlite", "postgresql"):
+        pytest.fail(f"{TEST_DATABASE_ENV}={chosen!r}: use sqlite or postgresql", pytrace=False)
+    return chosen
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, engine: docker.DockerClient) -> Iterator[Callable[..., FastAPI]]:
+def make_app(
+    request: pytest.FixtureRequest, tmp_path: Path, engine: docker.DockerClient
+) -> Iterator[Callable[..., FastAPI]]:
     apps: list[FastAPI] = []
+    on_postgres = test_database() == "postgresql"
 
     def make(**options: object) -> FastAPI:
+        if on_postgres and "database_url" not in options:
+            options["database_url"] = request.getfixturevalue("postgres_server").new_database()
         app = create_app(tmp_path / f"data{len(apps)}", **options)  # type: ignore[arg-type]
         apps.append(app)
         return app

@@ -10,6 +10,7 @@ directory's file) and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -70,8 +71,12 @@ def _run(argv: list[str], as_owner: bool) -> None:
         pytest.fail(f"{' '.join(argv)} failed: {done.stdout}{done.stderr}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+@contextlib.contextmanager
+def running_server(also_on: str | None = None, allow: tuple[str, ...] = ()) -> Iterator[PostgresServer]:
+    """A new server on the loopback and a free port, stopped and removed afterwards.
+    ``also_on``: another address of this host it listens on too; ``allow``: networks (CIDR)
+    whose clients may connect there without a password, as the loopback ones may (e.g. the
+    swarm's tasks, through docker_gwbridge). Databases are made over the loopback."""
     bin_dir = _bin_dir()
     as_owner = os.geteuid() == 0
     # Not under pytest's tmp_path: its parents are the user's (0700), closed to `postgres`.
@@ -83,7 +88,10 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.chown(run, OWNER)
     port = _free_port()
     _run([str(bin_dir / "initdb"), "-D", str(data), "-U", OWNER, "--auth=trust", "-E", "UTF8"], as_owner)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {run} -c fsync=off"
+    with (data / "pg_hba.conf").open("a") as hba:
+        hba.writelines(f"host all all {network} trust\n" for network in allow)
+    listen = "127.0.0.1" + (f",{also_on}" if also_on else "")
+    options = f"-c listen_addresses={listen} -p {port} -k {run} -c fsync=off"
     _run(
         [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"), "-w", "start"],
         as_owner,
@@ -93,6 +101,12 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_owner)
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with running_server() as server:
+        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

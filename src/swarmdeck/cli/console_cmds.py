@@ -75,6 +75,15 @@ def serve(
             "ignored.",
         ),
     ] = None,
+    shared_secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--shared-secret-file",
+            envvar="SWARMDECK_SHARED_SECRET_FILE",
+            help="A secret (32+ random bytes) all replicas of this console read: its keys and "
+            "setup code are derived from it, so replicas sharing --database-url act as one.",
+        ),
+    ] = None,
 ) -> None:
     """Run the web console (JSON API under /api, pages at /)."""
     import logging
@@ -94,6 +103,7 @@ def serve(
         engine_url=engine,
         secure_cookies=secure_cookies,
         trusted_proxies=trusted_proxy or (),
+        shared_secret_file=shared_secret_file,
     )
     _add_registries(app, registry or [])
     if not _loopback(host):

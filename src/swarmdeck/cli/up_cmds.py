@@ -52,6 +52,23 @@ def up(
             "the first its manager; images are built here and sent to them.",
         ),
     ] = None,
+    console_replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Run the console as this many replicas behind the swarm's ingress (more than one "
+            "needs --console-database-url).",
+        ),
+    ] = 1,
+    console_database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SWARMDECK_CONSOLE_DATABASE_URL",
+            help="The console's database (postgresql+psycopg://USER:PASSWORD@HOST/DB), shared by its "
+            "replicas; default: SQLite on the console's volume.",
+        ),
+    ] = None,
     no_console: Annotated[
         bool, typer.Option("--no-console", help="Do not deploy the console (the `swarmdeck` stack).")
     ] = False,
@@ -72,6 +89,8 @@ def up(
         timeout=timeout,
         console=not no_console,
         console_port=console_port,
+        console_replicas=console_replicas,
+        console_database_url=console_database_url,
     )
     if app_dir is not None:
         options.app_dir = app_dir

@@ -42,6 +42,7 @@ from swarmdeck.engine.errors import EngineUnreachable
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.registry.errors import RegistryUnreachable
 from swarmdeck.store import DelaySchedule, Store, ensure_data_dir
+from swarmdeck.store.sharedkeys import install_shared_keys, read_shared_secret
 
 HERE = Path(__file__).parent
 log = logging.getLogger("swarmdeck.console")
@@ -70,6 +71,7 @@ def create_app(
     endpoint_name: str = "local",
     trusted_proxies: Iterable[str] = (),
     login_delays: DelaySchedule | None = None,
+    shared_secret_file: Path | str | None = None,
 ) -> FastAPI:
     """The console for the engine at ``engine_url`` (default: DOCKER_HOST or the local socket).
 
@@ -78,13 +80,17 @@ def create_app(
     is reached over HTTPS (a TLS proxy in front of it). ``trusted_proxies`` (addresses or
     networks) are the reverse proxies whose ``X-Forwarded-For``/``Forwarded`` name the client;
     from anyone else those headers are ignored. ``login_delays`` sets the per-account login
-    delay (default: ``DelaySchedule()``).
+    delay (default: ``DelaySchedule()``). ``shared_secret_file``: a secret every replica of
+    this console reads (a swarm secret); its keys and setup code are derived from it
+    (``store/sharedkeys.py``), so replicas sharing a database act as one console.
 
     The data directory is made owner-only; ``app.state.loose_data_dir`` lists what was found
     readable by others (and tightened), which is also logged.
     """
     proxies = parse_proxies(trusted_proxies)
     folder = ensure_data_dir(Path(data_dir))
+    if shared_secret_file is not None:
+        install_shared_keys(folder, read_shared_secret(Path(shared_secret_file)))
     store = Store(folder, database_url)
     for loose in store.loose:
         log.warning("the data directory was readable by others: %s", loose)

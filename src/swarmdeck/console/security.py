@@ -1,7 +1,8 @@
 """Who is asking, and may they: sessions, CSRF, API tokens, roles and login throttling.
 
 - Browser sessions: the cookie holds a session ID signed with a secret generated once per
-  data directory (0600). The session row is server-side, so logout and a password change
+  data directory (0600), or derived from a secret shared by the console's replicas
+  (``store/sharedkeys.py``). The session row is server-side, so logout and a password change
   end it at once, and it expires. Cookies are HttpOnly and SameSite=Strict.
 - CSRF: a request authenticated by the cookie that changes anything must carry the
   session's token in ``X-CSRF-Token`` (pages put it in every htmx request and fetch call).
@@ -42,10 +43,11 @@ from swarmdeck.store import (
 )
 from swarmdeck.store.keyfiles import owner_only_secret
 from swarmdeck.store.models import utcnow
+from swarmdeck.store.sharedkeys import SESSION_KEY_FILE
 
 SESSION_COOKIE = "swarmdeck_session"
 CSRF_HEADER = "X-CSRF-Token"
-SECRET_FILE = "session.key"
+SECRET_FILE = SESSION_KEY_FILE
 URL_TOKEN_PARAMS = frozenset({"token", "access_token", "api_key", "apikey"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CONTENT_SECURITY_POLICY = (

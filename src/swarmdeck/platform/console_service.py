@@ -13,6 +13,14 @@ own stack engine:
 - ``/etc/docker/certs.d``, where the engine finds the CAs of TLS registries, is mounted
   read-only when it exists, so that the console trusts the registries the engine trusts.
 
+As replicas (``replicas`` > 1, with ``database_url``: PostgreSQL), the console's tasks share
+the database and a swarm secret (``<stack>_console-key``, 32 random bytes made once) from
+which each derives the same keys and setup code (``store/sharedkeys.py``): they act as one
+console, whichever answers. They then publish the port through the swarm's ingress instead of
+the host network (two tasks cannot both listen on the host's port); each keeps its own
+``/data`` (deploy journals, TLS files made from the database) on its node's volume. SQLite
+cannot be shared by replicas: ``replicas`` > 1 without a database URL is refused.
+
 The managed registry stays a plain container (see ``private_registry``): a swarm service
 cannot publish on loopback, and a registry without credentials must not listen on every
 interface.
@@ -20,6 +28,7 @@ interface.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -41,6 +50,8 @@ from swarmdeck.store.setupcode import SETUP_CODE_FILE as _CODE_FILE
 STACK = "swarmdeck"
 SERVICE = "console"
 VOLUME = "console-data"
+KEY_SECRET = "console-key"  # the replicas' shared secret (store/sharedkeys.py)
+KEY_LABEL = "io.swarmdeck.console-key"  # on that secret: the stack it is for
 ENGINE_SOCKET = "/var/run/docker.sock"
 CERTS_DIR = Path("/etc/docker/certs.d")
 SETUP_CODE_FILE = f"{DATA_DIR}/{_CODE_FILE}"
@@ -60,10 +71,31 @@ def engine_socket(endpoint: str | None) -> str:
     return url.removeprefix("unix://") if url.startswith("unix://") else ENGINE_SOCKET
 
 
+def check_replicas(replicas: int, database_url: str | None) -> None:
+    """Refuse replicas the console cannot run as: fewer than one, or several on SQLite."""
+    if replicas < 1:
+        raise PlatformError(f"--console-replicas {replicas}: give at least 1")
+    if replicas > 1 and not database_url:
+        raise PlatformError(
+            f"--console-replicas {replicas} needs --console-database-url (PostgreSQL: "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DB): replicas cannot share the SQLite file "
+            "in a data directory"
+        )
+
+
 def compose_file(
-    image: str, node_id: str, port: int, socket_path: str, registries: list[str], certs_dir: Path | None
+    image: str,
+    node_id: str,
+    port: int,
+    socket_path: str,
+    registries: list[str],
+    certs_dir: Path | None,
+    replicas: int = 1,
+    database_url: str | None = None,
+    stack: str = STACK,
 ) -> dict:
     """The stack's compose file (a dict, as ``docker stack deploy`` would read it)."""
+    check_replicas(replicas, database_url)
     command = ["serve", "--host", "0.0.0.0", "--port", str(port), "--data-dir", DATA_DIR]
     for address in registries:
         command += ["--registry", address]
@@ -75,14 +107,26 @@ def compose_file(
         volumes.append(
             {"type": "bind", "source": str(certs_dir), "target": str(CERTS_DIR), "read_only": True}
         )
+    service: dict = {
+        "image": image,
+        "command": command,
+        "volumes": volumes,
+        "networks": ["hostnet"],
+    }
+    top: dict = {"networks": {"hostnet": {"external": True, "name": "host"}}}
+    if database_url:
+        service["environment"] = {"SWARMDECK_DATABASE_URL": database_url}
+    if replicas > 1:
+        command += ["--shared-secret-file", f"/run/secrets/{KEY_SECRET}"]
+        service["secrets"] = [{"source": KEY_SECRET, "target": KEY_SECRET, "mode": 0o400}]
+        service["networks"] = ["default"]
+        service["ports"] = [{"target": port, "published": port, "protocol": "tcp", "mode": "ingress"}]
+        top = {"secrets": {KEY_SECRET: {"external": True, "name": key_secret_name(stack)}}}
     return {
         "version": "3.8",
         "services": {
             SERVICE: {
-                "image": image,
-                "command": command,
-                "volumes": volumes,
-                "networks": ["hostnet"],
+                **service,
                 "healthcheck": {
                     "test": ["CMD", "python3", "-c", HEALTH_PROBE, str(port)],
                     "interval": "5s",
@@ -91,13 +135,14 @@ def compose_file(
                     "start_period": "10s",
                 },
                 "deploy": {
+                    "replicas": replicas,
                     "placement": {"constraints": [f"node.id == {node_id}"]},
                     "restart_policy": {"condition": "any"},
                 },
             }
         },
         "volumes": {VOLUME: {}},
-        "networks": {"hostnet": {"external": True, "name": "host"}},
+        **top,
     }
 
 
@@ -124,16 +169,47 @@ def check_port_free(client: docker.DockerClient, port: int) -> None:
 
 
 def deploy(
-    client: docker.DockerClient, image: str, port: int, registries: list[str], endpoint: str | None
+    client: docker.DockerClient,
+    image: str,
+    port: int,
+    registries: list[str],
+    endpoint: str | None,
+    replicas: int = 1,
+    database_url: str | None = None,
+    stack: str = STACK,
 ) -> list[str]:
-    """Deploy (or update, or leave unchanged) the `swarmdeck` stack; returns what it printed."""
+    """Deploy (or update, or leave unchanged) the `swarmdeck` stack; returns what it printed.
+
+    With ``replicas`` > 1 the shared secret is made first (once: it is kept across deploys)."""
     node_id = swarm_state(client).node_id
     certs = CERTS_DIR if CERTS_DIR.is_dir() else None
-    compose = compose_file(image, node_id, port, engine_socket(endpoint), registries, certs)
+    compose = compose_file(
+        image, node_id, port, engine_socket(endpoint), registries, certs, replicas, database_url, stack
+    )
+    if replicas > 1:
+        ensure_key_secret(client, stack)
     with tempfile.TemporaryDirectory(prefix="swarmdeck-console-") as workdir:
         path = Path(workdir) / "docker-compose.yml"
         path.write_text(yaml.safe_dump(compose, sort_keys=False))
-        return stack_cli.deploy(client, path, STACK, env={})
+        return stack_cli.deploy(client, path, stack, env={})
+
+
+def key_secret_name(stack: str) -> str:
+    return f"{stack}_{KEY_SECRET}"
+
+
+def ensure_key_secret(client: docker.DockerClient, stack: str) -> str:
+    """The swarm secret the replicas derive their keys from (``<stack>_console-key``), made
+    with 32 random bytes unless it exists; its name. It is never read back by swarmdeck, and
+    not labelled as the stack's: removing the stack keeps it, as what it sealed (in the
+    database) needs the same key when the console comes back."""
+    name = key_secret_name(stack)
+    with doing(f"looking for the secret {name}"):
+        found = [s for s in client.secrets.list(filters={"name": name}) if s.name == name]
+    if not found:
+        with doing(f"creating the secret {name}"):
+            client.secrets.create(name=name, data=secrets.token_bytes(32), labels={KEY_LABEL: stack})
+    return name
 
 
 def wait_healthy(address: str, port: int, timeout: float) -> bool:

@@ -58,6 +58,8 @@ class UpOptions:
     app_dir: Path = field(default_factory=default_app_dir)
     console: bool = True  # deploy the `swarmdeck` stack with the console
     console_port: int = console_service.DEFAULT_PORT
+    console_replicas: int = 1  # > 1 needs console_database_url (console_service.check_replicas)
+    console_database_url: str | None = None
     # The hosts of the swarm, its manager first (`up --machines`); empty: the swarm of the
     # engine at ``endpoint``. Images are built by the engine at ``endpoint`` either way.
     hosts: list[multinode.Host] = field(default_factory=list)
@@ -110,6 +112,7 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
         reporter.note("the console is not deployed on machines (yet): run it here, `swarmdeck serve`")
         options.console = False
     if options.console:
+        console_service.check_replicas(options.console_replicas, options.console_database_url)
         console_service.check_port_free(client, options.console_port)
 
     reporter.step("Base images")
@@ -224,7 +227,15 @@ def _console(
     reporter.done(f"{'built' if built.built else 'reused'} {built.tag}, pushed {image}@{digest}")
 
     reporter.step(f"Deploy stack {console_service.STACK}")
-    console_service.deploy(client, image, options.console_port, [registry], options.endpoint)
+    console_service.deploy(
+        client,
+        image,
+        options.console_port,
+        [registry],
+        options.endpoint,
+        options.console_replicas,
+        options.console_database_url,
+    )
     services = converge.wait_converged(
         client,
         console_service.STACK,

@@ -13,7 +13,7 @@ from swarmdeck.console import create_app
 from swarmdeck.console.security import SESSION_COOKIE, LoginThrottle
 from swarmdeck.store import Role
 from tests.support.api import routes
-from tests.support.console import PASSWORD, login, setup_code_of, store_of
+from tests.support.console import PASSWORD, database_url_of, login, setup_code_of, store_of
 
 PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -111,7 +111,7 @@ def test_setup_code_spent_by_an_admin_made_elsewhere(make_app):
     assert late.status_code == 409
     assert sorted(u.username for u in store_of(app).list_users()) == ["boss", "someone"]
     # A console started on a data dir that has an admin writes no code.
-    again = create_app(data)
+    again = create_app(data, database_url=database_url_of(app))
     try:
         assert again.state.console.set_up() and not (data / "setup-code").exists()
     finally:
@@ -179,8 +179,7 @@ def test_login_cookie_is_signed_httponly_strict_and_expires(app):
     value = client.cookies[SESSION_COOKIE]
     client.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
     assert client.get("/api/auth/me").status_code == 401
-    secret = app.state.console.store.engine.url.database
-    key = os.path.join(os.path.dirname(secret), "session.key")
+    key = store_of(app).data_dir / "session.key"
     assert os.stat(key).st_mode & 0o777 == 0o600
 
 
@@ -256,7 +255,9 @@ def test_login_throttled_after_five_failures(app):
 
 def test_throttling_is_shared_by_console_processes_on_one_data_dir(app):
     data = store_of(app).data_dir
-    second = create_app(data)  # a second console (its own store, its own throttle) on the same data
+    second = create_app(
+        data, database_url=database_url_of(app)
+    )  # a second console (its own store, its own throttle) on the same data
     try:
         first_client, second_client = TestClient(app), TestClient(second)
         for client in (first_client, first_client, second_client, first_client):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from swarmdeck.compose import load
 from swarmdeck.compose.stack import convert
 from swarmdeck.platform import console_service
+from swarmdeck.platform.errors import PlatformError
 
 
 def converted(**overrides) -> tuple[dict, convert.NetworkPlan]:
@@ -61,3 +63,32 @@ def test_the_engines_registry_cas_are_mounted_read_only_when_given():
 def test_the_socket_mounted_is_the_one_up_talks_to():
     assert console_service.engine_socket("unix:///run/lone/docker.sock") == "/run/lone/docker.sock"
     assert console_service.engine_socket("tcp://10.0.0.1:2376") == "/var/run/docker.sock"
+
+
+def test_replicas_share_the_database_and_the_key_secret_through_the_ingress():
+    url = "postgresql+psycopg://console:pw@db.example:5432/console"
+    spec, networks = converted(replicas=2, database_url=url, stack="sdtest")
+    assert spec["Mode"] == {"Replicated": {"Replicas": 2}}
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    assert "SWARMDECK_DATABASE_URL=" + url in container["Env"]
+    assert container["Args"][-2:] == ["--shared-secret-file", "/run/secrets/console-key"]
+    [secret] = container["Secrets"]
+    assert (secret["SecretName"], secret["File"]["Name"], secret["File"]["Mode"]) == (
+        "sdtest_console-key",
+        "console-key",
+        0o400,
+    )
+    ports = spec["EndpointSpec"]["Ports"]
+    assert [(p["TargetPort"], p["PublishedPort"], p["PublishMode"]) for p in ports] == [
+        (9100, 9100, "ingress")
+    ]
+    assert "host" not in networks.external  # two tasks cannot both hold the host's port
+
+
+def test_replicas_on_sqlite_are_refused():
+    with pytest.raises(PlatformError, match="needs --console-database-url"):
+        console_service.compose_file(
+            "img", "node", 9000, "/var/run/docker.sock", [], None, replicas=2, database_url=None
+        )
+    with pytest.raises(PlatformError, match="at least 1"):
+        console_service.check_replicas(0, "postgresql+psycopg://x@y/z")

@@ -1,0 +1,182 @@
+"""The console as two replicas on the real swarm, sharing one PostgreSQL database (issue 13,
+item 6): deployed by ``console_service.deploy`` as `up --console-replicas 2
+--console-database-url` does, from an image of these sources, against a PostgreSQL server this
+test starts on the host (listening on docker_gwbridge's gateway, where the tasks reach it).
+
+Every request is pinned to one replica: it is made inside that replica's container, to its own
+127.0.0.1 (the engine's exec API), so which replica answers is never left to the ingress. The
+setup code, the session cookie and its CSRF token made on one replica work on the other; after
+one replica's container is killed the same cookie keeps working on the survivor and on the task
+the swarm starts in its place (nobody is logged out)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import docker
+import docker.errors
+import pytest
+
+from swarmdeck.images.bootstrap import ensure_base_images
+from swarmdeck.images.build import build_image, push_image, tag_image
+from swarmdeck.images.console_image import DOCKERFILE, prepare_context
+from swarmdeck.platform import console_service, stack_cli
+from tests.support.postgres import _free_port, running_server
+
+pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
+
+RUN = uuid.uuid4().hex[:6]
+STACK = f"sdrep-{RUN}"
+PASSWORD = "a long enough password"
+CONSOLE_PORT = _free_port()  # where the replicas listen (and the ingress publishes them)
+# Run inside a replica's container: one HTTP request to the console there; prints its status,
+# Set-Cookie and body as JSON. argv: method, path, headers (JSON), body (JSON or ""), port.
+ASK = """
+import json, sys, urllib.request, urllib.error
+method, path, headers, body = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+data = body.encode() if body else None
+if data: headers["Content-Type"] = "application/json"
+url = "http://127.0.0.1:" + sys.argv[5] + path
+request = urllib.request.Request(url, data=data, headers=headers, method=method)
+try:
+    answer = urllib.request.urlopen(request, timeout=20)
+except urllib.error.HTTPError as exc:
+    answer = exc
+print(json.dumps({"status": answer.status, "cookie": answer.headers.get("set-cookie") or "",
+                  "body": answer.read().decode()}))
+"""
+
+
+def ask(
+    container, method: str, path: str, cookie: str = "", csrf: str = "", body: dict | None = None
+) -> dict:
+    headers = {"Cookie": cookie} if cookie else {}
+    if csrf:
+        headers["X-CSRF-Token"] = csrf
+    argv = [
+        "python3",
+        "-c",
+        ASK,
+        method,
+        path,
+        json.dumps(headers),
+        json.dumps(body) if body else "",
+        str(CONSOLE_PORT),
+    ]
+    done = container.exec_run(argv, stdout=True, stderr=True)
+    assert done.exit_code == 0, done.output.decode()
+    return json.loads(done.output.decode().strip().splitlines()[-1])
+
+
+def running_containers(engine: docker.DockerClient, want: int, timeout: float = 240.0) -> list:
+    """The service's running task containers once ``want`` of them answer /api/health."""
+    service = f"{STACK}_{console_service.SERVICE}"
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        tasks = engine.services.get(service).tasks(filters={"desired-state": "running"})
+        ids = [
+            t["Status"]["ContainerStatus"]["ContainerID"]
+            for t in tasks
+            if t["Status"]["State"] == "running"
+            and (t["Status"].get("ContainerStatus") or {}).get("ContainerID")
+        ]
+        seen = ", ".join(f"{t['Status']['State']} {t['Status'].get('Err', '')}" for t in tasks)
+        if len(ids) == want:
+            containers = [engine.containers.get(i) for i in ids]
+            try:
+                if all(ask(c, "GET", "/api/health")["status"] == 200 for c in containers):
+                    return containers
+            except (AssertionError, ValueError, docker.errors.APIError):
+                pass
+        time.sleep(2)
+    raise AssertionError(f"{service}: not {want} healthy replicas within {timeout:.0f} s ({seen})")
+
+
+@pytest.fixture(scope="module")
+def image(engine, registry) -> str:
+    """The console's image of these sources, in the bed's registry under this run's tag."""
+    machine = engine.info()["Architecture"]
+    context = prepare_context(machine, progress=lambda _: None)
+    assert (context / "Dockerfile").read_text() == DOCKERFILE
+    base = ensure_base_images(engine)["python"].image
+    local = f"sdrep-console:{RUN}"
+    build_image(engine, context, local, buildargs={"BASE": base, "SOURCE": RUN})
+    reference = f"{registry.address}/sdrep-console:{RUN}"
+    tag_image(engine, local, reference)
+    push_image(engine, reference)
+    yield reference
+    for tag in (reference, local):
+        engine.images.remove(tag, force=True)
+
+
+@pytest.fixture(scope="module")
+def database(engine):
+    """A PostgreSQL server on docker_gwbridge's gateway, open to that bridge's tasks."""
+    [ipam] = engine.networks.get("docker_gwbridge").attrs["IPAM"]["Config"]
+    with running_server(also_on=ipam["Gateway"], allow=(ipam["Subnet"],)) as server:
+        url = server.new_database()  # over the loopback; the tasks reach it on the gateway
+        yield url.replace("@127.0.0.1:", f"@{ipam['Gateway']}:", 1)
+
+
+@pytest.fixture(scope="module")
+def replicas(engine, swarm, image, database):
+    try:
+        console_service.deploy(
+            engine, image, CONSOLE_PORT, [], None, replicas=2, database_url=database, stack=STACK
+        )
+        yield running_containers(engine, 2)
+    finally:
+        stack_cli.remove(engine, STACK)
+        for volume in engine.volumes.list(filters={"name": STACK}):
+            volume.remove(force=True)
+        for secret in engine.secrets.list(filters={"name": STACK}):
+            secret.remove()
+
+
+def test_two_replicas_act_as_one_console_and_survive_losing_one(engine, replicas):
+    one, two = replicas
+    assert one.id != two.id
+    assert all(json.loads(ask(c, "GET", "/api/health")["body"])["setup_required"] for c in replicas)
+
+    # The setup code one replica shows (derived from the swarm secret) is accepted by the other.
+    code = one.exec_run(["cat", "/data/setup-code"]).output.decode().strip()
+    secret = engine.secrets.get(console_service.key_secret_name(STACK))
+    assert secret.name == f"{STACK}_console-key"
+    made = ask(two, "POST", "/api/setup", body={"setup_code": code, "username": "root", "password": PASSWORD})
+    assert made["status"] == 201, made
+    assert not json.loads(ask(one, "GET", "/api/health")["body"])["setup_required"]
+
+    # A session made on one replica, with its CSRF token, works on the other.
+    login = ask(one, "POST", "/api/auth/login", body={"username": "root", "password": PASSWORD})
+    assert login["status"] == 200, login
+    cookie = login["cookie"].split(";")[0]
+    csrf = json.loads(login["body"])["csrf_token"]
+    for replica in (one, two):
+        me = ask(replica, "GET", "/api/auth/me", cookie)
+        assert me["status"] == 200 and json.loads(me["body"])["username"] == "root", me
+        refused = ask(replica, "POST", "/api/tokens", cookie, body={"name": f"no-csrf-{replica.id[:6]}"})
+        assert refused["status"] == 403, refused
+        token = ask(replica, "POST", "/api/tokens", cookie, csrf, body={"name": f"on-{replica.id[:6]}"})
+        assert token["status"] == 201, token
+    listed = json.loads(ask(two, "GET", "/api/tokens", cookie)["body"])
+    assert sorted(t["name"] for t in listed) == sorted(f"on-{r.id[:6]}" for r in replicas)
+
+    # One replica's container killed: the same session keeps working, on the survivor at once
+    # and on the task the swarm starts in its place.
+    one.kill()
+    me = ask(two, "GET", "/api/auth/me", cookie)
+    assert me["status"] == 200, me
+    after = ask(two, "POST", "/api/tokens", cookie, csrf, body={"name": "after-kill"})
+    assert after["status"] == 201, after
+    started = time.monotonic()
+    replaced = [c for c in running_containers(engine, 2) if c.id != two.id]
+    back = time.monotonic() - started
+    [fresh] = replaced
+    assert fresh.id != one.id
+    me = ask(fresh, "GET", "/api/auth/me", cookie)
+    assert me["status"] == 200 and json.loads(me["body"])["username"] == "root", me
+    assert ask(fresh, "POST", "/api/tokens", cookie, csrf, body={"name": "on-new"})["status"] == 201
+    print(f"replacement replica answered {back:.1f} s after the kill")
