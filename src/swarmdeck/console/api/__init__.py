@@ -23,6 +23,7 @@ from swarmdeck.console.api import (
     networks,
     objects,
     registries,
+    registry_notifications,
     settings,
     stackfiles,
     stacks,
@@ -47,6 +48,7 @@ for _part in (
     objects,
     events,
     registries,
+    registry_notifications,
     settings,
 ):
     router.include_router(_part.router)
