@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(pages_inspect.router)
     app.include_router(exec_console.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    configure_mappers()  # at start, not in a first request (hundreds of ms on a loaded host)
 
     @app.exception_handler(SwarmdeckError)
     async def swarmdeck_error(request: Request, exc: SwarmdeckError) -> Response:
