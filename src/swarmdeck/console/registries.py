@@ -289,6 +289,17 @@ class Registries:
             return expected is not None and hmac.compare_digest(expected.encode(), token.encode())
         return self.catalogs.index.token_matches(name, token)
 
+    def notify_status(self, name: str, console_url: str) -> dict[str, Any]:
+        """How the index of ``name`` is kept current, as its page shows it."""
+        state = self.catalogs.index.state(name)
+        return {
+            "subscribed": self.subscribed(name),
+            "walked_at": state.walked_at if state else None,
+            "notified_at": state.notified_at if state else None,
+            "url": console_url.rstrip("/") + notifications.PATH.format(name=name),
+            "header": notifications.TOKEN_HEADER,
+        }
+
     def make_token(self, name: str, console_url: str) -> dict[str, str]:
         """A new notification token for a stored registry (the previous one stops working),
         and the ``notifications`` snippet for its config.yml: shown once, stored hashed."""
