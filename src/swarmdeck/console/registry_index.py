@@ -39,6 +39,10 @@ class CatalogIndex:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.walks = 0  # catalog walks done by this console (the bench and tests read it)
+        # Events that arrived during a walk of a registry: applied again once its names are
+        # stored, as the walk may have listed the catalog before them.
+        self._during_walk: dict[str, list[tuple[bool, str]]] = {}
+        self._events = threading.Lock()  # a walk's store and replay, and single changes
 
     def _lock(self, name: str) -> threading.Lock:
         with self._guard:
@@ -67,9 +71,7 @@ class CatalogIndex:
                 state = self.index.state(name)
                 if state is not None and state.walked_at is not None:
                     return -1  # another request walked while this one waited
-            names = walk()
-            self.walks += 1
-            return self.index.replace(name, names)
+            return self._walk_and_store(name, walk)
 
     def rebuild_in_background(self, name: str, walk: Walk) -> bool:
         """Start a walk unless one of ``name`` is under way; whether one started."""
@@ -79,9 +81,7 @@ class CatalogIndex:
 
         def run() -> None:
             try:
-                names = walk()
-                self.walks += 1
-                self.index.replace(name, names)
+                self._walk_and_store(name, walk)
             except SwarmdeckError:
                 pass  # the index stays as it was; a later view or rebuild tries again
             finally:
@@ -90,6 +90,25 @@ class CatalogIndex:
         threading.Thread(target=run, daemon=True, name="registry-index").start()
         return True
 
+    def _walk_and_store(self, name: str, walk: Walk) -> int:
+        with self._events:
+            self._during_walk[name] = []
+        try:
+            names = walk()
+            self.walks += 1
+            with self._events:
+                count = self.index.replace(name, names)
+                for added, repository in self._during_walk.get(name, []):
+                    (self.index.add if added else self.index.remove)(name, repository)
+            return count
+        finally:
+            with self._events:
+                self._during_walk.pop(name, None)
+
+    def _note_locked(self, name: str, added: bool, repository: str) -> None:
+        if name in self._during_walk:
+            self._during_walk[name].append((added, repository))
+
     def prefetch(self, name: str, walk: Walk) -> None:
         """Walk in the background a registry never walked (a first view is likely next)."""
         state = self.index.state(name)
@@ -97,10 +116,14 @@ class CatalogIndex:
             self.rebuild_in_background(name, walk)
 
     def pushed(self, name: str, repository: str) -> bool:
-        return self.index.add(name, repository)
+        with self._events:  # not between a walk's store and its replay of the events
+            self._note_locked(name, True, repository)
+            return self.index.add(name, repository)
 
     def emptied(self, name: str, repository: str) -> bool:
-        return self.index.remove(name, repository)
+        with self._events:
+            self._note_locked(name, False, repository)
+            return self.index.remove(name, repository)
 
     def drop(self, name: str) -> None:
         self.index.drop(name)
