@@ -1,7 +1,8 @@
 """The registry page kept current by the registry's notifications, in headless Chromium against
 the real console and a real registry: an image pushed shows on the page at once (no catalog
 walk: the registry's access log counts none), and an admin makes a notification token and
-gets the ``notifications`` snippet. Screenshots go to artifacts/console/ (regindex-*)."""
+gets the ``notifications`` snippet. Screenshots (1,366 px, 375 px, dark) go to
+artifacts/console/ (regindex-*)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ REPO = "browser/pushed"
 def test_a_push_shows_on_the_registry_page_at_once(app, engine, busybox_image, janitor, page):
     admin = login(app, "admin")
     with gateway_console(app, engine) as live, notified_registry(engine, admin, live, NAME) as registry:
+        page.set_viewport_size({"width": 1366, "height": 900})
         log_in(page, live.url, "admin")
         page.goto(f"{live.url}/registries/{NAME}")
         expect(page.locator("#repositories")).to_contain_text("No repositories.")
@@ -54,3 +56,8 @@ def test_a_push_shows_on_the_registry_page_at_once(app, engine, busybox_image, j
         page.goto(f"{live.url}/registries/{NAME}")
         expect(page.locator("#repositories")).to_contain_text(REPO)
         shot(page, "regindex-03-phone")
+        page.emulate_media(color_scheme="dark")
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.goto(f"{live.url}/registries/{NAME}")
+        expect(page.locator("#notifications")).to_contain_text("posts its push and delete events")
+        shot(page, "regindex-04-dark")
