@@ -148,7 +148,14 @@ def test_a_database_made_before_expiry_and_scope_is_brought_up_to_date(tmp_path,
     first.state.console.close()
     with sqlite3.connect(data / "swarmdeck.db") as db:  # as the previous version made them
         db.execute("DROP TABLE alembic_version")  # create_all, before migrations
-        for later in ("stack_versions", "app_templates", "directory_settings", "directory_users"):
+        for later in (
+            "stack_versions",
+            "app_templates",
+            "directory_settings",
+            "directory_users",
+            "registry_repositories",
+            "registry_index_state",
+        ):
             db.execute(f"DROP TABLE {later}")  # made by revisions after that
         for table, column in (
             ("api_tokens", "expires_at"),
