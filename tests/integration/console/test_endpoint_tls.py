@@ -74,7 +74,14 @@ def test_a_database_from_before_gains_the_columns(tmp_path, material):
     db = tmp_path / "data" / "swarmdeck.db"
     with sqlite3.connect(db) as conn:  # as create_all made it before migrations: unversioned
         conn.execute("DROP TABLE alembic_version")
-        for table in ("stack_versions", "app_templates", "directory_settings", "directory_users"):
+        for table in (
+            "stack_versions",
+            "app_templates",
+            "directory_settings",
+            "directory_users",
+            "registry_repositories",
+            "registry_index_state",
+        ):
             conn.execute(f"DROP TABLE {table}")  # made by revisions after that
         for column in ("tls_ca_pem", "tls_cert_pem", "tls_key_sealed"):
             conn.execute(f"ALTER TABLE endpoints DROP COLUMN {column}")
