@@ -102,7 +102,7 @@ def test_registry_index_bench_prints_every_view_and_removes_its_registry(
     assert re.search(r"^the registry lists 1051 repositories and serves their manifests$", out, re.M), out
     for target, runs in (
         ("registry /v2/_catalog walk (n=1000 pages)", 1),
-        ("console index rebuild (its walk + store)", 1),
+        ("console index first build (its walk + store)", 1),
         ("console cold: API first page", 2),
         ("console cold: API page 6", 2),
         ("console cold: /registries/bench page", 2),
