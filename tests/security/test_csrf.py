@@ -47,12 +47,15 @@ from .harness import (
 
 ROUTES = throwaway_app_routes()
 NO_SESSION = {"POST /api/setup", "POST /api/auth/login"}  # they take no session: nothing to forge
+# A registry's events: only its token (a header no cross-site form can send) is taken, never a
+# session (tests/integration/console/test_registry_notifications.py checks the token).
+MACHINE = {"POST /api/registries/{name}/notifications"}
 MUTATING = [
     (route, signature, values)
     for route in ROUTES
     if not route.safe
     for signature, values in expansions(route)
-    if signature not in NO_SESSION
+    if signature not in NO_SESSION | MACHINE
 ]
 VICTIM = f"{PREFIX}-csrf-victim"  # a container, a network and a volume that must survive
 

@@ -47,6 +47,7 @@ from .harness import (
 )
 
 PUBLIC, READ, OPERATE, ADMIN = "public", "read", "operate", "admin"
+MACHINE = "machine"  # a registry's own token only: every caller here is refused (401)
 READ_ON, OPERATE_ON, ADMIN_ON = "read@", "operate@", "admin@"
 RANK = {"viewer": 1, "oper": 2, "outsider": 2, "admin": 3}
 NEEDS = {READ: 1, OPERATE: 2, ADMIN: 3}
@@ -180,6 +181,8 @@ LEAST: dict[str, str] = {
     "GET /api/registries/{name}/usage": READ_ON,
     "POST /api/registries/{name}/gc": ADMIN,
     "PATCH /api/registries/{name}": ADMIN,
+    "POST /api/registries/{name}/notifications": MACHINE,
+    "POST /api/registries/{name}/notifications/token": ADMIN,
     # settings (admins: the host paths operators may bind under)
     "GET /api/settings/workloads": ADMIN,
     "PUT /api/settings/workloads": ADMIN,
@@ -315,6 +318,9 @@ def test_route_role(bed: Served, registry_busybox_image, route, signature, value
     page = route.kind == "page"
     if level == PUBLIC:
         assert answer.status not in (401, 403), what
+        return
+    if level == MACHINE:  # no session or API token is a registry's token
+        assert answer.status == 401, what
         return
     if role == "anonymous":
         if page:

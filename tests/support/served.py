@@ -12,8 +12,9 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve_app(app: FastAPI) -> Iterator[str]:
-    """``app`` on a free loopback port, as ``swarmdeck serve`` runs it; yields its URL.
+def serve_app(app: FastAPI, host: str = "127.0.0.1") -> Iterator[str]:
+    """``app`` on a free port of ``host`` (loopback unless told), as ``swarmdeck serve`` runs
+    it; yields its URL.
 
     Like ``serve``, uvicorn reads no proxy headers: by default it would believe
     X-Forwarded-For from loopback and rewrite the client address before the console's own
@@ -21,7 +22,7 @@ def serve_app(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host="127.0.0.1",
+            host=host,
             port=0,
             log_level="warning",
             timeout_graceful_shutdown=2,
@@ -37,7 +38,7 @@ def serve_app(app: FastAPI) -> Iterator[str]:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)

@@ -150,7 +150,8 @@ def catalog_page(
     reg = registries(request)
     record = describe(reg.get(name))
     found = reg.repositories(name, paging, refresh=False)
-    return render("registry.html", who, reg=record, found=found, q=paging.q, gc_note=GC_NOTE)
+    notify = reg.notify_status(name, str(request.base_url))
+    return render("registry.html", who, reg=record, found=found, q=paging.q, gc_note=GC_NOTE, notify=notify)
 
 
 @router.get("/registries/{name}/repository")

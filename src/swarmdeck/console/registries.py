@@ -1,26 +1,22 @@
 """Browsing registries from the console: catalog and tags paged and searched here, manifests,
-tag deletion with its digest's other tags, which services run a repository, garbage collection.
+tag deletion with its digest's other tags, which services run a repository, garbage collection,
+and the registries' notifications.
 
 How the catalog scales: the Distribution API pages the catalog (``n``/``last``) but cannot
-search it, and knows no total. So the console fetches the whole catalog in pages of 1,000
-(10 requests for 10,000 repositories, about 0.5 MB of names), keeps it ``CACHE_SECONDS`` per
-registry, and filters and pages that list in memory: one scan of a list of strings per
-request. An expired list is served while a background fetch renews it, and the registries
-list (page) and adding a registry start fetching catalogs not held yet, so only a first look
-soon after the console starts waits. A repository pushed meanwhile shows up within 30 s (or at
-once with ``refresh``). Tags are fetched the same way per repository. Past ~1 million names
-the list (tens of MB) would want a store of its own.
+search it, and knows no total, and a walk of 10,000 names takes the registry ~2 s (it walks
+its storage from the start for each page of 1,000). So the console keeps each registry's
+names in its database (``registry_index``: an index a cold console serves at once) and keeps
+it current from the registry's push and delete events (``apply_events``); a walk rebuilds it
+on a first view, on ``refresh``, or in the background for a registry that sends no events.
+Tags are fetched per repository and kept ``CACHE_SECONDS`` in memory.
 
-Measured with bench/registry_catalog.py (10,000 repositories, see bench/README.md): from the
-cache, a page, a search or a later page takes 5-8 ms through the API; a fetch of the whole
-catalog takes what the registry takes for its ten pages, ~2 s, as it walks its storage from
-the start for each page (its first page of 1,000 in 80 ms, the one after 9,000 in 240 ms;
-it refuses n above 1,000).
+Measured with bench/registry_index.py and bench/registry_catalog.py (see bench/README.md).
 """
 
 from __future__ import annotations
 
 import builtins
+import hmac
 import os
 import threading
 import time
@@ -34,16 +30,19 @@ from fastapi import FastAPI, Request
 
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.paging import Paging
+from swarmdeck.console.registry_index import CatalogIndex
 from swarmdeck.console.units import size
 from swarmdeck.engine import reference as imageref
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineNotFound, EngineRefused, InvalidReference
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import private_registry
+from swarmdeck.registry import notifications
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.names import check_name, check_reference
 from swarmdeck.store.registries import RegistryRecord, RegistryStore, SaveCheck
+from swarmdeck.store.registry_index import RegistryIndex
 
 CACHE_SECONDS = 30.0
 STALE_FACTOR = 10  # an expired list up to 5 minutes old is served while it is renewed
@@ -180,11 +179,18 @@ def managed_address(client: docker.DockerClient) -> str | None:
 class Registries:
     """The stored registries plus the managed one, and clients for them."""
 
-    def __init__(self, store: RegistryStore, ca_dir: Path, engine: Callable[[], docker.DockerClient]) -> None:
+    def __init__(
+        self,
+        store: RegistryStore,
+        ca_dir: Path,
+        engine: Callable[[], docker.DockerClient],
+        index: RegistryIndex,
+    ) -> None:
         self.store = store
         self.ca_dir = ca_dir
         self.engine = engine
-        self.cache = _Cache(CACHE_SECONDS)
+        self.cache = _Cache(CACHE_SECONDS)  # tags per repository
+        self.catalogs = CatalogIndex(index)
 
     def list(self) -> list[RegistryRecord]:
         managed = managed_address(self.engine())
@@ -230,6 +236,7 @@ class Registries:
             )
         self.store.remove(name)
         self.cache.forget((name,))
+        self.catalogs.drop(name)
 
     def client(self, name: str) -> RegistryClient:
         record = self.get(name)
@@ -252,14 +259,79 @@ class Registries:
         return fetch
 
     def repositories(self, name: str, paging: Paging, refresh: bool) -> Paged:
-        catalog = self.cache.get((name, "catalog"), self._catalog(name), refresh)
-        return _page(catalog, paging.q.strip().lower(), paging)
+        self.get(name)  # 404 for a registry the console does not know
+        items, total = self.catalogs.page(
+            name, paging, self._catalog(name), refresh, subscribed=self.subscribed(name)
+        )
+        return Paged(items, total, paging.page, paging.per_page)
 
     def prefetch_catalogs(self, records: builtins.list[RegistryRecord]) -> None:
-        """Start fetching the catalogs not in the cache yet (the registries list shows them:
-        a catalog page is likely next, and 10,000 names take the registry about 2 s)."""
+        """Start walking the catalogs never walked yet (the registries list shows them: a
+        catalog page is likely next, and 10,000 names take the registry about 2 s)."""
         for record in records:
-            self.cache.prefetch((record.name, "catalog"), self._catalog(record.name))
+            self.catalogs.prefetch(record.name, self._catalog(record.name))
+
+    # -- notifications ----------------------------------------------------------------------
+    def subscribed(self, name: str) -> bool:
+        """Whether the registry is configured to send its events here (the managed one when
+        `up` configured it; another once a token was made for it)."""
+        if name == MANAGED_NAME:
+            return private_registry.notification_token(self.engine()) is not None
+        state = self.catalogs.index.state(name)
+        return state is not None and state.has_token
+
+    def authenticate(self, name: str, token: str | None) -> bool:
+        """Whether ``token`` is the notification token of registry ``name`` (constant time)."""
+        if not token:
+            return False
+        if name == MANAGED_NAME:
+            expected = private_registry.notification_token(self.engine())
+            return expected is not None and hmac.compare_digest(expected.encode(), token.encode())
+        return self.catalogs.index.token_matches(name, token)
+
+    def notify_status(self, name: str, console_url: str) -> dict[str, Any]:
+        """How the index of ``name`` is kept current, as its page shows it."""
+        state = self.catalogs.index.state(name)
+        return {
+            "subscribed": self.subscribed(name),
+            "walked_at": state.walked_at if state else None,
+            "notified_at": state.notified_at if state else None,
+            "url": console_url.rstrip("/") + notifications.PATH.format(name=name),
+            "header": notifications.TOKEN_HEADER,
+        }
+
+    def make_token(self, name: str, console_url: str) -> dict[str, str]:
+        """A new notification token for a stored registry (the previous one stops working),
+        and the ``notifications`` snippet for its config.yml: shown once, stored hashed."""
+        if name == MANAGED_NAME:
+            raise ConsoleError(
+                "the registry swarmdeck manages gets its token from `swarmdeck up`, which configures it",
+                409,
+            )
+        self.store.get(name)
+        token = notifications.new_token()
+        self.catalogs.index.set_token(name, token)
+        url = console_url.rstrip("/") + notifications.PATH.format(name=name)
+        return {"token": token, "url": url, "snippet": notifications.snippet(url, token)}
+
+    def apply_events(self, name: str, events: builtins.list[tuple[str, str, bool]]) -> dict[str, int]:
+        """Change the index by the registry's events: (action, repository, is a manifest).
+        A manifest pushed indexes its repository; a deletion drops it once it has no tag left
+        (asked of the registry for that repository alone: no catalog walk)."""
+        added = removed = 0
+        for action, repository, manifest in events:
+            if action == "push" and manifest:
+                added += self.catalogs.pushed(name, repository)
+                self.cache.forget((name, "tags", repository))
+            elif action == "delete":
+                self.cache.forget((name, "tags", repository))
+                if not self._has_tags(name, repository):
+                    removed += self.catalogs.emptied(name, repository)
+        return {"added": added, "removed": removed}
+
+    def _has_tags(self, name: str, repository: str) -> bool:
+        with self.client(name) as registry:
+            return bool(registry.tags(repository))  # [] for a repository it no longer knows
 
     def tags(self, name: str, repository: str, paging: Paging, refresh: bool) -> Paged:
         check_name(repository)
@@ -338,7 +410,10 @@ class Registries:
                     409,
                 )
             registry.delete(repository, digest)
+            emptied = not registry.tags(repository)
         self.cache.forget((name,))
+        if emptied:
+            self.catalogs.emptied(name, repository)
         return {"digest": digest, "deleted_tags": [tag, *others], "note": GC_NOTE}
 
     def usage(self, name: str, repository: str, engine: docker.DockerClient) -> builtins.list[dict[str, str]]:
@@ -410,7 +485,10 @@ def app_registries(app: FastAPI) -> Registries:
     if getattr(state, "registries", None) is None:
         ctx = state.console
         state.registries = Registries(
-            RegistryStore(ctx.store, state.data_dir), state.data_dir / "registry-ca", ctx.engine
+            RegistryStore(ctx.store, state.data_dir),
+            state.data_dir / "registry-ca",
+            ctx.engine,
+            RegistryIndex(ctx.store),
         )
     found: Registries = state.registries
     return found

@@ -1,5 +1,12 @@
 """The private registry of the report: `docker run -d -p 5000:5000 --restart=always
--e REGISTRY_STORAGE_DELETE_ENABLED=true -v …:/var/lib/registry registry`, or one that exists."""
+-e REGISTRY_STORAGE_DELETE_ENABLED=true -v …:/var/lib/registry registry`, or one that exists.
+
+When the console is deployed too, the registry posts its push and delete events to it
+(``swarmdeck.registry.notifications``): the console listens on the host's network, which the
+container reaches as ``host.docker.internal`` (the engine's ``host-gateway``). The token the
+events carry is made here and kept in the container's configuration, where the console, which
+manages this engine, reads it back (``notification_token``).
+"""
 
 from __future__ import annotations
 
@@ -12,21 +19,35 @@ import docker
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineNotFound, EngineRefused
 from swarmdeck.platform.errors import PlatformError
+from swarmdeck.registry import notifications
 from swarmdeck.registry.client import RegistryClient
 from swarmdeck.registry.errors import RegistryError
 
 CONTAINER = "swarmdeck-registry"
 VOLUME = "swarmdeck-registry-data"
 LABEL = "io.swarmdeck.role"
+GATEWAY_HOST = "host.docker.internal"
+
+
+def console_url(port: int) -> str:
+    """Where the registry container posts its events: the console on this host's ``port``."""
+    return f"http://{GATEWAY_HOST}:{port}" + notifications.PATH.format(name="swarmdeck")
 
 
 def ensure_registry(
-    client: docker.DockerClient, image: str, bind: str = "127.0.0.1", port: int = 5000, timeout: float = 30.0
+    client: docker.DockerClient,
+    image: str,
+    bind: str = "127.0.0.1",
+    port: int = 5000,
+    timeout: float = 30.0,
+    notify: str | None = None,
 ) -> tuple[str, str]:
     """Start (or reuse) the managed registry container; returns (address, what was done).
 
     It binds to loopback by default: a registry without credentials should not listen on
-    every interface unless asked (``bind="0.0.0.0"``, as the report does).
+    every interface unless asked (``bind="0.0.0.0"``, as the report does). ``notify``: the
+    console URL its events go to; a container that does not send them there is made again
+    (its data stays on the volume).
     """
     address = f"{'127.0.0.1' if bind in ('0.0.0.0', '::') else bind}:{port}"
     action = "reused"
@@ -35,18 +56,30 @@ def ensure_registry(
         with doing(starting):
             container = client.containers.get(CONTAINER)
     except EngineNotFound:
-        _create(client, image, bind, port, starting)
+        _create(client, image, bind, port, starting, notify)
         action = "started"
+        container = None
     else:
-        if container.status != "running":
-            with doing(starting):
-                container.start()
-            action = "restarted"
+        sent_to = notifications.configured(container.attrs["Config"].get("Env") or [])
+        if notify is not None and (sent_to is None or sent_to[0] != notify):
+            _remove_quietly(client)
+            _create(client, image, bind, port, starting, notify)
+            action = "made again (to notify the console)"
+            container = None
+    if container is not None and container.status != "running":
+        with doing(starting):
+            container.start()
+        action = "restarted"
     wait_answering(address, timeout)
     return address, f"{action} {CONTAINER} ({image}) at {address}, data on volume {VOLUME}"
 
 
-def _create(client: docker.DockerClient, image: str, bind: str, port: int, starting: str) -> None:
+def _create(
+    client: docker.DockerClient, image: str, bind: str, port: int, starting: str, notify: str | None
+) -> None:
+    environment = {"REGISTRY_STORAGE_DELETE_ENABLED": "true"}
+    if notify is not None:
+        environment |= notifications.environment(notify, notifications.new_token())
     try:
         with doing(starting):
             client.containers.run(
@@ -54,7 +87,8 @@ def _create(client: docker.DockerClient, image: str, bind: str, port: int, start
                 name=CONTAINER,
                 detach=True,
                 ports={"5000/tcp": (bind, port)},
-                environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"},
+                environment=environment,
+                extra_hosts={GATEWAY_HOST: "host-gateway"},
                 volumes={VOLUME: {"bind": "/var/lib/registry", "mode": "rw"}},
                 restart_policy={"Name": "always"},
                 labels={LABEL: "registry"},
@@ -75,6 +109,18 @@ def _create(client: docker.DockerClient, image: str, bind: str, port: int, start
 def _remove_quietly(client: docker.DockerClient) -> None:
     with contextlib.suppress(EngineNotFound), doing(f"removing {CONTAINER}"):
         client.containers.get(CONTAINER).remove(force=True)
+
+
+def notification_token(client: docker.DockerClient) -> str | None:
+    """The token the managed registry's events carry, or None (not running here, or not
+    configured to send them)."""
+    try:
+        with doing(f"looking for {CONTAINER}"):
+            container = client.containers.get(CONTAINER)
+    except EngineNotFound:
+        return None
+    sent_to = notifications.configured(container.attrs["Config"].get("Env") or [])
+    return sent_to[1] if sent_to else None
 
 
 def wait_answering(address: str, timeout: float) -> None:

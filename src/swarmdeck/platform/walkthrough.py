@@ -156,8 +156,9 @@ def up(options: UpOptions, reporter: Reporter) -> UpSummary:
             what = registry_service.ensure_registry_service(host, choices["registry"].image, manager_id)
         reporter.done(what)
     else:
+        notify = private_registry.console_url(options.console_port) if options.console else None
         registry, what = private_registry.ensure_registry(
-            client, choices["registry"].image, port=options.registry_port
+            client, choices["registry"].image, port=options.registry_port, notify=notify
         )
         reporter.done(what)
 

@@ -12,6 +12,7 @@ may receive its credentials all the same (see ``swarmdeck.registry.realms``); no
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, LargeBinary, String, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +32,9 @@ from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.keyfiles import owner_only_secret
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
 from swarmdeck.store.repository import Store
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 KEY_FILE = "registry.key"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -107,10 +112,16 @@ class RegistryStore:
 
     def __init__(self, store: Store, data_dir: Path) -> None:
         # Its table is made by the store's migrations (store/migrations), like every other.
-        from cryptography.fernet import Fernet  # imported here: only the registries need it
-
         self._sessions = sessionmaker(store.engine, expire_on_commit=False)
-        self._fernet = Fernet(load_key(data_dir))
+        self._data_dir = data_dir
+
+    @functools.cached_property
+    def _fernet(self) -> Fernet:
+        """Made on first use: only passwords need it, and importing ``cryptography`` costs a
+        new console process hundreds of milliseconds that a first catalog view should not wait."""
+        from cryptography.fernet import Fernet
+
+        return Fernet(load_key(self._data_dir))
 
     def _tx(self) -> AbstractContextManager[Session]:
         return self._sessions.begin()

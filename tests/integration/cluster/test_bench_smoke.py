@@ -1,4 +1,5 @@
-"""bench/console_services.py and bench/registry_catalog.py run end to end on a tiny size
+"""bench/console_services.py, bench/registry_catalog.py and bench/registry_index.py run end to
+end on a tiny size
 (smoke tests: nothing here asserts a speed), print every row and ratio, and leave nothing
 behind."""
 
@@ -90,10 +91,34 @@ def test_registry_bench_measures_every_view_and_removes_its_registry(
     assert published == [] and not Path(made[2]).exists()
 
 
+def test_registry_index_bench_prints_every_view_and_removes_its_registry(
+    engine: docker.DockerClient, busybox_image: str
+) -> None:
+    done = run_bench("registry_index.py", "--repos", "1050", "--rounds", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    made = re.search(r"^wrote 1050 repositories in [\d.]+ s \(storage (\S+)\)$", out, re.M)
+    assert made, out
+    assert re.search(r"^the registry lists 1051 repositories and serves their manifests$", out, re.M), out
+    for target, runs in (
+        ("registry /v2/_catalog walk (n=1000 pages)", 1),
+        ("console index first build (its walk + store)", 1),
+        ("console cold: API first page", 2),
+        ("console cold: API page 6", 2),
+        ("console cold: /registries/bench page", 2),
+    ):
+        assert re.search(rf"^{re.escape(target)}\s+[\d.]+\s+[\d.]+\s+{runs}$", out, re.M), out
+    assert len(re.findall(r"ratio to the registry's walk: [\d.]+", out)) == 6, out
+    assert re.search(r"^goal: every cold registry view < 300 ms: (met|MISSED)$", out, re.M), out
+    assert re.search(r"^removed the registry, its storage and the console's data$", out, re.M), out
+    assert not Path(made[1]).exists()
+
+
 def test_bad_usage_is_one_line_and_status_2() -> None:
     for script, args in (
         ("console_services.py", ("--services", "0")),
         ("registry_catalog.py", ("--repos", "0")),
+        ("registry_index.py", ("--repos", "0")),
     ):
         done = run_bench(script, *args)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr

@@ -80,6 +80,8 @@ def test_a_database_from_before_gains_the_columns(tmp_path, material):
             "directory_settings",
             "directory_users",
             "git_stacks",
+            "registry_repositories",
+            "registry_index_state",
         ):
             conn.execute(f"DROP TABLE {table}")  # made by revisions after that
         for column in ("tls_ca_pem", "tls_cert_pem", "tls_key_sealed"):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 
 import swarmdeck.store.gitstacks
 import swarmdeck.store.registries
+import swarmdeck.store.registry_index
 import swarmdeck.store.workloads  # noqa: F401  (their tables join the models' metadata)
 from swarmdeck.store import Role, Store, StoreError
 from swarmdeck.store.migrations import baseline
@@ -119,8 +120,16 @@ def test_a_baseline_database_with_rows_upgrades_to_head_keeping_them(tmp_path, d
 
 
 # Tables added by revisions after the last schema create_all made (0003 stack history, 0004
-# directory login, 0006 Git stacks).
-LATER = {"stack_versions", "app_templates", "directory_settings", "directory_users", "git_stacks"}
+# directory login, 0005 registry index, 0006 Git stacks).
+LATER = {
+    "stack_versions",
+    "app_templates",
+    "directory_settings",
+    "directory_users",
+    "registry_repositories",
+    "registry_index_state",
+    "git_stacks",
+}
 
 
 @pytest.mark.parametrize("made_by", ["previous release", "last create_all", "older release"])

@@ -24,6 +24,7 @@ from swarmdeck.console.api import (
     networks,
     objects,
     registries,
+    registry_notifications,
     settings,
     stackfiles,
     stacks,
@@ -49,6 +50,7 @@ for _part in (
     objects,
     events,
     registries,
+    registry_notifications,
     settings,
 ):
     router.include_router(_part.router)
