@@ -93,11 +93,17 @@ def _edited(client: docker.DockerClient, stored: dict[str, Any], edit: Edit) -> 
     return edited_spec(stored["Spec"], edit, _lookup(client), _network_names(client))
 
 
-def plan_edit(client: docker.DockerClient, ref: str, edit: Edit) -> EditPlan:
-    """What ``edit`` would change in the service ``ref``'s spec, and its tasks; nothing sent."""
+def preview(client: docker.DockerClient, ref: str, edit: Edit) -> tuple[EditPlan, dict[str, Any]]:
+    """What ``edit`` would change in the service ``ref``'s spec, and its tasks, with the spec
+    it would have; nothing sent."""
     stored = services.raw_service(client, ref)
-    found = plan(stored["Spec"], _edited(client, stored, edit))
-    return EditPlan(**found, version=int(stored["Version"]["Index"]))
+    spec = _edited(client, stored, edit)
+    return EditPlan(**plan(stored["Spec"], spec), version=int(stored["Version"]["Index"])), spec
+
+
+def plan_edit(client: docker.DockerClient, ref: str, edit: Edit) -> EditPlan:
+    """``preview``'s plan."""
+    return preview(client, ref, edit)[0]
 
 
 def _changed_meanwhile(name: str, version: int, now: int) -> Refused:
