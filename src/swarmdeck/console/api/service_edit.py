@@ -132,7 +132,7 @@ class SpecEditIn(_Section):
 
 
 class SpecApplyIn(SpecEditIn):
-    version: int = Field(ge=0, description="the spec's version the plan was made from")
+    version: int = Field(ge=0, le=2**63 - 1, description="the spec's version the plan was made from")
 
 
 @router.post("/services/{ref}/plan")
