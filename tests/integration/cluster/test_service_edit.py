@@ -6,9 +6,12 @@ fit."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.integration.cluster.test_services_stacks import create
+from tests.integration.cluster.test_services_stacks import create, wait
+from tests.testbed.redis import free_port
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 
@@ -75,3 +78,50 @@ def test_plan_apply_audit_and_the_workload_policy(operator, app, swarm_cleanup, 
         f"/api/services/{s['id']}/edit", json={"service": {"replicas": 1}, "version": start}
     )
     assert again.status_code == 409 and "changed meanwhile" in again.json()["detail"]
+
+
+def _task_ids(client, ref: str) -> set[str]:
+    tasks = client.get(f"/api/services/{ref}").json()["tasks"]
+    return {t["id"] for t in tasks if t["state"] == "running" and t["desired"] == "running"}
+
+
+def _settled(client, ref: str, count: int) -> set[str]:
+    def ready():
+        tasks = client.get(f"/api/services/{ref}").json()["tasks"]
+        meant = [t for t in tasks if t["desired"] == "running"]
+        return len(meant) == count and all(t["state"] == "running" for t in meant)
+
+    wait(ready, f"{count} tasks running", timeout=90)
+    return _task_ids(client, ref)
+
+
+def test_the_plans_restart_says_what_the_swarm_does(operator, swarm_cleanup, registry_busybox_image):
+    """Each edit's plan against what the swarm then does to the running task: kept or replaced."""
+    s = create(operator, swarm_cleanup, registry_busybox_image, replicas=1)
+    ids = _settled(operator, s["id"], 1)
+    cases = [
+        ({"update": {"parallelism": "2", "delay": "1s"}}, "none"),
+        ({"rollback": {"failure_action": "continue"}}, "none"),
+        ({"service": {"labels": ["sdct.edit=1"]}}, "none"),
+        ({"placement": {"constraints": ["node.platform.os==linux"]}}, "placement"),  # every node fits
+        ({"container": {"env": ["SDCT_EDIT=1"]}}, "all"),
+        ({"ports": {"ports": [f"published={free_port()},target=80,mode=host"]}}, "all"),
+    ]
+    for edit, restart in cases:
+        planned = operator.post(f"/api/services/{s['id']}/plan", json=edit)
+        assert planned.status_code == 200, planned.text
+        assert planned.json()["restart"] == restart, (edit, planned.json())
+        applied = operator.post(
+            f"/api/services/{s['id']}/edit", json={**edit, "version": planned.json()["version"]}
+        )
+        assert applied.status_code == 200, (edit, applied.text)
+        if restart == "all":
+            wait(
+                lambda old=ids: not (_task_ids(operator, s["id"]) & old),
+                f"the task replaced after {edit}",
+                timeout=90,
+            )
+        else:
+            time.sleep(3)  # a replacement would have begun by now
+            assert ids <= _task_ids(operator, s["id"]), f"the task was replaced after {edit}"
+        ids = _settled(operator, s["id"], 1)
