@@ -4,7 +4,7 @@ engine's spec has them, the tasks were replaced) and rolled back (the previous s
 an edit of replicas and labels plans no restart and the running tasks' ids survive it; a bad
 memory value is refused naming the field with the spec unchanged; a spec changed meanwhile is
 refused (409) at apply; a read-only user sees no edit controls and a forged edit is refused;
-an environment value holding HTML is shown as text. Screenshots svcedit-01..06."""
+an environment value holding HTML is shown as text. Screenshots svcedit-01..07."""
 
 from __future__ import annotations
 
@@ -145,13 +145,22 @@ def test_replicas_and_labels_keep_the_tasks_and_bad_input_changes_nothing(live, 
     assert before <= after  # the two running tasks kept running
     assert sleeper.attrs["Spec"]["Labels"]["tier"] == "web"
 
-    # planned on a version, applied after someone else changed the service: 409, nothing sent
+    # the forms show a version; someone else changes the service meanwhile: the apply is refused
     oper = live.login("oper")
     sid = sleeper.id
-    stale = sleeper.version
     assert oper.post(f"/api/services/{sid}/scale", json={"replicas": 3}).status_code == 200  # a new version
-    answer = oper.post(f"/api/services/{sid}/edit", json={"service": {"replicas": 1}, "version": stale})
-    assert answer.status_code == 409 and "changed meanwhile" in answer.json()["detail"]
+    sleeper.reload()
+    changed = sleeper.version
+    plan_section(page, "update", {"parallelism": "3"})
+    expect(plan.locator("[data-plan-summary]")).to_contain_text("no task restarts")
+    plan.locator("[data-plan-apply]").click()
+    expect(plan.locator(".form-error")).to_contain_text("changed meanwhile")
+    expect(plan.locator(".form-error")).to_contain_text("reload")
+    shot(page, "svcedit-07-changed-meanwhile")
+    sleeper.reload()
+    assert (
+        sleeper.version == changed and sleeper.attrs["Spec"].get("UpdateConfig", {}).get("Parallelism") != 3
+    )
     wait_running(sleeper, 3)
 
     # a read-only user: no edit controls, a forged edit refused
