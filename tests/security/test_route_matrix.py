@@ -136,6 +136,8 @@ LEAST: dict[str, str] = {
     "POST /api/services/{ref}/scale": OPERATE_ON,
     "POST /api/services/{ref}/image": OPERATE_ON,
     "POST /api/services/{ref}/rollback": OPERATE_ON,
+    "POST /api/services/{ref}/plan": OPERATE_ON,
+    "POST /api/services/{ref}/edit": OPERATE_ON,
     "DELETE /api/services/{ref}": OPERATE_ON,
     "GET /api/services/{ref}/logs": READ_ON,
     "GET /api/services/{ref}/logs/stream": READ_ON,

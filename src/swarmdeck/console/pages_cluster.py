@@ -30,10 +30,12 @@ from swarmdeck.console.stackfiles import BUILTIN, files_of
 from swarmdeck.console.tables import TableQueryParam
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.store import Role
-from swarmdeck.swarm import membership, nodes, overview, service_logs, services, stacks
+from swarmdeck.swarm import membership, nodes, overview, service_edit, service_logs, services, stacks
 from swarmdeck.swarm.errors import SwarmRefusal
+from swarmdeck.swarm.service_form import CHOICES, LINES
 
 router = APIRouter(include_in_schema=False)
+SPEC_FORMS = {"spec_lines": LINES, "spec_choices": {f"{s}.{f}": v for (s, f), v in CHOICES.items()}}
 SHARED_TAGS_CHECKED = 200  # the manifest page looks for other tags on the digest among this many
 
 
@@ -87,7 +89,9 @@ def service_page(request: Request, ref: ServiceRef, who: Principal = READ) -> HT
     def read(t: Target) -> dict[str, Any]:
         service = shown_service(services.get_service(t.client, ref), who)
         lines = service_logs.Lines(t.client, service["id"], log_options(200, True, ""))
-        return {"s": service, "logs": list(lines)}
+        # the spec editor's forms, for who may change the service (they hold env values)
+        edit = service_edit.edit_form(t.client, ref) if who.role.allows(Role.OPERATOR) else None
+        return {"s": service, "logs": list(lines), "edit": edit, **SPEC_FORMS}
 
     return render_swarm(request, who, "service.html", "/services", read)
 

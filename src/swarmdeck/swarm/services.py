@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError, EngineUnreachable
 from swarmdeck.engine.names import path as engine_path
-from swarmdeck.engine.sdkapi import service_model, typed_api
+from swarmdeck.engine.sdkapi import service_model as sdk_service_model
+from swarmdeck.engine.sdkapi import typed_api
 from swarmdeck.swarm import views
 from swarmdeck.swarm.errors import Refused, SwarmError
 from swarmdeck.swarm.membership import manager_read, require_manager
@@ -110,13 +111,14 @@ def create(client: docker.DockerClient, body: dict[str, Any], check: Check) -> S
     return get_service(client, created["ID"])
 
 
-def _service(client: docker.DockerClient, ref: str) -> Service:
+def service_model(client: docker.DockerClient, ref: str) -> Service:
+    """The SDK's model of the service ``ref`` (its stored spec and version), on a manager."""
     require_manager(client)
     with doing(f"service {ref}"):
-        return service_model(client, ref)
+        return sdk_service_model(client, ref)
 
 
-def _post_spec(
+def post_spec(
     client: docker.DockerClient, service: Service, spec: dict[str, Any], rollback: bool = False
 ) -> None:
     """POST /services/{id}/update with ``spec`` as it is (the SDK's ``update_service`` would
@@ -135,10 +137,10 @@ def _post_spec(
 
 def scale(client: docker.DockerClient, ref: str, replicas: int) -> ServiceDetail:
     """Only the replica count changes: the tasks running keep running (no policy check)."""
-    service = _service(client, ref)
+    service = service_model(client, ref)
     if "Replicated" not in service.attrs["Spec"].get("Mode", {}):
         raise Refused(f"service {service.name} is global: it runs one task per node and does not scale")
-    _post_spec(client, service, changed_spec(service.attrs["Spec"], ServiceChanges(replicas=replicas)))
+    post_spec(client, service, changed_spec(service.attrs["Spec"], ServiceChanges(replicas=replicas)))
     return get_service(client, str(service.id))
 
 
@@ -147,16 +149,16 @@ def update(
 ) -> ServiceDetail:
     """`docker service update`: the service's stored spec with ``changes`` applied, once
     ``check`` allows the spec it will have."""
-    service = _service(client, ref)
+    service = service_model(client, ref)
     spec = changed_spec(service.attrs["Spec"], changes)
     check(spec)
-    _post_spec(client, service, spec)
+    post_spec(client, service, spec)
     return get_service(client, str(service.id))
 
 
 def image_update(client: docker.DockerClient, ref: str, image: str) -> tuple[Service, dict[str, Any]]:
     """The service, and the spec it will have once its image is ``image`` (all else kept)."""
-    service = _service(client, ref)
+    service = service_model(client, ref)
     return service, changed_spec(service.attrs["Spec"], ServiceChanges(image=image))
 
 
@@ -166,13 +168,13 @@ def update_image(
     """A rolling update of ``service`` to ``spec`` (from ``image_update``) once ``check``
     allows the spec the service will have."""
     check(spec)
-    _post_spec(client, service, spec)
+    post_spec(client, service, spec)
     return get_service(client, str(service.id))
 
 
 def rollback_target(client: docker.DockerClient, ref: str) -> tuple[Service, dict[str, Any]]:
     """The service, and the spec a rollback returns it to (its previous one)."""
-    service = _service(client, ref)
+    service = service_model(client, ref)
     if not service.attrs.get("PreviousSpec"):
         raise Refused(f"service {service.name} has no previous spec to roll back to")
     return service, service.attrs["PreviousSpec"]
@@ -182,7 +184,7 @@ def rollback(client: docker.DockerClient, service: Service, check: Check) -> Ser
     """`docker service rollback`: back to the spec before the last update, once ``check``
     allows that spec."""
     check(service.attrs["PreviousSpec"])
-    _post_spec(client, service, service.attrs["Spec"], rollback=True)
+    post_spec(client, service, service.attrs["Spec"], rollback=True)
     return get_service(client, str(service.id))
 
 
@@ -226,7 +228,7 @@ def converge(client: docker.DockerClient, ref: str, timeout: float = 120.0) -> N
 
 
 def remove(client: docker.DockerClient, ref: str) -> None:
-    service = _service(client, ref)
+    service = service_model(client, ref)
     with doing(f"removing {service.name}"):
         typed_api(client).remove_service(str(service.id))
 

@@ -2,7 +2,7 @@
 stack's compose file came from (``stack_versions.git_commit``).
 
 Revision ID: 0006
-Revises: 0004 (for now: 0005 is another branch's; the merge chains them)
+Revises: 0005
 """
 
 from __future__ import annotations
