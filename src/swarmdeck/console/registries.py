@@ -18,8 +18,6 @@ from __future__ import annotations
 import builtins
 import hmac
 import os
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +27,13 @@ import docker
 from fastapi import FastAPI, Request
 
 from swarmdeck.console.errors import ConsoleError
+from swarmdeck.console.list_cache import CACHE_SECONDS, ListCache
 from swarmdeck.console.paging import Paging
 from swarmdeck.console.registry_index import CatalogIndex
 from swarmdeck.console.units import size
 from swarmdeck.engine import reference as imageref
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineNotFound, EngineRefused, InvalidReference
-from swarmdeck.errors import SwarmdeckError
 from swarmdeck.platform import private_registry
 from swarmdeck.registry import notifications
 from swarmdeck.registry.client import RegistryClient
@@ -44,9 +42,6 @@ from swarmdeck.registry.names import check_name, check_reference
 from swarmdeck.store.registries import RegistryRecord, RegistryStore, SaveCheck
 from swarmdeck.store.registry_index import RegistryIndex
 
-CACHE_SECONDS = 30.0
-STALE_FACTOR = 10  # an expired list up to 5 minutes old is served while it is renewed
-MAX_ENTRIES = 1000  # above this, entries too old to serve are dropped on the next fetch
 MANAGED_NAME = "swarmdeck"
 GC_NOTE = (
     "Deleting a tag only unlinks its manifest: the layers stay on the registry's disk "
@@ -74,86 +69,6 @@ class Paged:
             "per_page": self.per_page,
             "pages": self.pages,
         }
-
-
-class _Cache:
-    """Lists kept ``seconds`` per key, one fetch at a time per key.
-
-    An entry up to ``STALE_FACTOR`` times older is still served at once while one background
-    fetch renews it: only the first look at a registry (or one idle for minutes) waits for
-    the whole catalog. A fetch that began before a ``forget`` (a tag deleted meanwhile) is
-    not kept.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._entries: dict[tuple[str, ...], tuple[float, list[str]]] = {}
-        self._locks: dict[tuple[str, ...], threading.Lock] = {}
-        self._guard = threading.Lock()
-        self._generation = 0  # counts forget() calls
-
-    def get(self, key: tuple[str, ...], fetch: Callable[[], list[str]], refresh: bool) -> list[str]:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        entry = self._entries.get(key)
-        if entry and not refresh:
-            age = time.monotonic() - entry[0]
-            if age < self.seconds:
-                return entry[1]
-            if age < self.seconds * STALE_FACTOR:
-                self._renew_in_background(key, fetch, lock)  # unless a renewal is under way
-                return entry[1]
-        asked = time.monotonic()
-        with lock:
-            entry = self._entries.get(key)
-            if entry and entry[0] >= asked:  # fetched by the request this one waited for
-                return entry[1]
-            generation = self._generation
-            return self._store(key, fetch(), generation)
-
-    def prefetch(self, key: tuple[str, ...], fetch: Callable[[], list[str]]) -> None:
-        """Start fetching a list nobody holds yet, in the background: the first look at it
-        then finds it ready, or waits only for the rest of that fetch."""
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-            if key in self._entries:
-                return
-        self._renew_in_background(key, fetch, lock)
-
-    def _renew_in_background(
-        self, key: tuple[str, ...], fetch: Callable[[], list[str]], lock: threading.Lock
-    ) -> None:
-        if lock.acquire(blocking=False):  # else a fetch of this key is under way
-            threading.Thread(
-                target=self._renew, args=(key, fetch, lock), daemon=True, name="registry-cache"
-            ).start()
-
-    def _renew(self, key: tuple[str, ...], fetch: Callable[[], list[str]], lock: threading.Lock) -> None:
-        try:
-            generation = self._generation
-            self._store(key, fetch(), generation)
-        except SwarmdeckError:
-            pass  # the stale list stays until it is too old; then a request fetches and reports
-        finally:
-            lock.release()
-
-    def _store(self, key: tuple[str, ...], items: list[str], generation: int) -> list[str]:
-        now = time.monotonic()
-        with self._guard:
-            if generation != self._generation:
-                return items  # forgotten while it was fetched: answer it, keep nothing
-            if len(self._entries) >= MAX_ENTRIES:  # drop what expired: tags of many repositories
-                limit = self.seconds * STALE_FACTOR
-                for stale in [k for k, (at, _) in self._entries.items() if now - at >= limit]:
-                    del self._entries[stale]
-            self._entries[key] = (now, items)
-        return items
-
-    def forget(self, prefix: tuple[str, ...]) -> None:
-        with self._guard:
-            self._generation += 1
-            for key in [k for k in self._entries if k[: len(prefix)] == prefix]:
-                del self._entries[key]
 
 
 def _page(items: list[str], q: str, paging: Paging) -> Paged:
@@ -189,7 +104,7 @@ class Registries:
         self.store = store
         self.ca_dir = ca_dir
         self.engine = engine
-        self.cache = _Cache(CACHE_SECONDS)  # tags per repository
+        self.cache = ListCache(CACHE_SECONDS)  # tags per repository
         self.catalogs = CatalogIndex(index)
 
     def list(self) -> list[RegistryRecord]:

@@ -54,13 +54,14 @@ def ensure_registry(
     starting = f"starting the registry container {CONTAINER}"
     try:
         with doing(starting):
-            container = client.containers.get(CONTAINER)
+            found = client.containers.get(CONTAINER)
     except EngineNotFound:
         _create(client, image, bind, port, starting, notify)
         action = "started"
         container = None
     else:
-        sent_to = notifications.configured(container.attrs["Config"].get("Env") or [])
+        container = found
+        sent_to = notifications.configured(found.attrs["Config"].get("Env") or [])
         if notify is not None and (sent_to is None or sent_to[0] != notify):
             _remove_quietly(client)
             _create(client, image, bind, port, starting, notify)

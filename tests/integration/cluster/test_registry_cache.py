@@ -8,7 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from swarmdeck.console.registries import STALE_FACTOR, _Cache
+from swarmdeck.console.list_cache import STALE_FACTOR, ListCache
 from swarmdeck.registry.errors import RegistryError
 
 
@@ -34,7 +34,7 @@ def wait_for(predicate, timeout: float = 5.0) -> None:
 
 
 def test_fresh_stale_and_too_old():
-    cache, source = _Cache(0.2), Source()
+    cache, source = ListCache(0.2), Source()
     assert cache.get(("r",), source, refresh=False) == ["v1"]
     assert cache.get(("r",), source, refresh=False) == ["v1"] and source.fetches == 1
     time.sleep(0.25)
@@ -47,7 +47,7 @@ def test_fresh_stale_and_too_old():
 
 
 def test_a_failed_renewal_keeps_the_stale_list_and_forget_drops_it():
-    cache, source = _Cache(0.1), Source()
+    cache, source = ListCache(0.1), Source()
     cache.get(("r", "tags", "a"), source, refresh=False)
     source.failing = True
     time.sleep(0.15)
@@ -72,7 +72,7 @@ class SlowSource(Source):
 
 
 def test_requests_waiting_for_one_fetch_share_it():
-    cache, source = _Cache(10), SlowSource()
+    cache, source = ListCache(10), SlowSource()
     with ThreadPoolExecutor(4) as pool:
         answers = [pool.submit(cache.get, ("r",), source, False) for _ in range(4)]
         time.sleep(0.1)
@@ -82,7 +82,7 @@ def test_requests_waiting_for_one_fetch_share_it():
 
 
 def test_prefetch_fills_the_cache_in_the_background_once():
-    cache, source = _Cache(10), SlowSource()
+    cache, source = ListCache(10), SlowSource()
     cache.prefetch(("r",), source)
     cache.prefetch(("r",), source)  # one fetch at a time
     source.release.set()
@@ -93,7 +93,7 @@ def test_prefetch_fills_the_cache_in_the_background_once():
 
 
 def test_a_fetch_begun_before_forget_is_not_kept():
-    cache, source = _Cache(10), SlowSource()
+    cache, source = ListCache(10), SlowSource()
     cache.prefetch(("r",), source)
     cache.forget(("r",))  # e.g. a tag deleted while the catalog was being fetched
     source.release.set()

@@ -149,7 +149,9 @@ async def receive_events(request: Request, name: RegistryName) -> NotificationRe
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         )
         raise ConsoleError(f"not a registry event envelope: {problems[:1000]}", 422) from None
-    events = [(e.action, e.target.repository, _is_manifest(e.target)) for e in envelope.events]
+    events: list[tuple[str, str, bool]] = [
+        (e.action, e.target.repository, _is_manifest(e.target)) for e in envelope.events
+    ]
     done = await run_in_threadpool(_apply, request, reg, name, events)
     return NotificationResult(events=len(events), **done)
 
