@@ -49,7 +49,7 @@ def make_stack_service(swarm_cleanup, image: str, namespace: str):
 
 def stack_row(tab, name: str):
     return tab.locator("#stacks tbody tr").filter(
-        has=tab.locator("td:first-child a", has_text=re.compile(f"^{re.escape(name)}$"))
+        has=tab.locator("td.col-name a", has_text=re.compile(f"^{re.escape(name)}$"))
     )
 
 

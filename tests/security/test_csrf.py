@@ -47,9 +47,11 @@ from .harness import (
 
 ROUTES = throwaway_app_routes()
 NO_SESSION = {"POST /api/setup", "POST /api/auth/login"}  # they take no session: nothing to forge
-# A registry's events: only its token (a header no cross-site form can send) is taken, never a
-# session (tests/integration/console/test_registry_notifications.py checks the token).
-MACHINE = {"POST /api/registries/{name}/notifications"}
+# Machines' routes take no session, so a forged cross-site request carries nothing to use: a
+# registry's events take only its token (a header no cross-site form can send;
+# test_registry_notifications.py checks it), a Git webhook only the secret in its URL, which
+# a forger would have to know already (test_git_stacks.py checks it).
+MACHINE = {"POST /api/registries/{name}/notifications", "POST /api/hooks/git/{secret}"}
 MUTATING = [
     (route, signature, values)
     for route in ROUTES

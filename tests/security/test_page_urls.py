@@ -7,10 +7,12 @@ and script, so a new unsafe one fails here; test_browser_traversal.py replays th
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 
 import pytest
 
+from swarmdeck.console import lists, tables
 from swarmdeck.console.pages import TEMPLATES, segment
 from tests.support.paths import REPO
 
@@ -46,7 +48,19 @@ URL_ATTRIBUTES = {
     "data-url",
 }
 # Whole URLs that come from the code, never from data: (template, expression).
-CODE_PATHS = {("_endpoint.html", "section")}  # the page's own path, a literal in pages*.py
+CODE_PATHS = {
+    ("_endpoint.html", "section"),  # the page's own path, a literal in pages*.py
+    # The table macro's links: the page's path (a literal in pages*.py) with a query that
+    # TableView builds with urlencode (test_the_table_links_encode_every_value checks it), and
+    # the bulk actions' URL templates (literals in console/lists.py; table.js puts each
+    # object's reference in with segment()).
+    ("_table.html", "t.path"),
+    ("_table.html", "t.url()"),
+    ("_table.html", "t.sort_url(c.key)"),
+    ("_table.html", "t.url(page=t.query.page - 1)"),
+    ("_table.html", "t.url(page=t.query.page + 1)"),
+    ("_table.html", "a.url"),
+}
 QUERY_ENCODERS = {"urlencode", "segment"}
 
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
@@ -211,9 +225,10 @@ def test_a_rendered_stacks_page_never_climbs():
         section="/stacks",
         endpoint_names=["local"],
     )
+    stacks = [{"name": n, "services": 1, "running": 0, "replicas": 0} for n in names]
     html = TEMPLATES.get_template("stacks.html").render(
         **base,
-        stacks=[{"name": n, "services": 1, "running": 0, "replicas": 0} for n in names],
+        tv=tables.show(lists.STACKS, stacks, tables.TableQuery(q="", per_page=100), "/stacks"),
         templates=[{"key": n, "title": n, "description": n, "builtin": False, "username": n} for n in names],
     )
     for n in names:
@@ -221,7 +236,7 @@ def test_a_rendered_stacks_page_never_climbs():
             **base, stack={"name": n, "services": [], "tasks": []}, versions=[], current=None, current_env=""
         )
     urls = urls_in(html)
-    stack_urls = [u for _, u in urls if u.startswith(("/stacks/", "/api/stacks/"))]
+    stack_urls = [u for a, u in urls if u.startswith(("/stacks/", "/api/stacks/")) and a != "data-url"]
     # stacks.html: link and remove; stack.html: remove and its live part's refresh
     assert len(stack_urls) == 4 * len(names)
     template_urls = [u for _, u in urls if u.startswith("/api/templates/")]
@@ -234,6 +249,24 @@ def test_a_rendered_stacks_page_never_climbs():
         if path.startswith(("/stacks/", "/api/stacks/")):
             assert path.count("/") == path.startswith("/api/") + 2, (attribute, url)  # one segment
     assert "<script>alert(1)" not in html
+
+
+def test_the_table_links_encode_every_value():
+    """What a user types into a list's search (and any page parameter) reaches its links only
+    query-encoded: the path stays the page's own."""
+    hostile = '../x?y=1&z=<b>"/#frag'
+    view = tables.show(
+        lists.STACKS,
+        [],
+        tables.TableQuery(q=hostile, sort="name", dir="desc", page=2),
+        "/stacks",
+        [("endpoint", "a/../b&c")],
+    )
+    for url in (view.url(), view.url(page=3), view.sort_url("name")):
+        path, _, query = url.partition("?")
+        assert path == "/stacks", url
+        assert all(c not in query for c in '<>"# /'), url
+        assert dict(urllib.parse.parse_qsl(query))["q"] == hostile
 
 
 # --- the scripts --------------------------------------------------------------------------

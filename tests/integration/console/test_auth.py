@@ -16,6 +16,11 @@ from tests.support.api import routes
 from tests.support.console import PASSWORD, database_url_of, login, setup_code_of, store_of
 
 PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
+# Called by machines with a secret of their own instead of a session or token: a registry's
+# events (its token header) and a Git webhook (the secret in its URL). Without the secret
+# they change nothing; their own tests check it (test_registry_notifications.py,
+# test_git_stacks.py) and test_machine_routes_refuse_callers_without_their_secret below.
+MACHINE = {("POST", "/api/registries/{name}/notifications"), ("POST", "/api/hooks/git/{secret}")}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 OWN = {"/api/auth/logout", "/api/auth/password"}  # every role may end its session, change its password
 
@@ -122,12 +127,21 @@ def test_every_route_refuses_anonymous_callers(app):
     client = TestClient(app)
     checked = 0
     for method, template, path in routes(app):
-        if (method, template) in PUBLIC or template == "/api/openapi.json":
+        if (method, template) in PUBLIC | MACHINE or template == "/api/openapi.json":
             continue
         answer = client.request(method, path, json={})
         assert answer.status_code == 401, (method, path, answer.status_code, answer.text)
         checked += 1
     assert checked >= 35
+
+
+def test_machine_routes_refuse_callers_without_their_secret(app):
+    client = TestClient(app)
+    made = {(m, t) for m, t, _ in routes(app)}
+    assert made >= MACHINE  # a renamed route must not leave this list stale
+    assert client.post("/api/registries/swarmdeck/notifications", json={"events": []}).status_code == 401
+    assert client.post("/api/hooks/git/" + "x" * 40, json={}).status_code == 404
+    assert client.post("/api/hooks/git/sdct-nothing", json={}).status_code == 422
 
 
 @pytest.mark.parametrize("how", ["session", "token"])
@@ -139,7 +153,7 @@ def test_read_only_users_may_change_nothing(app, how):
         client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
     checked = 0
     for method, template, path in routes(app):
-        if method not in MUTATING or (method, template) in PUBLIC or template in OWN:
+        if method not in MUTATING or (method, template) in PUBLIC | MACHINE or template in OWN:
             continue
         answer = client.request(method, path, json={})
         assert answer.status_code == 403, (method, path, answer.status_code, answer.text)

@@ -1,5 +1,6 @@
 // The registry page's notifications section: make a notification token (shown once, with the
-// config.yml snippet) and walk the catalog again. Uses the session's CSRF token like app.js.
+// config.yml snippet) and walk the catalog again. Uses the session's CSRF token and segment()
+// from app.js (loaded first).
 "use strict";
 (function () {
   function headers() {
@@ -9,8 +10,7 @@
   const make = document.getElementById("make-notify-token");
   if (make) {
     make.addEventListener("click", async function () {
-      const name = encodeURIComponent(make.dataset.registry);
-      const answer = await fetch("/api/registries/" + name + "/notifications/token", {
+      const answer = await fetch(`/api/registries/${segment(make.dataset.registry)}/notifications/token`, {
         method: "POST", headers: headers(), body: "{}", credentials: "same-origin",
       });
       const out = document.getElementById("notify-snippet");
@@ -24,8 +24,7 @@
     rebuild.addEventListener("click", async function () {
       rebuild.disabled = true;
       rebuild.textContent = "Walking the catalog…";
-      const name = encodeURIComponent(rebuild.dataset.registry);
-      await fetch("/api/registries/" + name + "/repositories?per_page=1&refresh=true", { credentials: "same-origin" });
+      await fetch(`/api/registries/${segment(rebuild.dataset.registry)}/repositories?per_page=1&refresh=true`, { credentials: "same-origin" });
       window.location.reload();
     });
   }
