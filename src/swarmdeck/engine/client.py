@@ -14,6 +14,7 @@ from typing import Any
 import docker
 import docker.errors
 import docker.tls
+from docker.utils import kwargs_from_env
 import requests
 import requests.exceptions
 
@@ -73,8 +74,13 @@ def connect(
     url: str | None = None, timeout: int = 120, tls: docker.tls.TLSConfig | None = None
 ) -> docker.DockerClient:
     """Return a client for the engine at ``url`` after checking that it answers; ``tls``
-    (``tls_config``): over TLS, the engine verified and this client presenting its certificate."""
+    (``tls_config``): over TLS, the engine verified and this client presenting its certificate.
+    Without ``url`` the engine is DOCKER_HOST's, with the TLS settings of DOCKER_TLS_VERIFY and
+    DOCKER_CERT_PATH read as the docker CLI reads them (what `machine env` prints)."""
     target = endpoint_url(url)
+    if url is None and tls is None and target.startswith("tcp://"):
+        from_env = kwargs_from_env()
+        tls = from_env.get("tls") or None
     try:
         client = new_client(base_url=target, version=MIN_API_VERSION, timeout=timeout, tls=tls or False)
         if tls is not None:

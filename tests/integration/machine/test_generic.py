@@ -98,6 +98,13 @@ def check_generic_machine(target: SSHTarget, engine_port: int, tmp_path: Path) -
     )  # fmt: skip
     assert version.returncode == 0, version.stderr
     assert version.stdout.strip() == row["DockerVersion"]
+    # swarmdeck's own commands read the same variables (`eval $(machine env)`, then `up`).
+    from swarmdeck.engine.client import connect
+
+    with pytest.MonkeyPatch.context() as env_of_shell:
+        for key, value in exports.items():
+            env_of_shell.setenv(key, value)
+        assert connect(timeout=60).version()["Version"] == row["DockerVersion"]
     ca_only = tmp_path / "ca-only"
     ca_only.mkdir()
     shutil.copy(Path(exports["DOCKER_CERT_PATH"]) / "ca.pem", ca_only / "ca.pem")
