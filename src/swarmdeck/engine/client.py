@@ -14,9 +14,9 @@ from typing import Any
 import docker
 import docker.errors
 import docker.tls
-from docker.utils import kwargs_from_env
 import requests
 import requests.exceptions
+from docker.utils import kwargs_from_env
 
 from swarmdeck.engine import refusals
 from swarmdeck.engine.errormap import plain, refused, unreachable, unreachable_at
