@@ -83,7 +83,8 @@ def janitor(engine: docker.DockerClient) -> Iterator[Janitor]:
 def test_database() -> str:
     """The database the console fixtures use: ``SWARMDECK_TEST_DATABASE=postgresql`` puts each
     console on a new database of the private PostgreSQL server (tests/support/postgres.py);
-    unset or ``sqlite``, on SQLite in its data directory. CI runs the console suites on both."""
+    unset or ``sqlite``, on SQLite in its data directory. Suites marked ``both_databases`` run
+    on both in every run."""
     chosen = os.environ.get(TEST_DATABASE_ENV, "sqlite").lower()
     if chosen not in ("sqlite", "postgresql"):
         pytest.fail(f"{TEST_DATABASE_ENV}={chosen!r}: use sqlite or postgresql", pytrace=False)
@@ -91,11 +92,27 @@ def test_database() -> str:
 
 
 @pytest.fixture
+def console_database() -> str:
+    """The database of this test's consoles; tests marked ``both_databases`` run once on each."""
+    return test_database()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module or test marked ``both_databases`` runs on SQLite and on PostgreSQL in the same
+    run (the private server of tests/support/postgres.py), so one pytest command covers both."""
+    if (
+        metafunc.definition.get_closest_marker("both_databases")
+        and "console_database" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("console_database", ["sqlite", "postgresql"])
+
+
+@pytest.fixture
 def make_app(
-    request: pytest.FixtureRequest, tmp_path: Path, engine: docker.DockerClient
+    request: pytest.FixtureRequest, tmp_path: Path, engine: docker.DockerClient, console_database: str
 ) -> Iterator[Callable[..., FastAPI]]:
     apps: list[FastAPI] = []
-    on_postgres = test_database() == "postgresql"
+    on_postgres = console_database == "postgresql"
 
     def make(**options: object) -> FastAPI:
         if on_postgres and "database_url" not in options:

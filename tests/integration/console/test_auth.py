@@ -15,6 +15,9 @@ from swarmdeck.store import Role
 from tests.support.api import routes
 from tests.support.console import PASSWORD, database_url_of, login, setup_code_of, store_of
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/console.py).
+pytestmark = pytest.mark.both_databases
+
 PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
 # Called by machines with a secret of their own instead of a session or token: a registry's
 # events (its token header) and a Git webhook (the secret in its URL). Without the secret

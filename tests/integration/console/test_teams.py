@@ -3,10 +3,14 @@ to a team they are in; team changes are admin-only and audited."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from swarmdeck.store import Role, Teams
 from tests.support.console import PASSWORD, store_of
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/console.py).
+pytestmark = pytest.mark.both_databases
 
 
 def names(client: TestClient) -> list[str]:
