@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -80,6 +81,28 @@ def percentile(values: list[float], p: float) -> float:
 
 
 @contextmanager
+def uvicorn_thread(app: Any) -> Iterator[int]:
+    """``app`` served by uvicorn on a free loopback port in a thread of this process; yields
+    the port, and stops the server and closes the console afterwards."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2)
+    )
+    thread = threading.Thread(target=server.run, daemon=True, name="console")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise BenchError("the console did not start")
+        time.sleep(0.02)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        app.state.console.close()
+
+
+@contextmanager
 def console(engine_url: str) -> Iterator[tuple[str, str]]:
     """The console on a free loopback port, in this process; yields (base URL, API token)."""
     with tempfile.TemporaryDirectory(prefix="sdbench-console-") as data:
@@ -87,23 +110,8 @@ def console(engine_url: str) -> Iterator[tuple[str, str]]:
         store = app.state.console.store
         store.create_user("bench", secrets.token_urlsafe(24), Role.ADMIN)
         _, token = store.create_token("bench", "bench")
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2)
-        )
-        thread = threading.Thread(target=server.run, daemon=True, name="console")
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise BenchError("the console did not start")
-            time.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        try:
+        with uvicorn_thread(app) as port:
             yield f"http://127.0.0.1:{port}", token
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
-            app.state.console.close()
 
 
 def full_get(client: httpx.Client, url: str) -> Target:

@@ -42,7 +42,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -52,8 +51,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import httpx
-import uvicorn
-from _common import BenchError, run_bench
+from _common import BenchError, run_bench, uvicorn_thread
 from registry_catalog import REPOSITORIES, SEED, walk_catalog
 
 from swarmdeck.console import create_app
@@ -122,23 +120,12 @@ def served(data: Path) -> Iterator[tuple[httpx.Client, object]]:
     if not token_file.exists():
         store.create_user("bench", secrets.token_urlsafe(24), Role.ADMIN)
         token_file.write_text(store.create_token("bench", "bench")[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True, name="console")
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise BenchError("the console did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
     headers = {"Authorization": f"Bearer {token_file.read_text()}"}
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=600) as api:
-            yield api, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        app.state.console.close()
+    with (
+        uvicorn_thread(app) as port,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=600) as api,
+    ):
+        yield api, app
 
 
 def get(api: httpx.Client, url: str) -> tuple[float, httpx.Response]:
