@@ -76,18 +76,13 @@ def task_map(client: docker.DockerClient) -> TaskMap:
     )
 
 
-_ENDED = frozenset({"complete", "shutdown", "failed", "rejected", "orphaned", "remove"})
-
-
 def task_states(client: docker.DockerClient) -> list[tuple[str, str, str]]:
-    """(task ID, desired state, state) of every task meant to run or not yet ended, sorted: one
-    engine call, for a page that follows the swarm to notice task moves on nodes whose
-    containers raise no event here. Tasks told to stop (a scale down, an update) stay in until
-    they have stopped: a page counts them as running until then, and must hear when they end."""
-    rows = []
-    for t in raw_tasks(client):
-        state = (t.get("Status") or {}).get("State", "")
-        desired = t.get("DesiredState", "")
-        if desired == "running" or state not in _ENDED:
-            rows.append((t["ID"], desired, state))
-    return sorted(rows)
+    """(task ID, desired state, state) of every task the swarm keeps, sorted: one engine call,
+    for a page that follows the swarm to notice task moves on nodes whose containers raise no
+    event here. Every task, not only those meant to run: a task told to stop is counted as
+    running until it has stopped, and a removed slot's task is listed until the swarm deletes
+    it, and pages show both, so both must be heard."""
+    return sorted(
+        (t["ID"], t.get("DesiredState", ""), (t.get("Status") or {}).get("State", ""))
+        for t in raw_tasks(client)
+    )

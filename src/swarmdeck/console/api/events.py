@@ -6,8 +6,8 @@
   tells htmx to fetch the part again. Changes are the engine's events of those types (gathered
   for a moment, so a burst is one refresh) and, for ``task`` (the engine raises no task
   events, and a task on another node raises no container event here), a look at the swarm's
-  tasks every ``TASK_POLL_SECONDS``: a change when one started, was told to stop, stopped or
-  moved.
+  tasks every ``TASK_POLL_SECONDS``: a change when one started, was told to stop, stopped,
+  moved or was deleted.
 - ``GET /api/engine-events``: the engine's events as they are, for the events page: filtered
   by type (on the engine), by object name or ID (here), since a time. The page links each
   object to its console page where there is one (app.js knows which types have one).
