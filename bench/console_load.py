@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -110,13 +111,21 @@ class Tally:
             print(f"  {failure}")
 
 
+def said(answer: httpx.Response) -> str:
+    """What an error answer says: a page's main text (the layout's navigation left out), or
+    the start of a JSON or text body."""
+    main = re.search(r"<main[^>]*>(.*?)</main>", answer.text, re.S)
+    text = re.sub(r"<[^>]+>", " ", main.group(1)) if main else answer.text
+    return " ".join(text.split())[:300]
+
+
 async def timed(client: httpx.AsyncClient, tally: Tally, target: str, method: str, url: str, **kw) -> None:
     started = time.perf_counter()
     try:
         answer = await client.request(method, url, **kw)
         status = answer.status_code
         if status >= 500 or (status != 200 and len(tally.failures) < 100):
-            tally.failures.append(f"{method} {url}: {status} {answer.text[:200]}")
+            tally.failures.append(f"{method} {url}: {status} {said(answer)}")
     except httpx.HTTPError as exc:
         status = 0
         tally.failures.append(f"{method} {url}: {type(exc).__name__}: {exc}")
@@ -216,7 +225,15 @@ def run(args: argparse.Namespace) -> int:
         )
         tally = asyncio.run(load(f"http://127.0.0.1:{port}", args, users, names, image))
         tally.print()
-        return 0 if not tally.server_errors() and not tally.unanswered() else 1
+        if tally.server_errors() or tally.unanswered():
+            log = (folder / "console.log").read_text(errors="replace")
+            first = log.find("Traceback")
+            print(
+                "the console's log from its first traceback:\n"
+                + (log[first:][:6000] if first >= 0 else "(none)")
+            )
+            return 1
+        return 0
     finally:
         if process is not None:
             process.terminate()
