@@ -77,6 +77,12 @@ def first_event(lines, wanted, timeout: float = 30.0) -> dict:
     raise AssertionError("the stream ended before the event came")
 
 
+# Routes called by machines with a secret of their own instead of a session or token: a
+# registry's events (its token header) and a Git webhook (the secret in its URL). Walks of
+# "every route needs a session" leave them out; test_auth.py checks their own refusals.
+MACHINE_ROUTES = {("POST", "/api/registries/{name}/notifications"), ("POST", "/api/hooks/git/{secret}")}
+
+
 def routes(app):
     """Every (method, concrete path) of the OpenAPI document, path parameters filled in."""
     doc = app.openapi()

@@ -12,18 +12,14 @@ from fastapi.testclient import TestClient
 from swarmdeck.console import create_app
 from swarmdeck.console.security import SESSION_COOKIE, LoginThrottle
 from swarmdeck.store import Role
-from tests.support.api import routes
+from tests.support.api import MACHINE_ROUTES, routes
 from tests.support.console import PASSWORD, database_url_of, login, setup_code_of, store_of
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/console.py).
 pytestmark = pytest.mark.both_databases
 
 PUBLIC = {("POST", "/api/setup"), ("POST", "/api/auth/login"), ("GET", "/api/health")}
-# Called by machines with a secret of their own instead of a session or token: a registry's
-# events (its token header) and a Git webhook (the secret in its URL). Without the secret
-# they change nothing; their own tests check it (test_registry_notifications.py,
-# test_git_stacks.py) and test_machine_routes_refuse_callers_without_their_secret below.
-MACHINE = {("POST", "/api/registries/{name}/notifications"), ("POST", "/api/hooks/git/{secret}")}
+MACHINE = MACHINE_ROUTES  # their own refusals: test_machine_routes_refuse_callers_without_their_secret
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 OWN = {"/api/auth/logout", "/api/auth/password"}  # every role may end its session, change its password
 
