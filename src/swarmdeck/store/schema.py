@@ -43,7 +43,10 @@ def upgrade(engine: Engine, lock_file: Path | None, target: str = "head") -> Non
     """Upgrade the database to ``target`` (a revision; the tests make a baseline database);
     ``lock_file`` serialises SQLite (None: no file to lock)."""
     try:
-        with engine.connect() as conn, _schema_lock(conn, lock_file):
+        # The file lock comes before the first connection: a connection's set-up (SQLite's
+        # ``journal_mode=WAL``) fails at once with "database is locked" while another process
+        # migrates, whatever the busy timeout (seen with two `machine create`s at once).
+        with _file_lock(lock_file), engine.connect() as conn, _schema_lock(conn):
             revision = _adopt_unversioned(conn)
             conn.commit()
             config = _config(conn)
@@ -86,23 +89,31 @@ def _config(conn: Connection) -> Config:
 
 
 @contextlib.contextmanager
-def _schema_lock(conn: Connection, lock_file: Path | None) -> Iterator[None]:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_LOCK_KEY})
-        conn.commit()  # the lock is the session's: it outlives this transaction
-        try:
-            yield
-        finally:
-            conn.rollback()
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
-            conn.commit()
-    elif lock_file is not None:
-        owner_only_file(lock_file)
-        with open(lock_file, "a") as held:
-            fcntl.flock(held, fcntl.LOCK_EX)
-            yield
-    else:
+def _file_lock(lock_file: Path | None) -> Iterator[None]:
+    """SQLite's schema lock: a file beside the database (None: nothing to lock)."""
+    if lock_file is None:
         yield
+        return
+    owner_only_file(lock_file)
+    with open(lock_file, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
+def _schema_lock(conn: Connection) -> Iterator[None]:
+    """PostgreSQL's schema lock: a session-level advisory lock on ``conn``."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_LOCK_KEY})
+    conn.commit()  # the lock is the session's: it outlives this transaction
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+        conn.commit()
 
 
 def _adopt_unversioned(conn: Connection) -> str | None:
