@@ -64,7 +64,7 @@ def test_image_is_small_non_root_and_carries_no_build_tools(
     assert config["User"] == "friendlyhello"
     assert "80/tcp" in config["ExposedPorts"]
     assert "NAME=World" in config["Env"]
-    assert config["Healthcheck"]["Test"][:2] == ["CMD", "python3"]
+    assert config["Healthcheck"]["Test"][:2] == ["CMD", "bash"]  # no Python start per probe
     grown = engine.images.get(image).attrs["Size"] - engine.images.get(bases["python"]).attrs["Size"]
     assert grown < 60 * 1024 * 1024
     probe = (
@@ -133,6 +133,9 @@ def test_container_counts_with_redis_degrades_without_and_stops_cleanly(
             return web.attrs["State"]["Health"]["Status"] == "healthy"
 
         _wait(healthy, 40, "the HEALTHCHECK to report healthy")
+        probe = web.attrs["Config"]["Healthcheck"]["Test"][1:]
+        assert web.exec_run(probe).exit_code == 0
+        assert web.exec_run(probe, environment={"PORT": "81"}).exit_code != 0  # nothing listens there
         memory = web.stats(stream=False)["memory_stats"]["usage"]
         assert memory < 60 * 1024 * 1024, f"{memory / 2**20:.0f} MiB of the 100M limit"
 
