@@ -40,7 +40,7 @@ def swarmdeck(env: dict[str, str], *args: str, timeout: float = 2400) -> subproc
 
 
 @pytest.fixture(scope="module")
-def machine_env(vm_image, tmp_path_factory):
+def machine_env(engine_vm_image, tmp_path_factory):
     """The environment of a user with two fresh machines, removed (and checked gone) at the end."""
     home = tmp_path_factory.mktemp("machines")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "SWARMDECK_"))}

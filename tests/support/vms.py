@@ -1,6 +1,7 @@
 """Debian VMs for the tests, under qemu: a pytest plugin, registered in tests/conftest.py.
 
-``vm_image`` builds (or finds cached) the base image once per session; a missing qemu or
+``vm_image`` builds (or finds cached) the plain base image (a bare Debian host, no engine)
+once per session, ``engine_vm_image`` the one `machine create --driver qemu` boots; a missing qemu or
 debootstrap fails the test with the reason, never skips it. ``qemu_machines(n)`` boots n
 fresh machines (own folder, own SSH key, a link segment of their own) and returns their
 drivers; at the end of the module each one is killed by PID and removed, and an atexit guard kills
@@ -38,13 +39,22 @@ atexit.register(_kill_live)
 
 @pytest.fixture(scope="session")
 def vm_image() -> VmImage:
+    return _image("plain")
+
+
+@pytest.fixture(scope="session")
+def engine_vm_image() -> VmImage:
+    return _image("engine")
+
+
+def _image(flavour: str) -> VmImage:
     missing = [tool for tool in TOOLS if not shutil.which(tool)]
     if missing:
         pytest.fail(f"VM bed: missing {', '.join(missing)} (run scripts/setup.sh)", pytrace=False)
     try:
-        return ensure_image()
+        return ensure_image(flavour=flavour)
     except MachineError as exc:
-        pytest.fail(f"VM bed: no base image: {exc}", pytrace=False)
+        pytest.fail(f"VM bed: no {flavour} base image: {exc}", pytrace=False)
 
 
 def vm_run(driver: QemuDriver, command: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -72,6 +82,7 @@ def qemu_machines(
             key = keys / f"vm{index}"
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
             params = {"index": index, "hostname": f"vm{index}", "key": str(key), "link": link}
+            params["image_flavour"] = "plain"  # a bare Debian host: the generic driver installs the engine
             driver = QemuDriver(root / f"vm{index}", {**params, "publish": list(publish)})
             made.append(driver)
             _LIVE.append(driver)

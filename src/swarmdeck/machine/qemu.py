@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "publish": [],
     "link": "230.77.0.1:7701",
     "accel": "auto",
+    "image_flavour": "engine",  # the engine baked in (image.FLAVOURS); "plain" is a bare Debian host
 }
 ENGINE_PORT = 2376
 LINK_NET = "10.77.0."
@@ -139,7 +140,7 @@ class QemuDriver:
             raise MachineError(f"{self.dir} already has a disk: start the machine instead")
         if not self.key.is_file():
             raise MachineError(f"SSH key {self.key} does not exist")
-        image = ensure_image()
+        image = ensure_image(flavour=str(self._params["image_flavour"]))
         self.dir.mkdir(parents=True, exist_ok=True)
         publish = [int(port) for port in self._params["publish"]]
         chosen = free_ports(2 + len(publish))

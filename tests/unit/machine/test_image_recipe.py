@@ -53,3 +53,17 @@ def test_create_with_a_missing_key_changes_nothing(tmp_path):
     with pytest.raises(MachineError, match="does not exist"):
         driver.create()
     assert not (tmp_path / "m").exists()
+
+
+def test_the_engine_flavour_adds_only_the_engine_and_has_its_own_cache_folder():
+    mirrors = Mirrors((MAIN,), True)
+    plain, engine = recipe(mirrors, "plain"), recipe(mirrors, "engine")
+    assert set(engine.packages) - set(plain.packages) == {"docker.io"}
+    assert "docker.io" not in plain.packages
+    assert plain.files == engine.files
+    assert plain.key != engine.key
+
+
+def test_an_unknown_flavour_is_refused():
+    with pytest.raises(MachineError, match="no VM image flavour 'boot2docker'"):
+        recipe(Mirrors((MAIN,), True), "boot2docker")
