@@ -22,9 +22,11 @@ from swarmdeck.engine.errors import EngineError, EngineNotFound
 from swarmdeck.images.build import Progress, push_image
 from swarmdeck.images.errors import ImageError
 from swarmdeck.platform import converge, ingress, stack_cli
+from swarmdeck.platform.errors import PlatformError
 from swarmdeck.platform.multinode import Host
 from swarmdeck.platform.private_registry import LABEL, VOLUME, wait_answering
-from swarmdeck.swarm import services
+from swarmdeck.swarm import services, stacks
+from swarmdeck.swarm.errors import NoSuchStack
 
 SERVICE = "swarmdeck-registry"
 STACK = SERVICE  # its name as a stack, where the proxy publishes it
@@ -36,6 +38,7 @@ def ensure_registry_service(manager: Host, image: str, node_id: str, timeout: fl
     """Create (or reuse) the registry service on ``node_id``; wait until it answers through
     the mesh at the manager's published port; return what was done."""
     client = manager.client
+    retired = retire_other_mode(client, "mesh", timeout)
     try:
         with doing(f"looking for the service {SERVICE}"):
             client.services.get(SERVICE)
@@ -46,13 +49,56 @@ def ensure_registry_service(manager: Host, image: str, node_id: str, timeout: fl
     services.converge(client, SERVICE, timeout)
     reached = f"{manager.public}:{manager.port(PORT)}"
     wait_answering(reached, timeout)
-    return f"{action} the service {SERVICE} ({image}); every node pulls from {ADDRESS}, answered at {reached}"
+    return (
+        retired
+        + f"{action} the service {SERVICE} ({image}); every node pulls from {ADDRESS}, answered at {reached}"
+    )
+
+
+def retire_other_mode(client: docker.DockerClient, mode: str, timeout: float = 120.0) -> str:
+    """Remove the registry an earlier `up` made in the other routing mode, keeping its volume.
+
+    Both hold port 5000 (the mesh's service on the ingress network, the proxy's stack through
+    its proxy), so the one left behind would make this mode's deploy refuse the port, and the
+    user could not switch modes without knowing these names. Only swarmdeck's own registry
+    (its label) is touched; the images stay on the volume, which both modes mount.
+    Returns what was done, as the start of a sentence ("" when nothing was).
+    """
+    if mode == "mesh":
+        try:
+            stacks.remove(client, STACK, wait=True, timeout=timeout)
+        except NoSuchStack:
+            return ""
+        return f"removed the stack {STACK} left by `up --routing proxy` (its images stay on {VOLUME}); "
+    try:
+        with doing(f"looking for the service {SERVICE}"):
+            found = client.services.get(SERVICE)
+    except EngineNotFound:
+        return ""
+    if (found.attrs["Spec"].get("Labels") or {}).get(LABEL) != "registry":
+        return ""  # not ours: the proxy's deploy will name the port it holds
+    services.remove(client, found.id)
+    deadline = time.monotonic() + timeout
+    while _tasks_of(client, found.id):
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"the tasks of the removed service {SERVICE} did not stop within {timeout:.0f} s"
+            )
+        time.sleep(0.5)
+    return f"removed the service {SERVICE} left by `up --routing mesh` (its images stay on {VOLUME}); "
+
+
+def _tasks_of(client: docker.DockerClient, service_id: str) -> list[dict[str, Any]]:
+    # All tasks, filtered here: a filter naming a removed service is refused as not found.
+    with doing(f"listing the tasks of {SERVICE}"):
+        return [task for task in client.api.tasks() if task.get("ServiceID") == service_id]
 
 
 def ensure_registry_behind_proxy(
     manager: Host, image: str, proxy_image: str, node_id: str, timeout: float = 300.0
 ) -> str:
     """The registry as the stack STACK behind the ingress proxy (every node's port 5000)."""
+    retired = retire_other_mode(manager.client, "proxy", timeout)
     compose: dict[str, Any] = {
         "version": "3.5",
         "services": {
@@ -75,7 +121,10 @@ def ensure_registry_behind_proxy(
     converge.wait_converged(manager.client, STACK, timeout)
     reached = f"{manager.public}:{manager.port(PORT)}"
     wait_answering(reached, timeout)
-    return f"deployed the stack {STACK} ({image}) behind the ingress proxy; every node pulls from {ADDRESS}"
+    return (
+        retired
+        + f"deployed the stack {STACK} ({image}) behind the ingress proxy; every node pulls from {ADDRESS}"
+    )
 
 
 def _create(client: docker.DockerClient, image: str, node_id: str) -> None:
