@@ -93,6 +93,9 @@ def main() -> None:
             f"{f'{loss.failed}/{loss.requests} {loss.failed_percent:.1f}%':>14} "
             f"{f'{window[0]:.1f}-{window[1]:.1f} s' if window else '-':>16}"
         )
+    for mode, loss in results.items():
+        if loss.replacement:
+            print(f"{mode}: the slowest replacement task was seen {loss.timeline()} after the loss")
     print("goals: replicas back <= 30 s after the loss; proxy mode <= 1% failed; mesh reported")
 
 

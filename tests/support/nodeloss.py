@@ -23,6 +23,9 @@ class NodeLoss:
     failures_at: list[float] = field(default_factory=list)  # seconds after the kill
     node_down_after: float | None = None  # the manager lists the node as down
     replicas_back_after: float | None = None  # every replica runs again, none on the lost node
+    # The slowest replacement task: the seconds after the loss at which it was first seen in
+    # each state (new, assigned, preparing, starting, running...), to show where the time goes.
+    replacement: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed_percent(self) -> float:
@@ -39,7 +42,11 @@ class NodeLoss:
             f"{_s(self.replicas_back_after)}; {self.failed} of {self.requests} requests failed "
             f"({self.failed_percent:.1f}%)"
             + (f", between {window[0]:.1f} s and {window[1]:.1f} s after the loss" if window else "")
+            + (f"; slowest replacement task: {self.timeline()}" if self.replacement else "")
         )
+
+    def timeline(self) -> str:
+        return ", ".join(f"{state} {at:.1f} s" for state, at in self.replacement.items())
 
 
 def _s(value: float | None) -> str:
@@ -86,6 +93,8 @@ def measure(
     loader = threading.Thread(target=load, daemon=True)
     loader.start()
     time.sleep(before)
+    known = {t["ID"] for t in manager.api.tasks(filters={"service": service})}
+    seen: dict[str, dict[str, float]] = {}  # replacement task -> state -> first seen
     killed_at.append(time.monotonic())
     kill()
     deadline = killed_at[0] + after
@@ -94,8 +103,10 @@ def measure(
         try:
             if result.node_down_after is None and _node_state(manager, lost_node) == "down":
                 result.node_down_after = elapsed
-            if result.replicas_back_after is None and _replicas_back(manager, service, lost_node):
-                result.replicas_back_after = elapsed
+            if result.replicas_back_after is None:
+                _watch_replacements(manager, service, known, seen, elapsed)
+                if _replicas_back(manager, service, lost_node):
+                    result.replicas_back_after = elapsed
         except docker.errors.APIError:
             pass  # the manager may be busy electing or rescheduling: look again
         if result.replicas_back_after is not None and elapsed > result.replicas_back_after + 10:
@@ -103,7 +114,22 @@ def measure(
         time.sleep(0.5)
     stop.set()
     loader.join(timeout + 1)
+    if seen:
+        result.replacement = max(seen.values(), key=lambda states: max(states.values()))
     return result
+
+
+def _watch_replacements(
+    manager: docker.DockerClient,
+    service: str,
+    known: set[str],
+    seen: dict[str, dict[str, float]],
+    elapsed: float,
+) -> None:
+    """Note the first time each task made after the loss is seen in each state."""
+    for task in manager.api.tasks(filters={"service": service}):
+        if task["ID"] not in known:
+            seen.setdefault(task["ID"], {}).setdefault(task["Status"]["State"], round(elapsed, 1))
 
 
 def _node_state(manager: docker.DockerClient, node_id: str) -> str:
