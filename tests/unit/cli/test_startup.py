@@ -112,10 +112,13 @@ def test_the_root_help_is_clicks_byte_for_byte_without_importing_typer(prog, arg
 LONG_NAME = "swarmdeck-installed-under-a-name-longer-than-the-usage-line"
 
 
-@pytest.mark.parametrize("columns", ["20", "50", "61", "72", "79", "80", "81", "200"])
+@pytest.mark.parametrize("columns", ["20", "50", "61", "72", "79", "80", "81", "200", "0", "x", None])
 @pytest.mark.parametrize("prog", ["swarmdeck", "python -m swarmdeck", LONG_NAME])
 def test_the_root_help_is_laid_out_as_click_does_at_every_width(monkeypatch, columns, prog):
-    monkeypatch.setenv("COLUMNS", columns)
+    if columns is None:  # the width of the terminal, if stdout is one
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
     root = typer.main.get_command(app)
     with root.make_context(prog, [], resilient_parsing=True) as ctx:
         assert roothelp.render(prog, roothelp.help_width()) == ctx.get_help()
