@@ -7,7 +7,7 @@ import ast
 
 from typer.testing import CliRunner
 
-from swarmdeck.cli.main import app as cli
+from swarmdeck.cli.root import app as cli
 from swarmdeck.compose.errors import ComposeError
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.stack.errors import StackError

@@ -90,7 +90,7 @@ class FailingGroup(typer.core.TyperGroup):
             _watched.set(None)  # a reporter of an earlier run in this process is not this one's
         try:
             return super().invoke(ctx)
-        except Exception as exc:
+        except Exception as exc:  # the CLI's one edge (see the module): a bug is raised again
             failure = exc if isinstance(exc, SwarmdeckError) else _translated(exc)
             if failure is None:  # Click's own exits and usage errors, or a bug
                 raise

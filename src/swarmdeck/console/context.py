@@ -253,7 +253,7 @@ def recorded(record: Callable[[str], None]) -> Iterator[None]:
     except requests.exceptions.RequestException as exc:
         record(f"error: {api_error('the endpoint does not answer', exc)}")
         raise
-    except Exception as exc:
+    except Exception as exc:  # a bug is audited too (its type only), then raised as it is
         record(f"error: {type(exc).__name__}")
         raise
     record("ok")

@@ -10,16 +10,20 @@ lost them stops the redeploys (each says why in the stack's last result and the 
 One redeploy at a time per stack: a second one asked meanwhile is refused (409), which also
 bounds what a webhook caller can make the console do. The schedule is a thread of the console
 process (``start_schedule``) that looks every ``TICK`` seconds for Git stacks whose interval
-has passed and redeploys those whose commit changed; it logs what fails and carries on.
+has passed and redeploys those whose commit changed; it logs what fails and carries on. A
+refusal or failure of a redeploy (a ``SwarmdeckError``) is logged as a warning where it is
+caught (``redeploy_logged``); anything else in a background thread reaches the threads' one
+catch-all (``_surviving``), which logs it with its traceback and lets the thread carry on.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 
@@ -34,6 +38,7 @@ from swarmdeck.store import NotFound, Role
 from swarmdeck.store.gitstacks import GitStackRecord, GitStacks
 
 log = logging.getLogger("swarmdeck.console")
+T = TypeVar("T")
 TICK = 20.0  # seconds between the schedule's looks
 HOOK_PREFIX = "/api/hooks/git/"  # + the secret: the webhook's path
 _locks_guard = threading.Lock()
@@ -161,37 +166,67 @@ def _due(record: GitStackRecord, now: datetime) -> bool:
 
 def run_schedule_once(app: FastAPI) -> int:
     """Redeploy each Git stack whose interval passed (when its commit changed); the number
-    looked at. Every failure is logged (and kept as the stack's last result), never raised."""
-    looked = 0
+    looked at. A refused or failed redeploy is logged (and kept as the stack's last result)."""
+    due = due_stacks(app)
+    for record in due:
+        redeploy_logged(app, record, "schedule", force=False)
+    return len(due)
+
+
+def due_stacks(app: FastAPI) -> list[GitStackRecord]:
+    """The Git stacks whose interval has passed since their last look."""
     now = datetime.now(UTC)
-    for record in git_stacks_of(app).list():
-        if not _due(record, now):
-            continue
-        looked += 1
-        try:
-            redeploy(app, record, "schedule", force=False)
-        except ComposeError as exc:
-            log.warning("Git stack %s: its compose file is refused: %s", record.stack, exc)
-        except SwarmdeckError as exc:
-            log.warning("Git stack %s: the scheduled redeploy failed: %s", record.stack, exc)
-        except Exception:  # a bug must not stop the schedule of every other stack
-            log.exception("Git stack %s: the scheduled redeploy failed", record.stack)
-    return looked
+    return [record for record in git_stacks_of(app).list() if _due(record, now)]
+
+
+def redeploy_logged(
+    app: FastAPI, record: GitStackRecord, why: str, client_address: str = "", **how: bool
+) -> None:
+    """``redeploy`` for a caller that answers nobody (the schedule, a webhook's thread): its
+    refusal or failure is logged (``redeploy`` keeps it as the stack's last result)."""
+    try:
+        redeploy(app, record, why, client_address, **how)
+    except ComposeError as exc:
+        log.warning("Git stack %s: its compose file is refused: %s", record.stack, exc)
+    except SwarmdeckError as exc:
+        log.warning("Git stack %s: the redeploy (%s) failed: %s", record.stack, why, exc)
 
 
 def start_schedule(app: FastAPI, tick: float = TICK) -> threading.Event:
-    """The schedule's thread; set the returned event to stop it (the app's shutdown does)."""
+    """The schedule's thread; set the returned event to stop it (the app's shutdown does).
+    Each tick it lists the due stacks, then redeploys them one by one, each step ``_surviving``
+    a bug: the store not answering waits for the next tick, one stack's bug for the next stack."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(tick):
-            try:
-                run_schedule_once(app)
-            except Exception:  # the store not answering, say: try again at the next tick
-                log.exception("the Git stacks' schedule failed; it carries on")
+            for record in _surviving("the schedule's look at the Git stacks", due_stacks, app) or []:
+                if stop.is_set():
+                    return
+                _surviving(
+                    f"Git stack {record.stack}: the scheduled redeploy",
+                    redeploy_logged,
+                    app,
+                    record,
+                    "schedule",
+                    force=False,
+                )
 
     threading.Thread(target=loop, name="git-stacks-schedule", daemon=True).start()
     return stop
+
+
+def _surviving(what: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``work(*args, **kwargs)`` at the top of a background thread, which must outlive anything
+    ``work`` raises: the one catch-all of this module's threads (the schedule's, a webhook's).
+    A redeploy's refusals and failures never reach it (``redeploy_logged`` logs them); what
+    does is a bug, or the store failing under the schedule's look, and is logged with its
+    traceback; the thread carries on and ``work``'s answer is None."""
+    try:
+        return work(*args, **kwargs)
+    except Exception:  # the threads' one catch-all (see above): log with traceback, carry on
+        log.exception("%s failed; the console carries on", what)
+        return None
 
 
 def redeploy_in_background(app: FastAPI, record: GitStackRecord, why: str, client_address: str) -> None:
@@ -200,11 +235,14 @@ def redeploy_in_background(app: FastAPI, record: GitStackRecord, why: str, clien
     claim(app, record)
 
     def run() -> None:
-        try:
-            redeploy(app, record, why, client_address, claimed=True)
-        except SwarmdeckError as exc:
-            log.warning("Git stack %s: the %s redeploy failed: %s", record.stack, why, exc)
-        except Exception:
-            log.exception("Git stack %s: the %s redeploy failed", record.stack, why)
+        _surviving(
+            f"Git stack {record.stack}: the {why} redeploy",
+            redeploy_logged,
+            app,
+            record,
+            why,
+            client_address,
+            claimed=True,
+        )
 
     threading.Thread(target=run, name=f"git-redeploy-{record.stack}", daemon=True).start()

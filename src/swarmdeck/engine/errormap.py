@@ -134,7 +134,7 @@ def doing(action: str) -> Iterator[None]:
         named = type(exc)(f"{action}: {exc}")
         named.__dict__.update(vars(exc))  # an EngineUnreachable keeps its reason and endpoint
         raise named from exc
-    except Exception as exc:
+    except Exception as exc:  # the mapping edge: the SDK's and requests' errors share no base
         mapped = translate(exc)
         if mapped is None:
             raise

@@ -38,8 +38,8 @@ from swarmdeck.compose.project import policy as project_policy
 from swarmdeck.compose.project.containers import container_spec
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.project.plan import NetworkPlan, ProjectPlan, ServicePlan, VolumePlan
-from swarmdeck.engine.client import api_error, is_local
-from swarmdeck.engine.errormap import translate
+from swarmdeck.engine.client import is_local
+from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineError, EngineImageNotFound, EngineNotFound
 from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 from swarmdeck.engine.reference import split_tag
@@ -80,21 +80,14 @@ def _number(container: Container) -> int:
 
 
 def engine_call(action: str, call: Callable[[], T]) -> T:
-    """Run one engine call; a failure becomes a ProjectError naming the action."""
+    """Run one engine call; its failure (the engine's typed error, as ``doing`` maps whatever
+    the SDK raised, and the ProjectError's cause) becomes a ProjectError naming the action.
+    Anything that is not the engine's (a bug) goes through as it is."""
     try:
-        return call()
-    except Exception as exc:
-        failure = _engine_failure(exc)
-        raise ProjectError(str(api_error(action, failure))) from failure
-
-
-def _engine_failure(exc: Exception) -> EngineError:
-    """``exc`` as the engine's typed error (whichever client raised it); anything that is not
-    the engine's is re-raised."""
-    failure = translate(exc)
-    if failure is None:
-        raise exc
-    return failure
+        with doing(action):
+            return call()
+    except EngineError as exc:
+        raise ProjectError(str(exc)) from exc
 
 
 class _Up:
@@ -178,14 +171,13 @@ class _Up:
                 raise
         repo, tag = split_tag(ref)  # a valid reference: the loader checked every image
         try:
-            self.client.api.pull(repo, tag=tag)
-            return str(self.client.images.get(ref).id)
-        except Exception as exc:
-            failure = _engine_failure(exc)
+            with doing("pull"):
+                self.client.api.pull(repo, tag=tag)
+                return str(self.client.images.get(ref).id)
+        except EngineError as exc:
             raise ProjectError(
-                f"service {service.name}: image {ref} is not on the engine and "
-                f"could not be pulled: {api_error('pull', failure)}"
-            ) from failure
+                f"service {service.name}: image {ref} is not on the engine and could not be pulled: {exc}"
+            ) from exc
 
     # -- apply ------------------------------------------------------------------------------
 
@@ -403,20 +395,20 @@ class _Up:
         failures: list[str] = []
 
         def attempt(what: str, call: Callable[[], Any], tries: int = 3) -> None:
+            verb, _, rest = what.partition(" ")  # "started x again" -> "start x"
+            action = f"{_UNDONE_VERBS[verb]} {rest.removesuffix(' again').removesuffix(' back')}"
             try:
-                call()
+                with doing(action):
+                    call()
                 done.append(what)
-            except Exception as exc:
-                failure = _engine_failure(exc)
-                if isinstance(failure, EngineNotFound):
-                    done.append(what)  # gone already
-                elif tries > 1:  # a loaded engine may time out ("did not receive an exit event")
+            except EngineNotFound:
+                done.append(what)  # gone already
+            except EngineError as exc:
+                if tries > 1:  # a loaded engine may time out ("did not receive an exit event")
                     time.sleep(1.0)
                     attempt(what, call, tries - 1)
                 else:
-                    verb, _, rest = what.partition(" ")  # "started x again" -> "start x"
-                    action = f"{_UNDONE_VERBS[verb]} {rest.removesuffix(' again').removesuffix(' back')}"
-                    failures.append(str(api_error(action, failure)))
+                    failures.append(str(exc))
 
         for container_id, name in reversed(self.created_containers):
             # a replacement shares the old container's anonymous volumes: only its own go
@@ -453,9 +445,9 @@ class _Up:
     def _own_anonymous_volumes(self, container_id: str, old: Container) -> list[str]:
         """The anonymous volumes replacement ``container_id`` made that ``old`` does not use."""
         try:
-            mounts = self.client.api.inspect_container(container_id).get("Mounts") or []
-        except Exception as exc:
-            _engine_failure(exc)
+            with doing(f"inspect container {container_id[:12]}"):
+                mounts = self.client.api.inspect_container(container_id).get("Mounts") or []
+        except EngineError:
             return []
         named = {vol.name for vol in self.plan.volumes.values()}
         kept = {m.get("Name") for m in old.attrs.get("Mounts", [])}

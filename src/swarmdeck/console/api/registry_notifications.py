@@ -18,12 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from swarmdeck.console.context import ADMIN, audited, client_address, console
+from swarmdeck.console.context import ADMIN, audited, client_address, console, recorded
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.params import RegistryName
 from swarmdeck.console.registries import Registries, registries
 from swarmdeck.console.security import Principal
-from swarmdeck.errors import SwarmdeckError
 from swarmdeck.registry import notifications
 from swarmdeck.registry.errors import RegistryError
 from swarmdeck.registry.names import check_name
@@ -166,29 +165,24 @@ def _authentic(reg: Registries, name: str, token: str | None) -> bool:
 def _apply(
     request: Request, reg: Registries, name: str, events: list[tuple[str, str, bool]]
 ) -> dict[str, int]:
+    """Apply the events, audited as the registry's own change (``recorded``: whether it
+    worked or not; the target says what changed when it did)."""
     ctx = console(request)
-    try:
-        done = reg.apply_events(name, events)
-    except Exception as exc:
-        result = f"error: {exc}" if isinstance(exc, SwarmdeckError) else f"error: {type(exc).__name__}"
+    summary = ""
+
+    def record(result: str) -> None:
         ctx.store.audit(
             f"registry:{name}",
             "registry.notify",
             result[:500],
-            target=name,
+            target=f"{name}: {summary}" if summary else name,
             endpoint="",
             client=client_address(request),
         )
-        raise
-    summary = f"{len(events)} events: {done['added']} added, {done['removed']} removed"
-    ctx.store.audit(
-        f"registry:{name}",
-        "registry.notify",
-        "ok",
-        target=f"{name}: {summary}",
-        endpoint="",
-        client=client_address(request),
-    )
+
+    with recorded(record):
+        done = reg.apply_events(name, events)
+        summary = f"{len(events)} events: {done['added']} added, {done['removed']} removed"
     return done
 
 
