@@ -11,6 +11,10 @@ the plan's intent there before the first change. A journal left by a CLI that di
 stack, which says so before doing its own work. That next command is the one the user runs
 anyway, so no extra verb has to be known, and the stack is never deployed over, or removed
 from, a half-made state that only the journal knows about.
+
+A re-deploy of files, variables and options unchanged since the last deploy, onto services
+unchanged since, is answered by ``stack_fastpath`` before the compose loader, the docker SDK
+or pydantic is imported; anything else takes the full path.
 """
 
 from __future__ import annotations
@@ -55,13 +59,25 @@ def _nothing(exc: NoSuchStack) -> str:
     return f"Nothing found in stack: {exc.name}"
 
 
+DETACH_NOTE = (
+    "Since --detach=false was not specified, tasks will be created in the "
+    "background.\nIn a future release, --detach=false will become the default."
+)
+
+
+def _warn(warnings: list[str]) -> None:
+    """The compose loader's warnings, each followed by an empty line (the docker CLI's way)."""
+    for warning in warnings:
+        _err(warning + "\n")
+
+
 def _sources(files: list[str]) -> list[str | tuple[str, str]]:
     return [("-", sys.stdin.read()) if f == "-" else f for f in files]
 
 
 def _journals() -> Path:
     """Where the CLI keeps its stack deploy journals."""
-    from swarmdeck.store.db import default_data_dir
+    from swarmdeck.store.datadir import default_data_dir
 
     return default_data_dir() / "stack-deploys"
 
@@ -122,6 +138,27 @@ def deploy_cmd(
     host: HostOpt = None,
 ) -> None:
     """Deploy a new stack or update an existing stack."""
+    from swarmdeck.cli import stack_fastpath
+
+    key = stack_fastpath.Key.of(
+        compose_file,
+        name,
+        host,
+        resolve_image=resolve_image,
+        with_registry_auth=with_registry_auth,
+        prune=prune,
+        detach=detach,
+        plan=plan,
+    )
+    replay = None if key is None else stack_fastpath.unchanged(key, _journals())
+    if replay is not None:  # nothing would change: the full path's words, without its imports
+        _warn(replay.warnings)
+        if detach is None:
+            _err(DETACH_NOTE)
+        for line in replay.lines:
+            _out(line)
+        return
+
     from swarmdeck.compose import load
     from swarmdeck.compose.stack import DeployOptions, deploy, journal
     from swarmdeck.compose.stack.errors import StackError
@@ -129,8 +166,7 @@ def deploy_cmd(
     from swarmdeck.errors import SwarmdeckError
 
     loaded = load(_sources(compose_file), env=dict(os.environ))
-    for warning in loaded.warnings:
-        _err(warning + "\n")
+    _warn(loaded.warnings)
     options = DeployOptions(
         namespace=name,
         prune=prune,
@@ -140,10 +176,7 @@ def deploy_cmd(
         plan_only=plan,
     )
     if detach is None and not plan:
-        _err(
-            "Since --detach=false was not specified, tasks will be created in the "
-            "background.\nIn a future release, --detach=false will become the default."
-        )
+        _err(DETACH_NOTE)
     client = connect(host)
     if plan:
         deploy(client, loaded, options, out=_out, err=_err)
@@ -153,8 +186,10 @@ def deploy_cmd(
     with _journal(client, name) as slot:
         options.before_changes = slot.write
         options.after_changes = slot.clear  # done: nothing to take back, even if the wait is cut
+        if key is not None:
+            stack_fastpath.forget(key, _journals())
         try:
-            deploy(client, loaded, options, out=_out, err=_err)
+            report = deploy(client, loaded, options, out=_out, err=_err)
         except SwarmdeckError:
             slot.clear()  # failed, and the deploy took itself back
             raise
@@ -166,6 +201,8 @@ def deploy_cmd(
                 f"interrupted; undone: {', '.join(done) or 'nothing had been changed yet'}"
             ) from None
         # a process killed before the end keeps the journal: the next deploy or rm takes it back
+        if key is not None:
+            stack_fastpath.remember(key, _journals(), client, report, loaded, slot.path)
 
 
 @stack_app.command("ls")
