@@ -31,7 +31,9 @@ journal's ``write``). It holds
   ``compose.stack.apply``, their one home, when the record is written).
 
 A label cannot hold the service's own version, so the record lives on this machine: another
-machine, or another data dir, simply takes the full path once.
+machine, or another data dir, simply takes the full path once. So does the deploy after one
+that created services, when the swarm's allocator updated a new service (its version moved)
+after the record was written: that full deploy finds nothing to change and records again.
 
 The next deploy reads and hashes the files; on a match, the secret and config files must hash
 as recorded, one ``GET /services`` by the stack's label (``engine.light``) must show exactly
@@ -256,16 +258,17 @@ def remember(
     if key.fingerprint() != key.digest:
         return
     project = loaded.project
-    definitions = [*project.secrets.values(), *project.configs.values()]
+    named = [s.file for s in project.secrets.values()] + [c.file for c in project.configs.values()]
     try:  # only a shortcut for the next deploy: this one went through whatever happens here
-        files = _hashes(sorted({str(Path(d.file).resolve()) for d in definitions if d.file}))
+        files = _hashes(sorted({str(Path(file).resolve()) for file in named if file}))
         with doing(f"listing the services of stack {key.stack}"):
             listed = _stack_services(client.api, key.stack)
             objects = _objects(client.api, key.stack)
     except (SwarmdeckError, OSError):
         return
     by_name = {s["Spec"]["Name"]: s for s in listed}
-    lines, images = [], {}
+    lines: list[str] = []
+    images: dict[str, str] = {}
     for change in report.plan.services:
         service = by_name.get(change.name)
         if service is None or change.spec is None:
