@@ -77,6 +77,7 @@ def main() -> None:
     tools = {"docker": [DOCKER], "swarmdeck": SWARMDECK}
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         file = compose_file(Path(tmp), args.services, image)
+        ENV["SWARMDECK_DATA_DIR"] = str(Path(tmp) / "data")  # its journals and fast-path records
         commands = {
             "--help": {tool: [*base, "--help"] for tool, base in tools.items()},
             "stack ls": {tool: [*base, "stack", "ls"] for tool, base in tools.items()},

@@ -17,8 +17,8 @@ journal's ``write``). It holds
   reads: ``$VAR``/``${VAR...}``, ``environment`` entries taken from the caller's environment,
   ``~``), the deploy options that shape the specs (``--resolve-image``,
   ``--with-registry-auth``), the endpoint and its TLS variables, the stack name, and a stamp of
-  swarmdeck's own modules (their sizes and modification times: a changed converter may make
-  other specs from the same file);
+  the compose package's modules and the version (sizes and modification times: a changed
+  converter may make other specs from the same file);
 * the secret and config files the compose files name, each with the hash of its bytes (which
   files those are follows from what the fingerprint covers, so the list is recorded rather
   than found again without a YAML parser);
@@ -83,7 +83,8 @@ _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Keys that make the loader read files the record does not follow, or specs depend on objects
 # it does not follow: their mere mention, anywhere, means the full path.
 _OUTSIDE = re.compile(rb"\b(extends|env_file|include|credential_spec)\b")
-_CODE = Path(__file__).resolve().parents[1]  # the swarmdeck package
+_PACKAGE = Path(__file__).resolve().parents[1]
+_CODE = (_PACKAGE / "__init__.py", _PACKAGE / "compose")  # the version, and what makes the specs
 
 
 @dataclass(frozen=True)
@@ -166,16 +167,17 @@ class Key:
 
 
 def _code_stamp() -> list[Any]:
-    """Sizes and modification times of swarmdeck's modules (a stat each, no reading)."""
-    stamp = []
-    for folder, dirs, names in os.walk(_CODE):
-        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "static", "templates"))
+    """Sizes and modification times of the modules that make a deploy's specs (the compose
+    package) and of the one with the version: a stat each, no reading (~50 files, ~1 ms)."""
+    info = _CODE[0].stat()
+    stamp: list[Any] = [["__init__.py", info.st_size, info.st_mtime_ns]]
+    for folder, dirs, names in os.walk(_CODE[1]):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(names):
             if name.endswith(".py"):
-                info = os.stat(os.path.join(folder, name))
-                stamp.append(
-                    [os.path.relpath(os.path.join(folder, name), _CODE), info.st_size, info.st_mtime_ns]
-                )
+                path = os.path.join(folder, name)
+                info = os.stat(path)
+                stamp.append([os.path.relpath(path, _PACKAGE), info.st_size, info.st_mtime_ns])
     return stamp
 
 
