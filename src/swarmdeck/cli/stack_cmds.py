@@ -59,27 +59,15 @@ def _nothing(exc: NoSuchStack) -> str:
     return f"Nothing found in stack: {exc.name}"
 
 
-DETACH_NOTE = (
-    "Since --detach=false was not specified, tasks will be created in the "
-    "background.\nIn a future release, --detach=false will become the default."
-)
-
-
-def _warn(warnings: list[str]) -> None:
-    """The compose loader's warnings, each followed by an empty line (the docker CLI's way)."""
-    for warning in warnings:
-        _err(warning + "\n")
-
-
 def _sources(files: list[str]) -> list[str | tuple[str, str]]:
     return [("-", sys.stdin.read()) if f == "-" else f for f in files]
 
 
 def _journals() -> Path:
     """Where the CLI keeps its stack deploy journals."""
-    from swarmdeck.store.datadir import default_data_dir
+    from swarmdeck.cli.stack_fastpath import deploys_folder
 
-    return default_data_dir() / "stack-deploys"
+    return deploys_folder()
 
 
 @contextmanager
@@ -150,14 +138,8 @@ def deploy_cmd(
         detach=detach,
         plan=plan,
     )
-    replay = None if key is None else stack_fastpath.unchanged(key, _journals())
-    if replay is not None:  # nothing would change: the full path's words, without its imports
-        _warn(replay.warnings)
-        if detach is None:
-            _err(DETACH_NOTE)
-        for line in replay.lines:
-            _out(line)
-        return
+    if key is not None and stack_fastpath.answer(key, detach):
+        return  # nothing would change: the full path's words, without its imports
 
     from swarmdeck.compose import load
     from swarmdeck.compose.stack import DeployOptions, deploy, journal
@@ -166,7 +148,7 @@ def deploy_cmd(
     from swarmdeck.errors import SwarmdeckError
 
     loaded = load(_sources(compose_file), env=dict(os.environ))
-    _warn(loaded.warnings)
+    stack_fastpath.show_warnings(loaded.warnings)
     options = DeployOptions(
         namespace=name,
         prune=prune,
@@ -176,7 +158,7 @@ def deploy_cmd(
         plan_only=plan,
     )
     if detach is None and not plan:
-        _err(DETACH_NOTE)
+        _err(stack_fastpath.DETACH_NOTE)
     client = connect(host)
     if plan:
         deploy(client, loaded, options, out=_out, err=_err)

@@ -63,6 +63,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,6 +210,91 @@ def _state(services: list[dict[str, Any]]) -> dict[str, list[Any]]:
         ]
         for s in services
     }
+
+
+DETACH_NOTE = (
+    "Since --detach=false was not specified, tasks will be created in the "
+    "background.\nIn a future release, --detach=false will become the default."
+)
+_asked: set[str] = set()  # fingerprints ``answer_argv`` checked in vain: not asked twice
+
+
+def deploys_folder() -> Path:
+    """Where the CLI keeps its stack deploy journals, and these records."""
+    from swarmdeck.store.datadir import default_data_dir
+
+    return default_data_dir() / "stack-deploys"
+
+
+def show_warnings(warnings: list[str]) -> None:
+    """The compose loader's warnings, each followed by an empty line (the docker CLI's way)."""
+    for warning in warnings:
+        sys.stderr.write(warning + "\n\n")
+
+
+def answer(key: Key, detach: bool | None) -> bool:
+    """Print the full path's answer to an unchanged deploy if ``key``'s is (see ``unchanged``);
+    False: not known, and the full path runs."""
+    if key.digest in _asked:
+        return False
+    replay = unchanged(key, deploys_folder())
+    if replay is None:
+        return False
+    show_warnings(replay.warnings)
+    if detach is None:
+        sys.stderr.write(DETACH_NOTE + "\n")
+    sys.stdout.write("".join(line + "\n" for line in replay.lines))
+    return True
+
+
+def answer_argv(args: list[str]) -> bool:
+    """``answer`` for ``stack deploy ARGS`` read straight from the command line, before the
+    command-line framework is imported (its import and command tree are most of what is left
+    of an unchanged deploy's time). Only the plain forms of the options the fast path takes
+    are read here: ``-c``/``--compose-file``, ``--resolve-image``, ``--with-registry-auth``,
+    ``-d``/``--detach``, ``-H``/``--host``, each as ``--opt VALUE`` or ``--opt=VALUE``, and
+    the stack's name; anything else (``--help``, ``--prune``, ``-cFILE``...) is left to the
+    command line, which checks again (``deploy_cmd``)."""
+    files: list[str] = []
+    values = {"--resolve-image": "always", "--host": os.environ.get("DOCKER_HOST") or None}
+    flags: dict[str, bool | None] = {"--with-registry-auth": False, "--detach": None}
+    names: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        option, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        option = {"-c": "--compose-file", "-H": "--host", "-d": "--detach"}.get(option, option)
+        if option in ("--compose-file", *values):
+            given = value if equals else next(rest, None)
+            if given is None:
+                return False
+            if option == "--compose-file":
+                files.append(given)
+            else:
+                values[option] = given
+        elif option in flags and not equals:
+            flags[option] = True
+        elif arg.startswith("-") or names:
+            return False
+        else:
+            names.append(arg)
+    if len(names) != 1:
+        return False
+    key = Key.of(
+        files,
+        names[0],
+        values["--host"],
+        resolve_image=values["--resolve-image"] or "",
+        with_registry_auth=bool(flags["--with-registry-auth"]),
+        prune=False,
+        detach=flags["--detach"],
+        plan=False,
+    )
+    if key is None:
+        return False
+    if answer(key, flags["--detach"]):
+        return True
+    _asked.add(key.digest)
+    return False
 
 
 def unchanged(key: Key, folder: Path) -> Replay | None:

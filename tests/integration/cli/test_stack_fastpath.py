@@ -84,8 +84,12 @@ class Bed:
         self.file.write_text(text)
 
     def deploy(self, *extra: str) -> Deploy:
+        return self.run("-c", str(self.file), *extra, self.ns)
+
+    def run(self, *args: str) -> Deploy:
+        """`swarmdeck stack deploy ARGS` as a process, with the modules it loaded."""
         run = subprocess.run(
-            [sys.executable, "-c", PROBE, "stack", "deploy", "-c", str(self.file), *extra, self.ns],
+            [sys.executable, "-c", PROBE, "stack", "deploy", *args],
             capture_output=True,
             text=True,
             timeout=300,
@@ -150,6 +154,16 @@ def test_an_unchanged_redeploy_is_fast_and_prints_what_the_full_path_prints(bed:
     assert not bed.deploy("--prune").fast
     assert not bed.deploy("--plan").fast
     assert fast_soon(bed).out == fast.out
+    # other spellings: read before the command line loads (the first two), or by it (the last)
+    for args in (
+        ["--detach", "--compose-file", str(bed.file), "--resolve-image=always", bed.ns],
+        [bed.ns, f"--compose-file={bed.file}", "-d", "--host", "unix:///var/run/docker.sock"],
+        [f"-c{bed.file}", bed.ns],
+    ):
+        again = bed.run(*args)
+        assert again.fast, args
+        assert again.out == fast.out
+    assert "--detach=false" not in bed.run("-d", "-c", str(bed.file), bed.ns).err
 
 
 def _edit_file(bed: Bed) -> None:
