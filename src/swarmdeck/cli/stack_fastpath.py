@@ -59,6 +59,7 @@ has returned, and only if the files still hash as they did before it loaded them
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -368,17 +369,16 @@ def remember(
             asked = convert.tagged(change.spec["Labels"][STACK_IMAGE])
             if not at or images.setdefault(asked, digest) != digest:
                 return
-    journals.write(
-        key.record_path(folder),
-        {
-            "format": FORMAT,
-            "fingerprint": key.digest,
-            "journal": str(journal),
-            "files": files,
-            "services": _state(listed),
-            "objects": objects,
-            "images": images,
-            "warnings": list(loaded.warnings),
-            "lines": lines,
-        },
-    )
+    record = {
+        "format": FORMAT,
+        "fingerprint": key.digest,
+        "journal": str(journal),
+        "files": files,
+        "services": _state(listed),
+        "objects": objects,
+        "images": images,
+        "warnings": list(loaded.warnings),
+        "lines": lines,
+    }
+    with contextlib.suppress(OSError):  # no record (a full disk...): the next deploy is full
+        journals.write(key.record_path(folder), record)
