@@ -77,6 +77,7 @@ def main() -> None:
     tools = {"docker": [DOCKER], "swarmdeck": SWARMDECK}
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         file = compose_file(Path(tmp), args.services, image)
+        ENV["SWARMDECK_DATA_DIR"] = str(Path(tmp) / "data")  # its journals and fast-path records
         commands = {
             "--help": {tool: [*base, "--help"] for tool, base in tools.items()},
             "stack ls": {tool: [*base, "stack", "ls"] for tool, base in tools.items()},
@@ -109,14 +110,14 @@ def main() -> None:
         goal = goals.get(name, "<= 0.3x docker")
         met = ours <= float(goal.split()[1]) if name in goals else ours / docker_s <= 0.3
         print(
-            f"{name:26} {docker_s:7.3f} {ours:10.3f} {ours / docker_s:6.1f}x  {goal} "
+            f"{name:26} {docker_s:7.3f} {ours:10.3f} {ours / docker_s:6.2f}x  {goal} "
             f"({'met' if met else 'missed'})"
         )
     print(f"\nmedian CPU time (user + sys) of {args.runs} runs (s)")
     print(f"{'':26} {'docker':>7} {'swarmdeck':>10} {'ratio':>7}")
     for name in commands:
         docker_s, ours = (statistics.median(cpus[(name, tool)]) for tool in tools)
-        print(f"{name:26} {docker_s:7.3f} {ours:10.3f} {ours / docker_s:6.1f}x")
+        print(f"{name:26} {docker_s:7.3f} {ours:10.3f} {ours / docker_s:6.2f}x")
     after = os.getloadavg()
     print(
         f"\nload average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}; "

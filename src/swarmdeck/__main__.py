@@ -1,5 +1,5 @@
-"""``python -m swarmdeck``: the same command line as the ``swarmdeck`` script (``cli.main``)."""
+"""``python -m swarmdeck``: the same command line as the ``swarmdeck`` script (``cli.entry``)."""
 
-from swarmdeck.cli.main import main
+from swarmdeck.cli.entry import main
 
 main()

@@ -11,6 +11,10 @@ the plan's intent there before the first change. A journal left by a CLI that di
 stack, which says so before doing its own work. That next command is the one the user runs
 anyway, so no extra verb has to be known, and the stack is never deployed over, or removed
 from, a half-made state that only the journal knows about.
+
+A re-deploy of files, variables and options unchanged since the last deploy, onto services
+unchanged since, is answered by ``stack_fastpath`` before the compose loader, the docker SDK
+or pydantic is imported; anything else takes the full path.
 """
 
 from __future__ import annotations
@@ -61,9 +65,9 @@ def _sources(files: list[str]) -> list[str | tuple[str, str]]:
 
 def _journals() -> Path:
     """Where the CLI keeps its stack deploy journals."""
-    from swarmdeck.store.db import default_data_dir
+    from swarmdeck.cli.stack_fastpath import deploys_folder
 
-    return default_data_dir() / "stack-deploys"
+    return deploys_folder()
 
 
 @contextmanager
@@ -122,6 +126,21 @@ def deploy_cmd(
     host: HostOpt = None,
 ) -> None:
     """Deploy a new stack or update an existing stack."""
+    from swarmdeck.cli import stack_fastpath
+
+    key = stack_fastpath.Key.of(
+        compose_file,
+        name,
+        host,
+        resolve_image=resolve_image,
+        with_registry_auth=with_registry_auth,
+        prune=prune,
+        detach=detach,
+        plan=plan,
+    )
+    if key is not None and stack_fastpath.answer(key, detach):
+        return  # nothing would change: the full path's words, without its imports
+
     from swarmdeck.compose import load
     from swarmdeck.compose.stack import DeployOptions, deploy, journal
     from swarmdeck.compose.stack.errors import StackError
@@ -129,8 +148,7 @@ def deploy_cmd(
     from swarmdeck.errors import SwarmdeckError
 
     loaded = load(_sources(compose_file), env=dict(os.environ))
-    for warning in loaded.warnings:
-        _err(warning + "\n")
+    stack_fastpath.show_warnings(loaded.warnings)
     options = DeployOptions(
         namespace=name,
         prune=prune,
@@ -140,10 +158,7 @@ def deploy_cmd(
         plan_only=plan,
     )
     if detach is None and not plan:
-        _err(
-            "Since --detach=false was not specified, tasks will be created in the "
-            "background.\nIn a future release, --detach=false will become the default."
-        )
+        _err(stack_fastpath.DETACH_NOTE)
     client = connect(host)
     if plan:
         deploy(client, loaded, options, out=_out, err=_err)
@@ -153,8 +168,10 @@ def deploy_cmd(
     with _journal(client, name) as slot:
         options.before_changes = slot.write
         options.after_changes = slot.clear  # done: nothing to take back, even if the wait is cut
+        if key is not None:
+            stack_fastpath.forget(key, _journals())
         try:
-            deploy(client, loaded, options, out=_out, err=_err)
+            report = deploy(client, loaded, options, out=_out, err=_err)
         except SwarmdeckError:
             slot.clear()  # failed, and the deploy took itself back
             raise
@@ -166,6 +183,8 @@ def deploy_cmd(
                 f"interrupted; undone: {', '.join(done) or 'nothing had been changed yet'}"
             ) from None
         # a process killed before the end keeps the journal: the next deploy or rm takes it back
+        if key is not None:
+            stack_fastpath.remember(key, _journals(), client, report, loaded, slot.path)
 
 
 @stack_app.command("ls")

@@ -6,9 +6,11 @@ What: GETs of JSON in HTTP/1.1, written and read here over a socket (``http.clie
 import ``email`` and ``ssl``: about half of what the reads still imported), through the unix
 socket, TCP, or TCP+TLS (``ssl`` imported only then), with the calls the swarm layer's reads
 make, under the SDK's names and with its arguments (``services(filters=, status=)``,
-``tasks``, ``nodes``, ``inspect_service``, ``inspect_node``, ``inspect_swarm``, ``info``,
-``ping``), so the swarm layer's read functions take either client (``.api`` is the client
-itself) and stack grouping, tables and filters stay in one home.
+``tasks``, ``nodes``, ``secrets``, ``configs``, ``inspect_service``, ``inspect_node``,
+``inspect_swarm``, ``inspect_distribution``, ``info``, ``ping``), so the swarm layer's read
+functions take either client (``.api`` is the client itself) and stack grouping, tables and
+filters stay in one home; the CLI's unchanged-deploy check (``cli.stack_fastpath``) reads
+the stack and asks the registry with it.
 
 The endpoint is read as the SDK's ``docker.from_env`` reads it: the ``--host`` argument, else
 ``DOCKER_HOST``, else the local socket; TLS when the scheme is ``https``, or
@@ -211,7 +213,7 @@ class LightClient:
     def get(self, path: str, params: dict[str, str | None] | None = None, *parts: str) -> JSON:
         """The JSON answer of ``GET /v<version>/<path>``; each of ``parts`` fills a ``{}`` of
         ``path`` once checked as one URL segment (``engine.names.segment``)."""
-        quoted = [urllib.parse.quote(segment(part, slashes=True), safe="/") for part in parts]
+        quoted = [segment(part, slashes=True) for part in parts]  # percent-encoded once, there
         url = f"/v{MIN_API_VERSION}/{path.format(*quoted)}"
         query = {k: v for k, v in (params or {}).items() if v is not None}
         if query:
@@ -271,6 +273,12 @@ class LightClient:
     def nodes(self, filters: dict[str, Any] | None = None) -> JSON:
         return self.get("nodes", {"filters": _filters(filters)})
 
+    def secrets(self, filters: dict[str, Any] | None = None) -> JSON:
+        return self.get("secrets", {"filters": _filters(filters)})
+
+    def configs(self, filters: dict[str, Any] | None = None) -> JSON:
+        return self.get("configs", {"filters": _filters(filters)})
+
     def inspect_service(self, service: str, insert_defaults: bool | None = None) -> JSON:
         return self.get("services/{}", {"insertDefaults": "true" if insert_defaults else None}, service)
 
@@ -279,6 +287,10 @@ class LightClient:
 
     def inspect_swarm(self) -> JSON:
         return self.get("swarm")
+
+    def inspect_distribution(self, image: str) -> JSON:
+        """The registry's answer about ``image``, through the engine (no registry auth sent)."""
+        return self.get("distribution/{}/json", None, image)
 
 
 def read_client(url: str | None = None) -> ReadClient:

@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "default_data_dir": "db",
+    "default_data_dir": "datadir",
     "ensure_data_dir": "db",
     "Conflict": "errors",
     "Invalid": "errors",

@@ -19,6 +19,15 @@ from pathlib import Path
 from swarmdeck.store.errors import StoreError
 
 
+def default_data_dir() -> Path:
+    """$SWARMDECK_DATA_DIR, else $XDG_DATA_HOME/swarmdeck, else ~/.local/share/swarmdeck.
+    (Here, not in ``db``: the CLI's commands that keep state there need no SQLAlchemy.)"""
+    if os.environ.get("SWARMDECK_DATA_DIR"):
+        return Path(os.environ["SWARMDECK_DATA_DIR"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "swarmdeck"
+
+
 @dataclass(frozen=True)
 class Loose:
     """A path that others could reach: its mode before and after (the same when it could not

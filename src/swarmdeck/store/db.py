@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
+from swarmdeck.store.datadir import default_data_dir as default_data_dir
 from swarmdeck.store.datadir import owner_only_file
 from swarmdeck.store.errors import StoreError
 from swarmdeck.store.schema import upgrade
 
 DB_FILE = "swarmdeck.db"
-
-
-def default_data_dir() -> Path:
-    """$SWARMDECK_DATA_DIR, else $XDG_DATA_HOME/swarmdeck, else ~/.local/share/swarmdeck."""
-    if os.environ.get("SWARMDECK_DATA_DIR"):
-        return Path(os.environ["SWARMDECK_DATA_DIR"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "swarmdeck"
 
 
 def ensure_data_dir(data_dir: Path) -> Path:

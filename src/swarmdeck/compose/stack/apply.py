@@ -66,6 +66,11 @@ class DeployReport:
     unchanged: list[str] = field(default_factory=list)
 
 
+def unchanged_line(name: str, service_id: str) -> str:
+    """What a deploy prints for a service it leaves as it is (the CLI's fast path replays it)."""
+    return f"Unchanged service {name} (id: {service_id})"
+
+
 def _post(
     client: docker.DockerClient,
     path: str,
@@ -189,7 +194,7 @@ def _apply(
     for change in plan.services:
         assert change.spec is not None
         if change.action == "unchanged":
-            out(f"Unchanged service {change.name} (id: {change.service_id})")
+            out(unchanged_line(change.name, change.service_id))
             report.unchanged.append(change.name)
             report.service_ids.append(change.service_id)
             continue
