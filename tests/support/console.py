@@ -119,6 +119,8 @@ def make_app(
             options["database_url"] = request.getfixturevalue("postgres_server").new_database()
         app = create_app(tmp_path / f"data{len(apps)}", **options)  # type: ignore[arg-type]
         apps.append(app)
+        # A test run "on PostgreSQL" must really be: its console's store talks to the server.
+        assert (store_of(app).engine.dialect.name == "postgresql") is on_postgres, store_of(app).engine.url
         return app
 
     yield make

@@ -78,6 +78,7 @@ def test_containers_on_node_b_over_tls(admin, engine, node_b_engine, node_b_jani
         engine.volumes.get(volume).remove()
 
 
+@pytest.mark.both_databases
 def test_team_grants_decide_who_reaches_which_endpoint(
     app, admin, operator, viewer, node_b_engine, engine, node_b_box
 ):
@@ -109,6 +110,7 @@ def test_team_grants_decide_who_reaches_which_endpoint(
     assert operator.get("/api/containers?endpoint=nodeb").status_code == 403
 
 
+@pytest.mark.both_databases
 def test_an_endpoint_that_does_not_answer_is_502_and_changes_nothing(app, admin):
     made = admin.post("/api/endpoints", json={"name": "dead", "url": "tcp://127.0.0.1:9", "force": True})
     assert made.status_code == 201 and "warning" in made.json()
