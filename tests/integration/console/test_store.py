@@ -198,3 +198,38 @@ def test_the_registry_index_is_searched_ignoring_case_on_every_database(store):
     assert index.page("reg", "app", 0, 10) == (["team/app", "team/application"], 2)
     assert index.page("reg", "%/X_", 0, 10) == (["100%/x_y"], 1)  # wildcards are plain characters
     assert index.page("reg", "", 2, 2) == (["team/app", "team/application"], 4)
+
+
+def test_two_consoles_demoting_the_last_two_admins_at_once_keep_one_on_postgresql(tmp_path, postgres_server):
+    # Replicas share PostgreSQL, whose transactions (READ COMMITTED) do not see each other's
+    # uncommitted changes: another console has demoted admin "one" and not yet committed when
+    # this one demotes "two". Counting the admins without locking them saw two and made none.
+    import threading
+
+    store = Store(tmp_path / "data", postgres_server.new_database())
+    try:
+        assert store.engine.dialect.name == "postgresql"
+        store.create_user("one", PASSWORD, Role.ADMIN)
+        store.create_user("two", PASSWORD, Role.ADMIN)
+        outcome: list[BaseException | None] = []
+
+        def demote_two() -> None:
+            try:
+                store.update_user("two", role=Role.OPERATOR)
+                outcome.append(None)
+            except SwarmdeckError as exc:
+                outcome.append(exc)
+
+        with store.engine.connect() as other:  # the other console's open transaction
+            other.execute(text("UPDATE users SET role = 'operator' WHERE username = 'one'"))
+            worker = threading.Thread(target=demote_two)
+            worker.start()
+            worker.join(timeout=3)  # it waits for the other transaction: it locked the admins
+            assert worker.is_alive() and not outcome
+            other.commit()
+        worker.join(timeout=30)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+        assert "last admin" in str(outcome[0])
+        assert [u.username for u in store.list_users() if u.role is Role.ADMIN] == ["two"]
+    finally:
+        store.close()
