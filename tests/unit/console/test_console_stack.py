@@ -66,7 +66,7 @@ def test_the_socket_mounted_is_the_one_up_talks_to():
 
 
 def test_replicas_share_the_database_and_the_key_secret_through_the_ingress():
-    url = "postgresql+psycopg://console:pw@db.example:5432/console"
+    url = "postgresql+psycopg://console:Pw-n0t-in-spec@db.example:5432/console"
     spec, networks = converted(replicas=2, database_url=url, stack="sdtest")
     assert spec["Mode"] == {"Replicated": {"Replicas": 2}}
     container = spec["TaskTemplate"]["ContainerSpec"]
@@ -81,7 +81,7 @@ def test_replicas_share_the_database_and_the_key_secret_through_the_ingress():
         "console-key": ("sdtest_console-key", 0o400),
         "console-database-url": (console_service.database_secret_name("sdtest", url), 0o400),
     }
-    assert "pw" not in yaml.safe_dump(spec)  # the URL is in the secret only
+    assert "Pw-n0t-in-spec" not in yaml.safe_dump(spec)  # the URL is in the secret only
     ports = spec["EndpointSpec"]["Ports"]
     assert [(p["TargetPort"], p["PublishedPort"], p["PublishMode"]) for p in ports] == [
         (9100, 9100, "ingress")
