@@ -225,11 +225,9 @@ class Store:
             s.delete(row)
 
     def _keep_an_admin(self, s: OrmSession, row: m.User) -> None:
-        """Refuse to take away the last admin. The admins' rows are locked (FOR UPDATE) while
-        they are counted: on PostgreSQL another console's transaction demoting another admin
-        is waited for, and its admin then no longer counts (a plain count saw it still as an
-        admin, and two consoles at once left none). On SQLite the later of two such writers
-        fails on its stale snapshot: no admin is lost there either."""
+        """Refuse to take away the last admin, counting the admins' rows locked: on PostgreSQL
+        another console demoting another admin is waited for (a plain count still saw its admin,
+        and two consoles at once left none); on SQLite the later writer fails instead."""
         admins = s.scalars(select(m.User.id).where(m.User.role == Role.ADMIN).with_for_update()).all()
         if len(admins) <= 1:
             raise Conflict(f"{row.username} is the last admin: make another admin first")
