@@ -7,13 +7,20 @@ Every request is pinned to one replica: it is made inside that replica's contain
 127.0.0.1 (the engine's exec API), so which replica answers is never left to the ingress. The
 setup code, the session cookie and its CSRF token made on one replica work on the other; after
 one replica's container is killed the same cookie keeps working on the survivor and on the task
-the swarm starts in its place (nobody is logged out)."""
+the swarm starts in its place (nobody is logged out).
+
+The database URL carries a password (the server trusts the bridge, so it is not checked; it is
+the needle): it is in neither the service's spec, the tasks' containers (environment,
+arguments), their logs nor what the deploy printed, only in the swarm secret the tasks read.
+Deployed again with another URL, the service moves to a new secret and the old one is removed;
+removing the stack removes the database URL's secret too."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from dataclasses import dataclass
 
 import docker
 import docker.errors
@@ -30,6 +37,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.swarm, pytest.mark.slow]
 RUN = uuid.uuid4().hex[:6]
 STACK = f"sdrep-{RUN}"
 PASSWORD = "a long enough password"
+DB_PASSWORD = f"dbpw{uuid.uuid4().hex}"  # in the database URL only
 CONSOLE_PORT = _free_port()  # where the replicas listen (and the ingress publishes them)
 # Run inside a replica's container: one HTTP request to the console there; prints its status,
 # Set-Cookie and body as JSON. argv: method, path, headers (JSON), body (JSON or ""), port.
@@ -118,22 +126,34 @@ def database(engine):
     [ipam] = engine.networks.get("docker_gwbridge").attrs["IPAM"]["Config"]
     with running_server(also_on=ipam["Gateway"], allow=(ipam["Subnet"],)) as server:
         url = server.new_database()  # over the loopback; the tasks reach it on the gateway
-        yield url.replace("@127.0.0.1:", f"@{ipam['Gateway']}:", 1)
+        yield url.replace("@127.0.0.1:", f":{DB_PASSWORD}@{ipam['Gateway']}:", 1)
+
+
+@dataclass
+class Deployed:
+    image: str
+    database: str
+    printed: list[str]
 
 
 @pytest.fixture(scope="module")
-def replicas(engine, swarm, image, database):
+def deployed(engine, swarm, image, database):
     try:
-        console_service.deploy(
+        printed = console_service.deploy(
             engine, image, CONSOLE_PORT, [], None, replicas=2, database_url=database, stack=STACK
         )
-        yield running_containers(engine, 2)
+        yield Deployed(image, database, printed)
     finally:
         stack_cli.remove(engine, STACK)
         for volume in engine.volumes.list(filters={"name": STACK}):
             volume.remove(force=True)
         for secret in engine.secrets.list(filters={"name": STACK}):
             secret.remove()
+
+
+@pytest.fixture(scope="module")
+def replicas(engine, deployed):
+    return running_containers(engine, 2)
 
 
 def test_two_replicas_act_as_one_console_and_survive_losing_one(engine, replicas):
@@ -180,3 +200,60 @@ def test_two_replicas_act_as_one_console_and_survive_losing_one(engine, replicas
     assert me["status"] == 200 and json.loads(me["body"])["username"] == "root", me
     assert ask(fresh, "POST", "/api/tokens", cookie, csrf, body={"name": "on-new"})["status"] == 201
     print(f"replacement replica answered {back:.1f} s after the kill")
+
+
+def test_the_database_url_is_a_secret_replaced_when_it_changes_and_removed_with_the_stack(
+    engine, deployed, replicas
+):
+    assert DB_PASSWORD in deployed.database
+    service = engine.services.get(f"{STACK}_{console_service.SERVICE}")
+    first = console_service.database_secret_name(STACK, deployed.database)
+    seen = [json.dumps(service.attrs), "\n".join(deployed.printed)]
+    for container in running_containers(engine, 2):
+        container.reload()
+        seen += [json.dumps(container.attrs), container.logs().decode(errors="replace")]
+        # What the task reads is the URL itself (the secret's file), owner-only.
+        shown = container.exec_run(["cat", f"/run/secrets/{console_service.DB_SECRET}"])
+        assert shown.output.decode() == deployed.database
+    assert not [text for text in seen if DB_PASSWORD in text]
+    assert "SWARMDECK_DATABASE_URL" not in seen[0]
+    assert first in {
+        s["SecretName"] for s in service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    }
+    assert [f"Creating secret {first}"] == [line for line in deployed.printed if "secret" in line]
+
+    # Another URL (another password: the server trusts the bridge): a new secret, the service
+    # updated to it, the old secret gone; the replicas work on the new one.
+    changed = deployed.database.replace(DB_PASSWORD, DB_PASSWORD + "x")
+    second = console_service.database_secret_name(STACK, changed)
+    assert second != first
+    printed = console_service.deploy(
+        engine, deployed.image, CONSOLE_PORT, [], None, replicas=2, database_url=changed, stack=STACK
+    )
+    assert f"Creating secret {second}" in printed and f"Removing secret {first}" in printed
+    names = {s.name for s in engine.secrets.list(filters={"name": STACK})}
+    assert second in names and first not in names
+    service.reload()
+    spec = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert second in {s["SecretName"] for s in spec["Secrets"]}
+    deadline = time.monotonic() + 240
+    while True:
+        containers = running_containers(engine, 2)
+        current = [
+            c.exec_run(["cat", f"/run/secrets/{console_service.DB_SECRET}"]).output for c in containers
+        ]
+        if all(text.decode() == changed for text in current):
+            break
+        assert time.monotonic() < deadline, "the replicas were not updated to the new secret"
+        time.sleep(3)
+    assert all(ask(c, "GET", "/api/health")["status"] == 200 for c in containers)
+    # Deployed again unchanged: no secret made or removed.
+    again = console_service.deploy(
+        engine, deployed.image, CONSOLE_PORT, [], None, replicas=2, database_url=changed, stack=STACK
+    )
+    assert not [line for line in again if "secret" in line.lower()]
+
+    # Removing the stack (`down`) removes the database URL's secret, keeps the key secret.
+    stack_cli.remove(engine, STACK)
+    names = {s.name for s in engine.secrets.list(filters={"name": STACK})}
+    assert names == {console_service.key_secret_name(STACK)}

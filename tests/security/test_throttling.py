@@ -81,6 +81,7 @@ def test_many_addresses_against_one_account_are_throttled_and_the_owner_gets_in(
         assert login(url, "viewer", PASSWORD, "203.0.113.1").status_code == 200
 
 
+@pytest.mark.both_databases
 def test_parallel_guesses_as_a_delay_ends_get_one_try(make_app):
     """The attempt counts when admitted, before the password is checked: a burst of guesses
     from many addresses at once gets one of them checked, not one per thread."""
@@ -204,6 +205,7 @@ def test_serve_takes_trusted_proxies(tmp_path):
     assert clients == [("failed", "198.51.100.30"), ("ok", "198.51.100.31"), ("ok", "127.0.0.1")]
 
 
+@pytest.mark.both_databases
 def test_the_pair_limit_and_its_window_still_apply(make_app):
     throttle = LoginThrottle(store_of(make_app()), limit=2, window=1.0, delays=DelaySchedule(free=100))
     for _ in range(2):

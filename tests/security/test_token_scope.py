@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from tests.support.console import store_of
 
@@ -19,6 +20,7 @@ def bearer(live, token: str) -> httpx.Client:
     return httpx.Client(base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {token}"})
 
 
+@pytest.mark.both_databases
 def test_a_read_only_token_reads_and_changes_nothing(live, janitor):
     oper = live.login("oper")
     made = oper.post("/api/tokens", json={"name": "dashboard", "scope": "read", "expires_in_days": 30})
@@ -69,6 +71,7 @@ def test_a_read_only_token_reads_and_changes_nothing(live, janitor):
     assert len(denied) == len(changes) and {e.username for e in denied} == {"oper"}
 
 
+@pytest.mark.both_databases
 def test_an_admins_read_only_token_is_a_read_only_user(live):
     admin = live.login("admin")
     token = admin.post("/api/tokens", json={"name": "audit reader", "scope": "read"}).json()["token"]
@@ -86,6 +89,7 @@ def test_an_admins_read_only_token_is_a_read_only_user(live):
     assert "mallory" not in [u.username for u in store_of(live.app).list_users()]
 
 
+@pytest.mark.both_databases
 def test_an_expired_token_is_refused(live):
     store = store_of(live.app)
     _, plain = store.create_token("oper", "one second", expires_in=timedelta(seconds=2))
@@ -117,6 +121,7 @@ def test_an_expired_token_is_refused(live):
     assert "expired" not in cell("viewer script", "expires")
 
 
+@pytest.mark.both_databases
 def test_token_options_are_checked(live):
     oper = live.login("oper")
     for body in (

@@ -115,10 +115,14 @@ def make_app(
     on_postgres = console_database == "postgresql"
 
     def make(**options: object) -> FastAPI:
-        if on_postgres and "database_url" not in options:
+        chosen = "database_url" not in options  # else the test gives its own database
+        if on_postgres and chosen:
             options["database_url"] = request.getfixturevalue("postgres_server").new_database()
         app = create_app(tmp_path / f"data{len(apps)}", **options)  # type: ignore[arg-type]
         apps.append(app)
+        if chosen:  # a test run "on PostgreSQL" must really be: its console talks to the server
+            dialect = store_of(app).engine.dialect.name
+            assert dialect == console_database, f"{dialect} for a test on {console_database}"
         return app
 
     yield make

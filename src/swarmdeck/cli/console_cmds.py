@@ -75,6 +75,15 @@ def serve(
             "ignored.",
         ),
     ] = None,
+    database_url_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--database-url-file",
+            envvar="SWARMDECK_DATABASE_URL_FILE",
+            help="A file holding the database URL (e.g. a swarm secret), instead of --database-url: "
+            "its password stays out of the command line and the environment.",
+        ),
+    ] = None,
     shared_secret_file: Annotated[
         Path | None,
         typer.Option(
@@ -92,6 +101,15 @@ def serve(
 
     from swarmdeck.console import create_app
     from swarmdeck.store import default_data_dir
+    from swarmdeck.store.db import read_database_url_file
+
+    if database_url_file is not None:
+        if database_url:
+            refuse(
+                "give the database URL with --database-url (or SWARMDECK_DATABASE_URL) or with "
+                "--database-url-file, not both"
+            )
+        database_url = read_database_url_file(database_url_file)
 
     # The console's own warnings (a data directory found readable by others) on stderr, in
     # uvicorn's format; uvicorn configures only its own loggers.

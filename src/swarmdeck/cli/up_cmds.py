@@ -66,7 +66,8 @@ def up(
         typer.Option(
             envvar="SWARMDECK_CONSOLE_DATABASE_URL",
             help="The console's database (postgresql+psycopg://USER:PASSWORD@HOST/DB), shared by its "
-            "replicas; default: SQLite on the console's volume.",
+            "replicas, given to them as a swarm secret (never in the service's spec or environment); "
+            "default: SQLite on the console's volume.",
         ),
     ] = None,
     no_console: Annotated[

@@ -21,6 +21,15 @@ the host network (two tasks cannot both listen on the host's port); each keeps i
 ``/data`` (deploy journals, TLS files made from the database) on its node's volume. SQLite
 cannot be shared by replicas: ``replicas`` > 1 without a database URL is refused.
 
+The database URL (with its password) is never in the service's spec: it is a swarm secret,
+``<stack>_console-db-<hash>``, mounted at ``/run/secrets/console-database-url`` and read by
+``serve --database-url-file``, so `docker service inspect`, the task's environment and `up`'s
+output show only its name. The engine never gives a secret's content back, so the name carries
+a hash of the URL: a changed URL is a new secret, hence a service update, and the secrets of
+earlier URLs are removed once the service no longer uses them. The hash is scrypt, salted with
+the stack's name, and cut to 48 bits: the name does not help anyone guess the password. The
+secret carries the stack's namespace label, so removing the stack (`down`) removes it too.
+
 The managed registry stays a plain container (see ``private_registry``): a swarm service
 cannot publish on loopback, and a registry without credentials must not listen on every
 interface.
@@ -28,6 +37,7 @@ interface.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import tempfile
 import time
@@ -41,6 +51,7 @@ import yaml
 from swarmdeck.engine.client import endpoint_url
 from swarmdeck.engine.errormap import doing
 from swarmdeck.engine.errors import EngineNotFound
+from swarmdeck.engine.labels import STACK_NAMESPACE
 from swarmdeck.engine.swarm import swarm_state
 from swarmdeck.images.console_image import DATA_DIR, HEALTH_PROBE, PORT
 from swarmdeck.platform import hostports, stack_cli
@@ -52,6 +63,8 @@ SERVICE = "console"
 VOLUME = "console-data"
 KEY_SECRET = "console-key"  # the replicas' shared secret (store/sharedkeys.py)
 KEY_LABEL = "io.swarmdeck.console-key"  # on that secret: the stack it is for
+DB_SECRET = "console-database-url"  # the database URL's secret, as the task sees it
+DB_LABEL = "io.swarmdeck.console-database-url"  # on that secret: the stack it is for
 ENGINE_SOCKET = "/var/run/docker.sock"
 CERTS_DIR = Path("/etc/docker/certs.d")
 SETUP_CODE_FILE = f"{DATA_DIR}/{_CODE_FILE}"
@@ -114,14 +127,19 @@ def compose_file(
         "networks": ["hostnet"],
     }
     top: dict = {"networks": {"hostnet": {"external": True, "name": "host"}}}
+    used: dict[str, str] = {}  # the service's secrets: the name in the file -> the swarm's name
     if database_url:
-        service["environment"] = {"SWARMDECK_DATABASE_URL": database_url}
+        command += ["--database-url-file", f"/run/secrets/{DB_SECRET}"]
+        used[DB_SECRET] = database_secret_name(stack, database_url)
     if replicas > 1:
         command += ["--shared-secret-file", f"/run/secrets/{KEY_SECRET}"]
-        service["secrets"] = [{"source": KEY_SECRET, "target": KEY_SECRET, "mode": 0o400}]
+        used[KEY_SECRET] = key_secret_name(stack)
         service["networks"] = ["default"]
         service["ports"] = [{"target": port, "published": port, "protocol": "tcp", "mode": "ingress"}]
-        top = {"secrets": {KEY_SECRET: {"external": True, "name": key_secret_name(stack)}}}
+        top = {}
+    if used:
+        service["secrets"] = [{"source": key, "target": key, "mode": 0o400} for key in used]
+        top["secrets"] = {key: {"external": True, "name": name} for key, name in used.items()}
     return {
         "version": "3.8",
         "services": {
@@ -180,18 +198,24 @@ def deploy(
 ) -> list[str]:
     """Deploy (or update, or leave unchanged) the `swarmdeck` stack; returns what it printed.
 
-    With ``replicas`` > 1 the shared secret is made first (once: it is kept across deploys)."""
+    With ``replicas`` > 1 the shared secret is made first (once: it is kept across deploys);
+    with ``database_url``, its secret (unless one for this URL exists). Once the service is
+    deployed, the secrets of earlier database URLs are removed."""
     node_id = swarm_state(client).node_id
     certs = CERTS_DIR if CERTS_DIR.is_dir() else None
     compose = compose_file(
         image, node_id, port, engine_socket(endpoint), registries, certs, replicas, database_url, stack
     )
+    printed: list[str] = []
     if replicas > 1:
         ensure_key_secret(client, stack)
+    keep = ensure_database_secret(client, stack, database_url, printed) if database_url else None
     with tempfile.TemporaryDirectory(prefix="swarmdeck-console-") as workdir:
         path = Path(workdir) / "docker-compose.yml"
         path.write_text(yaml.safe_dump(compose, sort_keys=False))
-        return stack_cli.deploy(client, path, stack, env={})
+        printed += stack_cli.deploy(client, path, stack, env={})
+    prune_database_secrets(client, stack, keep, printed)
+    return printed
 
 
 def key_secret_name(stack: str) -> str:
@@ -210,6 +234,45 @@ def ensure_key_secret(client: docker.DockerClient, stack: str) -> str:
         with doing(f"creating the secret {name}"):
             client.secrets.create(name=name, data=secrets.token_bytes(32), labels={KEY_LABEL: stack})
     return name
+
+
+def database_secret_name(stack: str, database_url: str) -> str:
+    """``<stack>_console-db-<hash>``: the name of the secret holding ``database_url``."""
+    digest = hashlib.scrypt(
+        database_url.encode(), salt=f"swarmdeck-console-db/{stack}".encode(), n=2**14, r=8, p=1, dklen=16
+    )
+    return f"{stack}_console-db-{digest.hex()[:12]}"
+
+
+def ensure_database_secret(
+    client: docker.DockerClient, stack: str, database_url: str, printed: list[str]
+) -> str:
+    """The secret holding ``database_url`` (made unless it exists, labelled as the stack's and
+    as its database URL's); its name. Its content is never printed, read back or logged."""
+    name = database_secret_name(stack, database_url)
+    with doing(f"looking for the secret {name}"):
+        found = [s for s in client.secrets.list(filters={"name": name}) if s.name == name]
+    if not found:
+        printed.append(f"Creating secret {name}")
+        with doing(f"creating the secret {name}"):
+            client.secrets.create(
+                name=name, data=database_url.encode(), labels={STACK_NAMESPACE: stack, DB_LABEL: stack}
+            )
+    return name
+
+
+def prune_database_secrets(
+    client: docker.DockerClient, stack: str, keep: str | None, printed: list[str]
+) -> None:
+    """Remove the stack's database URL secrets other than ``keep`` (earlier URLs' secrets,
+    which the service updated just now no longer uses)."""
+    with doing(f"listing the database URL secrets of {stack}"):
+        found = client.secrets.list(filters={"label": f"{DB_LABEL}={stack}"})
+    for secret in sorted(found, key=lambda s: s.name):
+        if secret.name != keep:
+            printed.append(f"Removing secret {secret.name}")
+            with doing(f"removing the secret {secret.name}"):
+                secret.remove()
 
 
 def wait_healthy(address: str, port: int, timeout: float) -> bool:

@@ -1,4 +1,6 @@
-"""Where the console keeps its state: SQLite (WAL) under the data directory, or a database URL."""
+"""Where the console keeps its state: SQLite (WAL) under the data directory, or a database URL
+(given as such, or in a file: a swarm secret, so that the URL's password stays out of the
+service's spec and environment)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,25 @@ def ensure_data_dir(data_dir: Path) -> Path:
     except OSError as exc:
         raise StoreError(f"cannot create the data directory {data_dir}: {exc.strerror}") from exc
     return data_dir
+
+
+def read_database_url_file(path: Path) -> str:
+    """The database URL in ``path`` (its one line; surrounding blanks ignored). Refuses a file
+    that cannot be read or holds no URL; the message never shows the file's content."""
+    try:
+        url = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise StoreError(f"cannot read the database URL file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"the database URL file {path} is not UTF-8 text") from exc
+    if not url:
+        raise StoreError(
+            f"the database URL file {path} is empty: it should hold one URL "
+            "(postgresql+psycopg://USER:PASSWORD@HOST/DB)"
+        )
+    if "\n" in url:
+        raise StoreError(f"the database URL file {path} holds several lines: it should hold one URL")
+    return url
 
 
 def open_engine(data_dir: Path, url: str | None = None) -> Engine:

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from swarmdeck.store.errors import Invalid
-from swarmdeck.store.models import EndpointKind
+from swarmdeck.store.models import ENDPOINT_TLS_PATH_LENGTH, ENDPOINT_URL_LENGTH, EndpointKind
 
 # The characters of a user's or an endpoint's name.
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -21,6 +21,11 @@ def check_endpoint(
     """Validate an endpoint and return its kind; TLS files must exist and be readable."""
     if not 1 <= len(name) <= 64 or not set(name) <= NAME_CHARS:
         raise Invalid("an endpoint name is 1 to 64 letters, digits, '.', '_' or '-'")
+    if len(url) > ENDPOINT_URL_LENGTH:
+        raise Invalid(f"an endpoint URL is at most {ENDPOINT_URL_LENGTH} characters")
+    for path in filter(None, (tls_ca, tls_cert, tls_key)):
+        if len(path) > ENDPOINT_TLS_PATH_LENGTH:
+            raise Invalid(f"a TLS file's path is at most {ENDPOINT_TLS_PATH_LENGTH} characters")
     parts = urlsplit(url)
     try:
         kind = EndpointKind(parts.scheme)

@@ -111,18 +111,24 @@ class Session(Base):
     user: Mapped[User] = relationship(back_populates="sessions")
 
 
+# The lengths of an endpoint's URL and TLS file paths: PostgreSQL enforces them (SQLite does
+# not), so ``endpoints.check_endpoint`` refuses longer values before they are written.
+ENDPOINT_URL_LENGTH = 512
+ENDPOINT_TLS_PATH_LENGTH = 1024
+
+
 class Endpoint(Base):
     __tablename__ = "endpoints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    url: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str] = mapped_column(String(ENDPOINT_URL_LENGTH))
     kind: Mapped[EndpointKind] = mapped_column(
         Enum(EndpointKind, values_callable=lambda e: [m.value for m in e], native_enum=False, length=8)
     )
-    tls_ca: Mapped[str | None] = mapped_column(String(1024), nullable=True)
-    tls_cert: Mapped[str | None] = mapped_column(String(1024), nullable=True)
-    tls_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    tls_ca: Mapped[str | None] = mapped_column(String(ENDPOINT_TLS_PATH_LENGTH), nullable=True)
+    tls_cert: Mapped[str | None] = mapped_column(String(ENDPOINT_TLS_PATH_LENGTH), nullable=True)
+    tls_key: Mapped[str | None] = mapped_column(String(ENDPOINT_TLS_PATH_LENGTH), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Revision 0002: TLS material kept here rather than as file paths (store/endpoint_tls.py);
     # the key encrypted.

@@ -77,10 +77,12 @@ class RegistryIndex:
             return IndexState(row.walked_at, row.notified_at, row.token_hash is not None) if row else None
 
     def page(self, registry: str, q: str, offset: int, limit: int) -> tuple[list[str], int]:
-        """Names of ``registry`` holding ``q`` (case as stored), sorted; and how many there are."""
+        """Names of ``registry`` holding ``q`` in any case (names as stored), sorted; and how many
+        there are."""
         where = [RegistryRepository.registry_name == registry]
         if q:
-            where.append(RegistryRepository.repository.like(f"%{_escape_like(q)}%", escape="\\"))
+            # ILIKE: case-insensitive on every database (SQLite's LIKE is, PostgreSQL's is not).
+            where.append(RegistryRepository.repository.ilike(f"%{_escape_like(q)}%", escape="\\"))
         with self._tx() as s:
             total = s.scalar(select(func.count()).select_from(RegistryRepository).where(*where)) or 0
             names = s.scalars(

@@ -225,8 +225,11 @@ class Store:
             s.delete(row)
 
     def _keep_an_admin(self, s: OrmSession, row: m.User) -> None:
-        admins = s.scalar(select(func.count()).select_from(m.User).where(m.User.role == Role.ADMIN))
-        if admins is not None and admins <= 1:
+        """Refuse to take away the last admin, counting the admins' rows locked: on PostgreSQL
+        another console demoting another admin is waited for (a plain count still saw its admin,
+        and two consoles at once left none); on SQLite the later writer fails instead."""
+        admins = s.scalars(select(m.User.id).where(m.User.role == Role.ADMIN).with_for_update()).all()
+        if len(admins) <= 1:
             raise Conflict(f"{row.username} is the last admin: make another admin first")
 
     @staticmethod

@@ -52,6 +52,7 @@ def _wait(check, timeout: float = 180.0) -> None:
         time.sleep(0.5)
 
 
+@pytest.mark.both_databases
 def test_git_stack_deployed_then_converges_after_a_push_and_its_webhook(
     app, operator, viewer, swarm, swarm_cleanup, server, registry_busybox_image, caplog
 ):
@@ -153,6 +154,7 @@ def test_path_tricks_and_option_urls_are_refused(
     assert swarm.manager.services.list(filters={"label": f"com.docker.stack.namespace={stack}"}) == []
 
 
+@pytest.mark.both_databases
 def test_wrong_credentials_and_the_schedule(
     app, operator, swarm, swarm_cleanup, server, registry_busybox_image, caplog
 ):
@@ -199,6 +201,7 @@ def _age(app, stack: str) -> None:
         row.last_at = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+@pytest.mark.both_databases
 def test_a_tag_one_redeploy_at_a_time_the_owner_and_the_schedule_thread(
     app, operator, viewer, swarm, swarm_cleanup, server, registry_busybox_image
 ):

@@ -29,6 +29,7 @@ def stack(swarm, swarm_cleanup):
             volume.remove()
 
 
+@pytest.mark.both_databases
 def test_deploys_keep_versions_that_are_read_and_diffed(
     operator, viewer, swarm, stack, registry_busybox_image
 ):
@@ -70,6 +71,7 @@ def test_deploys_keep_versions_that_are_read_and_diffed(
     assert operator.get(f"/api/stacks/{stack}/file", params={"version": 0}).status_code == 422
 
 
+@pytest.mark.both_databases
 def test_templates_builtin_and_admins_own(app, admin, operator, viewer):
     listed = viewer.get("/api/templates").json()
     assert [t["key"] for t in listed] == [t.key for t in BUILTIN]

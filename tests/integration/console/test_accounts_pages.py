@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from swarmdeck.console.security import SESSION_COOKIE
 from tests.support.api import assert_escaped
 from tests.support.console import PASSWORD, login, store_of
+
+pytestmark = pytest.mark.both_databases
 
 NEW_PASSWORD = "another long password"
 MARKUP = "<script>alert('x')</script>"
@@ -139,3 +143,13 @@ def test_endpoints_page_warns_about_plain_tcp_and_probes(app, admin, operator):
     assert 'data-endpoint="local"' in mine.text and "Endpoints <small>1</small>" in mine.text  # local
     assert 'id="new-endpoint"' not in mine.text
     assert operator.get("/endpoints/here/probe").status_code == 404
+
+
+def test_the_console_is_on_the_database_this_run_chose(app, console_database):
+    engine = store_of(app).engine
+    assert engine.dialect.name == console_database
+    with engine.connect() as conn:  # the server itself says what it is
+        version = conn.execute(
+            text("SELECT version()" if console_database == "postgresql" else "SELECT sqlite_version()")
+        )
+        assert version.scalar_one().startswith("PostgreSQL" if console_database == "postgresql" else "3.")

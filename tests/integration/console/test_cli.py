@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from swarmdeck.cli.console_cmds import register
+from swarmdeck.cli.main import app as swarmdeck_cli
 from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
 from tests.support.console import PASSWORD, setup_code_of
@@ -115,3 +116,39 @@ def test_serve_runs_the_console(tmp_path):
     assert f"swarmdeck console setup-code --data-dir {data}" in output  # and where the code is
     assert PASSWORD not in output and code not in output
     assert (data / "session.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_serve_reads_the_database_url_from_its_file_and_refuses_a_file_without_one(tmp_path):
+    # swarmdeck's own command line: its error boundary prints the one error line.
+    data, runner = tmp_path / "data", CliRunner()
+    empty, blank, several, url_file = (tmp_path / n for n in ("empty", "blank", "several", "url"))
+    empty.write_text("")
+    blank.write_text(" \n\n")
+    several.write_text("postgresql+psycopg://a@h/d\npostgresql+psycopg://b@h/d\n")
+    for path, why in (
+        (tmp_path / "missing", "cannot read the database URL file"),
+        (tmp_path, "cannot read the database URL file"),  # a directory: unreadable as a file
+        (empty, "is empty"),
+        (blank, "is empty"),
+        (several, "holds several lines"),
+    ):
+        refused = runner.invoke(
+            swarmdeck_cli, ["serve", "--data-dir", str(data), "--database-url-file", str(path)]
+        )
+        assert refused.exit_code == 1, refused.output
+        assert refused.output.count("error:") == 1 and why in refused.output, refused.output
+        assert str(path) in refused.output and "Traceback" not in refused.output
+        assert not data.exists()  # refused before anything was made
+    url_file.write_text("postgresql+psycopg://console:NotShownAnywhere@127.0.0.1:1/console\n")
+    both = runner.invoke(
+        swarmdeck_cli,
+        ["serve", "--data-dir", str(data), "--database-url-file", str(url_file)],
+        env={"SWARMDECK_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/y"},
+    )
+    assert both.exit_code == 1 and "not both" in both.output, both.output
+    # The file's URL is the one used (nothing listens on port 1), and its password is not shown.
+    used = runner.invoke(
+        swarmdeck_cli, ["serve", "--data-dir", str(data), "--database-url-file", str(url_file)]
+    )
+    assert used.exit_code == 1 and "port 1 failed" in used.output, used.output
+    assert "NotShownAnywhere" not in used.output

@@ -22,6 +22,8 @@ from tests.support.ldap import (
     running_slapd,
 )
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:

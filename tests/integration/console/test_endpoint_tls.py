@@ -1,6 +1,7 @@
-"""An endpoint's TLS material kept in the console's database (real SQLite): the CA and the
-client certificate in the clear, the key encrypted at rest; written out as owner-only files
-for the SDK; an existing database gains the columns in place."""
+"""An endpoint's TLS material kept in the console's database (real SQLite, and a real
+PostgreSQL for ``database_url``): the CA and the client certificate in the clear, the key
+encrypted at rest; written out as owner-only files for the SDK; an existing SQLite database
+gains the columns in place."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from swarmdeck.machine.certs import ensure_ca
 from swarmdeck.store import Invalid, Store, TLSMaterial
@@ -20,17 +22,19 @@ def material(tmp_path):
     return TLSMaterial(files.ca.read_text(), files.cert.read_text(), files.key.read_text())
 
 
-def test_material_is_kept_with_the_key_encrypted_and_written_out_owner_only(tmp_path, material):
-    store = Store(tmp_path / "data")
+def test_material_is_kept_with_the_key_encrypted_and_written_out_owner_only(tmp_path, material, database_url):
+    store = Store(tmp_path / "data", database_url)
     try:
         record = store.add_endpoint("node1", "tcp://203.0.113.5:2376", tls_material=material)
         assert record.tls and record.tls_material and not record.insecure
         assert (record.tls_ca, record.tls_cert, record.tls_key) == (None, None, None)
-        with sqlite3.connect(tmp_path / "data" / "swarmdeck.db") as conn:
+        with store.engine.connect() as conn:  # the row as the database holds it
             ca, cert, sealed = conn.execute(
-                "SELECT tls_ca_pem, tls_cert_pem, tls_key_sealed FROM endpoints WHERE name='node1'"
-            ).fetchone()
+                text("SELECT tls_ca_pem, tls_cert_pem, tls_key_sealed FROM endpoints WHERE name='node1'")
+            ).one()
+        assert store.engine.dialect.name == ("postgresql" if database_url else "sqlite")
         assert (ca, cert) == (material.ca_pem, material.cert_pem)
+        sealed = bytes(sealed) if not isinstance(sealed, str) else sealed.encode()
         assert b"PRIVATE KEY" not in sealed and material.key_pem.encode() not in sealed
         key_file = tmp_path / "data" / "endpoint.key"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -47,8 +51,8 @@ def test_material_is_kept_with_the_key_encrypted_and_written_out_owner_only(tmp_
         store.close()
 
 
-def test_bad_material_is_refused_and_changes_nothing(tmp_path, material):
-    store = Store(tmp_path / "data")
+def test_bad_material_is_refused_and_changes_nothing(tmp_path, material, database_url):
+    store = Store(tmp_path / "data", database_url)
     try:
         with pytest.raises(Invalid, match="client key"):
             store.add_endpoint(
@@ -100,10 +104,10 @@ def test_a_database_from_before_gains_the_columns(tmp_path, material):
         store.close()
 
 
-def test_the_console_never_falls_back_to_unverified_tls(tmp_path, material):
+def test_the_console_never_falls_back_to_unverified_tls(tmp_path, material, database_url):
     from swarmdeck.console.endpoints import probe
 
-    store = Store(tmp_path / "data")
+    store = Store(tmp_path / "data", database_url)
     try:
         record = store.add_endpoint("node1", "tcp://127.0.0.1:9", tls_material=material)
         answer = probe(record, timeout=2)  # without the files the store writes out

@@ -13,8 +13,10 @@ from swarmdeck.console import create_app
 from swarmdeck.images.build import push_image, tag_image
 from swarmdeck.registry import notifications
 from swarmdeck.registry.manifests import DOCKER_MANIFEST
-from tests.support.console import login
+from tests.support.console import database_url_of, login
 from tests.support.notified_registry import gateway_console, notified_registry
+
+pytestmark = pytest.mark.both_databases
 
 NAME = "notified"
 REPO = "notify/app"
@@ -144,7 +146,7 @@ def test_a_cold_console_answers_from_the_persisted_index(bed, app, admin):
     with httpx.Client(timeout=10) as http:
         for repo in ("cold/a", "cold/b"):
             assert http.post(url, json=envelope("push", repo), headers=headers).status_code == 200
-    cold = create_app(app.state.data_dir)
+    cold = create_app(app.state.data_dir, database_url=database_url_of(app))
     try:
         assert repositories(login(cold, "admin")) == ["cold/a", "cold/b"]
         assert cold.state.registries.catalogs.walks == 0

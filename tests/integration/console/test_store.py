@@ -165,3 +165,71 @@ def test_audit_log_newest_first(store):
 def test_database_url_that_cannot_work_is_one_store_error(tmp_path):
     with pytest.raises(StoreError):
         Store(tmp_path, "nosuchdialect://x")
+
+
+def test_an_endpoint_longer_than_its_columns_is_refused_on_every_database(tmp_path, store):
+    # PostgreSQL enforces the columns' lengths (SQLite does not): a value over them must be a
+    # clear refusal on both, never a database error, and change nothing.
+    long_path = "/" + "a" * 600
+    for bad in [
+        ("long", f"tcp://10.0.0.5:2375{long_path}"),
+        ("long", f"ssh://deploy@10.0.0.7{long_path}"),
+        ("long", f"unix://{long_path}"),
+    ]:
+        with pytest.raises(Invalid, match="at most 512 characters"):
+            store.add_endpoint(*bad)
+    store.add_endpoint("lab", "tcp://10.0.0.5:2375")
+    with pytest.raises(Invalid, match="at most 512 characters"):
+        store.update_endpoint("lab", url=f"tcp://10.0.0.5:2375{long_path}")
+    deep = tmp_path.joinpath(*(["d" * 200] * 6))
+    deep.mkdir(parents=True)
+    (deep / "ca.pem").write_text("x")
+    with pytest.raises(Invalid, match="at most 1024 characters"):
+        store.add_endpoint("deep", "tcp://10.0.0.6:2376", str(deep / "ca.pem"))
+    assert [(e.name, e.url) for e in store.list_endpoints()] == [("lab", "tcp://10.0.0.5:2375")]
+
+
+def test_the_registry_index_is_searched_ignoring_case_on_every_database(store):
+    from swarmdeck.store.registry_index import RegistryIndex
+
+    index = RegistryIndex(store)
+    index.replace("reg", ["team/app", "team/application", "other/thing", "100%/x_y"])
+    assert index.page("reg", "APP", 0, 10) == (["team/app", "team/application"], 2)
+    assert index.page("reg", "app", 0, 10) == (["team/app", "team/application"], 2)
+    assert index.page("reg", "%/X_", 0, 10) == (["100%/x_y"], 1)  # wildcards are plain characters
+    assert index.page("reg", "", 2, 2) == (["team/app", "team/application"], 4)
+
+
+def test_two_consoles_demoting_the_last_two_admins_at_once_keep_one_on_postgresql(tmp_path, postgres_server):
+    # Replicas share PostgreSQL, whose transactions (READ COMMITTED) do not see each other's
+    # uncommitted changes: another console has demoted admin "one" and not yet committed when
+    # this one demotes "two". Counting the admins without locking them saw two and made none.
+    import threading
+
+    store = Store(tmp_path / "data", postgres_server.new_database())
+    try:
+        assert store.engine.dialect.name == "postgresql"
+        store.create_user("one", PASSWORD, Role.ADMIN)
+        store.create_user("two", PASSWORD, Role.ADMIN)
+        outcome: list[BaseException | None] = []
+
+        def demote_two() -> None:
+            try:
+                store.update_user("two", role=Role.OPERATOR)
+                outcome.append(None)
+            except SwarmdeckError as exc:
+                outcome.append(exc)
+
+        with store.engine.connect() as other:  # the other console's open transaction
+            other.execute(text("UPDATE users SET role = 'operator' WHERE username = 'one'"))
+            worker = threading.Thread(target=demote_two)
+            worker.start()
+            worker.join(timeout=3)  # it waits for the other transaction: it locked the admins
+            assert worker.is_alive() and not outcome
+            other.commit()
+        worker.join(timeout=30)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+        assert "last admin" in str(outcome[0])
+        assert [u.username for u in store.list_users() if u.role is Role.ADMIN] == ["two"]
+    finally:
+        store.close()

@@ -66,18 +66,22 @@ def test_the_socket_mounted_is_the_one_up_talks_to():
 
 
 def test_replicas_share_the_database_and_the_key_secret_through_the_ingress():
-    url = "postgresql+psycopg://console:pw@db.example:5432/console"
+    url = "postgresql+psycopg://console:Pw-n0t-in-spec@db.example:5432/console"
     spec, networks = converted(replicas=2, database_url=url, stack="sdtest")
     assert spec["Mode"] == {"Replicated": {"Replicas": 2}}
     container = spec["TaskTemplate"]["ContainerSpec"]
-    assert "SWARMDECK_DATABASE_URL=" + url in container["Env"]
-    assert container["Args"][-2:] == ["--shared-secret-file", "/run/secrets/console-key"]
-    [secret] = container["Secrets"]
-    assert (secret["SecretName"], secret["File"]["Name"], secret["File"]["Mode"]) == (
-        "sdtest_console-key",
-        "console-key",
-        0o400,
-    )
+    assert container["Args"][-4:] == [
+        "--database-url-file",
+        "/run/secrets/console-database-url",
+        "--shared-secret-file",
+        "/run/secrets/console-key",
+    ]
+    secrets = {s["File"]["Name"]: (s["SecretName"], s["File"]["Mode"]) for s in container["Secrets"]}
+    assert secrets == {
+        "console-key": ("sdtest_console-key", 0o400),
+        "console-database-url": (console_service.database_secret_name("sdtest", url), 0o400),
+    }
+    assert "Pw-n0t-in-spec" not in yaml.safe_dump(spec)  # the URL is in the secret only
     ports = spec["EndpointSpec"]["Ports"]
     assert [(p["TargetPort"], p["PublishedPort"], p["PublishMode"]) for p in ports] == [
         (9100, 9100, "ingress")
@@ -92,3 +96,25 @@ def test_replicas_on_sqlite_are_refused():
         )
     with pytest.raises(PlatformError, match="at least 1"):
         console_service.check_replicas(0, "postgresql+psycopg://x@y/z")
+
+
+def test_one_console_on_a_database_reads_its_url_from_a_secret_on_the_host_network():
+    url = "postgresql+psycopg://console:hunter2secret@db.example/console"
+    spec, networks = converted(database_url=url)
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    assert container["Args"][-2:] == ["--database-url-file", "/run/secrets/console-database-url"]
+    [secret] = container["Secrets"]
+    assert secret["SecretName"] == console_service.database_secret_name("swarmdeck", url)
+    assert "hunter2secret" not in yaml.safe_dump(spec) and not container.get("Env")
+    assert networks.external == ["host"]
+
+
+def test_the_database_secrets_name_changes_with_the_url_and_the_stack_only():
+    name = console_service.database_secret_name
+    one = name("swarmdeck", "postgresql+psycopg://u:pw1@db/console")
+    assert one == name("swarmdeck", "postgresql+psycopg://u:pw1@db/console")
+    assert one.startswith("swarmdeck_console-db-") and len(one) == len("swarmdeck_console-db-") + 12
+    assert one != name("swarmdeck", "postgresql+psycopg://u:pw2@db/console")
+    assert one.removeprefix("swarmdeck_") != name(
+        "other", "postgresql+psycopg://u:pw1@db/console"
+    ).removeprefix("other_")
