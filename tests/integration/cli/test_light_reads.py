@@ -7,38 +7,21 @@ what the light client is for). A dead endpoint reads the same as on the SDK path
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 
 import pytest
 
-from tests.support.cli import CLIENT_ENV, docker, ok, swarmdeck
+from tests.support.cli import CLIENT_ENV, docker, ok, probe_argv, split_loaded, swarmdeck
 from tests.testbed import Swarm
 
 HEAVY = ("docker", "requests", "urllib3", "paramiko", "pydantic")
 
-# Runs `python -m swarmdeck ARGS...` in this interpreter, then prints the heavy modules loaded.
-PROBE = (
-    "import json, runpy, sys\n"
-    "sys.argv = ['swarmdeck', *sys.argv[1:]]\n"
-    "code = 0\n"
-    "try:\n"
-    "    runpy.run_module('swarmdeck', run_name='__main__')\n"
-    "except SystemExit as exc:\n"
-    "    code = exc.code\n"
-    f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
-    "sys.stderr.write('\\nLOADED ' + json.dumps(heavy) + '\\n')\n"
-    "sys.exit(code)\n"
-)
-
 
 def probe(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     run = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60, env=CLIENT_ENV
+        [*probe_argv(HEAVY), *args], capture_output=True, text=True, timeout=60, env=CLIENT_ENV
     )
-    marker = run.stderr.rindex("LOADED ")
-    return run, json.loads(run.stderr[marker + len("LOADED ") :])
+    return run, split_loaded(run.stderr)[1]
 
 
 @pytest.mark.parametrize("args", [["stack", "ls"], ["node", "ls"], ["service", "ls", "-q"]])

@@ -9,10 +9,8 @@ next deploy is fast again, and prints what the full path prints for an unchanged
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,26 +19,13 @@ import docker
 import pytest
 
 from swarmdeck.swarm.stacks import remove
+from tests.support.cli import probe_argv, split_loaded
 from tests.testbed import Registry, unique_name
 from tests.testbed.images import push_to_registry
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
 
 HEAVY = ("pydantic", "yaml", "docker", "requests")
-
-# Runs `python -m swarmdeck ARGS...` in this interpreter, then prints the heavy modules loaded.
-PROBE = (
-    "import json, runpy, sys\n"
-    "sys.argv = ['swarmdeck', *sys.argv[1:]]\n"
-    "code = 0\n"
-    "try:\n"
-    "    runpy.run_module('swarmdeck', run_name='__main__')\n"
-    "except SystemExit as exc:\n"
-    "    code = exc.code\n"
-    f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})\n"
-    "sys.stderr.write('\\nLOADED ' + json.dumps(heavy) + '\\n')\n"
-    "sys.exit(code)\n"
-)
 
 
 @dataclass
@@ -89,7 +74,7 @@ class Bed:
     def run(self, *args: str) -> Deploy:
         """`swarmdeck stack deploy ARGS` as a process, with the modules it loaded."""
         run = subprocess.run(
-            [sys.executable, "-c", PROBE, "stack", "deploy", *args],
+            [*probe_argv(HEAVY), "stack", "deploy", *args],
             capture_output=True,
             text=True,
             timeout=300,
@@ -97,9 +82,8 @@ class Bed:
             cwd=self.folder,
             check=False,
         )
-        marker = run.stderr.rindex("\nLOADED ")
-        loaded = json.loads(run.stderr[marker + len("\nLOADED ") :])
-        return Deploy(run.returncode, run.stdout, run.stderr[:marker], loaded)
+        stderr, loaded = split_loaded(run.stderr)
+        return Deploy(run.returncode, run.stdout, stderr, loaded)
 
     def services(self) -> dict[str, dict]:
         label = {"label": f"com.docker.stack.namespace={self.ns}"}
