@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from swarmdeck.cli.console_cmds import register
-from swarmdeck.cli.main import app as swarmdeck_cli
+from swarmdeck.cli.root import app as swarmdeck_cli
 from swarmdeck.console import create_app
 from swarmdeck.store import Role, Store
 from tests.support.console import PASSWORD, setup_code_of
