@@ -119,6 +119,27 @@ def test_up_makes_the_swarm_of_both_machines_and_serves_at_each(machine_env, up)
     assert table.count("Masq") >= 2, table
 
 
+def test_the_console_lists_both_machines_as_healthy_endpoints(machine_env, up):
+    """`machine create` registered each engine with the console (TLS material in its database):
+    the console reaches both over TLS and sees the swarm roles `up` gave them."""
+    from swarmdeck.console.endpoints import probe
+    from swarmdeck.store import Store
+
+    console = Store(Path(machine_env["SWARMDECK_DATA_DIR"]))
+    try:
+        endpoints = {e.name: e for e in console.list_endpoints() if e.name in NAMES}
+        assert sorted(endpoints) == sorted(NAMES), console.list_endpoints()
+        for name, endpoint in endpoints.items():
+            _, _, client = machine(machine_env, name)
+            assert endpoint.tls and not endpoint.insecure
+            answer = probe(endpoint, timeout=60, tls_files=console.endpoint_tls_files(endpoint))
+            assert answer["healthy"], (name, answer)
+            assert answer["engine_version"] == client.version()["Version"]
+            assert answer["swarm_role"] == ("manager" if name == NAMES[0] else "worker"), answer
+    finally:
+        console.close()
+
+
 def test_the_swarm_survives_losing_the_worker(machine_env, up):
     """The worker VM is killed by PID; requests at the manager's port go on."""
     _, first, manager = machine(machine_env, NAMES[0])
