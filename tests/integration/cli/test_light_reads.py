@@ -52,3 +52,20 @@ def test_a_dead_socket_reads_as_on_the_sdk_path(tmp_path) -> None:
     expected = f"no Docker engine answers at {host} (no such socket)"
     assert expected in light.stderr and expected in sdk.stderr
     assert "Traceback" not in light.stderr
+
+
+def test_a_bare_stack_ls_is_answered_before_the_command_framework_loads(swarm: Swarm, tmp_path) -> None:
+    """`cli.entry` answers `stack ls` itself (Typer is most of its start-up); on an error it
+    hands over to the command line, whose message and exit status are the usual ones."""
+    argv = [*probe_argv(("typer", "click", "rich")), "stack", "ls"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=CLIENT_ENV)
+    stderr, loaded = split_loaded(run.stderr)
+    assert (run.returncode, stderr, loaded) == (0, "", [])
+    assert sorted(run.stdout.splitlines()) == sorted(ok(docker("stack", "ls")).splitlines())
+    host = f"unix://{tmp_path}/no-engine.sock"
+    dead = subprocess.run(
+        argv, capture_output=True, text=True, timeout=60, env={**CLIENT_ENV, "DOCKER_HOST": host}
+    )
+    stderr, loaded = split_loaded(dead.stderr)
+    assert dead.returncode == 1 and "typer" in loaded  # the command line reported it
+    assert stderr.strip() == f"error: no Docker engine answers at {host} (no such socket)"
