@@ -102,7 +102,7 @@ def snapshot(client: docker.DockerClient, ns: str) -> dict[str, Any]:
     names.update({s["ID"]: s["Spec"]["Name"] for s in api.secrets()})
     names.update({c["ID"]: c["Spec"]["Name"] for c in api.configs()})
     names[ns] = "NS"
-    services = {s["Spec"]["Name"]: s["Spec"] for s in api.services(filters=label(ns))}
+    services = {s["Spec"]["Name"]: _references_in_order(s["Spec"]) for s in api.services(filters=label(ns))}
     networks = {}
     for network in api.networks(filters=label(ns)):
         detail = api.inspect_network(network["Id"])
@@ -130,6 +130,23 @@ def snapshot(client: docker.DockerClient, ns: str) -> dict[str, Any]:
     configs = {c["Spec"]["Name"]: c["Spec"] for c in api.configs(filters=label(ns))}
     whole = {"services": services, "networks": networks, "secrets": secrets, "configs": configs}
     return _rename(_rename(whole, names), {f"{ns}_": "NS_", ns: "NS"})
+
+
+def _references_in_order(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with its secret and config references sorted by name, then target file.
+
+    The docker CLI sorts them by name only, after collecting them in a Go map
+    (`service.ParseConfigs`/`ParseSecrets`), so two references to one config (the `full` case
+    mounts `appconfig` twice) come in a random order from run to run; swarmdeck keeps the
+    file's order. The order of references with the same name means nothing to the engine.
+    """
+    container = spec.get("TaskTemplate", {}).get("ContainerSpec", {})
+    for key, name in (("Secrets", "SecretName"), ("Configs", "ConfigName")):
+        if container.get(key):
+            container[key] = sorted(
+                container[key], key=lambda ref, name=name: (ref[name], json.dumps(ref, sort_keys=True))
+            )
+    return spec
 
 
 def versions(client: docker.DockerClient, ns: str) -> dict[str, tuple[str, bool]]:
