@@ -1,9 +1,10 @@
 """The `swarmdeck` command's entry point (the script and ``python -m swarmdeck``).
 
-One job: answer the command lines that scripts and monitoring repeat most, before the
+One job: answer the command lines that people and scripts repeat most, before the
 command-line framework and its command tree are loaded (Typer alone is ~80 ms, more than the
-work): a re-deploy of an unchanged stack (``stack deploy``, ``cli.stack_fastpath``) and a bare
-``stack ls`` (the same lines as the command, from ``swarm.stack_tables``). Every other
+work): the root's bare help (``--help`` or no arguments, ``cli.roothelp``), a re-deploy of an
+unchanged stack (``stack deploy``, ``cli.stack_fastpath``) and a bare ``stack ls`` (the same
+lines as the command, from ``swarm.stack_tables``). Every other
 command line, and any of these that meets an error, goes to the command line proper
 (``cli.main``), untouched, which does the work again and reports the error its usual way.
 """
@@ -15,6 +16,11 @@ import sys
 
 def main() -> None:
     args = sys.argv[1:]
+    from swarmdeck.cli.roothelp import answered
+
+    status = answered(args)
+    if status is not None:
+        sys.exit(status)
     if args[:2] == ["stack", "deploy"]:
         from swarmdeck.cli import stack_fastpath
 

@@ -1,22 +1,17 @@
-"""`swarmdeck` — the command line's entry point (the script and ``python -m swarmdeck``).
+"""`swarmdeck` — the command line proper, run by ``cli.entry`` for whatever it does not
+answer before Typer loads.
 
 Each command lives in a module of this package with a ``register(app)`` function; the root
 (``root.app``, a ``lazy.LazyGroup``) imports and builds only the one being run, so start-up
-stays small. The root's bare help (``--help`` or no arguments) is printed by ``roothelp``
-before Typer is even imported: Typer and Click alone cost more than that answer's budget.
+stays small.
 """
 
 from __future__ import annotations
 
 import sys
 
-from swarmdeck.cli.roothelp import answered
-
 
 def main() -> None:
-    status = answered(sys.argv[1:])
-    if status is not None:
-        sys.exit(status)
     from swarmdeck.cli.output import lazy_console
     from swarmdeck.cli.root import app
 

@@ -79,12 +79,12 @@ def test_every_help_is_plain_text_without_type_placeholders(every_command):
         assert "{" not in text.splitlines()[0], text  # Usage: ... STACK, not {STACK}
 
 
-# The two ways to run swarmdeck, each as the fast path meets it (cli.main, as the script or
+# The two ways to run swarmdeck, each as the fast path meets it (cli.entry, as the script or
 # ``python -m``) and as Click alone prints it (the Typer application, its name given as
 # Click would find it).
 SCRIPT = "import sys; sys.argv[0] = '/usr/local/bin/swarmdeck'; "
 ENTRIES = {
-    "swarmdeck": (["-c", SCRIPT + "from swarmdeck.cli.main import main; main()"], "swarmdeck"),
+    "swarmdeck": (["-c", SCRIPT + "from swarmdeck.cli.entry import main; main()"], "swarmdeck"),
     "python -m swarmdeck": (["-m", "swarmdeck"], "python -m swarmdeck"),
 }
 
