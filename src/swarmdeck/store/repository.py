@@ -27,6 +27,7 @@ from swarmdeck.store.db import open_engine
 from swarmdeck.store.endpoints import NAME_CHARS, check_endpoint
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.models import EndpointKind, TokenScope, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.passwords import check_password
 from swarmdeck.store.records import (
     AuditRecord,
@@ -132,7 +133,7 @@ class Store:
 
     def list_users(self) -> list[UserRecord]:
         with self._tx() as s:
-            return [user_record(r) for r in s.scalars(select(m.User).order_by(m.User.username))]
+            return [user_record(r) for r in s.scalars(select(m.User).order_by(by_name(m.User.username)))]
 
     def update_user(
         self, username: str, role: Role | str | None = None, password: str | None = None
@@ -365,7 +366,9 @@ class Store:
 
     def list_endpoints(self) -> list[EndpointRecord]:
         with self._tx() as s:
-            return [endpoint_record(r) for r in s.scalars(select(m.Endpoint).order_by(m.Endpoint.name))]
+            return [
+                endpoint_record(r) for r in s.scalars(select(m.Endpoint).order_by(by_name(m.Endpoint.name)))
+            ]
 
     def remove_endpoint(self, name: str) -> None:
         with self._tx() as s:
