@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from swarmdeck.store import Conflict, Role, Store
 from tests.support.console import PASSWORD, setup_code_of, store_of
@@ -74,6 +75,47 @@ def test_racing_first_admins_make_one(replicas: list[Store]) -> None:
     assert _admins(replicas[0]) == _admins(replicas[1]) == [made[0].username]  # type: ignore[attr-defined]
 
 
+def test_a_setup_waits_for_the_one_in_flight(replicas: list[Store]) -> None:
+    """The race made certain: console A's setup is held just before it writes its admin (its
+    check done), while console B's setup starts. B must wait for A, then be refused; without
+    the lock B saw no admin yet and made a second one."""
+    first, second = replicas
+    writing, go_on = threading.Event(), threading.Event()
+
+    def hold_the_insert(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO USERS"):
+            writing.set()
+            go_on.wait(timeout=60)
+
+    event.listen(first.engine, "before_cursor_execute", hold_the_insert)
+    results: dict[str, object] = {}
+
+    def setup(name: str, store: Store) -> None:
+        try:
+            results[name] = store.create_first_admin(name, PASSWORD)
+        except Exception as exc:  # collected: the test looks at it
+            results[name] = exc
+
+    try:
+        a = threading.Thread(target=setup, args=("alice", first))
+        a.start()
+        assert writing.wait(timeout=60), "console A's setup never reached its insert"
+        b = threading.Thread(target=setup, args=("bob", second))
+        b.start()
+        b.join(timeout=2)
+        b_finished_early = not b.is_alive()
+        go_on.set()
+        a.join(timeout=60)
+        b.join(timeout=60)
+    finally:
+        go_on.set()
+        event.remove(first.engine, "before_cursor_execute", hold_the_insert)
+    assert not b_finished_early, f"B did not wait for A's setup: {results.get('bob')!r}"
+    assert not isinstance(results["alice"], Exception), results["alice"]
+    assert isinstance(results["bob"], Conflict) and "already set up" in str(results["bob"]), results["bob"]
+    assert _admins(second) == ["alice"]
+
+
 def test_racing_setup_requests_make_one(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
     app = make_app()
     client = TestClient(app)
@@ -89,3 +131,22 @@ def test_racing_setup_requests_make_one(make_app: Callable[..., FastAPI], tmp_pa
     assert statuses.count(201) == 1, statuses
     assert set(statuses) - {201} <= {409, 429}, statuses
     assert len(_admins(store_of(app))) == 1
+
+
+def test_racing_setups_on_two_consoles_make_one(
+    make_app: Callable[..., FastAPI], tmp_path: Path, shared_url: str | None
+) -> None:
+    """Two consoles on one database (replicas), each asked to set up with its own code."""
+    url = shared_url or f"sqlite:///{tmp_path / 'shared.db'}"
+    apps = [make_app(database_url=url) for _ in range(2)]
+    clients = [TestClient(app) for app in apps]
+    codes = [setup_code_of(tmp_path / f"data{i}") for i in range(2)]
+
+    def setup(i: int) -> int:
+        body = {"setup_code": codes[i % 2], "username": f"admin{i}", "password": PASSWORD}
+        return clients[i % 2].post("/api/setup", json=body).status_code
+
+    statuses = _race([(lambda i=i: setup(i)) for i in range(RACERS)])
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) - {201} <= {409, 429}, statuses
+    assert _admins(store_of(apps[0])) == _admins(store_of(apps[1])) and len(_admins(store_of(apps[0]))) == 1
