@@ -51,13 +51,17 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{OWNER}@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """A URL on a new, empty database."""
+    def new_database(self, icu_locale: str | None = None) -> str:
+        """A URL on a new, empty database: collated as the server's (``initdb``'s: C.UTF-8 on a
+        test machine), or by ICU's ``icu_locale`` (e.g. ``en-US``: case and punctuation count
+        only after the letters, as under most real servers' locales). ICU needs no locale of
+        the system: PostgreSQL 15 and later, as Debian 12's, carry it."""
         name = f"t_{uuid.uuid4().hex[:12]}"
+        collated = f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'" if icu_locale else ""
         admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                conn.execute(text(f'CREATE DATABASE "{name}"{collated}'))
         finally:
             admin.dispose()
         return self.url(name)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from swarmdeck.store.endpoint_tls import KeySealer
 from swarmdeck.store.errors import Conflict, NotFound, StoreError
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.repository import Store
 
 MAX_GIT_STACKS = 500
@@ -152,7 +153,7 @@ class GitStacks:
 
     def list(self, endpoint: str | None = None) -> list[GitStackRecord]:
         with self.store.transaction() as s:
-            query = select(GitStack).order_by(GitStack.endpoint, GitStack.stack)
+            query = select(GitStack).order_by(by_name(GitStack.endpoint), by_name(GitStack.stack))
             if endpoint is not None:
                 query = query.where(GitStack.endpoint == endpoint)
             return [_record(r) for r in s.scalars(query)]

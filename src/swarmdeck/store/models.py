@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.roles import Role
 
 
@@ -163,10 +164,10 @@ class Team(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[User]] = relationship(
-        secondary=team_members, order_by=User.username, passive_deletes=True
+        secondary=team_members, order_by=by_name(User.username), passive_deletes=True
     )
     endpoints: Mapped[list[Endpoint]] = relationship(
-        secondary=team_endpoints, order_by=Endpoint.name, passive_deletes=True
+        secondary=team_endpoints, order_by=by_name(Endpoint.name), passive_deletes=True
     )
 
 

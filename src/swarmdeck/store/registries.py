@@ -31,6 +31,7 @@ from swarmdeck.registry.realms import normalize_realm
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.keyfiles import owner_only_secret
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.repository import Store
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class RegistryStore:
 
     def list(self) -> list[RegistryRecord]:
         with self._tx() as s:
-            return [_record(r) for r in s.scalars(select(Registry).order_by(Registry.name))]
+            return [_record(r) for r in s.scalars(select(Registry).order_by(by_name(Registry.name)))]
 
     def get(self, name: str) -> RegistryRecord:
         with self._tx() as s:

@@ -24,6 +24,7 @@ from sqlalchemy import String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.repository import Store
 
 CHUNK = 5000  # rows per INSERT of a rebuild
@@ -88,7 +89,7 @@ class RegistryIndex:
             names = s.scalars(
                 select(RegistryRepository.repository)
                 .where(*where)
-                .order_by(RegistryRepository.repository)
+                .order_by(by_name(RegistryRepository.repository))
                 .offset(offset)
                 .limit(limit)
             ).all()

@@ -1,8 +1,7 @@
 """The store's operations: users, API tokens, sessions, endpoints and the audit log.
 
 Every method opens its own short transaction, so one ``Store`` serves many threads.
-Plain frozen records come back, never ORM objects, so callers cannot lazily touch the
-database after the session closed.
+Plain frozen records come back (store/records.py), never ORM objects.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -22,14 +20,25 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
-from swarmdeck.store import endpoint_tls
+from swarmdeck.store import endpoint_tls, locks
 from swarmdeck.store import models as m
 from swarmdeck.store.datadir import Loose, secure_data_dir
 from swarmdeck.store.db import open_engine
 from swarmdeck.store.endpoints import NAME_CHARS, check_endpoint
 from swarmdeck.store.errors import Conflict, Invalid, NotFound, StoreError
 from swarmdeck.store.models import EndpointKind, TokenScope, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.passwords import check_password
+from swarmdeck.store.records import (
+    AuditRecord,
+    EndpointRecord,
+    SessionRecord,
+    TokenRecord,
+    TokenUse,
+    UserRecord,
+    endpoint_record,
+    user_record,
+)
 from swarmdeck.store.roles import Role
 from swarmdeck.store.setupcode import retire_setup_code
 
@@ -37,89 +46,8 @@ TOKEN_PREFIX = "sdk_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how precisely a token's last use is kept
 
 
-@dataclass(frozen=True)
-class UserRecord:
-    id: int
-    username: str
-    role: Role
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    id: int
-    name: str
-    prefix: str
-    username: str
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None = None  # None: never
-    scope: TokenScope = TokenScope.ALL
-
-    @property
-    def expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= utcnow()
-
-
-@dataclass(frozen=True)
-class TokenUse:
-    """A valid token presented: whose it is, and what it may do."""
-
-    user: UserRecord
-    scope: TokenScope
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    user: UserRecord
-    csrf_token: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class EndpointRecord:
-    id: int
-    name: str
-    url: str
-    kind: EndpointKind
-    tls_ca: str | None
-    tls_cert: str | None
-    tls_key: str | None
-    tls_material: bool = False  # CA, certificate and (encrypted) key kept in the database
-
-    @property
-    def tls(self) -> bool:
-        return bool(self.tls_cert or self.tls_ca or self.tls_material)
-
-    @property
-    def insecure(self) -> bool:
-        """Plain TCP: anyone who reaches the port owns the engine (the report's :2375)."""
-        return self.kind is EndpointKind.TCP and not self.tls
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    id: int
-    at: datetime
-    username: str
-    action: str
-    target: str
-    endpoint: str
-    result: str
-    client: str
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _user(row: m.User) -> UserRecord:
-    return UserRecord(row.id, row.username, row.role, row.created_at)
-
-
-def _endpoint(row: m.Endpoint) -> EndpointRecord:
-    files = (row.tls_ca, row.tls_cert, row.tls_key)
-    return EndpointRecord(row.id, row.name, row.url, row.kind, *files, row.tls_key_sealed is not None)
 
 
 class Store:
@@ -158,25 +86,32 @@ class Store:
             return bool(s.scalar(select(func.count()).select_from(m.User).where(m.User.role == Role.ADMIN)))
 
     def create_user(self, username: str, password: str, role: Role | str) -> UserRecord:
-        role = _role(role)
+        return self._add_user(username, password, _role(role), first_admin=False)
+
+    def create_first_admin(self, username: str, password: str) -> UserRecord:
+        """Create the first admin; refused once any admin exists (setup happens once). The
+        check and the insert are one step under a lock every console takes (store/locks.py),
+        so of setups racing (two requests, two console replicas) one wins, the rest conflict."""
+        return self._add_user(username, password, Role.ADMIN, first_admin=True)
+
+    def _add_user(self, username: str, password: str, role: Role, first_admin: bool) -> UserRecord:
         _check_username(username)
         check_password(password, username)
+        password_hash = self._hasher.hash(password)  # slow: before any lock is taken
         with self._tx() as s:
+            if first_admin:
+                locks.hold(s, locks.SETUP)
+                if s.scalar(select(m.User.id).where(m.User.role == Role.ADMIN).limit(1)) is not None:
+                    raise Conflict("swarmdeck is already set up: an admin exists")
             if s.scalar(select(m.User).where(m.User.username == username)) is not None:
                 raise Conflict(f"a user named {username!r} already exists")
-            row = m.User(username=username, password_hash=self._hasher.hash(password), role=role)
+            row = m.User(username=username, password_hash=password_hash, role=role)
             s.add(row)
             s.flush()
-            made = _user(row)
+            made = user_record(row)
         if role is Role.ADMIN:
             retire_setup_code(self.data_dir)  # set up now: the one-time code is spent
         return made
-
-    def create_first_admin(self, username: str, password: str) -> UserRecord:
-        """Create the first admin; refused once any admin exists (setup happens once)."""
-        if self.has_admin():
-            raise Conflict("swarmdeck is already set up: an admin exists")
-        return self.create_user(username, password, Role.ADMIN)
 
     def authenticate(self, username: str, password: str) -> UserRecord | None:
         with self._tx() as s:
@@ -190,15 +125,15 @@ class Store:
                 return None
             if self._hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = self._hasher.hash(password)
-            return _user(row)
+            return user_record(row)
 
     def get_user(self, username: str) -> UserRecord:
         with self._tx() as s:
-            return _user(self._user_row(s, username))
+            return user_record(self._user_row(s, username))
 
     def list_users(self) -> list[UserRecord]:
         with self._tx() as s:
-            return [_user(r) for r in s.scalars(select(m.User).order_by(m.User.username))]
+            return [user_record(r) for r in s.scalars(select(m.User).order_by(by_name(m.User.username)))]
 
     def update_user(
         self, username: str, role: Role | str | None = None, password: str | None = None
@@ -215,7 +150,7 @@ class Store:
                 row.password_hash = self._hasher.hash(password)
                 # A new password ends every browser session opened with the old one.
                 row.sessions.clear()
-            return _user(row)
+            return user_record(row)
 
     def delete_user(self, username: str) -> None:
         with self._tx() as s:
@@ -295,7 +230,7 @@ class Store:
                 return None
             if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
                 row.last_used_at = now
-            return TokenUse(_user(row.user), row.scope)
+            return TokenUse(user_record(row.user), row.scope)
 
     def list_tokens(self, username: str) -> list[TokenRecord]:
         with self._tx() as s:
@@ -337,7 +272,7 @@ class Store:
             )
             s.add(row)
             s.flush()
-            return session_id, SessionRecord(_user(user), row.csrf_token, row.expires_at)
+            return session_id, SessionRecord(user_record(user), row.csrf_token, row.expires_at)
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         with self._tx() as s:
@@ -347,7 +282,7 @@ class Store:
             if row.expires_at <= utcnow():
                 s.delete(row)
                 return None
-            return SessionRecord(_user(row.user), row.csrf_token, row.expires_at)
+            return SessionRecord(user_record(row.user), row.csrf_token, row.expires_at)
 
     def delete_session(self, session_id: str) -> None:
         with self._tx() as s:
@@ -395,7 +330,7 @@ class Store:
                 endpoint_tls.keep_material(row, tls_material, self.data_dir)
             s.add(row)
             s.flush()
-            return _endpoint(row)
+            return endpoint_record(row)
 
     def update_endpoint(
         self,
@@ -423,15 +358,17 @@ class Store:
             row.kind = new.kind
             for key, value in {"url": url, **tls}.items():
                 setattr(row, key, value)
-            return _endpoint(row)
+            return endpoint_record(row)
 
     def get_endpoint(self, name: str) -> EndpointRecord:
         with self._tx() as s:
-            return _endpoint(self._endpoint_row(s, name))
+            return endpoint_record(self._endpoint_row(s, name))
 
     def list_endpoints(self) -> list[EndpointRecord]:
         with self._tx() as s:
-            return [_endpoint(r) for r in s.scalars(select(m.Endpoint).order_by(m.Endpoint.name))]
+            return [
+                endpoint_record(r) for r in s.scalars(select(m.Endpoint).order_by(by_name(m.Endpoint.name)))
+            ]
 
     def remove_endpoint(self, name: str) -> None:
         with self._tx() as s:

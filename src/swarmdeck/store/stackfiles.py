@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from swarmdeck.store.errors import Invalid, NotFound
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.repository import Store
 
 MAX_COMPOSE = 1_000_000
@@ -180,7 +181,7 @@ class StackFiles:
     # --- templates ------------------------------------------------------------------
     def templates(self) -> list[TemplateRecord]:
         with self.store.transaction() as s:
-            return [_template(r) for r in s.scalars(select(AppTemplate).order_by(AppTemplate.key))]
+            return [_template(r) for r in s.scalars(select(AppTemplate).order_by(by_name(AppTemplate.key)))]
 
     def add_template(
         self, key: str, title: str, description: str, compose: str, username: str

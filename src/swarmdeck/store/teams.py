@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from swarmdeck.store import models as m
 from swarmdeck.store.errors import Conflict, Invalid, NotFound
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.repository import Store
 
 _NAME_CHARS = set(string.ascii_letters + string.digits + "._-")
@@ -43,7 +44,7 @@ class Teams:
 
     def list(self) -> list[TeamRecord]:
         with self.store.transaction() as s:
-            return [_team(t) for t in s.scalars(select(m.Team).order_by(m.Team.name))]
+            return [_team(t) for t in s.scalars(select(m.Team).order_by(by_name(m.Team.name)))]
 
     def get(self, name: str) -> TeamRecord:
         with self.store.transaction() as s:

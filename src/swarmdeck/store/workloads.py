@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from swarmdeck.engine.policy import normalise_host_path, touches_engine
 from swarmdeck.store.errors import Invalid
 from swarmdeck.store.models import Base, UTCDateTime, utcnow
+from swarmdeck.store.ordering import by_name
 from swarmdeck.store.repository import Store
 
 MAX_PATHS = 100
@@ -61,7 +62,7 @@ class WorkloadSettings:
 
     def allowed_host_paths(self) -> list[str]:
         with self.store.transaction() as s:
-            return list(s.scalars(select(AllowedHostPath.path).order_by(AllowedHostPath.path)))
+            return list(s.scalars(select(AllowedHostPath.path).order_by(by_name(AllowedHostPath.path))))
 
     def set_allowed_host_paths(self, paths: Iterable[str]) -> list[str]:
         """Replace the list (normalised, duplicates dropped); all or nothing."""
