@@ -72,7 +72,9 @@ class User(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
+    )  # made first, listed first (PostgreSQL keeps no order of its own: an update moves a row)
     sessions: Mapped[list[Session]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
