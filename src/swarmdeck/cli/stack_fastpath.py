@@ -339,8 +339,8 @@ def remember(
 ) -> None:
     """Record the stack as the full deploy ``report`` left it (see the module); nothing when
     the files changed meanwhile or an image was not pinned to a digest."""
+    from swarmdeck.compose import journal as journals
     from swarmdeck.compose.stack import apply, convert
-    from swarmdeck.compose.stack import journal as journals
     from swarmdeck.engine.errormap import doing
     from swarmdeck.errors import SwarmdeckError
 
