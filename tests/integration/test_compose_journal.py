@@ -10,20 +10,23 @@ CLI as soon as the first of them has a container, while the others are still bei
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
 
-from swarmdeck.compose.project import down
+from swarmdeck.compose.project import down, load_plan, resume, up
 from swarmdeck.compose.project import names as n
-from tests.integration.test_compose_all_or_nothing import BEFORE, changed, kept_data
+from swarmdeck.compose.project.up import _Up
+from tests.integration.test_compose_all_or_nothing import BEFORE, changed, kept_data, snapshot
 from tests.integration.test_compose_project import Project
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -108,7 +111,7 @@ def test_a_killed_up_is_taken_back_by_the_next_up(project: Project, tmp_path: Pa
     assert again.returncode == 0, again.stderr
     said = again.stderr + again.stdout
     assert f"a `compose up` of project {project.name} was cut short earlier" in said
-    assert f"taken back: removed container {project.name}-s" in said
+    assert "taken back: removed container " in said and f"removed container {project.name}-s" in said
     assert f"_{project.name}-db-1" in said  # the dead run's replacement of db, removed
     assert f"started container {project.name}-db-1 again" in said
     assert f"removed network {project.name}_front" in said and f"removed volume {project.name}_extra" in said
@@ -135,3 +138,61 @@ def test_a_killed_first_up_then_down_leaves_nothing(project: Project, tmp_path: 
     assert f"a `compose up` of project {project.name} was cut short earlier" in removed.stderr
     assert project.leftovers() == ({}, set(), set())
     assert journals(data_dir) == []
+
+
+class Killed(BaseException):
+    """The process dies here: no in-process undo runs (``_Up.rollback`` is switched off)."""
+
+
+def killed_at(
+    project: Project, monkeypatch: pytest.MonkeyPatch, moment: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """Run `up` in-process and stop it dead just before the change that makes ``moment`` true
+    of its journal; returns the journal as the disk would hold it."""
+    written: list[str] = []
+
+    def journal(record: dict[str, Any]) -> None:
+        written.append(json.dumps(record))
+        if moment(record):
+            raise Killed
+
+    monkeypatch.setattr(_Up, "rollback", lambda run: ([], []))
+    with pytest.raises(Killed):
+        up(project.client, load_plan([str(project.file)], {}), journal=journal)
+    monkeypatch.undo()
+    return dict(json.loads(written[-1]))
+
+
+def test_a_run_killed_between_its_renames_is_taken_back(project: Project, monkeypatch: pytest.MonkeyPatch):
+    """Killed after db's replacement took db's name, before web's old container stepped aside."""
+    project.write(BEFORE)
+    project.up()
+    before, data = snapshot(project), kept_data(project)
+    project.write(BEFORE.replace('V: "1"', 'V: "2"').replace("command: sleep 600", "command: sleep 601"))
+    record = killed_at(project, monkeypatch, lambda record: len(record["renamed"]) == 2)
+    assert snapshot(project) != before
+    done, failed = resume.take_back(project.client, record)
+    assert failed == []
+    assert f"renamed container {project.name}-db-1 back" in done
+    assert f"started container {project.name}-web-1 again" in done
+    assert f"renamed container {project.name}-web-1 back" not in done  # that rename was never sent
+    assert snapshot(project) == before
+    assert kept_data(project) == data
+
+
+def test_a_run_killed_while_removing_old_containers_is_finished(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+):
+    """Past its last reversible step the run had made every change: what it was removing goes."""
+    project.write(BEFORE)
+    project.up()
+    old = project.ids()
+    project.write(BEFORE.replace('V: "1"', 'V: "2"').replace("command: sleep 600", "command: sleep 601"))
+    record = killed_at(project, monkeypatch, lambda record: record["remove"] is not None)
+    assert len(project.containers()) == 4  # the old two aside, under their backup names
+    done, failed = resume.take_back(project.client, record)
+    assert failed == [] and len(done) == 2
+    now = project.ids()
+    assert set(now) == {f"{project.name}-db-1", f"{project.name}-web-1"}
+    assert not set(now.values()) & set(old.values())
+    assert all(event.endswith("Running") for event in project.up())
