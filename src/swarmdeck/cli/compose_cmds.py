@@ -74,9 +74,9 @@ def _project(ctx: typer.Context) -> str:
 
 def _journals() -> Path:
     """Where the CLI keeps its `compose up` journals."""
-    from swarmdeck.store.datadir import default_data_dir
+    from swarmdeck.store.datadir import compose_ups_folder
 
-    return default_data_dir() / "compose-ups"
+    return compose_ups_folder()
 
 
 def _scope(client: docker.DockerClient) -> str:

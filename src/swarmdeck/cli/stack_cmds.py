@@ -65,9 +65,9 @@ def _sources(files: list[str]) -> list[str | tuple[str, str]]:
 
 def _journals() -> Path:
     """Where the CLI keeps its stack deploy journals."""
-    from swarmdeck.cli.stack_fastpath import deploys_folder
+    from swarmdeck.store.datadir import stack_deploys_folder
 
-    return deploys_folder()
+    return stack_deploys_folder()
 
 
 @contextmanager

@@ -33,8 +33,9 @@ from swarmdeck.console.context import Console
 from swarmdeck.console.endpoints import open_client
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import NotFound
+from swarmdeck.store.datadir import DEPLOYS
 
-FOLDER = "deploys"
+FOLDER = DEPLOYS
 log = logging.getLogger("swarmdeck.console")
 
 
