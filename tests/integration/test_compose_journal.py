@@ -196,3 +196,24 @@ def test_a_run_killed_while_removing_old_containers_is_finished(
     assert set(now) == {f"{project.name}-db-1", f"{project.name}-web-1"}
     assert not set(now.values()) & set(old.values())
     assert all(event.endswith("Running") for event in project.up())
+
+
+def test_an_up_running_holds_its_journal(project: Project, engine: docker.DockerClient, tmp_path: Path):
+    """While one `up` runs (its journal held), another `up` or `down` of the project from this
+    machine is refused, changing nothing, and `ps` does not call the running one cut short."""
+    from swarmdeck.compose.journal import Slot
+
+    data_dir = tmp_path / "data"
+    project.write(BEFORE)
+    slot = Slot(data_dir / "compose-ups", engine.info()["ID"], project.name)
+    try:
+        slot.record({"project": project.name})
+        for command in (["up", "-d"], ["down"]):
+            refused = run(data_dir, project, *command)
+            assert refused.returncode == 1
+            assert f"another `compose up` of project {project.name} is running" in refused.stderr
+        listed = run(data_dir, project, "ps")
+        assert listed.returncode == 0 and "cut short" not in listed.stderr
+        assert project.leftovers() == ({}, set(), set()) and len(journals(data_dir)) == 1
+    finally:
+        slot.close()
