@@ -48,13 +48,13 @@ def take_back(client: docker.DockerClient, record: dict[str, Any]) -> tuple[list
         return [], []  # killed before its first change
     run = _Up(client, ProjectPlan(str(record["project"]), "", [], {}, {}, []), None, False)
     run.before = {kind: dict.fromkeys(keys, "") for kind, keys in record["before"].items()}
-    renamed = {container_id: name for container_id, name in record["renamed"]}
+    renamed = {container_id: name for container_id, name in record.get("renamed", [])}
     for container_id, name in renamed.items():
         found = _container(client, container_id)
         if found is not None and found.name != name:  # the rename may never have been sent
             run.renamed.append((container_id, name))
     for kind in ("stopped", "started"):
-        for container_id in record[kind]:
+        for container_id in record.get(kind, []):
             found = _container(client, container_id)
             if found is not None:
                 found.attrs["Name"] = "/" + renamed.get(container_id, found.name)  # its name again
