@@ -54,13 +54,20 @@ def run(data_dir: Path, project: Project, *args: str) -> subprocess.CompletedPro
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
+def names_now(project: Project) -> list[str]:
+    """The names of the project's containers, in one call (a list followed by an inspect of
+    each, as ``Project.containers`` does, fails on one removed in between)."""
+    found = project.client.api.containers(all=True, filters={"label": f"{n.PROJECT}={project.name}"})
+    return [name for container in found for name in container["Names"]]
+
+
 def killed_mid_up(data_dir: Path, project: Project) -> None:
     """Start `compose up -d`, SIGKILL it once a container of a new service exists."""
     command, env = cli(data_dir, project, "up", "-d")
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 180
-        while not any(name.startswith(f"{project.name}-s") for name in project.containers()):
+        while not any(name.startswith(f"/{project.name}-s") for name in names_now(project)):
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "no new container in 180 s"
             time.sleep(0.05)
