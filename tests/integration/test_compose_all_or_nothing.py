@@ -7,6 +7,7 @@ the same IDs, configuration, state and data.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -301,9 +302,10 @@ def test_a_rename_refused_after_replacements_ran_gives_the_old_names_back(
     assert kept_data(project) == data
 
 
-def test_an_interrupted_cli_run_undoes_itself(project: Project):
+def test_an_interrupted_cli_run_undoes_itself(project: Project, tmp_path: Path):
     """Ctrl+C (SIGINT) to `swarmdeck compose up -d` while it creates many containers, sent as
-    soon as the first new one exists: the run takes itself back and says what it undid."""
+    soon as the first new one exists: the run takes itself back and says what it undid (and
+    leaves no journal for the next run to take back again)."""
     project.write(BEFORE)
     project.up()
     before, data = snapshot(project), kept_data(project)
@@ -316,6 +318,7 @@ def test_an_interrupted_cli_run_undoes_itself(project: Project):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "SWARMDECK_DATA_DIR": str(tmp_path / "data")},
     )
     try:
         deadline = time.monotonic() + 120
@@ -332,5 +335,6 @@ def test_an_interrupted_cli_run_undoes_itself(project: Project):
     assert process.returncode == 1, stderr
     assert "error: interrupted" in stderr and f"undone: removed container {project.name}-s" in stderr
     assert "NOT undone" not in stderr
+    assert list((tmp_path / "data" / "compose-ups").glob("*.json")) == []
     assert snapshot(project) == before
     assert kept_data(project) == data

@@ -1,8 +1,18 @@
-"""`swarmdeck compose -f FILE [-p NAME] up [-d] | down [-v] | ps | logs`: Compose v2 on one engine."""
+"""`swarmdeck compose -f FILE [-p NAME] up [-d] | down [-v] | ps | logs`: Compose v2 on one engine.
+
+All or nothing across a killed CLI: ``up`` holds the project's journal (``compose.journal.Slot``,
+one per engine and project under ``<data dir>/compose-ups``) while it changes the engine, and
+writes there what it is about to change before each change (``compose.project.resume``). A
+journal left by an ``up`` that died half-way is taken back by the next ``up`` of that project
+(which says what it undid before its own work) or ``down`` (which then removes the project as
+usual, with what the dead run created); ``ps`` says it is there.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +24,9 @@ from swarmdeck.cli.output import lazy_console
 
 # Start-up: the compose back end (pydantic, the docker SDK) is imported by the commands.
 if TYPE_CHECKING:
+    import docker
+
+    from swarmdeck.compose.journal import Slot
     from swarmdeck.compose.project import Event, ProjectPlan
 
 compose_app = typer.Typer(
@@ -57,6 +70,50 @@ def _project(ctx: typer.Context) -> str:
     if options.project_name is not None:
         return project_name_of([], options.project_name)
     return project_name_of(_files(options), None)
+
+
+def _journals() -> Path:
+    """Where the CLI keeps its `compose up` journals."""
+    from swarmdeck.store.datadir import compose_ups_folder
+
+    return compose_ups_folder()
+
+
+def _scope(client: docker.DockerClient) -> str:
+    """What a journal is kept per: the engine (its ID, whichever address reaches it)."""
+    from swarmdeck.compose.project.engine import engine_call
+
+    return str(engine_call("ask the engine for its ID", client.info).get("ID") or "engine")
+
+
+@contextmanager
+def _journal(client: docker.DockerClient, project: str, then: str) -> Iterator[Slot]:
+    """Project ``project``'s journal, held; an ``up`` it records that never returned is taken
+    back first (``then``: what the command does next, for the message), and said so."""
+    from swarmdeck.compose.journal import Slot
+    from swarmdeck.compose.project import ProjectError, resume
+
+    busy = ProjectError(
+        f"another `compose up` of project {project} is running from this machine; wait for it"
+    )
+    slot = Slot(_journals(), _scope(client), project, busy)
+    try:
+        record = slot.left()
+        if record is not None:
+            done, failed = resume.take_back(client, record)
+            said = resume.summary(record) + "; taken back: " + (", ".join(done) or "it had changed nothing")
+            if failed and not done:
+                raise ProjectError(
+                    f"{resume.summary(record)}; it could not be taken back, and is tried again "
+                    "next time: " + "; ".join(failed)
+                )
+            slot.clear()
+            if failed:
+                raise ProjectError(said + "; NOT taken back: " + "; ".join(failed))
+            err.print(f"[yellow]warning:[/] {said}; {then}")
+        yield slot
+    finally:
+        slot.close()
 
 
 def _show(event: Event) -> None:
@@ -104,14 +161,20 @@ def up_cmd(
     ] = False,
 ) -> None:
     """Create and start the project's networks, volumes and containers; recreate what changed."""
-    from swarmdeck.compose.project import Event, logs, up
+    from swarmdeck.compose.project import Event, ProjectError, logs, up
+    from swarmdeck.compose.project.engine import engine_call, project_containers
     from swarmdeck.compose.project.names import listed_name
-    from swarmdeck.compose.project.up import engine_call, project_containers
     from swarmdeck.engine.client import connect
 
     plan = _plan(ctx, warn=True, scale=_scale(scale or []))
     client = connect(ctx.obj.host)
-    up(client, plan, progress=_show, remove_orphans=remove_orphans)
+    with _journal(client, plan.name, "now bringing the project up") as slot:
+        try:
+            up(client, plan, progress=_show, remove_orphans=remove_orphans, journal=slot.record)
+        except ProjectError:
+            slot.clear()  # undone in-process, and said so
+            raise
+        slot.clear()
     if detach:
         return
     try:
@@ -146,7 +209,10 @@ def down_cmd(
     from swarmdeck.engine.client import connect
 
     name = _project(ctx)
-    events = down(connect(ctx.obj.host), name, volumes, timeout, progress=_show)
+    client = connect(ctx.obj.host)
+    with _journal(client, name, "now removing the project") as slot:
+        events = down(client, name, volumes, timeout, progress=_show)
+        slot.clear()
     if not events:
         err.print(f'[yellow]warning:[/] No resource found to remove for project "{name}".')
 
@@ -160,12 +226,38 @@ def ps_cmd(
     from swarmdeck.compose.project import ps
     from swarmdeck.engine.client import connect
 
-    rows = ps(connect(ctx.obj.host), _project(ctx), all)
+    client = connect(ctx.obj.host)
+    name = _project(ctx)
+    rows = ps(client, name, all)
+    _cut_short(client, name)
     lines = [("NAME", "IMAGE", "SERVICE", "STATUS", "PORTS")]
     lines += [(r.name, r.image, r.service, r.status, r.ports) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
     for line in lines:  # plain columns: never truncated, easy to parse
         typer.echo("   ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)) + "   " + line[4])
+
+
+def _cut_short(client: docker.DockerClient, project: str) -> None:
+    """Say so if an ``up`` of ``project`` died half-way (nothing while one is running)."""
+    from swarmdeck.compose.journal import Busy, Slot, path_of
+    from swarmdeck.compose.project import resume
+
+    scope = _scope(client)
+    if not path_of(_journals(), scope, project).exists():
+        return
+    try:
+        slot = Slot(_journals(), scope, project)
+    except Busy:
+        return
+    try:
+        record = slot.left()
+    finally:
+        slot.close()
+    if record is not None:
+        err.print(
+            f"[yellow]warning:[/] {resume.summary(record)}: the project may be half made; "
+            "the next `compose up` takes that run back, `compose down` removes the project"
+        )
 
 
 @compose_app.command("logs")

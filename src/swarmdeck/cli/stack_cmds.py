@@ -65,9 +65,9 @@ def _sources(files: list[str]) -> list[str | tuple[str, str]]:
 
 def _journals() -> Path:
     """Where the CLI keeps its stack deploy journals."""
-    from swarmdeck.cli.stack_fastpath import deploys_folder
+    from swarmdeck.store.datadir import stack_deploys_folder
 
-    return deploys_folder()
+    return stack_deploys_folder()
 
 
 @contextmanager
@@ -141,6 +141,7 @@ def deploy_cmd(
     if key is not None and stack_fastpath.answer(key, detach):
         return  # nothing would change: the full path's words, without its imports
 
+    from swarmdeck.compose import journal as journals
     from swarmdeck.compose import load
     from swarmdeck.compose.stack import DeployOptions, deploy, journal
     from swarmdeck.compose.stack.errors import StackError
@@ -162,7 +163,7 @@ def deploy_cmd(
     client = connect(host)
     if plan:
         deploy(client, loaded, options, out=_out, err=_err)
-        if journal.path_of(_journals(), journal.scope(client), name).exists():
+        if journals.path_of(_journals(), journal.scope(client), name).exists():
             _err(f"A deploy of stack {name} was cut short earlier; the next deploy or rm takes it back.")
         return
     with _journal(client, name) as slot:

@@ -220,13 +220,6 @@ DETACH_NOTE = (
 _asked: set[str] = set()  # fingerprints ``answer_argv`` checked in vain: not asked twice
 
 
-def deploys_folder() -> Path:
-    """Where the CLI keeps its stack deploy journals, and these records."""
-    from swarmdeck.store.datadir import default_data_dir
-
-    return default_data_dir() / "stack-deploys"
-
-
 def show_warnings(warnings: list[str]) -> None:
     """The compose loader's warnings, each followed by an empty line (the docker CLI's way)."""
     for warning in warnings:
@@ -238,7 +231,9 @@ def answer(key: Key, detach: bool | None) -> bool:
     False: not known, and the full path runs."""
     if key.digest in _asked:
         return False
-    replay = unchanged(key, deploys_folder())
+    from swarmdeck.store.datadir import stack_deploys_folder
+
+    replay = unchanged(key, stack_deploys_folder())
     if replay is None:
         return False
     show_warnings(replay.warnings)
@@ -339,8 +334,8 @@ def remember(
 ) -> None:
     """Record the stack as the full deploy ``report`` left it (see the module); nothing when
     the files changed meanwhile or an image was not pinned to a digest."""
+    from swarmdeck.compose import journal as journals
     from swarmdeck.compose.stack import apply, convert
-    from swarmdeck.compose.stack import journal as journals
     from swarmdeck.engine.errormap import doing
     from swarmdeck.errors import SwarmdeckError
 

@@ -26,14 +26,16 @@ from typing import Any
 
 import requests.exceptions
 
+from swarmdeck.compose import journal as journals
 from swarmdeck.compose.stack import journal
 from swarmdeck.compose.stack.plan import Plan
 from swarmdeck.console.context import Console
 from swarmdeck.console.endpoints import open_client
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import NotFound
+from swarmdeck.store.datadir import DEPLOYS
 
-FOLDER = "deploys"
+FOLDER = DEPLOYS
 log = logging.getLogger("swarmdeck.console")
 
 
@@ -45,7 +47,7 @@ def kept(data_dir: Path, endpoint: str, stack: str, username: str) -> Iterator[C
 
     def write(plan: Plan) -> None:
         record = {"endpoint": endpoint, "stack": stack, "user": username, "intent": journal.intent(plan)}
-        journal.write(path, record)
+        journals.write(path, record)
 
     try:
         yield write

@@ -7,6 +7,9 @@ database's mode, are owner-only too). A directory found with looser modes (made 
 version, copied, or unpacked from a backup) is tightened at start-up, and the console says
 which paths it tightened: group and other permission bits are removed from the directory and
 from every file and folder in it that the console's user owns; symbolic links are left alone.
+
+Where it is (``default_data_dir``) and the folders in it that the console and the CLI keep
+their journals in are named here, once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,21 @@ def default_data_dir() -> Path:
         return Path(os.environ["SWARMDECK_DATA_DIR"])
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "swarmdeck"
+
+
+DEPLOYS = "deploys"  # the console's deploy journals (console/deploy_journal.py)
+STACK_DEPLOYS = "stack-deploys"  # the CLI's `stack deploy` journals, and its fast-path records
+COMPOSE_UPS = "compose-ups"  # the CLI's `compose up` journals
+
+
+def stack_deploys_folder() -> Path:
+    """Where the CLI keeps its `stack deploy` journals and fast-path records."""
+    return default_data_dir() / STACK_DEPLOYS
+
+
+def compose_ups_folder() -> Path:
+    """Where the CLI keeps its `compose up` journals."""
+    return default_data_dir() / COMPOSE_UPS
 
 
 @dataclass(frozen=True)

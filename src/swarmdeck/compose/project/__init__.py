@@ -12,15 +12,17 @@ Public API::
     down(client, plan.name, volumes=False, timeout=None)
 
 Modules: ``names`` (project name, labels), ``plan`` (model -> ``ProjectPlan``, no engine),
-``containers`` (one replica -> create request), ``up``, ``down``, ``query`` (ps, logs).
+``containers`` (one replica -> create request), ``up``, ``down``, ``query`` (ps, logs),
+``resume`` (what an ``up`` killed half-way left, taken back).
 Failures are ``ProjectError`` (engine side) or ``ComposeError`` (the files).
 """
 
 from swarmdeck.compose.project.down import down
+from swarmdeck.compose.project.engine import Event
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.project.plan import ProjectPlan, load_plan, plan_project
 from swarmdeck.compose.project.query import Row, logs, ps
-from swarmdeck.compose.project.up import Event, up
+from swarmdeck.compose.project.up import up
 
 __all__ = [
     "Event",

@@ -14,7 +14,7 @@ import docker
 from docker.models.containers import Container
 
 from swarmdeck.compose.project import names
-from swarmdeck.compose.project.up import Event, Progress, engine_call
+from swarmdeck.compose.project.engine import Event, Progress, engine_call
 
 
 def down(

@@ -13,8 +13,8 @@ import docker
 from docker.models.containers import Container
 
 from swarmdeck.compose.project import names
+from swarmdeck.compose.project.engine import engine_call, project_containers
 from swarmdeck.compose.project.errors import ProjectError
-from swarmdeck.compose.project.up import engine_call, project_containers
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import docker
 from docker.models.containers import Container
@@ -36,6 +35,7 @@ from docker.types import IPAMConfig, IPAMPool
 from swarmdeck.compose.project import names
 from swarmdeck.compose.project import policy as project_policy
 from swarmdeck.compose.project.containers import container_spec
+from swarmdeck.compose.project.engine import Event, Progress, engine_call, number_of, project_containers
 from swarmdeck.compose.project.errors import ProjectError
 from swarmdeck.compose.project.plan import NetworkPlan, ProjectPlan, ServicePlan, VolumePlan
 from swarmdeck.engine.client import is_local
@@ -45,49 +45,8 @@ from swarmdeck.engine.policy import ALLOW_ALL, NO_FACTS, Facts, WorkloadPolicy
 from swarmdeck.engine.reference import split_tag
 from swarmdeck.errors import SwarmdeckError
 
-T = TypeVar("T")
+Journal = Callable[[dict[str, Any]], None]
 _UNDONE_VERBS = {"removed": "remove", "renamed": "rename", "started": "start", "stopped": "stop"}
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something ``up`` or ``down`` did: ``Container p-web-1 Started``."""
-
-    kind: str  # Network, Volume, Container
-    name: str
-    action: str
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.name}  {self.action}"
-
-
-Progress = Callable[[Event], None]
-
-
-def project_containers(client: docker.DockerClient, project: str) -> list[Container]:
-    """The project's containers (running or not), by Compose's labels, sorted by name."""
-    found = client.containers.list(
-        all=True, filters={"label": [f"{names.PROJECT}={project}", f"{names.ONEOFF}=False"]}
-    )
-    return sorted(found, key=lambda c: (c.labels.get(names.SERVICE, ""), _number(c)))
-
-
-def _number(container: Container) -> int:
-    try:
-        return int(container.labels.get(names.NUMBER, "0"))
-    except ValueError:
-        return 0
-
-
-def engine_call(action: str, call: Callable[[], T]) -> T:
-    """Run one engine call; its failure (the engine's typed error, as ``doing`` maps whatever
-    the SDK raised, and the ProjectError's cause) becomes a ProjectError naming the action.
-    Anything that is not the engine's (a bug) goes through as it is."""
-    try:
-        with doing(action):
-            return call()
-    except EngineError as exc:
-        raise ProjectError(str(exc)) from exc
 
 
 class _Up:
@@ -98,8 +57,13 @@ class _Up:
         progress: Progress | None,
         remove_orphans: bool,
         policy: WorkloadPolicy = ALLOW_ALL,
+        journal: Journal | None = None,
     ) -> None:
         self.client = client
+        self.journal = journal
+        # what the run is about to change, handed to ``journal`` before each change (see resume)
+        self.intent: dict[str, Any] = {"project": plan.name, "create": [], "stopped": [], "started": []}
+        self.intent |= {"renamed": [], "remove": None}
         self.plan = plan
         self.policy = policy
         self.progress = progress
@@ -116,7 +80,16 @@ class _Up:
         self.replaced: list[tuple[Container, str, str]] = []  # (old, new id, final name)
         self.renamed: list[tuple[str, str]] = []  # (container id, the name it had)
         self.extras: list[Container] = []  # scale-down leftovers, removed by ``cleanup``
-        self.before: dict[str, set[str]] | None = None  # what carried the project's label
+        self.before: dict[str, dict[str, str]] | None = None  # what carried the project's label
+
+    def note(self, entry: str, item: Any) -> None:
+        """Write down, before doing it, a change the run is about to make."""
+        if entry == "remove":
+            self.intent["remove"] = item
+        elif entry:
+            self.intent[entry].append(item)
+        if self.journal is not None:
+            self.journal(self.intent)
 
     def emit(self, kind: str, name: str, action: str) -> None:
         event = Event(kind, name, action)
@@ -183,6 +156,8 @@ class _Up:
 
     def apply(self) -> None:
         self.before = self._labelled()
+        self.intent["before"] = {kind: sorted(found) for kind, found in self.before.items()}
+        self.note("", None)  # the journal exists before the first change
         for net in self.plan.networks.values():
             if not net.external:
                 self._network(net)
@@ -218,6 +193,7 @@ class _Up:
             names.NETWORK: net.key,
             names.VERSION: names.tool_version(),
         }
+        self.note("create", ["network", net.name])
         created = engine_call(
             f"create network {net.name}",
             lambda: self.client.networks.create(
@@ -244,6 +220,7 @@ class _Up:
             names.VOLUME: vol.key,
             names.VERSION: names.tool_version(),
         }
+        self.note("create", ["volume", vol.name])
         created = engine_call(
             f"create volume {vol.name}",
             lambda: self.client.volumes.create(
@@ -266,12 +243,13 @@ class _Up:
             ):
                 self._recreate(service, container, image_id)
             elif container.status != "running":
+                self.note("started", container.id)
                 engine_call(f"start container {container.name}", container.start)
                 self.started.append(container)
                 self.emit("Container", names.listed_name(container), "Started")
             else:
                 self.emit("Container", names.listed_name(container), "Running")
-        following = max((_number(c) for c in current), default=0) + 1
+        following = max((number_of(c) for c in current), default=0) + 1
         for number in range(following, following + service.replicas - len(keep)):
             self._create(service, number, image_id)
 
@@ -283,6 +261,7 @@ class _Up:
         if replacing is not None:
             name = f"{replacing.short_id}_{spec.name}"  # renamed once the old one is removed
             self._inherit_anonymous_volumes(spec.create["host_config"], replacing)
+        self.note("create", ["container", name])
         created = engine_call(
             f"create container {spec.name}",
             lambda: self.client.api.create_container(name=name, **spec.create),
@@ -319,26 +298,27 @@ class _Up:
 
     def _recreate(self, service: ServicePlan, old: Container, image_id: str) -> None:
         if old.status in ("running", "restarting"):
+            self.note("stopped", old.id)
             engine_call(f"stop container {old.name}", old.stop)
             self.stopped.append(old)
-        new_id = self._create(service, _number(old), image_id, replacing=old)
+        new_id = self._create(service, number_of(old), image_id, replacing=old)
         self.replaced.append((old, new_id, names.listed_name(old)))
         self.emit("Container", names.listed_name(old), "Recreated")
 
-    def _labelled(self) -> dict[str, set[str]]:
-        """The containers and networks (IDs) and volumes (names) that carry the project's label."""
+    def _labelled(self) -> dict[str, dict[str, str]]:
+        """The containers and networks (by ID) and volumes (by name) that carry the project's
+        label, each with the name it is shown by."""
         api = self.client.api
         label = {"label": f"{names.PROJECT}={self.plan.name}"}
+        containers = engine_call("list containers", lambda: api.containers(all=True, filters=label))
+        networks = engine_call("list networks", lambda: api.networks(filters=label))
+        volumes = engine_call("list volumes", lambda: api.volumes(filters=label)).get("Volumes") or []
         return {
             "container": {
-                c["Id"]
-                for c in engine_call("list containers", lambda: api.containers(all=True, filters=label))
+                c["Id"]: (c.get("Names") or ["/" + c["Id"][:12]])[0].lstrip("/") for c in containers
             },
-            "network": {n["Id"] for n in engine_call("list networks", lambda: api.networks(filters=label))},
-            "volume": {
-                v["Name"]
-                for v in engine_call("list volumes", lambda: api.volumes(filters=label)).get("Volumes") or []
-            },
+            "network": {n["Id"]: n["Name"] for n in networks},
+            "volume": {v["Name"]: v["Name"] for v in volumes},
         }
 
     def _strays(self) -> dict[str, list[tuple[str, str]]]:
@@ -356,7 +336,9 @@ class _Up:
             "volume": {v.name for v in self.created_volumes},
         }
         return {
-            kind: [(key, key[:12]) for key in sorted(now[kind] - self.before[kind] - known[kind])]
+            kind: [
+                (key, now[kind][key]) for key in sorted(now[kind].keys() - self.before[kind] - known[kind])
+            ]
             for kind in now
         }
 
@@ -365,10 +347,12 @@ class _Up:
         take their names."""
         for container in self.extras:
             if container.status in ("running", "restarting"):
+                self.note("stopped", container.id)
                 engine_call(f"stop container {container.name}", container.stop)
                 self.stopped.append(container)
         for old, new_id, name in self.replaced:
             backup, old_id = f"{old.short_id}_replaced_{name}", str(old.id)
+            self.note("renamed", [old_id, name])
             engine_call(f"rename container {name}", partial(self.client.api.rename, old_id, backup))
             self.renamed.append((old_id, name))
             engine_call(f"rename container {name}", partial(self.client.api.rename, new_id, name))
@@ -376,7 +360,9 @@ class _Up:
     def cleanup(self) -> None:
         """Remove the replaced and extra containers (cannot be undone: after every change)."""
         left: list[str] = []
-        for container in [old for old, _, _ in self.replaced] + self.extras:
+        going = [old for old, _, _ in self.replaced] + self.extras
+        self.note("remove", [[c.id, names.listed_name(c)] for c in going])
+        for container in going:
             try:
                 engine_call(f"remove container {container.name}", partial(container.remove, force=True))
             except ProjectError as exc:
@@ -464,14 +450,17 @@ def up(
     progress: Progress | None = None,
     remove_orphans: bool = False,
     policy: WorkloadPolicy = ALLOW_ALL,
+    journal: Journal | None = None,
 ) -> list[Event]:
     """Converge the engine to ``plan``; on failure undo this run and raise ProjectError.
 
     Containers of services that are no longer in the files are reported as orphaned, or
     removed with ``remove_orphans``. ``policy`` (swarmdeck.engine.policy) is checked first:
     what it refuses is a ``ComposeError`` at the compose keys, and nothing is created.
+    ``journal`` is called with what the run is about to change before each change (see
+    ``resume``: what a run killed before it could undo itself left).
     """
-    run = _Up(client, plan, progress, remove_orphans, policy)
+    run = _Up(client, plan, progress, remove_orphans, policy, journal)
     run.check()
     try:
         run.apply()

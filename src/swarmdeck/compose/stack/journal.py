@@ -12,27 +12,20 @@ exists is removed, and each service whose version moved since the plan is rolled
 previous spec, with ``undo``'s own steps. A deploy that had finished just before the process
 died is taken back too: the stack ends as it was before that deploy, never half made.
 
-This module is the journal's one home: the record (``intent`` plus who wrote it), how it is
-written (``write``: owner-only, fsynced, renamed into place, so a crash leaves the old file or
-the new one, never half of one), and ``Slot``, the CLI's journal: one file per swarm and
-stack under a folder the caller names, held with an advisory lock (``flock``) for as long as
-a deploy runs. The kernel drops the lock when its process dies, even by SIGKILL, so a file
-found with its lock free is a deploy that never returned; a lock still held is a deploy
-running now (its journal is not touched).
+This module is the stack journal's record (``intent`` plus who wrote it) and its taking back;
+the file itself (written whole, locked while a deploy runs, found free when its process
+died) is ``compose.journal``'s, shared with ``compose up``. ``Slot`` is the CLI's: one file
+per swarm and stack.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
-import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import docker
 
+from swarmdeck.compose import journal as journals
 from swarmdeck.compose.stack import convert
 from swarmdeck.compose.stack.errors import StackError
 from swarmdeck.compose.stack.undo import Undo
@@ -89,24 +82,6 @@ def _made_by_stack(client: docker.DockerClient, kind: str, name: str, namespace:
     return None
 
 
-def write(path: Path, record: dict[str, Any]) -> None:
-    """Write ``record`` to ``path`` durably: owner-only, fsynced, renamed into place."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, json.dumps(record).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(partial, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself survives a crash
-    finally:
-        os.close(folder)
-
-
 def scope(client: docker.DockerClient) -> str:
     """What a journal is kept per: the swarm's cluster ID (the same swarm whichever address
     reaches it), else the engine's own ID."""
@@ -116,48 +91,17 @@ def scope(client: docker.DockerClient) -> str:
     return str(cluster or info.get("ID") or "engine")
 
 
-def path_of(folder: Path, scope: str, stack: str) -> Path:
-    """Where stack ``stack`` of swarm ``scope`` keeps its journal under ``folder``."""
-    stem = f"{scope}_{stack}"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}", stem):
-        stem = hashlib.sha256(stem.encode()).hexdigest()
-    return folder / f"{stem}.json"
-
-
-class Slot:
-    """One stack's journal on this machine, held (locked) by this process until ``close``."""
+class Slot(journals.Slot):
+    """One stack's journal on this machine (``compose.journal.Slot``), held by this process."""
 
     def __init__(self, folder: Path, scope: str, stack: str) -> None:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        busy = StackError(f"another deploy of stack {stack} is running from this machine; wait for it to end")
+        super().__init__(folder, scope, stack, busy)
         self.stack = stack
-        self.path = path_of(folder, scope, stack)
-        self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock)
-            raise StackError(
-                f"another deploy of stack {stack} is running from this machine; wait for it to end"
-            ) from None
-
-    def left(self) -> dict[str, Any] | None:
-        """The record a deploy that never returned left, if any."""
-        try:
-            return dict(json.loads(self.path.read_text()))
-        except FileNotFoundError:
-            return None
-        except ValueError:
-            return None  # ``write`` renames whole files into place: not one of ours
 
     def write(self, plan: Plan) -> None:
         """The ``before_changes`` hook: the plan's intent, written before its first change."""
-        write(self.path, {"stack": self.stack, "pid": os.getpid(), "intent": intent(plan)})
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        os.close(self._lock)
+        self.record({"stack": self.stack, "intent": intent(plan)})
 
 
 def take_back(client: docker.DockerClient, slot: Slot) -> list[str] | None:

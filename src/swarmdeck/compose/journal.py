@@ -1,0 +1,93 @@
+"""A journal that survives its process: what a run is about to change, written down before
+each change, so that a run cut short by the death of its process (SIGKILL, a lost terminal,
+a reboot) can be taken back by the next one.
+
+This module is the journal file's one home, shared by ``stack deploy``
+(``compose.stack.journal``: what a stack deploy records and how it is taken back) and
+``compose up`` (``compose.project.resume``): how a record is written (``write``: owner-only,
+fsynced, renamed into place, so a crash leaves the old file or the new one, never half of
+one), where it lives (``path_of``), and ``Slot``: one file per engine or swarm and name under
+a folder the caller names, held with an advisory lock (``flock``) for as long as the run
+lasts. The kernel drops the lock when its process dies, even by SIGKILL, so a file found
+with its lock free is a run that never returned; a lock still held is a run going on now
+(its journal is not touched).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from swarmdeck.compose.errors import ComposeError
+
+
+def write(path: Path, record: dict[str, Any]) -> None:
+    """Write ``record`` to ``path`` durably: owner-only, fsynced, renamed into place."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(record).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(partial, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash
+    finally:
+        os.close(folder)
+
+
+def path_of(folder: Path, scope: str, name: str) -> Path:
+    """Where ``name`` of engine or swarm ``scope`` keeps its journal under ``folder``."""
+    stem = f"{scope}_{name}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}", stem):
+        stem = hashlib.sha256(stem.encode()).hexdigest()
+    return folder / f"{stem}.json"
+
+
+class Busy(Exception):
+    """Another process of this machine holds the slot: a run is going on now."""
+
+
+class Slot:
+    """One journal on this machine, held (locked) by this process until ``close``.
+
+    ``busy`` is the error raised when another process holds it (``Busy`` when none is given:
+    for a caller that only looks, such as ``compose ps``)."""
+
+    def __init__(self, folder: Path, scope: str, name: str, busy: ComposeError | None = None) -> None:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.name = name
+        self.path = path_of(folder, scope, name)
+        self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise (busy or Busy(name)) from None
+
+    def left(self) -> dict[str, Any] | None:
+        """The record a run that never returned left, if any."""
+        try:
+            return dict(json.loads(self.path.read_text()))
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return None  # ``write`` renames whole files into place: not one of ours
+
+    def record(self, record: dict[str, Any]) -> None:
+        """Write ``record`` (with this process's ID) as this slot's journal."""
+        write(self.path, {**record, "pid": os.getpid()})
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        os.close(self._lock)
