@@ -18,7 +18,8 @@ the new one, never half of one), and ``Slot``, the CLI's journal: one file per s
 stack under a folder the caller names, held with an advisory lock (``flock``) for as long as
 a deploy runs. The kernel drops the lock when its process dies, even by SIGKILL, so a file
 found with its lock free is a deploy that never returned; a lock still held is a deploy
-running now (its journal is not touched).
+running now (its journal is not touched). ``hold`` is that lock; the console's journals (one
+file per deploy, in a data directory its replicas may share) are held with it too.
 """
 
 from __future__ import annotations
@@ -124,6 +125,19 @@ def path_of(folder: Path, scope: str, stack: str) -> Path:
     return folder / f"{stem}.json"
 
 
+def hold(path: Path) -> int | None:
+    """Lock the journal ``path`` (its ``.lock`` file beside it, made if missing) for this
+    process: the locked descriptor (closing it, or the process's death, unlocks), or None
+    when another process (any process on this machine) holds it: a deploy running now."""
+    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    return lock
+
+
 class Slot:
     """One stack's journal on this machine, held (locked) by this process until ``close``."""
 
@@ -131,14 +145,12 @@ class Slot:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.stack = stack
         self.path = path_of(folder, scope, stack)
-        self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock)
+        lock = hold(self.path)
+        if lock is None:
             raise StackError(
                 f"another deploy of stack {stack} is running from this machine; wait for it to end"
-            ) from None
+            )
+        self._lock = lock
 
     def left(self) -> dict[str, Any] | None:
         """The record a deploy that never returned left, if any."""
