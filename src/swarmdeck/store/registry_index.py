@@ -1,6 +1,7 @@
 """The registry index: each registry's repository names, kept in the console's database, and
 what keeps it current (when the catalog was last walked, the hash of the token its
-notifications carry).
+notifications carry), and when its tags last changed as a console learnt it (which the tags
+each console process caches in memory are checked against: console/list_cache.py).
 
 Why a table: a registry's catalog cannot be searched or counted, and walking it takes the
 registry seconds per 10,000 names. Kept here, a cold console answers a page, a search and a
@@ -45,6 +46,7 @@ class RegistryIndexState(Base):
     walked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tags_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # revision 0007
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class IndexState:
     walked_at: datetime | None
     notified_at: datetime | None
     has_token: bool
+    tags_changed_at: datetime | None = None
 
 
 def token_hash(token: str) -> str:
@@ -74,7 +77,9 @@ class RegistryIndex:
     def state(self, registry: str) -> IndexState | None:
         with self._tx() as s:
             row = s.get(RegistryIndexState, registry)
-            return IndexState(row.walked_at, row.notified_at, row.token_hash is not None) if row else None
+            if row is None:
+                return None
+            return IndexState(row.walked_at, row.notified_at, row.token_hash is not None, row.tags_changed_at)
 
     def page(self, registry: str, q: str, offset: int, limit: int) -> tuple[list[str], int]:
         """Names of ``registry`` holding ``q`` in any case (names as stored), sorted; and how many
@@ -126,6 +131,12 @@ class RegistryIndex:
                 )
             )
             return bool(getattr(gone, "rowcount", 0))
+
+    def tags_changed(self, registry: str) -> None:
+        """Note that some of ``registry``'s tags changed now (pushed or deleted): every console
+        process on the database then fetches again the tags it cached before."""
+        with self._tx() as s:
+            self._state_row(s, registry).tags_changed_at = utcnow()
 
     def set_token(self, registry: str, token: str) -> None:
         with self._tx() as s:
