@@ -99,15 +99,26 @@ class RegistryIndex:
             ).all()
         return list(names), total
 
-    def replace(self, registry: str, names: Iterable[str]) -> int:
-        """The whole list of ``registry`` (a walk of its catalog), in one transaction."""
-        unique = sorted(set(names))
+    def replace(self, registry: str, names: Iterable[str], began: datetime | None = None) -> int:
+        """The whole list of ``registry`` (a walk of its catalog begun at ``began``), in one
+        transaction. When a notification changed the index after the walk began (in any
+        console process: the walk may have listed the catalog before that push), the names
+        indexed now are kept too: a repository pushed meanwhile is not dropped (one deleted
+        meanwhile may stay listed, without tags, until the next walk or its next event)."""
+        unique = set(names)
         with self._tx() as s:
+            state = s.get(RegistryIndexState, registry)
+            if began is not None and state is not None and state.notified_at and state.notified_at >= began:
+                indexed = select(RegistryRepository.repository).where(
+                    RegistryRepository.registry_name == registry
+                )
+                unique.update(s.scalars(indexed))
             s.execute(delete(RegistryRepository).where(RegistryRepository.registry_name == registry))
-            for start in range(0, len(unique), CHUNK):
+            ordered = sorted(unique)
+            for start in range(0, len(ordered), CHUNK):
                 s.execute(
                     insert(RegistryRepository),
-                    [{"registry_name": registry, "repository": n} for n in unique[start : start + CHUNK]],
+                    [{"registry_name": registry, "repository": n} for n in ordered[start : start + CHUNK]],
                 )
             self._state_row(s, registry).walked_at = utcnow()
         return len(unique)
