@@ -7,7 +7,11 @@ Every request is pinned to one replica: it is made inside that replica's contain
 127.0.0.1 (the engine's exec API), so which replica answers is never left to the ingress. The
 setup code, the session cookie and its CSRF token made on one replica work on the other; after
 one replica's container is killed the same cookie keeps working on the survivor and on the task
-the swarm starts in its place (nobody is logged out).
+the swarm starts in its place (nobody is logged out). Failed logins counted on one replica
+throttle the other (the counts are in the database). A live stream opened on one replica (the
+pages' ``/api/live``, the swarm map's stream) sees a service created, scaled and removed
+through the other within a few seconds: each replica follows the engine's events, so nothing
+has to pass between them.
 
 The database URL carries a password (the server trusts the bridge, so it is not checked; it is
 the needle): it is in neither the service's spec, the tasks' containers (environment,
@@ -18,9 +22,10 @@ removing the stack removes the database URL's secret too."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import docker
 import docker.errors
@@ -76,6 +81,85 @@ def ask(
     done = container.exec_run(argv, stdout=True, stderr=True)
     assert done.exit_code == 0, done.output.decode()
     return json.loads(done.output.decode().strip().splitlines()[-1])
+
+
+# Run inside a replica's container: opens a server-sent event stream there and prints, one
+# JSON line each as they come, the status, each comment (":connected") and each event, for at
+# most `seconds` (each read waits at most that long). argv: path, headers (JSON), seconds, port.
+FOLLOW = """
+import json, sys, time, urllib.request
+path, headers, seconds = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
+request = urllib.request.Request("http://127.0.0.1:" + sys.argv[4] + path, headers=headers)
+start = time.monotonic()
+answer = urllib.request.urlopen(request, timeout=seconds)
+print(json.dumps({"status": answer.status}), flush=True)
+name = "message"
+while time.monotonic() - start < seconds:
+    try:
+        line = answer.readline()
+    except OSError:
+        break
+    if not line:
+        break
+    line = line.decode().rstrip("\\n")
+    if line.startswith(":"):
+        print(json.dumps({"comment": line[1:].strip()}), flush=True)
+    elif line.startswith("event:"):
+        name = line[6:].strip()
+    elif line.startswith("data:"):
+        print(json.dumps({"event": name, "data": json.loads(line[5:])}), flush=True)
+        name = "message"
+"""
+
+
+@dataclass
+class Following:
+    """A stream read inside one replica's container, in a thread: what it printed so far,
+    each line with the host's monotonic time it arrived."""
+
+    lines: list[tuple[float, dict]] = field(default_factory=list)
+    connected: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def events(self, name: str, after: float = 0.0) -> list[tuple[float, dict]]:
+        return [
+            (at, line["data"]) for at, line in list(self.lines) if line.get("event") == name and at > after
+        ]
+
+    def wait_for(self, name: str, after: float, test, timeout: float) -> float:
+        """Seconds from ``after`` to the first ``name`` event whose data passes ``test``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for at, data in self.events(name, after):
+                if test(data):
+                    return at - after
+            assert not self.done.is_set(), f"the stream ended: {self.lines}"
+            time.sleep(0.1)
+        raise AssertionError(f"no matching {name!r} within {timeout:.0f} s: {self.lines}")
+
+
+def follow(container, path: str, cookie: str, seconds: float) -> Following:
+    """Start reading ``path``'s stream inside ``container``; returns once it is connected."""
+    seen = Following()
+    argv = ["python3", "-c", FOLLOW, path, json.dumps({"Cookie": cookie}), str(seconds), str(CONSOLE_PORT)]
+
+    def read() -> None:
+        try:
+            rest = b""
+            for chunk in container.exec_run(argv, stream=True).output:
+                rest += chunk
+                *whole, rest = rest.split(b"\n")
+                for raw in whole:
+                    line = json.loads(raw)
+                    seen.lines.append((time.monotonic(), line))
+                    if line.get("comment") == "connected":
+                        seen.connected.set()
+        finally:
+            seen.done.set()
+
+    threading.Thread(target=read, daemon=True, name="follow").start()
+    assert seen.connected.wait(30), f"{path}: not connected ({seen.lines})"
+    return seen
 
 
 def running_containers(engine: docker.DockerClient, want: int, timeout: float = 240.0) -> list:
@@ -200,6 +284,75 @@ def test_two_replicas_act_as_one_console_and_survive_losing_one(engine, replicas
     assert me["status"] == 200 and json.loads(me["body"])["username"] == "root", me
     assert ask(fresh, "POST", "/api/tokens", cookie, csrf, body={"name": "on-new"})["status"] == 201
     print(f"replacement replica answered {back:.1f} s after the kill")
+
+
+def signed_in(replica) -> tuple[str, str]:
+    """root's session cookie and CSRF token (root is set up first if no one is yet)."""
+    if json.loads(ask(replica, "GET", "/api/health")["body"])["setup_required"]:
+        code = replica.exec_run(["cat", "/data/setup-code"]).output.decode().strip()
+        body = {"setup_code": code, "username": "root", "password": PASSWORD}
+        assert ask(replica, "POST", "/api/setup", body=body)["status"] == 201
+    login = ask(replica, "POST", "/api/auth/login", body={"username": "root", "password": PASSWORD})
+    assert login["status"] == 200, login
+    return login["cookie"].split(";")[0], json.loads(login["body"])["csrf_token"]
+
+
+def test_failed_logins_on_one_replica_throttle_the_other(engine, replicas):
+    one, two = running_containers(engine, 2)
+    signed_in(one)  # root exists: the refusals below are wrong passwords of an unknown name
+    wrong = {"username": f"ghost-{RUN}", "password": "not the password at all"}
+    for replica in (one, two, one, two, one):  # the limit: 5 per name and address in 5 minutes
+        assert ask(replica, "POST", "/api/auth/login", body=wrong)["status"] == 401
+    # Two failures on this replica, five in all: refused for minutes, not for an account delay.
+    refused = ask(two, "POST", "/api/auth/login", body=wrong)
+    assert refused["status"] == 429, refused
+    assert int(json.loads(refused["body"])["detail"].split(" in ")[1].split()[0]) > 60, refused
+
+
+def test_live_streams_on_one_replica_see_changes_made_through_the_other(
+    engine, replicas, registry_busybox_image
+):
+    one, two = running_containers(engine, 2)
+    cookie, csrf = signed_in(one)
+    name = f"{STACK}-live"
+    live = follow(one, "/api/live?types=service&types=task", cookie, seconds=90)
+    mapped = follow(two, "/api/swarm/map/stream", cookie, seconds=90)
+    try:
+        # Created through replica two: replica one's page stream says services changed.
+        started = time.monotonic()
+        body = {"name": name, "image": registry_busybox_image, "replicas": 0, "command": ["sleep", "600"]}
+        made = ask(two, "POST", "/api/services", cookie, csrf, body=body)
+        assert made["status"] == 201, made
+        created = live.wait_for("change", started, lambda d: "service" in d["types"], timeout=10)
+
+        # Scaled through replica one: replica two's swarm map shows the task running.
+        started = time.monotonic()
+        scaled = ask(one, "POST", f"/api/services/{name}/scale", cookie, csrf, body={"replicas": 1})
+        assert scaled["status"] == 200, scaled
+        running = mapped.wait_for(
+            "map",
+            started,
+            lambda d: any(t["service"] == name and t["state"] == "running" for t in d["tasks"]),
+            timeout=60,
+        )
+        # ... and replica one's page stream saw the task start.
+        assert live.wait_for("change", started, lambda d: "task" in d["types"], timeout=10) <= running + 5
+
+        # Removed through replica two: both streams see it gone.
+        started = time.monotonic()
+        assert ask(two, "DELETE", f"/api/services/{name}", cookie, csrf)["status"] == 200
+        removed = live.wait_for("change", started, lambda d: "service" in d["types"], timeout=10)
+        gone = mapped.wait_for(
+            "map", started, lambda d: not any(t["service"] == name for t in d["tasks"]), timeout=30
+        )
+    finally:
+        for service in engine.services.list(filters={"name": name}):
+            service.remove()
+    assert created < 5 and removed < 5 and gone < 10, (created, removed, gone)
+    print(
+        f"other replica's change seen: created {created:.1f} s, task running on the map {running:.1f} s, "
+        f"removed {removed:.1f} s (map {gone:.1f} s)"
+    )
 
 
 def test_the_database_url_is_a_secret_replaced_when_it_changes_and_removed_with_the_stack(

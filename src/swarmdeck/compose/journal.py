@@ -10,7 +10,8 @@ one), where it lives (``path_of``), and ``Slot``: one file per engine or swarm a
 a folder the caller names, held with an advisory lock (``flock``) for as long as the run
 lasts. The kernel drops the lock when its process dies, even by SIGKILL, so a file found
 with its lock free is a run that never returned; a lock still held is a run going on now
-(its journal is not touched).
+(its journal is not touched). ``hold`` is that lock alone, for the console's journals (one
+file per deploy, in a data directory its replicas may share).
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ def path_of(folder: Path, scope: str, name: str) -> Path:
     return folder / f"{stem}.json"
 
 
+def hold(path: Path) -> int | None:
+    """Lock the journal ``path`` (its ``.lock`` file beside it, made if missing) for this
+    process: the locked descriptor (closing it, or the process's death, unlocks), or None
+    when another process of this machine holds it: a run going on now."""
+    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    return lock
+
+
 class Busy(Exception):
     """Another process of this machine holds the slot: a run is going on now."""
 
@@ -66,12 +80,10 @@ class Slot:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.name = name
         self.path = path_of(folder, scope, name)
-        self._lock = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock)
-            raise (busy or Busy(name)) from None
+        lock = hold(self.path)
+        if lock is None:
+            raise busy or Busy(name)
+        self._lock = lock
 
     def left(self) -> dict[str, Any] | None:
         """The record a run that never returned left, if any."""

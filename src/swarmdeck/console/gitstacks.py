@@ -8,9 +8,13 @@ the webhook. The owner's role and endpoint grants are read at each redeploy, so 
 lost them stops the redeploys (each says why in the stack's last result and the log).
 
 One redeploy at a time per stack: a second one asked meanwhile is refused (409), which also
-bounds what a webhook caller can make the console do. The schedule is a thread of the console
-process (``start_schedule``) that looks every ``TICK`` seconds for Git stacks whose interval
-has passed and redeploys those whose commit changed; it logs what fails and carries on. A
+bounds what a webhook caller can make the console do. The slot is the stack's row's lease in
+the database (``GitStacks.claim``), so it holds across the replicas of a replicated console.
+The schedule is a thread of each console process (``start_schedule``) that looks every
+``TICK`` seconds for Git stacks whose interval has passed and redeploys those whose commit
+changed; it logs what fails and carries on. With several replicas each schedule looks, and
+the slot decides: a stack is looked at by the replica that takes its slot, and is due again
+only after that look (read under the slot), so it is redeployed once per interval. A
 refusal or failure of a redeploy (a ``SwarmdeckError``) is logged as a warning where it is
 caught (``redeploy_logged``); anything else in a background thread reaches the threads' one
 catch-all (``_surviving``), which logs it with its traceback and lets the thread carry on.
@@ -35,14 +39,13 @@ from swarmdeck.console.stackdeploy import ComposeError, Deployer, deploy_text
 from swarmdeck.console.workloads import policy_of_role
 from swarmdeck.errors import SwarmdeckError
 from swarmdeck.store import NotFound, Role
-from swarmdeck.store.gitstacks import GitStackRecord, GitStacks
+from swarmdeck.store.gitstacks import GitStackRecord, GitStacks, Slot
 
 log = logging.getLogger("swarmdeck.console")
 T = TypeVar("T")
 TICK = 20.0  # seconds between the schedule's looks
 HOOK_PREFIX = "/api/hooks/git/"  # + the secret: the webhook's path
-_locks_guard = threading.Lock()
-_busy: set[tuple[int, str, str]] = set()  # (id(app), endpoint, stack) being redeployed
+LEASE = timedelta(minutes=15)  # a redeploy slot's lease: a replica that died frees it then
 
 
 def git_source(request: Request, who: Principal, endpoint: str, stack: str) -> dict[str, Any]:
@@ -73,14 +76,16 @@ class Redeployed:
     result: str
 
 
-def claim(app: FastAPI, record: GitStackRecord) -> tuple[int, str, str]:
-    """The stack's one redeploy slot (409 when a redeploy runs); ``redeploy`` gives it back."""
-    key = (id(app), record.endpoint, record.stack)
-    with _locks_guard:
-        if key in _busy:
-            raise ConsoleError(f"stack {record.stack} is being redeployed already: try again later", 409)
-        _busy.add(key)
-    return key
+def claim(app: FastAPI, record: GitStackRecord) -> Slot:
+    """The stack's one redeploy slot (409 when a redeploy runs, on any replica); ``redeploy``
+    gives it back. The slot holds the stack as it is now."""
+    try:
+        slot = git_stacks_of(app).claim(record, LEASE)
+    except NotFound:
+        raise ConsoleError(f"stack {record.stack} no longer comes from a Git repository", 404) from None
+    if slot is None:
+        raise ConsoleError(f"stack {record.stack} is being redeployed already: try again later", 409)
+    return slot
 
 
 def redeploy(
@@ -89,12 +94,13 @@ def redeploy(
     why: str,
     client_address: str = "",
     force: bool = True,
-    claimed: bool = False,
+    claimed: Slot | None = None,
 ) -> Redeployed:
     """Fetch the stack's file and deploy it (``force=False``: only if its commit changed).
     ``why`` names who asked, for the audit log ("button by NAME", "webhook", "schedule");
-    ``claimed``: the caller holds the stack's slot (``claim``) already."""
-    key = (id(app), record.endpoint, record.stack) if claimed else claim(app, record)
+    ``claimed``: the stack's slot (``claim``), when the caller holds it already."""
+    slot = claimed or claim(app, record)
+    record = slot.record  # as it is now: another replica's redeploy may have ended meanwhile
     stacks = git_stacks_of(app)
     now = datetime.now(UTC)
     deploying = False  # from then on, the deploy path audits its own outcome
@@ -126,13 +132,12 @@ def redeploy(
         stacks.note(record, result, fetched.commit, now)
         return Redeployed(fetched.commit, True, done.version, result)
     finally:
-        release(key)
+        release(app, slot)
 
 
-def release(key: tuple[int, str, str]) -> None:
+def release(app: FastAPI, slot: Slot) -> None:
     """Give back a stack's redeploy slot (``claim``'s)."""
-    with _locks_guard:
-        _busy.discard(key)
+    git_stacks_of(app).release(slot)
 
 
 def _deployer(app: FastAPI, record: GitStackRecord, client_address: str) -> Deployer:
@@ -167,10 +172,24 @@ def _due(record: GitStackRecord, now: datetime) -> bool:
 def run_schedule_once(app: FastAPI) -> int:
     """Redeploy each Git stack whose interval passed (when its commit changed); the number
     looked at. A refused or failed redeploy is logged (and kept as the stack's last result)."""
-    due = due_stacks(app)
-    for record in due:
-        redeploy_logged(app, record, "schedule", force=False)
-    return len(due)
+    return sum(look_if_due(app, record) for record in due_stacks(app))
+
+
+def look_if_due(app: FastAPI, record: GitStackRecord) -> bool:
+    """The schedule's look at one stack found due: taken only with its slot, and only if it is
+    due still (another replica's schedule may have looked since ``record`` was read); whether
+    it was looked at. Its refusal or failure is logged."""
+    try:
+        slot = git_stacks_of(app).claim(record, LEASE)
+    except NotFound:
+        return False  # removed since the list was read
+    if slot is None:
+        return False  # a redeploy of it runs now (a button, a webhook, another replica's look)
+    if not _due(slot.record, datetime.now(UTC)):
+        release(app, slot)
+        return False
+    redeploy_logged(app, slot.record, "schedule", force=False, claimed=slot)
+    return True
 
 
 def due_stacks(app: FastAPI) -> list[GitStackRecord]:
@@ -180,12 +199,17 @@ def due_stacks(app: FastAPI) -> list[GitStackRecord]:
 
 
 def redeploy_logged(
-    app: FastAPI, record: GitStackRecord, why: str, client_address: str = "", **how: bool
+    app: FastAPI,
+    record: GitStackRecord,
+    why: str,
+    client_address: str = "",
+    force: bool = True,
+    claimed: Slot | None = None,
 ) -> None:
     """``redeploy`` for a caller that answers nobody (the schedule, a webhook's thread): its
     refusal or failure is logged (``redeploy`` keeps it as the stack's last result)."""
     try:
-        redeploy(app, record, why, client_address, **how)
+        redeploy(app, record, why, client_address, force, claimed)
     except ComposeError as exc:
         log.warning("Git stack %s: its compose file is refused: %s", record.stack, exc)
     except SwarmdeckError as exc:
@@ -203,14 +227,7 @@ def start_schedule(app: FastAPI, tick: float = TICK) -> threading.Event:
             for record in _surviving("the schedule's look at the Git stacks", due_stacks, app) or []:
                 if stop.is_set():
                     return
-                _surviving(
-                    f"Git stack {record.stack}: the scheduled redeploy",
-                    redeploy_logged,
-                    app,
-                    record,
-                    "schedule",
-                    force=False,
-                )
+                _surviving(f"Git stack {record.stack}: the scheduled redeploy", look_if_due, app, record)
 
     threading.Thread(target=loop, name="git-stacks-schedule", daemon=True).start()
     return stop
@@ -232,7 +249,7 @@ def _surviving(what: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> 
 def redeploy_in_background(app: FastAPI, record: GitStackRecord, why: str, client_address: str) -> None:
     """A webhook's redeploy: it answers at once (409 when one runs already), the deploy runs
     in a thread and logs failures."""
-    claim(app, record)
+    slot = claim(app, record)
 
     def run() -> None:
         _surviving(
@@ -242,7 +259,7 @@ def redeploy_in_background(app: FastAPI, record: GitStackRecord, why: str, clien
             record,
             why,
             client_address,
-            claimed=True,
+            claimed=slot,
         )
 
     threading.Thread(target=run, name=f"git-redeploy-{record.stack}", daemon=True).start()

@@ -8,7 +8,9 @@ its storage from the start for each page of 1,000). So the console keeps each re
 names in its database (``registry_index``: an index a cold console serves at once) and keeps
 it current from the registry's push and delete events (``apply_events``); a walk rebuilds it
 on a first view, on ``refresh``, or in the background for a registry that sends no events.
-Tags are fetched per repository and kept ``CACHE_SECONDS`` in memory.
+Tags are fetched per repository and kept ``CACHE_SECONDS`` in memory, and fetched again
+when the database says they changed since (``tags_changed``: a tag deleted through another
+replica, or the registry's notification delivered to another).
 
 Measured with bench/registry_index.py and bench/registry_catalog.py (see bench/README.md).
 """
@@ -234,14 +236,19 @@ class Registries:
         A manifest pushed indexes its repository; a deletion drops it once it has no tag left
         (asked of the registry for that repository alone: no catalog walk)."""
         added = removed = 0
+        changed = False
         for action, repository, manifest in events:
             if action == "push" and manifest:
                 added += self.catalogs.pushed(name, repository)
                 self.cache.forget((name, "tags", repository))
+                changed = True
             elif action == "delete":
                 self.cache.forget((name, "tags", repository))
+                changed = True
                 if not self._has_tags(name, repository):
                     removed += self.catalogs.emptied(name, repository)
+        if changed:  # the other replicas' caches too
+            self.catalogs.index.tags_changed(name)
         return {"added": added, "removed": removed}
 
     def _has_tags(self, name: str, repository: str) -> bool:
@@ -255,7 +262,10 @@ class Registries:
             with self.client(name) as registry:
                 return registry.tags(repository)
 
-        return _page(self.cache.get((name, "tags", repository), fetch, refresh), paging.q.strip(), paging)
+        state = self.catalogs.index.state(name)  # when tags last changed, whichever replica learnt it
+        changed = state.tags_changed_at if state else None
+        tags = self.cache.get((name, "tags", repository), fetch, refresh, changed)
+        return _page(tags, paging.q.strip(), paging)
 
     def manifest(self, name: str, repository: str, reference: str) -> dict[str, Any]:
         """A tag or digest: platforms of an index, or layers, sizes, config and history of an image."""
@@ -327,6 +337,7 @@ class Registries:
             registry.delete(repository, digest)
             emptied = not registry.tags(repository)
         self.cache.forget((name,))
+        self.catalogs.index.tags_changed(name)  # the other replicas' caches too
         if emptied:
             self.catalogs.emptied(name, repository)
         return {"digest": digest, "deleted_tags": [tag, *others], "note": GC_NOTE}

@@ -39,8 +39,9 @@ class CatalogIndex:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.walks = 0  # catalog walks done by this console (the bench and tests read it)
-        # Events that arrived during a walk of a registry: applied again once its names are
-        # stored, as the walk may have listed the catalog before them.
+        # Events this process applied during a walk of a registry: applied again once its names
+        # are stored, as the walk may have listed the catalog before them. (Another process's
+        # events during the walk: ``RegistryIndex.replace`` keeps what they added.)
         self._during_walk: dict[str, list[tuple[bool, str]]] = {}
         self._events = threading.Lock()  # a walk's store and replay, and single changes
 
@@ -94,10 +95,11 @@ class CatalogIndex:
         with self._events:
             self._during_walk[name] = []
         try:
+            began = utcnow()
             names = walk()
             self.walks += 1
             with self._events:
-                count = self.index.replace(name, names)
+                count = self.index.replace(name, names, began)  # keeps what other processes' events added
                 for added, repository in self._during_walk.get(name, []):
                     (self.index.add if added else self.index.remove)(name, repository)
             return count

@@ -7,6 +7,11 @@ of the database alone does not reveal it, and nothing here hands it out but ``to
 (for the fetch). The webhook's secret is kept twice: its SHA-256 (the lookup, compared in
 constant time) and sealed (so operators can be shown the webhook URL again).
 
+A stack's redeploy slot (``claim``/``release``) is a lease in its row (``busy_until``, revision
+0007), taken by compare-and-set: every console process on the database (the replicas of a
+replicated console) sees it, so one redeploy of a stack runs at a time whichever is asked,
+and the slot of a process that died is free again once its lease ends.
+
 One row per endpoint and stack name; the table is made by the schema's revision 0006.
 """
 
@@ -16,10 +21,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint, select
+from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from swarmdeck.store.endpoint_tls import KeySealer
@@ -54,6 +59,16 @@ class GitStack(Base):
     last_result: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    busy_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # revision 0007
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A held redeploy slot: the stack as it was when the slot was taken, and the lease's end
+    (which ``release`` checks, so a slot taken over after its lease ended is not freed)."""
+
+    record: GitStackRecord
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -191,6 +206,35 @@ class GitStacks:
             row.last_result, row.last_at = result[:2000], when
             if commit is not None:
                 row.last_commit = commit
+
+    def claim(self, record: GitStackRecord, lease: timedelta) -> Slot | None:
+        """Take the stack's redeploy slot for ``lease``: None when another redeploy holds it
+        (in this process or any other on the database). ``NotFound`` when it was removed."""
+        now = utcnow()
+        until = now + lease
+        with self.store.transaction() as s:
+            taken = s.execute(
+                update(GitStack)
+                .where(
+                    GitStack.id == record.id, or_(GitStack.busy_until.is_(None), GitStack.busy_until < now)
+                )
+                .values(busy_until=until)
+            )
+            row = s.get(GitStack, record.id)
+            if row is None:
+                raise NotFound(f"stack {record.stack} does not come from a Git repository")
+            if not getattr(taken, "rowcount", 0):
+                return None
+            return Slot(_record(row), until)
+
+    def release(self, slot: Slot) -> None:
+        """Give the slot back (unless its lease ended and another took it)."""
+        with self.store.transaction() as s:
+            s.execute(
+                update(GitStack)
+                .where(GitStack.id == slot.record.id, GitStack.busy_until == slot.until)
+                .values(busy_until=None)
+            )
 
     def _open(self, sealed: bytes, stack: str) -> str:
         try:

@@ -1,6 +1,7 @@
 """The registry index: each registry's repository names, kept in the console's database, and
 what keeps it current (when the catalog was last walked, the hash of the token its
-notifications carry).
+notifications carry), and when its tags last changed as a console learnt it (which the tags
+each console process caches in memory are checked against: console/list_cache.py).
 
 Why a table: a registry's catalog cannot be searched or counted, and walking it takes the
 registry seconds per 10,000 names. Kept here, a cold console answers a page, a search and a
@@ -46,6 +47,7 @@ class RegistryIndexState(Base):
     walked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tags_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # revision 0007
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class IndexState:
     walked_at: datetime | None
     notified_at: datetime | None
     has_token: bool
+    tags_changed_at: datetime | None = None
 
 
 def token_hash(token: str) -> str:
@@ -75,7 +78,9 @@ class RegistryIndex:
     def state(self, registry: str) -> IndexState | None:
         with self._tx() as s:
             row = s.get(RegistryIndexState, registry)
-            return IndexState(row.walked_at, row.notified_at, row.token_hash is not None) if row else None
+            if row is None:
+                return None
+            return IndexState(row.walked_at, row.notified_at, row.token_hash is not None, row.tags_changed_at)
 
     def page(self, registry: str, q: str, offset: int, limit: int) -> tuple[list[str], int]:
         """Names of ``registry`` holding ``q`` in any case (names as stored), sorted; and how many
@@ -95,15 +100,26 @@ class RegistryIndex:
             ).all()
         return list(names), total
 
-    def replace(self, registry: str, names: Iterable[str]) -> int:
-        """The whole list of ``registry`` (a walk of its catalog), in one transaction."""
-        unique = sorted(set(names))
+    def replace(self, registry: str, names: Iterable[str], began: datetime | None = None) -> int:
+        """The whole list of ``registry`` (a walk of its catalog begun at ``began``), in one
+        transaction. When a notification changed the index after the walk began (in any
+        console process: the walk may have listed the catalog before that push), the names
+        indexed now are kept too: a repository pushed meanwhile is not dropped (one deleted
+        meanwhile may stay listed, without tags, until the next walk or its next event)."""
+        unique = set(names)
         with self._tx() as s:
+            state = s.get(RegistryIndexState, registry)
+            if began is not None and state is not None and state.notified_at and state.notified_at >= began:
+                indexed = select(RegistryRepository.repository).where(
+                    RegistryRepository.registry_name == registry
+                )
+                unique.update(s.scalars(indexed))
             s.execute(delete(RegistryRepository).where(RegistryRepository.registry_name == registry))
-            for start in range(0, len(unique), CHUNK):
+            ordered = sorted(unique)
+            for start in range(0, len(ordered), CHUNK):
                 s.execute(
                     insert(RegistryRepository),
-                    [{"registry_name": registry, "repository": n} for n in unique[start : start + CHUNK]],
+                    [{"registry_name": registry, "repository": n} for n in ordered[start : start + CHUNK]],
                 )
             self._state_row(s, registry).walked_at = utcnow()
         return len(unique)
@@ -127,6 +143,12 @@ class RegistryIndex:
                 )
             )
             return bool(getattr(gone, "rowcount", 0))
+
+    def tags_changed(self, registry: str) -> None:
+        """Note that some of ``registry``'s tags changed now (pushed or deleted): every console
+        process on the database then fetches again the tags it cached before."""
+        with self._tx() as s:
+            self._state_row(s, registry).tags_changed_at = utcnow()
 
     def set_token(self, registry: str, token: str) -> None:
         with self._tx() as s:

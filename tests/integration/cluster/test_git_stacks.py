@@ -228,7 +228,7 @@ def test_a_tag_one_redeploy_at_a_time_the_owner_and_the_schedule_thread(
         assert TestClient(app).post(gitstacks.HOOK_PREFIX + secret).status_code == 409
         assert operator.post(f"/api/gitstacks/{stack}/redeploy").status_code == 409
     finally:
-        gitstacks.release(slot)
+        gitstacks.release(app, slot)
     assert operator.post(f"/api/gitstacks/{stack}/redeploy").status_code == 200
 
     # an owner who is no longer an operator stops the redeploys (last result, audit log)

@@ -1,12 +1,14 @@
 """The catalog cache of the registry browser: fresh lists from memory, expired ones served
 while one background fetch renews them, too old ones fetched before answering; one fetch
-shared by the requests that wait for it; prefetching; nothing kept from before a forget."""
+shared by the requests that wait for it; prefetching; nothing kept from before a forget, nor
+from before a change another console process learnt (the database's time of it)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from swarmdeck.console.list_cache import STALE_FACTOR, ListCache
 from swarmdeck.registry.errors import RegistryError
@@ -99,3 +101,14 @@ def test_a_fetch_begun_before_forget_is_not_kept():
     source.release.set()
     wait_for(lambda: source.fetches == 1)
     assert cache.get(("r",), source, refresh=False) == ["v2"]  # fetched again, not the old list
+
+
+def test_an_entry_fetched_before_a_change_another_process_learnt_is_fetched_again():
+    cache, source = ListCache(30.0), Source()
+    assert cache.get(("r",), source, refresh=False) == ["v1"]
+    assert cache.get(("r",), source, refresh=False, changed=datetime.now(UTC) - timedelta(seconds=5)) == [
+        "v1"
+    ]
+    changed = datetime.now(UTC)  # after the fetch began: the list may be out of date
+    assert cache.get(("r",), source, refresh=False, changed=changed) == ["v2"]
+    assert cache.get(("r",), source, refresh=False, changed=changed) == ["v2"] and source.fetches == 2

@@ -6,7 +6,8 @@ The console runs as its own process (``swarmdeck serve``) on the real engine (no
 manager); it is killed as soon as the engine shows the deploy's first service (created, or
 updated), while the others are still being sent. Two quick tests start a console on a data
 dir holding such a left-behind intent: one whose deploy had changed nothing yet, one whose
-endpoint was removed meanwhile; both are audited and dropped.
+endpoint was removed meanwhile; both are audited and dropped. A console that starts while
+another console process on the same data directory is deploying leaves that deploy alone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from swarmdeck.compose.stack.plan import Plan
+from swarmdeck.console import deploy_journal
 from swarmdeck.store import Role, Store
 from swarmdeck.swarm import stacks
 from tests.testbed.config import OBJECT_LABEL
@@ -233,3 +236,28 @@ def test_a_deploy_cut_short_on_a_removed_endpoint_is_audited_and_dropped(make_ap
     path = left_behind(tmp_path / "data0", "gone", "sdct-never")
     [(_, _, result)] = audited_after_recovery(make_app, path)
     assert result.endswith("NOT undone: endpoint 'gone' no longer exists")
+
+
+def test_a_deploy_running_in_another_console_process_is_not_taken_back(make_app, tmp_path, engine) -> None:
+    """Two console processes on one data directory (a replicated console's tasks share their
+    node's volume): one that starts while the other deploys leaves that deploy alone. Here
+    this test process runs the deploy: it holds its journal as a deploy does (``kept``)."""
+    stack = f"sdct-live-{uuid.uuid4().hex[:8]}"
+    network = engine.networks.create(f"{stack}_default", labels={"com.docker.stack.namespace": stack})
+    data = tmp_path / "data0"  # make_app's first data directory
+    try:
+        with deploy_journal.kept(data, "local", stack, "oper") as write_intent:
+            write_intent(Plan(stack, networks={network.name: {}}))
+            [journal_file] = deploy_journal.pending(data)
+            app = make_app()  # its start looks at the journals left in the data directory
+            deadline = time.monotonic() + 30
+            while any(t.name == "deploy-recovery" for t in threading.enumerate()):
+                assert time.monotonic() < deadline, "the recovery did not end"
+                time.sleep(0.05)
+            assert journal_file.exists()
+            network.reload()  # still there: what the running deploy made is not undone
+            entries, _ = app.state.console.store.list_audit(action="stack.deploy")
+            assert not [e for e in entries if e.target == stack]
+        assert not list((data / "deploys").iterdir())  # the deploy returned: its files are gone
+    finally:
+        network.remove()

@@ -200,6 +200,32 @@ def test_the_registry_index_is_searched_ignoring_case_on_every_database(store):
     assert index.page("reg", "", 2, 2) == (["team/app", "team/application"], 4)
 
 
+def test_a_walk_keeps_a_repository_another_console_process_indexed_meanwhile(store):
+    # Two console processes on one database each keep their own CatalogIndex: a push notified
+    # to one while the other walks the catalog (listed before that push) stays indexed.
+    from swarmdeck.console.registry_index import CatalogIndex
+    from swarmdeck.store.registry_index import RegistryIndex
+
+    walking, notified = CatalogIndex(RegistryIndex(store)), CatalogIndex(RegistryIndex(store))
+    walking.rebuild("reg", lambda: ["team/a"])
+
+    def walk() -> list[str]:
+        listed = ["team/a", "team/b"]  # the catalog as the walk read it
+        notified.pushed("reg", "team/new")  # then pushed, and told to the other process
+        return listed
+
+    walking.rebuild("reg", walk)
+    assert store_page(store) == ["team/a", "team/b", "team/new"]
+    walking.rebuild("reg", lambda: ["team/a"])  # nothing notified during this walk: its list
+    assert store_page(store) == ["team/a"]
+
+
+def store_page(store) -> list[str]:
+    from swarmdeck.store.registry_index import RegistryIndex
+
+    return RegistryIndex(store).page("reg", "", 0, 100)[0]
+
+
 def test_two_consoles_demoting_the_last_two_admins_at_once_keep_one_on_postgresql(tmp_path, postgres_server):
     # Replicas share PostgreSQL, whose transactions (READ COMMITTED) do not see each other's
     # uncommitted changes: another console has demoted admin "one" and not yet committed when
