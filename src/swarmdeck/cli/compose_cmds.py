@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -98,18 +99,10 @@ def _journal(client: docker.DockerClient, project: str, then: str) -> Iterator[S
     )
     slot = Slot(_journals(), _scope(client), project, busy)
     try:
-        record = slot.left()
-        if record is not None:
-            done, failed = resume.take_back(client, record)
+        settled = slot.settle(partial(resume.take_back, client), resume.summary, ProjectError)
+        if settled is not None:
+            record, done = settled
             said = resume.summary(record) + "; taken back: " + (", ".join(done) or "it had changed nothing")
-            if failed and not done:
-                raise ProjectError(
-                    f"{resume.summary(record)}; it could not be taken back, and is tried again "
-                    "next time: " + "; ".join(failed)
-                )
-            slot.clear()
-            if failed:
-                raise ProjectError(said + "; NOT taken back: " + "; ".join(failed))
             err.print(f"[yellow]warning:[/] {said}; {then}")
         yield slot
     finally:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,35 @@ class Slot:
     def record(self, record: dict[str, Any]) -> None:
         """Write ``record`` (with this process's ID) as this slot's journal."""
         write(self.path, {**record, "pid": os.getpid()})
+
+    def settle(
+        self,
+        undo: Callable[[dict[str, Any]], tuple[list[str], list[str]]],
+        cut_short: Callable[[dict[str, Any]], str],
+        error: Callable[[str], Exception],
+    ) -> tuple[dict[str, Any], list[str]] | None:
+        """Take back the run this slot's journal records, if one never returned: its record
+        and what was undone (None: there was none). ``undo`` takes it back (what was done, what failed, as
+        sentences); ``cut_short`` names that run in the messages; what cannot be taken back
+        is raised as ``error(message)``. The journal is kept for another try only when
+        nothing was undone: undoing again what a first try already restored (a service's
+        previous spec) would return it to the cut-short run's state."""
+        record = self.left()
+        if record is None:
+            return None
+        done, failed = undo(record)
+        if failed and not done:
+            raise error(
+                f"{cut_short(record)}; it could not be taken back, and is tried again next time: "
+                + "; ".join(failed)
+            )
+        self.clear()
+        if failed:
+            raise error(
+                f"{cut_short(record)}; taken back only in part: undone: {', '.join(done)}; "
+                "NOT undone: " + "; ".join(failed)
+            )
+        return record, done
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

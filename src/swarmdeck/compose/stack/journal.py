@@ -106,22 +106,11 @@ class Slot(journals.Slot):
 
 def take_back(client: docker.DockerClient, slot: Slot) -> list[str] | None:
     """Take back the deploy ``slot``'s journal records, if one never returned: what was undone
-    (None: there was none). What cannot be taken back is a ``StackError``. The journal is kept
-    for another try only when nothing was undone: a second rollback of a service the first
-    try restored would return it to the cut-short deploy's spec."""
-    record = slot.left()
-    if record is None:
-        return None
-    done, failed = recover(client, record["intent"])
-    if failed and not done:
-        raise StackError(
-            f"a deploy of stack {slot.stack} cut short earlier (process {record.get('pid', '?')}) could "
-            "not be taken back, and is tried again next time: " + "; ".join(failed)
-        )
-    slot.clear()
-    if failed:
-        raise StackError(
-            f"a deploy of stack {slot.stack} cut short earlier (process {record.get('pid', '?')}) was "
-            f"taken back only in part: undone: {', '.join(done)}; NOT undone: " + "; ".join(failed)
-        )
-    return done
+    (None: there was none; ``compose.journal.Slot.settle``). What cannot be taken back is a
+    ``StackError``."""
+    settled = slot.settle(
+        lambda record: recover(client, record["intent"]),
+        lambda record: f"a deploy of stack {slot.stack} cut short earlier (process {record.get('pid', '?')})",
+        StackError,
+    )
+    return None if settled is None else settled[1]
