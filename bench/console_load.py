@@ -8,8 +8,8 @@ a fresh data dir, the machine's engine as its local endpoint: node A, a swarm ma
 a read-only user and an operator. Then, for ``--duration`` seconds, all at once:
 
 - ``--sessions`` browsing sessions, each logged in with its own cookie, loading the home
-  page (a redirect to the containers page, followed), services, stacks and images pages in
-  turn (full bodies), as fast as they answer;
+  page (the endpoints dashboard: a dozen engine reads per endpoint), services, stacks and
+  images pages in turn (full bodies), as fast as they answer;
 - ``--deployers`` sessions of the operator, each deploying its own one-service stack
   (the test bed's busybox image from its registry, 0 replicas: no task load) again and
   again from the console's API, with a new environment value each time (an update).
@@ -147,7 +147,7 @@ async def deploy_again(client: httpx.AsyncClient, tally: Tally, until: float, st
 
 
 async def log_in(url: str, username: str, password: str) -> httpx.AsyncClient:
-    """A logged-in session that follows redirects as a browser does (home is one)."""
+    """A logged-in session that follows redirects as a browser does."""
     client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, follow_redirects=True)
     answer = await client.post("/api/auth/login", json={"username": username, "password": password})
     if answer.status_code != 200:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from swarmdeck.console.coalesce import Coalescer
 from swarmdeck.console.context import READ, console
 from swarmdeck.console.errors import ConsoleError
 from swarmdeck.console.home import EndpointHealth, endpoint_health, next_steps
@@ -20,6 +21,7 @@ from swarmdeck.console.security import Principal
 router = APIRouter(include_in_schema=False)
 DEADLINE = 8.0  # seconds the home page waits for the slowest endpoint
 READERS = 8  # endpoints read at once
+_reading: Coalescer[EndpointHealth] = Coalescer()  # pages asking at once share one read
 
 
 @router.get("/")
@@ -31,7 +33,8 @@ def home_page(request: Request, who: Principal = READ) -> HTMLResponse:
             client = ctx.client_on(who, name)
         except ConsoleError as exc:  # its record is unusable (a bad TLS file): shown in its card
             return endpoint_health(name, None, str(exc))
-        return endpoint_health(name, client)
+        # keyed by the console too: a process may hold several (tests), each its own "local"
+        return _reading.run((id(ctx), name), lambda: endpoint_health(name, client))
 
     names = ctx.endpoint_names(who)
     pool = ThreadPoolExecutor(max_workers=min(READERS, len(names)), thread_name_prefix="home")
