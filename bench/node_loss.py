@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
 
 import docker.errors  # noqa: E402
 
-from swarmdeck.machine import machines  # noqa: E402
+from swarmdeck.machine import machines, qemu  # noqa: E402
 from swarmdeck.machine.store import MachineStore  # noqa: E402
 from swarmdeck.platform.machine_hosts import hosts_of  # noqa: E402
 from tests.support.nodeloss import NodeLoss, measure  # noqa: E402
@@ -97,6 +97,16 @@ def main() -> None:
         if loss.replacement:
             print(f"{mode}: the slowest replacement task was seen {loss.timeline()} after the loss")
     print("goals: replicas back <= 30 s after the loss; proxy mode <= 1% failed; mesh reported")
+    print("machines: " + "; ".join(f"{name} {speed(store, name)}" for name in names))
+
+
+def speed(store: MachineStore, name: str) -> str:
+    """How machine ``name`` runs: the figures above hold for that speed only."""
+    config = store.load(name)
+    if config.driver != "qemu":
+        return f"{config.driver} (a host of its own)"
+    kvm = "kvm" in qemu.accel_options(config.params.get("accel", "auto"))
+    return "qemu with KVM" if kvm else "qemu under TCG emulation (no usable KVM on this host)"
 
 
 def _s(value: float | None) -> str:

@@ -60,6 +60,15 @@ def host_accel() -> list[str]:
     return choose_accel(cpuinfo, kvm, Path("/sys/module/kvm_pvm").exists())
 
 
+def accel_options(accel: str) -> list[str]:
+    """qemu's accelerator options for a machine's ``accel`` parameter (auto | kvm | tcg)."""
+    if accel == "auto":
+        return host_accel()
+    if accel in ("kvm", "tcg"):
+        return choose_accel("flags: vmx", True, False) if accel == "kvm" else choose_accel("", False, False)
+    raise MachineError(f"accel must be auto, kvm or tcg, not {accel!r}")
+
+
 def free_ports(count: int) -> list[int]:
     """``count`` distinct TCP ports free on 127.0.0.1 right now."""
     with contextlib.ExitStack() as stack:
@@ -222,15 +231,7 @@ class QemuDriver:
     def _qemu_argv(self, image: VmImage) -> list[str]:
         params = self._params
         ports = params["ports"]
-        accel = params["accel"]
-        if accel == "auto":
-            options = host_accel()
-        elif accel in ("kvm", "tcg"):
-            options = (
-                choose_accel("flags: vmx", True, False) if accel == "kvm" else choose_accel("", False, False)
-            )
-        else:
-            raise MachineError(f"accel must be auto, kvm or tcg, not {accel!r}")
+        options = accel_options(params["accel"])
         forwards = [
             f"hostfwd=tcp:127.0.0.1:{ports['ssh']}-:22",
             f"hostfwd=tcp:127.0.0.1:{ports['engine']}-:2376",
